@@ -1,0 +1,255 @@
+// Package sqlite implements backend.Store on SQLite (modernc.org/sqlite,
+// pure Go). It holds every SQL statement of the engine.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"sort"
+	"sync"
+	"time"
+
+	"switchboard/backend"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+//go:embed migration/*.sql
+var migrationFS embed.FS
+
+var _ backend.Store = (*DB)(nil)
+
+// DB is the engine's store on one SQLite file. Writes go through a single
+// connection (SQLite has one writer anyway), so transactions never fight for
+// the lock and event sequences are committed in order; reads use a pool.
+type DB struct {
+	// Path is the database file.
+	Path string
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+	// PasswordCost is the bcrypt cost for new passwords.
+	PasswordCost int
+
+	w *sql.DB // single writer
+	r *sql.DB // readers
+
+	dummyOnce sync.Once
+	dummy     []byte
+
+	mu      sync.Mutex
+	waiters map[chan struct{}]struct{}
+}
+
+// NewDB returns a DB for the file at path; call Open before use.
+func NewDB(path string) *DB {
+	return &DB{Path: path, Now: time.Now, PasswordCost: 10, waiters: map[chan struct{}]struct{}{}}
+}
+
+// dsn returns the connection string with the pragmas every connection needs.
+func dsn(path string, extra string) string {
+	q := url.Values{}
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	s := "file:" + path + "?" + q.Encode()
+	if extra != "" {
+		s += "&" + extra
+	}
+	return s
+}
+
+// Open opens the file, applies pending migrations and readies both pools.
+func (db *DB) Open(ctx context.Context) (err error) {
+	if db.Path == "" {
+		return fmt.Errorf("open store: path required")
+	}
+	if db.w, err = sql.Open("sqlite", dsn(db.Path, "_txlock=immediate")); err != nil {
+		return fmt.Errorf("open store: %w", err)
+	}
+	db.w.SetMaxOpenConns(1)
+	db.w.SetConnMaxIdleTime(0)
+	if err := db.migrate(ctx); err != nil {
+		db.w.Close()
+		return fmt.Errorf("open store: %w", err)
+	}
+	if db.r, err = sql.Open("sqlite", dsn(db.Path, "")); err != nil {
+		db.w.Close()
+		return fmt.Errorf("open store: %w", err)
+	}
+	db.r.SetMaxOpenConns(8)
+	return nil
+}
+
+// Close closes both pools.
+func (db *DB) Close() error {
+	var err error
+	if db.r != nil {
+		err = db.r.Close()
+	}
+	if db.w != nil {
+		if e := db.w.Close(); err == nil {
+			err = e
+		}
+	}
+	return err
+}
+
+// migrate applies, in file-name order, every embedded migration not yet
+// recorded, each in its own transaction.
+func (db *DB) migrate(ctx context.Context) error {
+	if _, err := db.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)`); err != nil {
+		return fmt.Errorf("create migrations table: %w", err)
+	}
+	names, err := fs.Glob(migrationFS, "migration/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if err := db.migrateFile(ctx, name); err != nil {
+			return fmt.Errorf("migration %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func (db *DB) migrateFile(ctx context.Context, name string) error {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM migrations WHERE name = ?`, name).Scan(&n); err != nil {
+		return err
+	} else if n > 0 {
+		return nil
+	}
+	buf, err := fs.ReadFile(migrationFS, name)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, string(buf)); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO migrations (name, applied_at) VALUES (?, ?)`, name, formatTime(db.Now())); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// Tx is a write transaction that also collects the events it appends, so
+// subscribers are woken only after the commit made them visible.
+type Tx struct {
+	*sql.Tx
+	db     *DB
+	now    time.Time
+	events int
+}
+
+// BeginTx starts a write transaction. Packages that keep their own tables in
+// this store (routing, flows, channels) use it to change state and append
+// events atomically.
+func (db *DB) BeginTx(ctx context.Context) (*Tx, error) {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	return &Tx{Tx: tx, db: db, now: db.Now().UTC()}, nil
+}
+
+// Now returns the transaction's timestamp: one instant for every row it writes.
+func (tx *Tx) Now() time.Time { return tx.now }
+
+// Commit commits and wakes change-feed subscribers if events were appended.
+func (tx *Tx) Commit() error {
+	if err := tx.Tx.Commit(); err != nil {
+		return err
+	}
+	if tx.events > 0 {
+		tx.db.wake()
+	}
+	return nil
+}
+
+// AppendEvent adds an event carrying v (marshalled to JSON) to the log.
+func (tx *Tx) AppendEvent(ctx context.Context, typ, entityID string, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("marshal event %s: %w", typ, err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO events (type, entity_id, data, created_at) VALUES (?, ?, ?, ?)`,
+		typ, entityID, string(data), formatTime(tx.now)); err != nil {
+		return fmt.Errorf("append event %s: %w", typ, err)
+	}
+	tx.events++
+	return nil
+}
+
+// update runs fn in a write transaction and commits it when fn succeeds.
+func (db *DB) update(ctx context.Context, fn func(tx *Tx) error) error {
+	tx, err := db.BeginTx(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// Reader returns the read pool for packages that query their own tables.
+func (db *DB) Reader() *sql.DB { return db.r }
+
+// wake signals every Notify subscriber without blocking.
+func (db *DB) wake() {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	for ch := range db.waiters {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Notify implements backend.EventService.
+func (db *DB) Notify() (<-chan struct{}, func()) {
+	ch := make(chan struct{}, 1)
+	db.mu.Lock()
+	db.waiters[ch] = struct{}{}
+	db.mu.Unlock()
+	return ch, func() {
+		db.mu.Lock()
+		delete(db.waiters, ch)
+		db.mu.Unlock()
+	}
+}
+
+// timeFormat has a fixed width so stored times sort as text.
+const timeFormat = "2006-01-02T15:04:05.000000000Z"
+
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(timeFormat)
+}
+
+func parseTime(s string) time.Time {
+	if s == "" {
+		return time.Time{}
+	}
+	t, err := time.Parse(timeFormat, s)
+	if err != nil {
+		t, _ = time.Parse(time.RFC3339Nano, s)
+	}
+	return t
+}

@@ -1,0 +1,64 @@
+package sqlite_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"switchboard/backend"
+	"switchboard/backend/sqlite"
+)
+
+// MustOpenDB opens a store on a file in a temp dir and closes it at cleanup.
+func MustOpenDB(tb testing.TB) *sqlite.DB {
+	tb.Helper()
+	return MustOpenDBAt(tb, filepath.Join(tb.TempDir(), "engine.db"))
+}
+
+// MustOpenDBAt opens a store on path and closes it at cleanup.
+func MustOpenDBAt(tb testing.TB, path string) *sqlite.DB {
+	tb.Helper()
+	db := sqlite.NewDB(path)
+	db.PasswordCost = 4
+	if err := db.Open(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return db
+}
+
+func TestDB_MigrationsAreIdempotent(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "engine.db")
+	db := MustOpenDBAt(t, path)
+	if _, _, err := db.StoreInbound(context.Background(), &backend.InboundMessage{
+		Channel: "sms.twilio", Instance: "main", ExternalUserID: "+15550001111", ExternalID: "SM1", Text: "hello",
+	}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	db2 := MustOpenDBAt(t, path)
+	seq, err := db2.LastSeq(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if seq != 3 { // contact, message, conversation
+		t.Fatalf("last seq after reopen = %d, want 3", seq)
+	}
+}
+
+func TestDB_NotifyAfterCommit(t *testing.T) {
+	db := MustOpenDB(t)
+	ch, stop := db.Notify()
+	defer stop()
+	if _, _, err := db.StoreInbound(context.Background(), &backend.InboundMessage{
+		Channel: "telegram", Instance: "bot", ExternalUserID: "42", ExternalID: "1", Text: "hi",
+	}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-ch:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no notification after a commit that appended events")
+	}
+}
