@@ -3,6 +3,7 @@ module switchboard
 go 1.26.0
 
 require (
+	github.com/gorilla/websocket v1.5.3
 	golang.org/x/crypto v0.59.0
 	modernc.org/sqlite v1.62.0
 )

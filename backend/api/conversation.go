@@ -1,0 +1,154 @@
+package api
+
+import (
+	"net/http"
+
+	"switchboard/backend"
+)
+
+func (s *Server) handleConversations(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	convs, err := s.Store.FindConversations(r.Context(), backend.ConversationFilter{
+		Status: q.Get("status"), Channel: q.Get("channel"), ContactID: q.Get("contact"), Limit: 500,
+	})
+	if err != nil {
+		Error(w, r, s.Logger, err)
+		return
+	}
+	if convs == nil {
+		convs = []*backend.Conversation{}
+	}
+	writeJSON(w, http.StatusOK, convs)
+}
+
+func (s *Server) handleConversation(w http.ResponseWriter, r *http.Request) {
+	c, err := s.Store.FindConversationByID(r.Context(), r.PathValue("id"))
+	if err != nil {
+		Error(w, r, s.Logger, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, c)
+}
+
+func (s *Server) handleMessages(w http.ResponseWriter, r *http.Request) {
+	if _, err := s.Store.FindConversationByID(r.Context(), r.PathValue("id")); err != nil {
+		Error(w, r, s.Logger, err)
+		return
+	}
+	msgs, err := s.Store.FindMessages(r.Context(), r.PathValue("id"))
+	if err != nil {
+		Error(w, r, s.Logger, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, msgs)
+}
+
+// SendMessageRequest is the body of POST /api/conversations/{id}/messages.
+type SendMessageRequest struct {
+	Text        string               `json:"text"`
+	Private     bool                 `json:"private,omitempty"`
+	Attachments []backend.Attachment `json:"attachments,omitempty"`
+	// ClientID makes the request idempotent: a retry returns the first message.
+	ClientID string `json:"clientId,omitempty"`
+}
+
+func (s *Server) handleSendMessage(w http.ResponseWriter, r *http.Request) {
+	var req SendMessageRequest
+	if err := decodeJSON(w, r, s.MaxBody, &req); err != nil {
+		Error(w, r, s.Logger, err)
+		return
+	}
+	u := SessionFrom(r.Context()).User
+	m, created, err := s.Store.StoreOutbound(r.Context(), &backend.OutboundMessage{
+		ConversationID: r.PathValue("id"), AuthorID: u.ID, AuthorName: u.Name,
+		Text: req.Text, Private: req.Private, Attachments: req.Attachments, ClientID: req.ClientID,
+	})
+	if err != nil {
+		Error(w, r, s.Logger, err)
+		return
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	writeJSON(w, status, m)
+}
+
+// SetStatusRequest is the body of POST /api/conversations/{id}/status.
+type SetStatusRequest struct {
+	Status string `json:"status"`
+}
+
+func (s *Server) handleSetStatus(w http.ResponseWriter, r *http.Request) {
+	var req SetStatusRequest
+	if err := decodeJSON(w, r, s.MaxBody, &req); err != nil {
+		Error(w, r, s.Logger, err)
+		return
+	}
+	c, err := s.Store.SetConversationStatus(r.Context(), r.PathValue("id"), req.Status)
+	if err != nil {
+		Error(w, r, s.Logger, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, c)
+}
+
+func (s *Server) handleContact(w http.ResponseWriter, r *http.Request) {
+	c, err := s.Store.FindContactByID(r.Context(), r.PathValue("id"))
+	if err != nil {
+		Error(w, r, s.Logger, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, c)
+}
+
+// MergeContactsRequest is the body of POST /api/contacts/merge.
+type MergeContactsRequest struct {
+	Into string `json:"into"`
+	From string `json:"from"`
+}
+
+func (s *Server) handleMergeContacts(w http.ResponseWriter, r *http.Request) {
+	var req MergeContactsRequest
+	if err := decodeJSON(w, r, s.MaxBody, &req); err != nil {
+		Error(w, r, s.Logger, err)
+		return
+	}
+	c, err := s.Store.MergeContacts(r.Context(), req.Into, req.From)
+	if err != nil {
+		Error(w, r, s.Logger, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, c)
+}
+
+func (s *Server) handleUsers(w http.ResponseWriter, r *http.Request) {
+	users, err := s.Store.FindUsers(r.Context())
+	if err != nil {
+		Error(w, r, s.Logger, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, users)
+}
+
+// CreateUserRequest is the body of POST /api/users.
+type CreateUserRequest struct {
+	Name     string       `json:"name"`
+	Email    string       `json:"email"`
+	Role     backend.Role `json:"role"`
+	Password string       `json:"password"`
+}
+
+func (s *Server) handleCreateUser(w http.ResponseWriter, r *http.Request) {
+	var req CreateUserRequest
+	if err := decodeJSON(w, r, s.MaxBody, &req); err != nil {
+		Error(w, r, s.Logger, err)
+		return
+	}
+	u := &backend.User{Name: req.Name, Email: req.Email, Role: req.Role}
+	if err := s.Store.CreateUser(r.Context(), u, req.Password); err != nil {
+		Error(w, r, s.Logger, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, u)
+}

@@ -1,0 +1,110 @@
+// Package server wires the engine together: it opens the store, starts the
+// API and the background workers, and closes them in reverse order. A test
+// can boot the whole engine on 127.0.0.1:0 with a temp directory.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"switchboard/backend/api"
+	"switchboard/backend/sqlite"
+)
+
+// Config says where the engine listens and keeps its data.
+type Config struct {
+	// Addr is the listen address, e.g. "127.0.0.1:0" or ":8080".
+	Addr string
+	// DataDir holds engine.db.
+	DataDir string
+	// Demo seeds a demo workspace into an empty store.
+	Demo bool
+	// PasswordCost overrides the bcrypt cost (tests use the minimum).
+	PasswordCost int
+	Logger       *slog.Logger
+}
+
+// Server is a running engine.
+type Server struct {
+	Config Config
+	DB     *sqlite.DB
+	API    *api.Server
+
+	ln     net.Listener
+	http   *http.Server
+	cancel context.CancelFunc
+	served chan struct{}
+}
+
+// Open starts the engine. Close stops it.
+func Open(ctx context.Context, cfg Config) (*Server, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Addr == "" {
+		cfg.Addr = "127.0.0.1:0"
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	s := &Server{Config: cfg, served: make(chan struct{})}
+	s.DB = sqlite.NewDB(filepath.Join(cfg.DataDir, "engine.db"))
+	if cfg.PasswordCost > 0 {
+		s.DB.PasswordCost = cfg.PasswordCost
+	}
+	if err := s.DB.Open(ctx); err != nil {
+		return nil, err
+	}
+	if cfg.Demo {
+		if err := SeedDemo(ctx, s.DB); err != nil {
+			s.DB.Close()
+			return nil, fmt.Errorf("seed demo: %w", err)
+		}
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	s.API = api.NewServer(s.DB, cfg.Logger)
+	s.API.Start(runCtx)
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	s.ln = ln
+	s.http = &http.Server{Handler: s.API, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn)}
+	go func() {
+		defer close(s.served)
+		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			cfg.Logger.Error("http serve", "err", err)
+		}
+	}()
+	return s, nil
+}
+
+// URL is the engine's base URL, e.g. http://127.0.0.1:41234.
+func (s *Server) URL() string { return "http://" + s.ln.Addr().String() }
+
+// Close stops the listener, the background workers and the store, in that order.
+func (s *Server) Close() error {
+	if s.http != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		s.http.Shutdown(ctx)
+		cancel()
+		<-s.served
+	}
+	if s.API != nil {
+		s.API.Close()
+	}
+	if s.cancel != nil {
+		s.cancel()
+	}
+	return s.DB.Close()
+}
