@@ -97,8 +97,8 @@ func TestAPI_BadInput(t *testing.T) {
 	big := `{"email":"` + strings.Repeat("a", api.DefaultMaxBody) + `","password":"x"}`
 	for _, tc := range []struct {
 		name, token, method, path, body string
-		status                           int
-		code, mentions                   string
+		status                          int
+		code, mentions                  string
 	}{
 		{"wrong password", "", "POST", "/api/auth/signin", `{"email":"agent@example.com","password":"nope"}`, 401, "unauthorized", "email or password is not correct"},
 		{"unknown route", "", "GET", "/api/nothing-here", "", 404, "not_found", "/api/nothing-here"},
