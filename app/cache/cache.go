@@ -1,0 +1,115 @@
+// Package cache is the desktop's local SQLite copy of what the agent sees:
+// contacts, conversations and messages applied from the engine's change
+// feed, full-text search over them, and an outbox of replies written while
+// offline. The app reads only from here, so it starts fast and works offline.
+package cache
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// schema is applied in order; PRAGMA user_version records how far.
+var schema = []string{
+	`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+	CREATE TABLE contacts (id TEXT PRIMARY KEY, name TEXT NOT NULL, data TEXT NOT NULL);
+	CREATE TABLE conversations (
+		id TEXT PRIMARY KEY, contact_id TEXT NOT NULL, channel TEXT NOT NULL, status TEXT NOT NULL,
+		last_message_at TEXT NOT NULL, unread INTEGER NOT NULL DEFAULT 0, data TEXT NOT NULL);
+	CREATE INDEX conversations_recent ON conversations (last_message_at);
+	CREATE INDEX conversations_contact ON conversations (contact_id);
+	CREATE TABLE messages (
+		id TEXT PRIMARY KEY, conversation_id TEXT NOT NULL, client_id TEXT, created_at TEXT NOT NULL,
+		text TEXT NOT NULL, data TEXT NOT NULL);
+	CREATE INDEX messages_conversation ON messages (conversation_id, created_at);
+	CREATE UNIQUE INDEX messages_client ON messages (client_id) WHERE client_id IS NOT NULL AND id NOT LIKE 'local:%';
+	CREATE VIRTUAL TABLE messages_fts USING fts5 (text, content = 'messages', content_rowid = 'rowid');
+	CREATE TRIGGER messages_ai AFTER INSERT ON messages BEGIN
+		INSERT INTO messages_fts (rowid, text) VALUES (new.rowid, new.text);
+	END;
+	CREATE TRIGGER messages_ad AFTER DELETE ON messages BEGIN
+		INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+	END;
+	CREATE TRIGGER messages_au AFTER UPDATE OF text ON messages BEGIN
+		INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+		INSERT INTO messages_fts (rowid, text) VALUES (new.rowid, new.text);
+	END;
+	-- Entities of other event types (users, tasks, …) kept as JSON by type.
+	CREATE TABLE entities (type TEXT NOT NULL, id TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (type, id));
+	CREATE TABLE outbox (
+		client_id TEXT PRIMARY KEY, conversation_id TEXT NOT NULL, text TEXT NOT NULL,
+		created_at TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT NOT NULL DEFAULT '');`,
+}
+
+// Cache is one local cache file, for one account on one engine.
+type Cache struct {
+	Path string
+	Now  func() time.Time
+	db   *sql.DB
+}
+
+// Open opens (creating if needed) the cache file at path.
+func Open(ctx context.Context, path string) (*Cache, error) {
+	q := url.Values{}
+	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "synchronous(NORMAL)", "foreign_keys(1)"} {
+		q.Add("_pragma", p)
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode()+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("open cache: %w", err)
+	}
+	db.SetMaxOpenConns(1) // one writer; the cache is small and local
+	c := &Cache{Path: path, Now: time.Now, db: db}
+	if err := c.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open cache %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Close closes the file.
+func (c *Cache) Close() error { return c.db.Close() }
+
+func (c *Cache) migrate(ctx context.Context) error {
+	var version int
+	if err := c.db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil {
+		return err
+	}
+	for i := version; i < len(schema); i++ {
+		tx, err := c.db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, schema[i]); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("schema %d: %w", i+1, err)
+		}
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, i+1)); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// LastSeq is the newest change-feed sequence applied to the cache.
+func (c *Cache) LastSeq(ctx context.Context) (int64, error) {
+	var seq int64
+	err := c.db.QueryRowContext(ctx, `SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'last_seq'`).Scan(&seq)
+	if err == sql.ErrNoRows {
+		return 0, nil
+	}
+	return seq, err
+}
+
+const timeFormat = "2006-01-02T15:04:05.000000000Z"
+
+func formatTime(t time.Time) string { return t.UTC().Format(timeFormat) }

@@ -1,0 +1,186 @@
+package cache_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"switchboard/app/cache"
+	"switchboard/app/client"
+	"switchboard/backend"
+	"switchboard/backend/server"
+)
+
+func MustOpenEngine(tb testing.TB, dir, addr string) *server.Server {
+	tb.Helper()
+	s, err := server.Open(context.Background(), server.Config{
+		Addr: addr, DataDir: dir, Demo: true, PasswordCost: 4, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}
+
+func MustOpenCache(tb testing.TB, path string) *cache.Cache {
+	tb.Helper()
+	c, err := cache.Open(context.Background(), path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c
+}
+
+// runSyncer starts a syncer and returns a stop func that waits for it.
+func runSyncer(c *cache.Cache, cl *client.Client) (*cache.Syncer, func()) {
+	s := &cache.Syncer{Cache: c, Client: cl, MinBackoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); s.Run(ctx) }()
+	return s, func() { cancel(); <-done }
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(tb testing.TB, what string, cond func() bool) {
+	tb.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			tb.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func caughtUp(tb testing.TB, c *cache.Cache, e *server.Server) func() bool {
+	return func() bool {
+		want, _ := e.DB.LastSeq(context.Background())
+		got, _ := c.LastSeq(context.Background())
+		return got == want
+	}
+}
+
+func storeInbound(tb testing.TB, e *server.Server, n int, prefix string) {
+	tb.Helper()
+	for i := 0; i < n; i++ {
+		if _, _, err := e.DB.StoreInbound(context.Background(), &backend.InboundMessage{
+			Channel: "telegram", Instance: "bot", ExternalUserID: prefix, ExternalID: fmt.Sprintf("%s-%d", prefix, i), Text: "note " + prefix,
+		}); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+func TestSyncer_ResumesAfterRestartWithoutRefetching(t *testing.T) {
+	ctx := context.Background()
+	engineDir, cachePath := t.TempDir(), filepath.Join(t.TempDir(), "cache.db")
+
+	e := MustOpenEngine(t, engineDir, "127.0.0.1:0")
+	cl := client.New(e.URL(), "")
+	if _, err := cl.SignIn(ctx, "ana@example.com", server.DemoPassword); err != nil {
+		t.Fatal(err)
+	}
+	c := MustOpenCache(t, cachePath)
+	s, stop := runSyncer(c, cl)
+	waitFor(t, "initial sync", caughtUp(t, c, e))
+	first := s.Fetched.Load()
+	firstSeq, _ := c.LastSeq(ctx)
+	if first != firstSeq {
+		t.Fatalf("initial sync fetched %d events for %d sequences", first, firstSeq)
+	}
+	storeInbound(t, e, 3, "live") // arrives over the WebSocket
+	waitFor(t, "live events", caughtUp(t, c, e))
+	stop()
+	c.Close()
+	e.Close()
+
+	// Both sides restart; the engine gets new messages while the desktop is away.
+	e = MustOpenEngine(t, engineDir, "127.0.0.1:0")
+	defer e.Close()
+	storeInbound(t, e, 5, "away") // 1 contact + 5 messages + 5 conversation updates
+	before, _ := e.DB.LastSeq(ctx)
+	c = MustOpenCache(t, cachePath)
+	defer c.Close()
+	cursor, _ := c.LastSeq(ctx)
+	s, stop = runSyncer(c, client.New(e.URL(), cl.Token))
+	defer stop()
+	waitFor(t, "sync after restart", caughtUp(t, c, e))
+	if got := s.Fetched.Load(); got != before-cursor || got != 11 {
+		t.Fatalf("after restart fetched %d events; cursor was %d and the engine at %d (want exactly the 11 new ones)", got, cursor, before)
+	}
+	_, cachedMsgs, _ := c.Counts(ctx)
+	var engineMsgs int
+	e.DB.Reader().QueryRow(`SELECT COUNT(*) FROM messages`).Scan(&engineMsgs)
+	if cachedMsgs != engineMsgs {
+		t.Fatalf("cache has %d messages, engine %d", cachedMsgs, engineMsgs)
+	}
+	sums, err := c.Conversations(ctx, cache.Filter{Query: "away"})
+	if err != nil || len(sums) != 1 || sums[0].Unread != 5 {
+		t.Fatalf("search for the new conversation: %+v %v", sums, err)
+	}
+}
+
+func TestSyncer_OfflineRepliesAreDeliveredOnce(t *testing.T) {
+	ctx := context.Background()
+	engineDir, cachePath := t.TempDir(), filepath.Join(t.TempDir(), "cache.db")
+	e := MustOpenEngine(t, engineDir, "127.0.0.1:0")
+	addr := e.URL()[len("http://"):]
+	cl := client.New(e.URL(), "")
+	res, err := cl.SignIn(ctx, "ana@example.com", server.DemoPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := MustOpenCache(t, cachePath)
+	defer c.Close()
+	s, stop := runSyncer(c, cl)
+	defer stop()
+	waitFor(t, "initial sync", caughtUp(t, c, e))
+	convs, _ := c.Conversations(ctx, cache.Filter{Channel: "telegram"})
+	if len(convs) == 0 {
+		t.Fatal("no telegram conversation in the demo data")
+	}
+	conv := convs[0].ID
+
+	e.Close()
+	waitFor(t, "offline state", func() bool { return s.State() != cache.StateOnline })
+	for i, text := range []string{"first offline reply", "second offline reply"} {
+		if _, err := c.Queue(ctx, conv, fmt.Sprintf("offline-%d", i), text, res.User); err != nil {
+			t.Fatal(err)
+		}
+		s.Kick()
+	}
+	d, _ := c.Conversation(ctx, conv)
+	if n := len(d.Messages); d.Messages[n-1].Status != backend.DeliveryQueued || d.Messages[n-1].Text != "second offline reply" {
+		t.Fatalf("offline replies not shown as queued: %+v", d.Messages[n-1])
+	}
+
+	e = MustOpenEngine(t, engineDir, addr) // back on the same address
+	defer e.Close()
+	waitFor(t, "outbox drained", func() bool { p, _ := c.Pending(ctx); return len(p) == 0 })
+	waitFor(t, "sync after reconnect", caughtUp(t, c, e))
+	for i := range 2 {
+		var n int
+		e.DB.Reader().QueryRow(`SELECT COUNT(*) FROM messages WHERE client_id = ?`, fmt.Sprintf("offline-%d", i)).Scan(&n)
+		if n != 1 {
+			t.Fatalf("reply %d stored %d times on the engine", i, n)
+		}
+	}
+	d, _ = c.Conversation(ctx, conv)
+	var local, sent int
+	for _, m := range d.Messages {
+		if len(m.ID) > 6 && m.ID[:6] == "local:" {
+			local++
+		}
+		if m.ClientID == "offline-0" || m.ClientID == "offline-1" {
+			sent++
+		}
+	}
+	if local != 0 || sent != 2 {
+		t.Fatalf("cache shows %d local placeholders and %d engine copies; want 0 and 2", local, sent)
+	}
+}

@@ -1,0 +1,182 @@
+// Package client talks to a Switchboard engine over its HTTP and WebSocket
+// API. The desktop uses it for the embedded engine and for a team server
+// alike, so both paths are the same code.
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"switchboard/backend"
+)
+
+// Client is an API client for one engine and (once signed in) one user.
+type Client struct {
+	// BaseURL is the engine's URL, e.g. http://127.0.0.1:8080.
+	BaseURL string
+	// Token is the bearer token; empty until SignIn.
+	Token string
+	HTTP  *http.Client
+}
+
+// New returns a client for the engine at baseURL.
+func New(baseURL, token string) *Client {
+	return &Client{BaseURL: strings.TrimRight(baseURL, "/"), Token: token, HTTP: &http.Client{Timeout: 30 * time.Second}}
+}
+
+// SignInResult is what a successful sign-in returns.
+type SignInResult struct {
+	Token   string       `json:"token"`
+	User    backend.User `json:"user"`
+	LastSeq int64        `json:"lastSeq"`
+}
+
+// SignIn exchanges an email and password for a token and keeps it.
+func (c *Client) SignIn(ctx context.Context, email, password string) (*SignInResult, error) {
+	var res SignInResult
+	if err := c.do(ctx, "POST", "/api/auth/signin", map[string]string{"email": email, "password": password}, &res); err != nil {
+		return nil, err
+	}
+	c.Token = res.Token
+	return &res, nil
+}
+
+// SignOut revokes the token on the engine.
+func (c *Client) SignOut(ctx context.Context) error {
+	return c.do(ctx, "POST", "/api/auth/signout", nil, nil)
+}
+
+// Me returns the signed-in user; EUnauthorized when the token is no good.
+func (c *Client) Me(ctx context.Context) (*backend.User, error) {
+	var u backend.User
+	return &u, c.do(ctx, "GET", "/api/me", nil, &u)
+}
+
+// SyncPage is one page of the change feed.
+type SyncPage struct {
+	Events []backend.Event `json:"events"`
+	Next   int64           `json:"next"`
+	More   bool            `json:"more"`
+}
+
+// Sync returns the events after since.
+func (c *Client) Sync(ctx context.Context, since int64, limit int) (*SyncPage, error) {
+	var p SyncPage
+	path := fmt.Sprintf("/api/sync?since=%d", since)
+	if limit > 0 {
+		path += fmt.Sprintf("&limit=%d", limit)
+	}
+	return &p, c.do(ctx, "GET", path, nil, &p)
+}
+
+// SendMessage posts an outbound message; clientID makes retries safe.
+func (c *Client) SendMessage(ctx context.Context, conversationID, text, clientID string) (*backend.Message, error) {
+	var m backend.Message
+	body := map[string]any{"text": text, "clientId": clientID}
+	return &m, c.do(ctx, "POST", "/api/conversations/"+url.PathEscape(conversationID)+"/messages", body, &m)
+}
+
+// SetStatus changes a conversation's status.
+func (c *Client) SetStatus(ctx context.Context, conversationID, status string) (*backend.Conversation, error) {
+	var conv backend.Conversation
+	return &conv, c.do(ctx, "POST", "/api/conversations/"+url.PathEscape(conversationID)+"/status", map[string]string{"status": status}, &conv)
+}
+
+// Do sends a JSON request to path and decodes a JSON answer into out.
+// Non-2xx answers become *backend.Error with the engine's code and
+// sentence; a connection failure becomes EUnavailable.
+func (c *Client) Do(ctx context.Context, method, path string, in, out any) error {
+	return c.do(ctx, method, path, in, out)
+}
+
+func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.BaseURL+path, body)
+	if err != nil {
+		return backend.Errorf(backend.EInvalid, "The server address %q is not a valid URL.", c.BaseURL)
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return &backend.Error{Code: backend.EUnavailable, Message: "The server at " + c.BaseURL + " cannot be reached."}
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		var e struct {
+			Error struct{ Code, Message string } `json:"error"`
+		}
+		raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		if json.Unmarshal(raw, &e) != nil || e.Error.Code == "" {
+			return backend.Errorf(backend.EUnavailable, "The server answered %s, which is not a Switchboard engine's answer.", resp.Status)
+		}
+		return &backend.Error{Code: e.Error.Code, Message: e.Error.Message}
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return fmt.Errorf("decode %s %s: %w", method, path, err)
+	}
+	return nil
+}
+
+// Feed is a live WebSocket connection to the change feed.
+type Feed struct {
+	conn *websocket.Conn
+}
+
+// OpenFeed connects to the live feed; events after since arrive in order.
+func (c *Client) OpenFeed(ctx context.Context, since int64) (*Feed, error) {
+	u := strings.Replace(strings.Replace(c.BaseURL, "https://", "wss://", 1), "http://", "ws://", 1)
+	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second}
+	conn, resp, err := d.DialContext(ctx, fmt.Sprintf("%s/api/ws?since=%d", u, since), http.Header{"Authorization": {"Bearer " + c.Token}})
+	if err != nil {
+		if resp != nil && resp.StatusCode == http.StatusUnauthorized {
+			return nil, backend.Errorf(backend.EUnauthorized, "Your session is not valid; please sign in again.")
+		}
+		return nil, &backend.Error{Code: backend.EUnavailable, Message: "The live feed at " + c.BaseURL + " cannot be reached."}
+	}
+	conn.SetPingHandler(func(data string) error {
+		conn.SetReadDeadline(time.Now().Add(90 * time.Second))
+		return conn.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(10*time.Second))
+	})
+	return &Feed{conn: conn}, nil
+}
+
+// Next blocks until the next batch of events (or an error: the caller then
+// reconnects from its cursor).
+func (f *Feed) Next() ([]backend.Event, error) {
+	f.conn.SetReadDeadline(time.Now().Add(90 * time.Second))
+	var frame struct {
+		Type   string          `json:"type"`
+		Events []backend.Event `json:"events"`
+	}
+	if err := f.conn.ReadJSON(&frame); err != nil {
+		return nil, err
+	}
+	return frame.Events, nil
+}
+
+// Close closes the connection; a blocked Next returns an error.
+func (f *Feed) Close() error { return f.conn.Close() }
