@@ -1,0 +1,256 @@
+package sqlite
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"switchboard/backend"
+)
+
+// outboxCursor names the cursor over messages that EnqueueOutbox advances.
+const outboxCursor = "outbox.enqueue"
+
+// EnqueueOutbox implements backend.ChannelService.
+func (db *DB) EnqueueOutbox(ctx context.Context, now time.Time) (int, error) {
+	n := 0
+	err := db.update(ctx, func(tx *Tx) error {
+		cursor, err := channelCursor(ctx, tx, outboxCursor)
+		if err != nil {
+			return err
+		}
+		var last int64
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(rowid), 0) FROM messages`).Scan(&last); err != nil {
+			return fmt.Errorf("enqueue outbox: %w", err)
+		}
+		if last <= cursor {
+			return nil
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT m.rowid, m.id, m.conversation_id, m.channel, m.instance FROM messages AS m
+			JOIN channel_instances AS ci ON ci.connector = m.channel AND ci.instance = m.instance
+			WHERE m.rowid > ? AND m.rowid <= ? AND m.direction = 'out' AND m.private = 0 AND m.status = ?
+			ORDER BY m.rowid`, cursor, last, backend.DeliveryQueued)
+		if err != nil {
+			return fmt.Errorf("enqueue outbox: %w", err)
+		}
+		type item struct {
+			seq                            int64
+			msg, conv, connector, instance string
+		}
+		var items []item
+		for rows.Next() {
+			var it item
+			if err := rows.Scan(&it.seq, &it.msg, &it.conv, &it.connector, &it.instance); err != nil {
+				rows.Close()
+				return err
+			}
+			items = append(items, it)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, it := range items {
+			res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO channel_outbox (id, seq, message_id, conversation_id, connector, instance,
+				idempotency_key, state, next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				backend.NewID("ob"), it.seq, it.msg, it.conv, it.connector, it.instance, newUUID(), backend.OutboxPending,
+				formatTime(now), formatTime(tx.Now()), formatTime(tx.Now()))
+			if err != nil {
+				return fmt.Errorf("enqueue outbox: %w", err)
+			}
+			k, _ := res.RowsAffected()
+			n += int(k)
+		}
+		return setChannelCursor(ctx, tx, outboxCursor, last)
+	})
+	return n, err
+}
+
+// newUUID returns a random RFC 4122 version 4 UUID (LINE's retry key needs one).
+func newUUID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("read random: " + err.Error())
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// ClaimOutbox implements backend.ChannelService.
+func (db *DB) ClaimOutbox(ctx context.Context, now, leaseUntil time.Time, limit int) ([]*backend.OutboxJob, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	var jobs []*backend.OutboxJob
+	err := db.update(ctx, func(tx *Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT o.id, o.idempotency_key, o.message_id, o.conversation_id, o.state, o.attempts
+			FROM channel_outbox AS o
+			WHERE ((o.state = 'pending' AND o.next_attempt_at <= ?) OR (o.state = 'sending' AND o.lease_until <= ?))
+			AND NOT EXISTS (SELECT 1 FROM channel_outbox AS p WHERE p.conversation_id = o.conversation_id
+				AND p.state IN ('pending', 'sending') AND p.seq < o.seq)
+			ORDER BY o.seq LIMIT ?`, formatTime(now), formatTime(now), limit)
+		if err != nil {
+			return fmt.Errorf("claim outbox: %w", err)
+		}
+		type claimed struct {
+			job        *backend.OutboxJob
+			msg, conv  string
+			wasSending bool
+		}
+		var cs []claimed
+		for rows.Next() {
+			var c claimed
+			var state string
+			c.job = &backend.OutboxJob{}
+			if err := rows.Scan(&c.job.ID, &c.job.IdempotencyKey, &c.msg, &c.conv, &state, &c.job.Attempts); err != nil {
+				rows.Close()
+				return err
+			}
+			c.job.InDoubt = state == backend.OutboxSending
+			cs = append(cs, c)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, c := range cs {
+			j := c.job
+			j.Attempts++
+			if _, err := tx.ExecContext(ctx, `UPDATE channel_outbox SET state = 'sending', attempts = ?, lease_until = ?, updated_at = ? WHERE id = ?`,
+				j.Attempts, formatTime(leaseUntil), formatTime(tx.Now()), j.ID); err != nil {
+				return fmt.Errorf("claim outbox: %w", err)
+			}
+			if j.Message, err = findMessage(ctx, tx, `id = ?`, c.msg); err != nil {
+				return err
+			}
+			if j.Conversation, err = findConversation(ctx, tx, c.conv); err != nil {
+				return err
+			}
+			if j.LastInbound, err = lastInbound(ctx, tx, c.conv); err != nil {
+				return err
+			}
+			jobs = append(jobs, j)
+		}
+		return nil
+	})
+	return jobs, err
+}
+
+// lastInbound returns the conversation's newest inbound message reference.
+func lastInbound(ctx context.Context, q queryer, conversationID string) (*backend.InboundRef, error) {
+	var ref backend.InboundRef
+	var raw, platformAt, created string
+	err := q.QueryRowContext(ctx, `SELECT COALESCE(external_id, ''), raw, platform_at, created_at FROM messages
+		WHERE conversation_id = ? AND direction = 'in' ORDER BY rowid DESC LIMIT 1`, conversationID).
+		Scan(&ref.ExternalID, &raw, &platformAt, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("last inbound: %w", err)
+	}
+	if raw != "" {
+		ref.Raw = json.RawMessage(raw)
+	}
+	ref.PlatformAt, ref.CreatedAt = parseTime(platformAt), parseTime(created)
+	return &ref, nil
+}
+
+// CompleteOutbox implements backend.ChannelService.
+func (db *DB) CompleteOutbox(ctx context.Context, id, externalID, status string) (*backend.Message, error) {
+	if backend.DeliveryRank(status) == 0 {
+		status = backend.DeliverySent
+	}
+	var m *backend.Message
+	err := db.update(ctx, func(tx *Tx) (err error) {
+		var msgID string
+		if err := tx.QueryRowContext(ctx, `SELECT message_id FROM channel_outbox WHERE id = ?`, id).Scan(&msgID); errors.Is(err, sql.ErrNoRows) {
+			return backend.Errorf(backend.ENotFound, "Outbox job %s does not exist.", id)
+		} else if err != nil {
+			return fmt.Errorf("complete outbox: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE channel_outbox SET state = 'sent', external_id = ?, lease_until = '', last_error = '', updated_at = ? WHERE id = ?`,
+			externalID, formatTime(tx.Now()), id); err != nil {
+			return fmt.Errorf("complete outbox: %w", err)
+		}
+		if m, err = findMessage(ctx, tx, `id = ?`, msgID); err != nil {
+			return err
+		}
+		if externalID != "" && m.ExternalID == "" {
+			m.ExternalID = externalID
+			if _, err := tx.ExecContext(ctx, `UPDATE messages SET external_id = ? WHERE id = ?`, externalID, m.ID); err != nil {
+				return fmt.Errorf("complete outbox: %w", err)
+			}
+		}
+		if backend.DeliveryRank(status) <= backend.DeliveryRank(m.Status) {
+			// The id alone changed (or nothing): still tell the feed.
+			m.UpdatedAt = tx.Now()
+			if _, err := tx.ExecContext(ctx, `UPDATE messages SET updated_at = ? WHERE id = ?`, formatTime(m.UpdatedAt), m.ID); err != nil {
+				return fmt.Errorf("complete outbox: %w", err)
+			}
+			return tx.AppendEvent(ctx, backend.EventMessageUpserted, m.ID, m)
+		}
+		return setStatus(ctx, tx, m, status, "")
+	})
+	return m, err
+}
+
+// RetryOutbox implements backend.ChannelService.
+func (db *DB) RetryOutbox(ctx context.Context, id string, at time.Time, reason string, countAttempt bool) error {
+	undo := 1
+	if countAttempt {
+		undo = 0
+	}
+	return db.update(ctx, func(tx *Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE channel_outbox SET state = 'pending', next_attempt_at = ?, lease_until = '',
+			last_error = CASE WHEN ? = '' THEN last_error ELSE ? END, attempts = MAX(attempts - ?, 0), updated_at = ? WHERE id = ?`,
+			formatTime(at), reason, reason, undo, formatTime(tx.Now()), id)
+		if err != nil {
+			return fmt.Errorf("retry outbox: %w", err)
+		} else if n, _ := res.RowsAffected(); n == 0 {
+			return backend.Errorf(backend.ENotFound, "Outbox job %s does not exist.", id)
+		}
+		return nil
+	})
+}
+
+// FailOutbox implements backend.ChannelService.
+func (db *DB) FailOutbox(ctx context.Context, id, reason string) (*backend.Message, error) {
+	var m *backend.Message
+	err := db.update(ctx, func(tx *Tx) (err error) {
+		var msgID string
+		if err := tx.QueryRowContext(ctx, `SELECT message_id FROM channel_outbox WHERE id = ?`, id).Scan(&msgID); errors.Is(err, sql.ErrNoRows) {
+			return backend.Errorf(backend.ENotFound, "Outbox job %s does not exist.", id)
+		} else if err != nil {
+			return fmt.Errorf("fail outbox: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE channel_outbox SET state = 'failed', lease_until = '', last_error = ?, updated_at = ? WHERE id = ?`,
+			reason, formatTime(tx.Now()), id); err != nil {
+			return fmt.Errorf("fail outbox: %w", err)
+		}
+		if m, err = findMessage(ctx, tx, `id = ?`, msgID); err != nil {
+			return err
+		}
+		return setStatus(ctx, tx, m, backend.DeliveryFailed, reason)
+	})
+	return m, err
+}
+
+// NextOutboxDue implements backend.ChannelService.
+func (db *DB) NextOutboxDue(ctx context.Context) (time.Time, bool, error) {
+	var at sql.NullString
+	err := db.r.QueryRowContext(ctx, `SELECT MIN(t) FROM (
+		SELECT MIN(next_attempt_at) AS t FROM channel_outbox WHERE state = 'pending'
+		UNION ALL SELECT MIN(lease_until) FROM channel_outbox WHERE state = 'sending')`).Scan(&at)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("next outbox due: %w", err)
+	}
+	if !at.Valid || at.String == "" {
+		return time.Time{}, false, nil
+	}
+	return parseTime(at.String), true, nil
+}

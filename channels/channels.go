@@ -1,0 +1,204 @@
+// Package channels is Switchboard's channel framework: the Connector
+// interface every messaging platform implements, the registry connectors add
+// themselves to, and the Hub that serves their webhooks, stores what they
+// carry before acknowledging, and delivers replies from a durable outbox.
+package channels
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"sort"
+	"sync"
+	"time"
+
+	"switchboard/backend"
+)
+
+// Connector is one configured account on one platform. The Hub calls Verify
+// on a webhook's raw bytes before Parse ever sees them, and Send from the
+// outbox sender. Implementations must be safe for concurrent use.
+type Connector interface {
+	// Verify checks the webhook's signature (or secret) in constant time.
+	// Returns EUnauthorized when it is missing and EForbidden when it is wrong.
+	Verify(req *Request) error
+	// Parse turns a verified webhook into messages and delivery statuses.
+	// Returns EInvalid for a payload it cannot read.
+	Parse(req *Request) (*Webhook, error)
+	// Send delivers one outbound message. Errors are *SendError so the
+	// outbox knows whether and when to retry.
+	Send(ctx context.Context, out *Outbound) (*Sent, error)
+}
+
+// Handshaker is a Connector that answers the platform's GET verification
+// (Meta's hub.challenge).
+type Handshaker interface {
+	// Handshake returns the status and plain-text body for a GET request.
+	Handshake(req *Request) (status int, body string)
+}
+
+// Acker is a Connector whose platform expects a particular 2xx body, such
+// as Twilio's empty TwiML response.
+type Acker interface {
+	// Ack writes the success response after the webhook was stored.
+	Ack(w http.ResponseWriter)
+}
+
+// Poller is a Connector that can fetch updates itself, for installs with no
+// public URL (Telegram's getUpdates).
+type Poller interface {
+	// Polling reports whether this instance is configured to poll.
+	Polling() bool
+	// Poll fetches updates until ctx ends, handing each batch to deliver and
+	// confirming it to the platform only after deliver returned nil.
+	Poll(ctx context.Context, deliver func(context.Context, *Webhook) error) error
+}
+
+// IdempotentSender is a Connector whose platform deduplicates sends on
+// Outbound.IdempotencyKey, so a send that may or may not have arrived can be
+// repeated safely.
+type IdempotentSender interface {
+	IdempotentSends() bool
+}
+
+// Request is a webhook as the platform sent it.
+type Request struct {
+	Method string
+	// URL is the full external URL the platform called (scheme, host, path,
+	// query), which Twilio signs.
+	URL    string
+	Header http.Header
+	Body   []byte
+}
+
+// Query returns the URL's query parameters.
+func (r *Request) Query() url.Values {
+	u, err := url.Parse(r.URL)
+	if err != nil {
+		return url.Values{}
+	}
+	return u.Query()
+}
+
+// Webhook is what one verified webhook carries.
+type Webhook struct {
+	Messages []*backend.InboundMessage `json:"messages,omitempty"`
+	Statuses []Status                  `json:"statuses,omitempty"`
+}
+
+// Status is a delivery update from the platform. Either ExternalID names one
+// sent message, or ThreadKey and Before name every message of a thread up to
+// a watermark (Messenger's read receipts).
+type Status struct {
+	ExternalID string    `json:"externalId,omitempty"`
+	ThreadKey  string    `json:"threadKey,omitempty"`
+	Before     time.Time `json:"before,omitzero"`
+	// Status is a backend delivery state (sent, delivered, read, failed).
+	Status string `json:"status"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// Outbound is one message for a connector to send.
+type Outbound struct {
+	// MessageID is Switchboard's id of the message.
+	MessageID string
+	// IdempotencyKey is the same on every retry of this message.
+	IdempotencyKey string
+	// ThreadKey is the conversation's thread key as the connector produced
+	// it from inbound messages; it names the recipient.
+	ThreadKey   string
+	Text        string
+	Attachments []backend.Attachment
+	// LastInbound is the conversation's newest inbound message, or nil.
+	LastInbound *backend.InboundRef
+	// InDoubt is true when an earlier attempt may have reached the platform.
+	InDoubt bool
+}
+
+// Sent is the platform's answer to a send it accepted.
+type Sent struct {
+	// ExternalID is the platform's id of the sent message; status webhooks
+	// name it.
+	ExternalID string
+	// Status is the delivery state the answer proves (sent when empty;
+	// Twilio's "queued" stays queued).
+	Status string
+}
+
+// Params is what New receives to build one instance.
+type Params struct {
+	Connector string
+	Instance  string
+	// Config is the instance's JSON; decode it with DecodeConfig.
+	Config json.RawMessage
+	// HookURL is the public URL of this instance's webhook ("" when the
+	// engine has no public URL), for platforms that take a callback URL.
+	HookURL string
+	// BaseURL replaces the platform's API base URL (tests point it at a
+	// fake); "" means the real platform.
+	BaseURL string
+	Client  *http.Client
+	Logger  *slog.Logger
+	Now     func() time.Time
+}
+
+// Info describes a connector type.
+type Info struct {
+	// ID names the connector, such as "sms.twilio".
+	ID string
+	// New builds one instance from its configuration. Config errors are
+	// EInvalid.
+	New func(p Params) (Connector, error)
+	// Secrets lists the top-level config keys that hold secrets; they are
+	// redacted whenever a configuration is shown.
+	Secrets []string
+	// Rate is the default sends per second per instance (0: no limit),
+	// with Burst sends allowed at once.
+	Rate  float64
+	Burst int
+}
+
+var registry = struct {
+	sync.RWMutex
+	m map[string]Info
+}{m: map[string]Info{}}
+
+// Register adds a connector type. It panics on an empty or duplicate ID or a
+// nil New, as modules do at init time.
+func Register(info Info) {
+	if info.ID == "" {
+		panic("channels: Register with an empty connector id")
+	}
+	if info.New == nil {
+		panic(fmt.Sprintf("channels: connector %q has no New func", info.ID))
+	}
+	registry.Lock()
+	defer registry.Unlock()
+	if _, dup := registry.m[info.ID]; dup {
+		panic(fmt.Sprintf("channels: connector %q registered twice", info.ID))
+	}
+	registry.m[info.ID] = info
+}
+
+// Lookup returns the registered connector type with the given ID.
+func Lookup(id string) (Info, bool) {
+	registry.RLock()
+	defer registry.RUnlock()
+	info, ok := registry.m[id]
+	return info, ok
+}
+
+// Registered returns every registered connector type ordered by ID.
+func Registered() []Info {
+	registry.RLock()
+	defer registry.RUnlock()
+	out := make([]Info, 0, len(registry.m))
+	for _, info := range registry.m {
+		out = append(out, info)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}

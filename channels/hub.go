@@ -1,0 +1,478 @@
+package channels
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"switchboard/backend"
+)
+
+// Store is what the Hub needs from the engine's store.
+type Store interface {
+	backend.ChannelService
+	// StoreInbound stores a message once per platform id.
+	StoreInbound(ctx context.Context, in *backend.InboundMessage) (*backend.Message, bool, error)
+	// SetDeliveryStatus moves a message's delivery state forward.
+	SetDeliveryStatus(ctx context.Context, id, status, reason string) (*backend.Message, error)
+	// Notify signals after every commit that appended events.
+	Notify() (<-chan struct{}, func())
+}
+
+// Clock is the Hub's time source; tests replace it.
+type Clock interface {
+	Now() time.Time
+	// After returns a channel that receives after d.
+	After(d time.Duration) <-chan time.Time
+}
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time                         { return time.Now() }
+func (systemClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+// SystemClock is the real clock.
+var SystemClock Clock = systemClock{}
+
+// Options configure a Hub. The zero value works.
+type Options struct {
+	// PublicURL is the engine's external base URL, such as
+	// "https://sb.example.com". Twilio signs the URL it called, so behind a
+	// proxy set this; when empty the URL is rebuilt from the request (Host,
+	// X-Forwarded-Proto/Host). It also makes callback URLs for platforms.
+	PublicURL string
+	// BaseURLs replaces a connector's platform API base URL, by connector
+	// id (tests point connectors at fakes).
+	BaseURLs map[string]string
+	// Client makes platform API calls (default: 30 s timeout).
+	Client *http.Client
+	Logger *slog.Logger
+	Clock  Clock
+	// MaxBodyBytes limits a webhook body (default 1 MiB).
+	MaxBodyBytes int64
+	// OnInbound is called, after the webhook was acknowledged, for every new
+	// inbound message of a configured channel, reading from the store: a
+	// message stored before a crash is handed over after the restart (at
+	// least once, in store order).
+	OnInbound func(ctx context.Context, m *backend.Message)
+	// MaxAttempts bounds deliveries of one message (default 10).
+	MaxAttempts int
+	// Backoff is the first retry delay, doubled per attempt up to
+	// MaxBackoff (defaults 2 s and 10 min).
+	Backoff, MaxBackoff time.Duration
+	// Lease is how long a claimed send may take before it is considered
+	// interrupted (default 2 min).
+	Lease time.Duration
+}
+
+// Hub serves webhooks at /hooks/{connector}/{instance}, stores what they
+// carry before answering 2xx, hands new messages to OnInbound and delivers
+// outbound messages from the durable outbox.
+type Hub struct {
+	store Store
+	opts  Options
+	log   *slog.Logger
+	clock Clock
+
+	mu        sync.RWMutex
+	instances map[string]*instance // "connector/instance"
+
+	wakeInbound chan struct{}
+	wakeOutbox  chan struct{}
+
+	runMu   sync.Mutex
+	ctx     context.Context
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	pollers map[string]context.CancelFunc
+
+	outbox outboxState
+}
+
+// instance is one running connector instance.
+type instance struct {
+	info      Info
+	name      string
+	connector Connector
+	limiter   *limiter
+}
+
+// NewHub returns a Hub over store with the instances configured in it.
+func NewHub(ctx context.Context, store Store, opts Options) (*Hub, error) {
+	if opts.Client == nil {
+		opts.Client = &http.Client{Timeout: 30 * time.Second}
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Clock == nil {
+		opts.Clock = SystemClock
+	}
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = 1 << 20
+	}
+	if opts.MaxAttempts <= 0 {
+		opts.MaxAttempts = 10
+	}
+	if opts.Backoff <= 0 {
+		opts.Backoff = 2 * time.Second
+	}
+	if opts.MaxBackoff <= 0 {
+		opts.MaxBackoff = 10 * time.Minute
+	}
+	if opts.Lease <= 0 {
+		opts.Lease = 2 * time.Minute
+	}
+	opts.PublicURL = strings.TrimRight(opts.PublicURL, "/")
+	h := &Hub{
+		store: store, opts: opts, log: opts.Logger.With("component", "channels"), clock: opts.Clock,
+		instances:   map[string]*instance{},
+		wakeInbound: make(chan struct{}, 1), wakeOutbox: make(chan struct{}, 1),
+		pollers: map[string]context.CancelFunc{},
+		outbox:  outboxState{paused: map[string]time.Time{}},
+	}
+	if err := h.Reload(ctx); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// Reload rebuilds the running instances from the store. An instance whose
+// configuration no longer builds is logged (without its config) and skipped.
+func (h *Hub) Reload(ctx context.Context) error {
+	cis, err := h.store.FindChannelInstances(ctx)
+	if err != nil {
+		return fmt.Errorf("reload channels: %w", err)
+	}
+	next := map[string]*instance{}
+	for _, ci := range cis {
+		if !ci.Enabled {
+			continue
+		}
+		inst, err := h.build(ci)
+		if err != nil {
+			h.log.Error("channel instance not started", "connector", ci.Connector, "instance", ci.Instance, "error", backend.ErrorMessage(err))
+			continue
+		}
+		next[ci.Connector+"/"+ci.Instance] = inst
+	}
+	h.mu.Lock()
+	h.instances = next
+	h.mu.Unlock()
+	h.restartPollers()
+	return nil
+}
+
+func (h *Hub) build(ci *backend.ChannelInstance) (*instance, error) {
+	info, ok := Lookup(ci.Connector)
+	if !ok {
+		return nil, backend.Errorf(backend.EInvalid, "There is no %q connector.", ci.Connector)
+	}
+	hook := ""
+	if h.opts.PublicURL != "" {
+		hook = h.opts.PublicURL + "/hooks/" + ci.Connector + "/" + ci.Instance
+	}
+	c, err := info.New(Params{
+		Connector: ci.Connector, Instance: ci.Instance, Config: ci.Config, HookURL: hook,
+		BaseURL: h.opts.BaseURLs[ci.Connector], Client: h.opts.Client,
+		Logger: h.log.With("connector", ci.Connector, "instance", ci.Instance), Now: h.clock.Now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &instance{info: info, name: ci.Instance, connector: c, limiter: newLimiter(info.Rate, info.Burst)}, nil
+}
+
+// PutInstance validates and stores an instance's configuration (secrets
+// shown as the Redacted placeholder keep their stored value) and reloads.
+// Returns EInvalid for an unknown connector or a configuration it rejects.
+func (h *Hub) PutInstance(ctx context.Context, ci *backend.ChannelInstance) error {
+	info, ok := Lookup(ci.Connector)
+	if !ok {
+		return backend.Errorf(backend.EInvalid, "There is no %q connector.", ci.Connector)
+	}
+	if ci.Instance == "" || strings.ContainsAny(ci.Instance, "/?# ") {
+		return backend.Errorf(backend.EInvalid, "An instance name must be non-empty, without spaces or slashes.")
+	}
+	var prev []byte
+	if old, err := h.store.FindChannelInstance(ctx, ci.Connector, ci.Instance); err == nil {
+		prev = old.Config
+	}
+	cfg, err := keepSecrets(ci.Config, prev, info.Secrets)
+	if err != nil {
+		return err
+	}
+	ci.Config = cfg
+	if _, err := h.build(ci); err != nil {
+		return err
+	}
+	if err := h.store.PutChannelInstance(ctx, ci); err != nil {
+		return err
+	}
+	ci.Config = RedactConfig(ci.Config, info.Secrets)
+	return h.Reload(ctx)
+}
+
+// Instances lists the configured instances with their secrets redacted.
+func (h *Hub) Instances(ctx context.Context) ([]*backend.ChannelInstance, error) {
+	cis, err := h.store.FindChannelInstances(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, ci := range cis {
+		info, _ := Lookup(ci.Connector)
+		ci.Config = RedactConfig(ci.Config, info.Secrets)
+	}
+	return cis, nil
+}
+
+func (h *Hub) lookup(connector, name string) *instance {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return h.instances[connector+"/"+name]
+}
+
+// ServeHTTP serves POST (and GET for handshakes) /hooks/{connector}/{instance}.
+// Mount it at "/hooks/" without stripping the prefix.
+func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rest, ok := strings.CutPrefix(r.URL.Path, "/hooks/")
+	connector, name, ok2 := strings.Cut(rest, "/")
+	if !ok || !ok2 || connector == "" || name == "" || strings.Contains(name, "/") {
+		http.NotFound(w, r)
+		return
+	}
+	inst := h.lookup(connector, name)
+	if inst == nil {
+		http.NotFound(w, r)
+		return
+	}
+	req := &Request{Method: r.Method, URL: h.externalURL(r), Header: r.Header}
+	switch r.Method {
+	case http.MethodGet:
+		hs, ok := inst.connector.(Handshaker)
+		if !ok {
+			w.Header().Set("Allow", "POST")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		status, body := hs.Handshake(req)
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(status)
+		io.WriteString(w, body)
+		return
+	case http.MethodPost:
+	default:
+		w.Header().Set("Allow", "GET, POST")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.opts.MaxBodyBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		http.Error(w, "read body", http.StatusBadRequest)
+		return
+	}
+	req.Body = body
+	if err := inst.connector.Verify(req); err != nil {
+		status := http.StatusForbidden
+		if backend.ErrorCode(err) == backend.EUnauthorized {
+			status = http.StatusUnauthorized
+		}
+		h.log.Warn("webhook rejected", "connector", connector, "instance", name, "status", status, "remote", r.RemoteAddr)
+		http.Error(w, http.StatusText(status), status)
+		return
+	}
+	wh, err := inst.connector.Parse(req)
+	if err != nil {
+		h.log.Warn("webhook unreadable", "connector", connector, "instance", name, "error", backend.ErrorMessage(err))
+		http.Error(w, backend.ErrorMessage(err), http.StatusBadRequest)
+		return
+	}
+	if err := h.deliver(r.Context(), connector, name, wh); err != nil {
+		// Not stored: a non-2xx makes the platform redeliver.
+		h.log.Error("webhook not stored", "connector", connector, "instance", name, "error", err)
+		http.Error(w, "temporarily unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	if a, ok := inst.connector.(Acker); ok {
+		a.Ack(w)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+// externalURL rebuilds the URL the platform called.
+func (h *Hub) externalURL(r *http.Request) string {
+	if h.opts.PublicURL != "" {
+		return h.opts.PublicURL + r.URL.RequestURI()
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	if p := r.Header.Get("X-Forwarded-Proto"); p != "" {
+		scheme, _, _ = strings.Cut(p, ",")
+	}
+	host := r.Host
+	if fh := r.Header.Get("X-Forwarded-Host"); fh != "" {
+		host, _, _ = strings.Cut(fh, ",")
+	}
+	return strings.TrimSpace(scheme) + "://" + strings.TrimSpace(host) + r.URL.RequestURI()
+}
+
+// deliver stores a webhook's messages (durably, deduplicated) and applies
+// its statuses. An error means something was not stored.
+func (h *Hub) deliver(ctx context.Context, connector, name string, wh *Webhook) error {
+	if wh == nil {
+		return nil
+	}
+	created := false
+	for _, in := range wh.Messages {
+		in.Channel, in.Instance = connector, name
+		_, c, err := h.store.StoreInbound(ctx, in)
+		if err != nil {
+			if backend.ErrorCode(err) == backend.EInvalid {
+				h.log.Warn("inbound message dropped", "connector", connector, "instance", name, "error", backend.ErrorMessage(err))
+				continue
+			}
+			return fmt.Errorf("store inbound: %w", err)
+		}
+		created = created || c
+	}
+	for _, st := range wh.Statuses {
+		if err := h.applyStatus(ctx, connector, name, st); err != nil {
+			return err
+		}
+	}
+	if created {
+		signal(h.wakeInbound)
+	}
+	return nil
+}
+
+func (h *Hub) applyStatus(ctx context.Context, connector, name string, st Status) error {
+	if backend.DeliveryRank(st.Status) == 0 {
+		return nil // a platform state we do not track (sending, accepted…)
+	}
+	if st.ExternalID == "" {
+		if st.ThreadKey == "" {
+			return nil
+		}
+		_, err := h.store.SetThreadDeliveryStatus(ctx, connector, name, st.ThreadKey, st.Status, st.Before)
+		return err
+	}
+	m, err := h.store.FindMessageByExternalID(ctx, connector, name, st.ExternalID)
+	if backend.ErrorCode(err) == backend.ENotFound {
+		h.log.Debug("status for unknown message", "connector", connector, "instance", name)
+		return nil
+	} else if err != nil {
+		return err
+	}
+	_, err = h.store.SetDeliveryStatus(ctx, m.ID, st.Status, st.Reason)
+	return err
+}
+
+func signal(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
+// Start runs the inbound dispatcher, the outbox sender and the pollers
+// until Close. It returns at once.
+func (h *Hub) Start(ctx context.Context) error {
+	h.runMu.Lock()
+	defer h.runMu.Unlock()
+	if h.cancel != nil {
+		return errors.New("channels: hub already started")
+	}
+	h.ctx, h.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	h.wg.Add(2)
+	go func() { defer h.wg.Done(); h.runInbound(h.ctx) }()
+	go func() { defer h.wg.Done(); h.runOutbox(h.ctx) }()
+	h.restartPollersLocked()
+	return nil
+}
+
+// Close stops the background work and waits for it.
+func (h *Hub) Close() error {
+	h.runMu.Lock()
+	cancel := h.cancel
+	h.runMu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+	h.wg.Wait()
+	return nil
+}
+
+func (h *Hub) restartPollers() {
+	h.runMu.Lock()
+	defer h.runMu.Unlock()
+	h.restartPollersLocked()
+}
+
+// restartPollersLocked stops every poller and starts one per polling
+// instance; runMu is held.
+func (h *Hub) restartPollersLocked() {
+	for k, stop := range h.pollers {
+		stop()
+		delete(h.pollers, k)
+	}
+	if h.ctx == nil || h.ctx.Err() != nil {
+		return
+	}
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for key, inst := range h.instances {
+		p, ok := inst.connector.(Poller)
+		if !ok || !p.Polling() {
+			continue
+		}
+		ctx, cancel := context.WithCancel(h.ctx)
+		h.pollers[key] = cancel
+		connector, name := inst.info.ID, inst.name
+		h.wg.Add(1)
+		go func() {
+			defer h.wg.Done()
+			h.runPoller(ctx, connector, name, p)
+		}()
+	}
+}
+
+// runPoller keeps a poller running, waiting between failures.
+func (h *Hub) runPoller(ctx context.Context, connector, name string, p Poller) {
+	deliver := func(ctx context.Context, wh *Webhook) error { return h.deliver(ctx, connector, name, wh) }
+	delay := time.Second
+	for ctx.Err() == nil {
+		err := p.Poll(ctx, deliver)
+		if ctx.Err() != nil {
+			return
+		}
+		var se *SendError
+		wait := delay
+		if errors.As(err, &se) && se.RetryAfter > 0 {
+			wait = se.RetryAfter
+		}
+		if err != nil {
+			h.log.Warn("poller stopped, restarting", "connector", connector, "instance", name, "error", err, "wait", wait)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-h.clock.After(wait):
+		}
+		delay = min(delay*2, time.Minute)
+	}
+}

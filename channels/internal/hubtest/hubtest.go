@@ -1,0 +1,214 @@
+// Package hubtest boots a channels.Hub on a real SQLite store for connector
+// tests, with an injected clock and helpers for the usual assertions.
+package hubtest
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"switchboard/backend"
+	"switchboard/backend/sqlite"
+	"switchboard/channels"
+)
+
+// Clock is a manual clock: Now stays put until Advance.
+type Clock struct {
+	mu      sync.Mutex
+	now     time.Time
+	waiters []waiter
+}
+
+type waiter struct {
+	at time.Time
+	ch chan time.Time
+}
+
+// NewClock returns a clock at t.
+func NewClock(t time.Time) *Clock { return &Clock{now: t} }
+
+// Now implements channels.Clock.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// After implements channels.Clock; it fires when Advance reaches the time.
+func (c *Clock) After(d time.Duration) <-chan time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ch := make(chan time.Time, 1)
+	if d <= 0 {
+		ch <- c.now
+		return ch
+	}
+	c.waiters = append(c.waiters, waiter{c.now.Add(d), ch})
+	return ch
+}
+
+// Advance moves the clock forward and fires due timers.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+	keep := c.waiters[:0]
+	for _, w := range c.waiters {
+		if !w.at.After(c.now) {
+			w.ch <- c.now
+		} else {
+			keep = append(keep, w)
+		}
+	}
+	c.waiters = keep
+}
+
+// Env is a Hub on a temp-file store, served over HTTP.
+type Env struct {
+	T      testing.TB
+	DB     *sqlite.DB
+	Hub    *channels.Hub
+	Server *httptest.Server
+	Clock  *Clock
+	// Inbound collects what OnInbound received.
+	Inbound chan *backend.Message
+
+	baseURLs map[string]string
+}
+
+// Start is the fixed start time of every Env clock.
+var Start = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// New boots an Env with one configured instance. baseURL points the
+// connector at its fake.
+func New(tb testing.TB, connector, instance string, config any, baseURL string) *Env {
+	tb.Helper()
+	e := &Env{T: tb, Clock: NewClock(Start), Inbound: make(chan *backend.Message, 100), baseURLs: map[string]string{connector: baseURL}}
+	e.DB = sqlite.NewDB(filepath.Join(tb.TempDir(), "engine.db"))
+	e.DB.PasswordCost = 4
+	e.DB.Now = e.Clock.Now
+	if err := e.DB.Open(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { e.DB.Close() })
+	var hub *channels.Hub
+	e.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hub.ServeHTTP(w, r) }))
+	tb.Cleanup(e.Server.Close)
+	raw, err := json.Marshal(config)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := e.DB.PutChannelInstance(context.Background(), &backend.ChannelInstance{
+		Connector: connector, Instance: instance, Config: raw, Enabled: true,
+	}); err != nil {
+		tb.Fatal(err)
+	}
+	hub, err = channels.NewHub(context.Background(), e.DB, channels.Options{
+		PublicURL: e.Server.URL, BaseURLs: e.baseURLs,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: e.Clock,
+		OnInbound: func(ctx context.Context, m *backend.Message) { e.Inbound <- m },
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	e.Hub = hub
+	return e
+}
+
+// Add configures one more instance and reloads the hub.
+func (e *Env) Add(connector, instance string, config any, baseURL string) {
+	e.T.Helper()
+	raw, err := json.Marshal(config)
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	e.baseURLs[connector] = baseURL
+	if err := e.Hub.PutInstance(context.Background(), &backend.ChannelInstance{
+		Connector: connector, Instance: instance, Config: raw, Enabled: true,
+	}); err != nil {
+		e.T.Fatal(err)
+	}
+}
+
+// HookURL returns the webhook URL of an instance.
+func (e *Env) HookURL(connector, instance string) string {
+	return e.Server.URL + "/hooks/" + connector + "/" + instance
+}
+
+// Messages returns every message in the store, oldest first.
+func (e *Env) Messages() []*backend.Message {
+	e.T.Helper()
+	ctx := context.Background()
+	convs, err := e.DB.FindConversations(ctx, backend.ConversationFilter{})
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	var out []*backend.Message
+	for _, c := range convs {
+		ms, err := e.DB.FindMessages(ctx, c.ID)
+		if err != nil {
+			e.T.Fatal(err)
+		}
+		out = append(out, ms...)
+	}
+	return out
+}
+
+// Reply stores an agent's reply in the conversation of m.
+func (e *Env) Reply(m *backend.Message, text string) *backend.Message {
+	e.T.Helper()
+	out, _, err := e.DB.StoreOutbound(context.Background(), &backend.OutboundMessage{ConversationID: m.ConversationID, Text: text, AuthorName: "Agent"})
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	return out
+}
+
+// RunOutbox runs one outbox pass and returns how many jobs it handled.
+func (e *Env) RunOutbox() int {
+	e.T.Helper()
+	n, err := e.Hub.RunOutbox(context.Background())
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	return n
+}
+
+// Message reloads a message.
+func (e *Env) Message(id string) *backend.Message {
+	e.T.Helper()
+	m, err := e.DB.FindMessageByID(context.Background(), id)
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	return m
+}
+
+// Contact loads a contact.
+func (e *Env) Contact(id string) *backend.Contact {
+	e.T.Helper()
+	c, err := e.DB.FindContactByID(context.Background(), id)
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	return c
+}
+
+// Do sends a request and returns the status and body.
+func Do(tb testing.TB, req *http.Request) (int, string) {
+	tb.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}

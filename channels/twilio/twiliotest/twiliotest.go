@@ -1,0 +1,215 @@
+// Package twiliotest is a fake Twilio for tests: it serves the Messages API
+// (basic auth, form posts, JSON answers, 429 injection) and sends webhooks
+// signed with X-Twilio-Signature the way Twilio does. Standard library only.
+package twiliotest
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha1"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Request is one API call the fake received.
+type Request struct {
+	Method string
+	Path   string
+	Header http.Header
+	Form   url.Values
+}
+
+// Server is a fake Twilio REST API.
+type Server struct {
+	*httptest.Server
+	AccountSID string
+	AuthToken  string
+	// Now is the fake's clock (for date_created).
+	Now func() time.Time
+
+	mu        sync.Mutex
+	requests  []Request
+	callbacks map[string]string // sid → StatusCallback
+	fail      int
+	retry     string
+}
+
+// NewServer starts a fake for one account.
+func NewServer(accountSID, authToken string) *Server {
+	s := &Server{AccountSID: accountSID, AuthToken: authToken, Now: time.Now, callbacks: map[string]string{}}
+	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
+	return s
+}
+
+// Fail429 makes the next n API calls answer 429 with the given Retry-After
+// header value ("" for none).
+func (s *Server) Fail429(n int, retryAfter string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fail, s.retry = n, retryAfter
+}
+
+// Requests returns the API calls received so far.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.requests...)
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	r.ParseForm()
+	s.mu.Lock()
+	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Form: r.PostForm})
+	fail := s.fail > 0
+	if fail {
+		s.fail--
+	}
+	retry := s.retry
+	s.mu.Unlock()
+
+	w.Header().Set("Content-Type", "application/json")
+	user, pass, ok := r.BasicAuth()
+	if !ok || user != s.AccountSID || pass != s.AuthToken {
+		writeErr(w, http.StatusUnauthorized, 20003, "Authenticate")
+		return
+	}
+	if r.Method != http.MethodPost || r.URL.Path != "/2010-04-01/Accounts/"+s.AccountSID+"/Messages.json" {
+		writeErr(w, http.StatusNotFound, 20404, "The requested resource was not found")
+		return
+	}
+	if fail {
+		if retry != "" {
+			w.Header().Set("Retry-After", retry)
+		}
+		writeErr(w, http.StatusTooManyRequests, 20429, "Too Many Requests")
+		return
+	}
+	f := r.PostForm
+	if f.Get("To") == "" {
+		writeErr(w, http.StatusBadRequest, 21604, "A 'To' phone number is required.")
+		return
+	}
+	if f.Get("From") == "" && f.Get("MessagingServiceSid") == "" {
+		writeErr(w, http.StatusBadRequest, 21603, "A 'From' phone number is required.")
+		return
+	}
+	if f.Get("Body") == "" && len(f["MediaUrl"]) == 0 && f.Get("ContentSid") == "" {
+		writeErr(w, http.StatusBadRequest, 21602, "Message body is required.")
+		return
+	}
+	sid := NewSID("SM")
+	s.mu.Lock()
+	if cb := f.Get("StatusCallback"); cb != "" {
+		s.callbacks[sid] = cb
+	}
+	s.mu.Unlock()
+	status := "queued"
+	if f.Get("MessagingServiceSid") != "" {
+		status = "accepted"
+	}
+	w.WriteHeader(http.StatusCreated)
+	json.NewEncoder(w).Encode(map[string]any{
+		"sid": sid, "account_sid": s.AccountSID, "from": f.Get("From"), "to": f.Get("To"), "body": f.Get("Body"),
+		"status": status, "num_segments": "1", "num_media": fmt.Sprint(len(f["MediaUrl"])), "direction": "outbound-api",
+		"api_version": "2010-04-01", "error_code": nil, "error_message": nil,
+		"date_created": s.Now().UTC().Format(time.RFC1123Z), "date_sent": nil,
+		"uri": "/2010-04-01/Accounts/" + s.AccountSID + "/Messages/" + sid + ".json",
+	})
+}
+
+func writeErr(w http.ResponseWriter, status, code int, msg string) {
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]any{
+		"code": code, "message": msg, "more_info": fmt.Sprintf("https://www.twilio.com/docs/errors/%d", code), "status": status,
+	})
+}
+
+// NewSID returns a random Twilio-style sid with the given prefix.
+func NewSID(prefix string) string {
+	var b [16]byte
+	rand.Read(b[:])
+	return prefix + hex.EncodeToString(b[:])
+}
+
+// Sign computes X-Twilio-Signature for a POST of params to rawURL.
+func Sign(authToken, rawURL string, params url.Values) string {
+	var pairs []string
+	for k, vs := range params {
+		for _, v := range vs {
+			pairs = append(pairs, k+v)
+		}
+	}
+	sort.Strings(pairs)
+	mac := hmac.New(sha1.New, []byte(authToken))
+	io.WriteString(mac, rawURL+strings.Join(pairs, ""))
+	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// WebhookRequest builds the signed form POST Twilio would send to hookURL.
+func (s *Server) WebhookRequest(hookURL string, params url.Values) *http.Request {
+	req, _ := http.NewRequest(http.MethodPost, hookURL, bytes.NewBufferString(params.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("User-Agent", "TwilioProxy/1.1")
+	req.Header.Set("I-Twilio-Idempotency-Token", NewSID(""))
+	req.Header.Set("X-Twilio-Signature", Sign(s.AuthToken, hookURL, params))
+	return req
+}
+
+// InboundParams returns the parameters of an inbound message from one
+// number to another; media URLs make it an MMS.
+func (s *Server) InboundParams(from, to, body string, media ...string) url.Values {
+	sid := NewSID("SM")
+	if len(media) > 0 {
+		sid = NewSID("MM")
+	}
+	p := url.Values{
+		"MessageSid": {sid}, "SmsSid": {sid}, "SmsMessageSid": {sid}, "AccountSid": {s.AccountSID},
+		"From": {from}, "To": {to}, "Body": {body}, "NumMedia": {fmt.Sprint(len(media))},
+		"NumSegments": {"1"}, "SmsStatus": {"received"}, "ApiVersion": {"2010-04-01"},
+		"FromCountry": {"US"}, "ToCountry": {"US"},
+	}
+	for i, m := range media {
+		p.Set(fmt.Sprintf("MediaUrl%d", i), m)
+		p.Set(fmt.Sprintf("MediaContentType%d", i), "image/jpeg")
+	}
+	if strings.HasPrefix(from, "whatsapp:") {
+		p.Set("WaId", strings.TrimPrefix(from, "whatsapp:+"))
+		p.Set("ProfileName", "Ana")
+	}
+	return p
+}
+
+// StatusCallback posts a signed status callback for a message the fake
+// sent, to the StatusCallback URL it was given. It returns the HTTP status.
+func (s *Server) StatusCallback(sid, status, errorCode string) (int, error) {
+	s.mu.Lock()
+	cb := s.callbacks[sid]
+	s.mu.Unlock()
+	if cb == "" {
+		return 0, fmt.Errorf("twiliotest: no StatusCallback for %s", sid)
+	}
+	p := url.Values{
+		"MessageSid": {sid}, "SmsSid": {sid}, "MessageStatus": {status}, "SmsStatus": {status},
+		"AccountSid": {s.AccountSID}, "ApiVersion": {"2010-04-01"},
+	}
+	if errorCode != "" {
+		p.Set("ErrorCode", errorCode)
+	}
+	resp, err := http.DefaultClient.Do(s.WebhookRequest(cb, p))
+	if err != nil {
+		return 0, err
+	}
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}
