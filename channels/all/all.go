@@ -3,5 +3,7 @@
 package all
 
 import (
-	_ "switchboard/channels/twilio" // sms.twilio, whatsapp.twilio
+	_ "switchboard/channels/messenger" // messenger, instagram
+	_ "switchboard/channels/twilio"    // sms.twilio, whatsapp.twilio
+	_ "switchboard/channels/whatsapp"  // whatsapp.cloud
 )
