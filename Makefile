@@ -1,0 +1,84 @@
+# Switchboard: `make run` sets up and starts the desktop app with demo data;
+# `make test` sets up and runs every test. Both install what is missing.
+SHELL := /bin/bash
+.ONESHELL:
+.SHELLFLAGS := -eu -o pipefail -c
+
+WAILS_VERSION := v2.16.0
+GOBIN := $(shell go env GOPATH)/bin
+WAILS := $(GOBIN)/wails
+BIN := build/bin/switchboard
+OUT := build/test-output
+DEB_PACKAGES := build-essential pkg-config libgtk-3-dev libwebkit2gtk-4.1-dev xvfb xauth imagemagick \
+	chromium gnome-keyring dbus-daemon sip-tester
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+GO_TEST_FLAGS ?= -race -count=1 -timeout 15m
+
+.PHONY: run test deps deb-deps npm-deps wails-cli frontend build go-vet go-test frontend-test e2e desktop-test bench clean
+
+run: deps build
+	./$(BIN) --demo
+
+test: deps go-vet frontend-test build go-test e2e desktop-test
+	@echo "make test: all suites passed"
+
+deps: deb-deps npm-deps wails-cli
+
+deb-deps:
+	missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q "install ok installed" || echo $$p; done)
+	if [ -n "$$missing" ]; then
+		echo "installing Debian packages: $$missing"
+		$(SUDO) apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null
+	fi
+
+npm-deps: frontend/node_modules/.package-lock.json
+
+frontend/node_modules/.package-lock.json: frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+
+wails-cli:
+	if ! $(WAILS) version 2>/dev/null | grep -q "$(WAILS_VERSION)"; then
+		echo "installing the Wails CLI $(WAILS_VERSION)"
+		GOFLAGS= go install github.com/wailsapp/wails/v2/cmd/wails@$(WAILS_VERSION)
+	fi
+
+frontend: npm-deps
+	cd frontend && npm run build
+
+# The desktop binary (Wails; WebKitGTK 4.1 on Debian 12).
+build: frontend wails-cli
+	mkdir -p $(OUT)
+	$(WAILS) build -tags webkit2_41 -s -m -nosyncgomod -o switchboard >$(OUT)/wails-build.log 2>&1 || { cat $(OUT)/wails-build.log; exit 1; }
+	echo "built $(BIN)"
+
+go-vet: frontend
+	go vet ./...
+
+# Go tests run under a private D-Bus session with an unlocked gnome-keyring,
+# so the keyring tests use a real Secret Service.
+go-test: frontend
+	export XDG_DATA_HOME=$$(mktemp -d) SWITCHBOARD_REQUIRE_KEYRING=1
+	dbus-run-session -- bash -c 'echo -n pass | gnome-keyring-daemon --unlock --components=secrets >/dev/null; go test $(GO_TEST_FLAGS) ./...' \
+		2> >(grep -v "Failed to set fd limit" >&2)
+
+frontend-test: npm-deps
+	cd frontend && npm test
+
+# Playwright (playwright-core + Debian's Chromium) against the real app in browser mode.
+e2e: build
+	mkdir -p $(OUT)
+	export XDG_DATA_HOME=$$(mktemp -d) SWITCHBOARD_BIN=$(CURDIR)/$(BIN)
+	dbus-run-session -- bash -c 'echo -n pass | gnome-keyring-daemon --unlock --components=secrets >/dev/null; cd frontend && npm run e2e' \
+		2> >(grep -v "Failed to set fd limit" >&2)
+
+# The real desktop window under Xvfb: it starts, the frontend calls Go, a screenshot is taken.
+desktop-test: build
+	scripts/desktop-smoke.sh $(BIN) $(OUT)/desktop.png
+
+bench:
+	mkdir -p $(OUT)
+	go test -run '^$$' -bench . -benchtime 1x ./... | tee $(OUT)/bench.txt
+
+clean:
+	rm -rf build/bin $(OUT) frontend/dist frontend/wailsjs

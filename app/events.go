@@ -1,0 +1,21 @@
+package app
+
+// emit sends an event to the frontend. Every UI event leaves through here:
+// the desktop runner sets the emitter to Wails' EventsEmit, browser mode to
+// its server-sent-events stream. Event names: "sync" {lastSeq} after the
+// cache changed, "connection" {state} when the sync state changes.
+func (a *App) emit(name string, data any) {
+	a.mu.Lock()
+	emit := a.emitter
+	a.mu.Unlock()
+	if emit != nil {
+		emit(name, data)
+	}
+}
+
+// setEmitter installs the function that delivers events to the UI.
+func (a *App) setEmitter(fn func(name string, data any)) {
+	a.mu.Lock()
+	a.emitter = fn
+	a.mu.Unlock()
+}

@@ -1,0 +1,56 @@
+// Package keychain keeps the desktop's credentials in the operating
+// system's keyring (Secret Service on Linux, Keychain on macOS, Credential
+// Manager on Windows). Nothing secret is written to disk by Switchboard.
+package keychain
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/zalando/go-keyring"
+
+	"switchboard/backend"
+)
+
+// DefaultService is the keyring service name Switchboard's secrets use.
+const DefaultService = "switchboard"
+
+// Keychain stores secrets under one service name.
+type Keychain struct {
+	Service string
+}
+
+// New returns a keychain for service (DefaultService when empty).
+func New(service string) *Keychain {
+	if service == "" {
+		service = DefaultService
+	}
+	return &Keychain{Service: service}
+}
+
+// Set stores secret for account, replacing any previous one.
+func (k *Keychain) Set(account, secret string) error {
+	if err := keyring.Set(k.Service, account, secret); err != nil {
+		return backend.Errorf(backend.EUnavailable, "The system keyring refused to store the session (%v). Is a keyring service running and unlocked?", err)
+	}
+	return nil
+}
+
+// Get returns the secret for account. Returns ENotFound when there is none.
+func (k *Keychain) Get(account string) (string, error) {
+	s, err := keyring.Get(k.Service, account)
+	if errors.Is(err, keyring.ErrNotFound) {
+		return "", backend.Errorf(backend.ENotFound, "No saved session for %s.", account)
+	} else if err != nil {
+		return "", fmt.Errorf("read keyring: %w", err)
+	}
+	return s, nil
+}
+
+// Delete removes the secret for account; a missing one is not an error.
+func (k *Keychain) Delete(account string) error {
+	if err := keyring.Delete(k.Service, account); err != nil && !errors.Is(err, keyring.ErrNotFound) {
+		return fmt.Errorf("delete from keyring: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,264 @@
+package app
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"switchboard/app/cache"
+	"switchboard/app/client"
+	"switchboard/backend"
+	"switchboard/backend/server"
+)
+
+// embeddedServer is how account.json and the keyring name the engine
+// inside this app; its port changes on every start.
+const embeddedServer = "embedded"
+
+// account is the last signed-in account, kept in account.json. It holds
+// nothing secret: the token is in the keyring.
+type account struct {
+	Server string `json:"server"`
+	Email  string `json:"email"`
+}
+
+func (ac account) keyringKey() string { return ac.Server + "|" + ac.Email }
+
+// session is a signed-in user with a cache being synced.
+type session struct {
+	server   string
+	embedded bool
+	user     backend.User
+	client   *client.Client
+	cache    *cache.Cache
+	syncer   *cache.Syncer
+	stop     context.CancelFunc
+	done     chan struct{}
+}
+
+func (s *session) public() Session {
+	return Session{Server: s.server, User: s.user, Embedded: s.embedded}
+}
+
+func (s *session) close() {
+	s.stop()
+	<-s.done
+	s.cache.Close()
+}
+
+func (a *App) current() (*session, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.session == nil {
+		return nil, backend.Errorf(backend.EUnauthorized, "Sign in first.")
+	}
+	return a.session, nil
+}
+
+// engineURL returns the base URL for a server name, starting the embedded
+// engine when that is the one asked for.
+func (a *App) engineURL(ctx context.Context, name string) (string, error) {
+	if name != embeddedServer {
+		return name, nil
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.engine == nil {
+		e, err := server.Open(ctx, server.Config{
+			DataDir: filepath.Join(a.cfg.DataDir, "engine"), Demo: a.cfg.Demo, PasswordCost: a.cfg.PasswordCost, Logger: a.log,
+		})
+		if err != nil {
+			return "", fmt.Errorf("start embedded engine: %w", err)
+		}
+		a.engine = e
+		a.log.Info("embedded engine started", "url", e.URL())
+	}
+	return a.engine.URL(), nil
+}
+
+func (a *App) signIn(ctx context.Context, req SignInRequest) (Session, error) {
+	ac := account{Server: embeddedServer, Email: req.Email}
+	if req.Server != "" {
+		var err error
+		if ac.Server, err = normalizeServer(req.Server); err != nil {
+			return Session{}, err
+		}
+	}
+	if req.Email == "" || req.Password == "" {
+		return Session{}, backend.Errorf(backend.EInvalid, "Enter your email and password.")
+	}
+	base, err := a.engineURL(ctx, ac.Server)
+	if err != nil {
+		return Session{}, err
+	}
+	cl := client.New(base, "")
+	res, err := cl.SignIn(ctx, req.Email, req.Password)
+	if err != nil {
+		return Session{}, err
+	}
+	if err := a.keychain.Set(ac.keyringKey(), res.Token); err != nil {
+		return Session{}, err
+	}
+	if err := a.saveAccount(ac); err != nil {
+		return Session{}, err
+	}
+	s, err := a.startSession(ctx, ac, cl, res.User)
+	if err != nil {
+		return Session{}, err
+	}
+	return s.public(), nil
+}
+
+func (a *App) restore(ctx context.Context) (Session, error) {
+	if s, err := a.current(); err == nil {
+		return s.public(), nil
+	}
+	ac, err := a.loadAccount()
+	if err != nil {
+		return Session{}, err
+	}
+	token, err := a.keychain.Get(ac.keyringKey())
+	if err != nil {
+		return Session{}, err
+	}
+	base, err := a.engineURL(ctx, ac.Server)
+	if err != nil {
+		return Session{}, err
+	}
+	cl := client.New(base, token)
+	u, err := cl.Me(ctx)
+	switch backend.ErrorCode(err) {
+	case "":
+	case backend.EUnavailable:
+		// Offline: open the cache with what we know and sync when back.
+		u = &backend.User{Email: ac.Email}
+		if cached, ok := a.cachedUser(ac); ok {
+			u = &cached
+		}
+	case backend.EUnauthorized:
+		a.keychain.Delete(ac.keyringKey())
+		return Session{}, backend.Errorf(backend.ENotFound, "Your saved session has expired; please sign in again.")
+	default:
+		return Session{}, err
+	}
+	s, err := a.startSession(ctx, ac, cl, *u)
+	if err != nil {
+		return Session{}, err
+	}
+	return s.public(), nil
+}
+
+func (a *App) startSession(ctx context.Context, ac account, cl *client.Client, u backend.User) (*session, error) {
+	if err := os.MkdirAll(filepath.Join(a.cfg.DataDir, "cache"), 0o700); err != nil {
+		return nil, err
+	}
+	c, err := cache.Open(ctx, a.cachePath(ac))
+	if err != nil {
+		return nil, err
+	}
+	runCtx, stop := context.WithCancel(context.Background())
+	s := &session{server: ac.Server, embedded: ac.Server == embeddedServer, user: u, client: cl, cache: c, stop: stop, done: make(chan struct{})}
+	s.syncer = &cache.Syncer{
+		Cache: c, Client: cl, Logger: a.log,
+		OnChange: func(seq int64) { a.emit("sync", map[string]int64{"lastSeq": seq}) },
+		OnState:  func(state string) { a.emit("connection", map[string]string{"state": state}) },
+	}
+	go func() { defer close(s.done); s.syncer.Run(runCtx) }()
+	a.mu.Lock()
+	old := a.session
+	a.session = s
+	a.mu.Unlock()
+	if old != nil {
+		old.close()
+	}
+	a.rememberUser(ac, u)
+	return s, nil
+}
+
+func (a *App) signOut(ctx context.Context) error {
+	a.mu.Lock()
+	s := a.session
+	a.session = nil
+	a.mu.Unlock()
+	if s != nil {
+		if err := s.client.SignOut(ctx); err != nil && backend.ErrorCode(err) != backend.EUnavailable {
+			a.log.Warn("sign out on engine", "err", err)
+		}
+		s.close()
+	}
+	if ac, err := a.loadAccount(); err == nil {
+		if err := a.keychain.Delete(ac.keyringKey()); err != nil {
+			return err
+		}
+	}
+	if err := os.Remove(a.accountPath()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// shutdown stops syncing and the embedded engine. The runners call it when
+// the window closes; it is not bound, so the page cannot call it.
+func (a *App) shutdown() {
+	a.mu.Lock()
+	s, e := a.session, a.engine
+	a.session, a.engine = nil, nil
+	a.mu.Unlock()
+	if s != nil {
+		s.close()
+	}
+	if e != nil {
+		e.Close()
+	}
+}
+
+func (a *App) accountPath() string { return filepath.Join(a.cfg.DataDir, "account.json") }
+
+func (a *App) cachePath(ac account) string {
+	sum := sha256.Sum256([]byte(ac.keyringKey()))
+	return filepath.Join(a.cfg.DataDir, "cache", hex.EncodeToString(sum[:8])+".db")
+}
+
+func (a *App) saveAccount(ac account) error {
+	b, _ := json.Marshal(ac)
+	if err := os.MkdirAll(a.cfg.DataDir, 0o700); err != nil {
+		return err
+	}
+	return os.WriteFile(a.accountPath(), b, 0o600)
+}
+
+func (a *App) loadAccount() (account, error) {
+	var ac account
+	b, err := os.ReadFile(a.accountPath())
+	if errors.Is(err, fs.ErrNotExist) {
+		return ac, backend.Errorf(backend.ENotFound, "Nobody is signed in on this computer.")
+	} else if err != nil {
+		return ac, err
+	}
+	if err := json.Unmarshal(b, &ac); err != nil || ac.Email == "" {
+		return ac, backend.Errorf(backend.ENotFound, "Nobody is signed in on this computer.")
+	}
+	return ac, nil
+}
+
+// rememberUser and cachedUser keep the user's profile (not secret) beside
+// the cache, so an offline start still shows the right name and role.
+func (a *App) rememberUser(ac account, u backend.User) {
+	if u.ID == "" {
+		return
+	}
+	b, _ := json.Marshal(u)
+	os.WriteFile(a.cachePath(ac)+".user.json", b, 0o600)
+}
+
+func (a *App) cachedUser(ac account) (backend.User, bool) {
+	var u backend.User
+	b, err := os.ReadFile(a.cachePath(ac) + ".user.json")
+	return u, err == nil && json.Unmarshal(b, &u) == nil
+}
