@@ -89,7 +89,9 @@ func New(p channels.Params) (channels.Connector, error) {
 }
 
 // Verify implements channels.Connector.
-func (c *Connector) Verify(req *channels.Request) error { return meta.Verify(c.cfg.AppSecret.Reveal(), req) }
+func (c *Connector) Verify(req *channels.Request) error {
+	return meta.Verify(c.cfg.AppSecret.Reveal(), req)
+}
 
 // Handshake implements channels.Handshaker.
 func (c *Connector) Handshake(req *channels.Request) (int, string) {
