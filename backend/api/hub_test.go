@@ -45,14 +45,21 @@ func readSeqs(tb testing.TB, conn *websocket.Conn, n int) []int64 {
 
 func storeN(tb testing.TB, e *testEngine, prefix string, n int) {
 	tb.Helper()
+	if err := storeErr(e, prefix, n); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+func storeErr(e *testEngine, prefix string, n int) error {
 	for i := 0; i < n; i++ {
 		_, _, err := e.DB.StoreInbound(context.Background(), &backend.InboundMessage{
 			Channel: "telegram", Instance: "bot", ExternalUserID: prefix, ExternalID: fmt.Sprintf("%s-%d", prefix, i), Text: "m",
 		})
 		if err != nil {
-			tb.Fatal(err)
+			return err
 		}
 	}
+	return nil
 }
 
 func TestHub_ReplayThenLiveWithoutGaps(t *testing.T) {
@@ -61,8 +68,12 @@ func TestHub_ReplayThenLiveWithoutGaps(t *testing.T) {
 	storeN(t, e, "a", 5) // 1 contact + 5 messages + 5 conversation updates = 11 events
 	conn := dialFeed(t, e, token, 3)
 	storeN(t, e, "a", 0)
-	go storeN(t, e, "b", 5) // 11 more, while the client is catching up
+	errc := make(chan error, 1)
+	go func() { errc <- storeErr(e, "b", 5) }() // 11 more, while the client is catching up
 	seqs := readSeqs(t, conn, 19)
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
 	for i, s := range seqs {
 		if s != int64(i+4) {
 			t.Fatalf("seq[%d] = %d; got %v", i, s, seqs)
@@ -83,7 +94,9 @@ func TestHub_ConcurrentBroadcastToManyClients(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			storeN(t, e, fmt.Sprintf("w%d", w), perWriter)
+			if err := storeErr(e, fmt.Sprintf("w%d", w), perWriter); err != nil {
+				t.Error(err)
+			}
 		}()
 	}
 	wg.Wait()

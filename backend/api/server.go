@@ -22,9 +22,10 @@ type Server struct {
 	// MaxBody limits JSON request bodies (DefaultMaxBody when zero).
 	MaxBody int64
 
-	mux     *http.ServeMux
-	hub     *Hub
-	started bool
+	mux      *http.ServeMux
+	hub      *Hub
+	started  bool
+	channels ChannelAdmin
 }
 
 // NewServer returns a Server with its routes. Call Close to stop its hub.

@@ -14,8 +14,11 @@ import (
 	"path/filepath"
 	"time"
 
+	"switchboard/backend"
 	"switchboard/backend/api"
 	"switchboard/backend/sqlite"
+	"switchboard/channels"
+	_ "switchboard/channels/all" // every connector registers itself
 )
 
 // Config says where the engine listens and keeps its data.
@@ -28,14 +31,24 @@ type Config struct {
 	Demo bool
 	// PasswordCost overrides the bcrypt cost (tests use the minimum).
 	PasswordCost int
-	Logger       *slog.Logger
+	// PublicURL is the engine's external URL, which platforms call webhooks
+	// on (Twilio signs it). Empty: rebuilt from each request.
+	PublicURL string
+	// ChannelBaseURLs points connectors at other API hosts, by connector
+	// id (tests use the platform fakes).
+	ChannelBaseURLs map[string]string
+	// OnInbound, when set, sees every new inbound message after it was
+	// stored and acknowledged (the flow engine plugs in here).
+	OnInbound func(ctx context.Context, m *backend.Message)
+	Logger    *slog.Logger
 }
 
 // Server is a running engine.
 type Server struct {
 	Config Config
-	DB     *sqlite.DB
-	API    *api.Server
+	DB       *sqlite.DB
+	API      *api.Server
+	Channels *channels.Hub
 
 	ln     net.Listener
 	http   *http.Server
@@ -44,7 +57,7 @@ type Server struct {
 }
 
 // Open starts the engine. Close stops it.
-func Open(ctx context.Context, cfg Config) (*Server, error) {
+func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -73,6 +86,20 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	s.API = api.NewServer(s.DB, cfg.Logger)
 	s.API.Start(runCtx)
 
+	s.Channels, err = channels.NewHub(ctx, s.DB, channels.Options{
+		PublicURL: cfg.PublicURL, BaseURLs: cfg.ChannelBaseURLs, Logger: cfg.Logger, OnInbound: cfg.OnInbound,
+	})
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("start channels: %w", err)
+	}
+	s.API.Handle("/hooks/", s.Channels)
+	s.API.SetChannelAdmin(s.Channels)
+	if err := s.Channels.Start(runCtx); err != nil {
+		s.Close()
+		return nil, err
+	}
+
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		s.Close()
@@ -99,6 +126,9 @@ func (s *Server) Close() error {
 		s.http.Shutdown(ctx)
 		cancel()
 		<-s.served
+	}
+	if s.Channels != nil {
+		s.Channels.Close()
 	}
 	if s.API != nil {
 		s.API.Close()

@@ -1,0 +1,61 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+
+	"switchboard/backend"
+)
+
+// ChannelAdmin manages configured channel instances. The channel hub
+// implements it; secrets come back redacted.
+type ChannelAdmin interface {
+	// PutInstance validates and stores an instance. Returns EInvalid.
+	PutInstance(ctx context.Context, ci *backend.ChannelInstance) error
+	// Instances lists instances with secrets redacted.
+	Instances(ctx context.Context) ([]*backend.ChannelInstance, error)
+}
+
+// SetChannelAdmin enables the admin endpoints for channel instances.
+func (s *Server) SetChannelAdmin(c ChannelAdmin) {
+	s.channels = c
+	s.mux.Handle("GET /api/channels", s.auth(backend.RoleAdmin, s.handleChannels))
+	s.mux.Handle("PUT /api/channels/{connector}/{instance}", s.auth(backend.RoleAdmin, s.handlePutChannel))
+}
+
+// PutChannelRequest is the body of PUT /api/channels/{connector}/{instance}.
+type PutChannelRequest struct {
+	Config  json.RawMessage `json:"config"`
+	Enabled *bool           `json:"enabled,omitempty"`
+}
+
+func (s *Server) handleChannels(w http.ResponseWriter, r *http.Request) {
+	list, err := s.channels.Instances(r.Context())
+	if err != nil {
+		Error(w, r, s.Logger, err)
+		return
+	}
+	if list == nil {
+		list = []*backend.ChannelInstance{}
+	}
+	writeJSON(w, http.StatusOK, list)
+}
+
+func (s *Server) handlePutChannel(w http.ResponseWriter, r *http.Request) {
+	var req PutChannelRequest
+	if err := decodeJSON(w, r, s.MaxBody, &req); err != nil {
+		Error(w, r, s.Logger, err)
+		return
+	}
+	if len(req.Config) == 0 {
+		Error(w, r, s.Logger, backend.Errorf(backend.EInvalid, "The body needs a config object."))
+		return
+	}
+	ci := &backend.ChannelInstance{Connector: r.PathValue("connector"), Instance: r.PathValue("instance"), Config: req.Config, Enabled: req.Enabled == nil || *req.Enabled}
+	if err := s.channels.PutInstance(r.Context(), ci); err != nil {
+		Error(w, r, s.Logger, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, ci)
+}
