@@ -45,7 +45,7 @@ type Config struct {
 
 // Server is a running engine.
 type Server struct {
-	Config Config
+	Config   Config
 	DB       *sqlite.DB
 	API      *api.Server
 	Channels *channels.Hub
