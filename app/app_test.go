@@ -189,4 +189,17 @@ func TestBrowserBridge(t *testing.T) {
 	if !strings.Contains(string(page), "switchboard") {
 		t.Fatalf("page with token: %d %q", resp.StatusCode, page)
 	}
+	// A reload without the token in the URL passes with the cookie set by the first load.
+	req, _ := http.NewRequest("GET", base+"/", nil)
+	for _, c := range resp.Cookies() {
+		req.AddCookie(c)
+	}
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("reload with cookie: %d", resp.StatusCode)
+	}
 }

@@ -18,6 +18,9 @@ import (
 	"switchboard/backend"
 )
 
+// tokenCookie remembers the page token across reloads of the same browser.
+const tokenCookie = "switchboard_bridge"
+
 // Browser serves the frontend and the bound methods on loopback, so a
 // browser (Playwright in tests) drives the same UI against the same Go app
 // layer as the window. Every bridge request must carry the random token.
@@ -52,10 +55,17 @@ func ServeBrowser(a *App, assets fs.FS, addr string) (*Browser, error) {
 	mux.HandleFunc("GET /bridge/events", b.handleEvents)
 	static := http.FileServerFS(assets)
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		if !b.validToken(r.URL.Query().Get("token")) {
+		// The page strips the token from the address bar; a cookie set on
+		// the first load lets a reload in the same browser through.
+		token := r.URL.Query().Get("token")
+		if c, err := r.Cookie(tokenCookie); token == "" && err == nil {
+			token = c.Value
+		}
+		if !b.validToken(token) {
 			http.Error(w, "This page needs the token printed when browser mode started.", http.StatusForbidden)
 			return
 		}
+		http.SetCookie(w, &http.Cookie{Name: tokenCookie, Value: token, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
 		static.ServeHTTP(w, r)
 	})
 	mux.Handle("GET /", static)

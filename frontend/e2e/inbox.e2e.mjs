@@ -1,0 +1,225 @@
+// End-to-end test of the inbox against the real app in browser mode, in headless Chromium.
+//
+//   SWITCHBOARD_UI_URL=http://127.0.0.1:PORT/?token=… npm run e2e   # an app already running
+//   SWITCHBOARD_BIN=../build/bin/switchboard npm run e2e              # start `switchboard browser --data TMP --demo`
+//
+// With neither set, ../build/bin/switchboard is used when it exists.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const frontendDir = resolve(here, '..');
+const outDir = resolve(frontendDir, '../build/test-output');
+const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const ADMIN = { email: 'admin@example.com', password: 'switchboard' };
+const STEP = 15_000;
+
+let app = null; // child process when we started the binary
+let appLog = '';
+let tempDirs = [];
+let context = null;
+let page = null;
+let uiURL = '';
+const browserLog = [];
+
+function tempDir(prefix) {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.push(d);
+  return d;
+}
+
+/** startBinary runs `bin browser --data DIR --demo` and resolves with the URL it prints. */
+function startBinary(bin) {
+  return new Promise((resolveURL, reject) => {
+    const data = tempDir('switchboard-e2e-data-');
+    const child = spawn(bin, ['browser', '--data', data, '--demo'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: process.env,
+    });
+    app = child;
+    let buf = '';
+    const timer = setTimeout(() => reject(new Error(`no "Switchboard UI:" line within 60s\n${appLog}`)), 60_000);
+    const onData = (chunk) => {
+      const s = chunk.toString();
+      appLog += s;
+      buf += s;
+      const m = buf.match(/Switchboard UI:\s*(https?:\/\/\S+)/);
+      if (m) {
+        clearTimeout(timer);
+        resolveURL(m[1]);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', (c) => (appLog += c.toString()));
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('exit', (code, sig) => {
+      clearTimeout(timer);
+      reject(new Error(`${bin} exited early (${code ?? sig})\n${appLog}`));
+    });
+  });
+}
+
+async function stopBinary() {
+  if (!app || app.exitCode !== null || app.signalCode !== null) return;
+  const exited = new Promise((r) => app.once('exit', r));
+  app.kill('SIGTERM');
+  const t = setTimeout(() => app.kill('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(t);
+}
+
+const byId = (id) => `[data-testid="${id}"]`;
+
+async function waitForCount(selector, min, timeout = STEP) {
+  await page.waitForFunction(
+    ([sel, n]) => document.querySelectorAll(sel).length >= n,
+    [selector, min],
+    { timeout },
+  );
+  return page.locator(selector).count();
+}
+
+// Steps of one flow: once a step fails, the later ones are skipped instead of timing out.
+let brokenAt = '';
+function step(t, name, fn) {
+  return t.test(name, async (st) => {
+    if (brokenAt) {
+      st.skip(`"${brokenAt}" failed`);
+      return;
+    }
+    try {
+      await fn();
+    } catch (e) {
+      brokenAt = name;
+      throw e;
+    }
+  });
+}
+
+before(async () => {
+  mkdirSync(outDir, { recursive: true });
+  uiURL = process.env.SWITCHBOARD_UI_URL || '';
+  if (!uiURL) {
+    const fallback = resolve(frontendDir, '../build/bin/switchboard');
+    const bin = process.env.SWITCHBOARD_BIN || (existsSync(fallback) ? fallback : '');
+    if (!bin) throw new Error('set SWITCHBOARD_UI_URL or SWITCHBOARD_BIN (or build ../build/bin/switchboard)');
+    uiURL = await startBinary(resolve(frontendDir, bin));
+  }
+  context = await chromium.launchPersistentContext(tempDir('switchboard-e2e-chromium-'), {
+    executablePath: chromiumPath,
+    headless: true,
+    args: CHROMIUM_FLAGS,
+    viewport: { width: 1280, height: 800 },
+    locale: 'en-US',
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+  page.on('console', (m) => browserLog.push(`[console.${m.type()}] ${m.text()}`));
+  page.on('pageerror', (e) => browserLog.push(`[pageerror] ${e.message}`));
+});
+
+after(async () => {
+  await context?.close().catch(() => {});
+  await stopBinary();
+  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+  // Kept beside the screenshots for when a step fails.
+  writeFileSync(join(outDir, 'e2e-browser.log'), browserLog.join('\n') + '\n');
+  if (appLog) writeFileSync(join(outDir, 'e2e-app.log'), appLog);
+  const pageErrors = browserLog.filter((l) => l.startsWith('[pageerror]'));
+  if (pageErrors.length) console.error(pageErrors.join('\n'));
+});
+
+test('the bridge refuses calls without the token', async () => {
+  const origin = new URL(uiURL).origin;
+  const body = JSON.stringify({ method: 'Ready', args: [] });
+  const headers = { 'Content-Type': 'application/json' };
+
+  const none = await fetch(`${origin}/bridge/call`, { method: 'POST', headers, body });
+  assert.ok([401, 403].includes(none.status), `no token: got HTTP ${none.status}`);
+
+  const wrong = await fetch(`${origin}/bridge/call`, {
+    method: 'POST',
+    headers: { ...headers, 'X-Bridge-Token': 'not-the-token' },
+    body,
+  });
+  assert.ok([401, 403].includes(wrong.status), `wrong token: got HTTP ${wrong.status}`);
+
+  const events = await fetch(`${origin}/bridge/events`, { signal: AbortSignal.timeout(5_000) });
+  assert.ok([401, 403].includes(events.status), `events without token: got HTTP ${events.status}`);
+  await events.body?.cancel();
+});
+
+test('sign in, open a conversation and reply', async (t) => {
+  await step(t, 'the sign-in form shows and the token leaves the address bar', async () => {
+    await page.goto(uiURL, { waitUntil: 'domcontentloaded' });
+    await page.locator(byId('signin-form')).waitFor({ state: 'visible', timeout: STEP });
+    assert.equal(new URL(page.url()).searchParams.has('token'), false, 'token still in the address bar');
+    assert.match(await page.locator('h1').innerText(), /Switchboard/);
+  });
+
+  await step(t, 'the demo admin signs in on this computer', async () => {
+    await page.locator(byId('signin-local')).check();
+    await page.locator(byId('signin-email')).fill(ADMIN.email);
+    await page.locator(byId('signin-password')).fill(ADMIN.password);
+    await page.locator(byId('signin-submit')).click();
+    await Promise.race([
+      page.locator(byId('inbox')).waitFor({ state: 'visible', timeout: STEP }),
+      page
+        .locator(byId('signin-error'))
+        .waitFor({ state: 'visible', timeout: STEP })
+        .then(async () => {
+          throw new Error(`sign-in failed: ${await page.locator(byId('signin-error')).innerText()}`);
+        }),
+    ]);
+    const state = await page.locator(byId('connection-state')).getAttribute('data-state');
+    assert.ok(['online', 'reconnecting', 'offline'].includes(state ?? ''), `connection state ${state}`);
+  });
+
+  await step(t, 'the inbox lists the seeded demo conversations', async () => {
+    const n = await waitForCount(byId('conversation-item'), 3);
+    assert.ok(n >= 3, `only ${n} conversations`);
+    await page.screenshot({ path: join(outDir, 'e2e-inbox.png') });
+  });
+
+  const reply = `Thanks, we are looking into it (e2e ${Date.now()})`;
+
+  await step(t, 'a conversation opens with its messages', async () => {
+    const first = page.locator(byId('conversation-item')).first();
+    const id = await first.getAttribute('data-id');
+    assert.ok(id, 'conversation item without data-id');
+    await first.click();
+    await page.locator(byId('conversation-view')).waitFor({ state: 'visible', timeout: STEP });
+    const n = await waitForCount(`${byId('conversation-view')} ${byId('message')}`, 1);
+    assert.ok(n >= 1, 'no messages in the opened conversation');
+  });
+
+  await step(t, 'a reply sent with Enter shows as an outbound message', async () => {
+    const input = page.locator(byId('reply-input'));
+    await input.fill(reply);
+    await input.press('Enter');
+    const sent = page.locator(`${byId('message')}[data-direction="out"]`, { hasText: reply });
+    await sent.first().waitFor({ state: 'visible', timeout: STEP });
+    assert.equal(await input.inputValue(), '', 'reply box not cleared');
+    const err = page.locator(byId('reply-error'));
+    assert.equal(await err.count(), 0, (await err.count()) ? await err.innerText() : '');
+    await page.screenshot({ path: join(outDir, 'e2e-conversation.png') });
+  });
+});

@@ -1,0 +1,57 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { channelLabel, fileSize, initials, relativeTime } from './format';
+import { setLocale } from './i18n';
+
+afterEach(() => setLocale('en'));
+
+describe('relativeTime', () => {
+  const now = new Date(2025, 5, 15, 14, 0, 0); // 15 Jun 2025 14:00 local
+  const ago = (ms: number) => new Date(now.getTime() - ms).toISOString();
+  const MIN = 60_000;
+  const HOUR = 60 * MIN;
+  const DAY = 24 * HOUR;
+
+  const cases: [string, string, string][] = [
+    ['seconds ago', ago(20_000), 'now'],
+    ['in the future (clock skew)', ago(-30_000), 'now'],
+    ['minutes', ago(5 * MIN), '5m'],
+    ['59 minutes', ago(59 * MIN + 59_000), '59m'],
+    ['hours today', ago(3 * HOUR), '3h'],
+    ['late last night is hours, not yesterday', new Date(2025, 5, 15, 0, 0, 0).toISOString(), '14h'],
+    ['yesterday', new Date(2025, 5, 14, 8, 0, 0).toISOString(), 'yesterday'],
+    ['days', ago(4 * DAY), '4d'],
+    ['a week or more shows the date', new Date(2025, 5, 1, 9, 0).toISOString(), 'Jun 1'],
+    ['another year shows the year', new Date(2024, 11, 24, 9, 0).toISOString(), 'Dec 24, 2024'],
+    ['invalid', 'not a date', ''],
+    ['empty', '', ''],
+  ];
+  for (const [name, iso, want] of cases) {
+    it(name, () => expect(relativeTime(iso, now, 'en-US')).toBe(want));
+  }
+
+  it('uses the UI language', () => {
+    setLocale('es');
+    expect(relativeTime(ago(5 * MIN), now, 'es')).toBe('5 min');
+    expect(relativeTime(new Date(2025, 5, 14, 8, 0).toISOString(), now, 'es')).toBe('ayer');
+  });
+});
+
+describe('labels', () => {
+  it('gives readable channel names and passes unknown ones through', () => {
+    expect(channelLabel('whatsapp')).toBe('WhatsApp');
+    expect(channelLabel('line')).toBe('LINE');
+    expect(channelLabel('webchat')).toBe('Web chat');
+    expect(channelLabel('sms.twilio')).toBe('SMS');
+    expect(channelLabel('whatsapp.cloud')).toBe('WhatsApp');
+    expect(channelLabel('custom.acme')).toBe('custom.acme');
+  });
+
+  it('formats sizes and initials', () => {
+    expect(fileSize(512)).toBe('512 B');
+    expect(fileSize(2048)).toBe('2 KB');
+    expect(fileSize(3 * 1024 * 1024)).toBe('3.0 MB');
+    expect(fileSize(0)).toBe('');
+    expect(initials('Ana María López')).toBe('AL');
+    expect(initials('  ')).toBe('?');
+  });
+});

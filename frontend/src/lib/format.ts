@@ -1,0 +1,88 @@
+import { locale, t, tOr } from './i18n';
+
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+const DAY = 24 * HOUR;
+
+function startOfDay(d: Date): number {
+  return new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime();
+}
+
+/**
+ * relativeTime formats an RFC 3339 timestamp for the conversation list: "now", "5m", "3h",
+ * "yesterday", "4d", then a short date. Invalid input gives "".
+ */
+export function relativeTime(iso: string, now: Date = new Date(), loc: string = locale()): string {
+  const d = new Date(iso);
+  if (!iso || Number.isNaN(d.getTime())) return '';
+  const diff = now.getTime() - d.getTime();
+  if (diff < MIN) return t('time.now');
+  if (diff < HOUR) return t('time.minutes', { n: Math.floor(diff / MIN) });
+  const days = Math.round((startOfDay(now) - startOfDay(d)) / DAY);
+  if (days <= 0 || diff < 6 * HOUR) return t('time.hours', { n: Math.floor(diff / HOUR) });
+  if (days === 1) return t('time.yesterday');
+  if (days < 7) return t('time.days', { n: days });
+  const opts: Intl.DateTimeFormatOptions = { month: 'short', day: 'numeric' };
+  if (d.getFullYear() !== now.getFullYear()) opts.year = 'numeric';
+  return new Intl.DateTimeFormat(loc, opts).format(d);
+}
+
+/** clockTime formats a timestamp as a short time of day, with the date when it is not today. */
+export function clockTime(iso: string, now: Date = new Date(), loc: string = locale()): string {
+  const d = new Date(iso);
+  if (!iso || Number.isNaN(d.getTime())) return '';
+  const sameDay = startOfDay(d) === startOfDay(now);
+  const opts: Intl.DateTimeFormatOptions = sameDay
+    ? { hour: 'numeric', minute: '2-digit' }
+    : { month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit' };
+  return new Intl.DateTimeFormat(loc, opts).format(d);
+}
+
+/** channelBase reduces a connector id such as "sms.twilio" to its platform, "sms". */
+export function channelBase(channel: string): string {
+  return (channel ?? '').split('.')[0];
+}
+
+/** channelLabel gives a readable name for a channel or connector id ("whatsapp", "sms.twilio"). */
+export function channelLabel(channel: string): string {
+  return tOr(`channel.${channelBase(channel)}`, channel);
+}
+
+/** statusLabel gives a readable name for a conversation status. */
+export function statusLabel(status: string): string {
+  return tOr(`status.${status}`, status);
+}
+
+/** fileSize formats a byte count as "12 KB". */
+export function fileSize(bytes: number): string {
+  if (!Number.isFinite(bytes) || bytes <= 0) return '';
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+}
+
+/** initials returns up to two initials of a name, for avatars. */
+export function initials(name: string): string {
+  const parts = name.trim().split(/\s+/).filter(Boolean);
+  if (parts.length === 0) return '?';
+  const first = parts[0][0] ?? '';
+  const last = parts.length > 1 ? (parts[parts.length - 1][0] ?? '') : '';
+  return (first + last).toUpperCase();
+}
+
+/** Channels the UI knows by name, in the order the channel filter lists them. */
+export const CHANNELS = [
+  'sms',
+  'whatsapp',
+  'messenger',
+  'instagram',
+  'line',
+  'telegram',
+  'discord',
+  'email',
+  'webchat',
+  'voice',
+] as const;
+
+/** Conversation statuses the status filter offers. */
+export const STATUSES = ['open', 'pending', 'snoozed', 'resolved'] as const;
