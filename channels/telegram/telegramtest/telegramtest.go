@@ -1,0 +1,204 @@
+// Package telegramtest is a fake Telegram Bot API for tests: sendMessage,
+// getUpdates long polling (updates stay until confirmed by a higher
+// offset), 429 answers with parameters.retry_after, and webhook posts with
+// the X-Telegram-Bot-Api-Secret-Token header. Standard library only.
+package telegramtest
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Request is one API call the fake received.
+type Request struct {
+	Method string // the Bot API method, such as "sendMessage"
+	Path   string
+	Header http.Header
+	Body   []byte
+}
+
+// Server is a fake Bot API for one bot.
+type Server struct {
+	*httptest.Server
+	Token string
+	Now   func() time.Time
+
+	mu        sync.Mutex
+	requests  []Request
+	updates   []json.RawMessage // pending, with update_id
+	nextID    int64
+	messageID int64
+	fail      int
+	retry     int
+	arrived   chan struct{}
+}
+
+// NewServer starts a fake for the bot token.
+func NewServer(token string) *Server {
+	s := &Server{Token: token, Now: time.Now, nextID: 100000000, messageID: 1000, arrived: make(chan struct{})}
+	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
+	return s
+}
+
+// Fail429 makes the next n calls answer 429 with retry_after seconds.
+func (s *Server) Fail429(n, retryAfter int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fail, s.retry = n, retryAfter
+}
+
+// Requests returns the calls received so far (getUpdates excluded).
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.requests...)
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	w.Header().Set("Content-Type", "application/json")
+	prefix := "/bot" + s.Token + "/"
+	if !strings.HasPrefix(r.URL.Path, prefix) {
+		reply(w, http.StatusUnauthorized, map[string]any{"ok": false, "error_code": 401, "description": "Unauthorized"})
+		return
+	}
+	method := strings.TrimPrefix(r.URL.Path, prefix)
+	s.mu.Lock()
+	if method != "getUpdates" {
+		s.requests = append(s.requests, Request{Method: method, Path: r.URL.Path, Header: r.Header.Clone(), Body: body})
+	}
+	if s.fail > 0 {
+		s.fail--
+		retry := s.retry
+		s.mu.Unlock()
+		reply(w, http.StatusTooManyRequests, map[string]any{"ok": false, "error_code": 429,
+			"description": "Too Many Requests: retry after " + strconv.Itoa(retry), "parameters": map[string]int{"retry_after": retry}})
+		return
+	}
+	s.mu.Unlock()
+	switch method {
+	case "sendMessage":
+		var p struct {
+			ChatID int64  `json:"chat_id"`
+			Text   string `json:"text"`
+		}
+		if json.Unmarshal(body, &p) != nil || p.ChatID == 0 || p.Text == "" {
+			reply(w, http.StatusBadRequest, map[string]any{"ok": false, "error_code": 400, "description": "Bad Request: message text is empty"})
+			return
+		}
+		s.mu.Lock()
+		s.messageID++
+		id := s.messageID
+		s.mu.Unlock()
+		reply(w, http.StatusOK, map[string]any{"ok": true, "result": map[string]any{
+			"message_id": id, "from": map[string]any{"id": 1, "is_bot": true, "first_name": "Switchboard"},
+			"chat": map[string]any{"id": p.ChatID, "type": "private"}, "date": s.Now().Unix(), "text": p.Text,
+		}})
+	case "getUpdates":
+		s.getUpdates(w, r, body)
+	default:
+		reply(w, http.StatusNotFound, map[string]any{"ok": false, "error_code": 404, "description": "Not Found"})
+	}
+}
+
+func (s *Server) getUpdates(w http.ResponseWriter, r *http.Request, body []byte) {
+	var p struct {
+		Offset  int64 `json:"offset"`
+		Timeout int   `json:"timeout"`
+		Limit   int   `json:"limit"`
+	}
+	json.Unmarshal(body, &p)
+	deadline := time.After(time.Duration(p.Timeout) * time.Second)
+	for {
+		s.mu.Lock()
+		// A higher offset confirms (drops) earlier updates.
+		keep := s.updates[:0]
+		for _, u := range s.updates {
+			if updateID(u) >= p.Offset {
+				keep = append(keep, u)
+			}
+		}
+		s.updates = keep
+		out := append([]json.RawMessage{}, s.updates...)
+		arrived := s.arrived
+		s.mu.Unlock()
+		if p.Limit > 0 && len(out) > p.Limit {
+			out = out[:p.Limit]
+		}
+		if len(out) > 0 || p.Timeout == 0 {
+			reply(w, http.StatusOK, map[string]any{"ok": true, "result": out})
+			return
+		}
+		select {
+		case <-arrived:
+		case <-deadline:
+			reply(w, http.StatusOK, map[string]any{"ok": true, "result": []any{}})
+			return
+		case <-r.Context().Done():
+			return
+		}
+	}
+}
+
+func updateID(u json.RawMessage) int64 {
+	var v struct {
+		UpdateID int64 `json:"update_id"`
+	}
+	json.Unmarshal(u, &v)
+	return v.UpdateID
+}
+
+func reply(w http.ResponseWriter, status int, v any) {
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+// TextUpdate returns an Update with a private text message from userID and
+// its normalized message id ("chat:message_id").
+func (s *Server) TextUpdate(userID int64, firstName, text string) ([]byte, string) {
+	s.mu.Lock()
+	s.nextID++
+	s.messageID++
+	uid, mid := s.nextID, s.messageID
+	s.mu.Unlock()
+	b, _ := json.Marshal(map[string]any{"update_id": uid, "message": map[string]any{
+		"message_id": mid,
+		"from":       map[string]any{"id": userID, "is_bot": false, "first_name": firstName, "language_code": "en"},
+		"chat":       map[string]any{"id": userID, "type": "private", "first_name": firstName},
+		"date":       s.Now().Unix(), "text": text,
+	}})
+	return b, strconv.FormatInt(userID, 10) + ":" + strconv.FormatInt(mid, 10)
+}
+
+// Queue adds an update for getUpdates.
+func (s *Server) Queue(update []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.updates = append(s.updates, update)
+	close(s.arrived)
+	s.arrived = make(chan struct{})
+}
+
+// Pending returns how many updates are not yet confirmed.
+func (s *Server) Pending() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.updates)
+}
+
+// WebhookRequest builds Telegram's POST of an update to hookURL.
+func WebhookRequest(hookURL, secretToken string, update []byte) *http.Request {
+	req, _ := http.NewRequest(http.MethodPost, hookURL, bytes.NewReader(update))
+	req.Header.Set("Content-Type", "application/json")
+	if secretToken != "" {
+		req.Header.Set("X-Telegram-Bot-Api-Secret-Token", secretToken)
+	}
+	return req
+}
