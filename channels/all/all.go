@@ -3,7 +3,10 @@
 package all
 
 import (
+	_ "switchboard/channels/custom"    // custom
+	_ "switchboard/channels/line"      // line
 	_ "switchboard/channels/messenger" // messenger, instagram
+	_ "switchboard/channels/telegram"  // telegram
 	_ "switchboard/channels/twilio"    // sms.twilio, whatsapp.twilio
 	_ "switchboard/channels/whatsapp"  // whatsapp.cloud
 )
