@@ -19,6 +19,7 @@ import (
 	"switchboard/backend/sqlite"
 	"switchboard/channels"
 	_ "switchboard/channels/all" // every connector registers itself
+	"switchboard/channels/webchat"
 )
 
 // Config says where the engine listens and keeps its data.
@@ -49,6 +50,7 @@ type Server struct {
 	DB       *sqlite.DB
 	API      *api.Server
 	Channels *channels.Hub
+	Widget   *webchat.Server
 
 	ln     net.Listener
 	http   *http.Server
@@ -99,6 +101,12 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		s.Close()
 		return nil, err
 	}
+	if s.Widget, err = webchat.NewServer(ctx, s.DB, webchat.Options{Logger: cfg.Logger}); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("start web chat: %w", err)
+	}
+	s.API.Handle("/widget/", s.Widget)
+	s.Widget.Start(runCtx)
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -126,6 +134,9 @@ func (s *Server) Close() error {
 		s.http.Shutdown(ctx)
 		cancel()
 		<-s.served
+	}
+	if s.Widget != nil {
+		s.Widget.Close()
 	}
 	if s.Channels != nil {
 		s.Channels.Close()

@@ -8,5 +8,6 @@ import (
 	_ "switchboard/channels/messenger" // messenger, instagram
 	_ "switchboard/channels/telegram"  // telegram
 	_ "switchboard/channels/twilio"    // sms.twilio, whatsapp.twilio
+	_ "switchboard/channels/webchat"   // webchat
 	_ "switchboard/channels/whatsapp"  // whatsapp.cloud
 )

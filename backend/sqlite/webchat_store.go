@@ -1,0 +1,91 @@
+package sqlite
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"switchboard/backend"
+)
+
+// WebchatKey returns the named 32-byte server key of the web chat widget,
+// creating it on first use. Every engine sharing this store signs and checks
+// visitor tokens with the same key.
+func (db *DB) WebchatKey(ctx context.Context, name string) ([]byte, error) {
+	var key []byte
+	err := db.r.QueryRowContext(ctx, `SELECT key FROM webchat_keys WHERE name = ?`, name).Scan(&key)
+	if err == nil {
+		return key, nil
+	} else if !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("webchat key: %w", err)
+	}
+	fresh := make([]byte, 32)
+	if _, err := rand.Read(fresh); err != nil {
+		return nil, fmt.Errorf("webchat key: %w", err)
+	}
+	err = db.update(ctx, func(tx *Tx) error {
+		// Two engines racing both insert-or-ignore, then read the winner.
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO webchat_keys (name, key, created_at) VALUES (?, ?, ?)`,
+			name, fresh, formatTime(tx.Now())); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, `SELECT key FROM webchat_keys WHERE name = ?`, name).Scan(&key)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("webchat key: %w", err)
+	}
+	return key, nil
+}
+
+// PutWebchatUpload stores a file a visitor uploaded to a widget instance.
+func (db *DB) PutWebchatUpload(ctx context.Context, id, instance, subject, name, typ string, data []byte) error {
+	return db.update(ctx, func(tx *Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO webchat_uploads (id, instance, subject, name, type, size, data, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, id, instance, subject, name, typ, len(data), data, formatTime(tx.Now()))
+		if err != nil {
+			return fmt.Errorf("put webchat upload: %w", err)
+		}
+		return nil
+	})
+}
+
+// WebchatUpload returns one uploaded file of a widget instance and the
+// visitor (subject) who uploaded it. Returns ENotFound.
+func (db *DB) WebchatUpload(ctx context.Context, instance, id string) (subject, name, typ string, data []byte, err error) {
+	err = db.r.QueryRowContext(ctx, `SELECT subject, name, type, data FROM webchat_uploads WHERE instance = ? AND id = ?`, instance, id).
+		Scan(&subject, &name, &typ, &data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", "", "", nil, backend.Errorf(backend.ENotFound, "The file does not exist.")
+	} else if err != nil {
+		return "", "", "", nil, fmt.Errorf("webchat upload: %w", err)
+	}
+	return subject, name, typ, data, nil
+}
+
+// WebchatHistory returns the newest limit non-private messages of every
+// conversation of one visitor (thread key) on a widget instance, oldest
+// first. It reads only that thread, so a visitor sees nobody else's.
+func (db *DB) WebchatHistory(ctx context.Context, instance, threadKey string, limit int) ([]*backend.Message, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 1000
+	}
+	rows, err := db.r.QueryContext(ctx, `SELECT `+messageColumns+` FROM (
+		SELECT rowid AS rid, * FROM messages WHERE channel = 'webchat' AND instance = ? AND private = 0
+			AND conversation_id IN (SELECT id FROM conversations WHERE channel = 'webchat' AND instance = ? AND thread_key = ?)
+		ORDER BY created_at DESC, rid DESC LIMIT ?) ORDER BY created_at, rid`, instance, instance, threadKey, limit)
+	if err != nil {
+		return nil, fmt.Errorf("webchat history: %w", err)
+	}
+	defer rows.Close()
+	out := []*backend.Message{}
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,163 @@
+/* Switchboard web chat widget: <script src="https://ENGINE/widget/INSTANCE/widget.js" async></script>
+   Optional, before it: window.switchboardSettings = {identifier, identifierHash, name, email}. */
+(function () {
+  'use strict';
+  var me = document.currentScript;
+  if (!me || window.__switchboardWidget) return;
+  window.__switchboardWidget = true;
+  var src = new URL(me.src, location.href);
+  var mm = src.pathname.match(/^(.*\/widget\/[^/]+)\/widget\.js$/);
+  if (!mm) return;
+  var base = src.origin + mm[1];
+  var store = 'switchboard:' + base;
+  var opts = window.switchboardSettings || {};
+  var CSS = "/*CSS*/";
+  var S = { token: get('token'), sess: null, ws: null, open: get('open') === '1', pending: {}, seen: {}, retry: 0, typingAt: 0, typingT: 0 };
+
+  function get(k) { try { return localStorage.getItem(store + ':' + k); } catch (e) { return null; } }
+  function set(k, v) { try { v == null ? localStorage.removeItem(store + ':' + k) : localStorage.setItem(store + ':' + k, v); } catch (e) {} }
+  function el(tag, cls, text) { var e = document.createElement(tag); if (cls) e.className = cls; if (text != null) e.textContent = text; return e; }
+  function nonce() { var a = new Uint8Array(12); crypto.getRandomValues(a); return Array.prototype.map.call(a, function (b) { return ('0' + b.toString(16)).slice(-2); }).join(''); }
+
+  var host = el('div'); host.id = 'switchboard-widget';
+  var root = host.attachShadow({ mode: 'open' });
+  root.innerHTML = '<style>' + CSS + '</style>' +
+    '<button class="sb-bubble" type="button" aria-label="Open chat"><svg viewBox="0 0 24 24"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z"/></svg></button>' +
+    '<div class="sb-panel" role="dialog" hidden><div class="sb-head"><span class="sb-title"></span><button class="sb-close" type="button" aria-label="Close chat">&times;</button></div>' +
+    '<form class="sb-prechat" hidden><p>Tell us who you are (optional).</p><input name="name" placeholder="Name" autocomplete="name"><input name="email" type="email" placeholder="Email" autocomplete="email"><button class="sb-btn" type="submit">Start chat</button></form>' +
+    '<div class="sb-log" aria-live="polite"></div><div class="sb-typing" hidden>Agent is typing…</div><div class="sb-err" hidden></div>' +
+    '<form class="sb-compose"><label class="sb-attach" title="Attach a file"><svg viewBox="0 0 24 24" width="18" height="18"><path fill="currentColor" d="M16.5 6v11.5a4 4 0 0 1-8 0V5a2.5 2.5 0 0 1 5 0v10.5a1 1 0 0 1-2 0V6H10v9.5a2.5 2.5 0 0 0 5 0V5a4 4 0 0 0-8 0v12.5a5.5 5.5 0 0 0 11 0V6z"/></svg><input type="file" class="sb-file"></label><textarea class="sb-input" placeholder="Type a message…" aria-label="Message"></textarea><button class="sb-btn sb-send" type="submit">Send</button></form></div>';
+  function q(s) { return root.querySelector(s); }
+  var panel = q('.sb-panel'), log = q('.sb-log'), input = q('.sb-input'), pre = q('.sb-prechat'), compose = q('.sb-compose'), typing = q('.sb-typing'), err = q('.sb-err');
+
+  function showError(t) { err.textContent = t || ''; err.hidden = !t; }
+
+  function api(path, body, isForm) {
+    var h = isForm ? { Authorization: 'Bearer ' + S.token } : { 'Content-Type': 'application/json' };
+    return fetch(base + path, { method: 'POST', headers: h, body: isForm ? body : JSON.stringify(body), mode: 'cors', credentials: 'omit' })
+      .then(function (r) { return r.json().then(function (j) { if (!r.ok) throw new Error(j.message || r.statusText); return j; }); });
+  }
+
+  function session(extra) {
+    var b = { token: S.token || undefined, identifier: opts.identifier, identifierHash: opts.identifierHash, name: opts.name, email: opts.email };
+    for (var k in extra || {}) b[k] = extra[k];
+    return api('/session', b).then(function (s) {
+      S.sess = s; S.token = s.token; set('token', s.token);
+      host.style.setProperty('--c', s.color);
+      q('.sb-title').textContent = s.title;
+      if (!log.firstChild && s.greeting) log.appendChild(el('div', 'sb-greet', s.greeting));
+      s.messages.forEach(add);
+      showError('');
+      connect();
+      return s;
+    });
+  }
+
+  function fileLink(a) {
+    if (typeof a.url !== 'string' || a.url.indexOf('/widget/') !== 0) return null;
+    var href = src.origin + a.url;
+    var link = el('a', null, a.name || 'file'); link.href = href; link.target = '_blank'; link.rel = 'noopener';
+    if (/^image\/(png|jpeg|gif|webp)$/.test(a.type)) { var img = el('img'); img.src = href; img.alt = a.name || ''; link.textContent = ''; link.appendChild(img); }
+    return link;
+  }
+
+  function render(m, node) {
+    node = node || el('div');
+    node.className = 'sb-msg ' + (m.direction === 'in' ? 'sb-in' : 'sb-out') + (m.id ? '' : ' sb-pending');
+    node.textContent = '';
+    if (m.direction === 'out' && m.authorName) node.appendChild(el('span', 'sb-who', m.authorName));
+    if (m.text) node.appendChild(document.createTextNode(m.text));
+    (m.attachments || []).forEach(function (a) { var l = fileLink(a); if (l) node.appendChild(l); });
+    if (m.id) node.setAttribute('data-id', m.id);
+    return node;
+  }
+
+  function add(m) {
+    if (m.id && S.seen[m.id]) return;
+    var p = m.nonce && S.pending[m.nonce];
+    if (p) { delete S.pending[m.nonce]; render(m, p.node); }
+    else log.appendChild(render(m));
+    if (m.id) S.seen[m.id] = true;
+    if (m.direction === 'out') typing.hidden = true;
+    log.scrollTop = log.scrollHeight;
+  }
+
+  function connect() {
+    if (S.ws && S.ws.readyState < 2) return;
+    var ws = new WebSocket(base.replace(/^http/, 'ws') + '/ws?token=' + encodeURIComponent(S.token));
+    S.ws = ws;
+    ws.onopen = function () { S.retry = 0; for (var n in S.pending) ws.send(S.pending[n].frame); };
+    ws.onmessage = function (ev) {
+      var f; try { f = JSON.parse(ev.data); } catch (e) { return; }
+      if (f.type === 'message' || f.type === 'ack') add(f.message);
+      else if (f.type === 'typing') { typing.hidden = false; clearTimeout(S.typingT); S.typingT = setTimeout(function () { typing.hidden = true; }, 5000); }
+      else if (f.type === 'error') showError(f.error);
+    };
+    ws.onclose = function () {
+      if (S.ws !== ws) return;
+      var wait = Math.min(30000, 1000 * Math.pow(2, S.retry++));
+      setTimeout(function () { session().catch(function (e) { showError(e.message); S.ws = null; setTimeout(connect, wait); }); }, wait);
+    };
+  }
+
+  function sendFrame(text, attachments, shown) {
+    var n = nonce();
+    var frame = JSON.stringify({ type: 'message', nonce: n, text: text, attachments: attachments && attachments.length ? attachments : undefined });
+    var node = render({ direction: 'in', text: text, attachments: shown });
+    log.appendChild(node); log.scrollTop = log.scrollHeight;
+    S.pending[n] = { frame: frame, node: node };
+    if (S.ws && S.ws.readyState === 1) S.ws.send(frame);
+  }
+
+  function openPanel(v) {
+    S.open = v; set('open', v ? '1' : null);
+    panel.hidden = !v;
+    if (!v) return;
+    var needForm = !S.token && !opts.identifier;
+    if (needForm && !S.sess) {
+      api('/session', {}).then(function (s) { // look only; the token comes with the form
+        host.style.setProperty('--c', s.color); q('.sb-title').textContent = s.title;
+        if (s.preChat) { pre.hidden = false; compose.hidden = true; log.hidden = true; } else session();
+      }).catch(function (e) { showError(e.message); });
+    } else if (!S.sess) session().catch(function (e) { showError(e.message); });
+    setTimeout(function () { input.focus(); }, 0);
+  }
+
+  q('.sb-bubble').onclick = function () { openPanel(panel.hidden); };
+  q('.sb-close').onclick = function () { openPanel(false); };
+  pre.onsubmit = function (e) {
+    e.preventDefault();
+    session({ name: pre.elements.name.value, email: pre.elements.email.value }).then(function () {
+      pre.hidden = true; compose.hidden = false; log.hidden = false; input.focus();
+    }).catch(function (e) { showError(e.message); });
+  };
+  compose.onsubmit = function (e) {
+    e.preventDefault();
+    var t = input.value.trim();
+    if (!t || !S.sess) return;
+    input.value = '';
+    sendFrame(t);
+  };
+  input.onkeydown = function (e) { if (e.key === 'Enter' && !e.shiftKey) { e.preventDefault(); compose.requestSubmit(); } };
+  input.oninput = function () {
+    var now = Date.now();
+    if (S.ws && S.ws.readyState === 1 && now - S.typingAt > 3000) { S.typingAt = now; S.ws.send('{"type":"typing"}'); }
+  };
+  q('.sb-file').onchange = function (e) {
+    var f = e.target.files[0]; e.target.value = '';
+    if (!f || !S.sess) return;
+    var fd = new FormData(); fd.append('file', f);
+    api('/upload', fd, true).then(function (u) {
+      var t = input.value.trim(); input.value = '';
+      sendFrame(t, [u.id], [u]);
+    }).catch(function (e) { showError(e.message); });
+  };
+
+  function boot() {
+    document.body.appendChild(host);
+    host.style.setProperty('--c', '#2b6cb0');
+    if (S.token || opts.identifier) session().then(function () { if (S.open) openPanel(true); }).catch(function () { S.token = null; set('token', null); });
+    else if (S.open) openPanel(true);
+  }
+  if (document.body) boot(); else document.addEventListener('DOMContentLoaded', boot);
+})();
