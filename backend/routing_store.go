@@ -1,0 +1,64 @@
+package backend
+
+import "context"
+
+// Routing event names on the change feed. Each carries the whole entity.
+const (
+	EventActivityUpserted    = "activity.upserted"
+	EventWorkerUpserted      = "worker.upserted"
+	EventQueueUpserted       = "queue.upserted"
+	EventWorkflowUpserted    = "workflow.upserted"
+	EventTaskUpserted        = "task.upserted"
+	EventReservationUpserted = "reservation.upserted"
+	// EventQueueStats carries a QueueStats; EventWorkerStats a WorkerStats.
+	EventQueueStats  = "queue.stats"
+	EventWorkerStats = "worker.stats"
+)
+
+// RoutingSnapshot is the router's durable state as loaded at start.
+type RoutingSnapshot struct {
+	Activities []*Activity
+	Workers    []*Worker
+	Queues     []*Queue
+	Workflows  []*Workflow
+	// Tasks holds only open tasks (not completed or canceled).
+	Tasks []*Task
+	// Reservations holds only active ones (pending, accepted, wrapping).
+	Reservations   []*Reservation
+	QueueCounters  map[string]RoutingCounters
+	WorkerCounters map[string]RoutingCounters
+}
+
+// RoutingChange is everything one routing decision changed. The store writes
+// it in one transaction and appends an upsert event per entity and a stats
+// event per QueueStats and WorkerStats (whose counters it keeps).
+type RoutingChange struct {
+	Activities   []*Activity
+	Workers      []*Worker
+	Queues       []*Queue
+	Workflows    []*Workflow
+	Tasks        []*Task
+	Reservations []*Reservation
+	QueueStats   []*QueueStats
+	WorkerStats  []*WorkerStats
+}
+
+// Empty reports whether the change holds nothing.
+func (c *RoutingChange) Empty() bool {
+	return len(c.Activities)+len(c.Workers)+len(c.Queues)+len(c.Workflows)+len(c.Tasks)+
+		len(c.Reservations)+len(c.QueueStats)+len(c.WorkerStats) == 0
+}
+
+// RoutingStore keeps the router's state. The router holds it in memory and
+// writes every decision through SaveRouting.
+type RoutingStore interface {
+	// LoadRouting returns every activity, worker, queue and workflow, the
+	// open tasks, the active reservations and the counters.
+	LoadRouting(ctx context.Context) (*RoutingSnapshot, error)
+	// SaveRouting writes c in one transaction with its events. It must not
+	// keep c. Returns EConflict when a task would hold two active
+	// reservations, and leaves the store unchanged on any error.
+	SaveRouting(ctx context.Context, c *RoutingChange) error
+	// FindTask returns one task, open or not. Returns ENotFound.
+	FindTask(ctx context.Context, id string) (*Task, error)
+}
