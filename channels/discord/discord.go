@@ -1,0 +1,237 @@
+// Package discord is the connector for Discord bots: a Gateway client over
+// WebSocket that receives direct messages (and messages in configured guild
+// channels) as a channels.Poller, and replies through the REST API with the
+// bot token, honouring Discord's rate-limit headers and 429s.
+package discord
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"switchboard/backend"
+	"switchboard/channels"
+)
+
+// ID is the connector id.
+const ID = "discord"
+
+// DefaultBaseURL is Discord's REST API.
+const DefaultBaseURL = "https://discord.com/api/v10"
+
+// Intents asks for GUILDS, GUILD_MESSAGES, DIRECT_MESSAGES and the
+// privileged MESSAGE_CONTENT (enable it in the developer portal).
+const Intents = 1 | 1<<9 | 1<<12 | 1<<15 // 37377
+
+// MaxContent is the longest message Discord accepts; longer replies are
+// sent in parts.
+const MaxContent = 2000
+
+func init() {
+	channels.Register(channels.Info{ID: ID, New: New, Secrets: []string{"botToken"}, Rate: 5, Burst: 5})
+}
+
+// Config is one bot.
+type Config struct {
+	BotToken channels.Secret `json:"botToken"`
+	// GuildChannels lists guild (server) channel ids whose messages become
+	// conversations too; direct messages always do.
+	GuildChannels []string `json:"guildChannels,omitempty"`
+}
+
+// Connector is one configured bot.
+type Connector struct {
+	cfg    Config
+	guilds map[string]bool
+	base   string
+	client *http.Client
+	log    *slog.Logger
+	now    func() time.Time
+
+	mu      sync.Mutex
+	buckets map[string]time.Time // route (channel id) → when sending may resume
+}
+
+var (
+	_ channels.Connector = (*Connector)(nil)
+	_ channels.Poller    = (*Connector)(nil)
+)
+
+// New builds a connector from its configuration.
+func New(p channels.Params) (channels.Connector, error) {
+	c := &Connector{base: p.BaseURL, client: p.Client, log: p.Logger, now: p.Now, guilds: map[string]bool{}, buckets: map[string]time.Time{}}
+	if err := channels.DecodeConfig(p.Config, &c.cfg); err != nil {
+		return nil, err
+	}
+	if c.cfg.BotToken == "" {
+		return nil, backend.Errorf(backend.EInvalid, "A Discord channel needs botToken.")
+	}
+	for _, g := range c.cfg.GuildChannels {
+		c.guilds[g] = true
+	}
+	if c.base == "" {
+		c.base = DefaultBaseURL
+	}
+	c.base = strings.TrimRight(c.base, "/")
+	if c.client == nil {
+		c.client = http.DefaultClient
+	}
+	if c.log == nil {
+		c.log = slog.Default()
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	return c, nil
+}
+
+// Verify implements channels.Connector: this connector receives over the
+// Gateway, never by webhook.
+func (c *Connector) Verify(req *channels.Request) error {
+	return backend.Errorf(backend.EForbidden, "Discord messages arrive over the Gateway, not by webhook.")
+}
+
+// Parse implements channels.Connector.
+func (c *Connector) Parse(req *channels.Request) (*channels.Webhook, error) {
+	return nil, backend.Errorf(backend.EInvalid, "Discord messages arrive over the Gateway, not by webhook.")
+}
+
+// Polling implements channels.Poller: a bot always holds a Gateway session.
+func (c *Connector) Polling() bool { return true }
+
+func (c *Connector) newRequest(ctx context.Context, method, path string, body any) (*http.Request, error) {
+	var b []byte
+	if body != nil {
+		b, _ = json.Marshal(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bot "+c.cfg.BotToken.Reveal())
+	req.Header.Set("User-Agent", "DiscordBot (https://github.com/switchboard, 1.0)")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	return req, nil
+}
+
+// Send implements channels.Connector with POST /channels/{id}/messages.
+// Replies longer than MaxContent go in parts; the first part's id is the
+// message's external id.
+func (c *Connector) Send(ctx context.Context, out *channels.Outbound) (*channels.Sent, error) {
+	if out.ThreadKey == "" {
+		return nil, channels.Permanent("The conversation has no Discord channel.")
+	}
+	text := out.Text
+	for _, a := range out.Attachments {
+		text = strings.TrimSpace(text + "\n" + a.URL)
+	}
+	var first string
+	for i, part := range split(text, MaxContent) {
+		id, err := c.post(ctx, out.ThreadKey, part)
+		if err != nil {
+			if i > 0 {
+				err.InDoubt, err.Reason = true, "Only part of the reply was sent: "+err.Reason
+			}
+			return nil, err
+		}
+		if first == "" {
+			first = id
+		}
+	}
+	return &channels.Sent{ExternalID: first, Status: backend.DeliverySent}, nil
+}
+
+// post sends one message, waiting out a known empty rate-limit bucket.
+func (c *Connector) post(ctx context.Context, channel, content string) (string, *channels.SendError) {
+	now := c.now()
+	c.mu.Lock()
+	resume := c.buckets[channel]
+	c.mu.Unlock()
+	if resume.After(now) {
+		return "", &channels.SendError{Status: http.StatusTooManyRequests, RetryAfter: resume.Sub(now), Reason: "Discord's rate limit for this channel is used up."}
+	}
+	req, err := c.newRequest(ctx, http.MethodPost, "/channels/"+channel+"/messages", map[string]any{
+		"content": content, "allowed_mentions": map[string]any{"parse": []string{}},
+	})
+	if err != nil {
+		return "", channels.Permanent("The Discord request could not be built.")
+	}
+	body, resp, err := channels.Do(c.client, req, reason)
+	if resp != nil {
+		c.track(channel, resp.Header, now)
+	}
+	if se, ok := err.(*channels.SendError); ok {
+		if se.Status == http.StatusTooManyRequests {
+			var rl struct {
+				RetryAfter float64 `json:"retry_after"`
+			}
+			json.Unmarshal(body, &rl)
+			if d := time.Duration(rl.RetryAfter * float64(time.Second)); d > se.RetryAfter {
+				se.RetryAfter = d
+			}
+			if se.RetryAfter <= 0 {
+				se.RetryAfter = time.Second
+			}
+		}
+		return "", se
+	}
+	var m struct {
+		ID string `json:"id"`
+	}
+	if json.Unmarshal(body, &m) != nil || m.ID == "" {
+		return "", &channels.SendError{Status: resp.StatusCode, InDoubt: true, Reason: "Discord's answer had no message id."}
+	}
+	return m.ID, nil
+}
+
+// track remembers an exhausted bucket (X-RateLimit-Remaining: 0) until its
+// X-RateLimit-Reset-After.
+func (c *Connector) track(channel string, h http.Header, now time.Time) {
+	if h.Get("X-RateLimit-Remaining") != "0" {
+		return
+	}
+	secs, err := strconv.ParseFloat(h.Get("X-RateLimit-Reset-After"), 64)
+	if err != nil || secs <= 0 || secs > 3600 {
+		return
+	}
+	c.mu.Lock()
+	c.buckets[channel] = now.Add(time.Duration(secs * float64(time.Second)))
+	c.mu.Unlock()
+}
+
+func reason(body []byte) string {
+	var e struct {
+		Message string `json:"message"`
+	}
+	if json.Unmarshal(body, &e) == nil && e.Message != "" {
+		return "Discord: " + e.Message
+	}
+	return ""
+}
+
+// split cuts s into parts of at most n runes, preferring line breaks.
+func split(s string, n int) []string {
+	var parts []string
+	for utf8.RuneCountInString(s) > n {
+		r := []rune(s)
+		cut := n
+		if i := strings.LastIndex(string(r[:n]), "\n"); i > 0 {
+			cut = utf8.RuneCountInString(string(r[:n])[:i])
+		}
+		parts = append(parts, string(r[:cut]))
+		s = strings.TrimLeft(string(r[cut:]), "\n")
+	}
+	if s != "" || len(parts) == 0 {
+		parts = append(parts, s)
+	}
+	return parts
+}
