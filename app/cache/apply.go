@@ -22,6 +22,12 @@ func (c *Cache) Apply(ctx context.Context, events []backend.Event) (applied int,
 		return 0, err
 	}
 	defer tx.Rollback()
+	before, err := maxRowID(ctx, tx)
+	if err != nil {
+		return 0, err
+	}
+	a := &applier{tx: tx, stmts: map[string]*sql.Stmt{}, indexed: before}
+	defer a.close()
 	var cursor int64
 	if err := tx.QueryRowContext(ctx, `SELECT COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'last_seq'), 0)`).Scan(&cursor); err != nil {
 		return 0, err
@@ -30,7 +36,7 @@ func (c *Cache) Apply(ctx context.Context, events []backend.Event) (applied int,
 		if e.Seq <= cursor {
 			continue
 		}
-		if err := applyEvent(ctx, tx, e); err != nil {
+		if err := a.apply(ctx, e); err != nil {
 			return 0, fmt.Errorf("apply event %d (%s): %w", e.Seq, e.Type, err)
 		}
 		cursor = e.Seq
@@ -39,20 +45,88 @@ func (c *Cache) Apply(ctx context.Context, events []backend.Event) (applied int,
 	if applied == 0 {
 		return 0, nil
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES ('last_seq', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, cursor); err != nil {
+	if err := indexNew(ctx, tx, before); err != nil {
+		return 0, fmt.Errorf("index messages: %w", err)
+	}
+	if _, err := a.exec(ctx, `INSERT INTO meta (key, value) VALUES ('last_seq', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, cursor); err != nil {
 		return 0, err
 	}
 	return applied, tx.Commit()
 }
 
-func applyEvent(ctx context.Context, tx *sql.Tx, e backend.Event) error {
+// applier applies events inside one transaction, preparing each statement
+// once per batch.
+type applier struct {
+	tx    *sql.Tx
+	stmts map[string]*sql.Stmt
+	// indexed is the last rowid in the full-text index; rows after it are
+	// indexed when the batch ends.
+	indexed int64
+}
+
+// reindex keeps the full-text index right when an indexed row's text
+// changes or the row goes away (newText "" with remove).
+func (a *applier) reindex(ctx context.Context, rowid int64, oldText, newText string, remove bool) error {
+	if rowid > a.indexed || (!remove && oldText == newText) {
+		return nil
+	}
+	if _, err := a.exec(ctx, `INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', ?, ?)`, rowid, oldText); err != nil {
+		return err
+	}
+	if remove {
+		return nil
+	}
+	_, err := a.exec(ctx, `INSERT INTO messages_fts (rowid, text) VALUES (?, ?)`, rowid, newText)
+	return err
+}
+
+// row returns a message row's rowid and text, or ok=false.
+func (a *applier) row(ctx context.Context, id string) (rowid int64, text string, ok bool, err error) {
+	st, err := a.stmt(ctx, `SELECT rowid, text FROM messages WHERE id = ?`)
+	if err != nil {
+		return 0, "", false, err
+	}
+	err = st.QueryRowContext(ctx, id).Scan(&rowid, &text)
+	if err == sql.ErrNoRows {
+		return 0, "", false, nil
+	}
+	return rowid, text, err == nil, err
+}
+
+func (a *applier) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	st, ok := a.stmts[query]
+	if !ok {
+		var err error
+		if st, err = a.tx.PrepareContext(ctx, query); err != nil {
+			return nil, err
+		}
+		a.stmts[query] = st
+	}
+	return st, nil
+}
+
+func (a *applier) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	st, err := a.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+func (a *applier) close() {
+	for _, st := range a.stmts {
+		st.Close()
+	}
+}
+
+func (a *applier) apply(ctx context.Context, e backend.Event) error {
 	switch e.Type {
 	case backend.EventContactUpserted:
 		var ct backend.Contact
 		if err := json.Unmarshal(e.Data, &ct); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO contacts (id, name, data) VALUES (?, ?, ?)
+		_, err := a.exec(ctx, `INSERT INTO contacts (id, name, data) VALUES (?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET name = excluded.name, data = excluded.data`, ct.ID, ct.Name, string(e.Data))
 		return err
 	case backend.EventConversationUpserted:
@@ -60,47 +134,67 @@ func applyEvent(ctx context.Context, tx *sql.Tx, e backend.Event) error {
 		if err := json.Unmarshal(e.Data, &cv); err != nil {
 			return err
 		}
+		res, err := a.exec(ctx, `UPDATE conversations SET contact_id = ?, channel = ?, status = ?, last_message_at = ?, data = ? WHERE id = ?`,
+			cv.ContactID, cv.Channel, cv.Status, formatTime(cv.LastMessageAt), string(e.Data), cv.ID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			return nil
+		}
 		// A new conversation's first message is applied before it, so count
 		// the unread inbound messages already here.
-		_, err := tx.ExecContext(ctx, `INSERT INTO conversations (id, contact_id, channel, status, last_message_at, data, unread)
-			VALUES (?, ?, ?, ?, ?, ?, (SELECT COUNT(*) FROM messages WHERE conversation_id = ?1 AND data ->> '$.direction' = 'in'))
-			ON CONFLICT (id) DO UPDATE SET contact_id = excluded.contact_id, channel = excluded.channel, status = excluded.status,
-			last_message_at = excluded.last_message_at, data = excluded.data`,
+		_, err = a.exec(ctx, `INSERT INTO conversations (id, contact_id, channel, status, last_message_at, data, unread)
+			VALUES (?1, ?2, ?3, ?4, ?5, ?6, (SELECT COUNT(*) FROM messages WHERE conversation_id = ?1 AND data ->> '$.direction' = 'in'))`,
 			cv.ID, cv.ContactID, cv.Channel, cv.Status, formatTime(cv.LastMessageAt), string(e.Data))
 		return err
 	case backend.EventMessageUpserted:
-		return applyMessage(ctx, tx, e.Data)
+		return a.message(ctx, e.Data)
 	}
 	if !strings.HasSuffix(e.Type, ".upserted") {
 		return nil // events that carry no entity have nothing to cache
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO entities (type, id, data) VALUES (?, ?, ?)
+	_, err := a.exec(ctx, `INSERT INTO entities (type, id, data) VALUES (?, ?, ?)
 		ON CONFLICT (type, id) DO UPDATE SET data = excluded.data`, strings.TrimSuffix(e.Type, ".upserted"), e.EntityID, string(e.Data))
 	return err
 }
 
-func applyMessage(ctx context.Context, tx *sql.Tx, data []byte) error {
+func (a *applier) message(ctx context.Context, data []byte) error {
 	var m backend.Message
 	if err := json.Unmarshal(data, &m); err != nil {
 		return err
 	}
 	if m.ClientID != "" {
 		// The engine's copy replaces the one the outbox showed while sending.
-		if _, err := tx.ExecContext(ctx, `DELETE FROM messages WHERE id = ?`, localID(m.ClientID)); err != nil {
+		rowid, text, ok, err := a.row(ctx, localID(m.ClientID))
+		if err != nil {
 			return err
 		}
+		if ok {
+			if err := a.reindex(ctx, rowid, text, "", true); err != nil {
+				return err
+			}
+			if _, err := a.exec(ctx, `DELETE FROM messages WHERE rowid = ?`, rowid); err != nil {
+				return err
+			}
+		}
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO messages (id, conversation_id, client_id, created_at, text, data) VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO NOTHING`, m.ID, m.ConversationID, nullString(m.ClientID), formatTime(m.CreatedAt), m.Text, string(data))
+	rowid, oldText, exists, err := a.row(ctx, m.ID)
 	if err != nil {
 		return err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		_, err := tx.ExecContext(ctx, `UPDATE messages SET conversation_id = ?, text = ?, data = ? WHERE id = ?`, m.ConversationID, m.Text, string(data), m.ID)
+	if exists {
+		if _, err := a.exec(ctx, `UPDATE messages SET conversation_id = ?, text = ?, data = ? WHERE rowid = ?`, m.ConversationID, m.Text, string(data), rowid); err != nil {
+			return err
+		}
+		return a.reindex(ctx, rowid, oldText, m.Text, false)
+	}
+	if _, err := a.exec(ctx, `INSERT INTO messages (id, conversation_id, client_id, created_at, text, data) VALUES (?, ?, ?, ?, ?, ?)`,
+		m.ID, m.ConversationID, nullString(m.ClientID), formatTime(m.CreatedAt), m.Text, string(data)); err != nil {
 		return err
 	}
 	if m.Direction == backend.DirectionIn {
-		_, err = tx.ExecContext(ctx, `UPDATE conversations SET unread = unread + 1 WHERE id = ?`, m.ConversationID)
+		_, err = a.exec(ctx, `UPDATE conversations SET unread = unread + 1 WHERE id = ?`, m.ConversationID)
 	}
 	return err
 }

@@ -29,16 +29,9 @@ var schema = []string{
 	CREATE INDEX messages_conversation ON messages (conversation_id, created_at);
 	CREATE UNIQUE INDEX messages_client ON messages (client_id) WHERE client_id IS NOT NULL AND id NOT LIKE 'local:%';
 	CREATE VIRTUAL TABLE messages_fts USING fts5 (text, content = 'messages', content_rowid = 'rowid');
-	CREATE TRIGGER messages_ai AFTER INSERT ON messages BEGIN
-		INSERT INTO messages_fts (rowid, text) VALUES (new.rowid, new.text);
-	END;
-	CREATE TRIGGER messages_ad AFTER DELETE ON messages BEGIN
-		INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
-	END;
-	CREATE TRIGGER messages_au AFTER UPDATE OF text ON messages BEGIN
-		INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
-		INSERT INTO messages_fts (rowid, text) VALUES (new.rowid, new.text);
-	END;
+	-- The index is kept by Go, not triggers: new rows are indexed in bulk at
+	-- the end of each write (indexNew), since a per-row trigger makes FTS5
+	-- flush its buffer on every statement.
 	-- Entities of other event types (users, tasks, …) kept as JSON by type.
 	CREATE TABLE entities (type TEXT NOT NULL, id TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (type, id));
 	CREATE TABLE outbox (
@@ -56,7 +49,7 @@ type Cache struct {
 // Open opens (creating if needed) the cache file at path.
 func Open(ctx context.Context, path string) (*Cache, error) {
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "synchronous(NORMAL)", "foreign_keys(1)"} {
+	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "synchronous(NORMAL)", "foreign_keys(1)", "cache_size(-32000)"} {
 		q.Add("_pragma", p)
 	}
 	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode()+"&_txlock=immediate")
@@ -108,6 +101,19 @@ func (c *Cache) LastSeq(ctx context.Context) (int64, error) {
 		return 0, nil
 	}
 	return seq, err
+}
+
+// indexNew adds messages inserted since afterRowID to the full-text index,
+// in one statement.
+func indexNew(ctx context.Context, tx *sql.Tx, afterRowID int64) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO messages_fts (rowid, text) SELECT rowid, text FROM messages WHERE rowid > ?`, afterRowID)
+	return err
+}
+
+func maxRowID(ctx context.Context, tx *sql.Tx) (int64, error) {
+	var id int64
+	err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(rowid), 0) FROM messages`).Scan(&id)
+	return id, err
 }
 
 const timeFormat = "2006-01-02T15:04:05.000000000Z"

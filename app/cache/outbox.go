@@ -39,9 +39,16 @@ func (c *Cache) Queue(ctx context.Context, conversationID, clientID, text string
 		clientID, conversationID, text, formatTime(now)); err != nil {
 		return nil, fmt.Errorf("queue reply: %w", err)
 	}
+	before, err := maxRowID(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO messages (id, conversation_id, client_id, created_at, text, data) VALUES (?, ?, ?, ?, ?, ?)`,
 		m.ID, conversationID, clientID, formatTime(now), text, string(data)); err != nil {
 		return nil, fmt.Errorf("queue reply: %w", err)
+	}
+	if err := indexNew(ctx, tx, before); err != nil {
+		return nil, err
 	}
 	return m, tx.Commit()
 }

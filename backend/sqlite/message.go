@@ -67,47 +67,70 @@ func (db *DB) FindMessages(ctx context.Context, conversationID string) ([]*backe
 
 // StoreInbound implements backend.MessageService.
 func (db *DB) StoreInbound(ctx context.Context, in *backend.InboundMessage) (*backend.Message, bool, error) {
+	var m *backend.Message
+	created := false
+	err := db.update(ctx, func(tx *Tx) (err error) {
+		m, created, err = storeInbound(ctx, tx, in)
+		return err
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return m, created, nil
+}
+
+// ImportInbound stores a batch of inbound messages in one transaction (a
+// history import, or a poller's batch), with StoreInbound's dedupe. It
+// returns how many were new.
+func (db *DB) ImportInbound(ctx context.Context, batch []*backend.InboundMessage) (int, error) {
+	n := 0
+	err := db.update(ctx, func(tx *Tx) error {
+		for _, in := range batch {
+			_, created, err := storeInbound(ctx, tx, in)
+			if err != nil {
+				return err
+			}
+			if created {
+				n++
+			}
+		}
+		return nil
+	})
+	return n, err
+}
+
+func storeInbound(ctx context.Context, tx *Tx, in *backend.InboundMessage) (*backend.Message, bool, error) {
 	if in.Channel == "" || in.Instance == "" || in.ExternalUserID == "" {
 		return nil, false, backend.Errorf(backend.EInvalid, "An inbound message needs a channel, an instance and a sender.")
 	}
 	if in.ThreadKey == "" {
 		in.ThreadKey = in.ExternalUserID
 	}
-	var m *backend.Message
-	created := false
-	err := db.update(ctx, func(tx *Tx) error {
-		if in.ExternalID != "" {
-			old, err := findMessage(ctx, tx, `channel = ? AND instance = ? AND external_id = ?`, in.Channel, in.Instance, in.ExternalID)
-			if err == nil {
-				m = old
-				return nil
-			} else if backend.ErrorCode(err) != backend.ENotFound {
-				return err
-			}
+	if in.ExternalID != "" {
+		old, err := findMessage(ctx, tx, `channel = ? AND instance = ? AND external_id = ?`, in.Channel, in.Instance, in.ExternalID)
+		if err == nil {
+			return old, false, nil
+		} else if backend.ErrorCode(err) != backend.ENotFound {
+			return nil, false, err
 		}
-		contact, err := resolveIdentity(ctx, tx, backend.Identity{Channel: in.Channel, ExternalID: in.ExternalUserID, DisplayName: in.DisplayName})
-		if err != nil {
-			return err
-		}
-		conv, err := openConversation(ctx, tx, contact.ID, in)
-		if err != nil {
-			return err
-		}
-		m = &backend.Message{
-			ID: backend.NewID("msg"), ConversationID: conv.ID, ContactID: contact.ID, Direction: backend.DirectionIn,
-			AuthorName: contact.Name, Text: in.Text, Attachments: in.Attachments, ExternalID: in.ExternalID,
-			Status: backend.DeliveryReceived, PlatformAt: in.PlatformAt, CreatedAt: tx.Now(), UpdatedAt: tx.Now(),
-		}
-		if err := insertMessage(ctx, tx, m, conv, string(in.Raw)); err != nil {
-			return err
-		}
-		created = true
-		return touchConversation(ctx, tx, conv, m)
-	})
+	}
+	contact, err := resolveIdentity(ctx, tx, backend.Identity{Channel: in.Channel, ExternalID: in.ExternalUserID, DisplayName: in.DisplayName})
 	if err != nil {
 		return nil, false, err
 	}
-	return m, created, nil
+	conv, err := openConversation(ctx, tx, contact.ID, in)
+	if err != nil {
+		return nil, false, err
+	}
+	m := &backend.Message{
+		ID: backend.NewID("msg"), ConversationID: conv.ID, ContactID: contact.ID, Direction: backend.DirectionIn,
+		AuthorName: contact.Name, Text: in.Text, Attachments: in.Attachments, ExternalID: in.ExternalID,
+		Status: backend.DeliveryReceived, PlatformAt: in.PlatformAt, CreatedAt: tx.Now(), UpdatedAt: tx.Now(),
+	}
+	if err := insertMessage(ctx, tx, m, conv, string(in.Raw)); err != nil {
+		return nil, false, err
+	}
+	return m, true, touchConversation(ctx, tx, conv, m)
 }
 
 // openConversation returns the thread's newest unresolved conversation, or

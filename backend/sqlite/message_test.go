@@ -160,3 +160,24 @@ func TestEventsSince_CarryEntities(t *testing.T) {
 		t.Fatalf("since 2 = %+v", more)
 	}
 }
+
+func TestImportInbound_OneTransactionWithDedupe(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpenDB(t)
+	batch := []*backend.InboundMessage{
+		{Channel: "telegram", Instance: "bot", ExternalUserID: "1", ExternalID: "a", Text: "one"},
+		{Channel: "telegram", Instance: "bot", ExternalUserID: "1", ExternalID: "b", Text: "two"},
+		{Channel: "telegram", Instance: "bot", ExternalUserID: "1", ExternalID: "a", Text: "one again"},
+	}
+	n, err := db.ImportInbound(ctx, batch)
+	if err != nil || n != 2 {
+		t.Fatalf("imported %d (%v), want 2", n, err)
+	}
+	bad := []*backend.InboundMessage{{Channel: "telegram", Instance: "bot", ExternalUserID: "2", ExternalID: "c"}, {Channel: "telegram"}}
+	if _, err := db.ImportInbound(ctx, bad); backend.ErrorCode(err) != backend.EInvalid {
+		t.Fatalf("bad batch err = %v", err)
+	}
+	if _, err := db.FindMessageByExternalID(ctx, "telegram", "bot", "c"); backend.ErrorCode(err) != backend.ENotFound {
+		t.Fatalf("a failed batch left message c behind: %v", err)
+	}
+}

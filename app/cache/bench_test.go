@@ -1,0 +1,226 @@
+package cache_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"switchboard/app/cache"
+	"switchboard/app/client"
+	"switchboard/backend"
+	"switchboard/backend/server"
+)
+
+// vocabulary makes synthetic message text with a realistic spread of words.
+var vocabulary = strings.Fields(`order parcel delivery refund invoice address payment card account password
+	shipping tracking number return exchange size colour price discount coupon store opening hours weekend
+	appointment booking cancel change update email phone help please thanks hello urgent late damaged missing
+	wrong item replacement warranty support agent manager subscription plan upgrade downgrade billing receipt`)
+
+func sentence(r *rand.Rand, n int) string {
+	w := make([]string, n)
+	for i := range w {
+		w[i] = vocabulary[r.IntN(len(vocabulary))]
+	}
+	return strings.Join(w, " ")
+}
+
+// buildCache fills a cache file with synthetic change-feed events:
+// messages spread over conversations, as a long-running desk would have.
+func buildCache(tb testing.TB, path string, messages, conversations int) {
+	tb.Helper()
+	ctx := context.Background()
+	c, err := cache.Open(ctx, path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer c.Close()
+	r := rand.New(rand.NewPCG(1, 2))
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var seq int64
+	var batch []backend.Event
+	add := func(typ, id string, v any) {
+		seq++
+		data, _ := json.Marshal(v)
+		batch = append(batch, backend.Event{Seq: seq, Type: typ, EntityID: id, Data: data})
+		if len(batch) == 10000 {
+			if _, err := c.Apply(ctx, batch); err != nil {
+				tb.Fatal(err)
+			}
+			batch = batch[:0]
+		}
+	}
+	for i := 0; i < conversations; i++ {
+		ct := fmt.Sprintf("ct_%d", i)
+		add(backend.EventContactUpserted, ct, backend.Contact{ID: ct, Name: fmt.Sprintf("Customer %d", i)})
+	}
+	for i := 0; i < messages; i++ {
+		cv := fmt.Sprintf("cv_%d", i%conversations)
+		at := base.Add(time.Duration(i) * time.Second)
+		dir := backend.DirectionIn
+		if i%3 == 0 {
+			dir = backend.DirectionOut
+		}
+		id := fmt.Sprintf("msg_%d", i)
+		add(backend.EventMessageUpserted, id, backend.Message{ID: id, ConversationID: cv, Direction: dir, Text: sentence(r, 8+r.IntN(12)), Status: "delivered", CreatedAt: at})
+		if i >= messages-conversations { // the newest message of each conversation
+			add(backend.EventConversationUpserted, cv, backend.Conversation{ID: cv, ContactID: fmt.Sprintf("ct_%d", i%conversations),
+				Channel: "sms.twilio", Status: "open", LastMessageAt: at})
+		}
+	}
+	if _, err := c.Apply(ctx, batch); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// BenchmarkSearch1M searches 1,000,000 cached messages (FTS5).
+func BenchmarkSearch1M(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "cache.db")
+	start := time.Now()
+	buildCache(b, path, 1_000_000, 5000)
+	b.Logf("built a cache of 1,000,000 messages in %v", time.Since(start).Round(time.Second))
+	c, err := cache.Open(context.Background(), path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	queries := []string{"refund damaged", "warranty replac", "invoice", "urgent late parcel"}
+	var total int
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for _, q := range queries {
+			hits, err := c.Search(context.Background(), q, 50)
+			if err != nil {
+				b.Fatal(err)
+			}
+			total += len(hits)
+		}
+	}
+	b.StopTimer()
+	if total == 0 {
+		b.Fatal("searches found nothing")
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*len(queries))/1000, "ms/search")
+}
+
+// BenchmarkInitialSync100k syncs a fresh cache from a local engine holding
+// 100,000 messages, over the real HTTP API.
+func BenchmarkInitialSync100k(b *testing.B) {
+	ctx := context.Background()
+	e := MustOpenEngine(b, b.TempDir(), "127.0.0.1:0")
+	defer e.Close()
+	r := rand.New(rand.NewPCG(3, 4))
+	for i := 0; i < 100; i++ {
+		batch := make([]*backend.InboundMessage, 1000)
+		for j := range batch {
+			n := i*1000 + j
+			batch[j] = &backend.InboundMessage{Channel: "telegram", Instance: "bot", ExternalUserID: fmt.Sprint(n % 2000),
+				ExternalID: fmt.Sprint(n), Text: sentence(r, 12)}
+		}
+		if _, err := e.DB.ImportInbound(ctx, batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	cl := client.New(e.URL(), "")
+	if _, err := cl.SignIn(ctx, "ana@example.com", server.DemoPassword); err != nil {
+		b.Fatal(err)
+	}
+	last, _ := e.DB.LastSeq(ctx)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		c := MustOpenCache(b, filepath.Join(b.TempDir(), fmt.Sprintf("cache-%d.db", i)))
+		s := &cache.Syncer{Cache: c, Client: cl}
+		for {
+			seq, _ := c.LastSeq(ctx)
+			if seq == last {
+				break
+			}
+			page, err := cl.Sync(ctx, seq, 0)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := c.Apply(ctx, page.Events); err != nil {
+				b.Fatal(err)
+			}
+		}
+		_ = s
+		_, msgs, _ := c.Counts(ctx)
+		if msgs < 100_000 {
+			b.Fatalf("synced %d messages", msgs)
+		}
+		c.Close()
+	}
+	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/sync")
+	b.ReportMetric(float64(last)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkStartInbox100k starts a fresh process that opens a cache of
+// 100,000 messages, lists the inbox and opens the newest conversation: the
+// Go side of "app start to inbox shown". It reports that time and the
+// process's resident memory.
+func BenchmarkStartInbox100k(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "cache.db")
+	buildCache(b, path, 100_000, 2000)
+	var ms, rss float64
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestHelperOpenInbox$", "-test.v")
+		cmd.Env = append(os.Environ(), "SWITCHBOARD_BENCH_CACHE="+path)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			b.Fatalf("child: %v\n%s", err, out)
+		}
+		sc := bufio.NewScanner(strings.NewReader(string(out)))
+		for sc.Scan() {
+			var m, r float64
+			if n, _ := fmt.Sscanf(strings.TrimSpace(sc.Text()), "inbox-ms=%f rss-kib=%f", &m, &r); n == 2 {
+				ms, rss = ms+m, rss+r
+			}
+		}
+	}
+	if ms == 0 {
+		b.Fatal("the child reported nothing")
+	}
+	b.ReportMetric(ms/float64(b.N), "ms-to-inbox")
+	b.ReportMetric(rss/float64(b.N)/1024, "MiB-rss")
+}
+
+// TestHelperOpenInbox is BenchmarkStartInbox100k's child process.
+func TestHelperOpenInbox(t *testing.T) {
+	path := os.Getenv("SWITCHBOARD_BENCH_CACHE")
+	if path == "" {
+		t.Skip("only run as BenchmarkStartInbox100k's child")
+	}
+	start := time.Now()
+	ctx := context.Background()
+	c, err := cache.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	list, err := c.Conversations(ctx, cache.Filter{})
+	if err != nil || len(list) == 0 {
+		t.Fatal(list, err)
+	}
+	d, err := c.Conversation(ctx, list[0].ID)
+	if err != nil || len(d.Messages) == 0 {
+		t.Fatal(err)
+	}
+	elapsed := time.Since(start)
+	status, _ := os.ReadFile("/proc/self/status")
+	var rss float64
+	for _, line := range strings.Split(string(status), "\n") {
+		if strings.HasPrefix(line, "VmRSS:") {
+			fmt.Sscanf(strings.TrimSpace(strings.TrimPrefix(line, "VmRSS:")), "%f", &rss)
+		}
+	}
+	fmt.Printf("inbox-ms=%.2f rss-kib=%.0f\n", float64(elapsed.Microseconds())/1000, rss)
+}
