@@ -72,4 +72,3 @@ func FuzzSearchQuery(f *testing.F) {
 		}
 	})
 }
-

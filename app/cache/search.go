@@ -8,11 +8,11 @@ import (
 
 // Hit is one message matching a search.
 type Hit struct {
-	MessageID      string    `json:"messageId"`
-	ConversationID string    `json:"conversationId"`
-	ContactName    string    `json:"contactName"`
-	Channel        string    `json:"channel"`
-	Direction      string    `json:"direction"`
+	MessageID      string `json:"messageId"`
+	ConversationID string `json:"conversationId"`
+	ContactName    string `json:"contactName"`
+	Channel        string `json:"channel"`
+	Direction      string `json:"direction"`
 	// Snippet is the matching text with the match between [ and ].
 	Snippet   string    `json:"snippet"`
 	CreatedAt time.Time `json:"createdAt"`
