@@ -5,6 +5,7 @@ package all
 import (
 	_ "switchboard/channels/custom"    // custom
 	_ "switchboard/channels/discord"   // discord
+	_ "switchboard/channels/email"     // email
 	_ "switchboard/channels/line"      // line
 	_ "switchboard/channels/messenger" // messenger, instagram
 	_ "switchboard/channels/telegram"  // telegram
