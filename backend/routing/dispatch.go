@@ -16,7 +16,7 @@ func (e *Engine) eligible(w *worker, t *task) bool {
 		return false
 	}
 	if q.target.usesTask {
-		if !e.ev.run(q.target, w.w.Attributes, t.t.Attributes) {
+		if !e.ev.matchWorker(q.target, w, t.t.Attributes) {
 			return false
 		}
 	} else if !w.elig[q] {
@@ -44,7 +44,7 @@ func (e *Engine) dispatchTask(t *task) bool {
 	}
 	var best *worker
 	var bestKey any
-	for _, w := range e.avail {
+	for _, w := range e.roomFor(t.t.Channel) {
 		if !e.canTake(w, t) {
 			continue
 		}
@@ -115,7 +115,8 @@ func (e *Engine) fillWorker(w *worker) {
 	for w.w.Available {
 		var best *task
 		for _, q := range e.queueList {
-			if len(q.pending) == 0 || (!q.target.usesTask && !w.elig[q]) {
+			if len(q.pending) == 0 || (!q.target.usesTask && !w.elig[q]) ||
+				(q.target.pre != nil && !e.ev.matchWorker(q.target.pre, w, nil)) {
 				continue
 			}
 			for _, t := range q.pending {
@@ -231,6 +232,7 @@ func (e *Engine) offer(t *task, w *worker, direct bool) {
 	e.res[r.ID] = r
 	w.res[r.ID] = r
 	w.load[t.t.Channel]++
+	e.syncRoom(w)
 	e.touchReservation(r)
 	e.count(t, w, func(c *backend.RoutingCounters) { c.Offered++ })
 	e.schedule(r.ExpiresAt, dlReservation, r.ID)
@@ -268,6 +270,7 @@ func (e *Engine) release(t *task, s string) *worker {
 		if w.load[r.Channel] <= 0 {
 			delete(w.load, r.Channel)
 		}
+		e.syncRoom(w)
 		e.touchWorkerStats(w)
 	}
 	return w

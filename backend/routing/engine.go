@@ -67,11 +67,14 @@ type Engine struct {
 	activities map[string]*backend.Activity
 	workers    map[string]*worker
 	avail      []*worker // available workers, longest idle first
-	queues     map[string]*queue
-	queueList  []*queue // by ID
-	workflows  map[string]*workflow
-	tasks      map[string]*task // open tasks
-	res        map[string]*backend.Reservation
+	// roomy lists, per task channel, the available workers with room for
+	// one more task of it, longest idle first; built on first use.
+	roomy     map[string][]*worker
+	queues    map[string]*queue
+	queueList []*queue // by ID
+	workflows map[string]*workflow
+	tasks     map[string]*task // open tasks
+	res       map[string]*backend.Reservation
 
 	deadlines deadlineHeap
 	dlSeq     int
@@ -99,6 +102,7 @@ type worker struct {
 	load     map[string]int
 	res      map[string]*backend.Reservation // active, by ID
 	elig     map[*queue]bool                 // queue target with no task attributes
+	inRoomy  map[string]bool                 // channels whose roomy list holds w
 	counters backend.RoutingCounters
 }
 
@@ -164,6 +168,7 @@ func (e *Engine) reset() {
 	e.activities = map[string]*backend.Activity{}
 	e.workers = map[string]*worker{}
 	e.avail = nil
+	e.roomy = map[string][]*worker{}
 	e.queues = map[string]*queue{}
 	e.queueList = nil
 	e.workflows = map[string]*workflow{}

@@ -32,3 +32,12 @@ func Eval(src string, worker, task map[string]any) (bool, error) {
 	}
 	return newEvaluator().run(p, worker, task), nil
 }
+
+// WorkerPart returns the worker-only prefilter of src ("" when none).
+func WorkerPart(src string) string {
+	p, err := compileExpr("expression", src)
+	if err != nil || p.pre == nil {
+		return ""
+	}
+	return p.pre.src
+}

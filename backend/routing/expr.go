@@ -5,6 +5,7 @@ import (
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/vm"
 
 	"switchboard/backend"
@@ -25,7 +26,11 @@ type program struct {
 	// it does not, its verdict for a worker is cached until the worker's
 	// attributes change.
 	usesTask bool
-	cache    map[*worker]cachedMatch
+	// pre, for an expression that reads the task, is the conjunction of
+	// its top-level && terms that do not: when pre fails for a worker, the
+	// whole expression fails for every task, and pre's verdict is cached.
+	pre   *program
+	cache map[*worker]cachedMatch
 }
 
 type cachedMatch struct {
@@ -50,10 +55,47 @@ func compileExpr(kind, src string) (*program, error) {
 	if err != nil {
 		return nil, backend.Errorf(backend.EInvalid, "The %s %q is invalid: %s", kind, src, firstLine(err.Error()))
 	}
+	out := &program{src: src, prog: p, usesTask: readsTask(p.Node()), cache: map[*worker]cachedMatch{}}
+	if out.usesTask {
+		out.pre = workerPart(src)
+	}
+	return out, nil
+}
+
+func readsTask(n ast.Node) bool {
 	v := &taskFinder{}
-	node := p.Node()
-	ast.Walk(&node, v)
-	return &program{src: src, prog: p, usesTask: v.found, cache: map[*worker]cachedMatch{}}, nil
+	ast.Walk(&n, v)
+	return v.found
+}
+
+// workerPart compiles the top-level && terms of src that read only the
+// worker, or returns nil when there are none.
+func workerPart(src string) *program {
+	tree, err := parser.Parse(src)
+	if err != nil {
+		return nil
+	}
+	var terms []string
+	var walk func(n ast.Node)
+	walk = func(n ast.Node) {
+		if b, ok := n.(*ast.BinaryNode); ok && (b.Operator == "&&" || b.Operator == "and") {
+			walk(b.Left)
+			walk(b.Right)
+			return
+		}
+		if !readsTask(n) {
+			terms = append(terms, "("+n.String()+")")
+		}
+	}
+	walk(tree.Node)
+	if len(terms) == 0 {
+		return nil
+	}
+	p, err := expr.Compile(strings.Join(terms, " && "), expr.Env(compileEnv), expr.AsBool())
+	if err != nil {
+		return nil
+	}
+	return &program{src: strings.Join(terms, " && "), prog: p, cache: map[*worker]cachedMatch{}}
 }
 
 // ValidateExpression reports whether src compiles as a target or filter
@@ -118,6 +160,9 @@ func (ev *evaluator) matchWorker(p *program, w *worker, t map[string]any) bool {
 		return true
 	}
 	if p.usesTask {
+		if p.pre != nil && !ev.matchWorker(p.pre, w, nil) {
+			return false
+		}
 		return ev.run(p, w.w.Attributes, t)
 	}
 	if c, ok := p.cache[w]; ok && c.version == w.version {

@@ -118,3 +118,19 @@ func TestValidateExpression(t *testing.T) {
 	}
 	wantCode(t, routing.ValidateExpression(`worker.`), backend.EInvalid)
 }
+
+func TestWorkerPart(t *testing.T) {
+	for _, tc := range []struct{ src, want string }{
+		{`"billing" in worker.skills && task.language in worker.languages`, `("billing" in worker.skills)`},
+		{`worker.level > 1 and task.vip and "x" in worker.skills`, `(worker.level > 1) && ("x" in worker.skills)`},
+		{`"billing" in worker.skills || task.vip`, ``},
+		{`task.language in worker.languages`, ``},
+		{`"billing" in worker.skills`, ``}, // reads no task: cached whole
+	} {
+		t.Run(tc.src, func(t *testing.T) {
+			if got := routing.WorkerPart(tc.src); got != tc.want {
+				t.Fatalf("worker part %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

@@ -103,29 +103,77 @@ func workerBefore(a, b *worker) bool {
 	return a.w.ID < b.w.ID
 }
 
-func (e *Engine) availInsert(w *worker) {
-	i := sort.Search(len(e.avail), func(i int) bool { return !workerBefore(e.avail[i], w) })
-	e.avail = append(e.avail, nil)
-	copy(e.avail[i+1:], e.avail[i:])
-	e.avail[i] = w
+func insertWorker(list []*worker, w *worker) []*worker {
+	i := sort.Search(len(list), func(i int) bool { return !workerBefore(list[i], w) })
+	list = append(list, nil)
+	copy(list[i+1:], list[i:])
+	list[i] = w
+	return list
 }
 
-func (e *Engine) availRemove(w *worker) {
-	i := sort.Search(len(e.avail), func(i int) bool { return !workerBefore(e.avail[i], w) })
-	if i < len(e.avail) && e.avail[i] == w {
-		e.avail = append(e.avail[:i], e.avail[i+1:]...)
-		return
+func removeWorker(list []*worker, w *worker) []*worker {
+	i := sort.Search(len(list), func(i int) bool { return !workerBefore(list[i], w) })
+	if i < len(list) && list[i] == w {
+		return append(list[:i], list[i+1:]...)
 	}
-	for i, x := range e.avail {
+	for i, x := range list {
 		if x == w {
-			e.avail = append(e.avail[:i], e.avail[i+1:]...)
-			return
+			return append(list[:i], list[i+1:]...)
+		}
+	}
+	return list
+}
+
+func (e *Engine) availInsert(w *worker) { e.avail = insertWorker(e.avail, w) }
+func (e *Engine) availRemove(w *worker) { e.avail = removeWorker(e.avail, w) }
+
+// roomFor returns the available workers with room for a task of channel
+// ch, longest idle first.
+func (e *Engine) roomFor(ch string) []*worker {
+	if list, ok := e.roomy[ch]; ok {
+		return list
+	}
+	var list []*worker
+	for _, w := range e.avail {
+		if w.hasRoom(ch) {
+			list = append(list, w)
+			w.inRoomy[ch] = true
+		}
+	}
+	e.roomy[ch] = list
+	return list
+}
+
+// syncRoom puts w in or takes it out of each channel's roomy list after
+// its availability, load or capacity changed.
+func (e *Engine) syncRoom(w *worker) {
+	for ch, list := range e.roomy {
+		want := w.w.Available && w.hasRoom(ch)
+		if want == w.inRoomy[ch] {
+			continue
+		}
+		if want {
+			e.roomy[ch] = insertWorker(list, w)
+		} else {
+			e.roomy[ch] = removeWorker(list, w)
+		}
+		w.inRoomy[ch] = want
+	}
+}
+
+// unlistRoom takes w out of every roomy list, before its idle time changes.
+func (e *Engine) unlistRoom(w *worker) {
+	for ch := range w.inRoomy {
+		if w.inRoomy[ch] {
+			e.roomy[ch] = removeWorker(e.roomy[ch], w)
+			w.inRoomy[ch] = false
 		}
 	}
 }
 
 // setIdleSince moves w in the idle order.
 func (e *Engine) setIdleSince(w *worker) {
+	e.unlistRoom(w)
 	if w.w.Available {
 		e.availRemove(w)
 	}
@@ -133,6 +181,7 @@ func (e *Engine) setIdleSince(w *worker) {
 	if w.w.Available {
 		e.availInsert(w)
 	}
+	e.syncRoom(w)
 	e.touchWorker(w)
 }
 
@@ -142,6 +191,7 @@ func (e *Engine) setAvailable(w *worker, av bool) {
 	if w.w.Available == av {
 		return
 	}
+	e.unlistRoom(w)
 	if w.w.Available {
 		e.availRemove(w)
 	}
@@ -150,6 +200,7 @@ func (e *Engine) setAvailable(w *worker, av bool) {
 		w.w.IdleSince = e.now()
 		e.availInsert(w)
 	}
+	e.syncRoom(w)
 	d := 1
 	if !av {
 		d = -1

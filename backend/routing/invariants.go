@@ -165,6 +165,21 @@ func (e *Engine) checkWorkers(bad func(string, ...any)) {
 			avail++
 		}
 	}
+	for ch, list := range e.roomy {
+		n := 0
+		for _, w := range e.avail {
+			if w.hasRoom(ch) {
+				if n >= len(list) || list[n] != w || !w.inRoomy[ch] {
+					bad("the %s room list disagrees at %d", ch, n)
+					break
+				}
+				n++
+			}
+		}
+		if n != len(list) {
+			bad("the %s room list has %d workers, want %d", ch, len(list), n)
+		}
+	}
 	if avail != len(e.avail) || !sort.SliceIsSorted(e.avail, func(i, j int) bool { return workerBefore(e.avail[i], e.avail[j]) }) {
 		bad("the available list has %d workers (want %d) or is out of order", len(e.avail), avail)
 	}

@@ -104,13 +104,14 @@ func (e *Engine) addWorker(bw *backend.Worker, c backend.RoutingCounters) *worke
 	if bw.Attributes == nil {
 		bw.Attributes = map[string]any{}
 	}
-	w := &worker{w: bw, load: map[string]int{}, res: map[string]*backend.Reservation{}, elig: map[*queue]bool{}, counters: c}
+	w := &worker{w: bw, load: map[string]int{}, res: map[string]*backend.Reservation{}, elig: map[*queue]bool{}, inRoomy: map[string]bool{}, counters: c}
 	e.workers[bw.ID] = w
 	if a := e.activities[bw.Activity]; a != nil {
 		bw.Available = a.Available
 	}
 	if bw.Available {
 		e.availInsert(w)
+		e.syncRoom(w)
 	}
 	for _, q := range e.queueList {
 		e.judge(w, q)

@@ -31,7 +31,7 @@ type simConfig struct {
 // check), and the sim's view of open tasks matches the engine's; at the
 // end every task is completed or canceled.
 func TestSimulation(t *testing.T) {
-	cfg := simConfig{seed: 1, workers: 250, tasks: 2500, fullEvery: 500, restartEvery: 2500}
+	cfg := simConfig{seed: 1, workers: 200, tasks: 2000, fullEvery: 500, restartEvery: 2000}
 	if testing.Short() {
 		cfg.workers, cfg.tasks = 100, 600
 	}

@@ -65,6 +65,7 @@ func (e *Engine) UpsertWorker(ctx context.Context, in *backend.Worker) (*backend
 		w.w.Name, w.w.UserID, w.w.Capacity, w.w.UpdatedAt = in.Name, in.UserID, capacity, now
 		w.w.Attributes = attrs
 		w.version++
+		e.syncRoom(w)
 		for _, q := range e.queueList {
 			e.judge(w, q)
 		}

@@ -141,7 +141,7 @@ func (e *Engine) anyoneCanTake(t *task) bool {
 	if e.queues[t.t.QueueID] == nil {
 		return false
 	}
-	for _, w := range e.avail {
+	for _, w := range e.roomFor(t.t.Channel) {
 		if e.canTake(w, t) {
 			return true
 		}
