@@ -26,6 +26,7 @@ type Server struct {
 	hub      *Hub
 	started  bool
 	channels ChannelAdmin
+	router   Router
 }
 
 // NewServer returns a Server with its routes. Call Close to stop its hub.

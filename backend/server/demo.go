@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"switchboard/backend"
+	"switchboard/backend/routing"
 	"switchboard/backend/sqlite"
 )
 
@@ -78,4 +79,73 @@ func SeedDemo(ctx context.Context, db *sqlite.DB) error {
 		}
 	}
 	return nil
+}
+
+// SeedDemoRouting sets up the demo's routing once: a worker for each demo
+// agent, a Support and a Billing queue, a workflow that sends billing work
+// to Billing first, and open tasks for two demo conversations so offers
+// appear when an agent signs in. It does nothing when any worker exists.
+func SeedDemoRouting(ctx context.Context, db *sqlite.DB, r *routing.Engine) error {
+	if ws, err := r.Workers(ctx); err != nil || len(ws) > 0 {
+		return err
+	}
+	users, err := db.FindUsers(ctx)
+	if err != nil {
+		return err
+	}
+	skills := map[string][]any{"ana@example.com": {"support", "billing"}, "ben@example.com": {"support"}}
+	langs := map[string][]any{"ana@example.com": {"en", "es"}, "ben@example.com": {"en"}}
+	for _, u := range users {
+		if u.Role != backend.RoleAgent {
+			continue
+		}
+		if _, err := r.UpsertWorker(ctx, &backend.Worker{
+			ID: backend.NewID("wk"), UserID: u.ID, Name: u.Name, Activity: backend.ActivityAvailable,
+			Attributes: map[string]any{"skills": skills[u.Email], "languages": langs[u.Email]},
+		}); err != nil {
+			return fmt.Errorf("demo worker %s: %w", u.Email, err)
+		}
+	}
+	support, err := r.UpsertQueue(ctx, &backend.Queue{ID: "q_support", Name: "Support"})
+	if err != nil {
+		return err
+	}
+	billing, err := r.UpsertQueue(ctx, &backend.Queue{ID: "q_billing", Name: "Billing", TargetWorkers: `"billing" in worker.skills`})
+	if err != nil {
+		return err
+	}
+	if _, err := r.UpsertWorkflow(ctx, &backend.Workflow{
+		ID: "wf_default", Name: "Default",
+		Filters: []backend.WorkflowFilter{{Name: "billing", Expression: `task.department == "billing"`,
+			Targets: []backend.WorkflowTarget{{QueueID: billing.ID, TimeoutSeconds: 120}, {QueueID: support.ID}}}},
+		Default: []backend.WorkflowTarget{{QueueID: support.ID}},
+	}); err != nil {
+		return err
+	}
+	convs, err := db.FindConversations(ctx, backend.ConversationFilter{})
+	if err != nil {
+		return err
+	}
+	for _, c := range convs {
+		if c.Channel != "webchat" && c.Channel != "messenger" {
+			continue
+		}
+		attrs := map[string]any{"language": "en", "department": "support", "customer": c.ContactID}
+		if _, err := r.CreateTask(ctx, backend.TaskInput{Channel: TaskChannel(c.Channel), Attributes: attrs, ConversationID: c.ID}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// TaskChannel maps a platform connector to the kind of work it makes for
+// the router: voice, email or chat.
+func TaskChannel(connector string) string {
+	switch {
+	case connector == "email":
+		return backend.ChannelEmail
+	case connector == "voice" || len(connector) > 6 && connector[:6] == "voice.":
+		return backend.ChannelVoice
+	}
+	return backend.ChannelChat
 }

@@ -16,6 +16,7 @@ import (
 
 	"switchboard/backend"
 	"switchboard/backend/api"
+	"switchboard/backend/routing"
 	"switchboard/backend/sqlite"
 	"switchboard/channels"
 	_ "switchboard/channels/all" // every connector registers itself
@@ -50,6 +51,7 @@ type Server struct {
 	DB       *sqlite.DB
 	API      *api.Server
 	Channels *channels.Hub
+	Routing  *routing.Engine
 	Widget   *webchat.Server
 
 	ln     net.Listener
@@ -87,6 +89,19 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	s.cancel = cancel
 	s.API = api.NewServer(s.DB, cfg.Logger)
 	s.API.Start(runCtx)
+
+	s.Routing = routing.New(s.DB, routing.Options{Logger: cfg.Logger})
+	if err := s.Routing.Start(runCtx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("start routing: %w", err)
+	}
+	s.API.SetRouter(s.Routing)
+	if cfg.Demo {
+		if err := SeedDemoRouting(ctx, s.DB, s.Routing); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("seed demo routing: %w", err)
+		}
+	}
 
 	s.Channels, err = channels.NewHub(ctx, s.DB, channels.Options{
 		PublicURL: cfg.PublicURL, BaseURLs: cfg.ChannelBaseURLs, Logger: cfg.Logger, OnInbound: cfg.OnInbound,
@@ -140,6 +155,9 @@ func (s *Server) Close() error {
 	}
 	if s.Channels != nil {
 		s.Channels.Close()
+	}
+	if s.Routing != nil {
+		s.Routing.Close()
 	}
 	if s.API != nil {
 		s.API.Close()
