@@ -177,6 +177,18 @@ func (k *conn) close(code int) {
 	k.ws.Close()
 }
 
+// sendFailed decides what a failed write means: when the server closed the
+// connection, the close code the reader saw (resume or identify again)
+// says more than the write error does.
+func (k *conn) sendFailed() error {
+	select {
+	case err := <-k.errs:
+		return readError(err)
+	case <-time.After(250 * time.Millisecond):
+		return errResume
+	}
+}
+
 func (k *conn) send(op int, d any) error {
 	k.ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
 	return k.ws.WriteJSON(map[string]any{"op": op, "d": d})
@@ -217,7 +229,7 @@ func (c *Connector) connect(ctx context.Context, u string, s *session, deliver f
 			"properties": map[string]string{"os": "linux", "browser": "switchboard", "device": "switchboard"}})
 	}
 	if err != nil {
-		return errResume
+		return k.sendFailed()
 	}
 	beat := time.NewTimer(time.Duration(rand.Float64() * float64(interval)))
 	defer beat.Stop()
@@ -235,7 +247,7 @@ func (c *Connector) connect(ctx context.Context, u string, s *session, deliver f
 			acked = true
 		case opHeartbeat:
 			if heartbeat() != nil {
-				return errResume
+				return k.sendFailed()
 			}
 		case opReconnect:
 			return errResume
@@ -273,11 +285,16 @@ func (c *Connector) connect(ctx context.Context, u string, s *session, deliver f
 				}
 			}
 			if !acked {
+				select {
+				case err := <-k.errs: // closed by the server, not a zombie
+					return readError(err)
+				default:
+				}
 				c.log.Info("discord heartbeat not acknowledged, resuming")
 				return errResume
 			}
 			if heartbeat() != nil {
-				return errResume
+				return k.sendFailed()
 			}
 			acked = false
 			beat.Reset(interval)
