@@ -41,6 +41,8 @@ type App struct {
 	keychain *keychain.Keychain
 	mode     string
 	emitter  func(name string, data any)
+	// notifier replaces the OS notification (tests).
+	notifier func(title, body string) error
 
 	mu      sync.Mutex
 	engine  *server.Server
@@ -142,13 +144,28 @@ func (a *App) SignOut() error {
 	return a.toUI(a.signOut(context.Background()))
 }
 
-// Conversations lists cached conversations matching the filter.
+// Conversations lists cached conversations matching the filter. Scope
+// "mine" is the agent's assigned work, "queues" every conversation with an
+// open task, "all" everything (supervisors and admins).
 func (a *App) Conversations(filter cache.Filter) ([]cache.Summary, error) {
 	s, err := a.current()
 	if err != nil {
 		return nil, a.toUI(err)
 	}
-	list, err := s.cache.Conversations(context.Background(), filter)
+	ctx := context.Background()
+	switch filter.Scope {
+	case cache.ScopeAll:
+		if !s.user.Role.AtLeast(backend.RoleSupervisor) {
+			return nil, a.toUI(backend.Errorf(backend.EForbidden, "Only supervisors and admins see every conversation."))
+		}
+	case cache.ScopeMine:
+		w, err := s.cache.WorkerByUser(ctx, s.user.ID)
+		if err != nil {
+			return nil, a.toUI(err)
+		}
+		filter.WorkerID = w.ID
+	}
+	list, err := s.cache.Conversations(ctx, filter)
 	return list, a.toUI(err)
 }
 
@@ -170,13 +187,18 @@ func (a *App) Conversation(id string) (cache.Detail, error) {
 }
 
 // SendReply queues a reply in the local outbox and sends it as soon as the
-// engine is reachable; it shows at once as queued.
+// engine is reachable; it shows at once as queued. To answer on another
+// channel of the same contact, pass that conversation's id.
 func (a *App) SendReply(conversationID, text string) (backend.Message, error) {
+	return a.queueMessage(conversationID, text, false)
+}
+
+func (a *App) queueMessage(conversationID, text string, private bool) (backend.Message, error) {
 	s, err := a.current()
 	if err != nil {
 		return backend.Message{}, a.toUI(err)
 	}
-	m, err := s.cache.Queue(context.Background(), conversationID, backend.NewID("cl"), text, s.user)
+	m, err := s.cache.Queue(context.Background(), conversationID, backend.NewID("cl"), text, s.user, private)
 	if err != nil {
 		return backend.Message{}, a.toUI(err)
 	}

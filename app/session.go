@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"switchboard/app/cache"
 	"switchboard/app/client"
@@ -40,6 +41,9 @@ type session struct {
 	syncer   *cache.Syncer
 	stop     context.CancelFunc
 	done     chan struct{}
+
+	mu        sync.Mutex
+	announced map[string]bool // offers already announced
 }
 
 func (s *session) public() Session {
@@ -163,10 +167,14 @@ func (a *App) startSession(ctx context.Context, ac account, cl *client.Client, u
 		return nil, err
 	}
 	runCtx, stop := context.WithCancel(context.Background())
-	s := &session{server: ac.Server, embedded: ac.Server == embeddedServer, user: u, client: cl, cache: c, stop: stop, done: make(chan struct{})}
+	s := &session{server: ac.Server, embedded: ac.Server == embeddedServer, user: u, client: cl, cache: c, stop: stop,
+		done: make(chan struct{}), announced: map[string]bool{}}
 	s.syncer = &cache.Syncer{
 		Cache: c, Client: cl, Logger: a.log,
-		OnChange: func(seq int64) { a.emit("sync", map[string]int64{"lastSeq": seq}) },
+		OnChange: func(seq int64) {
+			a.emit("sync", map[string]int64{"lastSeq": seq})
+			a.announceOffers(runCtx, s)
+		},
 		OnState:  func(state string) { a.emit("connection", map[string]string{"state": state}) },
 	}
 	go func() { defer close(s.done); s.syncer.Run(runCtx) }()

@@ -11,4 +11,5 @@ type Store interface {
 	ConversationService
 	MessageService
 	EventService
+	CannedService
 }

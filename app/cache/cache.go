@@ -37,6 +37,10 @@ var schema = []string{
 	CREATE TABLE outbox (
 		client_id TEXT PRIMARY KEY, conversation_id TEXT NOT NULL, text TEXT NOT NULL,
 		created_at TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT NOT NULL DEFAULT '');`,
+	// Routing entities are found by conversation and worker; notes queue too.
+	`CREATE INDEX entities_conversation ON entities (type, data ->> '$.conversationId');
+	CREATE INDEX entities_worker ON entities (type, data ->> '$.workerId');
+	ALTER TABLE outbox ADD COLUMN private INTEGER NOT NULL DEFAULT 0;`,
 }
 
 // Cache is one local cache file, for one account on one engine.

@@ -12,7 +12,7 @@ import (
 // Queue puts a reply in the outbox and shows it in the conversation at
 // once, marked queued. clientID is the idempotency key the engine dedupes
 // on, so the reply is delivered once however often it is retried.
-func (c *Cache) Queue(ctx context.Context, conversationID, clientID, text string, author backend.User) (*backend.Message, error) {
+func (c *Cache) Queue(ctx context.Context, conversationID, clientID, text string, author backend.User, private bool) (*backend.Message, error) {
 	if strings.TrimSpace(text) == "" {
 		return nil, backend.Errorf(backend.EInvalid, "A reply needs some text.")
 	}
@@ -23,7 +23,7 @@ func (c *Cache) Queue(ctx context.Context, conversationID, clientID, text string
 	now := c.Now().UTC()
 	m := &backend.Message{
 		ID: localID(clientID), ConversationID: conversationID, ContactID: contactID, Direction: backend.DirectionOut,
-		AuthorID: author.ID, AuthorName: author.Name, Text: text, ClientID: clientID, Status: backend.DeliveryQueued,
+		AuthorID: author.ID, AuthorName: author.Name, Text: text, Private: private, ClientID: clientID, Status: backend.DeliveryQueued,
 		Attachments: []backend.Attachment{}, CreatedAt: now, UpdatedAt: now,
 	}
 	data, err := json.Marshal(m)
@@ -35,8 +35,8 @@ func (c *Cache) Queue(ctx context.Context, conversationID, clientID, text string
 		return nil, err
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (client_id, conversation_id, text, created_at) VALUES (?, ?, ?, ?)`,
-		clientID, conversationID, text, formatTime(now)); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (client_id, conversation_id, text, private, created_at) VALUES (?, ?, ?, ?, ?)`,
+		clientID, conversationID, text, private, formatTime(now)); err != nil {
 		return nil, fmt.Errorf("queue reply: %w", err)
 	}
 	before, err := maxRowID(ctx, tx)
@@ -58,12 +58,13 @@ type Pending struct {
 	ClientID       string
 	ConversationID string
 	Text           string
+	Private        bool
 	Attempts       int
 }
 
 // Pending lists the outbox, oldest first.
 func (c *Cache) Pending(ctx context.Context) ([]Pending, error) {
-	rows, err := c.db.QueryContext(ctx, `SELECT client_id, conversation_id, text, attempts FROM outbox ORDER BY created_at, client_id`)
+	rows, err := c.db.QueryContext(ctx, `SELECT client_id, conversation_id, text, private, attempts FROM outbox ORDER BY created_at, client_id`)
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +72,7 @@ func (c *Cache) Pending(ctx context.Context) ([]Pending, error) {
 	var out []Pending
 	for rows.Next() {
 		var p Pending
-		if err := rows.Scan(&p.ClientID, &p.ConversationID, &p.Text, &p.Attempts); err != nil {
+		if err := rows.Scan(&p.ClientID, &p.ConversationID, &p.Text, &p.Private, &p.Attempts); err != nil {
 			return nil, err
 		}
 		out = append(out, p)

@@ -12,12 +12,23 @@ import (
 	"switchboard/backend"
 )
 
-// Summary is a conversation as the inbox lists it.
+// Summary is a conversation as the inbox lists it, with its open task.
 type Summary struct {
 	backend.Conversation
-	ContactName string `json:"contactName"`
-	Unread      int    `json:"unread"`
+	ContactName  string `json:"contactName"`
+	Unread       int    `json:"unread"`
+	TaskID       string `json:"taskId,omitempty"`
+	TaskState    string `json:"taskState,omitempty"`
+	QueueName    string `json:"queueName,omitempty"`
+	AssigneeName string `json:"assigneeName,omitempty"`
 }
+
+// Inbox scopes.
+const (
+	ScopeMine   = "mine"   // conversations whose open task is assigned to the worker
+	ScopeQueues = "queues" // conversations with an open task
+	ScopeAll    = "all"
+)
 
 // Filter narrows Conversations. Empty fields match all.
 type Filter struct {
@@ -25,7 +36,13 @@ type Filter struct {
 	Channel string `json:"channel,omitempty"`
 	// Query is a full-text search over message text (and contact names).
 	Query string `json:"query,omitempty"`
-	Limit int    `json:"limit,omitempty"`
+	// Scope is mine, queues or all ("" means all).
+	Scope string `json:"scope,omitempty"`
+	// WorkerID is whose tasks "mine" means; the app sets it.
+	WorkerID string `json:"-"`
+	// ContactID narrows to one contact's conversations.
+	ContactID string `json:"-"`
+	Limit     int    `json:"limit,omitempty"`
 }
 
 // Conversations lists cached conversations, newest activity first.
@@ -38,6 +55,19 @@ func (c *Cache) Conversations(ctx context.Context, f Filter) ([]Summary, error) 
 	if f.Channel != "" {
 		where, args = append(where, "(cv.channel = ? OR cv.channel LIKE ? || '.%')"), append(args, f.Channel, f.Channel)
 	}
+	if f.ContactID != "" {
+		where, args = append(where, "cv.contact_id = ?"), append(args, f.ContactID)
+	}
+	switch f.Scope {
+	case ScopeMine:
+		where = append(where, `t.data ->> '$.workerId' = ? AND t.data ->> '$.state' IN ('assigned', 'wrapping')`)
+		args = append(args, f.WorkerID)
+	case ScopeQueues:
+		where = append(where, "t.id IS NOT NULL")
+	case "", ScopeAll:
+	default:
+		return nil, backend.Errorf(backend.EInvalid, "Scope must be mine, queues or all, not %q.", f.Scope)
+	}
 	if q := ftsQuery(f.Query); q != "" {
 		where = append(where, `(cv.id IN (SELECT m.conversation_id FROM messages_fts JOIN messages m ON m.rowid = messages_fts.rowid
 			WHERE messages_fts MATCH ?) OR ct.name LIKE ?)`)
@@ -47,9 +77,16 @@ func (c *Cache) Conversations(ctx context.Context, f Filter) ([]Summary, error) 
 	if limit <= 0 || limit > 1000 {
 		limit = 500
 	}
-	rows, err := c.db.QueryContext(ctx, `SELECT cv.data, cv.unread, COALESCE(ct.name, '') FROM conversations cv
-		LEFT JOIN contacts ct ON ct.id = cv.contact_id WHERE `+strings.Join(where, " AND ")+`
-		ORDER BY cv.last_message_at DESC LIMIT ?`, append(args, limit)...)
+	rows, err := c.db.QueryContext(ctx, `SELECT cv.data, cv.unread, COALESCE(ct.name, ''), COALESCE(t.id, ''),
+			COALESCE(t.data ->> '$.state', ''), COALESCE(q.data ->> '$.name', ''), COALESCE(w.data ->> '$.name', '')
+		FROM conversations cv
+		LEFT JOIN contacts ct ON ct.id = cv.contact_id
+		LEFT JOIN entities t ON t.type = 'task' AND t.data ->> '$.conversationId' = cv.id
+			AND t.data ->> '$.state' IN ('pending', 'reserved', 'assigned', 'wrapping')
+		LEFT JOIN entities q ON q.type = 'queue' AND q.id = t.data ->> '$.queueId'
+		LEFT JOIN entities w ON w.type = 'worker' AND w.id = t.data ->> '$.workerId'
+		WHERE `+strings.Join(where, " AND ")+`
+		GROUP BY cv.id ORDER BY cv.last_message_at DESC LIMIT ?`, append(args, limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("list conversations: %w", err)
 	}
@@ -58,7 +95,7 @@ func (c *Cache) Conversations(ctx context.Context, f Filter) ([]Summary, error) 
 	for rows.Next() {
 		var s Summary
 		var data string
-		if err := rows.Scan(&data, &s.Unread, &s.ContactName); err != nil {
+		if err := rows.Scan(&data, &s.Unread, &s.ContactName, &s.TaskID, &s.TaskState, &s.QueueName, &s.AssigneeName); err != nil {
 			return nil, err
 		}
 		if err := json.Unmarshal([]byte(data), &s.Conversation); err != nil {
@@ -83,34 +120,84 @@ func ftsQuery(s string) string {
 	return strings.Join(words, " ")
 }
 
-// Detail is one conversation with its contact and messages.
+// TimelineItem is a message in a contact's history across channels.
+type TimelineItem struct {
+	backend.Message
+	Channel string `json:"channel"`
+}
+
+// Detail is one conversation with its contact, its messages, the contact's
+// whole history across channels and the open task, if any.
 type Detail struct {
 	Conversation Summary           `json:"conversation"`
 	Contact      backend.Contact   `json:"contact"`
 	Messages     []backend.Message `json:"messages"`
+	// Timeline is every message of the contact, in every conversation on
+	// every channel, oldest first.
+	Timeline []TimelineItem `json:"timeline"`
+	// ContactConversations are the contact's conversations, newest first.
+	ContactConversations []Summary     `json:"contactConversations"`
+	Task                 *backend.Task `json:"task,omitempty"`
 }
 
 // Conversation returns one cached conversation. Returns ENotFound.
 func (c *Cache) Conversation(ctx context.Context, id string) (*Detail, error) {
-	var d Detail
-	var convData, contactData string
-	err := c.db.QueryRowContext(ctx, `SELECT cv.data, cv.unread, COALESCE(ct.name, ''), COALESCE(ct.data, '{}') FROM conversations cv
-		LEFT JOIN contacts ct ON ct.id = cv.contact_id WHERE cv.id = ?`, id).Scan(&convData, &d.Conversation.Unread, &d.Conversation.ContactName, &contactData)
-	if errors.Is(err, sql.ErrNoRows) {
+	var contactID string
+	if err := c.db.QueryRowContext(ctx, `SELECT contact_id FROM conversations WHERE id = ?`, id).Scan(&contactID); errors.Is(err, sql.ErrNoRows) {
 		return nil, backend.Errorf(backend.ENotFound, "Conversation %s is not in this computer's cache.", id)
 	} else if err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal([]byte(convData), &d.Conversation.Conversation); err != nil {
+	var d Detail
+	var err error
+	if d.ContactConversations, err = c.Conversations(ctx, Filter{ContactID: contactID}); err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal([]byte(contactData), &d.Contact); err != nil {
+	for _, s := range d.ContactConversations {
+		if s.ID == id {
+			d.Conversation = s
+		}
+	}
+	var contactData string
+	if err := c.db.QueryRowContext(ctx, `SELECT data FROM contacts WHERE id = ?`, contactID).Scan(&contactData); err == nil {
+		if err := json.Unmarshal([]byte(contactData), &d.Contact); err != nil {
+			return nil, err
+		}
+	} else if !errors.Is(err, sql.ErrNoRows) {
 		return nil, err
 	}
 	if d.Messages, err = c.messages(ctx, id); err != nil {
 		return nil, err
 	}
+	if d.Timeline, err = c.timeline(ctx, contactID); err != nil {
+		return nil, err
+	}
+	if d.Task, err = c.OpenTask(ctx, id); err != nil {
+		return nil, err
+	}
 	return &d, nil
+}
+
+func (c *Cache) timeline(ctx context.Context, contactID string) ([]TimelineItem, error) {
+	rows, err := c.db.QueryContext(ctx, `SELECT m.data, cv.channel FROM messages m JOIN conversations cv ON cv.id = m.conversation_id
+		WHERE cv.contact_id = ? ORDER BY m.created_at, m.rowid`, contactID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []TimelineItem{}
+	for rows.Next() {
+		var data string
+		var it TimelineItem
+		if err := rows.Scan(&data, &it.Channel); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(data), &it.Message); err != nil {
+			return nil, err
+		}
+		out = append(out, it)
+	}
+	return out, rows.Err()
 }
 
 func (c *Cache) messages(ctx context.Context, conversationID string) ([]backend.Message, error) {

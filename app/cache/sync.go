@@ -204,7 +204,7 @@ func (s *Syncer) flush(ctx context.Context) {
 		return
 	}
 	for _, p := range pending {
-		_, err := s.Client.SendMessage(ctx, p.ConversationID, p.Text, p.ClientID)
+		_, err := s.Client.SendMessage(ctx, p.ConversationID, p.Text, p.ClientID, p.Private)
 		switch backend.ErrorCode(err) {
 		case "":
 			err = s.Cache.Sent(ctx, p.ClientID)

@@ -103,15 +103,17 @@ func TestSyncer_ResumesAfterRestartWithoutRefetching(t *testing.T) {
 	e = MustOpenEngine(t, engineDir, "127.0.0.1:0")
 	defer e.Close()
 	storeInbound(t, e, 5, "away") // 1 contact + 5 messages + 5 conversation updates
-	before, _ := e.DB.LastSeq(ctx)
 	c = MustOpenCache(t, cachePath)
 	defer c.Close()
 	cursor, _ := c.LastSeq(ctx)
 	s, stop = runSyncer(c, client.New(e.URL(), cl.Token))
 	defer stop()
 	waitFor(t, "sync after restart", caughtUp(t, c, e))
-	if got := s.Fetched.Load(); got != before-cursor || got != 11 {
-		t.Fatalf("after restart fetched %d events; cursor was %d and the engine at %d (want exactly the 11 new ones)", got, cursor, before)
+	// The engine's own work on restart (routing re-offers) adds events too;
+	// the cache must fetch exactly those after its cursor, nothing twice.
+	after, _ := e.DB.LastSeq(ctx)
+	if got := s.Fetched.Load(); got != after-cursor || got < 11 {
+		t.Fatalf("after restart fetched %d events; cursor was %d and the engine is at %d (want exactly the %d new ones)", got, cursor, after, after-cursor)
 	}
 	_, cachedMsgs, _ := c.Counts(ctx)
 	var engineMsgs int
@@ -149,7 +151,7 @@ func TestSyncer_OfflineRepliesAreDeliveredOnce(t *testing.T) {
 	e.Close()
 	waitFor(t, "offline state", func() bool { return s.State() != cache.StateOnline })
 	for i, text := range []string{"first offline reply", "second offline reply"} {
-		if _, err := c.Queue(ctx, conv, fmt.Sprintf("offline-%d", i), text, res.User); err != nil {
+		if _, err := c.Queue(ctx, conv, fmt.Sprintf("offline-%d", i), text, res.User, false); err != nil {
 			t.Fatal(err)
 		}
 		s.Kick()

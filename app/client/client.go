@@ -78,10 +78,11 @@ func (c *Client) Sync(ctx context.Context, since int64, limit int) (*SyncPage, e
 	return &p, c.do(ctx, "GET", path, nil, &p)
 }
 
-// SendMessage posts an outbound message; clientID makes retries safe.
-func (c *Client) SendMessage(ctx context.Context, conversationID, text, clientID string) (*backend.Message, error) {
+// SendMessage posts an outbound message (a private note when private);
+// clientID makes retries safe.
+func (c *Client) SendMessage(ctx context.Context, conversationID, text, clientID string, private bool) (*backend.Message, error) {
 	var m backend.Message
-	body := map[string]any{"text": text, "clientId": clientID}
+	body := map[string]any{"text": text, "clientId": clientID, "private": private}
 	return &m, c.do(ctx, "POST", "/api/conversations/"+url.PathEscape(conversationID)+"/messages", body, &m)
 }
 

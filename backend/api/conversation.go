@@ -152,3 +152,33 @@ func (s *Server) handleCreateUser(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusCreated, u)
 }
+
+func (s *Server) handleCanned(w http.ResponseWriter, r *http.Request) {
+	list, err := s.Store.FindCannedResponses(r.Context())
+	if err != nil {
+		Error(w, r, s.Logger, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, list)
+}
+
+// PutCannedRequest is the body of PUT /api/canned/{id}.
+type PutCannedRequest struct {
+	Shortcut string `json:"shortcut"`
+	Title    string `json:"title"`
+	Text     string `json:"text"`
+}
+
+func (s *Server) handlePutCanned(w http.ResponseWriter, r *http.Request) {
+	var req PutCannedRequest
+	if err := decodeJSON(w, r, s.MaxBody, &req); err != nil {
+		Error(w, r, s.Logger, err)
+		return
+	}
+	c := &backend.CannedResponse{ID: r.PathValue("id"), Shortcut: req.Shortcut, Title: req.Title, Text: req.Text}
+	if err := s.Store.PutCannedResponse(r.Context(), c); err != nil {
+		Error(w, r, s.Logger, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, c)
+}

@@ -76,6 +76,8 @@ func (s *Server) routes() {
 	s.mux.Handle("POST /api/conversations/{id}/status", s.auth(backend.RoleAgent, s.handleSetStatus))
 	s.mux.Handle("GET /api/contacts/{id}", s.auth(backend.RoleAgent, s.handleContact))
 	s.mux.Handle("POST /api/contacts/merge", s.auth(backend.RoleAdmin, s.handleMergeContacts))
+	s.mux.Handle("GET /api/canned", s.auth(backend.RoleAgent, s.handleCanned))
+	s.mux.Handle("PUT /api/canned/{id}", s.auth(backend.RoleAdmin, s.handlePutCanned))
 	s.mux.Handle("GET /api/users", s.auth(backend.RoleSupervisor, s.handleUsers))
 	s.mux.Handle("POST /api/users", s.auth(backend.RoleAdmin, s.handleCreateUser))
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

@@ -55,6 +55,15 @@ func SeedDemo(ctx context.Context, db *sqlite.DB) error {
 			agent = u
 		}
 	}
+	for _, c := range []backend.CannedResponse{
+		{Shortcut: "hello", Title: "Greeting", Text: "Hi {{contact.firstName}}, this is {{agent.name}}. How can I help you today?"},
+		{Shortcut: "order", Title: "Order lookup", Text: "Thanks {{contact.firstName}}! Could you send me your order number so I can look it up?"},
+		{Shortcut: "bye", Title: "Closing", Text: "Glad I could help, {{contact.firstName}}. Have a great day!"},
+	} {
+		if err := db.PutCannedResponse(ctx, &c); err != nil {
+			return err
+		}
+	}
 	base := db.Now().Add(-3 * time.Hour)
 	for i, dm := range demoMessages {
 		in, _, err := db.StoreInbound(ctx, &backend.InboundMessage{

@@ -59,3 +59,26 @@ func TestAuthenticate(t *testing.T) {
 		t.Fatalf("revoked session err = %v", err)
 	}
 }
+
+func TestCannedResponses(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpenDB(t)
+	c := &backend.CannedResponse{Shortcut: "/hello", Title: "Greeting", Text: "Hi {{contact.firstName}}!"}
+	if err := db.PutCannedResponse(ctx, c); err != nil || c.Shortcut != "hello" {
+		t.Fatal(c, err)
+	}
+	if err := db.PutCannedResponse(ctx, &backend.CannedResponse{Shortcut: "HELLO", Text: "x"}); backend.ErrorCode(err) != backend.EConflict {
+		t.Fatalf("duplicate shortcut: %v", err)
+	}
+	if err := db.PutCannedResponse(ctx, &backend.CannedResponse{Shortcut: "two words", Text: "x"}); backend.ErrorCode(err) != backend.EInvalid {
+		t.Fatalf("bad shortcut: %v", err)
+	}
+	c.Text = "Hello {{contact.firstName}}!"
+	if err := db.PutCannedResponse(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	list, err := db.FindCannedResponses(ctx)
+	if err != nil || len(list) != 1 || list[0].Text != "Hello {{contact.firstName}}!" {
+		t.Fatalf("list = %+v, %v", list, err)
+	}
+}
