@@ -175,7 +175,7 @@ func (a *App) startSession(ctx context.Context, ac account, cl *client.Client, u
 			a.emit("sync", map[string]int64{"lastSeq": seq})
 			a.announceOffers(runCtx, s)
 		},
-		OnState:  func(state string) { a.emit("connection", map[string]string{"state": state}) },
+		OnState: func(state string) { a.emit("connection", map[string]string{"state": state}) },
 	}
 	go func() { defer close(s.done); s.syncer.Run(runCtx) }()
 	a.mu.Lock()
