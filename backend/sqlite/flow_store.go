@@ -1,0 +1,243 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"switchboard/backend"
+)
+
+var _ backend.FlowService = (*DB)(nil)
+
+// PutFlow implements backend.FlowService.
+func (db *DB) PutFlow(ctx context.Context, key string, f *backend.Flow) (*backend.FlowRevision, error) {
+	if strings.TrimSpace(key) == "" || f == nil {
+		return nil, backend.Errorf(backend.EInvalid, "A flow needs a channel instance and a definition.")
+	}
+	def, err := json.Marshal(f)
+	if err != nil {
+		return nil, fmt.Errorf("marshal flow: %w", err)
+	}
+	var rev *backend.FlowRevision
+	err = db.update(ctx, func(tx *Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(revision), 0) FROM flow_revisions WHERE flow_key = ?`, key).Scan(&n); err != nil {
+			return fmt.Errorf("next flow revision: %w", err)
+		}
+		rev = &backend.FlowRevision{Key: key, Revision: n + 1, CreatedAt: tx.Now()}
+		if err := json.Unmarshal(def, &rev.Flow); err != nil { // a copy the caller cannot change
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO flow_revisions (flow_key, revision, definition, created_at) VALUES (?, ?, ?, ?)`,
+			key, rev.Revision, string(def), formatTime(rev.CreatedAt)); err != nil {
+			return fmt.Errorf("insert flow revision: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO flows (flow_key, revision, updated_at) VALUES (?, ?, ?)
+			ON CONFLICT (flow_key) DO UPDATE SET revision = excluded.revision, updated_at = excluded.updated_at`,
+			key, rev.Revision, formatTime(rev.CreatedAt)); err != nil {
+			return fmt.Errorf("set current flow: %w", err)
+		}
+		return tx.AppendEvent(ctx, backend.EventFlowUpserted, key, rev)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return rev, nil
+}
+
+func scanFlowRevision(s interface{ Scan(...any) error }) (*backend.FlowRevision, error) {
+	var rev backend.FlowRevision
+	var def, created string
+	if err := s.Scan(&rev.Key, &rev.Revision, &def, &created); err != nil {
+		return nil, err
+	}
+	rev.CreatedAt = parseTime(created)
+	if err := json.Unmarshal([]byte(def), &rev.Flow); err != nil {
+		return nil, fmt.Errorf("flow %s revision %d: %w", rev.Key, rev.Revision, err)
+	}
+	return &rev, nil
+}
+
+const flowRevisionColumns = `r.flow_key, r.revision, r.definition, r.created_at`
+
+// FindFlow implements backend.FlowService.
+func (db *DB) FindFlow(ctx context.Context, key string) (*backend.FlowRevision, error) {
+	rev, err := scanFlowRevision(db.r.QueryRowContext(ctx, `SELECT `+flowRevisionColumns+`
+		FROM flows f JOIN flow_revisions r ON r.flow_key = f.flow_key AND r.revision = f.revision WHERE f.flow_key = ?`, key))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, backend.Errorf(backend.ENotFound, "Channel %s has no flow of its own.", key)
+	} else if err != nil {
+		return nil, fmt.Errorf("find flow: %w", err)
+	}
+	return rev, nil
+}
+
+// FindFlowRevision implements backend.FlowService.
+func (db *DB) FindFlowRevision(ctx context.Context, key string, revision int) (*backend.FlowRevision, error) {
+	rev, err := scanFlowRevision(db.r.QueryRowContext(ctx, `SELECT `+flowRevisionColumns+`
+		FROM flow_revisions r WHERE r.flow_key = ? AND r.revision = ?`, key, revision))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, backend.Errorf(backend.ENotFound, "Flow %s has no revision %d.", key, revision)
+	} else if err != nil {
+		return nil, fmt.Errorf("find flow revision: %w", err)
+	}
+	return rev, nil
+}
+
+// FindFlows implements backend.FlowService.
+func (db *DB) FindFlows(ctx context.Context) ([]*backend.FlowRevision, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT `+flowRevisionColumns+`
+		FROM flows f JOIN flow_revisions r ON r.flow_key = f.flow_key AND r.revision = f.revision ORDER BY f.flow_key`)
+	if err != nil {
+		return nil, fmt.Errorf("find flows: %w", err)
+	}
+	defer rows.Close()
+	out := []*backend.FlowRevision{}
+	for rows.Next() {
+		rev, err := scanFlowRevision(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rev)
+	}
+	return out, rows.Err()
+}
+
+// DeleteFlow implements backend.FlowService.
+func (db *DB) DeleteFlow(ctx context.Context, key string) error {
+	return db.update(ctx, func(tx *Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM flows WHERE flow_key = ?`, key)
+		if err != nil {
+			return fmt.Errorf("delete flow: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return backend.Errorf(backend.ENotFound, "Channel %s has no flow of its own.", key)
+		}
+		return tx.AppendEvent(ctx, backend.EventFlowDeleted, key, map[string]string{"key": key})
+	})
+}
+
+// FindFlowExecution implements backend.FlowService.
+func (db *DB) FindFlowExecution(ctx context.Context, conversationID string) (*backend.FlowExecution, error) {
+	x, err := scanFlowExecution(db.r.QueryRowContext(ctx, `SELECT data, version FROM flow_executions WHERE conversation_id = ?`, conversationID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, backend.Errorf(backend.ENotFound, "Conversation %s has no flow execution.", conversationID)
+	} else if err != nil {
+		return nil, fmt.Errorf("find flow execution: %w", err)
+	}
+	return x, nil
+}
+
+func scanFlowExecution(s interface{ Scan(...any) error }) (*backend.FlowExecution, error) {
+	var data string
+	var version int64
+	if err := s.Scan(&data, &version); err != nil {
+		return nil, err
+	}
+	var x backend.FlowExecution
+	if err := json.Unmarshal([]byte(data), &x); err != nil {
+		return nil, fmt.Errorf("decode flow execution: %w", err)
+	}
+	x.Version = version
+	return &x, nil
+}
+
+// flowDeadline is the time the engine must look at x again, if any.
+func flowDeadline(x *backend.FlowExecution) time.Time {
+	switch x.Status {
+	case backend.FlowWaiting:
+		return x.TimeoutAt
+	case backend.FlowRunning:
+		return x.LeaseUntil
+	}
+	return time.Time{}
+}
+
+// SaveFlowExecution implements backend.FlowService.
+func (db *DB) SaveFlowExecution(ctx context.Context, x *backend.FlowExecution, version int64) error {
+	if x.ConversationID == "" || x.ID == "" {
+		return backend.Errorf(backend.EInvalid, "A flow execution needs an id and a conversation.")
+	}
+	var saved backend.FlowExecution
+	err := db.update(ctx, func(tx *Tx) error {
+		saved = *x
+		saved.Version = version + 1
+		saved.UpdatedAt = tx.Now()
+		if saved.CreatedAt.IsZero() {
+			saved.CreatedAt = tx.Now()
+		}
+		data, err := json.Marshal(&saved)
+		if err != nil {
+			return fmt.Errorf("marshal flow execution: %w", err)
+		}
+		args := []any{saved.ID, saved.FlowKey, saved.Revision, saved.Status, saved.Widget, formatTime(saved.TimeoutAt),
+			formatTime(saved.LeaseUntil), formatTime(flowDeadline(&saved)), saved.Version, string(data),
+			formatTime(saved.CreatedAt), formatTime(saved.UpdatedAt), saved.ConversationID}
+		var res sql.Result
+		if version == 0 {
+			res, err = tx.ExecContext(ctx, `INSERT INTO flow_executions (id, flow_key, revision, status, widget, timeout_at,
+				lease_until, deadline, version, data, created_at, updated_at, conversation_id)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (conversation_id) DO NOTHING`, args...)
+		} else {
+			res, err = tx.ExecContext(ctx, `UPDATE flow_executions SET id = ?, flow_key = ?, revision = ?, status = ?, widget = ?,
+				timeout_at = ?, lease_until = ?, deadline = ?, version = ?, data = ?, created_at = ?, updated_at = ?
+				WHERE conversation_id = ? AND version = ?`, append(args, version)...)
+		}
+		if err != nil {
+			return fmt.Errorf("save flow execution: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return backend.Errorf(backend.EConflict, "The flow of conversation %s moved on meanwhile.", x.ConversationID)
+		}
+		if saved.Status != backend.FlowRunning {
+			if err := tx.AppendEvent(ctx, backend.EventFlowExecutionUpserted, saved.ID, &saved); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	x.Version, x.UpdatedAt, x.CreatedAt = saved.Version, saved.UpdatedAt, saved.CreatedAt
+	return nil
+}
+
+// DueFlowExecutions implements backend.FlowService.
+func (db *DB) DueFlowExecutions(ctx context.Context, now time.Time, limit int) ([]*backend.FlowExecution, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := db.r.QueryContext(ctx, `SELECT data, version FROM flow_executions
+		WHERE deadline <> '' AND deadline <= ? ORDER BY deadline LIMIT ?`, formatTime(now), limit)
+	if err != nil {
+		return nil, fmt.Errorf("due flow executions: %w", err)
+	}
+	defer rows.Close()
+	var out []*backend.FlowExecution
+	for rows.Next() {
+		x, err := scanFlowExecution(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, x)
+	}
+	return out, rows.Err()
+}
+
+// NextFlowDeadline implements backend.FlowService.
+func (db *DB) NextFlowDeadline(ctx context.Context) (time.Time, bool, error) {
+	var at sql.NullString
+	if err := db.r.QueryRowContext(ctx, `SELECT MIN(deadline) FROM flow_executions WHERE deadline <> ''`).Scan(&at); err != nil {
+		return time.Time{}, false, fmt.Errorf("next flow deadline: %w", err)
+	}
+	if !at.Valid || at.String == "" {
+		return time.Time{}, false, nil
+	}
+	return parseTime(at.String), true, nil
+}
