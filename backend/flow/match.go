@@ -176,7 +176,7 @@ func words(text string) []string {
 	start := -1
 	for i, r := range text {
 		switch {
-		case unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Thai):
+		case r >= 0x0E00 && unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Thai):
 			if start >= 0 {
 				out = append(out, strings.ToLower(text[start:i]))
 				start = -1

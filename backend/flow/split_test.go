@@ -50,6 +50,8 @@ func TestWidget_Split(t *testing.T) {
 		{"equals fails", one("equals", "yes"), "yes please", "noMatch"},
 		{"notEquals", one("notEquals", "yes"), "no", "yes"},
 		{"equalsAny", one("equalsAny", "", "1", "one"), "One", "yes"},
+		{"notEqualsAny", one("notEqualsAny", "", "1", "one"), "two", "yes"},
+		{"notEqualsAny fails", one("notEqualsAny", "", "1", "one"), "1", "noMatch"},
 		{"startsWith", one("startsWith", "order"), "Order 42", "yes"},
 		{"notStartsWith", one("notStartsWith", "order"), "my order", "yes"},
 		{"regex", one("regex", `^[A-Z]-\d+$`), "A-42", "yes"},

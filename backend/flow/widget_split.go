@@ -92,6 +92,7 @@ func (w *split) Events() []string { return w.events }
 
 func (w *split) Run(_ context.Context, s *Step) (Outcome, error) {
 	text := w.input.Render(s)
+	s.Note("test %q", text)
 	for _, c := range w.cases {
 		if w.matches(s, c, text) {
 			s.SetOutput("matched", c.event)
