@@ -1,14 +1,3 @@
-// Package flow is Switchboard's Studio-style flow engine. A flow is JSON:
-// widgets joined by named transitions. Every inbound conversation of a
-// channel instance runs through that instance's flow (or the default flow),
-// which answers, asks and waits, calls an external bot, or hands the
-// conversation to a live agent by creating a routing task.
-//
-// Execution is durable: each conversation's state (current widget,
-// variables, timeout) lives in the store and every move is a
-// compare-and-set on its version, so a restart resumes where flows were,
-// a pending timeout fires once, and a timeout racing a reply advances the
-// flow only once. One conversation never runs two steps at once.
 package flow
 
 import (

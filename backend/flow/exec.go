@@ -58,6 +58,22 @@ func (e *Engine) Trigger(ctx context.Context, conv *backend.Conversation, params
 	return e.deliver(ctx, conv, in, true)
 }
 
+// Deliver hands any input to the conversation's flow: it resumes a waiting
+// execution (the waiting widget decides what the input means) or starts the
+// flow through the trigger transition named by in.Kind. HandleInbound and
+// Trigger are the usual entry points; voice uses Deliver for call events
+// (incomingCall, digits in Params). A timeout kind is refused: only the
+// engine's timer fires timeouts.
+func (e *Engine) Deliver(ctx context.Context, conv *backend.Conversation, in *backend.FlowInput) error {
+	if in == nil || in.Kind == "" || in.Kind == backend.InputTimeout {
+		return backend.Errorf(backend.EInvalid, "An input needs a kind other than timeout.")
+	}
+	if in.At.IsZero() {
+		in.At = e.now()
+	}
+	return e.deliver(ctx, conv, in, in.Kind == backend.InputRequest)
+}
+
 // deliver processes one input under the conversation's lock, retrying when
 // another runner moved the execution meanwhile.
 func (e *Engine) deliver(ctx context.Context, conv *backend.Conversation, in *backend.FlowInput, onlyNew bool) error {
@@ -102,7 +118,7 @@ func (e *Engine) deliverOnce(ctx context.Context, conv *backend.Conversation, in
 		}
 		return backend.Errorf(backend.EConflict, "recovered; deliver again")
 	case x != nil && x.Status == backend.FlowWaiting && !onlyNew:
-		if in.Kind != backend.InputMessage {
+		if in.Kind == backend.InputRequest || in.Kind == backend.InputTimeout {
 			return nil
 		}
 		x.Status, x.Pending, x.LeaseUntil = backend.FlowRunning, in, now.Add(e.opts.Lease)

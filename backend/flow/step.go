@@ -40,6 +40,15 @@ func (s *Step) Execution() string { return s.x.ID }
 // without one).
 func (s *Step) Input() *backend.FlowInput { return s.x.Message }
 
+// Remaining returns how long a resumed widget still had to wait before
+// its timeout (at least a nanosecond; 0 when it had no timeout).
+func (s *Step) Remaining() time.Duration {
+	if s.x.TimeoutAt.IsZero() {
+		return 0
+	}
+	return max(s.x.TimeoutAt.Sub(s.now), time.Nanosecond)
+}
+
 // SetVariable sets {{flow.variables.name}}.
 func (s *Step) SetVariable(name string, v any) { s.x.Variables[name] = v }
 

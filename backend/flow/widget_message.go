@@ -111,6 +111,9 @@ func (w *sendAndWait) Run(ctx context.Context, s *Step) (Outcome, error) {
 }
 
 func (w *sendAndWait) Resume(_ context.Context, s *Step, in *backend.FlowInput) (Outcome, error) {
+	if in.Kind != backend.InputMessage { // not a reply: keep waiting until the same deadline
+		return Outcome{Wait: true, Timeout: s.Remaining()}, nil
+	}
 	s.SetOutput("inbound", map[string]any{"body": in.Body, "messageId": in.MessageID})
 	s.Note("reply %q", in.Body)
 	return Outcome{Event: EventIncoming}, nil
