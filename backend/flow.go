@@ -15,7 +15,7 @@ const (
 	EventFlowDeleted = "flow.deleted"
 	// EventFlowExecutionUpserted carries a FlowExecution after each run,
 	// so the desktop can show whether a bot or an agent holds a
-	// conversation.
+	// conversation. Its entity id is the conversation's id.
 	EventFlowExecutionUpserted = "flow_execution.upserted"
 )
 

@@ -195,7 +195,7 @@ func (db *DB) SaveFlowExecution(ctx context.Context, x *backend.FlowExecution, v
 			return backend.Errorf(backend.EConflict, "The flow of conversation %s moved on meanwhile.", x.ConversationID)
 		}
 		if saved.Status != backend.FlowRunning {
-			if err := tx.AppendEvent(ctx, backend.EventFlowExecutionUpserted, saved.ID, &saved); err != nil {
+			if err := tx.AppendEvent(ctx, backend.EventFlowExecutionUpserted, saved.ConversationID, &saved); err != nil {
 				return err
 			}
 		}
