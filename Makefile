@@ -65,11 +65,14 @@ go-test: frontend
 frontend-test: npm-deps
 	cd frontend && npm test
 
-# Playwright (playwright-core + Debian's Chromium) against the real app in browser mode.
+# Playwright (playwright-core + Debian's Chromium) against the real app in browser mode:
+# the inbox and the web chat widget, then the agents' story (app/e2etest starts a
+# real engine, the fake Twilio platform and two agents' apps for it).
 e2e: build
 	mkdir -p $(OUT)
 	export XDG_DATA_HOME=$$(mktemp -d) SWITCHBOARD_BIN=$(CURDIR)/$(BIN)
-	dbus-run-session -- bash -c 'echo -n pass | gnome-keyring-daemon --unlock --components=secrets >/dev/null; cd frontend && npm run e2e' \
+	dbus-run-session -- bash -c 'echo -n pass | gnome-keyring-daemon --unlock --components=secrets >/dev/null; \
+		(cd frontend && npm run e2e) && SWITCHBOARD_E2E=1 go test -count=1 -run TestAgentDesktop ./app/e2etest' \
 		2> >(grep -v "Failed to set fd limit" >&2)
 
 # The real desktop window under Xvfb: it starts, the frontend calls Go, a screenshot is taken.

@@ -5,6 +5,7 @@
 //	switchboard serve --addr :8080 --data DIR  run the engine headless
 //	switchboard browser --data DIR [--demo]    serve the UI to a browser on loopback
 //	switchboard user add --data DIR --email E --role admin --name N   (password on stdin)
+//	switchboard flow test FLOW.json|default --message "…"               (the path a message takes)
 //	switchboard version
 package main
 
@@ -26,6 +27,7 @@ import (
 
 	"switchboard/app"
 	"switchboard/backend"
+	"switchboard/backend/flow"
 	"switchboard/backend/server"
 	"switchboard/backend/sqlite"
 )
@@ -52,6 +54,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = runBrowser(args, stdout, stderr)
 	case "user":
 		err = runUser(args, stdin, stdout, stderr)
+	case "flow":
+		if len(args) == 0 || args[0] != "test" {
+			err = fmt.Errorf("usage: switchboard flow test FLOW.json|default --message TEXT")
+			break
+		}
+		return flow.RunTestCommand(args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "switchboard", app.Version)
 	case "help", "-h", "--help":

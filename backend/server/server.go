@@ -16,6 +16,7 @@ import (
 
 	"switchboard/backend"
 	"switchboard/backend/api"
+	"switchboard/backend/flow"
 	"switchboard/backend/routing"
 	"switchboard/backend/sqlite"
 	"switchboard/channels"
@@ -39,8 +40,8 @@ type Config struct {
 	// ChannelBaseURLs points connectors at other API hosts, by connector
 	// id (tests use the platform fakes).
 	ChannelBaseURLs map[string]string
-	// OnInbound, when set, sees every new inbound message after it was
-	// stored and acknowledged (the flow engine plugs in here).
+	// OnInbound, when set, also sees every new inbound message after it was
+	// stored, acknowledged and handed to its flow.
 	OnInbound func(ctx context.Context, m *backend.Message)
 	Logger    *slog.Logger
 }
@@ -52,6 +53,7 @@ type Server struct {
 	API      *api.Server
 	Channels *channels.Hub
 	Routing  *routing.Engine
+	Flows    *flow.Engine
 	Widget   *webchat.Server
 
 	ln     net.Listener
@@ -89,39 +91,12 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	s.cancel = cancel
 	s.API = api.NewServer(s.DB, cfg.Logger)
 	s.API.Start(runCtx)
-
-	s.Routing = routing.New(s.DB, routing.Options{Logger: cfg.Logger})
-	if err := s.Routing.Start(runCtx); err != nil {
-		s.Close()
-		return nil, fmt.Errorf("start routing: %w", err)
-	}
-	s.API.SetRouter(s.Routing)
-	if cfg.Demo {
-		if err := SeedDemoRouting(ctx, s.DB, s.Routing); err != nil {
+	for _, start := range []func(ctx, runCtx context.Context) error{s.startRouting, s.startFlows, s.startChannels} {
+		if err := start(ctx, runCtx); err != nil {
 			s.Close()
-			return nil, fmt.Errorf("seed demo routing: %w", err)
+			return nil, err
 		}
 	}
-
-	s.Channels, err = channels.NewHub(ctx, s.DB, channels.Options{
-		PublicURL: cfg.PublicURL, BaseURLs: cfg.ChannelBaseURLs, Logger: cfg.Logger, OnInbound: cfg.OnInbound,
-	})
-	if err != nil {
-		s.Close()
-		return nil, fmt.Errorf("start channels: %w", err)
-	}
-	s.API.Handle("/hooks/", s.Channels)
-	s.API.SetChannelAdmin(s.Channels)
-	if err := s.Channels.Start(runCtx); err != nil {
-		s.Close()
-		return nil, err
-	}
-	if s.Widget, err = webchat.NewServer(ctx, s.DB, webchat.Options{Logger: cfg.Logger}); err != nil {
-		s.Close()
-		return nil, fmt.Errorf("start web chat: %w", err)
-	}
-	s.API.Handle("/widget/", s.Widget)
-	s.Widget.Start(runCtx)
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -137,6 +112,73 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		}
 	}()
 	return s, nil
+}
+
+func (s *Server) startRouting(ctx, runCtx context.Context) error {
+	s.Routing = routing.New(s.DB, routing.Options{Logger: s.Config.Logger})
+	if err := s.Routing.Start(runCtx); err != nil {
+		return fmt.Errorf("start routing: %w", err)
+	}
+	s.API.SetRouter(s.Routing)
+	if s.Config.Demo {
+		if err := SeedDemoRouting(ctx, s.DB, s.Routing); err != nil {
+			return fmt.Errorf("seed demo routing: %w", err)
+		}
+	}
+	return nil
+}
+
+// startFlows starts the flow engine: every new inbound message runs
+// through its channel instance's flow, which may answer, wait, or create a
+// routing task for a live agent.
+func (s *Server) startFlows(ctx, runCtx context.Context) (err error) {
+	tasks := flow.TaskCreatorFunc(func(ctx context.Context, conv, channel string, attrs map[string]any, priority int) (string, error) {
+		t, err := s.Routing.CreateTask(ctx, backend.TaskInput{Channel: channel, Attributes: attrs, Priority: priority, ConversationID: conv})
+		if err != nil {
+			return "", err
+		}
+		return t.ID, nil
+	})
+	s.Flows, err = flow.NewEngine(s.DB, flow.Options{
+		Sender: flow.MessageSender{Messages: s.DB}, Tasks: tasks, HTTP: &http.Client{Timeout: 30 * time.Second},
+		Conversations: s.DB, Contacts: s.DB, Logger: s.Config.Logger,
+	})
+	if err != nil {
+		return fmt.Errorf("start flows: %w", err)
+	}
+	return s.Flows.Start(runCtx)
+}
+
+// onInbound hands a stored inbound message to the flow engine (and to the
+// configured hook). The channel hub calls it after the webhook was
+// acknowledged, at least once per message; flows drop repeats.
+func (s *Server) onInbound(ctx context.Context, m *backend.Message) {
+	if err := s.Flows.HandleMessage(ctx, m); err != nil {
+		s.Config.Logger.Error("flow", "conversation", m.ConversationID, "err", err)
+	}
+	if s.Config.OnInbound != nil {
+		s.Config.OnInbound(ctx, m)
+	}
+}
+
+func (s *Server) startChannels(ctx, runCtx context.Context) (err error) {
+	s.Channels, err = channels.NewHub(ctx, s.DB, channels.Options{
+		PublicURL: s.Config.PublicURL, BaseURLs: s.Config.ChannelBaseURLs, Logger: s.Config.Logger, OnInbound: s.onInbound,
+	})
+	if err != nil {
+		return fmt.Errorf("start channels: %w", err)
+	}
+	s.API.Handle("/hooks/", s.Channels)
+	s.API.SetChannelAdmin(s.Channels)
+	if err := s.Channels.Start(runCtx); err != nil {
+		return err
+	}
+	if s.Widget, err = webchat.NewServer(ctx, s.DB, webchat.Options{Logger: s.Config.Logger}); err != nil {
+		return fmt.Errorf("start web chat: %w", err)
+	}
+	s.API.Handle("/widget/", s.Widget)
+	s.Widget.Start(runCtx)
+	return nil
 }
 
 // URL is the engine's base URL, e.g. http://127.0.0.1:41234.
@@ -155,6 +197,9 @@ func (s *Server) Close() error {
 	}
 	if s.Channels != nil {
 		s.Channels.Close()
+	}
+	if s.Flows != nil {
+		s.Flows.Close()
 	}
 	if s.Routing != nil {
 		s.Routing.Close()
