@@ -78,6 +78,8 @@ e2e: build
 # The real desktop window under Xvfb: it starts, the frontend calls Go, a screenshot is taken.
 desktop-test: build
 	scripts/desktop-smoke.sh $(BIN) $(OUT)/desktop.png
+	scripts/desktop-smoke.sh $(BIN) $(OUT)/desktop-inbox.png --demo-user ana@example.com
+	grep -Eq 'inbox shown.* conversations=[1-9]' $(OUT)/desktop-inbox.log || { echo "the desktop never showed the seeded inbox"; exit 1; }
 
 bench:
 	mkdir -p $(OUT)

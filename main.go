@@ -106,10 +106,19 @@ func appFlags(name string, args []string, stderr io.Writer) (*flag.FlagSet, *str
 
 func runDesktop(args []string, stderr io.Writer) error {
 	fset, data, demo, _ := appFlags("switchboard", args, stderr)
+	demoUser := fset.String("demo-user", "", "with --demo: sign in as this demo account on start (e.g. ana@example.com)")
 	if err := fset.Parse(args); err != nil {
 		return err
 	}
 	a := app.New(app.Config{DataDir: *data, Demo: *demo, Logger: logger(stderr)}, "desktop")
+	if *demoUser != "" {
+		if !*demo {
+			return fmt.Errorf("--demo-user needs --demo")
+		}
+		if _, err := a.SignIn(app.SignInRequest{Email: *demoUser, Password: server.DemoPassword}); err != nil {
+			return fmt.Errorf("sign in as %s: %s", *demoUser, err)
+		}
+	}
 	return app.RunDesktop(a, frontendFS())
 }
 

@@ -44,6 +44,7 @@ type session struct {
 
 	mu        sync.Mutex
 	announced map[string]bool // offers already announced
+	inboxOnce sync.Once
 }
 
 func (s *session) public() Session {

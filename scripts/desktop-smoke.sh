@@ -2,21 +2,25 @@
 # Starts the real desktop binary in a real window under Xvfb, with a real
 # Secret Service, waits until the frontend has loaded and called a bound
 # method (the app logs "frontend ready"), and takes a screenshot.
-# Usage: scripts/desktop-smoke.sh BINARY OUTPUT.png
+# Usage: scripts/desktop-smoke.sh BINARY OUTPUT.png [extra app flags…]
+# (e.g. --demo-user ana@example.com to open on the demo agent's inbox)
 set -euo pipefail
 bin=${1:?binary}
 shot=${2:?screenshot path}
+shift 2
+extra="$*"
 mkdir -p "$(dirname "$shot")"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-log="$(dirname "$shot")/desktop.log"
+log="${shot%.png}.log"
 
 export XDG_DATA_HOME="$work/xdg" XDG_CONFIG_HOME="$work/config"
-export BIN="$bin" SHOT="$shot" LOG="$log" DATA="$work/data"
+export BIN="$bin" SHOT="$shot" LOG="$log" DATA="$work/data" EXTRA="$extra"
 dbus-run-session -- bash -c '
 	echo -n pass | gnome-keyring-daemon --unlock --components=secrets >/dev/null
 	xvfb-run -a -s "-screen 0 1280x900x24" bash -c "
-		\"\$BIN\" --data \"\$DATA\" --demo >\"\$LOG\" 2>&1 &
+		start=\$(date +%s%N)
+		\"\$BIN\" --data \"\$DATA\" --demo \$EXTRA >\"\$LOG\" 2>&1 &
 		pid=\$!
 		for i in \$(seq 1 120); do
 			grep -q \"frontend ready\" \"\$LOG\" && break
@@ -24,6 +28,7 @@ dbus-run-session -- bash -c '
 			sleep 0.5
 		done
 		grep -q \"frontend ready\" \"\$LOG\" || { echo \"frontend never called Ready():\"; cat \"\$LOG\"; kill \$pid; exit 1; }
+		echo \"process start to frontend ready: \$(( (\$(date +%s%N) - start) / 1000000 )) ms (polled every 0.5 s)\"
 		sleep 3   # let the first screen render
 		import -window root \"\$SHOT\"
 		kill \$pid; wait \$pid || true

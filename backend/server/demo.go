@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"sort"
 	"time"
 
 	"switchboard/backend"
@@ -92,8 +93,9 @@ func SeedDemo(ctx context.Context, db *sqlite.DB) error {
 
 // SeedDemoRouting sets up the demo's routing once: a worker for each demo
 // agent, a Support and a Billing queue, a workflow that sends billing work
-// to Billing first, and open tasks for two demo conversations so offers
-// appear when an agent signs in. It does nothing when any worker exists.
+// to Billing first, assigned tasks for the demo conversations and one
+// waiting web chat, offered to an agent. It does nothing when any worker
+// exists.
 func SeedDemoRouting(ctx context.Context, db *sqlite.DB, r *routing.Engine) error {
 	if ws, err := r.Workers(ctx); err != nil || len(ws) > 0 {
 		return err
@@ -131,20 +133,43 @@ func SeedDemoRouting(ctx context.Context, db *sqlite.DB, r *routing.Engine) erro
 	}); err != nil {
 		return err
 	}
+	// Every demo conversation but the web chat is already being worked on;
+	// the web chat visitor waits, so a signed-in agent sees a live offer.
 	convs, err := db.FindConversations(ctx, backend.ConversationFilter{})
 	if err != nil {
 		return err
 	}
-	for _, c := range convs {
-		if c.Channel != "webchat" && c.Channel != "messenger" {
+	sort.Slice(convs, func(i, j int) bool { return convs[i].Channel == "webchat" }) // the offer comes last
+	for i := len(convs) - 1; i >= 0; i-- {
+		c := convs[i]
+		attrs := map[string]any{"language": "en", "department": "support", "customer": c.ContactID}
+		t, err := r.CreateTask(ctx, backend.TaskInput{Channel: TaskChannel(c.Channel), Attributes: attrs, ConversationID: c.ID})
+		if err != nil {
+			return err
+		}
+		if c.Channel == "webchat" {
 			continue
 		}
-		attrs := map[string]any{"language": "en", "department": "support", "customer": c.ContactID}
-		if _, err := r.CreateTask(ctx, backend.TaskInput{Channel: TaskChannel(c.Channel), Attributes: attrs, ConversationID: c.ID}); err != nil {
+		if err := acceptDemoOffer(ctx, r, t.ID); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// acceptDemoOffer accepts the pending offer of a task, whoever got it.
+func acceptDemoOffer(ctx context.Context, r *routing.Engine, taskID string) error {
+	res, err := r.Reservations(ctx, "")
+	if err != nil {
+		return err
+	}
+	for _, rv := range res {
+		if rv.TaskID == taskID && rv.State == backend.ReservationPending {
+			_, err := r.AcceptReservation(ctx, rv.ID)
+			return err
+		}
+	}
+	return nil // nobody had room: the task waits in its queue
 }
 
 // TaskChannel maps a platform connector to the kind of work it makes for

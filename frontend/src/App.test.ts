@@ -4,28 +4,10 @@ import { flushSync, mount, unmount } from 'svelte';
 import App from './App.svelte';
 import { setTransport } from './lib/bridge';
 import { FakeBackend } from './test/fakeBackend';
+import { $, $$, type, until } from './test/dom';
 
 let app: Record<string, unknown> | null = null;
 let backend: FakeBackend;
-
-const $ = <T extends Element = HTMLElement>(id: string) => document.querySelector<T>(`[data-testid="${id}"]`);
-const $$ = (id: string) => [...document.querySelectorAll<HTMLElement>(`[data-testid="${id}"]`)];
-
-async function until<T>(fn: () => T | null | undefined | false, ms = 2000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    flushSync();
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
-function type(el: HTMLInputElement | HTMLTextAreaElement, value: string) {
-  el.value = value;
-  el.dispatchEvent(new Event('input', { bubbles: true }));
-}
 
 beforeEach(() => {
   backend = new FakeBackend();
@@ -39,9 +21,13 @@ afterEach(() => {
   document.body.innerHTML = '';
 });
 
+function start() {
+  app = mount(App, { target: document.body });
+}
+
 describe('App', () => {
   it('signs in, lists, opens a conversation and replies', async () => {
-    app = mount(App, { target: document.body });
+    start();
     const form = await until(() => $('signin-form'));
     expect(backend.calls.map((c) => c.method)).toEqual(['Ready', 'RestoreSession']);
     expect($('signin-demo')?.textContent).toContain('admin@example.com');
@@ -64,6 +50,7 @@ describe('App', () => {
     $$('conversation-item')[1].click();
     await until(() => $$('message').length === 2);
     expect($$('message').map((m) => m.dataset.direction)).toEqual(['in', 'out']);
+    expect($$('message-status').map((s) => s.textContent)).toEqual(['Delivered']);
 
     const input = $<HTMLTextAreaElement>('reply-input')!;
     type(input, 'On my way');
@@ -77,12 +64,8 @@ describe('App', () => {
   });
 
   it('goes straight to the inbox when a session is restored, and follows events', async () => {
-    backend.session = {
-      server: '',
-      embedded: true,
-      user: { id: 'u1', name: 'Ada Admin', email: 'admin@example.com', role: 'admin' },
-    };
-    app = mount(App, { target: document.body });
+    backend.signInAs('admin');
+    start();
     await until(() => $$('conversation-item').length === 3);
     expect($('signin-form')).toBeNull();
 
@@ -95,19 +78,293 @@ describe('App', () => {
   });
 
   it('passes filters through to Conversations', async () => {
-    backend.session = {
-      server: '',
-      embedded: true,
-      user: { id: 'u1', name: 'Ada Admin', email: 'admin@example.com', role: 'admin' },
-    };
-    app = mount(App, { target: document.body });
+    backend.signInAs('admin');
+    start();
     await until(() => $$('conversation-item').length === 3);
     const status = $<HTMLSelectElement>('status-filter')!;
     status.value = 'pending';
     status.dispatchEvent(new Event('change', { bubbles: true }));
     await until(() => $$('conversation-item').length === 1);
-    expect(backend.calls.filter((c) => c.method === 'Conversations').at(-1)?.args).toEqual([{ status: 'pending' }]);
+    expect(backend.calls.filter((c) => c.method === 'Conversations').at(-1)?.args).toEqual([{ scope: 'all', status: 'pending' }]);
+    const channel = $<HTMLSelectElement>('channel-filter')!;
+    channel.value = 'line';
+    channel.dispatchEvent(new Event('change', { bubbles: true }));
+    await until(() => $('conversation-list-empty'));
+    expect($('conversation-list-empty')!.textContent).toContain('No conversations match');
+  });
+
+  it('shows the scope tabs a role may use', async () => {
+    backend.signInAs('agent');
+    start();
+    // Agents start on their own work: only c1 is assigned to them.
+    await until(() => $$('conversation-item').length === 1);
+    expect($('scope-all')).toBeNull();
+    expect($('scope-mine')!.getAttribute('aria-selected')).toBe('true');
+    expect($$('conversation-item')[0].dataset.id).toBe('c1');
+    expect($('task-state')!.dataset.state).toBe('assigned');
+    expect(backend.calls.find((c) => c.method === 'Conversations')?.args).toEqual([{ scope: 'mine' }]);
+
+    $<HTMLButtonElement>('scope-queues')!.click();
+    await until(() => $$('conversation-item').length === 2);
+    expect($$('conversation-item').map((i) => i.dataset.taskState)).toEqual(['assigned', 'pending']);
+    expect($$('conversation-item')[1].textContent).toContain('Waiting');
+    expect($$('conversation-item')[1].textContent).toContain('Support');
+  });
+
+  it('lets supervisors and admins see all', async () => {
+    backend.signInAs('supervisor');
+    start();
+    await until(() => $$('conversation-item').length === 3);
+    expect($('scope-all')!.getAttribute('aria-selected')).toBe('true');
+    $<HTMLButtonElement>('scope-mine')!.click();
+    await until(() => $$('conversation-item').length === 1);
+    $<HTMLButtonElement>('scope-all')!.click();
+    await until(() => $$('conversation-item').length === 3);
+  });
+
+  it('searches messages and opens a hit', async () => {
+    backend.signInAs('admin');
+    start();
+    await until(() => $$('conversation-item').length === 3);
+    type($<HTMLInputElement>('search-input')!, 'order');
+    const results = await until(() => $('search-results'));
+    await until(() => $$('search-hit').length === 1);
+    expect($('conversation-list')).toBeNull();
+    expect($('search-summary')!.textContent?.trim()).toBe('1 result in 0.4 ms');
+    const hit = $$('search-hit')[0];
+    expect(hit.querySelector('mark')?.textContent).toBe('order');
+    expect(hit.textContent).toContain('Maria Garcia');
+    expect(backend.calls.find((c) => c.method === 'SearchMessages')?.args).toEqual(['order']);
+    hit.click();
+    await until(() => $('contact-name')?.textContent === 'Maria Garcia');
+    expect(results.isConnected).toBe(true);
+
     type($<HTMLInputElement>('search-input')!, 'zzz');
-    await until(() => $('conversation-list-empty'), 2000);
+    await until(() => $('search-empty'));
+    type($<HTMLInputElement>('search-input')!, '');
+    await until(() => $('conversation-list'));
+  });
+
+  it('shows the contact’s whole history in one timeline with channel dividers', async () => {
+    backend.data.push(...(await import('./test/fakeBackend')).seedHistory());
+    backend.signInAs('admin');
+    start();
+    await until(() => $$('conversation-item').length === 4);
+    $$('conversation-item')[0].click();
+    await until(() => $$('timeline-item').length === 3);
+    expect($$('timeline-item').map((i) => [i.dataset.channel, i.dataset.direction])).toEqual([
+      ['sms.twilio', 'in'],
+      ['sms.twilio', 'out'],
+      ['whatsapp.cloud', 'in'],
+    ]);
+    expect($$('channel-divider').map((d) => [d.dataset.channel, d.textContent?.trim()])).toEqual([['whatsapp.cloud', 'WhatsApp']]);
+    // The divider sits right before the first WhatsApp message.
+    expect($('channel-divider')!.nextElementSibling?.getAttribute('data-channel')).toBe('whatsapp.cloud');
+
+    const panel = $('contact-panel')!;
+    expect(panel.textContent).toContain('Maria Garcia');
+    const past = $$('past-conversation', panel);
+    expect(past.map((p) => p.dataset.id)).toEqual(['c1', 'c0']);
+    expect(past[0].getAttribute('aria-current')).toBe('true');
+    past[1].click();
+    await until(() => $('past-conversation[aria-current]') ?? $$('past-conversation').find((p) => p.dataset.id === 'c0' && p.getAttribute('aria-current')));
+    expect(backend.calls.findLast((c) => c.method === 'Conversation')?.args).toEqual(['c0']);
+  });
+
+  it('fills a canned response picked with /', async () => {
+    backend.signInAs('admin');
+    start();
+    await until(() => $$('conversation-item').length === 3);
+    $$('conversation-item')[0].click();
+    const input = await until(() => $<HTMLTextAreaElement>('reply-input'));
+    await until(() => backend.calls.some((c) => c.method === 'CannedResponses'));
+
+    type(input, '/');
+    await until(() => $$('canned-option').length === 3);
+    type(input, '/ref');
+    await until(() => $$('canned-option').length === 1);
+    expect($('canned-option')!.textContent).toContain('Refunds take 5 days, Maria Garcia.');
+    input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true, cancelable: true }));
+    await until(() => !$('canned-menu'));
+    expect(input.value).toBe('Refunds take 5 days, Maria Garcia.');
+    expect(backend.calls.some((c) => c.method === 'SendReply')).toBe(false);
+
+    type(input, '/');
+    await until(() => $('canned-menu'));
+    $$('canned-option')[0].click();
+    await until(() => input.value === 'Hi Maria, this is Ada Admin. How can I help?');
+
+    type(input, '/nothing-like-this');
+    await until(() => $('canned-menu')?.textContent?.includes('No canned response matches'));
+    input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true, cancelable: true }));
+    await until(() => !$('canned-menu'));
+  });
+
+  it('adds private notes and replies on another channel of the contact', async () => {
+    backend.data.push(...(await import('./test/fakeBackend')).seedHistory());
+    backend.signInAs('admin');
+    start();
+    await until(() => $$('conversation-item').length === 4);
+    $$('conversation-item')[0].click();
+    await until(() => $$('timeline-item').length === 3);
+
+    const via = $<HTMLSelectElement>('send-via')!;
+    expect([...via.options].map((o) => o.value)).toEqual(['c1', 'c0']);
+    expect(via.value).toBe('c1');
+
+    $<HTMLButtonElement>('note-toggle')!.click();
+    await until(() => !$('send-via'));
+    const input = $<HTMLTextAreaElement>('reply-input')!;
+    type(input, 'VIP customer, be nice');
+    $<HTMLButtonElement>('reply-send')!.click();
+    await until(() => $$('timeline-item').length === 4);
+    const note = $$('timeline-item')[3];
+    expect(note.dataset.private).toBe('true');
+    expect(note.textContent).toContain('Note');
+    expect(note.querySelector('[data-testid="message-status"]')).toBeNull();
+    expect(backend.calls.find((c) => c.method === 'SendNote')?.args).toEqual(['c1', 'VIP customer, be nice']);
+
+    $<HTMLButtonElement>('note-toggle')!.click();
+    const via2 = await until(() => $<HTMLSelectElement>('send-via'));
+    via2.value = 'c0';
+    via2.dispatchEvent(new Event('change', { bubbles: true }));
+    type(input, 'Sent by SMS instead');
+    $<HTMLButtonElement>('reply-send')!.click();
+    await until(() => $$('timeline-item').length === 5);
+    expect(backend.calls.find((c) => c.method === 'SendReply')?.args).toEqual(['c0', 'Sent by SMS instead']);
+    expect($$('timeline-item')[4].dataset.channel).toBe('sms.twilio');
+    expect($$('channel-divider').length).toBe(2);
+  });
+
+  it('warns about channel limits before sending', async () => {
+    backend.data.push(...(await import('./test/fakeBackend')).seedHistory());
+    backend.signInAs('admin');
+    start();
+    await until(() => $$('conversation-item').length === 4);
+    $$('conversation-item')[0].click();
+    const input = await until(() => $<HTMLTextAreaElement>('reply-input'));
+    expect($('limit-warning')).toBeNull();
+
+    // Maria last wrote on WhatsApp 30 hours ago.
+    backend.data[0].messages[0].createdAt = new Date(Date.now() - 30 * 3_600_000 - 60_000).toISOString();
+    backend.emit('sync', { lastSeq: 2 });
+    const w = await until(() => $('limit-warning'));
+    expect(w.dataset.kind).toBe('template');
+    expect(w.textContent).toContain('The customer last wrote 30 hours ago, so WhatsApp only allows template messages.');
+
+    // On SMS there is no window, but there is a length limit.
+    const via = $<HTMLSelectElement>('send-via')!;
+    via.value = 'c0';
+    via.dispatchEvent(new Event('change', { bubbles: true }));
+    await until(() => !$('limit-warning'));
+    type(input, 'x'.repeat(1601));
+    const len = await until(() => $('limit-warning'));
+    expect(len.dataset.kind).toBe('length');
+    expect(len.textContent).toContain('1601');
+    expect(len.textContent).toContain('1600');
+    expect($<HTMLButtonElement>('reply-send')!.disabled).toBe(false);
+
+    // Notes go nowhere near the customer: no warnings.
+    $<HTMLButtonElement>('note-toggle')!.click();
+    await until(() => !$('limit-warning'));
+  });
+
+  it('wraps up, completes, transfers, snoozes and resolves', async () => {
+    backend.signInAs('admin');
+    start();
+    await until(() => $$('conversation-item').length === 3);
+    $$('conversation-item')[0].click();
+    await until(() => $('task-wrapup'));
+    const disp = await until(() => $<HTMLSelectElement>('task-disposition'));
+    expect([...disp.options].map((o) => o.value)).toEqual(['Resolved', 'Follow-up', 'Spam']);
+    disp.value = 'Follow-up';
+    disp.dispatchEvent(new Event('change', { bubbles: true }));
+
+    $<HTMLButtonElement>('task-wrapup')!.click();
+    await until(() => !$('task-wrapup'));
+    expect(backend.calls.find((c) => c.method === 'WrapUp')?.args).toEqual(['t1', 'Follow-up']);
+    expect($('conversation-view')!.querySelector('[data-testid="task-state"]')?.getAttribute('data-state')).toBe('wrapping');
+
+    $<HTMLButtonElement>('task-complete')!.click();
+    await until(() => !$('task-complete'));
+    expect(backend.calls.find((c) => c.method === 'CompleteTask')?.args).toEqual(['t1', 'Follow-up']);
+
+    $<HTMLButtonElement>('conv-snooze')!.click();
+    await until(() => $('conversation-view')!.querySelector('[data-status="snoozed"]'));
+    expect(backend.calls.find((c) => c.method === 'SetConversationStatus')?.args).toEqual(['c1', 'snoozed']);
+    $<HTMLButtonElement>('conv-resolve')!.click();
+    await until(() => $('conv-reopen') && !$('conv-resolve'));
+
+    // Transfer John's waiting task to the Billing queue.
+    $$('conversation-item')[1].click();
+    await until(() => $('contact-name')?.textContent === 'John Smith');
+    $<HTMLButtonElement>('task-transfer')!.click();
+    const dialog = await until(() => $('transfer-dialog'));
+    await until(() => $$('transfer-queue').length === 2);
+    expect($$('transfer-worker').map((w) => w.textContent)).toEqual([expect.stringContaining('Bob Agent')]);
+    $$('transfer-queue')[1].querySelector('input')!.click();
+    flushSync();
+    $<HTMLButtonElement>('transfer-confirm')!.click();
+    await until(() => !dialog.isConnected);
+    expect(backend.calls.find((c) => c.method === 'TransferTask')?.args).toEqual(['t2', { queueId: 'q2' }]);
+  });
+
+  it('says so when offline, and still queues replies', async () => {
+    backend.signInAs('admin');
+    start();
+    await until(() => $$('conversation-item').length === 3);
+    $$('conversation-item')[1].click();
+    await until(() => $('conv-resolve'));
+    backend.online = false;
+    backend.emit('connection', { state: 'offline' });
+    await until(() => $('connection-state')?.dataset.state === 'offline');
+
+    $<HTMLButtonElement>('conv-resolve')!.click();
+    const err = await until(() => $('action-error'));
+    expect(err.textContent).toContain('offline');
+    expect(backend.calls.some((c) => c.method === 'SetConversationStatus')).toBe(false);
+    expect($('reply-offline')).not.toBeNull();
+
+    type($<HTMLTextAreaElement>('reply-input')!, 'Sent while offline');
+    $<HTMLButtonElement>('reply-send')!.click();
+    await until(() => $$('message').length === 3);
+    expect($$('message-status').at(-1)!.textContent).toBe('Queued');
+    expect($$('message-status').at(-1)!.dataset.status).toBe('queued');
+  });
+
+  it('switches activity and theme from the header', async () => {
+    backend.signInAs('agent');
+    start();
+    const sel = await until(() => $<HTMLSelectElement>('activity-select'));
+    await until(() => sel.value === 'Available');
+    expect(sel.dataset.available).toBe('true');
+    expect([...sel.options].map((o) => o.value)).toEqual(['Available', 'Break', 'Offline']);
+    sel.value = 'Break';
+    sel.dispatchEvent(new Event('change', { bubbles: true }));
+    await until(() => sel.dataset.available === 'false');
+    expect(backend.calls.find((c) => c.method === 'SetActivity')?.args).toEqual(['Break']);
+
+    const theme = $<HTMLButtonElement>('theme-toggle')!;
+    expect(theme.dataset.theme).toBe('system');
+    theme.click();
+    await until(() => document.documentElement.dataset.theme === 'light');
+    theme.click();
+    await until(() => document.documentElement.dataset.theme === 'dark');
+    expect(localStorage.getItem('switchboard.theme')).toBe('dark');
+    theme.click();
+    await until(() => document.documentElement.dataset.theme === undefined);
+    expect(localStorage.getItem('switchboard.theme')).toBeNull();
+  });
+
+  it('opens the conversation of an accepted offer', async () => {
+    backend.signInAs('agent');
+    start();
+    await until(() => $$('conversation-item').length === 1);
+    backend.addOffer('c2', 30_000);
+    await until(() => $('offer-card'));
+    $<HTMLButtonElement>('offer-accept')!.click();
+    await until(() => $('contact-name')?.textContent === 'John Smith');
+    await until(() => !$('offer-card'));
+    await until(() => $$('conversation-item').length === 2);
   });
 });

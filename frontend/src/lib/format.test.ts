@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { channelLabel, fileSize, initials, relativeTime } from './format';
+import { channelLabel, fileSize, initials, relativeTime, snippetParts, taskStateLabel } from './format';
 import { setLocale } from './i18n';
 
 afterEach(() => setLocale('en'));
@@ -53,5 +53,40 @@ describe('labels', () => {
     expect(fileSize(0)).toBe('');
     expect(initials('Ana María López')).toBe('AL');
     expect(initials('  ')).toBe('?');
+  });
+});
+
+describe('snippetParts', () => {
+  const cases: [string, string, { text: string; match: boolean }[]][] = [
+    ['one match', 'my [order] is late', [
+      { text: 'my ', match: false },
+      { text: 'order', match: true },
+      { text: ' is late', match: false },
+    ]],
+    ['two matches and an ellipsis', '…[order] [late]', [
+      { text: '…', match: false },
+      { text: 'order', match: true },
+      { text: ' ', match: false },
+      { text: 'late', match: true },
+    ]],
+    ['adjacent matches merge', '[a][b]c', [
+      { text: 'ab', match: true },
+      { text: 'c', match: false },
+    ]],
+    ['no match', 'plain', [{ text: 'plain', match: false }]],
+    ['an unclosed bracket is text', 'x [y', [{ text: 'x [y', match: false }]],
+    ['empty', '', []],
+  ];
+  for (const [name, input, want] of cases) {
+    it(name, () => expect(snippetParts(input)).toEqual(want));
+  }
+});
+
+describe('taskStateLabel', () => {
+  it('names task states and passes unknown ones through', () => {
+    expect(taskStateLabel('wrapping')).toBe('Wrap-up');
+    setLocale('es');
+    expect(taskStateLabel('assigned')).toBe('Asignada');
+    expect(taskStateLabel('weird')).toBe('weird');
   });
 });

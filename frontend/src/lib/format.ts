@@ -86,3 +86,40 @@ export const CHANNELS = [
 
 /** Conversation statuses the status filter offers. */
 export const STATUSES = ['open', 'pending', 'snoozed', 'resolved'] as const;
+
+/** SnippetPart is a run of a search snippet, marked when it is the match. */
+export interface SnippetPart {
+  text: string;
+  match: boolean;
+}
+
+/**
+ * snippetParts splits a search snippet whose matches sit between [ and ] into runs; the
+ * brackets are dropped. An unclosed [ is kept as text.
+ */
+export function snippetParts(snippet: string): SnippetPart[] {
+  const parts: SnippetPart[] = [];
+  const push = (text: string, match: boolean) => {
+    if (!text) return;
+    const last = parts[parts.length - 1];
+    if (last && last.match === match) last.text += text;
+    else parts.push({ text, match });
+  };
+  let i = 0;
+  while (i < snippet.length) {
+    const open = snippet.indexOf('[', i);
+    if (open < 0) break;
+    const close = snippet.indexOf(']', open + 1);
+    if (close < 0) break;
+    push(snippet.slice(i, open), false);
+    push(snippet.slice(open + 1, close), true);
+    i = close + 1;
+  }
+  push(snippet.slice(i), false);
+  return parts;
+}
+
+/** Task states as the inbox shows them. */
+export function taskStateLabel(state: string): string {
+  return tOr(`task.${state}`, state);
+}

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { locale, pickLocale, setLocale, t, tOr } from './i18n';
+import { locale, messageKeys, pickLocale, setLocale, t, tOr, translated } from './i18n';
 
 afterEach(() => setLocale('en'));
 
@@ -29,5 +29,14 @@ describe('i18n', () => {
   it('fills placeholders', () => {
     expect(t('inbox.unread', { count: 3 })).toBe('3 unread');
     expect(t('time.minutes', {})).toBe('{n}m');
+  });
+});
+
+describe('the Spanish table', () => {
+  // Brand and platform names read the same in both languages.
+  const same = new Set(['app.name', 'signin.title', 'signin.serverPlaceholder']);
+  it('translates every sentence the UI shows', () => {
+    const missing = messageKeys().filter((k) => !k.startsWith('channel.') && !same.has(k) && !translated('es', k));
+    expect(missing).toEqual([]);
   });
 });

@@ -25,7 +25,7 @@ const en = {
   'signin.needCredentials': 'Enter your email and password.',
 
   'inbox.signOut': 'Sign out',
-  'inbox.search': 'Search conversations',
+  'inbox.search': 'Search messages',
   'inbox.filterStatus': 'Status',
   'inbox.filterChannel': 'Channel',
   'inbox.allStatuses': 'All statuses',
@@ -74,13 +74,102 @@ const en = {
   'msg.sent': 'Sent',
   'msg.delivered': 'Delivered',
   'msg.read': 'Read',
-  'msg.failed': 'Not delivered',
+  'msg.failed': 'Failed',
 
   'time.now': 'now',
   'time.minutes': '{n}m',
   'time.hours': '{n}h',
   'time.yesterday': 'yesterday',
   'time.days': '{n}d',
+
+  'header.activity': 'Activity',
+  'theme.system': 'System',
+  'theme.light': 'Light',
+  'theme.dark': 'Dark',
+  'theme.toggle': 'Theme: {theme}. Click to switch.',
+  'offline.action': 'You are offline. This works again once Switchboard reconnects.',
+
+  'scope.label': 'Show',
+  'scope.mine': 'Mine',
+  'scope.queues': 'My queues',
+  'scope.all': 'All',
+  'inbox.emptyMine': 'Nothing is assigned to you. Offers you accept show up here.',
+  'inbox.emptyQueues': 'No conversations are waiting or assigned in your queues.',
+  'inbox.assignee': 'Assigned to {name}',
+
+  'task.pending': 'Waiting',
+  'task.reserved': 'Offered',
+  'task.assigned': 'Assigned',
+  'task.wrapping': 'Wrap-up',
+  'task.queue': 'Queue: {queue}',
+  'task.disposition': 'Disposition',
+  'task.wrapUp': 'Wrap up',
+  'task.complete': 'Complete',
+  'task.transfer': 'Transfer',
+  'taskChannel.chat': 'Chat',
+  'taskChannel.voice': 'Call',
+  'taskChannel.email': 'Email',
+
+  'offers.label': 'Task offers',
+  'offer.aria': 'Offer: {name} on {channel}',
+  'offer.unknown': 'Unknown customer',
+  'offer.queue': 'Queue: {queue}',
+  'offer.seconds': '{n}s',
+  'offer.expiresIn': 'Expires in {n} seconds',
+  'offer.timeLeft': 'Time left to answer',
+  'offer.accept': 'Accept',
+  'offer.accepting': 'Accepting…',
+  'offer.reject': 'Reject',
+  'offer.gone': 'That offer is no longer available: it expired or went to someone else.',
+  'offer.offline': 'You are offline, so offers cannot be accepted or rejected until Switchboard reconnects.',
+
+  'search.one': '1 result in {ms} ms',
+  'search.many': '{count} results in {ms} ms',
+  'search.none': 'No messages match “{query}”.',
+  'search.sent': 'Sent',
+
+  'conv.mode': 'Reply or note',
+  'conv.replyMode': 'Reply',
+  'conv.noteMode': 'Note',
+  'conv.noteHint': 'Only agents see notes.',
+  'conv.notePlaceholder': 'Write a note for other agents…',
+  'conv.addNote': 'Add note',
+  'conv.sendVia': 'Send via',
+  'conv.thisConversation': 'this conversation',
+  'conv.queuedOffline': 'You are offline: replies wait in the outbox and go out once Switchboard reconnects.',
+  'conv.snooze': 'Snooze',
+  'conv.resolve': 'Resolve',
+  'conv.reopen': 'Reopen',
+
+  'contact.title': 'Contact',
+  'contact.email': 'Email',
+  'contact.phone': 'Phone',
+  'contact.attributes': 'Details',
+  'contact.conversations': 'Conversations',
+  'contact.noConversations': 'No other conversations.',
+
+  'canned.title': 'Canned responses',
+  'canned.none': 'No canned response matches “{query}”.',
+  'canned.hint': '↑↓ to choose, Enter to insert, Esc to close',
+
+  'limit.length': 'This reply has {length} characters; {channel} allows at most {max}. Remove {over} before sending.',
+  'limit.template': 'The customer last wrote {hours} hours ago, so {channel} only allows template messages.',
+  'limit.humanAgent': 'The customer last wrote {hours} hours ago. On {channel}, replies after 24 hours go out tagged HUMAN_AGENT, allowed up to 7 days.',
+  'limit.closed': 'The customer last wrote {days} days ago. {channel} accepts no replies more than 7 days after the customer’s last message.',
+  'limit.noInboundTemplate': 'The customer has not written on {channel} yet, so {channel} only allows template messages.',
+  'limit.noInbound': 'The customer has not written on {channel} yet, so {channel} may refuse this reply.',
+
+  'transfer.title': 'Transfer to an agent or a queue',
+  'transfer.agents': 'Agents',
+  'transfer.queues': 'Queues',
+  'transfer.available': 'Available',
+  'transfer.unavailable': 'Unavailable',
+  'transfer.noAgents': 'No other agents.',
+  'transfer.noQueues': 'No queues.',
+  'transfer.confirm': 'Transfer',
+  'transfer.cancel': 'Cancel',
+
+  'msg.note': 'Note',
 
   'error.unavailable': 'Switchboard is not reachable right now. Try again in a moment.',
   'error.generic': 'Something went wrong. Try again.',
@@ -109,7 +198,7 @@ const es: Partial<Record<MessageKey, string>> = {
   'signin.needCredentials': 'Escribe tu correo electrónico y tu contraseña.',
 
   'inbox.signOut': 'Cerrar sesión',
-  'inbox.search': 'Buscar conversaciones',
+  'inbox.search': 'Buscar mensajes',
   'inbox.filterStatus': 'Estado',
   'inbox.filterChannel': 'Canal',
   'inbox.allStatuses': 'Todos los estados',
@@ -151,13 +240,102 @@ const es: Partial<Record<MessageKey, string>> = {
   'msg.sent': 'Enviado',
   'msg.delivered': 'Entregado',
   'msg.read': 'Leído',
-  'msg.failed': 'No entregado',
+  'msg.failed': 'Fallido',
 
   'time.now': 'ahora',
   'time.minutes': '{n} min',
   'time.hours': '{n} h',
   'time.yesterday': 'ayer',
   'time.days': '{n} d',
+
+  'header.activity': 'Actividad',
+  'theme.system': 'Sistema',
+  'theme.light': 'Claro',
+  'theme.dark': 'Oscuro',
+  'theme.toggle': 'Tema: {theme}. Haz clic para cambiarlo.',
+  'offline.action': 'Estás sin conexión. Volverá a funcionar cuando Switchboard se reconecte.',
+
+  'scope.label': 'Mostrar',
+  'scope.mine': 'Mías',
+  'scope.queues': 'Mis colas',
+  'scope.all': 'Todas',
+  'inbox.emptyMine': 'No tienes nada asignado. Las ofertas que aceptes aparecerán aquí.',
+  'inbox.emptyQueues': 'No hay conversaciones en espera ni asignadas en tus colas.',
+  'inbox.assignee': 'Asignada a {name}',
+
+  'task.pending': 'En espera',
+  'task.reserved': 'Ofrecida',
+  'task.assigned': 'Asignada',
+  'task.wrapping': 'Cierre',
+  'task.queue': 'Cola: {queue}',
+  'task.disposition': 'Tipificación',
+  'task.wrapUp': 'Cerrar atención',
+  'task.complete': 'Completar',
+  'task.transfer': 'Transferir',
+  'taskChannel.chat': 'Chat',
+  'taskChannel.voice': 'Llamada',
+  'taskChannel.email': 'Correo',
+
+  'offers.label': 'Ofertas de tareas',
+  'offer.aria': 'Oferta: {name} en {channel}',
+  'offer.unknown': 'Cliente desconocido',
+  'offer.queue': 'Cola: {queue}',
+  'offer.seconds': '{n} s',
+  'offer.expiresIn': 'Caduca en {n} segundos',
+  'offer.timeLeft': 'Tiempo para responder',
+  'offer.accept': 'Aceptar',
+  'offer.accepting': 'Aceptando…',
+  'offer.reject': 'Rechazar',
+  'offer.gone': 'Esa oferta ya no está disponible: caducó o fue para otra persona.',
+  'offer.offline': 'Estás sin conexión: no puedes aceptar ni rechazar ofertas hasta que Switchboard se reconecte.',
+
+  'search.one': '1 resultado en {ms} ms',
+  'search.many': '{count} resultados en {ms} ms',
+  'search.none': 'Ningún mensaje coincide con «{query}».',
+  'search.sent': 'Enviado',
+
+  'conv.mode': 'Respuesta o nota',
+  'conv.replyMode': 'Responder',
+  'conv.noteMode': 'Nota',
+  'conv.noteHint': 'Solo los agentes ven las notas.',
+  'conv.notePlaceholder': 'Escribe una nota para otros agentes…',
+  'conv.addNote': 'Añadir nota',
+  'conv.sendVia': 'Enviar por',
+  'conv.thisConversation': 'esta conversación',
+  'conv.queuedOffline': 'Estás sin conexión: las respuestas esperan en la bandeja de salida y se envían cuando Switchboard se reconecte.',
+  'conv.snooze': 'Posponer',
+  'conv.resolve': 'Resolver',
+  'conv.reopen': 'Reabrir',
+
+  'contact.title': 'Contacto',
+  'contact.email': 'Correo',
+  'contact.phone': 'Teléfono',
+  'contact.attributes': 'Datos',
+  'contact.conversations': 'Conversaciones',
+  'contact.noConversations': 'No hay otras conversaciones.',
+
+  'canned.title': 'Respuestas predefinidas',
+  'canned.none': 'Ninguna respuesta predefinida coincide con «{query}».',
+  'canned.hint': '↑↓ para elegir, Intro para insertar, Esc para cerrar',
+
+  'limit.length': 'Esta respuesta tiene {length} caracteres; {channel} admite como máximo {max}. Quita {over} antes de enviarla.',
+  'limit.template': 'El cliente escribió por última vez hace {hours} horas, así que {channel} solo admite mensajes de plantilla.',
+  'limit.humanAgent': 'El cliente escribió por última vez hace {hours} horas. En {channel}, las respuestas después de 24 horas salen con la etiqueta HUMAN_AGENT, admitida hasta 7 días.',
+  'limit.closed': 'El cliente escribió por última vez hace {days} días. {channel} no admite respuestas más de 7 días después del último mensaje del cliente.',
+  'limit.noInboundTemplate': 'El cliente aún no ha escrito por {channel}, así que {channel} solo admite mensajes de plantilla.',
+  'limit.noInbound': 'El cliente aún no ha escrito por {channel}, así que {channel} podría rechazar esta respuesta.',
+
+  'transfer.title': 'Transferir a un agente o a una cola',
+  'transfer.agents': 'Agentes',
+  'transfer.queues': 'Colas',
+  'transfer.available': 'Disponible',
+  'transfer.unavailable': 'No disponible',
+  'transfer.noAgents': 'No hay otros agentes.',
+  'transfer.noQueues': 'No hay colas.',
+  'transfer.confirm': 'Transferir',
+  'transfer.cancel': 'Cancelar',
+
+  'msg.note': 'Nota',
 
   'error.unavailable': 'Switchboard no está disponible ahora mismo. Inténtalo de nuevo en un momento.',
   'error.generic': 'Algo salió mal. Inténtalo de nuevo.',
@@ -195,6 +373,16 @@ export function t(key: MessageKey | string, params?: Record<string, string | num
   const text = table[key] ?? (en as Record<string, string>)[key] ?? key;
   if (!params) return text;
   return text.replace(/\{(\w+)\}/g, (m, name: string) => (name in params ? String(params[name]) : m));
+}
+
+/** messageKeys lists every key of the English table. */
+export function messageKeys(): MessageKey[] {
+  return Object.keys(en) as MessageKey[];
+}
+
+/** translated reports whether a language's table has its own text for key. */
+export function translated(lang: string, key: MessageKey): boolean {
+  return Boolean(tables[lang]?.[key]);
 }
 
 /** tOr looks up key and returns fallback when neither the language nor English has it. */

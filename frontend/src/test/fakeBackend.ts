@@ -2,69 +2,114 @@
 import { BridgeError } from '../lib/bridge/errors';
 import type { Transport } from '../lib/bridge/transport';
 import type {
+  AgentStatus,
   AppInfo,
+  CannedResponse,
   ConversationDetail,
   ConversationFilter,
   ConversationSummary,
   Message,
+  Offer,
+  SearchHit,
   Session,
   SignInRequest,
+  Task,
+  TimelineItem,
+  TransferChoices,
+  TransferTarget,
 } from '../lib/bridge/types';
 
 const at = (minutesAgo: number) => new Date(Date.now() - minutesAgo * 60_000).toISOString();
 
+const ME = 'w1';
+
+function mkConversation(
+  id: string,
+  name: string,
+  channel: string,
+  status: string,
+  unread: number,
+  texts: [string, 'in' | 'out'][],
+  opts: { contactId?: string; minutesAgo?: number } = {},
+): ConversationDetail {
+  const base = opts.minutesAgo ?? 60;
+  const contactId = opts.contactId ?? `ct-${id}`;
+  const messages: Message[] = texts.map(([text, direction], i) => ({
+    id: `${id}-m${i}`,
+    conversationId: id,
+    direction,
+    authorName: direction === 'in' ? name : 'Ada Admin',
+    text,
+    status: direction === 'in' ? 'received' : 'delivered',
+    createdAt: at(base - i),
+    attachments: [],
+  }));
+  const last = messages[messages.length - 1];
+  return {
+    conversation: {
+      id,
+      contactId,
+      contactName: name,
+      channel,
+      instance: `${channel}.main`,
+      status,
+      subject: '',
+      lastMessageAt: last.createdAt,
+      lastMessageText: last.text,
+      unread,
+    },
+    contact: {
+      id: contactId,
+      name,
+      email: '',
+      phone: '',
+      attributes: {},
+      identities: [{ channel, externalId: `${id}-ext`, displayName: name }],
+    },
+    messages,
+    timeline: null,
+    contactConversations: null,
+  };
+}
+
 /** seedConversations returns three conversations on different channels. */
 export function seedConversations(): ConversationDetail[] {
-  const mk = (
-    id: string,
-    name: string,
-    channel: string,
-    status: string,
-    unread: number,
-    texts: [string, 'in' | 'out'][],
-  ): ConversationDetail => {
-    const messages: Message[] = texts.map(([text, direction], i) => ({
-      id: `${id}-m${i}`,
-      conversationId: id,
-      direction,
-      authorName: direction === 'in' ? name : 'Ada Admin',
-      text,
-      status: direction === 'in' ? 'received' : 'delivered',
-      createdAt: at(60 - i),
-      attachments: [],
-    }));
-    const last = messages[messages.length - 1];
-    return {
-      conversation: {
-        id,
-        contactId: `ct-${id}`,
-        contactName: name,
-        channel,
-        instance: `${channel}.main`,
-        status,
-        subject: '',
-        lastMessageAt: last.createdAt,
-        lastMessageText: last.text,
-        unread,
-      },
-      contact: {
-        id: `ct-${id}`,
-        name,
-        email: '',
-        phone: '',
-        attributes: {},
-        identities: [{ channel, externalId: `${id}-ext`, displayName: name }],
-      },
-      messages,
-    };
-  };
   return [
-    mk('c1', 'Maria Garcia', 'whatsapp', 'open', 2, [['Hi, my order has not arrived', 'in']]),
-    mk('c2', 'John Smith', 'sms.twilio', 'pending', 0, [
+    mkConversation('c1', 'Maria Garcia', 'whatsapp.cloud', 'open', 2, [['Hi, my order has not arrived', 'in']]),
+    mkConversation('c2', 'John Smith', 'sms.twilio', 'pending', 0, [
       ['Can I change my delivery address?', 'in'],
       ['Sure, what is the new address?', 'out'],
     ]),
-    mk('c3', 'Kenji Sato', 'line', 'resolved', 0, [['Thanks!', 'in']]),
+    mkConversation('c3', 'Kenji Sato', 'line', 'resolved', 0, [['Thanks!', 'in']]),
+  ];
+}
+
+/**
+ * seedHistory returns an older, resolved SMS conversation of Maria Garcia (the contact of c1),
+ * three days ago: with it, her timeline runs SMS then WhatsApp.
+ */
+export function seedHistory(): ConversationDetail[] {
+  const d = mkConversation(
+    'c0',
+    'Maria Garcia',
+    'sms.twilio',
+    'resolved',
+    0,
+    [
+      ['Do you ship to Valencia?', 'in'],
+      ['Yes, in 2 days.', 'out'],
+    ],
+    { contactId: 'ct-c1', minutesAgo: 3 * 24 * 60 },
+  );
+  return [d];
+}
+
+/** seedCanned returns canned responses with placeholders. */
+export function seedCanned(): CannedResponse[] {
+  return [
+    { id: 'k1', shortcut: 'hello', title: 'Greeting', text: 'Hi {{contact.firstName}}, this is {{agent.name}}. How can I help?' },
+    { id: 'k2', shortcut: 'refund', title: 'Refund policy', text: 'Refunds take 5 days, {{ contact.name }}.' },
+    { id: 'k3', shortcut: 'bye', title: 'Goodbye', text: 'Thanks for writing to us!' },
   ];
 }
 
@@ -75,13 +120,56 @@ export class FakeBackend implements Transport {
     version: '0.0.0-test',
     mode: 'browser',
     demo: true,
-    demoAccounts: [{ email: 'admin@example.com', password: 'switchboard', role: 'admin' }],
+    demoAccounts: [
+      { email: 'admin@example.com', password: 'switchboard', role: 'admin' },
+      { email: 'agent@example.com', password: 'switchboard', role: 'agent' },
+    ],
   };
   session: Session | null = null;
   data = seedConversations();
+  /** Open tasks by conversation id. */
+  tasks: Record<string, Task> = {
+    c1: this.task('t1', 'c1', 'assigned', ME),
+    c2: this.task('t2', 'c2', 'pending', ''),
+  };
+  offers: Offer[] = [];
+  canned = seedCanned();
+  agent: AgentStatus = {
+    worker: { id: ME, name: 'Ada Admin', activity: 'Available', available: true },
+    activities: [
+      { name: 'Available', available: true },
+      { name: 'Break', available: false },
+      { name: 'Offline', available: false },
+    ],
+    dispositions: ['Resolved', 'Follow-up', 'Spam'],
+  };
+  targets: TransferChoices = {
+    workers: [{ id: 'w2', name: 'Bob Agent', available: true }],
+    queues: [
+      { id: 'q1', name: 'Support' },
+      { id: 'q2', name: 'Billing' },
+    ],
+  };
+  /** False makes AcceptOffer, RejectOffer and the task actions fail with code unavailable. */
+  online = true;
   calls: { method: string; args: unknown[] }[] = [];
   private listeners = new Map<string, Set<(d: unknown) => void>>();
   private seq = 0;
+
+  private task(id: string, conversationId: string, state: Task['state'], workerId: string): Task {
+    return {
+      id,
+      channel: 'chat',
+      state,
+      queueId: 'q1',
+      queueName: 'Support',
+      workerId,
+      attributes: {},
+      priority: 0,
+      createdAt: at(30),
+      assignedAt: workerId ? at(20) : undefined,
+    };
+  }
 
   async call<T>(method: string, args: unknown[]): Promise<T> {
     this.calls.push({ method, args });
@@ -101,23 +189,80 @@ export class FakeBackend implements Transport {
     for (const cb of this.listeners.get(event) ?? []) cb(data);
   }
 
+  /** signInAs puts a session in place, as if restored. */
+  signInAs(role: 'agent' | 'admin' | 'supervisor' = 'admin'): Session {
+    const name = role === 'agent' ? 'Alex Agent' : 'Ada Admin';
+    this.session = { server: '', embedded: true, user: { id: 'u1', name, email: `${role}@example.com`, role } };
+    if (this.agent.worker) this.agent.worker.name = name;
+    return this.session;
+  }
+
+  /** addOffer makes a new offer for a conversation, expiring after ttlMs; emit sends the "offer" event. */
+  addOffer(conversationId: string, ttlMs = 30_000, emit = true): Offer {
+    const d = this.find(conversationId);
+    const now = Date.now();
+    const o: Offer = {
+      reservationId: `r${++this.seq}`,
+      taskId: this.tasks[conversationId]?.id ?? `t-${conversationId}`,
+      conversationId,
+      channel: d.conversation.channel,
+      taskChannel: 'chat',
+      contactName: d.conversation.contactName,
+      preview: d.messages[0]?.text ?? '',
+      queueName: 'Support',
+      createdAt: new Date(now).toISOString(),
+      expiresAt: new Date(now + ttlMs).toISOString(),
+    };
+    this.tasks[conversationId] ??= this.task(o.taskId, conversationId, 'reserved', '');
+    this.tasks[conversationId].state = 'reserved';
+    this.offers.push(o);
+    if (emit) this.emit('offer', { offer: o });
+    return o;
+  }
+
   private requireSession(): Session {
     if (!this.session) throw new BridgeError('unauthorized', 'Sign in first.');
     return this.session;
   }
 
+  private requireOnline() {
+    if (!this.online) throw new BridgeError('unavailable', 'Switchboard is offline.');
+  }
+
+  private find(id: string): ConversationDetail {
+    const d = this.data.find((x) => x.conversation.id === id);
+    if (!d) throw new BridgeError('not_found', 'No such conversation.');
+    return d;
+  }
+
+  private summary(c: ConversationSummary): ConversationSummary {
+    const task = this.tasks[c.id];
+    if (!task) return { ...c };
+    return {
+      ...c,
+      taskId: task.id,
+      taskState: task.state,
+      queueName: task.queueName,
+      assigneeName: task.workerId === ME ? this.agent.worker?.name : undefined,
+    };
+  }
+
+  private inScope(c: ConversationSummary, scope: string | undefined): boolean {
+    const task = this.tasks[c.id];
+    if (scope === 'mine') return !!task && task.workerId === ME && (task.state === 'assigned' || task.state === 'wrapping');
+    if (scope === 'queues') return !!task;
+    return true;
+  }
+
   private methods = {
     Ready: () => this.info,
     SignIn: (req: SignInRequest) => {
-      if (req.email !== 'admin@example.com' || req.password !== 'switchboard') {
-        throw new BridgeError('unauthorized', 'Wrong email or password.');
-      }
-      this.session = {
-        server: req.server,
-        embedded: req.server === '',
-        user: { id: 'u1', name: 'Ada Admin', email: req.email, role: 'admin' },
-      };
-      return this.session;
+      const account = this.info.demoAccounts.find((a) => a.email === req.email && a.password === req.password);
+      if (!account) throw new BridgeError('unauthorized', 'Wrong email or password.');
+      const s = this.signInAs(account.role);
+      s.server = req.server;
+      s.embedded = req.server === '';
+      return s;
     },
     RestoreSession: () => {
       if (!this.session) throw new BridgeError('not_found', 'Nobody is signed in.');
@@ -128,41 +273,155 @@ export class FakeBackend implements Transport {
       return null;
     },
     Conversations: (f: ConversationFilter): ConversationSummary[] => {
-      this.requireSession();
+      const s = this.requireSession();
+      if (f.scope === 'all' && s.user.role === 'agent') throw new BridgeError('forbidden', 'Only supervisors see every conversation.');
       const q = (f.query ?? '').toLowerCase();
       return this.data
         .map((d) => d.conversation)
+        .filter((c) => this.inScope(c, f.scope))
         .filter((c) => !f.status || c.status === f.status)
-        .filter((c) => !f.channel || c.channel === f.channel)
+        .filter((c) => !f.channel || c.channel === f.channel || c.channel.startsWith(`${f.channel}.`))
         .filter((c) => !q || c.contactName.toLowerCase().includes(q) || c.lastMessageText.toLowerCase().includes(q))
-        .map((c) => ({ ...c }));
+        .map((c) => this.summary(c));
     },
     Conversation: (id: string): ConversationDetail => {
       this.requireSession();
-      const d = this.data.find((x) => x.conversation.id === id);
-      if (!d) throw new BridgeError('not_found', 'No such conversation.');
+      const d = this.find(id);
       d.conversation.unread = 0;
-      return structuredClone(d);
+      const mine = this.data.filter((x) => x.conversation.contactId === d.conversation.contactId);
+      const timeline: TimelineItem[] = mine
+        .flatMap((x) => x.messages.map((m) => ({ ...m, conversationId: x.conversation.id, channel: x.conversation.channel })))
+        .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+      const contactConversations = mine
+        .map((x) => this.summary(x.conversation))
+        .sort((a, b) => b.lastMessageAt.localeCompare(a.lastMessageAt));
+      return structuredClone({
+        conversation: this.summary(d.conversation),
+        contact: d.contact,
+        messages: d.messages,
+        timeline,
+        contactConversations,
+        task: this.tasks[id] ?? null,
+      });
     },
-    SendReply: (conversationId: string, text: string): Message => {
-      const s = this.requireSession();
-      const d = this.data.find((x) => x.conversation.id === conversationId);
-      if (!d) throw new BridgeError('not_found', 'No such conversation.');
-      const m: Message = {
-        id: `${conversationId}-r${++this.seq}`,
-        conversationId,
-        direction: 'out',
-        authorName: s.user.name,
-        text,
-        status: 'queued',
-        createdAt: new Date().toISOString(),
-        attachments: [],
-      };
-      d.messages.push(m);
+    SendReply: (conversationId: string, text: string): Message => this.addMessage(conversationId, text, false),
+    SendNote: (conversationId: string, text: string): Message => this.addMessage(conversationId, text, true),
+    SetConversationStatus: (conversationId: string, status: string): ConversationSummary => {
+      this.requireSession();
+      this.requireOnline();
+      const d = this.find(conversationId);
+      d.conversation.status = status;
+      return this.summary(d.conversation);
+    },
+    SyncStatus: () => ({ state: this.online ? 'online' : 'offline', lastSeq: this.seq }),
+    Offers: (): Offer[] => {
+      this.requireSession();
+      return this.offers.filter((o) => new Date(o.expiresAt).getTime() > Date.now()).map((o) => ({ ...o }));
+    },
+    AcceptOffer: (reservationId: string) => {
+      this.requireSession();
+      this.requireOnline();
+      const o = this.takeOffer(reservationId);
+      const task = this.tasks[o.conversationId];
+      if (task) Object.assign(task, { state: 'assigned', workerId: ME, assignedAt: new Date().toISOString() });
+      return null;
+    },
+    RejectOffer: (reservationId: string) => {
+      this.requireSession();
+      this.requireOnline();
+      const o = this.takeOffer(reservationId);
+      const task = this.tasks[o.conversationId];
+      if (task) task.state = 'pending';
+      return null;
+    },
+    AgentState: (): AgentStatus => {
+      this.requireSession();
+      return structuredClone(this.agent);
+    },
+    SetActivity: (name: string): AgentStatus => {
+      this.requireSession();
+      this.requireOnline();
+      const a = this.agent.activities?.find((x) => x.name === name);
+      if (!a || !this.agent.worker) throw new BridgeError('invalid', `No activity ${name}.`);
+      this.agent.worker.activity = a.name;
+      this.agent.worker.available = a.available;
+      return structuredClone(this.agent);
+    },
+    WrapUp: (taskId: string) => {
+      this.requireOnline();
+      this.findTask(taskId).state = 'wrapping';
+      return null;
+    },
+    CompleteTask: (taskId: string) => {
+      this.requireOnline();
+      const task = this.findTask(taskId);
+      for (const [k, v] of Object.entries(this.tasks)) if (v === task) delete this.tasks[k];
+      return null;
+    },
+    TransferTargets: (): TransferChoices => structuredClone(this.targets),
+    TransferTask: (taskId: string, target: TransferTarget) => {
+      this.requireOnline();
+      const task = this.findTask(taskId);
+      if (target.workerId) Object.assign(task, { state: 'reserved', workerId: target.workerId });
+      else Object.assign(task, { state: 'pending', workerId: '', queueId: target.queueId });
+      return null;
+    },
+    CannedResponses: (): CannedResponse[] => structuredClone(this.canned),
+    SearchMessages: (query: string) => {
+      this.requireSession();
+      const q = query.trim().toLowerCase();
+      const hits: SearchHit[] = [];
+      for (const d of this.data) {
+        for (const m of d.messages) {
+          const i = m.text.toLowerCase().indexOf(q);
+          if (!q || i < 0) continue;
+          hits.push({
+            messageId: m.id,
+            conversationId: d.conversation.id,
+            contactName: d.conversation.contactName,
+            channel: d.conversation.channel,
+            direction: m.direction,
+            snippet: `${m.text.slice(0, i)}[${m.text.slice(i, i + q.length)}]${m.text.slice(i + q.length)}`,
+            createdAt: m.createdAt,
+          });
+        }
+      }
+      return { hits, tookMs: 0.4 };
+    },
+  };
+
+  private takeOffer(reservationId: string): Offer {
+    const o = this.offers.find((x) => x.reservationId === reservationId);
+    if (!o || new Date(o.expiresAt).getTime() <= Date.now()) throw new BridgeError('conflict', 'The offer is gone.');
+    this.offers = this.offers.filter((x) => x !== o);
+    return o;
+  }
+
+  private findTask(taskId: string): Task {
+    const task = Object.values(this.tasks).find((x) => x.id === taskId);
+    if (!task) throw new BridgeError('not_found', 'No such task.');
+    return task;
+  }
+
+  private addMessage(conversationId: string, text: string, note: boolean): Message {
+    const s = this.requireSession();
+    const d = this.find(conversationId);
+    const m: Message = {
+      id: `${conversationId}-r${++this.seq}`,
+      conversationId,
+      direction: 'out',
+      authorName: s.user.name,
+      text,
+      status: note ? 'sent' : this.online ? 'sent' : 'queued',
+      createdAt: new Date().toISOString(),
+      attachments: [],
+      ...(note ? { private: true } : {}),
+    };
+    d.messages.push(m);
+    if (!note) {
       d.conversation.lastMessageText = text;
       d.conversation.lastMessageAt = m.createdAt;
-      return { ...m };
-    },
-    SyncStatus: () => ({ state: 'online', lastSeq: this.seq }),
-  };
+    }
+    return { ...m };
+  }
 }

@@ -2,15 +2,21 @@
 import { decodeError } from './errors';
 import { detectTransport, type Transport } from './transport';
 import type {
+  AgentStatus,
   AppInfo,
   BridgeEvents,
+  CannedResponse,
   ConversationDetail,
   ConversationFilter,
   ConversationSummary,
   Message,
+  Offer,
+  SearchResult,
   Session,
   SignInRequest,
   SyncInfo,
+  TransferChoices,
+  TransferTarget,
 } from './types';
 
 export * from './types';
@@ -45,17 +51,49 @@ export const SignIn = (req: SignInRequest) => call<Session>('SignIn', req);
 export const RestoreSession = () => call<Session>('RestoreSession');
 /** SignOut ends the session. */
 export const SignOut = () => call<void>('SignOut');
-/** Conversations lists conversations from the local cache. */
+/** Conversations lists conversations from the local cache; scope "all" is forbidden for agents. */
 export const Conversations = (filter: ConversationFilter) =>
   call<ConversationSummary[] | null>('Conversations', filter).then((r) => r ?? []);
-/** Conversation returns one conversation with its contact and messages. */
+/** Conversation returns one conversation with its contact, messages, the contact's timeline and the open task. */
 export const Conversation = (id: string) => call<ConversationDetail>('Conversation', id);
 /** SendReply sends an agent reply; it may come back queued while offline. */
 export const SendReply = (conversationId: string, text: string) => call<Message>('SendReply', conversationId, text);
 /** SyncStatus returns the connection state and the last applied change sequence. */
 export const SyncStatus = () => call<SyncInfo>('SyncStatus');
 
-/** on subscribes to an app event ("sync", "connection"); the returned function unsubscribes. */
+/** SendNote adds a private note for other agents; it never reaches the customer. */
+export const SendNote = (conversationId: string, text: string) => call<Message>('SendNote', conversationId, text);
+/** SetConversationStatus moves a conversation to open, pending, snoozed or resolved. */
+export const SetConversationStatus = (conversationId: string, status: string) =>
+  call<ConversationSummary>('SetConversationStatus', conversationId, status);
+
+/** Offers lists the task offers waiting for me. */
+export const Offers = () => call<Offer[] | null>('Offers').then((r) => r ?? []);
+/** AcceptOffer takes the offered task; code conflict when the offer is gone, unavailable when offline. */
+export const AcceptOffer = (reservationId: string) => call<void>('AcceptOffer', reservationId);
+/** RejectOffer declines the offer so routing moves on. */
+export const RejectOffer = (reservationId: string) => call<void>('RejectOffer', reservationId);
+
+/** AgentState is my worker, the activities I can switch to and the disposition codes. */
+export const AgentState = () => call<AgentStatus>('AgentState');
+/** SetActivity switches my activity (Available, Break, …) and returns the new state. */
+export const SetActivity = (name: string) => call<AgentStatus>('SetActivity', name);
+
+/** WrapUp ends the live part of a task and starts wrap-up with a disposition. */
+export const WrapUp = (taskId: string, disposition: string) => call<void>('WrapUp', taskId, disposition);
+/** CompleteTask closes a task with a disposition. */
+export const CompleteTask = (taskId: string, disposition: string) => call<void>('CompleteTask', taskId, disposition);
+/** TransferTargets lists the agents and queues a task can be transferred to. */
+export const TransferTargets = () => call<TransferChoices>('TransferTargets');
+/** TransferTask hands a task to another agent or queue. */
+export const TransferTask = (taskId: string, target: TransferTarget) => call<void>('TransferTask', taskId, target);
+
+/** CannedResponses lists the saved replies; their text may hold placeholders. */
+export const CannedResponses = () => call<CannedResponse[] | null>('CannedResponses').then((r) => r ?? []);
+/** SearchMessages searches every cached message. */
+export const SearchMessages = (query: string) => call<SearchResult>('SearchMessages', query);
+
+/** on subscribes to an app event ("sync", "connection", "offer"); the returned function unsubscribes. */
 export function on<K extends keyof BridgeEvents>(event: K, cb: (data: BridgeEvents[K]) => void): () => void {
   return current().on(event, (d) => cb(d as BridgeEvents[K]));
 }

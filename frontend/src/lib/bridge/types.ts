@@ -35,11 +35,18 @@ export interface Session {
   embedded: boolean;
 }
 
+/** Scope of the inbox: my tasks, my queues' tasks, or everything (supervisor/admin only). */
+export type Scope = 'mine' | 'queues' | 'all';
+
 export interface ConversationFilter {
   status?: string;
   channel?: string;
   query?: string;
+  scope?: Scope;
 }
+
+export type TaskState = 'pending' | 'reserved' | 'assigned' | 'wrapping';
+export type TaskChannel = 'chat' | 'voice' | 'email';
 
 export interface ConversationSummary {
   id: string;
@@ -53,6 +60,11 @@ export interface ConversationSummary {
   lastMessageAt: string;
   lastMessageText: string;
   unread: number;
+  /** The conversation's open task, when it has one. */
+  taskId?: string;
+  taskState?: TaskState;
+  queueName?: string;
+  assigneeName?: string;
 }
 
 export interface Identity {
@@ -89,13 +101,113 @@ export interface Message {
   error?: string;
   /** RFC 3339 timestamp. */
   createdAt: string;
-  attachments: Attachment[];
+  attachments: Attachment[] | null;
+  /** A note between agents, never sent to the customer. */
+  private?: boolean;
+}
+
+/** TimelineItem is a message of the contact's whole history, with the channel it went through. */
+export interface TimelineItem extends Message {
+  channel: string;
+  conversationId: string;
+}
+
+export interface Task {
+  id: string;
+  channel: TaskChannel;
+  state: TaskState;
+  queueId: string;
+  queueName: string;
+  workerId: string;
+  attributes: Record<string, unknown>;
+  priority: number;
+  /** RFC 3339 timestamps. */
+  createdAt: string;
+  assignedAt?: string;
 }
 
 export interface ConversationDetail {
   conversation: ConversationSummary;
   contact: Contact;
   messages: Message[];
+  /** Every message of this contact across all their conversations, oldest first. */
+  timeline: TimelineItem[] | null;
+  /** The contact's conversations, newest first: past conversations and the channels to reply on. */
+  contactConversations: ConversationSummary[] | null;
+  task?: Task | null;
+}
+
+/** Offer is a reservation of a task for me, waiting for Accept or Reject. */
+export interface Offer {
+  reservationId: string;
+  taskId: string;
+  conversationId: string;
+  /** Connector id, like "sms.twilio". */
+  channel: string;
+  taskChannel: TaskChannel;
+  contactName: string;
+  /** The first message's text or the caller's number. */
+  preview: string;
+  queueName: string;
+  /** RFC 3339 timestamps. */
+  createdAt: string;
+  expiresAt: string;
+}
+
+export interface Worker {
+  id: string;
+  name: string;
+  activity: string;
+  available: boolean;
+}
+
+export interface Activity {
+  name: string;
+  available: boolean;
+}
+
+/** AgentStatus is what AgentState and SetActivity return. */
+export interface AgentStatus {
+  /** null when the signed-in user is not a worker (e.g. an admin who takes no tasks). */
+  worker: Worker | null;
+  activities: Activity[] | null;
+  dispositions: string[] | null;
+}
+
+/** TransferChoices is what TransferTargets returns. */
+export interface TransferChoices {
+  workers: { id: string; name: string; available: boolean }[] | null;
+  queues: { id: string; name: string }[] | null;
+}
+
+/** Where TransferTask sends a task: one of workerId or queueId. */
+export interface TransferTarget {
+  workerId?: string;
+  queueId?: string;
+}
+
+export interface CannedResponse {
+  id: string;
+  shortcut: string;
+  title: string;
+  /** May hold {{contact.name}}, {{contact.firstName}}, {{agent.name}}. */
+  text: string;
+}
+
+export interface SearchHit {
+  messageId: string;
+  conversationId: string;
+  contactName: string;
+  channel: string;
+  direction: 'in' | 'out';
+  /** The matching text with the match between [ and ]. */
+  snippet: string;
+  createdAt: string;
+}
+
+export interface SearchResult {
+  hits: SearchHit[] | null;
+  tookMs: number;
 }
 
 export type ConnectionState = 'online' | 'reconnecting' | 'offline';
@@ -109,4 +221,5 @@ export interface SyncInfo {
 export interface BridgeEvents {
   sync: { lastSeq: number };
   connection: { state: ConnectionState };
+  offer: { offer: Offer };
 }
