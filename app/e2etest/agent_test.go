@@ -110,10 +110,7 @@ func seedWorkspace(t *testing.T, e *server.Server) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := e.Routing.UpsertQueue(ctx, &backend.Queue{ID: "q_support", Name: "Support"}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.Routing.UpsertWorkflow(ctx, &backend.Workflow{ID: "wf", Name: "Default", ReservationTimeoutSeconds: 120,
+	if _, err := e.Routing.UpsertWorkflow(ctx, &backend.Workflow{ID: "wf_default", Name: "Default", ReservationTimeoutSeconds: 120,
 		Default: []backend.WorkflowTarget{{QueueID: "q_support"}}}); err != nil {
 		t.Fatal(err)
 	}

@@ -117,7 +117,7 @@ func SeedDemoRouting(ctx context.Context, db *sqlite.DB, r *routing.Engine) erro
 			return fmt.Errorf("demo worker %s: %w", u.Email, err)
 		}
 	}
-	support, err := r.UpsertQueue(ctx, &backend.Queue{ID: "q_support", Name: "Support"})
+	support, err := r.UpsertQueue(ctx, &backend.Queue{ID: "q_support", Name: "Support"}) // also a default
 	if err != nil {
 		return err
 	}

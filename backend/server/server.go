@@ -120,12 +120,34 @@ func (s *Server) startRouting(ctx, runCtx context.Context) error {
 		return fmt.Errorf("start routing: %w", err)
 	}
 	s.API.SetRouter(s.Routing)
+	if err := ensureRoutingDefaults(ctx, s.Routing); err != nil {
+		return fmt.Errorf("routing defaults: %w", err)
+	}
 	if s.Config.Demo {
 		if err := SeedDemoRouting(ctx, s.DB, s.Routing); err != nil {
 			return fmt.Errorf("seed demo routing: %w", err)
 		}
 	}
 	return nil
+}
+
+// ensureRoutingDefaults gives a new workspace a Support queue that every
+// agent serves and a Default workflow into it, so a flow's hand-over to a
+// live agent works before an admin designs any routing.
+func ensureRoutingDefaults(ctx context.Context, r *routing.Engine) error {
+	qs, err := r.Queues(ctx)
+	if err != nil || len(qs) > 0 {
+		return err
+	}
+	wfs, err := r.Workflows(ctx)
+	if err != nil || len(wfs) > 0 {
+		return err
+	}
+	if _, err := r.UpsertQueue(ctx, &backend.Queue{ID: "q_support", Name: "Support"}); err != nil {
+		return err
+	}
+	_, err = r.UpsertWorkflow(ctx, &backend.Workflow{ID: "wf_default", Name: "Default", Default: []backend.WorkflowTarget{{QueueID: "q_support"}}})
+	return err
 }
 
 // startFlows starts the flow engine: every new inbound message runs

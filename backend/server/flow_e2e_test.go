@@ -1,0 +1,150 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"switchboard/backend"
+	"switchboard/backend/flow"
+	"switchboard/backend/server"
+	"switchboard/channels/twilio/twiliotest"
+)
+
+const (
+	accountSID = "AC00000000000000000000000000000002"
+	authToken  = "flow-e2e-token"
+	ourNumber  = "+15550000200"
+)
+
+// startEngine runs a whole engine with its SMS channel on the fake Twilio.
+func startEngine(t *testing.T, fake *twiliotest.Server) *server.Server {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	e, err := server.Open(context.Background(), server.Config{
+		Addr: addr, DataDir: t.TempDir(), PasswordCost: 4, PublicURL: "http://" + addr,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), ChannelBaseURLs: map[string]string{"sms.twilio": fake.URL},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	ctx := context.Background()
+	cfg := fmt.Sprintf(`{"accountSid":%q,"authToken":%q,"from":%q}`, accountSID, authToken, ourNumber)
+	if err := e.Channels.PutInstance(ctx, &backend.ChannelInstance{Connector: "sms.twilio", Instance: "main", Config: json.RawMessage(cfg), Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	return e // a new workspace has a Support queue and a Default workflow
+}
+
+// text posts a signed SMS webhook from a customer through the fake.
+func text(t *testing.T, e *server.Server, fake *twiliotest.Server, from, body string) {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(fake.WebhookRequest(e.URL()+"/hooks/sms.twilio/main", fake.InboundParams(from, ourNumber, body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("webhook answered %d", resp.StatusCode)
+	}
+}
+
+// sentTo waits until the fake received a message to a number containing want.
+func sentTo(t *testing.T, fake *twiliotest.Server, to, want string) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, r := range fake.Requests() {
+			if r.Form.Get("To") == to && strings.Contains(r.Form.Get("Body"), want) {
+				return
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("the fake platform never received %q for %s", want, to)
+}
+
+// TestFlows_ThroughTheFakePlatform is issue 5's end-to-end test: real
+// webhooks through the fake Twilio into the engine's default flow, and a
+// flow whose HTTP widget asks a local test bot.
+func TestFlows_ThroughTheFakePlatform(t *testing.T) {
+	ctx := context.Background()
+	fake := twiliotest.NewServer(accountSID, authToken)
+	defer fake.Close()
+	e := startEngine(t, fake)
+
+	text(t, e, fake, "+14155550101", "hi")
+	sentTo(t, fake, "+14155550101", "virtual assistant")
+
+	text(t, e, fake, "+14155550102", "I want a live agent")
+	sentTo(t, fake, "+14155550102", "live agent")
+	var task *backend.Task
+	deadline := time.Now().Add(15 * time.Second)
+	for task == nil && time.Now().Before(deadline) {
+		tasks, err := e.Routing.Tasks(ctx, backend.TaskFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(tasks) > 0 {
+			task = tasks[0]
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if task == nil {
+		t.Fatal("no routing task was created")
+	}
+	conv, err := e.DB.FindConversationByID(ctx, task.ConversationID)
+	if err != nil || conv.ThreadKey == "" || !strings.Contains(conv.ThreadKey, "+14155550102") {
+		t.Fatalf("task conversation = %+v, %v", conv, err)
+	}
+	if task.Channel != backend.ChannelChat || task.Attributes["language"] != "en" || task.Attributes["department"] != "support" || task.QueueID != "q_support" {
+		t.Fatalf("task = %+v", task)
+	}
+
+	// A flow that hands every message to the company's chatbot over HTTP.
+	var mu sync.Mutex
+	var asked []string
+	bot := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var in struct{ Text string }
+		json.NewDecoder(r.Body).Decode(&in)
+		mu.Lock()
+		asked = append(asked, in.Text)
+		mu.Unlock()
+		json.NewEncoder(w).Encode(map[string]any{"reply": "Bot says: your parcel ships tomorrow.", "handover": false})
+	}))
+	defer bot.Close()
+	raw, err := os.ReadFile("../flow/testdata/flows/http_bot.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	def, err := flow.Parse([]byte(strings.Replace(string(raw), "https://bot.example.com/v1/message", bot.URL, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Flows.SetFlow(ctx, backend.FlowKey("sms.twilio", "main"), def); err != nil {
+		t.Fatal(err)
+	}
+	text(t, e, fake, "+14155550103", "where is my parcel?")
+	sentTo(t, fake, "+14155550103", "Bot says: your parcel ships tomorrow.")
+	mu.Lock()
+	defer mu.Unlock()
+	if len(asked) != 1 || asked[0] != "where is my parcel?" {
+		t.Fatalf("the bot was asked %q", asked)
+	}
+}
