@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"strings"
 	"sync"
 	"testing"
@@ -70,8 +71,8 @@ func eventually(t *testing.T, what string, cond func() bool) {
 }
 
 // TestAgent_OffersNotifyAcceptAndFinish signs in as a demo agent, gets the
-// demo's two offers (and a real D-Bus desktop notification for each),
-// accepts one, rejects the other, and wraps the task up.
+// waiting web chat offered (with a real D-Bus desktop notification),
+// accepts it, rejects a second offer, and wraps the task up.
 func TestAgent_OffersNotifyAcceptAndFinish(t *testing.T) {
 	requireKeyring(t)
 	notes := serveNotifications(t)
@@ -79,39 +80,60 @@ func TestAgent_OffersNotifyAcceptAndFinish(t *testing.T) {
 	var mu sync.Mutex
 	events := map[string]int{}
 	a.setEmitter(func(name string, data any) { mu.Lock(); events[name]++; mu.Unlock() })
-	if _, err := a.SignIn(SignInRequest{Email: "ana@example.com", Password: server.DemoPassword}); err != nil {
+	// The demo's waiting web chat is offered to whoever has room: Ben.
+	if _, err := a.SignIn(SignInRequest{Email: "ben@example.com", Password: server.DemoPassword}); err != nil {
 		t.Fatal(err)
 	}
 	var offers []Offer
-	eventually(t, "two offers", func() bool { offers, _ = a.Offers(); return len(offers) == 2 })
-	for _, o := range offers {
-		if o.ConversationID == "" || o.ContactName == "" || o.Preview == "" || o.QueueName != "Support" || !o.ExpiresAt.After(o.CreatedAt) {
-			t.Fatalf("offer = %+v", o)
-		}
+	eventually(t, "the web chat offer", func() bool { offers, _ = a.Offers(); return len(offers) == 1 })
+	o := offers[0]
+	if o.Channel != "webchat" || o.ContactName == "" || !strings.Contains(o.Preview, "live agent") || o.QueueName != "Support" || !o.ExpiresAt.After(o.CreatedAt) {
+		t.Fatalf("offer = %+v", o)
 	}
-	eventually(t, "two desktop notifications", func() bool { return len(notes.all()) == 2 })
+	eventually(t, "a desktop notification", func() bool { return len(notes.all()) == 1 })
 	if n := notes.all()[0]; !strings.HasPrefix(n, "New chat from ") || !strings.Contains(n, "Support: ") {
 		t.Fatalf("notification = %q", n)
 	}
 	mu.Lock()
-	if events["offer"] != 2 {
+	if events["offer"] != 1 {
 		t.Fatalf("offer events = %d", events["offer"])
 	}
 	mu.Unlock()
-
-	if err := a.AcceptOffer(offers[0].ReservationID); err != nil {
+	if err := a.AcceptOffer(o.ReservationID); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.RejectOffer(offers[1].ReservationID); err != nil {
+
+	// A second offer (an email while Ana is away) is rejected.
+	ctx := context.Background()
+	r := a.engine.Routing
+	ana, err := r.WorkerByUserID(ctx, userID(t, a, "ana@example.com"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.SetWorkerActivity(ctx, ana.ID, backend.ActivityOffline); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.CreateTask(ctx, backend.TaskInput{Channel: backend.ChannelEmail, QueueID: "q_support"}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the email offer", func() bool { offers, _ = a.Offers(); return len(offers) == 1 && offers[0].TaskChannel == "email" })
+	if err := a.RejectOffer(offers[0].ReservationID); err != nil {
 		t.Fatal(err)
 	}
 	if err := a.AcceptOffer("res_gone"); err == nil || !strings.Contains(err.Error(), "not_found") {
 		t.Fatalf("accepting an unknown offer: %v", err)
 	}
+	offers = []Offer{o}
 	var mine []cache.Summary
 	eventually(t, "the accepted conversation in Mine", func() bool {
-		mine, _ = a.Conversations(cache.Filter{Scope: cache.ScopeMine})
-		return len(mine) == 1 && mine[0].ID == offers[0].ConversationID && mine[0].TaskState == backend.TaskAssigned
+		all, _ := a.Conversations(cache.Filter{Scope: cache.ScopeMine})
+		mine = nil
+		for _, c := range all {
+			if c.ID == offers[0].ConversationID && c.TaskState == backend.TaskAssigned {
+				mine = append(mine, c)
+			}
+		}
+		return len(mine) == 1
 	})
 	if _, err := a.Conversations(cache.Filter{Scope: cache.ScopeAll}); err == nil || !strings.Contains(err.Error(), "forbidden") {
 		t.Fatalf("an agent listing all: %v", err)
@@ -143,7 +165,7 @@ func TestAgent_OffersNotifyAcceptAndFinish(t *testing.T) {
 		t.Fatalf("activity = %+v, %v", st, err)
 	}
 	targets, err := a.TransferTargets()
-	if err != nil || len(targets.Workers) != 1 || targets.Workers[0].Name != "Ben Agent" || len(targets.Queues) != 2 {
+	if err != nil || len(targets.Workers) != 1 || targets.Workers[0].Name != "Ana Agent" || len(targets.Queues) != 2 {
 		t.Fatalf("targets = %+v, %v", targets, err)
 	}
 	canned, err := a.CannedResponses()
@@ -154,4 +176,49 @@ func TestAgent_OffersNotifyAcceptAndFinish(t *testing.T) {
 	if err != nil || len(res.Hits) == 0 || !strings.Contains(res.Hits[0].Snippet, "[order") {
 		t.Fatalf("search = %+v, %v", res, err)
 	}
+}
+
+// TestFlowEditor reads, dry-runs and saves a flow through the bound methods.
+func TestFlowEditor(t *testing.T) {
+	requireKeyring(t)
+	a := newTestApp(t, t.TempDir())
+	if _, err := a.SignIn(SignInRequest{Email: "admin@example.com", Password: server.DemoPassword}); err != nil {
+		t.Fatal(err)
+	}
+	doc, err := a.GetFlow("sms.twilio/support")
+	if err != nil || !doc.IsDefault || len(doc.Flow) == 0 {
+		t.Fatalf("flow = %+v, %v", doc, err)
+	}
+	res, err := a.TestFlow(string(doc.Flow), []string{"I want a live agent"})
+	if err != nil || !strings.Contains(string(res.Runs), `"status":"agent"`) {
+		t.Fatalf("test = %s, %v", res.Runs, err)
+	}
+	if _, err := a.TestFlow(`{"name":`, nil); err == nil || !strings.Contains(err.Error(), "not valid JSON") {
+		t.Fatalf("malformed: %v", err)
+	}
+	saved, err := a.SaveFlow("sms.twilio/support", string(doc.Flow))
+	if err != nil || saved.Revision != 1 {
+		t.Fatalf("save = %+v, %v", saved, err)
+	}
+	if _, err := a.SaveFlow("sms.twilio/support", `{"name":"x","widgets":[]}`); err == nil || !strings.Contains(err.Error(), "invalid") {
+		t.Fatalf("invalid save: %v", err)
+	}
+	if _, err := a.SaveFlow("nokey", `{}`); err == nil || !strings.Contains(err.Error(), "connector/instance") {
+		t.Fatalf("bad key: %v", err)
+	}
+}
+
+func userID(t *testing.T, a *App, email string) string {
+	t.Helper()
+	users, err := a.engine.DB.FindUsers(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range users {
+		if u.Email == email {
+			return u.ID
+		}
+	}
+	t.Fatalf("no user %s", email)
+	return ""
 }

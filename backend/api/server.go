@@ -27,6 +27,10 @@ type Server struct {
 	started  bool
 	channels ChannelAdmin
 	router   Router
+
+	flows     FlowAdmin
+	parseFlow func([]byte) (*backend.Flow, error)
+	simulate  FlowSimulator
 }
 
 // NewServer returns a Server with its routes. Call Close to stop its hub.

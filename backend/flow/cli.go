@@ -135,18 +135,7 @@ func dryRun(def *backend.Flow, conv *backend.Conversation, contact *backend.Cont
 	if !live {
 		doer = cannedDoer(canned)
 	}
-	opts := Options{
-		Clock: clock, Poll: 365 * 24 * time.Hour, Logger: slog.New(slog.DiscardHandler),
-		Sender: SenderFunc(func(context.Context, *backend.Conversation, string, string) error { return nil }),
-		Tasks: TaskCreatorFunc(func(context.Context, string, string, map[string]any, int) (string, error) {
-			return "task (dry run)", nil
-		}),
-		HTTP:     doer,
-		Contacts: contactFunc(func(string) (*backend.Contact, error) { return contact, nil }),
-		Trace:    func(t TraceStep) { printStep(stdout, t) },
-	}
-	opts.DefaultFlow = def
-	eng, err := NewEngine(NewMemStore(), opts)
+	eng, err := NewEngine(NewMemStore(), dryRunOptions(def, clock, contact, doer, func(t TraceStep) { printStep(stdout, t) }))
 	if err != nil {
 		fmt.Fprintf(stderr, "flow test: %s\n", describe(errors.Unwrap(err)))
 		return 1
@@ -180,6 +169,22 @@ func dryRun(def *backend.Flow, conv *backend.Conversation, contact *backend.Cont
 	}
 	fmt.Fprintln(stdout, "\ndry run: nothing was sent and no task was created")
 	return 0
+}
+
+// dryRunOptions configure an engine that sends nothing and creates no
+// task: the flow test command and Simulate use it.
+func dryRunOptions(def *backend.Flow, clock Clock, contact *backend.Contact, doer HTTPDoer, trace func(TraceStep)) Options {
+	return Options{
+		Clock: clock, Poll: 365 * 24 * time.Hour, Logger: slog.New(slog.DiscardHandler),
+		Sender: SenderFunc(func(context.Context, *backend.Conversation, string, string) error { return nil }),
+		Tasks: TaskCreatorFunc(func(context.Context, string, string, map[string]any, int) (string, error) {
+			return "task (dry run)", nil
+		}),
+		HTTP:        doer,
+		Contacts:    contactFunc(func(string) (*backend.Contact, error) { return contact, nil }),
+		Trace:       trace,
+		DefaultFlow: def,
+	}
 }
 
 func ignoredWhy(x *backend.FlowExecution) string {

@@ -103,17 +103,17 @@ type Options struct {
 
 // TraceStep describes one widget run.
 type TraceStep struct {
-	ConversationID string
-	Widget         string
-	Type           string
+	ConversationID string `json:"conversationId"`
+	Widget         string `json:"widget"`
+	Type           string `json:"type"`
 	// Event is the transition taken ("" when the widget waits or ends).
-	Event string
+	Event string `json:"event"`
 	// Actions lists what the widget did, such as `send "Hello"`.
-	Actions []string
+	Actions []string `json:"actions"`
 	// Status is the execution's status after the step when it stops there
 	// (waiting, ended, agent, failed), else "".
-	Status string
-	Error  string
+	Status string `json:"status"`
+	Error  string `json:"error"`
 }
 
 // Engine runs flows. Its methods are safe for concurrent use.

@@ -148,3 +148,65 @@ func TestFlows_ThroughTheFakePlatform(t *testing.T) {
 		t.Fatalf("the bot was asked %q", asked)
 	}
 }
+
+// TestFlowAPI saves, reads and dry-runs flows over the admin API.
+func TestFlowAPI(t *testing.T) {
+	fake := twiliotest.NewServer(accountSID, authToken)
+	defer fake.Close()
+	e := startEngine(t, fake)
+	ctx := context.Background()
+	if err := e.DB.CreateUser(ctx, &backend.User{Name: "Admin", Email: "admin@example.com", Role: backend.RoleAdmin}, "password1"); err != nil {
+		t.Fatal(err)
+	}
+	var signin struct{ Token string }
+	do := func(method, path, body string, out any) int {
+		req, _ := http.NewRequest(method, e.URL()+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		if signin.Token != "" {
+			req.Header.Set("Authorization", "Bearer "+signin.Token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if out != nil {
+			json.NewDecoder(resp.Body).Decode(out)
+		}
+		return resp.StatusCode
+	}
+	do("POST", "/api/auth/signin", `{"email":"admin@example.com","password":"password1"}`, &signin)
+
+	var rev backend.FlowRevision
+	if st := do("GET", "/api/flows/sms.twilio/main", "", &rev); st != 200 || rev.Revision != 0 || rev.Flow == nil || len(rev.Flow.Widgets) == 0 {
+		t.Fatalf("default flow: %d %+v", st, rev)
+	}
+	def, _ := json.Marshal(rev.Flow)
+	var saved backend.FlowRevision
+	if st := do("PUT", "/api/flows/sms.twilio/main", string(def), &saved); st != 200 || saved.Revision != 1 {
+		t.Fatalf("save: %d %+v", st, saved)
+	}
+	var bad struct {
+		Error struct{ Code, Message string }
+	}
+	broken := `{"name":"x","widgets":[{"name":"trigger","type":"trigger","transitions":{"incomingMessage":"nowhere"}}]}`
+	if st := do("PUT", "/api/flows/sms.twilio/main", broken, &bad); st != 400 || !strings.Contains(bad.Error.Message, "nowhere") {
+		t.Fatalf("invalid flow: %d %+v", st, bad)
+	}
+	if st := do("PUT", "/api/flows/sms.twilio/main", `{"name":`, &bad); st != 400 || !strings.Contains(bad.Error.Message, "not valid JSON") {
+		t.Fatalf("malformed flow: %d %+v", st, bad)
+	}
+	var out struct {
+		Runs []flow.SimulatedRun `json:"runs"`
+	}
+	body := fmt.Sprintf(`{"flow":%s,"messages":["hi","I want a live agent"]}`, def)
+	if st := do("POST", "/api/flows/test", body, &out); st != 200 || len(out.Runs) != 2 || len(out.Runs[1].Steps) == 0 {
+		t.Fatalf("test: %d %+v", st, out)
+	}
+	if got := out.Runs[1].Steps[len(out.Runs[1].Steps)-1].Status; got != backend.FlowAgent {
+		t.Fatalf("second message ended %q", got)
+	}
+	if len(fake.Requests()) != 0 {
+		t.Fatalf("the dry run sent %d requests to the platform", len(fake.Requests()))
+	}
+}

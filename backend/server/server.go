@@ -168,6 +168,9 @@ func (s *Server) startFlows(ctx, runCtx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("start flows: %w", err)
 	}
+	s.API.SetFlowAdmin(s.Flows, flow.Parse, func(ctx context.Context, f *backend.Flow, msgs []string) (any, error) {
+		return flow.Simulate(ctx, f, msgs)
+	})
 	return s.Flows.Start(runCtx)
 }
 
