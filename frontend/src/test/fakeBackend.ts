@@ -8,6 +8,8 @@ import type {
   ConversationDetail,
   ConversationFilter,
   ConversationSummary,
+  FlowInstance,
+  FlowTestResult,
   Message,
   Offer,
   SearchHit,
@@ -150,6 +152,21 @@ export class FakeBackend implements Transport {
       { id: 'q2', name: 'Billing' },
     ],
   };
+  flowInstances: FlowInstance[] = [
+    { key: 'sms.twilio/main', connector: 'sms.twilio', instance: 'main' },
+    { key: 'whatsapp.cloud/main', connector: 'whatsapp.cloud', instance: 'main' },
+  ];
+  /** Saved flows by instance key; instances without one get defaultFlow at revision 0. */
+  flows: Record<string, { flow: unknown; revision: number }> = {};
+  defaultFlow: unknown = {
+    name: 'Default',
+    widgets: [
+      { name: 'trigger', type: 'trigger', transitions: { incomingMessage: 'agent' } },
+      { name: 'agent', type: 'send-to-agent', properties: { attributes: { department: 'support' } } },
+    ],
+  };
+  /** When set, TestFlow answers with it instead of walking the flow. */
+  flowTest: FlowTestResult | null = null;
   /** False makes AcceptOffer, RejectOffer and the task actions fail with code unavailable. */
   online = true;
   calls: { method: string; args: unknown[] }[] = [];
@@ -388,7 +405,60 @@ export class FakeBackend implements Transport {
       }
       return { hits, tookMs: 0.4 };
     },
+    FlowInstances: (): FlowInstance[] => {
+      this.requireAdmin();
+      return structuredClone(this.flowInstances);
+    },
+    GetFlow: (key: string) => {
+      this.requireAdmin();
+      if (!this.flowInstances.some((i) => i.key === key)) throw new BridgeError('not_found', `No channel instance ${key}.`);
+      const saved = this.flows[key];
+      return structuredClone({ key, flow: saved?.flow ?? this.defaultFlow, revision: saved?.revision ?? 0, isDefault: !saved });
+    },
+    SaveFlow: (key: string, json: string) => {
+      this.requireAdmin();
+      this.checkFlow(json);
+      const revision = (this.flows[key]?.revision ?? 0) + 1;
+      this.flows[key] = { flow: JSON.parse(json), revision };
+      return { revision };
+    },
+    TestFlow: (json: string, messages: string[]): FlowTestResult => {
+      this.requireAdmin();
+      const widgets = this.checkFlow(json);
+      if (this.flowTest) return structuredClone(this.flowTest);
+      const first = widgets[0];
+      return {
+        runs: messages.map((message) => ({
+          message,
+          steps: [{ widget: first.name, type: first.type, event: '', actions: [], status: 'ended', error: '' }],
+        })),
+      };
+    },
   };
+
+  private requireAdmin() {
+    if (this.requireSession().user.role !== 'admin') throw new BridgeError('forbidden', 'Only admins edit flows.');
+  }
+
+  /** checkFlow parses flow JSON like SaveFlow does: code invalid with one problem per line. */
+  private checkFlow(json: string): { name: string; type: string; transitions?: Record<string, string> }[] {
+    let f: { widgets?: unknown };
+    try {
+      f = JSON.parse(json);
+    } catch (e) {
+      throw new BridgeError('invalid', `flow JSON: ${(e as Error).message}`);
+    }
+    const widgets = Array.isArray(f?.widgets) ? (f.widgets as { name: string; type: string; transitions?: Record<string, string> }[]) : [];
+    const names = new Set(widgets.map((w) => w.name));
+    const problems = widgets.length ? [] : ['flow has no widgets'];
+    for (const w of widgets) {
+      for (const [ev, to] of Object.entries(w.transitions ?? {})) {
+        if (!names.has(to)) problems.push(`widget "${w.name}": transition "${ev}" goes to unknown widget "${to}"`);
+      }
+    }
+    if (problems.length) throw new BridgeError('invalid', problems.join('\n'));
+    return widgets;
+  }
 
   private takeOffer(reservationId: string): Offer {
     const o = this.offers.find((x) => x.reservationId === reservationId);

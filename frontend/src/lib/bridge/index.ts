@@ -9,8 +9,12 @@ import type {
   ConversationDetail,
   ConversationFilter,
   ConversationSummary,
+  FlowDoc,
+  FlowInstance,
+  FlowTestResult,
   Message,
   Offer,
+  SavedFlow,
   SearchResult,
   Session,
   SignInRequest,
@@ -92,6 +96,16 @@ export const TransferTask = (taskId: string, target: TransferTarget) => call<voi
 export const CannedResponses = () => call<CannedResponse[] | null>('CannedResponses').then((r) => r ?? []);
 /** SearchMessages searches every cached message. */
 export const SearchMessages = (query: string) => call<SearchResult>('SearchMessages', query);
+
+/** FlowInstances lists the configured channel instances ("sms.twilio/main", …); admins only. */
+export const FlowInstances = () => call<FlowInstance[] | null>('FlowInstances').then((r) => r ?? []);
+/** GetFlow returns an instance's flow, or the default flow (revision 0, isDefault) when none is set. */
+export const GetFlow = (key: string) => call<FlowDoc>('GetFlow', key);
+/** SaveFlow stores a new revision; rejects with code invalid, one problem per line, for a bad flow. */
+export const SaveFlow = (key: string, flowJSON: string) => call<SavedFlow>('SaveFlow', key, flowJSON);
+/** TestFlow runs messages through a flow as a dry run: nothing is sent, no task is created. */
+export const TestFlow = (flowJSON: string, messages: string[]) =>
+  call<FlowTestResult>('TestFlow', flowJSON, messages).then((r) => ({ runs: r?.runs ?? [] }));
 
 /** on subscribes to an app event ("sync", "connection", "offer"); the returned function unsubscribes. */
 export function on<K extends keyof BridgeEvents>(event: K, cb: (data: BridgeEvents[K]) => void): () => void {

@@ -210,6 +210,52 @@ export interface SearchResult {
   tookMs: number;
 }
 
+/** FlowInstance is a configured channel instance whose inbound messages run through a flow. */
+export interface FlowInstance {
+  /** "connector/instance", like "sms.twilio/main". */
+  key: string;
+  connector: string;
+  instance: string;
+}
+
+/** FlowDoc is what GetFlow returns: the instance's flow, or the default flow (revision 0) when none is set. */
+export interface FlowDoc {
+  key: string;
+  /** The flow JSON object ({name, widgets: [...]}). */
+  flow: unknown;
+  revision: number;
+  isDefault: boolean;
+}
+
+/** SavedFlow is what SaveFlow returns. */
+export interface SavedFlow {
+  revision: number;
+}
+
+/** FlowTraceStep is one widget a dry-run message went through. */
+export interface FlowTraceStep {
+  widget: string;
+  type: string;
+  /** The transition taken; "" when the widget waits or ends. */
+  event: string;
+  /** What the widget did, like `send "Hello"` or `create task …`. */
+  actions: string[] | null;
+  /** The execution's status when it stops at this step (waiting, ended, agent, failed), else "". */
+  status: string;
+  error: string;
+}
+
+/** FlowRun is the path one message took in a dry run. */
+export interface FlowRun {
+  message: string;
+  steps: FlowTraceStep[] | null;
+}
+
+/** FlowTestResult is what TestFlow returns: one run per message, in order. */
+export interface FlowTestResult {
+  runs: FlowRun[] | null;
+}
+
 export type ConnectionState = 'online' | 'reconnecting' | 'offline';
 
 export interface SyncInfo {
