@@ -223,3 +223,21 @@ test('sign in, open a conversation and reply', async (t) => {
     await page.screenshot({ path: join(outDir, 'e2e-conversation.png') });
   });
 });
+
+test('the admin dry-runs a message through a channel flow', async (t) => {
+  await step(t, 'the flow editor opens on a channel with its flow', async () => {
+    await page.locator(byId('open-flows')).click();
+    await page.locator(byId('flow-editor')).waitFor({ state: 'visible', timeout: STEP });
+    await page.waitForFunction(
+      (sel) => (document.querySelector(sel)?.value ?? '').includes('"widgets"'), byId('flow-json'), { timeout: STEP });
+  });
+
+  await step(t, 'a test message shows the path to a live agent, sending nothing', async () => {
+    await page.locator(byId('flow-test-message')).fill('I want a live agent');
+    await page.locator(byId('flow-test-run')).click();
+    const trace = page.locator(byId('flow-trace'));
+    await trace.filter({ hasText: 'send-to-agent' }).waitFor({ state: 'visible', timeout: STEP });
+    assert.match(await trace.innerText(), /create task/);
+    await page.screenshot({ path: join(outDir, 'e2e-flow-editor.png') });
+  });
+});
