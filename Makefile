@@ -14,12 +14,12 @@ DEB_PACKAGES := build-essential pkg-config libgtk-3-dev libwebkit2gtk-4.1-dev xv
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 GO_TEST_FLAGS ?= -race -count=1 -timeout 15m
 
-.PHONY: run test deps deb-deps npm-deps wails-cli frontend build go-vet go-test frontend-test e2e desktop-test bench clean
+.PHONY: layout-check run test deps deb-deps npm-deps wails-cli frontend build go-vet go-test frontend-test e2e desktop-test bench clean
 
 run: deps build
 	./$(BIN) --demo
 
-test: deps go-vet frontend-test build go-test e2e desktop-test
+test: deps layout-check go-vet frontend-test build go-test e2e desktop-test
 	@echo "make test: all suites passed"
 
 deps: deb-deps npm-deps wails-cli
@@ -51,6 +51,15 @@ build: frontend wails-cli
 	mkdir -p $(OUT)
 	$(WAILS) build -tags webkit2_41 -s -m -nosyncgomod -o switchboard >$(OUT)/wails-build.log 2>&1 || { cat $(OUT)/wails-build.log; exit 1; }
 	echo "built $(BIN)"
+
+# The layout's import rules (ARCHITECTURE.md): backend imports only the standard
+# library, nothing under backend/ or channels/ reaches Wails or app/.
+layout-check:
+	bad=$$(go list -f '{{if not .Standard}}{{.ImportPath}}{{end}}' -deps ./backend | grep -v '^switchboard/backend$$' || true)
+	[ -z "$$bad" ] || { echo "backend imports more than the standard library: $$bad"; exit 1; }
+	bad=$$(go list -deps ./backend/... ./channels/... | grep -E 'wailsapp|^switchboard/app' || true)
+	[ -z "$$bad" ] || { echo "backend or channels reach the desktop layer: $$bad"; exit 1; }
+	echo "layout: backend is standard-library only; backend/... and channels/... import no Wails and no app/"
 
 go-vet: frontend
 	go vet ./...
