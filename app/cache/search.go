@@ -19,7 +19,7 @@ type Hit struct {
 }
 
 // Search finds cached messages containing every word of query (the last
-// one as a prefix), best matches first.
+// one as a prefix), newest first.
 func (c *Cache) Search(ctx context.Context, query string, limit int) ([]Hit, error) {
 	q := ftsQuery(query)
 	if q == "" {
@@ -28,13 +28,16 @@ func (c *Cache) Search(ctx context.Context, query string, limit int) ([]Hit, err
 	if limit <= 0 || limit > 500 {
 		limit = 50
 	}
+	// Newest first: FTS5 walks its index in rowid order and stops at the
+	// limit, where ranking by relevance would score every match first.
 	rows, err := c.db.QueryContext(ctx, `SELECT m.id, m.conversation_id, COALESCE(ct.name, ''), COALESCE(cv.channel, ''),
-			m.data ->> '$.direction', snippet(messages_fts, 0, '[', ']', '…', 12), m.created_at
-		FROM messages_fts
-		JOIN messages m ON m.rowid = messages_fts.rowid
+			m.data ->> '$.direction', hit.snippet, m.created_at
+		FROM (SELECT rowid, snippet(messages_fts, 0, '[', ']', '…', 12) AS snippet FROM messages_fts
+			WHERE messages_fts MATCH ? ORDER BY rowid DESC LIMIT ?) hit
+		JOIN messages m ON m.rowid = hit.rowid
 		LEFT JOIN conversations cv ON cv.id = m.conversation_id
 		LEFT JOIN contacts ct ON ct.id = cv.contact_id
-		WHERE messages_fts MATCH ? ORDER BY rank LIMIT ?`, q, limit)
+		ORDER BY hit.rowid DESC`, q, limit)
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
