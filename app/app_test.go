@@ -203,3 +203,35 @@ func TestBrowserBridge(t *testing.T) {
 		t.Fatalf("reload with cookie: %d", resp.StatusCode)
 	}
 }
+
+// TestBrowserEvents_ReplayConnectionState: a page that subscribes after the
+// connection state was sent still learns it.
+func TestBrowserEvents_ReplayConnectionState(t *testing.T) {
+	a := newTestApp(t, t.TempDir())
+	b, err := ServeBrowser(a, os.DirFS(t.TempDir()), "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	a.emit("sync", map[string]int64{"lastSeq": 3})
+	a.emit("connection", map[string]string{"state": "online"})
+	base, token, _ := strings.Cut(b.URL, "/?token=")
+	resp, err := http.Get(base + "/bridge/events?token=" + token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	buf := make([]byte, 256)
+	var got string
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(got, "event: connection") && time.Now().Before(deadline) {
+		n, err := resp.Body.Read(buf)
+		got += string(buf[:n])
+		if err != nil {
+			break
+		}
+	}
+	if !strings.Contains(got, "event: connection\ndata: {\"state\":\"online\"}") || strings.Contains(got, "event: sync") {
+		t.Fatalf("a late subscriber got %q", got)
+	}
+}

@@ -33,6 +33,9 @@ type Browser struct {
 
 	mu   sync.Mutex
 	subs map[chan []byte]struct{}
+	// lastState is the newest "connection" event, replayed to a page that
+	// subscribes after it was sent (a state, unlike other events).
+	lastState []byte
 }
 
 // ServeBrowser starts browser mode on addr (e.g. "127.0.0.1:0") with the
@@ -186,6 +189,9 @@ func (b *Browser) handleEvents(w http.ResponseWriter, r *http.Request) {
 	ch := make(chan []byte, 64)
 	b.mu.Lock()
 	b.subs[ch] = struct{}{}
+	if b.lastState != nil {
+		ch <- b.lastState
+	}
 	b.mu.Unlock()
 	defer func() {
 		b.mu.Lock()
@@ -229,6 +235,9 @@ func (b *Browser) broadcast(name string, data any) {
 	msg := []byte(fmt.Sprintf("event: %s\ndata: %s\n\n", name, payload))
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if name == "connection" {
+		b.lastState = msg
+	}
 	for ch := range b.subs {
 		select {
 		case ch <- msg:
