@@ -204,15 +204,16 @@ func TestBrowserBridge(t *testing.T) {
 	}
 }
 
-// TestBrowserEvents_ReplayConnectionState: a page that subscribes after the
-// connection state was sent still learns it.
-func TestBrowserEvents_ReplayConnectionState(t *testing.T) {
+// TestBrowserEvents_ReplayState: a page that subscribes after the
+// connection state and a sync were announced still learns both.
+func TestBrowserEvents_ReplayState(t *testing.T) {
 	a := newTestApp(t, t.TempDir())
 	b, err := ServeBrowser(a, os.DirFS(t.TempDir()), "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer b.Close()
+	a.emit("offer", map[string]string{"offer": "gone"}) // not a state: not replayed
 	a.emit("sync", map[string]int64{"lastSeq": 3})
 	a.emit("connection", map[string]string{"state": "online"})
 	base, token, _ := strings.Cut(b.URL, "/?token=")
@@ -224,14 +225,15 @@ func TestBrowserEvents_ReplayConnectionState(t *testing.T) {
 	buf := make([]byte, 256)
 	var got string
 	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(got, "event: connection") && time.Now().Before(deadline) {
+	for !(strings.Contains(got, "event: connection") && strings.Contains(got, "event: sync")) && time.Now().Before(deadline) {
 		n, err := resp.Body.Read(buf)
 		got += string(buf[:n])
 		if err != nil {
 			break
 		}
 	}
-	if !strings.Contains(got, "event: connection\ndata: {\"state\":\"online\"}") || strings.Contains(got, "event: sync") {
+	if !strings.Contains(got, "event: connection\ndata: {\"state\":\"online\"}") || !strings.Contains(got, "event: sync\ndata: {\"lastSeq\":3}") ||
+		strings.Contains(got, "event: offer") {
 		t.Fatalf("a late subscriber got %q", got)
 	}
 }

@@ -12,11 +12,15 @@ import (
 	"net"
 	"net/http"
 	"reflect"
+	"slices"
 	"sync"
 	"time"
 
 	"switchboard/backend"
 )
+
+// replayed are the events a newly connected page receives at once.
+var replayed = []string{"connection", "sync"}
 
 // tokenCookie remembers the page token across reloads of the same browser.
 const tokenCookie = "switchboard_bridge"
@@ -33,9 +37,10 @@ type Browser struct {
 
 	mu   sync.Mutex
 	subs map[chan []byte]struct{}
-	// lastState is the newest "connection" event, replayed to a page that
-	// subscribes after it was sent (a state, unlike other events).
-	lastState []byte
+	// latest holds the newest "connection" and "sync" events, replayed to
+	// a page whose event stream connects after they were sent: both say
+	// "this is the state now", so the page re-reads instead of missing it.
+	latest map[string][]byte
 }
 
 // ServeBrowser starts browser mode on addr (e.g. "127.0.0.1:0") with the
@@ -49,7 +54,7 @@ func ServeBrowser(a *App, assets fs.FS, addr string) (*Browser, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", addr, err)
 	}
-	b := &Browser{App: a, token: base64.RawURLEncoding.EncodeToString(raw[:]), ln: ln, subs: map[chan []byte]struct{}{}}
+	b := &Browser{App: a, token: base64.RawURLEncoding.EncodeToString(raw[:]), ln: ln, subs: map[chan []byte]struct{}{}, latest: map[string][]byte{}}
 	b.URL = fmt.Sprintf("http://%s/?token=%s", ln.Addr(), b.token)
 	a.setEmitter(b.broadcast)
 
@@ -189,8 +194,10 @@ func (b *Browser) handleEvents(w http.ResponseWriter, r *http.Request) {
 	ch := make(chan []byte, 64)
 	b.mu.Lock()
 	b.subs[ch] = struct{}{}
-	if b.lastState != nil {
-		ch <- b.lastState
+	for _, name := range replayed {
+		if msg := b.latest[name]; msg != nil {
+			ch <- msg
+		}
 	}
 	b.mu.Unlock()
 	defer func() {
@@ -235,8 +242,8 @@ func (b *Browser) broadcast(name string, data any) {
 	msg := []byte(fmt.Sprintf("event: %s\ndata: %s\n\n", name, payload))
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if name == "connection" {
-		b.lastState = msg
+	if slices.Contains(replayed, name) {
+		b.latest[name] = msg
 	}
 	for ch := range b.subs {
 		select {
