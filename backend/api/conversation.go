@@ -150,6 +150,12 @@ func (s *Server) handleCreateUser(w http.ResponseWriter, r *http.Request) {
 		Error(w, r, s.Logger, err)
 		return
 	}
+	if s.OnUserCreated != nil {
+		if err := s.OnUserCreated(r.Context(), u); err != nil {
+			Error(w, r, s.Logger, err)
+			return
+		}
+	}
 	writeJSON(w, http.StatusCreated, u)
 }
 

@@ -21,6 +21,9 @@ type Server struct {
 	Logger *slog.Logger
 	// MaxBody limits JSON request bodies (DefaultMaxBody when zero).
 	MaxBody int64
+	// OnUserCreated, when set, runs after an admin created a user (the
+	// engine makes agents routable here).
+	OnUserCreated func(ctx context.Context, u *backend.User) error
 
 	mux      *http.ServeMux
 	hub      *Hub

@@ -210,3 +210,11 @@ func TestFlowAPI(t *testing.T) {
 		t.Fatalf("the dry run sent %d requests to the platform", len(fake.Requests()))
 	}
 }
+
+func jsonDecode(t *testing.T, resp *http.Response, v any) {
+	t.Helper()
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -128,7 +128,32 @@ func (s *Server) startRouting(ctx, runCtx context.Context) error {
 			return fmt.Errorf("seed demo routing: %w", err)
 		}
 	}
+	users, err := s.DB.FindUsers(ctx)
+	if err != nil {
+		return err
+	}
+	for _, u := range users {
+		if err := s.ensureWorker(ctx, u); err != nil {
+			return err
+		}
+	}
+	s.API.OnUserCreated = s.ensureWorker
 	return nil
+}
+
+// ensureWorker makes an agent routable: every user with the agent role has
+// a worker (starting Offline, until they make themselves Available), also
+// when created with `switchboard user add` while the engine was down.
+func (s *Server) ensureWorker(ctx context.Context, u *backend.User) error {
+	if u.Role != backend.RoleAgent {
+		return nil
+	}
+	if _, err := s.Routing.WorkerByUserID(ctx, u.ID); backend.ErrorCode(err) != backend.ENotFound {
+		return err
+	}
+	_, err := s.Routing.UpsertWorker(ctx, &backend.Worker{ID: backend.NewID("wk"), UserID: u.ID, Name: u.Name,
+		Activity: backend.ActivityOffline, Attributes: map[string]any{}})
+	return err
 }
 
 // ensureRoutingDefaults gives a new workspace a Support queue that every
