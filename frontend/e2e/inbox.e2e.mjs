@@ -241,3 +241,21 @@ test('the admin dry-runs a message through a channel flow', async (t) => {
     await page.screenshot({ path: join(outDir, 'e2e-flow-editor.png') });
   });
 });
+
+test('the theme follows the system and the toggle overrides it', async () => {
+  const bodyColor = async (scheme, choice) => {
+    await page.emulateMedia({ colorScheme: scheme });
+    await page.evaluate((c) => {
+      if (c) document.documentElement.dataset.theme = c;
+      else delete document.documentElement.dataset.theme;
+    }, choice);
+    return page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  };
+  const light = await bodyColor('light', null);
+  const dark = await bodyColor('dark', null);
+  assert.notEqual(light, dark, 'the system dark scheme changes nothing');
+  assert.equal(await bodyColor('light', 'dark'), dark, 'the dark choice does not override a light system');
+  assert.equal(await bodyColor('dark', 'light'), light, 'the light choice does not override a dark system');
+  await page.emulateMedia({ colorScheme: 'light' });
+  await page.evaluate(() => delete document.documentElement.dataset.theme);
+});
