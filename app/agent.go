@@ -61,13 +61,18 @@ func (a *App) offers(ctx context.Context, s *session) ([]Offer, error) {
 		o := Offer{ReservationID: r.ID, TaskID: r.TaskID, TaskChannel: r.Channel, QueueName: names[r.QueueID], CreatedAt: r.CreatedAt, ExpiresAt: r.ExpiresAt}
 		if t, err := s.cache.Task(ctx, r.TaskID); err == nil && t.ConversationID != "" {
 			o.ConversationID = t.ConversationID
-			if d, err := s.cache.Conversation(ctx, t.ConversationID); err == nil {
-				o.Channel, o.ContactName = d.Conversation.Channel, d.Conversation.ContactName
+			// Only the summary: this runs after every sync batch.
+			list, err := s.cache.Conversations(ctx, cache.Filter{ID: t.ConversationID})
+			if err != nil {
+				return nil, err
+			}
+			if len(list) == 1 {
+				o.Channel, o.ContactName = list[0].Channel, list[0].ContactName
 				if o.Preview, err = s.cache.FirstInbound(ctx, t.ConversationID); err != nil {
 					return nil, err
 				}
 				if o.Preview == "" && o.TaskChannel == backend.ChannelVoice {
-					o.Preview = d.Conversation.ThreadKey // the caller's number
+					o.Preview = list[0].ThreadKey // the caller's number
 				}
 			}
 		}

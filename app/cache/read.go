@@ -42,6 +42,8 @@ type Filter struct {
 	WorkerID string `json:"-"`
 	// ContactID narrows to one contact's conversations.
 	ContactID string `json:"-"`
+	// ID narrows to one conversation.
+	ID string `json:"-"`
 	Limit     int    `json:"limit,omitempty"`
 }
 
@@ -57,6 +59,9 @@ func (c *Cache) Conversations(ctx context.Context, f Filter) ([]Summary, error) 
 	}
 	if f.ContactID != "" {
 		where, args = append(where, "cv.contact_id = ?"), append(args, f.ContactID)
+	}
+	if f.ID != "" {
+		where, args = append(where, "cv.id = ?"), append(args, f.ID)
 	}
 	switch f.Scope {
 	case ScopeMine:
