@@ -43,8 +43,8 @@ type Filter struct {
 	// ContactID narrows to one contact's conversations.
 	ContactID string `json:"-"`
 	// ID narrows to one conversation.
-	ID string `json:"-"`
-	Limit     int    `json:"limit,omitempty"`
+	ID    string `json:"-"`
+	Limit int    `json:"limit,omitempty"`
 }
 
 // Conversations lists cached conversations, newest activity first.
