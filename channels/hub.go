@@ -69,6 +69,11 @@ type Options struct {
 	// Lease is how long a claimed send may take before it is considered
 	// interrupted (default 2 min).
 	Lease time.Duration
+	// ManualOutbox keeps Start from running the background sender: the
+	// caller delivers the outbox itself with RunOutbox. Tests that drive
+	// an injected clock use it, so no sender they do not control can claim
+	// a job between their steps.
+	ManualOutbox bool
 }
 
 // Hub serves webhooks at /hooks/{connector}/{instance}, stores what they
@@ -398,9 +403,12 @@ func (h *Hub) Start(ctx context.Context) error {
 		return errors.New("channels: hub already started")
 	}
 	h.ctx, h.cancel = context.WithCancel(context.WithoutCancel(ctx))
-	h.wg.Add(2)
+	h.wg.Add(1)
 	go func() { defer h.wg.Done(); h.runInbound(h.ctx) }()
-	go func() { defer h.wg.Done(); h.runOutbox(h.ctx) }()
+	if !h.opts.ManualOutbox {
+		h.wg.Add(1)
+		go func() { defer h.wg.Done(); h.runOutbox(h.ctx) }()
+	}
 	h.restartPollersLocked()
 	return nil
 }

@@ -112,7 +112,7 @@ func New(tb testing.TB, connector, instance string, config any, baseURL string) 
 	}
 	hub, err = channels.NewHub(context.Background(), e.DB, channels.Options{
 		PublicURL: e.Server.URL, BaseURLs: e.baseURLs,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: e.Clock,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: e.Clock, ManualOutbox: true,
 		OnInbound: func(ctx context.Context, m *backend.Message) { e.Inbound <- m },
 	})
 	if err != nil {
