@@ -14,7 +14,11 @@ DEB_PACKAGES := build-essential pkg-config libgtk-3-dev libwebkit2gtk-4.1-dev xv
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 GO_TEST_FLAGS ?= -race -count=1 -timeout 15m
 
-.PHONY: layout-check run test deps deb-deps npm-deps wails-cli frontend build go-vet go-test frontend-test e2e desktop-test bench clean
+# make test-repeat [N=5] [LOAD=1] [SUITES=go,browser,story]: every suite N times, failures reported.
+N ?= 5
+SUITES ?= go,browser,story
+
+.PHONY: test-repeat layout-check run test deps deb-deps npm-deps wails-cli frontend build go-vet go-test frontend-test e2e desktop-test bench clean
 
 run: deps build
 	./$(BIN) --demo
@@ -89,6 +93,11 @@ desktop-test: build
 	scripts/desktop-smoke.sh $(BIN) $(OUT)/desktop.png
 	scripts/desktop-smoke.sh $(BIN) $(OUT)/desktop-inbox.png --demo-user ana@example.com
 	grep -Eq 'inbox shown.* conversations=[1-9]' $(OUT)/desktop-inbox.log || { echo "the desktop never showed the seeded inbox"; exit 1; }
+
+# Every suite N times (with LOAD=1, under a parallel build): lists each test
+# that failed in any run. See scripts/test-repeat.sh.
+test-repeat: deps frontend
+	scripts/test-repeat.sh -n $(N) -s $(SUITES) $(if $(LOAD),-l)
 
 bench:
 	mkdir -p $(OUT)
