@@ -58,6 +58,9 @@ in_session() {
 		2> >(grep -v "Failed to set fd limit" >&2)
 }
 
+# The root package embeds the built frontend.
+[ -d frontend/dist ] || make -s frontend >/dev/null
+
 elapsed() { echo $(( $(date +%s) - $1 ))s; }
 
 has() { [[ ",$suites," == *",$1,"* ]]; }
