@@ -48,6 +48,7 @@ func (e *Engine) CreateTask(ctx context.Context, in backend.TaskInput) (*backend
 		e.placeAt(t, wf, e.matchFilter(wf, t), 0)
 	}
 	e.tasks[t.t.ID] = t
+	e.indexTask(t)
 	e.attach(t)
 	e.touchTask(t)
 	e.waiting = append(e.waiting, t)
@@ -218,6 +219,7 @@ func (e *Engine) end(t *task, s string) {
 	t.t.TargetExpiresAt = time.Time{}
 	e.setState(t, s)
 	delete(e.tasks, t.t.ID)
+	e.unindexTask(t)
 }
 
 // CancelTask ends a waiting or offered task (the customer left), keeping
