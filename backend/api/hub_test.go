@@ -65,7 +65,7 @@ func storeErr(e *testEngine, prefix string, n int) error {
 func TestHub_ReplayThenLiveWithoutGaps(t *testing.T) {
 	e := MustStartEngine(t)
 	token := e.SignIn(t, "admin@example.com") // sees every conversation
-	storeN(t, e, "a", 5) // 1 contact + 5 messages + 5 conversation updates = 11 events
+	storeN(t, e, "a", 5)                      // 1 contact + 5 messages + 5 conversation updates = 11 events
 	conn := dialFeed(t, e, token, 3)
 	storeN(t, e, "a", 0)
 	errc := make(chan error, 1)
