@@ -144,6 +144,20 @@ func (a *App) SignOut() error {
 	return a.toUI(a.signOut(context.Background()))
 }
 
+// ChangePasswordRequest is what the change-password form sends.
+type ChangePasswordRequest struct {
+	Current string `json:"current"`
+	New     string `json:"new"`
+}
+
+// ChangePassword replaces the signed-in user's password on the engine.
+// Their other sessions end; this one goes on.
+func (a *App) ChangePassword(req ChangePasswordRequest) error {
+	return a.online(func(ctx context.Context, s *session) error {
+		return s.client.ChangePassword(ctx, req.Current, req.New)
+	})
+}
+
 // Conversations lists cached conversations matching the filter. Scope
 // "mine" is the agent's assigned work, "queues" every conversation with an
 // open task, "all" everything (supervisors and admins).

@@ -176,7 +176,8 @@ func (a *App) startSession(ctx context.Context, ac account, cl *client.Client, u
 			a.emit("sync", map[string]int64{"lastSeq": seq})
 			a.announceOffers(runCtx, s)
 		},
-		OnState: func(state string) { a.emit("connection", map[string]string{"state": state}) },
+		OnState:   func(state string) { a.emit("connection", map[string]string{"state": state}) },
+		OnRemoved: func(ids []string) { a.emit("removed", map[string][]string{"conversationIds": ids}) },
 	}
 	go func() { defer close(s.done); s.syncer.Run(runCtx) }()
 	a.mu.Lock()

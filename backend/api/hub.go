@@ -23,9 +23,10 @@ const (
 	sendBuffer     = 256
 	framePage      = 500
 	// positionEvery: a client that was sent nothing for this many log
-	// events still learns how far the feed went, so a reconnect does not
-	// look at them again.
+	// events learns at once how far the feed went, so a reconnect does not
+	// look at them again; otherwise it learns after positionDelay.
 	positionEvery = 1000
+	positionDelay = 500 * time.Millisecond
 )
 
 // Close codes the live feed ends a connection with.
@@ -64,6 +65,7 @@ type Hub struct {
 	register   chan *wsClient
 	unregister chan *wsClient
 	check      chan struct{}
+	positions  chan struct{}
 	done       chan struct{}
 	closeOnce  sync.Once
 	stopped    chan struct{}
@@ -74,7 +76,7 @@ func NewHub(store hubStore, log *slog.Logger) *Hub {
 	return &Hub{
 		store: store, log: log, clock: backend.SystemClock{},
 		workerOf: func(context.Context, string) string { return "" },
-		register: make(chan *wsClient), unregister: make(chan *wsClient), check: make(chan struct{}, 1),
+		register: make(chan *wsClient), unregister: make(chan *wsClient), check: make(chan struct{}, 1), positions: make(chan struct{}),
 		done: make(chan struct{}), stopped: make(chan struct{}),
 	}
 }
@@ -128,6 +130,8 @@ func (h *Hub) Run(ctx context.Context) {
 			h.armCheck(ctx)
 		case <-notify:
 			st.follow(ctx)
+		case <-h.positions:
+			st.sendPositions()
 		}
 	}
 }

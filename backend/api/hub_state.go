@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"time"
 
 	"switchboard/backend"
 )
@@ -22,11 +23,15 @@ type hubState struct {
 	byConv     map[string]clientSet
 	byContact  map[string]clientSet
 	last       int64
+	// owed clients were sent nothing of the latest events; they get the
+	// position after positionDelay.
+	owed           clientSet
+	positionsArmed bool
 }
 
 func newHubState(h *Hub) *hubState {
 	return &hubState{h: h, clients: clientSet{}, privileged: clientSet{}, byUser: map[string]clientSet{},
-		byWorker: map[string]clientSet{}, byConv: map[string]clientSet{}, byContact: map[string]clientSet{}}
+		byWorker: map[string]clientSet{}, byConv: map[string]clientSet{}, byContact: map[string]clientSet{}, owed: clientSet{}}
 }
 
 // index puts c in (or takes it out of) the set m[key].
@@ -73,6 +78,7 @@ func (st *hubState) remove(c *wsClient) {
 	}
 	delete(st.clients, c)
 	delete(st.privileged, c)
+	delete(st.owed, c)
 	index(st.byUser, c.acc.user.ID, c, false)
 	index(st.byWorker, c.acc.workerID, c, false)
 	for conv := range c.acc.convs {
@@ -134,7 +140,7 @@ func (st *hubState) replay(ctx context.Context, c *wsClient) bool {
 			return false
 		}
 		c.acc, c.cursor = acc, st.last
-		return true
+		return st.stillSignedIn(ctx, c)
 	}
 	for c.cursor < st.last {
 		events, acc, next, _, err := readPage(ctx, st.h.store, u, workerID, c.cursor, st.last, framePage)
@@ -148,6 +154,22 @@ func (st *hubState) replay(ctx context.Context, c *wsClient) bool {
 		default:
 			return false
 		}
+	}
+	return st.stillSignedIn(ctx, c)
+}
+
+// stillSignedIn checks, once a client caught up, that its session was not
+// ended between its upgrade and now (a revocation the hub broadcast before
+// the client joined).
+func (st *hubState) stillSignedIn(ctx context.Context, c *wsClient) bool {
+	invalid, err := st.h.store.CheckSessions(ctx, []string{c.session})
+	if err != nil {
+		st.h.log.Error("hub: check session", "err", err)
+		return false
+	}
+	if len(invalid) > 0 {
+		c.closeCode, c.closeText = CloseSessionEnded, "session ended"
+		return false
 	}
 	return true
 }
@@ -199,16 +221,50 @@ func (st *hubState) broadcast(ctx context.Context, events []backend.Event) {
 	}
 	st.last = events[len(events)-1].Seq
 	for c := range st.clients {
-		out := b.out[c]
-		if len(out) == 0 && st.last-c.cursor < positionEvery {
-			continue
+		if out := b.out[c]; len(out) > 0 || st.last-c.cursor >= positionEvery {
+			st.sendFrame(c, out)
+		} else if c.cursor < st.last {
+			st.owePosition(c)
 		}
-		select {
-		case c.send <- encodeFrame(out, st.last):
-			c.cursor = st.last
-		default: // too slow: drop it; it resyncs from its cursor
-			st.remove(c)
+	}
+}
+
+// sendFrame sends c events and the broadcast position; a client too slow
+// to take it is dropped (it resyncs from its cursor).
+func (st *hubState) sendFrame(c *wsClient, out []json.RawMessage) {
+	select {
+	case c.send <- encodeFrame(out, st.last):
+		c.cursor = st.last
+		delete(st.owed, c)
+	default:
+		st.remove(c)
+	}
+}
+
+// owePosition remembers that c was sent nothing of the latest events: it
+// learns the position a moment later, in one small frame for many
+// broadcasts.
+func (st *hubState) owePosition(c *wsClient) {
+	st.owed[c] = true
+	if !st.positionsArmed {
+		st.positionsArmed = true
+		time.AfterFunc(positionDelay, func() {
+			select {
+			case st.h.positions <- struct{}{}:
+			case <-st.h.stopped:
+			}
+		})
+	}
+}
+
+// sendPositions sends every client still owed one its position.
+func (st *hubState) sendPositions() {
+	st.positionsArmed = false
+	for c := range st.owed {
+		if st.clients[c] && c.cursor < st.last {
+			st.sendFrame(c, nil)
 		}
+		delete(st.owed, c)
 	}
 }
 

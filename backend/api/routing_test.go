@@ -9,15 +9,22 @@ import (
 	"switchboard/backend/routing"
 )
 
+// MustStartRouting runs a router on the engine's store behind its API.
+func MustStartRouting(tb testing.TB, e *testEngine) *routing.Engine {
+	tb.Helper()
+	r := routing.New(e.DB, routing.Options{})
+	if err := r.Start(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { r.Close() })
+	e.API.SetRouter(r)
+	return r
+}
+
 func TestAPI_OffersAcceptRejectAndTaskEnd(t *testing.T) {
 	ctx := context.Background()
 	e := MustStartEngine(t)
-	r := routing.New(e.DB, routing.Options{})
-	if err := r.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	e.API.SetRouter(r)
+	r := MustStartRouting(t, e)
 
 	users, _ := e.DB.FindUsers(ctx)
 	var agentID string

@@ -18,21 +18,12 @@ import (
 
 // ConversationAccess implements backend.AccessService.
 func (db *DB) ConversationAccess(ctx context.Context, userID, conversationID string) ([]string, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT level FROM conversation_access WHERE conversation_id = ? AND user_id = ? ORDER BY level`,
+	levels, err := stringList(ctx, db.r, `SELECT level FROM conversation_access WHERE conversation_id = ? AND user_id = ? ORDER BY level`,
 		conversationID, userID)
 	if err != nil {
 		return nil, fmt.Errorf("conversation access: %w", err)
 	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var level string
-		if err := rows.Scan(&level); err != nil {
-			return nil, err
-		}
-		out = append(out, level)
-	}
-	return out, rows.Err()
+	return levels, nil
 }
 
 // ContactReadable implements backend.AccessService.

@@ -144,11 +144,11 @@ func (db *DB) setPassword(ctx context.Context, userID, password, keep, reason st
 func (db *DB) SetUserDisabled(ctx context.Context, userID string, disabled bool) (*backend.User, error) {
 	var u *backend.User
 	err := db.update(ctx, func(tx *Tx) error {
-		at := ""
+		at, was := "", `disabled_at <> ''`
 		if disabled {
-			at = formatTime(tx.Now())
+			at, was = formatTime(tx.Now()), `disabled_at = ''`
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE users SET disabled_at = ? WHERE id = ? AND (disabled_at <> '') <> ?`, at, userID, disabled)
+		res, err := tx.ExecContext(ctx, `UPDATE users SET disabled_at = ? WHERE id = ? AND `+was, at, userID)
 		if err != nil {
 			return fmt.Errorf("disable user: %w", err)
 		}
