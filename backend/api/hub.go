@@ -25,7 +25,7 @@ const (
 	// positionEvery: a client that was sent nothing for this many log
 	// events learns at once how far the feed went, so a reconnect does not
 	// look at them again; otherwise it learns after positionDelay.
-	positionEvery = 1000
+	positionEvery = 10000
 	positionDelay = 500 * time.Millisecond
 )
 
