@@ -13,9 +13,13 @@ const (
 	// AccessQueue: the conversation's task waits in a queue the agent
 	// serves (the agent's worker matches the queue's target).
 	AccessQueue = "queue"
-	// AccessContact: another conversation of the same customer is owned by
-	// or offered to the agent, and nobody holds this one: it is the
-	// customer's history.
+	// AccessAssigned: the agent completed the conversation's task and
+	// stays its assignee until someone else takes it; they may still work
+	// on it (a follow-up, a status).
+	AccessAssigned = "assigned"
+	// AccessContact: another conversation of the same customer is owned
+	// by, offered or assigned to the agent, and nobody holds this one: it
+	// is the customer's history.
 	AccessContact = "contact"
 )
 
@@ -95,9 +99,12 @@ func (r *SessionRevocation) Covers(userID, sessionID string) bool {
 
 // ConversationAccess is who works on a conversation as routing sees it:
 // Users maps a user id to AccessOwner, AccessOffered or AccessQueue.
+// Finished names the user who just completed its task: they stay its
+// assignee (AccessAssigned) until someone else holds it.
 type ConversationAccess struct {
 	ConversationID string
 	Users          map[string]string
+	Finished       string
 }
 
 // AccessService answers what the access policy needs to know about a
@@ -106,6 +113,10 @@ type AccessService interface {
 	// ConversationAccess returns the levels userID holds on a
 	// conversation (none when the user may not read it).
 	ConversationAccess(ctx context.Context, userID, conversationID string) ([]string, error)
+	// HoldsCustomer reports whether userID holds or is assigned another
+	// conversation of the customer of conversationID (so they may answer
+	// on this one too).
+	HoldsCustomer(ctx context.Context, userID, conversationID string) (bool, error)
 	// ContactReadable reports whether userID may read any conversation of
 	// the contact.
 	ContactReadable(ctx context.Context, userID, contactID string) (bool, error)

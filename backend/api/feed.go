@@ -100,7 +100,7 @@ func filterPage(ctx context.Context, store feedStore, acc *feedAccess, events []
 		e := &events[i]
 		ch := changes[e.Seq]
 		if ch == nil {
-			if acc.canRead(classify(e)) {
+			if acc.canSee(e) {
 				out = append(out, *e)
 			}
 			continue

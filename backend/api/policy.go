@@ -17,8 +17,10 @@ import (
 // agents or supervisors' feeds beyond what their role allows. An agent
 // reads a conversation assigned to them, offered to them, waiting in a
 // queue they serve, or in the history of a customer they work with, and
-// acts on it (reply, note, status, transfer, wrap-up) only while they hold
-// it. The facts come from durable state that routing keeps in step.
+// acts on it (reply, note, status) only while it is theirs: they hold its
+// task, or completed it and nobody has taken it since (or it is another,
+// unheld conversation of a customer whose conversation is theirs). The
+// facts come from durable state that routing keeps in step.
 type Policy struct {
 	store  backend.Store
 	router func() Router
@@ -46,8 +48,15 @@ func (p *Policy) Conversation(ctx context.Context, u *backend.User, act Action, 
 	if err != nil {
 		return err
 	}
-	if (act == Read && len(levels) > 0) || slices.Contains(levels, backend.AccessOwner) {
+	if (act == Read && len(levels) > 0) || slices.Contains(levels, backend.AccessOwner) || slices.Contains(levels, backend.AccessAssigned) {
 		return nil
+	}
+	if slices.Contains(levels, backend.AccessContact) {
+		// Working with the customer, they may answer on another of the
+		// customer's channels.
+		if ok, err := p.store.HoldsCustomer(ctx, u.ID, id); err != nil || ok {
+			return err
+		}
 	}
 	if _, err := p.store.FindConversationByID(ctx, id); err != nil {
 		return err
@@ -155,43 +164,59 @@ type eventRefs struct {
 	WorkerID       string `json:"workerId"`
 }
 
-// classify returns the scope of a change-feed event. An event type the
-// policy does not know is for admins only.
-func classify(e *backend.Event) eventScope {
-	refs := func() eventRefs {
-		var r eventRefs
-		json.Unmarshal(e.Data, &r)
-		return r
-	}
-	switch e.Type {
+// kindOf returns who may see events of a type, before looking inside. An
+// event type the policy does not know is for admins only.
+func kindOf(typ string) scopeKind {
+	switch typ {
 	case backend.EventActivityUpserted, backend.EventWorkerUpserted, backend.EventQueueUpserted, backend.EventCannedUpserted:
-		return eventScope{kind: scopeEveryone}
-	case backend.EventUserUpserted:
-		return eventScope{kind: scopeSupervisors, id: e.EntityID}
-	case backend.EventQueueStats, backend.EventWorkflowUpserted:
-		return eventScope{kind: scopeSupervisors}
-	case backend.EventConversationUpserted:
-		return eventScope{kind: scopeConversation, id: e.EntityID, contact: refs().ContactID}
-	case backend.EventFlowExecutionUpserted:
-		return eventScope{kind: scopeConversation, id: e.EntityID}
-	case backend.EventMessageUpserted:
-		return eventScope{kind: scopeConversation, id: refs().ConversationID}
-	case backend.EventTaskUpserted:
-		if r := refs(); r.ConversationID != "" {
-			return eventScope{kind: scopeConversation, id: r.ConversationID}
-		} else {
-			return eventScope{kind: scopeWorker, id: r.WorkerID}
-		}
+		return scopeEveryone
+	case backend.EventUserUpserted, backend.EventQueueStats, backend.EventWorkflowUpserted:
+		return scopeSupervisors
+	case backend.EventConversationUpserted, backend.EventFlowExecutionUpserted, backend.EventMessageUpserted, backend.EventTaskUpserted:
+		return scopeConversation
 	case backend.EventContactUpserted:
-		return eventScope{kind: scopeContact, id: e.EntityID}
-	case backend.EventReservationUpserted:
-		return eventScope{kind: scopeWorker, id: refs().WorkerID}
-	case backend.EventWorkerStats:
-		return eventScope{kind: scopeWorker, id: e.EntityID}
+		return scopeContact
+	case backend.EventReservationUpserted, backend.EventWorkerStats:
+		return scopeWorker
 	case backend.EventAccessChanged, backend.EventSessionRevoked, backend.EventConversationRemoved:
-		return eventScope{kind: scopeInternal}
+		return scopeInternal
 	}
-	return eventScope{kind: scopeAdmins}
+	return scopeAdmins
+}
+
+// classify returns the scope of a change-feed event: its kind and the
+// conversation, contact, worker or user it is about.
+func classify(e *backend.Event) eventScope {
+	sc := eventScope{kind: kindOf(e.Type)}
+	var r eventRefs
+	switch e.Type {
+	case backend.EventUserUpserted, backend.EventFlowExecutionUpserted, backend.EventContactUpserted, backend.EventWorkerStats:
+		sc.id = e.EntityID
+	case backend.EventConversationUpserted:
+		json.Unmarshal(e.Data, &r)
+		sc.id, sc.contact = e.EntityID, r.ContactID
+	case backend.EventMessageUpserted:
+		json.Unmarshal(e.Data, &r)
+		sc.id = r.ConversationID
+	case backend.EventTaskUpserted:
+		json.Unmarshal(e.Data, &r)
+		if sc.id = r.ConversationID; sc.id == "" {
+			sc.kind, sc.id = scopeWorker, r.WorkerID
+		}
+	case backend.EventReservationUpserted:
+		json.Unmarshal(e.Data, &r)
+		sc.id = r.WorkerID
+	}
+	return sc
+}
+
+// canSee reports whether the user may see e. Supervisors' and admins'
+// feeds depend only on the event's type, so its data is not read.
+func (a *feedAccess) canSee(e *backend.Event) bool {
+	if privileged(&a.user) {
+		return a.canRead(eventScope{kind: kindOf(e.Type)})
+	}
+	return a.canRead(classify(e))
 }
 
 // feedAccess is what one user may read on the feed: everything (by role)

@@ -108,8 +108,8 @@ func (e *Engine) accessOf(conversationID string) *backend.ConversationAccess {
 }
 
 // accessChanges lists who works on each marked conversation, in a stable
-// order.
-func (e *Engine) accessChanges(marked map[string]bool) []*backend.ConversationAccess {
+// order, with who just finished it.
+func (e *Engine) accessChanges(marked map[string]bool, finished map[string]string) []*backend.ConversationAccess {
 	ids := make([]string, 0, len(marked))
 	for id := range marked {
 		ids = append(ids, id)
@@ -118,8 +118,21 @@ func (e *Engine) accessChanges(marked map[string]bool) []*backend.ConversationAc
 	out := make([]*backend.ConversationAccess, len(ids))
 	for i, id := range ids {
 		out[i] = e.accessOf(id)
+		out[i].Finished = finished[id]
 	}
 	return out
+}
+
+// finishAccess records that w completed t: they stay the assignee of its
+// conversation until someone else takes it.
+func (e *Engine) finishAccess(t *task, w *worker) {
+	if w == nil || w.w.UserID == "" || t.t.ConversationID == "" {
+		return
+	}
+	if e.dirty.finished == nil {
+		e.dirty.finished = map[string]string{}
+	}
+	e.dirty.finished[t.t.ConversationID] = w.w.UserID
 }
 
 // markAllAccess marks every conversation with an open task and asks the

@@ -14,7 +14,8 @@ import (
 // TestAccess_FollowsTheWork runs the engine on the real store and reads
 // the access policy's facts after each decision: the queue's members read
 // a waiting conversation, the offered agent and then the holder read it
-// (and only the holder writes to it), and nobody does once it ends.
+// (and only the holder writes to it); who completed it stays its assignee
+// until someone else takes it; sent back to the queue, it is nobody's.
 func TestAccess_FollowsTheWork(t *testing.T) {
 	ctx := context.Background()
 	clock := routing.NewFakeClock(t0)
@@ -86,8 +87,30 @@ func TestAccess_FollowsTheWork(t *testing.T) {
 	}
 	want("restarted", map[string][]string{"u_ana": {backend.AccessOwner}, "u_ben": nil}, "u_ana")
 
+	// Completed, it stays ana's until someone else takes it up.
 	if _, err := e.CompleteTask(ctx, task.ID, "Resolved"); err != nil {
 		t.Fatal(err)
 	}
-	want("completed", map[string][]string{"u_ana": nil, "u_ben": nil}, "")
+	want("completed", map[string][]string{"u_ana": {backend.AccessAssigned}, "u_ben": nil}, "u_ana")
+	if _, err := e.SetWorkerActivity(ctx, ana.ID, backend.ActivityOffline); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.SetWorkerActivity(ctx, ben.ID, backend.ActivityAvailable); err != nil {
+		t.Fatal(err)
+	}
+	again, err := e.CreateTask(ctx, backend.TaskInput{Channel: backend.ChannelChat, QueueID: "billing", ConversationID: conv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want("offered to ben", map[string][]string{"u_ana": {backend.AccessAssigned}, "u_ben": {backend.AccessOffered}}, "u_ana")
+	res, _ = e.Reservations(ctx, ben.ID)
+	if _, err := e.AcceptReservation(ctx, res[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	want("taken by ben", map[string][]string{"u_ana": nil, "u_ben": {backend.AccessOwner}}, "u_ben")
+	// Sent back to the queue, it is nobody's: both serve the queue.
+	if _, err := e.TransferTask(ctx, again.ID, backend.TransferTarget{QueueID: "billing"}); err != nil {
+		t.Fatal(err)
+	}
+	want("back in the queue", map[string][]string{"u_ana": {backend.AccessQueue}, "u_ben": {backend.AccessQueue}}, "")
 }

@@ -146,8 +146,10 @@ type changeSet struct {
 	reservations []*backend.Reservation
 	queueStats   []*queue
 	workerStats  []*worker
-	// access marks conversations whose workers may have changed.
+	// access marks conversations whose workers may have changed;
+	// finished maps a conversation to the user who completed its task.
 	access         map[string]bool
+	finished       map[string]string
 	accessComplete bool
 }
 
@@ -265,7 +267,7 @@ func (e *Engine) finish(ctx context.Context, dispatchAll bool) error {
 // from the store, so memory never holds what the store refused.
 func (e *Engine) commit(ctx context.Context) error {
 	c := e.dirty.change(e.now())
-	c.Access, c.AccessComplete = e.accessChanges(e.dirty.access), e.dirty.accessComplete
+	c.Access, c.AccessComplete = e.accessChanges(e.dirty.access, e.dirty.finished), e.dirty.accessComplete
 	e.dirty = changeSet{seen: map[any]bool{}}
 	if c.Empty() {
 		return nil

@@ -201,6 +201,7 @@ func (e *Engine) CompleteTask(ctx context.Context, taskID, disposition string) (
 		t.t.Disposition = disposition
 	}
 	w := e.release(t, backend.ReservationCompleted)
+	e.finishAccess(t, w)
 	handle := now.Sub(t.t.AssignedAt)
 	e.count(t, w, func(c *backend.RoutingCounters) { c.Completed++; c.HandleMillis += handle.Milliseconds() })
 	e.end(t, backend.TaskCompleted)

@@ -11,7 +11,8 @@ import (
 
 // The conversation_access table holds who, besides supervisors and admins,
 // may read each conversation: the levels routing hands out (owner,
-// offered, queue) and the customer's history (contact). Every change to it
+// offered, queue), who completed it (assigned) and the customer's history
+// (contact). Every change to it
 // happens in the transaction that caused it and appends one
 // access.changed event, so the change feed knows who gained and who lost a
 // conversation at that point of the log.
@@ -24,6 +25,18 @@ func (db *DB) ConversationAccess(ctx context.Context, userID, conversationID str
 		return nil, fmt.Errorf("conversation access: %w", err)
 	}
 	return levels, nil
+}
+
+// HoldsCustomer implements backend.AccessService.
+func (db *DB) HoldsCustomer(ctx context.Context, userID, conversationID string) (bool, error) {
+	var ok bool
+	err := db.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM conversation_access a JOIN conversations c ON c.id = a.conversation_id
+		WHERE a.user_id = ? AND a.level IN ('owner', 'assigned') AND a.conversation_id <> ?2
+			AND c.contact_id = (SELECT contact_id FROM conversations WHERE id = ?2))`, userID, conversationID).Scan(&ok)
+	if err != nil {
+		return false, fmt.Errorf("customer access: %w", err)
+	}
+	return ok, nil
 }
 
 // ContactReadable implements backend.AccessService.
@@ -118,12 +131,12 @@ func saveAccess(ctx context.Context, tx *Tx, list []*backend.ConversationAccess,
 	if len(list) == 0 && !complete {
 		return nil
 	}
-	byConv := map[string]map[string]string{}
+	byConv, finished := map[string]map[string]string{}, map[string]string{}
 	for _, a := range list {
-		byConv[a.ConversationID] = a.Users
+		byConv[a.ConversationID], finished[a.ConversationID] = a.Users, a.Finished
 	}
 	if complete {
-		stale, err := stringList(ctx, tx, `SELECT DISTINCT conversation_id FROM conversation_access WHERE level <> 'contact'`)
+		stale, err := stringList(ctx, tx, `SELECT DISTINCT conversation_id FROM conversation_access WHERE level IN `+routedLevels)
 		if err != nil {
 			return err
 		}
@@ -143,7 +156,7 @@ func saveAccess(ctx context.Context, tx *Tx, list []*backend.ConversationAccess,
 		return err
 	}
 	for _, id := range ids {
-		if err := setDirectAccess(ctx, tx, id, byConv[id]); err != nil {
+		if err := setDirectAccess(ctx, tx, id, byConv[id], finished[id]); err != nil {
 			return err
 		}
 	}
@@ -151,22 +164,53 @@ func saveAccess(ctx context.Context, tx *Tx, list []*backend.ConversationAccess,
 		return err
 	}
 	for _, id := range ids {
-		if err := setAssignee(ctx, tx, id, owner(byConv[id])); err != nil {
+		assignee := owner(byConv[id])
+		if assignee == "" {
+			if assigned, err := stringList(ctx, tx, `SELECT user_id FROM conversation_access WHERE conversation_id = ? AND level = 'assigned'
+				ORDER BY user_id LIMIT 1`, id); err != nil {
+				return err
+			} else if len(assigned) == 1 {
+				assignee = assigned[0]
+			}
+		}
+		if err := setAssignee(ctx, tx, id, assignee); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// setDirectAccess replaces the routing levels of one conversation.
-func setDirectAccess(ctx context.Context, tx *Tx, conversationID string, users map[string]string) error {
-	if _, err := tx.ExecContext(ctx, `DELETE FROM conversation_access WHERE conversation_id = ? AND level <> 'contact'`, conversationID); err != nil {
+// routedLevels are the levels routing hands out and replaces on each
+// report; holderLevels those that make a customer's other conversations
+// readable as history.
+const (
+	routedLevels = `('owner', 'offered', 'queue')`
+	holderLevels = `('owner', 'offered', 'assigned')`
+)
+
+// setDirectAccess replaces the routing levels of one conversation. Who
+// finished it stays assigned; a new holder ends everyone else's
+// assignment.
+func setDirectAccess(ctx context.Context, tx *Tx, conversationID string, users map[string]string, finished string) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM conversation_access WHERE conversation_id = ? AND level IN `+routedLevels, conversationID); err != nil {
 		return fmt.Errorf("clear access: %w", err)
 	}
 	for user, level := range users {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO conversation_access (conversation_id, user_id, level) VALUES (?, ?, ?)`,
 			conversationID, user, level); err != nil {
 			return fmt.Errorf("grant access: %w", err)
+		}
+	}
+	if holder := owner(users); holder != "" {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM conversation_access WHERE conversation_id = ? AND level = 'assigned' AND user_id <> ?`,
+			conversationID, holder); err != nil {
+			return fmt.Errorf("end assignment: %w", err)
+		}
+	}
+	if finished != "" {
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO conversation_access (conversation_id, user_id, level) VALUES (?, ?, 'assigned')`,
+			conversationID, finished); err != nil {
+			return fmt.Errorf("keep assignment: %w", err)
 		}
 	}
 	return nil
@@ -293,8 +337,8 @@ func sortGrants(gs []backend.AccessGrant) {
 	})
 }
 
-// refreshHistory gives everyone who holds or is offered one of a
-// customer's conversations read access to the customer's other
+// refreshHistory gives everyone who holds, is offered or is assigned one of
+// a customer's conversations read access to the customer's other
 // conversations that nobody holds.
 func refreshHistory(ctx context.Context, tx *Tx, contactID string) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM conversation_access WHERE level = 'contact'
@@ -304,9 +348,9 @@ func refreshHistory(ctx context.Context, tx *Tx, contactID string) error {
 	_, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO conversation_access (conversation_id, user_id, level)
 		SELECT c.id, h.user_id, 'contact' FROM conversations c
 		JOIN (SELECT DISTINCT a.user_id FROM conversation_access a JOIN conversations c2 ON c2.id = a.conversation_id
-			WHERE c2.contact_id = ?1 AND a.level IN ('owner', 'offered')) h
+			WHERE c2.contact_id = ?1 AND a.level IN `+holderLevels+`) h
 		WHERE c.contact_id = ?1 AND NOT EXISTS (SELECT 1 FROM conversation_access x
-			WHERE x.conversation_id = c.id AND x.level IN ('owner', 'offered'))`, contactID)
+			WHERE x.conversation_id = c.id AND x.level IN `+holderLevels+`)`, contactID)
 	if err != nil {
 		return fmt.Errorf("grant history access: %w", err)
 	}

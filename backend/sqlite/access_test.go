@@ -3,8 +3,8 @@ package sqlite_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"reflect"
+	"slices"
 	"testing"
 
 	"switchboard/backend"
@@ -56,6 +56,8 @@ func TestAccess_FollowsRoutingAndTheCustomersHistory(t *testing.T) {
 			t.Fatal(err)
 		}
 		g, r := accessSince(t, db, seq)
+		slices.Sort(wantGranted)
+		slices.Sort(wantRevoked)
 		if !reflect.DeepEqual(g, wantGranted) || !reflect.DeepEqual(r, wantRevoked) {
 			t.Fatalf("%s: granted %v revoked %v, want %v and %v", name, g, r, wantGranted, wantRevoked)
 		}
@@ -103,23 +105,38 @@ func TestAccess_FollowsRoutingAndTheCustomersHistory(t *testing.T) {
 	// Routing's complete view (after a restart) clears what it no longer
 	// lists: ana lost c1, so she loses Maria's history; c1 is now ben's
 	// history, and nobody waits on c3.
-	seq, _ = db.LastSeq(ctx)
-	if err := db.SaveRouting(ctx, &backend.RoutingChange{AccessComplete: true, Access: []*backend.ConversationAccess{{ConversationID: c2, Users: map[string]string{"ben": backend.AccessOwner}}}}); err != nil {
-		t.Fatal(err)
-	}
-	g, r := accessSince(t, db, seq)
-	if want := []string{"ben:" + c1}; !reflect.DeepEqual(g, want) {
-		t.Fatalf("complete: granted %v, want %v", g, want)
-	}
-	if want := []string{"ana:" + c1, "ana:" + c3, "ana:" + c4, "ben:" + c3}; fmt.Sprint(r) != fmt.Sprint(want) {
-		t.Fatalf("complete: revoked %v, want %v", r, want)
-	}
+	step("complete", &backend.RoutingChange{AccessComplete: true, Access: []*backend.ConversationAccess{{ConversationID: c2, Users: map[string]string{"ben": backend.AccessOwner}}}},
+		[]string{"ben:" + c1}, []string{"ana:" + c1, "ana:" + c3, "ana:" + c4, "ben:" + c3})
 	if c, _ := db.FindConversationByID(ctx, c1); c.AssigneeID != "" {
 		t.Fatalf("assignee after release = %q", c.AssigneeID)
 	}
 	readable, _ := db.ReadableConversations(ctx, "ben")
 	if want := map[string]string{c1: m1.ContactID, c2: m1.ContactID, c4: m1.ContactID}; !reflect.DeepEqual(readable, want) {
 		t.Fatalf("ben reads %v, want %v", readable, want)
+	}
+	if ok, _ := db.HoldsCustomer(ctx, "ben", c1); !ok {
+		t.Fatal("ben, holding c2, may not answer on c1")
+	}
+	// Ben completes c2: he stays its assignee, may still answer, and may
+	// answer on Maria's other channels too.
+	step("ben finished c2", &backend.RoutingChange{Access: []*backend.ConversationAccess{{ConversationID: c2, Users: map[string]string{}, Finished: "ben"}}}, nil, nil)
+	if got := levels("ben", c2); !reflect.DeepEqual(got, []string{backend.AccessAssigned}) {
+		t.Fatalf("ben's levels after completing: %v", got)
+	}
+	if c, _ := db.FindConversationByID(ctx, c2); c.AssigneeID != "ben" {
+		t.Fatalf("assignee after completion = %q", c.AssigneeID)
+	}
+	if ok, _ := db.HoldsCustomer(ctx, "ben", c1); !ok {
+		t.Fatal("ben does not hold Maria")
+	}
+	// Ana takes c2 up again: Ben's assignment and his view of Maria end.
+	step("ana takes c2", access(c2, map[string]string{"ana": backend.AccessOwner}),
+		[]string{"ana:" + c1, "ana:" + c2, "ana:" + c4}, []string{"ben:" + c1, "ben:" + c2, "ben:" + c4})
+	if c, _ := db.FindConversationByID(ctx, c2); c.AssigneeID != "ana" {
+		t.Fatalf("assignee after ana took it = %q", c.AssigneeID)
+	}
+	if ok, _ := db.HoldsCustomer(ctx, "ben", c1); ok {
+		t.Fatal("ben still holds Maria")
 	}
 	snap, err := db.ConversationSnapshot(ctx, c2)
 	if err != nil || len(snap) != 3 || snap[0].Type != backend.EventContactUpserted || snap[1].Type != backend.EventConversationUpserted || snap[2].Type != backend.EventMessageUpserted {
