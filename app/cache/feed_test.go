@@ -291,6 +291,18 @@ func TestFeed_AgentsSeeOnlyTheirWork(t *testing.T) {
 	if conv, _ := w.e.DB.FindConversationByID(ctx, w.convB); conv.AssigneeID != w.users["ana"].ID {
 		t.Fatalf("assignee after the transfer = %q, want ana", conv.AssigneeID)
 	}
+	mine := func(id string) func() bool {
+		return func() bool {
+			list, _ := c.Conversations(ctx, cache.Filter{Scope: cache.ScopeMine, UserID: w.users["ana"].ID})
+			for _, s := range list {
+				if s.ID == id {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	waitFor(t, "the accepted conversation in ana's Mine", mine(w.convB))
 	if _, err := w.clients["ben"].SendMessage(ctx, w.convB, "still mine?", "b-2", false); backend.ErrorCode(err) != backend.EForbidden {
 		t.Fatalf("ben replying after transferring away: %v", err)
 	}
@@ -311,5 +323,23 @@ func TestFeed_AgentsSeeOnlyTheirWork(t *testing.T) {
 	}
 	if _, err := w.clients["ana"].SendMessage(ctx, w.convB, "one more", "a-3", false); backend.ErrorCode(err) != backend.EForbidden {
 		t.Fatalf("reply after transferring away: %v", err)
+	}
+
+	// Completing her own task leaves ana the conversation: still hers to
+	// read and follow up, still in Mine.
+	for _, step := range []string{"wrapup", "complete"} {
+		if err := w.clients["ana"].Do(ctx, "POST", "/api/tasks/"+w.taskA+"/"+step, map[string]string{"disposition": "Resolved"}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := w.clients["ana"].SendMessage(ctx, w.convA, "Did it arrive?", "a-4", false); err != nil {
+		t.Fatalf("a follow-up after completing: %v", err)
+	}
+	waitFor(t, "the follow-up in ana's cache", func() bool {
+		d, err := c.Conversation(ctx, w.convA)
+		return err == nil && d.Task == nil && d.Messages[len(d.Messages)-1].Text == "Did it arrive?"
+	})
+	if !mine(w.convA)() {
+		t.Fatal("ana's completed conversation left Mine")
 	}
 }
