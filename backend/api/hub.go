@@ -64,7 +64,7 @@ type Hub struct {
 
 	register   chan *wsClient
 	unregister chan *wsClient
-	check      chan struct{}
+	check      chan chan struct{}
 	positions  chan struct{}
 	done       chan struct{}
 	closeOnce  sync.Once
@@ -76,7 +76,7 @@ func NewHub(store hubStore, log *slog.Logger) *Hub {
 	return &Hub{
 		store: store, log: log, clock: backend.SystemClock{},
 		workerOf: func(context.Context, string) string { return "" },
-		register: make(chan *wsClient), unregister: make(chan *wsClient), check: make(chan struct{}, 1), positions: make(chan struct{}),
+		register: make(chan *wsClient), unregister: make(chan *wsClient), check: make(chan chan struct{}), positions: make(chan struct{}),
 		done: make(chan struct{}), stopped: make(chan struct{}),
 	}
 }
@@ -125,9 +125,10 @@ func (h *Hub) Run(ctx context.Context) {
 			}
 		case c := <-h.unregister:
 			st.remove(c)
-		case <-h.check:
+		case done := <-h.check:
 			st.checkSessions(ctx)
 			h.armCheck(ctx)
+			close(done)
 		case <-notify:
 			st.follow(ctx)
 		case <-h.positions:
@@ -136,16 +137,20 @@ func (h *Hub) Run(ctx context.Context) {
 	}
 }
 
-// armCheck asks Run to re-check the clients' sessions after
-// sessionCheckEvery.
+// armCheck has Run re-check the clients' sessions after
+// sessionCheckEvery. The timer waits for the check, so on a test's fake
+// clock every check happens at its own time.
 func (h *Hub) armCheck(ctx context.Context) {
 	h.clock.AfterFunc(sessionCheckEvery, func() {
-		if ctx.Err() != nil {
-			return
-		}
+		done := make(chan struct{})
 		select {
-		case h.check <- struct{}{}:
-		default:
+		case h.check <- done:
+			select {
+			case <-done:
+			case <-h.stopped:
+			}
+		case <-h.stopped:
+		case <-ctx.Done():
 		}
 	})
 }

@@ -198,10 +198,12 @@ func TestSession_IdleAndAbsoluteExpiry(t *testing.T) {
 	})
 	idle := e.SignIn(t, "agent@example.com")
 	used := e.SignIn(t, "admin@example.com")
-	conn := dialFeed(t, e, used, 0)
+	watching := e.SignIn(t, "admin@example.com")
+	conn := dialFeed(t, e, watching, 0)
 
-	// Used every hour, the admin's session lives; unused, the agent's
-	// ends after two hours. The open socket counts as use.
+	// Called every hour, one session lives; with an open socket and no
+	// call, another does too (the live feed renews it); unused, the
+	// agent's ends after two hours.
 	for h := 1; h <= 3; h++ {
 		clock.Advance(time.Hour)
 		if st := e.Do(t, used, "GET", "/api/me", "", nil); st != 200 {
@@ -213,6 +215,9 @@ func TestSession_IdleAndAbsoluteExpiry(t *testing.T) {
 		t.Fatalf("an idle session after 3 hours: %d %+v", st, resp)
 	}
 	expectOpen(t, e, conn, "a socket of a session in use")
+	if st := e.Do(t, watching, "GET", "/api/me", "", nil); st != 200 {
+		t.Fatalf("a session kept by its socket ended after 3 hours: %d", st)
+	}
 
 	// Eight hours after sign-in the session ends however much it is used,
 	// and the live feed closes its socket at its next check.
