@@ -29,23 +29,22 @@ func (db *DB) ConversationAccess(ctx context.Context, userID, conversationID str
 
 // HoldsCustomer implements backend.AccessService.
 func (db *DB) HoldsCustomer(ctx context.Context, userID, conversationID string) (bool, error) {
-	var ok bool
-	err := db.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM conversation_access a JOIN conversations c ON c.id = a.conversation_id
-		WHERE a.user_id = ? AND a.level IN ('owner', 'assigned') AND a.conversation_id <> ?2
-			AND c.contact_id = (SELECT contact_id FROM conversations WHERE id = ?2))`, userID, conversationID).Scan(&ok)
-	if err != nil {
-		return false, fmt.Errorf("customer access: %w", err)
-	}
-	return ok, nil
+	return exists(ctx, db.r, "customer access", `SELECT 1 FROM conversation_access a JOIN conversations c ON c.id = a.conversation_id
+		WHERE a.user_id = ?1 AND a.level IN ('owner', 'assigned') AND a.conversation_id <> ?2
+			AND c.contact_id = (SELECT contact_id FROM conversations WHERE id = ?2)`, userID, conversationID)
 }
 
 // ContactReadable implements backend.AccessService.
 func (db *DB) ContactReadable(ctx context.Context, userID, contactID string) (bool, error) {
+	return exists(ctx, db.r, "contact access", `SELECT 1 FROM conversation_access a JOIN conversations c ON c.id = a.conversation_id
+		WHERE a.user_id = ? AND c.contact_id = ?`, userID, contactID)
+}
+
+// exists reports whether query finds a row.
+func exists(ctx context.Context, q queryer, what, query string, args ...any) (bool, error) {
 	var ok bool
-	err := db.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM conversation_access a JOIN conversations c ON c.id = a.conversation_id
-		WHERE a.user_id = ? AND c.contact_id = ?)`, userID, contactID).Scan(&ok)
-	if err != nil {
-		return false, fmt.Errorf("contact access: %w", err)
+	if err := q.QueryRowContext(ctx, `SELECT EXISTS (`+query+`)`, args...).Scan(&ok); err != nil {
+		return false, fmt.Errorf("%s: %w", what, err)
 	}
 	return ok, nil
 }
