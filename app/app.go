@@ -144,9 +144,24 @@ func (a *App) SignOut() error {
 	return a.toUI(a.signOut(context.Background()))
 }
 
+// ChangePasswordRequest is what the change-password form sends.
+type ChangePasswordRequest struct {
+	Current string `json:"current"`
+	New     string `json:"new"`
+}
+
+// ChangePassword replaces the signed-in user's password on the engine.
+// Their other sessions end; this one goes on.
+func (a *App) ChangePassword(req ChangePasswordRequest) error {
+	return a.online(func(ctx context.Context, s *session) error {
+		return s.client.ChangePassword(ctx, req.Current, req.New)
+	})
+}
+
 // Conversations lists cached conversations matching the filter. Scope
-// "mine" is the agent's assigned work, "queues" every conversation with an
-// open task, "all" everything (supervisors and admins).
+// "mine" is the conversations assigned to the user (held, or completed and
+// not taken since), "queues" every cached conversation with an open task,
+// "all" everything (supervisors and admins).
 func (a *App) Conversations(filter cache.Filter) ([]cache.Summary, error) {
 	s, err := a.current()
 	if err != nil {
@@ -159,11 +174,12 @@ func (a *App) Conversations(filter cache.Filter) ([]cache.Summary, error) {
 			return nil, a.toUI(backend.Errorf(backend.EForbidden, "Only supervisors and admins see every conversation."))
 		}
 	case cache.ScopeMine:
-		w, err := s.cache.WorkerByUser(ctx, s.user.ID)
-		if err != nil {
+		filter.UserID = s.user.ID
+		if w, err := s.cache.WorkerByUser(ctx, s.user.ID); err == nil {
+			filter.WorkerID = w.ID
+		} else if backend.ErrorCode(err) != backend.ENotFound {
 			return nil, a.toUI(err)
 		}
-		filter.WorkerID = w.ID
 	}
 	list, err := s.cache.Conversations(ctx, filter)
 	if err == nil {

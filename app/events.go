@@ -3,7 +3,9 @@ package app
 // emit sends an event to the frontend. Every UI event leaves through here:
 // the desktop runner sets the emitter to Wails' EventsEmit, browser mode to
 // its server-sent-events stream. Event names: "sync" {lastSeq} after the
-// cache changed, "connection" {state} when the sync state changes.
+// cache changed, "connection" {state} when the sync state changes,
+// "removed" {conversationIds} when the agent lost conversations (they left
+// the cache).
 func (a *App) emit(name string, data any) {
 	a.mu.Lock()
 	emit := a.emitter

@@ -176,7 +176,13 @@ func (a *App) startSession(ctx context.Context, ac account, cl *client.Client, u
 			a.emit("sync", map[string]int64{"lastSeq": seq})
 			a.announceOffers(runCtx, s)
 		},
-		OnState: func(state string) { a.emit("connection", map[string]string{"state": state}) },
+		OnState: func(state string) {
+			a.emit("connection", map[string]string{"state": state})
+			if state == cache.StateSignedOut {
+				go a.forget(s, ac)
+			}
+		},
+		OnRemoved: func(ids []string) { a.emit("removed", map[string][]string{"conversationIds": ids}) },
 	}
 	go func() { defer close(s.done); s.syncer.Run(runCtx) }()
 	a.mu.Lock()
@@ -210,6 +216,23 @@ func (a *App) signOut(ctx context.Context) error {
 		return err
 	}
 	return nil
+}
+
+// forget drops a session the engine ended (signed out elsewhere, expired,
+// password changed, user disabled): its token leaves the keyring, so the
+// next start asks for the password. The cache stays for the next sign-in.
+func (a *App) forget(s *session, ac account) {
+	a.mu.Lock()
+	if a.session != s {
+		a.mu.Unlock()
+		return
+	}
+	a.session = nil
+	a.mu.Unlock()
+	s.close()
+	if err := a.keychain.Delete(ac.keyringKey()); err != nil {
+		a.log.Warn("forget ended session", "err", err)
+	}
 }
 
 // shutdown stops syncing and the embedded engine. The runners call it when

@@ -38,6 +38,9 @@ type ConversationFilter struct {
 	ContactID string
 	Status    string
 	Channel   string
+	// VisibleTo, when set, keeps only the conversations that user may read
+	// by their access levels (for agents).
+	VisibleTo string
 	Limit     int
 }
 

@@ -14,6 +14,7 @@ const (
 	ENotFound     = "not_found"
 	EConflict     = "conflict"
 	ETooLarge     = "too_large"
+	ETooMany      = "too_many_requests"
 	EUnavailable  = "unavailable"
 	EInternal     = "internal"
 )

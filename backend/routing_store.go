@@ -41,12 +41,19 @@ type RoutingChange struct {
 	Reservations []*Reservation
 	QueueStats   []*QueueStats
 	WorkerStats  []*WorkerStats
+	// Access holds, for every conversation whose tasks changed hands or
+	// queues, who works on it now; the store keeps the access policy's
+	// levels and the conversation's assignee from it.
+	Access []*ConversationAccess
+	// AccessComplete says Access covers every conversation with an open
+	// task: any other conversation has nobody working on it.
+	AccessComplete bool
 }
 
 // Empty reports whether the change holds nothing.
 func (c *RoutingChange) Empty() bool {
 	return len(c.Activities)+len(c.Workers)+len(c.Queues)+len(c.Workflows)+len(c.Tasks)+
-		len(c.Reservations)+len(c.QueueStats)+len(c.WorkerStats) == 0
+		len(c.Reservations)+len(c.QueueStats)+len(c.WorkerStats)+len(c.Access) == 0 && !c.AccessComplete
 }
 
 // RoutingStore keeps the router's state. The router holds it in memory and

@@ -25,7 +25,7 @@ type Summary struct {
 
 // Inbox scopes.
 const (
-	ScopeMine   = "mine"   // conversations whose open task is assigned to the worker
+	ScopeMine   = "mine"   // conversations assigned to the user, or whose open task the worker holds
 	ScopeQueues = "queues" // conversations with an open task
 	ScopeAll    = "all"
 )
@@ -38,7 +38,9 @@ type Filter struct {
 	Query string `json:"query,omitempty"`
 	// Scope is mine, queues or all ("" means all).
 	Scope string `json:"scope,omitempty"`
-	// WorkerID is whose tasks "mine" means; the app sets it.
+	// UserID and WorkerID are whose conversations and tasks "mine" means;
+	// the app sets them.
+	UserID   string `json:"-"`
 	WorkerID string `json:"-"`
 	// ContactID narrows to one contact's conversations.
 	ContactID string `json:"-"`
@@ -65,8 +67,8 @@ func (c *Cache) Conversations(ctx context.Context, f Filter) ([]Summary, error) 
 	}
 	switch f.Scope {
 	case ScopeMine:
-		where = append(where, `t.data ->> '$.workerId' = ? AND t.data ->> '$.state' IN ('assigned', 'wrapping')`)
-		args = append(args, f.WorkerID)
+		where = append(where, `(cv.data ->> '$.assigneeId' = ? OR (t.data ->> '$.workerId' = ? AND t.data ->> '$.state' IN ('assigned', 'wrapping')))`)
+		args = append(args, f.UserID, f.WorkerID)
 	case ScopeQueues:
 		where = append(where, "t.id IS NOT NULL")
 	case "", ScopeAll:

@@ -31,6 +31,9 @@ type Syncer struct {
 	OnChange func(lastSeq int64)
 	// OnState is called when the connection state changes.
 	OnState func(state string)
+	// OnRemoved is called with the conversations the user lost (the
+	// cache dropped them), before OnChange.
+	OnRemoved func(conversationIDs []string)
 	// MinBackoff and MaxBackoff bound the wait between reconnects.
 	MinBackoff, MaxBackoff time.Duration
 
@@ -142,11 +145,11 @@ func (s *Syncer) session(ctx context.Context) (bool, error) {
 	}()
 	go s.outboxLoop(feedCtx)
 	for {
-		events, err := feed.Next()
+		events, next, err := feed.Next()
 		if err != nil {
 			return true, err
 		}
-		if err := s.apply(ctx, events); err != nil {
+		if err := s.apply(ctx, events, next); err != nil {
 			return true, err
 		}
 	}
@@ -162,7 +165,7 @@ func (s *Syncer) catchUp(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := s.apply(ctx, page.Events); err != nil {
+		if err := s.apply(ctx, page.Events, page.Next); err != nil {
 			return err
 		}
 		if !page.More {
@@ -171,11 +174,22 @@ func (s *Syncer) catchUp(ctx context.Context) error {
 	}
 }
 
-func (s *Syncer) apply(ctx context.Context, events []backend.Event) error {
+func (s *Syncer) apply(ctx context.Context, events []backend.Event, next int64) error {
 	s.Fetched.Add(int64(len(events)))
-	n, err := s.Cache.Apply(ctx, events)
+	n, err := s.Cache.ApplyPage(ctx, events, next)
 	if err != nil || n == 0 {
 		return err
+	}
+	if s.OnRemoved != nil {
+		var gone []string
+		for _, e := range events {
+			if e.Type == backend.EventConversationRemoved {
+				gone = append(gone, e.EntityID)
+			}
+		}
+		if len(gone) > 0 {
+			s.OnRemoved(gone)
+		}
 	}
 	if s.OnChange != nil {
 		seq, _ := s.Cache.LastSeq(ctx)

@@ -61,7 +61,9 @@ func (c *Client) Me(ctx context.Context) (*backend.User, error) {
 	return &u, c.do(ctx, "GET", "/api/me", nil, &u)
 }
 
-// SyncPage is one page of the change feed.
+// SyncPage is one page of the change feed, as the signed-in user may see
+// it. Next is the log position the page reached (events there that were
+// not for this user are left out).
 type SyncPage struct {
 	Events []backend.Event `json:"events"`
 	Next   int64           `json:"next"`
@@ -84,6 +86,12 @@ func (c *Client) SendMessage(ctx context.Context, conversationID, text, clientID
 	var m backend.Message
 	body := map[string]any{"text": text, "clientId": clientID, "private": private}
 	return &m, c.do(ctx, "POST", "/api/conversations/"+url.PathEscape(conversationID)+"/messages", body, &m)
+}
+
+// ChangePassword replaces the signed-in user's password; their other
+// sessions end, this one goes on.
+func (c *Client) ChangePassword(ctx context.Context, current, next string) error {
+	return c.do(ctx, "POST", "/api/me/password", map[string]string{"current": current, "new": next}, nil)
 }
 
 // SetStatus changes a conversation's status.
@@ -165,18 +173,27 @@ func (c *Client) OpenFeed(ctx context.Context, since int64) (*Feed, error) {
 	return &Feed{conn: conn}, nil
 }
 
-// Next blocks until the next batch of events (or an error: the caller then
-// reconnects from its cursor).
-func (f *Feed) Next() ([]backend.Event, error) {
+// closeSessionEnded is the close code the engine ends a feed with when
+// its session is over (signed out, expired, password changed, disabled).
+const closeSessionEnded = 4401
+
+// Next blocks until the next batch of events and the log position it
+// brings the client to (or an error: the caller then reconnects from its
+// cursor). A feed closed because the session ended returns EUnauthorized.
+func (f *Feed) Next() ([]backend.Event, int64, error) {
 	f.conn.SetReadDeadline(time.Now().Add(90 * time.Second))
 	var frame struct {
 		Type   string          `json:"type"`
 		Events []backend.Event `json:"events"`
+		Next   int64           `json:"next"`
 	}
 	if err := f.conn.ReadJSON(&frame); err != nil {
-		return nil, err
+		if websocket.IsCloseError(err, closeSessionEnded) {
+			return nil, 0, backend.Errorf(backend.EUnauthorized, "Your session has ended; please sign in again.")
+		}
+		return nil, 0, err
 	}
-	return frame.Events, nil
+	return frame.Events, frame.Next, nil
 }
 
 // Close closes the connection; a blocked Next returns an error.

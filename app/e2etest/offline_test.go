@@ -43,7 +43,11 @@ func TestOffline_RepliesDeliveredOnce(t *testing.T) {
 	}
 	e := open()
 	seedWorkspace(t, e)
-	resp, err := http.DefaultClient.Do(fake.WebhookRequest(e.URL()+"/hooks/sms.twilio/main", fake.InboundParams("+14155550177", ourNumber, "hello?")))
+	// Ben is away, so the customer's request for a person is offered to Ana.
+	if _, err := e.Routing.SetWorkerActivity(ctx, "wk_ben", "Offline"); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(fake.WebhookRequest(e.URL()+"/hooks/sms.twilio/main", fake.InboundParams("+14155550177", ourNumber, "I want a live agent")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,13 +58,15 @@ func TestOffline_RepliesDeliveredOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.SignOut()
-	var conv string
-	waitUntil(t, "the conversation in the cache", func() bool {
-		list, _ := a.Conversations(cache.Filter{Channel: "sms"})
-		if len(list) == 1 {
-			conv = list[0].ID
-		}
-		return conv != ""
+	var offers []app.Offer
+	waitUntil(t, "the offer", func() bool { offers, _ = a.Offers(); return len(offers) == 1 })
+	if err := a.AcceptOffer(offers[0].ReservationID); err != nil {
+		t.Fatal(err)
+	}
+	conv := offers[0].ConversationID
+	waitUntil(t, "the conversation in the agent's inbox", func() bool {
+		list, _ := a.Conversations(cache.Filter{Scope: cache.ScopeMine, Channel: "sms"})
+		return len(list) == 1 && list[0].ID == conv
 	})
 	before := len(fake.Requests()) // the flow's own answer
 

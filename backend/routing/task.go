@@ -48,6 +48,7 @@ func (e *Engine) CreateTask(ctx context.Context, in backend.TaskInput) (*backend
 		e.placeAt(t, wf, e.matchFilter(wf, t), 0)
 	}
 	e.tasks[t.t.ID] = t
+	e.indexTask(t)
 	e.attach(t)
 	e.touchTask(t)
 	e.waiting = append(e.waiting, t)
@@ -200,6 +201,7 @@ func (e *Engine) CompleteTask(ctx context.Context, taskID, disposition string) (
 		t.t.Disposition = disposition
 	}
 	w := e.release(t, backend.ReservationCompleted)
+	e.finishAccess(t, w)
 	handle := now.Sub(t.t.AssignedAt)
 	e.count(t, w, func(c *backend.RoutingCounters) { c.Completed++; c.HandleMillis += handle.Milliseconds() })
 	e.end(t, backend.TaskCompleted)
@@ -218,6 +220,7 @@ func (e *Engine) end(t *task, s string) {
 	t.t.TargetExpiresAt = time.Time{}
 	e.setState(t, s)
 	delete(e.tasks, t.t.ID)
+	e.unindexTask(t)
 }
 
 // CancelTask ends a waiting or offered task (the customer left), keeping

@@ -34,6 +34,10 @@ type DB struct {
 	Now func() time.Time
 	// PasswordCost is the bcrypt cost for new passwords.
 	PasswordCost int
+	// SessionMaxAge and SessionIdle end sessions at an absolute time after
+	// sign-in and after a time without use (DefaultSessionMaxAge and
+	// DefaultSessionIdle when zero).
+	SessionMaxAge, SessionIdle time.Duration
 
 	w *sql.DB // single writer
 	r *sql.DB // readers

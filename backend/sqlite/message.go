@@ -49,7 +49,11 @@ func (db *DB) FindMessageByID(ctx context.Context, id string) (*backend.Message,
 
 // FindMessages implements backend.MessageService.
 func (db *DB) FindMessages(ctx context.Context, conversationID string) ([]*backend.Message, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages WHERE conversation_id = ? ORDER BY created_at, rowid`, conversationID)
+	return findMessages(ctx, db.r, conversationID)
+}
+
+func findMessages(ctx context.Context, q queryer, conversationID string) ([]*backend.Message, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages WHERE conversation_id = ? ORDER BY created_at, rowid`, conversationID)
 	if err != nil {
 		return nil, fmt.Errorf("find messages: %w", err)
 	}
@@ -148,9 +152,14 @@ func openConversation(ctx context.Context, tx *Tx, contactID string, in *backend
 		ID: backend.NewID("cv"), ContactID: contactID, Channel: in.Channel, Instance: in.Instance, ThreadKey: in.ThreadKey,
 		Status: backend.StatusOpen, Subject: in.Subject, LastMessageAt: tx.Now(), CreatedAt: tx.Now(), UpdatedAt: tx.Now(),
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO conversations (`+conversationColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		c.ID, c.ContactID, c.Channel, c.Instance, c.ThreadKey, c.Status, c.Subject, c.AssigneeID,
-		formatTime(c.LastMessageAt), c.LastMessageText, formatTime(c.CreatedAt), formatTime(c.UpdatedAt))
+	// Whoever works on another of the customer's conversations sees this
+	// one in the customer's history.
+	err = withContactAccess(ctx, tx, []string{contactID}, func() error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO conversations (`+conversationColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			c.ID, c.ContactID, c.Channel, c.Instance, c.ThreadKey, c.Status, c.Subject, c.AssigneeID,
+			formatTime(c.LastMessageAt), c.LastMessageText, formatTime(c.CreatedAt), formatTime(c.UpdatedAt))
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("insert conversation: %w", err)
 	}

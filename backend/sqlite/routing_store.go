@@ -95,7 +95,7 @@ func (db *DB) SaveRouting(ctx context.Context, c *backend.RoutingChange) error {
 				return err
 			}
 		}
-		return nil
+		return saveAccess(ctx, tx, c.Access, c.AccessComplete)
 	})
 }
 

@@ -289,6 +289,15 @@ export class FakeBackend implements Transport {
       this.session = null;
       return null;
     },
+    ChangePassword: (req: { current: string; new: string }) => {
+      const s = this.requireSession();
+      this.requireOnline();
+      const account = this.info.demoAccounts.find((a) => a.email === s.user.email);
+      if (account && account.password !== req.current) throw new BridgeError('forbidden', 'The current password is not correct.');
+      if (req.new.length < 8) throw new BridgeError('invalid', 'A password needs at least 8 characters.');
+      if (account) account.password = req.new;
+      return null;
+    },
     Conversations: (f: ConversationFilter): ConversationSummary[] => {
       const s = this.requireSession();
       if (f.scope === 'all' && s.user.role === 'agent') throw new BridgeError('forbidden', 'Only supervisors see every conversation.');

@@ -5,6 +5,7 @@ import type {
   AgentStatus,
   AppInfo,
   BridgeEvents,
+  ChangePasswordRequest,
   CannedResponse,
   ConversationDetail,
   ConversationFilter,
@@ -55,6 +56,8 @@ export const SignIn = (req: SignInRequest) => call<Session>('SignIn', req);
 export const RestoreSession = () => call<Session>('RestoreSession');
 /** SignOut ends the session. */
 export const SignOut = () => call<void>('SignOut');
+/** ChangePassword replaces my password; my other sessions end. Code forbidden: wrong current password. */
+export const ChangePassword = (req: ChangePasswordRequest) => call<void>('ChangePassword', req);
 /** Conversations lists conversations from the local cache; scope "all" is forbidden for agents. */
 export const Conversations = (filter: ConversationFilter) =>
   call<ConversationSummary[] | null>('Conversations', filter).then((r) => r ?? []);
@@ -107,7 +110,7 @@ export const SaveFlow = (key: string, flowJSON: string) => call<SavedFlow>('Save
 export const TestFlow = (flowJSON: string, messages: string[]) =>
   call<FlowTestResult>('TestFlow', flowJSON, messages).then((r) => ({ runs: r?.runs ?? [] }));
 
-/** on subscribes to an app event ("sync", "connection", "offer"); the returned function unsubscribes. */
+/** on subscribes to an app event ("sync", "connection", "offer", "removed"); the returned function unsubscribes. */
 export function on<K extends keyof BridgeEvents>(event: K, cb: (data: BridgeEvents[K]) => void): () => void {
   return current().on(event, (d) => cb(d as BridgeEvents[K]));
 }

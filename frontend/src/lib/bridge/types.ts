@@ -263,9 +263,17 @@ export interface SyncInfo {
   lastSeq: number;
 }
 
-/** Payloads of the events the Go side emits, by event name. */
+/** Payloads of the events the Go side emits, by event name. "signed_out": the engine ended the session. */
 export interface BridgeEvents {
   sync: { lastSeq: number };
-  connection: { state: ConnectionState };
+  connection: { state: ConnectionState | 'signed_out' };
   offer: { offer: Offer };
+  /** Conversations I lost (transferred away, taken by someone else): they left the cache. */
+  removed: { conversationIds: string[] };
+}
+
+/** ChangePasswordRequest is what the change-password form sends. */
+export interface ChangePasswordRequest {
+  current: string;
+  new: string;
 }

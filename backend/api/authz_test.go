@@ -1,0 +1,273 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"switchboard/backend"
+	"switchboard/backend/flow"
+	"switchboard/backend/server"
+)
+
+// The callers every route is tried as.
+const (
+	asNobody = iota // no token
+	asForged        // a token the engine never issued
+	asOwner         // ana: the conversation, task and offer are hers
+	asOther         // ben: another agent
+	asSupervisor
+	asAdmin
+)
+
+var callerNames = []string{"no token", "bad token", "owner agent", "other agent", "supervisor", "admin"}
+
+// authzRow is one route with a request that exercises it and the status
+// each caller gets. Placeholders in path and body: $conv, $contact,
+// $contact2, $task, $offer, $user, $n (a number unique to the call).
+type authzRow struct {
+	pattern, path, body string
+	want                [6]int
+}
+
+// authzTable is every route of the API with who may call it. A route
+// registered without a row here fails TestAuthorization_EveryRoute; adding
+// a route means adding its line.
+var authzTable = []authzRow{
+	{"/", "/api/nothing-here", "", [6]int{404, 404, 404, 404, 404, 404}},
+	{"GET /healthz", "/healthz", "", [6]int{200, 200, 200, 200, 200, 200}},
+	{"POST /api/auth/signin", "/api/auth/signin", `{"email":"ana@example.com","password":"password1"}`, [6]int{200, 200, 200, 200, 200, 200}},
+	{"POST /api/auth/signout", "/api/auth/signout", "", [6]int{401, 401, 204, 204, 204, 204}},
+	{"GET /api/me", "/api/me", "", [6]int{401, 401, 200, 200, 200, 200}},
+	{"POST /api/me/password", "/api/me/password", `{"current":"password1","new":"password1"}`, [6]int{401, 401, 204, 204, 204, 204}},
+	{"GET /api/sync", "/api/sync", "", [6]int{401, 401, 200, 200, 200, 200}},
+	// A plain GET is refused by the upgrader (400) once signed in.
+	{"GET /api/ws", "/api/ws", "", [6]int{401, 401, 400, 400, 400, 400}},
+	{"GET /api/conversations", "/api/conversations", "", [6]int{401, 401, 200, 200, 200, 200}},
+	{"GET /api/conversations/{id}", "/api/conversations/$conv", "", [6]int{401, 401, 200, 403, 200, 200}},
+	{"GET /api/conversations/{id}/messages", "/api/conversations/$conv/messages", "", [6]int{401, 401, 200, 403, 200, 200}},
+	{"POST /api/conversations/{id}/messages", "/api/conversations/$conv/messages", `{"text":"On it","clientId":"authz-$n"}`, [6]int{401, 401, 201, 403, 201, 201}},
+	{"POST /api/conversations/{id}/status", "/api/conversations/$conv/status", `{"status":"snoozed"}`, [6]int{401, 401, 200, 403, 200, 200}},
+	{"GET /api/contacts/{id}", "/api/contacts/$contact", "", [6]int{401, 401, 200, 403, 200, 200}},
+	{"POST /api/contacts/merge", "/api/contacts/merge", `{"into":"$contact","from":"$contact2"}`, [6]int{401, 401, 403, 403, 403, 200}},
+	{"GET /api/canned", "/api/canned", "", [6]int{401, 401, 200, 200, 200, 200}},
+	{"PUT /api/canned/{id}", "/api/canned/cr_$n", `{"shortcut":"s$n","title":"T","text":"Hello"}`, [6]int{401, 401, 403, 403, 403, 200}},
+	{"GET /api/users", "/api/users", "", [6]int{401, 401, 403, 403, 200, 200}},
+	{"POST /api/users", "/api/users", `{"name":"New","email":"new$n@example.com","role":"agent","password":"password1"}`, [6]int{401, 401, 403, 403, 403, 201}},
+	{"POST /api/users/{id}/disable", "/api/users/$user/disable", "", [6]int{401, 401, 403, 403, 403, 200}},
+	{"POST /api/users/{id}/enable", "/api/users/$user/enable", "", [6]int{401, 401, 403, 403, 403, 200}},
+	{"POST /api/users/{id}/password", "/api/users/$user/password", `{"password":"another password"}`, [6]int{401, 401, 403, 403, 403, 204}},
+	{"POST /api/users/{id}/signout", "/api/users/$user/signout", "", [6]int{401, 401, 403, 403, 403, 200}},
+	// Supervisors and admins here have no worker of their own (403).
+	{"GET /api/me/worker", "/api/me/worker", "", [6]int{401, 401, 200, 200, 403, 403}},
+	{"POST /api/me/activity", "/api/me/activity", `{"activity":"Break"}`, [6]int{401, 401, 200, 200, 403, 403}},
+	{"GET /api/me/reservations", "/api/me/reservations", "", [6]int{401, 401, 200, 200, 403, 403}},
+	{"POST /api/reservations/{id}/accept", "/api/reservations/$offer/accept", "", [6]int{401, 401, 200, 403, 200, 200}},
+	{"POST /api/reservations/{id}/reject", "/api/reservations/$offer/reject", "", [6]int{401, 401, 200, 403, 200, 200}},
+	{"POST /api/tasks/{id}/wrapup", "/api/tasks/$task/wrapup", `{"disposition":"Resolved"}`, [6]int{401, 401, 200, 403, 200, 200}},
+	{"POST /api/tasks/{id}/complete", "/api/tasks/$task/complete", `{"disposition":"Resolved"}`, [6]int{401, 401, 200, 403, 200, 200}},
+	{"POST /api/tasks/{id}/transfer", "/api/tasks/$task/transfer", `{"queueId":"q_support"}`, [6]int{401, 401, 200, 403, 200, 200}},
+	{"GET /api/workers", "/api/workers", "", [6]int{401, 401, 200, 200, 200, 200}},
+	{"GET /api/queues", "/api/queues", "", [6]int{401, 401, 200, 200, 200, 200}},
+	{"GET /api/activities", "/api/activities", "", [6]int{401, 401, 200, 200, 200, 200}},
+	{"GET /api/queues/{id}/stats", "/api/queues/q_support/stats", "", [6]int{401, 401, 403, 403, 200, 200}},
+	{"GET /api/channels", "/api/channels", "", [6]int{401, 401, 403, 403, 403, 200}},
+	{"PUT /api/channels/{connector}/{instance}", "/api/channels/webchat/w$n", `{"config":{"allowedOrigins":["*"]}}`, [6]int{401, 401, 403, 403, 403, 200}},
+	{"GET /api/flows/{connector}/{instance}", "/api/flows/webchat/site", "", [6]int{401, 401, 403, 403, 403, 200}},
+	{"PUT /api/flows/{connector}/{instance}", "/api/flows/webchat/site", "$flow", [6]int{401, 401, 403, 403, 403, 200}},
+	{"POST /api/flows/test", "/api/flows/test", `{"flow":$flow,"messages":["hi"]}`, [6]int{401, 401, 403, 403, 403, 200}},
+	// Mounted handlers authenticate their own callers (signatures,
+	// visitor tokens); the API's token changes nothing there.
+	{"/hooks/", "/hooks/sms.twilio/nowhere", "", [6]int{404, 404, 404, 404, 404, 404}},
+	{"/widget/", "/widget/nowhere/widget.js", "", [6]int{404, 404, 404, 404, 404, 404}},
+	// The agent's typing signal to a web chat visitor is work on the conversation.
+	{"POST /widget/{instance}/typing/{conversation}", "/widget/site/typing/$conv", "", [6]int{401, 401, 204, 403, 204, 204}},
+}
+
+const authzPassword = "password1"
+
+// authzEngine is a whole engine with four users and the fixtures.
+type authzEngine struct {
+	*server.Server
+	users map[int]*backend.User
+	ana   string // ana's worker
+	n     atomic.Int64
+	flow  string
+}
+
+func startAuthzEngine(t *testing.T) *authzEngine {
+	t.Helper()
+	ctx := context.Background()
+	srv, err := server.Open(ctx, server.Config{DataDir: t.TempDir(), PasswordCost: 4, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	e := &authzEngine{Server: srv, users: map[int]*backend.User{}}
+	for who, u := range map[int]backend.User{
+		asOwner:      {Name: "Ana", Email: "ana@example.com", Role: backend.RoleAgent},
+		asOther:      {Name: "Ben", Email: "ben@example.com", Role: backend.RoleAgent},
+		asSupervisor: {Name: "Sue", Email: "sue@example.com", Role: backend.RoleSupervisor},
+		asAdmin:      {Name: "Alex", Email: "admin@example.com", Role: backend.RoleAdmin},
+	} {
+		if err := srv.DB.CreateUser(ctx, &u, authzPassword); err != nil {
+			t.Fatal(err)
+		}
+		e.users[who] = &u
+	}
+	w, err := srv.Routing.UpsertWorker(ctx, &backend.Worker{UserID: e.users[asOwner].ID, Name: "Ana", Capacity: map[string]int{backend.ChannelChat: 10000}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.ana = w.ID
+	if _, err := srv.Routing.UpsertWorker(ctx, &backend.Worker{UserID: e.users[asOther].ID, Name: "Ben"}); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := json.Marshal(flow.DefaultFlow(flow.DefaultFlowOptions{}))
+	e.flow = string(raw)
+	return e
+}
+
+// authzFixture is what one request acts on: a web chat conversation whose
+// task ana holds, another conversation offered to her, and a spare user.
+type authzFixture struct {
+	conv, contact, contact2, task, offer, user string
+}
+
+func (e *authzEngine) fixture(t *testing.T) *authzFixture {
+	t.Helper()
+	ctx := context.Background()
+	n := e.n.Add(1)
+	r := e.Routing
+	// Ana takes what comes; ben is away, so the offers are hers.
+	if _, err := r.SetWorkerActivity(ctx, e.ana, backend.ActivityAvailable); err != nil {
+		t.Fatal(err)
+	}
+	ben, _ := r.WorkerByUserID(ctx, e.users[asOther].ID)
+	if _, err := r.SetWorkerActivity(ctx, ben.ID, backend.ActivityOffline); err != nil {
+		t.Fatal(err)
+	}
+	f := &authzFixture{}
+	var tasks [2]string
+	for i, ch := range []string{"webchat", "telegram"} {
+		m, _, err := e.DB.StoreInbound(ctx, &backend.InboundMessage{Channel: ch, Instance: "site", ExternalUserID: fmt.Sprintf("visitor-%d-%d", n, i),
+			ExternalID: fmt.Sprintf("authz-%d-%d", n, i), Text: "I need help"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		task, err := r.CreateTask(ctx, backend.TaskInput{Channel: backend.ChannelChat, QueueID: "q_support", ConversationID: m.ConversationID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tasks[i] = task.ID
+		if i == 0 {
+			f.conv, f.contact, f.task = m.ConversationID, m.ContactID, task.ID
+		} else {
+			f.contact2 = m.ContactID
+		}
+	}
+	offers, err := r.Reservations(ctx, e.ana)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, res := range offers {
+		switch {
+		case res.TaskID == tasks[0] && res.State == backend.ReservationPending:
+			if _, err := r.AcceptReservation(ctx, res.ID); err != nil {
+				t.Fatal(err)
+			}
+		case res.TaskID == tasks[1]:
+			f.offer = res.ID
+		}
+	}
+	if f.offer == "" {
+		t.Fatal("the second task was not offered to ana")
+	}
+	u := &backend.User{Name: "Spare", Email: fmt.Sprintf("spare%d@example.com", n), Role: backend.RoleAgent}
+	if err := e.DB.CreateUser(ctx, u, authzPassword); err != nil {
+		t.Fatal(err)
+	}
+	f.user = u.ID
+	return f
+}
+
+func (e *authzEngine) signIn(t *testing.T, who int) string {
+	t.Helper()
+	switch who {
+	case asNobody:
+		return ""
+	case asForged:
+		return "forged-token-that-the-engine-never-issued"
+	}
+	token, _, err := e.DB.Authenticate(context.Background(), e.users[who].Email, authzPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return token
+}
+
+func (e *authzEngine) expand(s string, f *authzFixture) string {
+	return strings.NewReplacer("$conv", f.conv, "$contact2", f.contact2, "$contact", f.contact, "$task", f.task, "$offer", f.offer,
+		"$user", f.user, "$n", fmt.Sprint(e.n.Add(1)), "$flow", e.flow).Replace(s)
+}
+
+// endsSessions are the routes after which a caller signs in again.
+var endsSessions = map[string]bool{"POST /api/auth/signout": true, "POST /api/me/password": true}
+
+// TestAuthorization_EveryRoute calls every route the API registered as
+// each kind of caller and checks the status against authzTable. A call
+// that changes what it names gets a fresh fixture.
+func TestAuthorization_EveryRoute(t *testing.T) {
+	e := startAuthzEngine(t)
+	rows := map[string]authzRow{}
+	for _, row := range authzTable {
+		if _, dup := rows[row.pattern]; dup {
+			t.Fatalf("two rows for %s", row.pattern)
+		}
+		rows[row.pattern] = row
+	}
+	registered := map[string]bool{}
+	for _, r := range e.API.Routes() {
+		registered[r.Pattern] = true
+		if _, ok := rows[r.Pattern]; !ok {
+			t.Errorf("route %s (%s) has no row in the authorization table", r.Pattern, r.Access)
+		}
+	}
+	for p := range rows {
+		if !registered[p] {
+			t.Errorf("the authorization table has a row for %s, which is not registered", p)
+		}
+	}
+	shared := e.fixture(t)
+	tokens := map[int]string{}
+	for who := range callerNames {
+		tokens[who] = e.signIn(t, who)
+	}
+	for _, row := range authzTable {
+		method, _, found := strings.Cut(row.pattern, " ")
+		if !found {
+			method = "GET"
+		}
+		t.Run(row.pattern, func(t *testing.T) {
+			for who, name := range callerNames {
+				f := shared
+				if method != "GET" && strings.ContainsAny(strings.NewReplacer("$n", "", "$flow", "").Replace(row.path+row.body), "$") {
+					f = e.fixture(t) // it changes what it names
+				}
+				status, body := (&testEngine{URL: e.URL()}).DoRaw(t, tokens[who], method, e.expand(row.path, f), e.expand(row.body, f))
+				if endsSessions[row.pattern] {
+					tokens[who] = e.signIn(t, who)
+				}
+				if status != row.want[who] {
+					t.Errorf("as %s: %s %s → %d, want %d (%s)", name, method, e.expand(row.path, f), status, row.want[who], bytes.TrimSpace(body))
+				}
+			}
+		})
+	}
+}
