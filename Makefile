@@ -72,8 +72,7 @@ go-vet: frontend
 # so the keyring tests use a real Secret Service.
 go-test: frontend
 	export XDG_DATA_HOME=$$(mktemp -d) SWITCHBOARD_REQUIRE_KEYRING=1
-	dbus-run-session -- bash -c 'echo -n pass | gnome-keyring-daemon --unlock --components=secrets >/dev/null; go test $(GO_TEST_FLAGS) ./...' \
-		2> >(grep -v "Failed to set fd limit" >&2)
+	scripts/with-keyring.sh go test $(GO_TEST_FLAGS) ./...
 
 frontend-test: npm-deps
 	cd frontend && npm test
@@ -84,14 +83,12 @@ frontend-test: npm-deps
 e2e: build
 	mkdir -p $(OUT)
 	export XDG_DATA_HOME=$$(mktemp -d) SWITCHBOARD_BIN=$(CURDIR)/$(BIN)
-	dbus-run-session -- bash -c 'echo -n pass | gnome-keyring-daemon --unlock --components=secrets >/dev/null; \
-		(cd frontend && npm run e2e) && SWITCHBOARD_E2E=1 go test -v -count=1 -run TestAgentDesktop ./app/e2etest' \
-		2> >(grep -v "Failed to set fd limit" >&2)
+	scripts/with-keyring.sh bash -c '(cd frontend && npm run e2e) && SWITCHBOARD_E2E=1 go test -v -count=1 -run TestAgentDesktop ./app/e2etest'
 
 # The real desktop window under Xvfb: it starts, the frontend calls Go, a screenshot is taken.
 desktop-test: build
 	scripts/desktop-smoke.sh $(BIN) $(OUT)/desktop.png
-	scripts/desktop-smoke.sh $(BIN) $(OUT)/desktop-inbox.png --demo-user ana@example.com
+	WAIT_FOR='inbox shown' scripts/desktop-smoke.sh $(BIN) $(OUT)/desktop-inbox.png --demo-user ana@example.com
 	grep -Eq 'inbox shown.* conversations=[1-9]' $(OUT)/desktop-inbox.log || { echo "the desktop never showed the seeded inbox"; exit 1; }
 
 # Every suite N times (with LOAD=1, under a parallel build): lists each test

@@ -53,9 +53,7 @@ fi
 
 # in_session runs a command inside a private D-Bus session with an unlocked keyring.
 in_session() {
-	XDG_DATA_HOME=$(mktemp -d) SWITCHBOARD_REQUIRE_KEYRING=1 dbus-run-session -- bash -c \
-		'echo -n pass | gnome-keyring-daemon --unlock --components=secrets >/dev/null; "$@"' _ "$@" \
-		2> >(grep -v "Failed to set fd limit" >&2)
+	XDG_DATA_HOME=$(mktemp -d) SWITCHBOARD_REQUIRE_KEYRING=1 scripts/with-keyring.sh "$@"
 }
 
 # The root package embeds the built frontend.
