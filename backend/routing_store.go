@@ -13,6 +13,11 @@ const (
 	// EventQueueStats carries a QueueStats; EventWorkerStats a WorkerStats.
 	EventQueueStats  = "queue.stats"
 	EventWorkerStats = "worker.stats"
+	// EventQueueDeleted, EventWorkflowDeleted and EventWorkerDeleted carry
+	// {"id"} of what an admin removed.
+	EventQueueDeleted    = "queue.deleted"
+	EventWorkflowDeleted = "workflow.deleted"
+	EventWorkerDeleted   = "worker.deleted"
 )
 
 // RoutingSnapshot is the router's durable state as loaded at start.
@@ -41,12 +46,18 @@ type RoutingChange struct {
 	Reservations []*Reservation
 	QueueStats   []*QueueStats
 	WorkerStats  []*WorkerStats
+	// DeletedQueues, DeletedWorkflows and DeletedWorkers name what was
+	// removed; each gets a deleted event.
+	DeletedQueues    []string
+	DeletedWorkflows []string
+	DeletedWorkers   []string
 }
 
 // Empty reports whether the change holds nothing.
 func (c *RoutingChange) Empty() bool {
 	return len(c.Activities)+len(c.Workers)+len(c.Queues)+len(c.Workflows)+len(c.Tasks)+
-		len(c.Reservations)+len(c.QueueStats)+len(c.WorkerStats) == 0
+		len(c.Reservations)+len(c.QueueStats)+len(c.WorkerStats)+
+		len(c.DeletedQueues)+len(c.DeletedWorkflows)+len(c.DeletedWorkers) == 0
 }
 
 // RoutingStore keeps the router's state. The router holds it in memory and

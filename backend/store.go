@@ -12,4 +12,7 @@ type Store interface {
 	MessageService
 	EventService
 	CannedService
+	AuditService
+	LabelService
+	InviteService
 }

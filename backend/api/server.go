@@ -21,8 +21,12 @@ type Server struct {
 	Logger *slog.Logger
 	// MaxBody limits JSON request bodies (DefaultMaxBody when zero).
 	MaxBody int64
-	// OnUserCreated, when set, runs after an admin created a user (the
-	// engine makes agents routable here).
+	// PublicURL is the engine's external address, for invitation links
+	// (empty: the address each request came to).
+	PublicURL string
+	// OnUserCreated, when set, runs after a user was created by an admin,
+	// an invitation or the first-run setup (the engine makes agents
+	// routable here).
 	OnUserCreated func(ctx context.Context, u *backend.User) error
 
 	mux      *http.ServeMux
@@ -30,6 +34,10 @@ type Server struct {
 	started  bool
 	channels ChannelAdmin
 	router   Router
+	console  ChannelConsole
+	routing  RoutingAdmin
+	importTR TaskRouterImporter
+	importer FlowImporter
 
 	flows     FlowAdmin
 	parseFlow func([]byte) (*backend.Flow, error)
@@ -87,6 +95,7 @@ func (s *Server) routes() {
 	s.mux.Handle("PUT /api/canned/{id}", s.auth(backend.RoleAdmin, s.handlePutCanned))
 	s.mux.Handle("GET /api/users", s.auth(backend.RoleSupervisor, s.handleUsers))
 	s.mux.Handle("POST /api/users", s.auth(backend.RoleAdmin, s.handleCreateUser))
+	s.adminRoutes()
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

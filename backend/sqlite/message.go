@@ -148,7 +148,7 @@ func openConversation(ctx context.Context, tx *Tx, contactID string, in *backend
 		ID: backend.NewID("cv"), ContactID: contactID, Channel: in.Channel, Instance: in.Instance, ThreadKey: in.ThreadKey,
 		Status: backend.StatusOpen, Subject: in.Subject, LastMessageAt: tx.Now(), CreatedAt: tx.Now(), UpdatedAt: tx.Now(),
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO conversations (`+conversationColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err = tx.ExecContext(ctx, `INSERT INTO conversations (`+conversationColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '[]')`,
 		c.ID, c.ContactID, c.Channel, c.Instance, c.ThreadKey, c.Status, c.Subject, c.AssigneeID,
 		formatTime(c.LastMessageAt), c.LastMessageText, formatTime(c.CreatedAt), formatTime(c.UpdatedAt))
 	if err != nil {
