@@ -151,6 +151,10 @@ func (a *applier) apply(ctx context.Context, e backend.Event) error {
 	case backend.EventMessageUpserted:
 		return a.message(ctx, e.Data)
 	}
+	if typ, ok := strings.CutSuffix(e.Type, ".deleted"); ok {
+		_, err := a.exec(ctx, `DELETE FROM entities WHERE type = ? AND id = ?`, typ, e.EntityID)
+		return err
+	}
 	if !strings.HasSuffix(e.Type, ".upserted") {
 		return nil // events that carry no entity have nothing to cache
 	}
