@@ -81,7 +81,7 @@ e2e: build
 	mkdir -p $(OUT)
 	export XDG_DATA_HOME=$$(mktemp -d) SWITCHBOARD_BIN=$(CURDIR)/$(BIN)
 	dbus-run-session -- bash -c 'echo -n pass | gnome-keyring-daemon --unlock --components=secrets >/dev/null; \
-		(cd frontend && npm run e2e) && SWITCHBOARD_E2E=1 go test -v -count=1 -run TestAgentDesktop ./app/e2etest' \
+		(cd frontend && npm run e2e) && SWITCHBOARD_E2E=1 go test -v -count=1 -run "TestAgentDesktop|TestAdminConsole" ./app/e2etest' \
 		2> >(grep -v "Failed to set fd limit" >&2)
 
 # The real desktop window under Xvfb: it starts, the frontend calls Go, a screenshot is taken.
