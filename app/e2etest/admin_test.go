@@ -9,11 +9,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 
-	"switchboard/app"
 	"switchboard/backend"
 	"switchboard/backend/server"
 	"switchboard/channels/telegram/telegramtest"
@@ -29,10 +26,6 @@ const botToken = "7000000001:AAE2e-admin-console-token"
 func TestAdminConsole(t *testing.T) {
 	if os.Getenv("SWITCHBOARD_E2E") == "" {
 		t.Skip("set SWITCHBOARD_E2E=1 (make test does) to run the browser end-to-end test")
-	}
-	dist := filepath.Join("..", "..", "frontend", "dist")
-	if _, err := os.Stat(filepath.Join(dist, "index.html")); err != nil {
-		t.Fatalf("build the frontend first (npm run build): %v", err)
 	}
 	ctx := context.Background()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -50,29 +43,11 @@ func TestAdminConsole(t *testing.T) {
 	defer engine.Close()
 	seedAdminWorkspace(t, engine)
 
-	uis := map[string]string{}
-	for _, name := range []string{"admin", "lucia"} {
-		a := app.New(app.Config{DataDir: t.TempDir(), KeyringService: "switchboard-e2e-" + name, PasswordCost: 4, Logger: logger}, "browser")
-		b, err := app.ServeBrowser(a, os.DirFS(dist), "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer b.Close()
-		uis[name] = b.URL
-	}
+	uis := serveApps(t, logger, "admin", "lucia")
 	control := telegramControl(t, engine, fake)
 	defer control.Close()
-
-	out, _ := filepath.Abs(filepath.Join("..", "..", "build", "test-output"))
-	cmd := exec.Command("node", "--test", "--test-concurrency=1", "e2e/admin.e2e.mjs")
-	cmd.Dir = filepath.Join("..", "..", "frontend")
-	cmd.Env = append(os.Environ(),
-		"E2E_ENGINE_URL="+engine.URL(), "E2E_UI_ADMIN="+uis["admin"], "E2E_UI_LUCIA="+uis["lucia"],
-		"E2E_CONTROL_URL="+control.URL, "E2E_PASSWORD="+password, "E2E_BOT_TOKEN="+botToken, "E2E_OUT="+out)
-	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("the browser test failed: %v", err)
-	}
+	runPlaywright(t, "e2e/admin.e2e.mjs", "E2E_ENGINE_URL="+engine.URL(), "E2E_UI_ADMIN="+uis["admin"], "E2E_UI_LUCIA="+uis["lucia"],
+		"E2E_CONTROL_URL="+control.URL, "E2E_BOT_TOKEN="+botToken)
 
 	// Every change the admin made in the browser is in the audit log.
 	entries, err := engine.DB.FindAudit(ctx, backend.AuditFilter{Limit: 500})

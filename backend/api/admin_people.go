@@ -166,8 +166,8 @@ func fromThisMachine(r *http.Request) bool {
 		r.Header.Get("X-Forwarded-For") == "" && r.Header.Get("Forwarded") == "" && r.Header.Get("X-Real-Ip") == ""
 }
 
-// handleSetup creates the first admin of an empty workspace and signs them
-// in. Only a request from this machine may: on a team server, create the
+// handleSetup creates the first admin of an empty workspace; they then sign
+// in as usual. Only a request from this machine may: on a team server, create the
 // first admin with `switchboard user add` (or from the server itself).
 func (s *Server) handleSetup(w http.ResponseWriter, r *http.Request) {
 	var req SetupRequest
@@ -193,20 +193,5 @@ func (s *Server) handleSetup(w http.ResponseWriter, r *http.Request) {
 	if err := s.Store.AppendAudit(r.Context(), e); err != nil {
 		s.Logger.Error("audit entry not recorded", "action", e.Action, "err", err)
 	}
-	s.handleSignInAs(w, r, req.Email, req.Password)
-}
-
-// handleSignInAs answers like POST /api/auth/signin for the given account.
-func (s *Server) handleSignInAs(w http.ResponseWriter, r *http.Request, email, password string) {
-	token, u, err := s.Store.Authenticate(r.Context(), email, password)
-	if err != nil {
-		Error(w, r, s.Logger, err)
-		return
-	}
-	seq, err := s.Store.LastSeq(r.Context())
-	if err != nil {
-		Error(w, r, s.Logger, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, SignInResponse{Token: token, User: *u, LastSeq: seq, Now: time.Now().UTC()})
+	writeJSON(w, http.StatusCreated, u)
 }

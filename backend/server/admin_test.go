@@ -104,9 +104,11 @@ func TestAdminConsoleAPI(t *testing.T) {
 		Token string
 		User  backend.User
 	}
-	anon.must(200, "POST", "/api/setup", map[string]string{"name": "Ada Admin", "email": "ada@example.com", "password": "password1"}, &signed)
-	if signed.User.Role != backend.RoleAdmin || signed.Token == "" {
-		t.Fatalf("setup answered %+v", signed)
+	var first backend.User
+	anon.must(201, "POST", "/api/setup", map[string]string{"name": "Ada Admin", "email": "ada@example.com", "password": "password1"}, &first)
+	anon.must(200, "POST", "/api/auth/signin", map[string]string{"email": "ada@example.com", "password": "password1"}, &signed)
+	if first.Role != backend.RoleAdmin || signed.User.ID != first.ID || signed.Token == "" {
+		t.Fatalf("setup answered %+v, sign-in %+v", first, signed)
 	}
 	anon.must(409, "POST", "/api/setup", map[string]string{"name": "Eve", "email": "eve@example.com", "password": "password1"}, nil)
 	admin := &adminClient{t: t, base: e.URL(), token: signed.Token}

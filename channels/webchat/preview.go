@@ -4,6 +4,8 @@ import (
 	"html/template"
 	"net/http"
 	"strings"
+
+	"switchboard/channels"
 )
 
 // previewPage is the admin console's live preview of a widget: a blank
@@ -31,19 +33,5 @@ func (s *Server) handlePreview(w http.ResponseWriter, r *http.Request) {
 // ownOrigin reports whether origin is the engine's own (the preview page):
 // the widget always works there, whatever the allowed sites.
 func ownOrigin(r *http.Request, origin string) bool {
-	if origin == "" {
-		return false
-	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	if p := r.Header.Get("X-Forwarded-Proto"); p != "" {
-		scheme, _, _ = strings.Cut(p, ",")
-	}
-	host := r.Host
-	if fh := r.Header.Get("X-Forwarded-Host"); fh != "" {
-		host, _, _ = strings.Cut(fh, ",")
-	}
-	return strings.EqualFold(origin, strings.TrimSpace(scheme)+"://"+strings.TrimSpace(host))
+	return origin != "" && strings.EqualFold(origin, channels.RequestOrigin(r))
 }
