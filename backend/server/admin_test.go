@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -226,7 +228,46 @@ func TestAdminConsoleAPI(t *testing.T) {
 	if _, err := e.Routing.WorkerByUserID(context.Background(), signed.User.ID); err != nil {
 		t.Fatalf("the invited agent cannot take tasks: %v", err)
 	}
+	// Labels on a conversation: the admin may, an agent without its task may not; removing
+	// the label takes it off the conversation.
+	var convs []backend.Conversation
+	admin.must(200, "GET", "/api/conversations", nil, &convs)
+	if len(convs) != 1 {
+		t.Fatalf("conversations %+v", convs)
+	}
+	var labelled backend.Conversation
+	admin.must(200, "PUT", "/api/conversations/"+convs[0].ID+"/labels", map[string]any{"labels": []string{label.ID}}, &labelled)
+	if fmt.Sprint(labelled.Labels) != fmt.Sprint([]string{label.ID}) {
+		t.Fatalf("labelled %+v", labelled)
+	}
+	admin.must(400, "PUT", "/api/conversations/"+convs[0].ID+"/labels", map[string]any{"labels": []string{"lb_nope"}}, nil)
+	agent.must(403, "PUT", "/api/conversations/"+convs[0].ID+"/labels", map[string]any{"labels": []string{}}, nil)
 	admin.must(204, "DELETE", "/api/labels/"+label.ID, nil, nil)
+	admin.must(200, "GET", "/api/conversations", nil, &convs)
+	if len(convs[0].Labels) != 0 {
+		t.Fatalf("a removed label stays on %+v", convs[0])
+	}
+
+	// A Studio export maps onto a flow with the report of what it could not map.
+	export, err := os.ReadFile(filepath.Join("..", "flow", "testdata", "studio", "flex_messaging.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var imported2 struct {
+		Flow   backend.Flow
+		Report struct{ Variables []struct{ From, To string } }
+	}
+	admin.must(200, "POST", "/api/flows/import", string(export), &imported2)
+	unmapped := 0
+	for _, v := range imported2.Report.Variables {
+		if v.To == "" {
+			unmapped++
+		}
+	}
+	if len(imported2.Flow.Widgets) == 0 || len(imported2.Report.Variables) != 4 || unmapped != 1 {
+		t.Fatalf("import answered %+v", imported2)
+	}
+	admin.must(400, "POST", "/api/flows/import", `{"states": "nope"}`, nil)
 
 	// An agent is refused every admin route.
 	for _, r := range []struct{ method, path string }{
