@@ -41,7 +41,7 @@ const customer = (userId, name, text) => control('/telegram', { userId, name, te
 async function shoot(page, name) {
   for (const theme of ['light', 'dark']) {
     await page.evaluate((t) => (document.documentElement.dataset.theme = t), theme);
-    await page.waitForTimeout(50); // one frame for the theme's colours
+    await page.waitForTimeout(400); // buttons fade their colours over 0.12 s
     await page.screenshot({ path: join(OUT, `admin-${name}-${theme}.png`) });
   }
   await page.evaluate(() => delete document.documentElement.dataset.theme);
@@ -235,12 +235,52 @@ test('a queue for Spanish speakers lists only the agents who speak Spanish', asy
   await shoot(admin, 'routing-queue');
   await admin.getByTestId('queue-save').click();
   await admin.locator('[data-testid="queue-row"]', { hasText: 'Spanish' }).waitFor({ timeout: STEP });
+
+  // A workflow whose filter sends Spanish tasks to the new queue first.
   await admin.getByTestId('routing-tab-workflows').click();
   await admin.getByTestId('workflow-row').first().waitFor();
+  await admin.getByTestId('workflow-new').click();
+  await admin.getByTestId('workflow-name').fill('Languages');
+  await admin.getByTestId('workflow-add-filter').click();
+  const filter = admin.getByTestId('workflow-filter');
+  await filter.getByLabel('Filter name').fill('Spanish speakers');
+  await filter.getByLabel('Which tasks').fill('task.language == "es"');
+  await filter.getByTestId('workflow-target').locator('select').selectOption({ label: 'Spanish' });
+  await admin.getByTestId('workflow-save').click();
+  await admin.locator('[data-testid="workflow-row"]', { hasText: 'Spanish speakers' }).waitFor({ timeout: STEP });
   await shoot(admin, 'routing-workflows');
+
+  // Lucia's skills, VIP and chat capacity.
   await admin.getByTestId('routing-tab-agents').click();
-  await admin.locator('[data-testid="worker-row"]', { hasText: 'Lucia Agent' }).waitFor();
+  const lucia = admin.locator('[data-testid="worker-row"]', { hasText: 'Lucia Agent' });
+  await lucia.getByTestId('worker-edit').click();
+  await admin.getByTestId('worker-skills').fill('billing, returns');
+  await admin.getByTestId('worker-vip').check();
+  await admin.getByTestId('worker-capacity-chat').fill('4');
+  await admin.getByTestId('worker-save').click();
+  await lucia.filter({ hasText: 'billing, returns' }).filter({ hasText: 'VIP' }).filter({ hasText: 'chat 4' }).waitFor({ timeout: STEP });
   await shoot(admin, 'routing-agents');
+});
+
+test('a web chat channel gives its snippet and a live preview of the widget', async () => {
+  const { admin } = pages;
+  await admin.getByTestId('admin-nav-channels').click();
+  await admin.getByTestId('channel-add-connector').selectOption('webchat');
+  await admin.getByTestId('channel-instance').fill('site');
+  await admin.locator('#ch-allowedOrigins').fill('https://shop.example');
+  await admin.locator('#ch-title').fill('Shop help');
+  await admin.getByTestId('channel-save').click();
+  const row = admin.locator('[data-testid="channel-row"][data-key="webchat/site"]');
+  await row.waitFor({ timeout: STEP });
+  await row.getByTestId('channel-snippet').click();
+  const snippet = await admin.getByTestId('webchat-snippet-value').inputValue();
+  assert.equal(snippet, `<script src="${env.E2E_ENGINE_URL}/widget/site/widget.js" async></script>`);
+  // Chromium does not render a cross-origin frame that is off screen: bring it into view.
+  await admin.getByTestId('webchat-preview').scrollIntoViewIfNeeded();
+  const preview = admin.frameLocator('[data-testid="webchat-preview"]');
+  await preview.locator('#switchboard-widget .sb-bubble').click({ timeout: STEP });
+  await preview.locator('#switchboard-widget .sb-title').filter({ hasText: 'Shop help' }).waitFor({ timeout: STEP });
+  await shoot(admin, 'webchat');
 });
 
 test('people, canned responses and labels, and the audit log of every change', async () => {

@@ -301,6 +301,7 @@ export class FakeBackend implements Transport {
         .filter((c) => this.inScope(c, f.scope))
         .filter((c) => !f.status || c.status === f.status)
         .filter((c) => !f.channel || c.channel === f.channel || c.channel.startsWith(`${f.channel}.`))
+        .filter((c) => !f.label || (c.labels ?? []).includes(f.label))
         .filter((c) => !q || c.contactName.toLowerCase().includes(q) || c.lastMessageText.toLowerCase().includes(q))
         .map((c) => this.summary(c));
     },
@@ -426,6 +427,18 @@ export class FakeBackend implements Transport {
       return { revision };
     },
     SetupStatus: () => ({ needsAdmin: this.needsAdmin }),
+    CreateFirstAdmin: (req: { server: string; name: string; email: string; password: string }) => {
+      if (!this.needsAdmin) throw new BridgeError('conflict', 'This workspace already has an admin; sign in instead.');
+      this.needsAdmin = false;
+      const s = this.signInAs('admin');
+      s.user = { ...s.user, name: req.name, email: req.email };
+      return s;
+    },
+    SetConversationLabels: (id: string, labels: string[]) => {
+      this.requireSession();
+      this.find(id).conversation.labels = [...labels];
+      return null;
+    },
     Labels: () => {
       this.requireSession();
       return structuredClone(this.labels);

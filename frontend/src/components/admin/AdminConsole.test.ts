@@ -55,6 +55,32 @@ describe('the first run', () => {
   });
 });
 
+describe('the first admin', () => {
+  it('is created, then walked through connecting a channel and inviting agents', async () => {
+    backend.session = null;
+    backend.needsAdmin = true;
+    app = mount(App, { target: document.body });
+    await until(() => $('setup-form'));
+    type($<HTMLInputElement>('setup-name')!, 'Ada');
+    type($<HTMLInputElement>('setup-email')!, 'ada@example.com');
+    type($<HTMLInputElement>('setup-password')!, 'password1');
+    type($<HTMLInputElement>('setup-confirm')!, 'password2');
+    $<HTMLButtonElement>('setup-submit')!.click();
+    await until(() => $('setup-error')?.textContent?.includes('not the same'));
+    type($<HTMLInputElement>('setup-confirm')!, 'password1');
+    $<HTMLButtonElement>('setup-submit')!.click();
+    const wizard = await until(() => $('setup-wizard'));
+    expect(backend.calls.find((c) => c.method === 'CreateFirstAdmin')?.args[0]).toEqual({ server: '', name: 'Ada', email: 'ada@example.com', password: 'password1' });
+    expect(wizard.dataset.step).toBe('1');
+    await until(() => $('admin-channels'));
+    $<HTMLButtonElement>('wizard-next')!.click();
+    await until(() => $('setup-wizard')?.dataset.step === '2' && $('admin-people'));
+    $<HTMLButtonElement>('wizard-next')!.click();
+    await until(() => $('wizard-done'))!.then((b) => b.click());
+    await until(() => !$('setup-wizard') && $('inbox'));
+  });
+});
+
 describe('the channel form', () => {
   const saved: string[] = [];
   function open(existing = false) {
