@@ -1,10 +1,8 @@
 // An in-memory stand-in for the Go app, for unit tests only (never imported by the bundle).
 import { BridgeError } from '../lib/bridge/errors';
 import type { Transport } from '../lib/bridge/transport';
+import type { ChannelStatus, ConnectorInfo, Label } from '../lib/bridge/admin';
 import type {
-  ChannelStatus,
-  ConnectorInfo,
-  Label,
   AgentStatus,
   AppInfo,
   CannedResponse,
