@@ -83,7 +83,7 @@ frontend-test: npm-deps
 e2e: build
 	mkdir -p $(OUT)
 	export XDG_DATA_HOME=$$(mktemp -d) SWITCHBOARD_BIN=$(CURDIR)/$(BIN)
-	scripts/with-keyring.sh bash -c '(cd frontend && npm run e2e) && SWITCHBOARD_E2E=1 go test -v -count=1 -run TestAgentDesktop ./app/e2etest'
+	scripts/with-keyring.sh bash -c '(cd frontend && npm run e2e) && SWITCHBOARD_E2E=1 go test -v -count=1 -run "TestAgentDesktop|TestAdminConsole" ./app/e2etest'
 
 # The real desktop window under Xvfb: it starts, the frontend calls Go, a screenshot is taken.
 desktop-test: build

@@ -13,6 +13,11 @@ const (
 	// EventQueueStats carries a QueueStats; EventWorkerStats a WorkerStats.
 	EventQueueStats  = "queue.stats"
 	EventWorkerStats = "worker.stats"
+	// EventQueueDeleted, EventWorkflowDeleted and EventWorkerDeleted carry
+	// {"id"} of what an admin removed.
+	EventQueueDeleted    = "queue.deleted"
+	EventWorkflowDeleted = "workflow.deleted"
+	EventWorkerDeleted   = "worker.deleted"
 )
 
 // RoutingSnapshot is the router's durable state as loaded at start.
@@ -48,12 +53,18 @@ type RoutingChange struct {
 	// AccessComplete says Access covers every conversation with an open
 	// task: any other conversation has nobody working on it.
 	AccessComplete bool
+	// DeletedQueues, DeletedWorkflows and DeletedWorkers name what was
+	// removed; each gets a deleted event.
+	DeletedQueues    []string
+	DeletedWorkflows []string
+	DeletedWorkers   []string
 }
 
 // Empty reports whether the change holds nothing.
 func (c *RoutingChange) Empty() bool {
 	return len(c.Activities)+len(c.Workers)+len(c.Queues)+len(c.Workflows)+len(c.Tasks)+
-		len(c.Reservations)+len(c.QueueStats)+len(c.WorkerStats)+len(c.Access) == 0 && !c.AccessComplete
+		len(c.Reservations)+len(c.QueueStats)+len(c.WorkerStats)+len(c.Access)+
+		len(c.DeletedQueues)+len(c.DeletedWorkflows)+len(c.DeletedWorkers) == 0 && !c.AccessComplete
 }
 
 // RoutingStore keeps the router's state. The router holds it in memory and

@@ -13,4 +13,7 @@ type Store interface {
 	EventService
 	CannedService
 	AccessService
+	AuditService
+	LabelService
+	InviteService
 }

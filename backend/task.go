@@ -65,7 +65,8 @@ type TaskInput struct {
 	// ConversationID links the task to the conversation it serves.
 	ConversationID string
 	// WorkflowID picks the workflow; QueueID instead sends the task
-	// straight to one queue. With neither, the only workflow is used.
+	// straight to one queue. With neither, the oldest workflow (the
+	// workspace's default) is used.
 	WorkflowID string
 	QueueID    string
 }

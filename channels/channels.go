@@ -159,6 +159,17 @@ type Info struct {
 	// with Burst sends allowed at once.
 	Rate  float64
 	Burst int
+	// Title names the connector for people, such as "SMS (Twilio)".
+	Title Text
+	// Settings describe the configuration fields, in form order; a setting
+	// of KindSecret must be listed in Secrets too.
+	Settings []Setting
+	// Webhook is true when the platform posts to the instance's webhook URL
+	// (/hooks/{connector}/{instance}), which the admin pastes into the
+	// platform's console.
+	Webhook bool
+	// Testable is true when the connector implements Tester.
+	Testable bool
 }
 
 var registry = struct {
@@ -175,6 +186,7 @@ func Register(info Info) {
 	if info.New == nil {
 		panic(fmt.Sprintf("channels: connector %q has no New func", info.ID))
 	}
+	checkSettings(info)
 	registry.Lock()
 	defer registry.Unlock()
 	if _, dup := registry.m[info.ID]; dup {

@@ -98,6 +98,7 @@ type Hub struct {
 	pollers map[string]context.CancelFunc
 
 	outbox outboxState
+	health healthBook // the admin console's last errors (admin.go)
 }
 
 // instance is one running connector instance.
@@ -475,6 +476,7 @@ func (h *Hub) runPoller(ctx context.Context, connector, name string, p Poller) {
 		}
 		if err != nil {
 			h.log.Warn("poller stopped, restarting", "connector", connector, "instance", name, "error", err, "wait", wait)
+			h.health.note(connector+"/"+name, healthText(err), h.clock.Now())
 		}
 		select {
 		case <-ctx.Done():

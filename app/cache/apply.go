@@ -164,6 +164,10 @@ func (a *applier) apply(ctx context.Context, e backend.Event) error {
 	case backend.EventConversationRemoved:
 		return a.removeConversation(ctx, e.EntityID)
 	}
+	if typ, ok := strings.CutSuffix(e.Type, ".deleted"); ok {
+		_, err := a.exec(ctx, `DELETE FROM entities WHERE type = ? AND id = ?`, typ, e.EntityID)
+		return err
+	}
 	if !strings.HasSuffix(e.Type, ".upserted") {
 		return nil // events that carry no entity have nothing to cache
 	}

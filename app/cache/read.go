@@ -45,7 +45,9 @@ type Filter struct {
 	// ContactID narrows to one contact's conversations.
 	ContactID string `json:"-"`
 	// ID narrows to one conversation.
-	ID    string `json:"-"`
+	ID string `json:"-"`
+	// Label narrows to conversations carrying the label (its id).
+	Label string `json:"label,omitempty"`
 	Limit int    `json:"limit,omitempty"`
 }
 
@@ -64,6 +66,9 @@ func (c *Cache) Conversations(ctx context.Context, f Filter) ([]Summary, error) 
 	}
 	if f.ID != "" {
 		where, args = append(where, "cv.id = ?"), append(args, f.ID)
+	}
+	if f.Label != "" {
+		where, args = append(where, "EXISTS (SELECT 1 FROM json_each(cv.data, '$.labels') WHERE value = ?)"), append(args, f.Label)
 	}
 	switch f.Scope {
 	case ScopeMine:

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -88,6 +89,46 @@ var authzTable = []authzRow{
 	{"/widget/", "/widget/nowhere/widget.js", "", [6]int{404, 404, 404, 404, 404, 404}},
 	// The agent's typing signal to a web chat visitor is work on the conversation.
 	{"POST /widget/{instance}/typing/{conversation}", "/widget/site/typing/$conv", "", [6]int{401, 401, 204, 403, 204, 204}},
+
+	// The admin's console. A connection test that cannot connect is still
+	// an answer (200, ok false).
+	{"GET /api/connectors", "/api/connectors", "", [6]int{401, 401, 403, 403, 403, 200}},
+	{"GET /api/channels/status", "/api/channels/status", "", [6]int{401, 401, 403, 403, 403, 200}},
+	{"POST /api/channels/{connector}/{instance}/test", "/api/channels/email/e$n/test", `{"config":{"address":"s@example.com","imapAddr":"127.0.0.1:1","imapSecurity":"none","imapUsername":"u","imapPassword":"p","smtpAddr":"127.0.0.1:1","smtpSecurity":"none"}}`, [6]int{401, 401, 403, 403, 403, 200}},
+	{"POST /api/channels/{connector}/{instance}/enable", "/api/channels/webchat/$chan/enable", "", [6]int{401, 401, 403, 403, 403, 200}},
+	{"POST /api/channels/{connector}/{instance}/disable", "/api/channels/webchat/$chan/disable", "", [6]int{401, 401, 403, 403, 403, 200}},
+	{"DELETE /api/channels/{connector}/{instance}", "/api/channels/webchat/$chan", "", [6]int{401, 401, 403, 403, 403, 204}},
+	{"POST /api/flows/import", "/api/flows/import", `{"description":"Imported","initial_state":"Trigger","flags":{},"states":[{"name":"Trigger","type":"trigger","properties":{},"transitions":[]}]}`, [6]int{401, 401, 403, 403, 403, 200}},
+	{"GET /api/audit", "/api/audit", "", [6]int{401, 401, 403, 403, 403, 200}},
+	{"GET /api/labels", "/api/labels", "", [6]int{401, 401, 200, 200, 200, 200}},
+	{"POST /api/labels", "/api/labels", `{"name":"Label $n"}`, [6]int{401, 401, 403, 403, 403, 201}},
+	{"PUT /api/labels/{id}", "/api/labels/$label", `{"name":"Label $n"}`, [6]int{401, 401, 403, 403, 403, 200}},
+	{"DELETE /api/labels/{id}", "/api/labels/$label", "", [6]int{401, 401, 403, 403, 403, 204}},
+	{"PUT /api/conversations/{id}/labels", "/api/conversations/$conv/labels", `{"labels":["$label"]}`, [6]int{401, 401, 200, 403, 200, 200}},
+	{"DELETE /api/canned/{id}", "/api/canned/$canned", "", [6]int{401, 401, 403, 403, 403, 204}},
+	{"GET /api/invites", "/api/invites", "", [6]int{401, 401, 403, 403, 403, 200}},
+	{"POST /api/invites", "/api/invites", `{"email":"invited$n@example.com","name":"Invited","role":"agent"}`, [6]int{401, 401, 403, 403, 403, 201}},
+	{"DELETE /api/invites/{id}", "/api/invites/$invite", "", [6]int{401, 401, 403, 403, 403, 204}},
+	// An invitation's one-time token admits whoever holds it.
+	{"GET /api/invitations/{token}", "/api/invitations/$invtoken", "", [6]int{200, 200, 200, 200, 200, 200}},
+	{"POST /api/invitations/{token}", "/api/invitations/$invtoken", `{"name":"Invited","password":"password1"}`, [6]int{201, 201, 201, 201, 201, 201}},
+	{"GET /invite/{token}", "/invite/$invtoken", "", [6]int{200, 200, 200, 200, 200, 200}},
+	{"POST /invite/{token}", "/invite/$invtoken", "form:name=Invited&password=password1&confirm=password1", [6]int{200, 200, 200, 200, 200, 200}},
+	// The first-run setup: open only while the workspace has no user.
+	{"GET /api/setup", "/api/setup", "", [6]int{200, 200, 200, 200, 200, 200}},
+	{"POST /api/setup", "/api/setup", `{"name":"First","email":"first$n@example.com","password":"password1"}`, [6]int{409, 409, 409, 409, 409, 409}},
+	{"POST /api/queues", "/api/queues", `{"name":"Queue $n","targetWorkers":"true"}`, [6]int{401, 401, 403, 403, 403, 201}},
+	{"PUT /api/queues/{id}", "/api/queues/$queue", `{"name":"Queue $n","targetWorkers":"true"}`, [6]int{401, 401, 403, 403, 403, 200}},
+	{"DELETE /api/queues/{id}", "/api/queues/$queue", "", [6]int{401, 401, 403, 403, 403, 204}},
+	{"POST /api/queues/preview", "/api/queues/preview", `{"expression":"true"}`, [6]int{401, 401, 403, 403, 403, 200}},
+	{"GET /api/workflows", "/api/workflows", "", [6]int{401, 401, 403, 403, 200, 200}},
+	{"POST /api/workflows", "/api/workflows", `{"name":"Workflow $n","default":[{"queueId":"q_support"}]}`, [6]int{401, 401, 403, 403, 403, 201}},
+	{"PUT /api/workflows/{id}", "/api/workflows/$workflow", `{"name":"Workflow $n","default":[{"queueId":"q_support"}]}`, [6]int{401, 401, 403, 403, 403, 200}},
+	{"DELETE /api/workflows/{id}", "/api/workflows/$workflow", "", [6]int{401, 401, 403, 403, 403, 204}},
+	{"POST /api/workflows/import", "/api/workflows/import", `{"name":"Imported $n","configuration":{"task_routing":{"filters":[],"default_filter":{"queue":"WQ1"}}},"queues":{"WQ1":"q_support"}}`, [6]int{401, 401, 403, 403, 403, 201}},
+	{"POST /api/workers", "/api/workers", `{"name":"Worker $n","attributes":{},"capacity":{}}`, [6]int{401, 401, 403, 403, 403, 201}},
+	{"PUT /api/workers/{id}", "/api/workers/$worker", `{"name":"Worker $n","attributes":{},"capacity":{}}`, [6]int{401, 401, 403, 403, 403, 200}},
+	{"DELETE /api/workers/{id}", "/api/workers/$worker", "", [6]int{401, 401, 403, 403, 403, 204}},
 }
 
 const authzPassword = "password1"
@@ -138,6 +179,10 @@ func startAuthzEngine(t *testing.T) *authzEngine {
 // task ana holds, another conversation offered to her, and a spare user.
 type authzFixture struct {
 	conv, contact, contact2, task, offer, user string
+	// What the admin's routes change: a web chat instance, a label, a
+	// canned response, an invitation (with its one-time token), a queue,
+	// a workflow and a worker.
+	channel, label, canned, invite, invtoken, queue, workflow, worker string
 }
 
 func (e *authzEngine) fixture(t *testing.T) *authzFixture {
@@ -194,7 +239,51 @@ func (e *authzEngine) fixture(t *testing.T) *authzFixture {
 		t.Fatal(err)
 	}
 	f.user = u.ID
+	e.adminFixture(t, f, n)
 	return f
+}
+
+// adminFixture adds what the admin's console routes change to f.
+func (e *authzEngine) adminFixture(t *testing.T, f *authzFixture, n int64) {
+	t.Helper()
+	ctx := context.Background()
+	f.channel = fmt.Sprintf("wc%d", n)
+	if err := e.Channels.PutInstance(ctx, &backend.ChannelInstance{Connector: "webchat", Instance: f.channel,
+		Config: json.RawMessage(`{"allowedOrigins":["*"]}`), Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	l := &backend.Label{Name: fmt.Sprintf("Fixture %d", n)}
+	if err := e.DB.PutLabel(ctx, l); err != nil {
+		t.Fatal(err)
+	}
+	f.label = l.ID
+	c := &backend.CannedResponse{ID: fmt.Sprintf("cr_fixture%d", n), Shortcut: fmt.Sprintf("fx%d", n), Title: "Fixture", Text: "Hello"}
+	if err := e.DB.PutCannedResponse(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	f.canned = c.ID
+	inv := &backend.Invite{Email: fmt.Sprintf("fixture%d@example.com", n), Name: "Fixture", Role: backend.RoleAgent, InvitedBy: e.users[asAdmin].ID}
+	token, err := e.DB.CreateInvite(ctx, inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.invite, f.invtoken = inv.ID, token
+	q, err := e.Routing.UpsertQueue(ctx, &backend.Queue{ID: fmt.Sprintf("q_fixture%d", n), Name: fmt.Sprintf("Fixture %d", n)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.queue = q.ID
+	wf, err := e.Routing.UpsertWorkflow(ctx, &backend.Workflow{ID: fmt.Sprintf("wf_fixture%d", n), Name: fmt.Sprintf("Fixture %d", n),
+		Default: []backend.WorkflowTarget{{QueueID: "q_support"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.workflow = wf.ID
+	w, err := e.Routing.UpsertWorker(ctx, &backend.Worker{Name: fmt.Sprintf("Fixture %d", n), Attributes: map[string]any{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.worker = w.ID
 }
 
 func (e *authzEngine) signIn(t *testing.T, who int) string {
@@ -214,7 +303,33 @@ func (e *authzEngine) signIn(t *testing.T, who int) string {
 
 func (e *authzEngine) expand(s string, f *authzFixture) string {
 	return strings.NewReplacer("$conv", f.conv, "$contact2", f.contact2, "$contact", f.contact, "$task", f.task, "$offer", f.offer,
-		"$user", f.user, "$n", fmt.Sprint(e.n.Add(1)), "$flow", e.flow).Replace(s)
+		"$user", f.user, "$n", fmt.Sprint(e.n.Add(1)), "$flow", e.flow,
+		"$chan", f.channel, "$label", f.label, "$canned", f.canned, "$invtoken", f.invtoken, "$invite", f.invite,
+		"$queue", f.queue, "$workflow", f.workflow, "$worker", f.worker).Replace(s)
+}
+
+// do sends one request; a body written "form:a=b&…" goes as an HTML form.
+func (e *authzEngine) do(t *testing.T, token, method, path, body string) (int, []byte) {
+	t.Helper()
+	form, isForm := strings.CutPrefix(body, "form:")
+	if !isForm {
+		return (&testEngine{URL: e.URL()}).DoRaw(t, token, method, path, body)
+	}
+	req, err := http.NewRequest(method, e.URL()+path, strings.NewReader(form))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, raw
 }
 
 // endsSessions are the routes after which a caller signs in again.
@@ -260,7 +375,7 @@ func TestAuthorization_EveryRoute(t *testing.T) {
 				if method != "GET" && strings.ContainsAny(strings.NewReplacer("$n", "", "$flow", "").Replace(row.path+row.body), "$") {
 					f = e.fixture(t) // it changes what it names
 				}
-				status, body := (&testEngine{URL: e.URL()}).DoRaw(t, tokens[who], method, e.expand(row.path, f), e.expand(row.body, f))
+				status, body := e.do(t, tokens[who], method, e.expand(row.path, f), e.expand(row.body, f))
 				if endsSessions[row.pattern] {
 					tokens[who] = e.signIn(t, who)
 				}

@@ -57,5 +57,7 @@ func (s *Server) handlePutChannel(w http.ResponseWriter, r *http.Request) {
 		Error(w, r, s.Logger, err)
 		return
 	}
+	s.audit(r, "channel.save", "channel", ci.Connector+"/"+ci.Instance, map[string]any{"settings": configKeys(req.Config), "enabled": ci.Enabled},
+		"Saved channel %s/%s", ci.Connector, ci.Instance)
 	writeJSON(w, http.StatusOK, ci)
 }

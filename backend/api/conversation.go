@@ -119,6 +119,7 @@ func (s *Server) handleMergeContacts(w http.ResponseWriter, r *http.Request) {
 		Error(w, r, s.Logger, err)
 		return
 	}
+	s.audit(r, "contact.merge", "contact", req.Into, req, "Merged contact %s into %s", req.From, req.Into)
 	writeJSON(w, http.StatusOK, c)
 }
 
@@ -149,5 +150,6 @@ func (s *Server) handlePutCanned(w http.ResponseWriter, r *http.Request) {
 		Error(w, r, s.Logger, err)
 		return
 	}
+	s.audit(r, "canned.save", "canned", c.ID, req, "Saved canned response /%s", c.Shortcut)
 	writeJSON(w, http.StatusOK, c)
 }

@@ -60,6 +60,8 @@ func (s *Server) handlePutFlow(w http.ResponseWriter, r *http.Request) {
 		Error(w, r, s.Logger, err)
 		return
 	}
+	s.audit(r, "flow.save", "flow", rev.Key, map[string]any{"revision": rev.Revision, "widgets": len(f.Widgets)},
+		"Saved flow %s as revision %d", rev.Key, rev.Revision)
 	writeJSON(w, http.StatusOK, rev)
 }
 

@@ -168,9 +168,11 @@ type eventRefs struct {
 // event type the policy does not know is for admins only.
 func kindOf(typ string) scopeKind {
 	switch typ {
-	case backend.EventActivityUpserted, backend.EventWorkerUpserted, backend.EventQueueUpserted, backend.EventCannedUpserted:
+	case backend.EventActivityUpserted, backend.EventWorkerUpserted, backend.EventQueueUpserted, backend.EventCannedUpserted,
+		backend.EventWorkerDeleted, backend.EventQueueDeleted, backend.EventCannedDeleted,
+		backend.EventLabelUpserted, backend.EventLabelDeleted:
 		return scopeEveryone
-	case backend.EventUserUpserted, backend.EventQueueStats, backend.EventWorkflowUpserted:
+	case backend.EventUserUpserted, backend.EventQueueStats, backend.EventWorkflowUpserted, backend.EventWorkflowDeleted:
 		return scopeSupervisors
 	case backend.EventConversationUpserted, backend.EventFlowExecutionUpserted, backend.EventMessageUpserted, backend.EventTaskUpserted:
 		return scopeConversation

@@ -30,8 +30,12 @@ type Server struct {
 	// default is the connection's remote address. A deployment behind
 	// trusted proxies replaces it.
 	ClientIP func(r *http.Request) string
-	// OnUserCreated, when set, runs after an admin created a user (the
-	// engine makes agents routable here).
+	// PublicURL is the engine's external address, for invitation links
+	// (empty: the address each request came to).
+	PublicURL string
+	// OnUserCreated, when set, runs after a user was created by an admin,
+	// an invitation or the first-run setup (the engine makes agents
+	// routable here).
 	OnUserCreated func(ctx context.Context, u *backend.User) error
 
 	mux      *http.ServeMux
@@ -43,6 +47,10 @@ type Server struct {
 	stop     context.CancelFunc
 	channels ChannelAdmin
 	router   Router
+	console  ChannelConsole
+	routing  RoutingAdmin
+	importTR TaskRouterImporter
+	importer FlowImporter
 
 	flows     FlowAdmin
 	parseFlow func([]byte) (*backend.Flow, error)

@@ -43,6 +43,7 @@ func (s *Server) handleCreateUser(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	s.audit(r, "user.create", "user", u.ID, map[string]any{"email": u.Email, "role": u.Role}, "Created %s %s (%s)", u.Role, u.Name, u.Email)
 	writeJSON(w, http.StatusCreated, u)
 }
 
@@ -68,7 +69,11 @@ func (s *Server) handleDisableUser(disable bool) http.HandlerFunc {
 				}
 			}
 		}
-		s.Logger.Info("user disabled or enabled", "user", id, "disabled", disable, "by", SessionFrom(r.Context()).User.ID)
+		if disable {
+			s.audit(r, "user.disable", "user", id, nil, "Disabled %s (%s)", u.Name, u.Email)
+		} else {
+			s.audit(r, "user.enable", "user", id, nil, "Enabled %s (%s)", u.Name, u.Email)
+		}
 		writeJSON(w, http.StatusOK, u)
 	}
 }
@@ -90,7 +95,7 @@ func (s *Server) handleResetPassword(w http.ResponseWriter, r *http.Request) {
 		Error(w, r, s.Logger, err)
 		return
 	}
-	s.Logger.Info("password reset", "user", r.PathValue("id"), "by", SessionFrom(r.Context()).User.ID)
+	s.audit(r, "user.password_reset", "user", r.PathValue("id"), nil, "Reset the password of user %s", r.PathValue("id"))
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -111,5 +116,6 @@ func (s *Server) handleSignOutEverywhere(w http.ResponseWriter, r *http.Request)
 		Error(w, r, s.Logger, err)
 		return
 	}
+	s.audit(r, "user.signout", "user", id, map[string]any{"sessions": n}, "Signed user %s out everywhere (%d sessions)", id, n)
 	writeJSON(w, http.StatusOK, SignOutResponse{Sessions: n})
 }

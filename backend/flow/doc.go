@@ -29,7 +29,8 @@
 // send-and-wait-for-reply (incomingMessage, timeout, failed), set-variables
 // (next), make-http-request (success, failed, timeout), faq-bot (answered,
 // noMatch, handover), send-to-agent (failed; success ends the flow with the
-// conversation in an agent's hands) and end. Text properties are templates:
+// conversation in an agent's hands), business-hours (open, closed: the time
+// of day and week in a time zone, with closed dates) and end. Text properties are templates:
 // {{message.body}}, {{trigger.message.body}}, {{flow.variables.x}},
 // {{widgets.name.key}}, {{contact.attributes.x}}, {{conversation.id}}.
 // Registry maps type names to implementations; voice widgets join it.

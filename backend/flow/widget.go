@@ -94,6 +94,9 @@ func DefaultRegistry() Registry {
 		TypeFAQ:          WidgetTypeFunc(compileFAQ),
 		TypeSendToAgent:  WidgetTypeFunc(compileSendToAgent),
 		TypeEnd:          WidgetTypeFunc(compileEnd),
+		// business-hours is Switchboard's own: Studio does the same with a
+		// Function and a split.
+		TypeBusinessHours: WidgetTypeFunc(compileBusinessHours),
 	}
 }
 

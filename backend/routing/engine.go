@@ -151,6 +151,8 @@ type changeSet struct {
 	access         map[string]bool
 	finished       map[string]string
 	accessComplete bool
+	// deleted* name what an admin removed in this change.
+	deletedQueues, deletedWorkflows, deletedWorkers []string
 }
 
 // New returns an engine on store; call Start before use.
@@ -292,6 +294,7 @@ func (cs *changeSet) change(now time.Time) *backend.RoutingChange {
 	c := &backend.RoutingChange{
 		Activities: cs.activities, Workers: cs.workers, Queues: cs.queues, Workflows: cs.workflows,
 		Tasks: cs.tasks, Reservations: cs.reservations,
+		DeletedQueues: cs.deletedQueues, DeletedWorkflows: cs.deletedWorkflows, DeletedWorkers: cs.deletedWorkers,
 	}
 	for _, q := range cs.queueStats {
 		c.QueueStats = append(c.QueueStats, q.stats(now))

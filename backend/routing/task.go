@@ -10,7 +10,7 @@ import (
 )
 
 // CreateTask creates a task and routes it: through in.QueueID straight to
-// that queue, else through its workflow (in.WorkflowID, or the only one).
+// that queue, else through its workflow (in.WorkflowID, or the oldest: the default).
 // It is offered at once if a worker can take it. Returns EInvalid for a
 // missing channel or an unknown workflow or queue.
 func (e *Engine) CreateTask(ctx context.Context, in backend.TaskInput) (*backend.Task, error) {
@@ -65,12 +65,19 @@ func (e *Engine) pickWorkflow(id string) (*workflow, error) {
 		}
 		return nil, backend.Errorf(backend.EInvalid, "Workflow %s does not exist.", id)
 	}
-	if len(e.workflows) == 1 {
-		for _, wf := range e.workflows {
-			return wf, nil
+	// The workspace's first workflow is its default: flows that name
+	// none hand their tasks to it.
+	var first *workflow
+	for _, wf := range e.workflows {
+		if first == nil || wf.wf.CreatedAt.Before(first.wf.CreatedAt) ||
+			(wf.wf.CreatedAt.Equal(first.wf.CreatedAt) && wf.wf.ID < first.wf.ID) {
+			first = wf
 		}
 	}
-	return nil, backend.Errorf(backend.EInvalid, "Name a workflow or a queue for the task; there are %d workflows.", len(e.workflows))
+	if first == nil {
+		return nil, backend.Errorf(backend.EInvalid, "There is no workflow to route the task; an admin must create one.")
+	}
+	return first, nil
 }
 
 // pendingReservation returns the pending reservation id and its task.

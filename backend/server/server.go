@@ -90,6 +90,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	runCtx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	s.API = api.NewServer(s.DB, cfg.Logger)
+	s.API.PublicURL = cfg.PublicURL
 	s.API.Start(runCtx)
 	for _, start := range []func(ctx, runCtx context.Context) error{s.startRouting, s.startFlows, s.startChannels} {
 		if err := start(ctx, runCtx); err != nil {
@@ -120,6 +121,7 @@ func (s *Server) startRouting(ctx, runCtx context.Context) error {
 		return fmt.Errorf("start routing: %w", err)
 	}
 	s.API.SetRouter(s.Routing)
+	s.API.SetRoutingAdmin(s.Routing, routing.ImportTaskRouterWorkflow)
 	if err := ensureRoutingDefaults(ctx, s.Routing); err != nil {
 		return fmt.Errorf("routing defaults: %w", err)
 	}
@@ -196,6 +198,7 @@ func (s *Server) startFlows(ctx, runCtx context.Context) (err error) {
 	s.API.SetFlowAdmin(s.Flows, flow.Parse, func(ctx context.Context, f *backend.Flow, msgs []string) (any, error) {
 		return flow.Simulate(ctx, f, msgs)
 	})
+	s.API.SetFlowImporter(func(data []byte) (*backend.Flow, any, error) { return flow.ImportStudio(data) })
 	return s.Flows.Start(runCtx)
 }
 
@@ -220,6 +223,7 @@ func (s *Server) startChannels(ctx, runCtx context.Context) (err error) {
 	}
 	s.API.Handle("/hooks/", s.Channels)
 	s.API.SetChannelAdmin(s.Channels)
+	s.API.SetChannelConsole(s.Channels)
 	if err := s.Channels.Start(runCtx); err != nil {
 		return err
 	}

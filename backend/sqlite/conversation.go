@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -11,14 +12,17 @@ import (
 )
 
 const conversationColumns = `id, contact_id, channel, instance, thread_key, status, subject, assignee_id,
-	last_message_at, last_message_text, created_at, updated_at`
+	last_message_at, last_message_text, created_at, updated_at, labels`
 
 func scanConversation(s interface{ Scan(...any) error }) (*backend.Conversation, error) {
 	var c backend.Conversation
-	var last, created, updated string
+	var last, created, updated, labels string
 	if err := s.Scan(&c.ID, &c.ContactID, &c.Channel, &c.Instance, &c.ThreadKey, &c.Status, &c.Subject, &c.AssigneeID,
-		&last, &c.LastMessageText, &created, &updated); err != nil {
+		&last, &c.LastMessageText, &created, &updated, &labels); err != nil {
 		return nil, err
+	}
+	if err := json.Unmarshal([]byte(labels), &c.Labels); err != nil {
+		return nil, fmt.Errorf("conversation %s labels: %w", c.ID, err)
 	}
 	c.LastMessageAt, c.CreatedAt, c.UpdatedAt = parseTime(last), parseTime(created), parseTime(updated)
 	return &c, nil

@@ -155,7 +155,7 @@ func openConversation(ctx context.Context, tx *Tx, contactID string, in *backend
 	// Whoever works on another of the customer's conversations sees this
 	// one in the customer's history.
 	err = withContactAccess(ctx, tx, []string{contactID}, func() error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO conversations (`+conversationColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err := tx.ExecContext(ctx, `INSERT INTO conversations (`+conversationColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '[]')`,
 			c.ID, c.ContactID, c.Channel, c.Instance, c.ThreadKey, c.Status, c.Subject, c.AssigneeID,
 			formatTime(c.LastMessageAt), c.LastMessageText, formatTime(c.CreatedAt), formatTime(c.UpdatedAt))
 		return err

@@ -27,6 +27,7 @@ const DefaultBaseURL = "https://api.telegram.org"
 func init() {
 	channels.Register(channels.Info{
 		ID: ID, New: New, Secrets: []string{"botToken", "secretToken"},
+		Title: channels.T("Telegram", "Telegram"), Settings: settings, Testable: true, Webhook: true,
 		Rate: 25, Burst: 25, // ~30 msgs/s overall per bot
 	})
 }
@@ -305,4 +306,19 @@ func (c *Connector) Poll(ctx context.Context, deliver func(context.Context, *cha
 		offset = next
 	}
 	return ctx.Err()
+}
+
+var _ channels.Tester = (*Connector)(nil)
+
+// TestConnection implements channels.Tester with getMe, which Telegram
+// answers with the bot's user when the token is good (401 otherwise).
+func (c *Connector) TestConnection(ctx context.Context) (string, error) {
+	var me user
+	if err := c.call(ctx, "getMe", map[string]any{}, &me); err != nil {
+		return "", channels.TestError("Telegram", err)
+	}
+	if !me.IsBot || me.ID == 0 {
+		return "", backend.Errorf(backend.EInvalid, "Telegram's getMe did not describe a bot.")
+	}
+	return "Telegram bot @" + me.Username + " (" + name(&me) + ")", nil
 }

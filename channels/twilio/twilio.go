@@ -39,9 +39,12 @@ func init() {
 			// Twilio queues beyond carrier throughput itself; this keeps
 			// well under its ~100 concurrent API requests per account.
 			Rate: 10, Burst: 10,
+			Title: titles[id], Settings: settings, Testable: true, Webhook: true,
 		})
 	}
 }
+
+var titles = map[string]channels.Text{SMS: channels.T("SMS (Twilio)", "SMS (Twilio)"), WhatsApp: channels.T("WhatsApp (Twilio)", "WhatsApp (Twilio)")}
 
 // Config is one Twilio sender (a number or a Messaging Service).
 type Config struct {
@@ -306,11 +309,7 @@ func (c *Connector) Send(ctx context.Context, out *channels.Outbound) (*channels
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
-	if c.cfg.APIKeySID != "" {
-		req.SetBasicAuth(c.cfg.APIKeySID, c.cfg.APIKeySecret.Reveal())
-	} else {
-		req.SetBasicAuth(c.cfg.AccountSID, c.cfg.AuthToken.Reveal())
-	}
+	c.auth(req)
 	body, _, err := channels.Do(c.client, req, errorReason)
 	if err != nil {
 		return nil, err
@@ -350,4 +349,45 @@ func errorReason(body []byte) string {
 		return "WhatsApp's 24-hour window is closed: only an approved template can be sent (Twilio error 63016)."
 	}
 	return fmt.Sprintf("Twilio error %d: %s", e.Code, e.Message)
+}
+
+var _ channels.Tester = (*Connector)(nil)
+
+// TestConnection implements channels.Tester by fetching the account
+// (GET /2010-04-01/Accounts/{AccountSid}.json) with the credentials sends
+// use; Twilio answers 401 (error 20003) when they are wrong.
+func (c *Connector) TestConnection(ctx context.Context) (string, error) {
+	endpoint := c.base + "/2010-04-01/Accounts/" + url.PathEscape(c.cfg.AccountSID) + ".json"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint, nil)
+	if err != nil {
+		return "", backend.Errorf(backend.EInvalid, "The Twilio request could not be built.")
+	}
+	req.Header.Set("Accept", "application/json")
+	c.auth(req)
+	body, _, err := channels.Do(c.client, req, errorReason)
+	if err != nil {
+		return "", channels.TestError("Twilio", err)
+	}
+	var acct struct {
+		SID          string `json:"sid"`
+		FriendlyName string `json:"friendly_name"`
+		Status       string `json:"status"`
+	}
+	if json.Unmarshal(body, &acct) != nil || acct.SID != c.cfg.AccountSID {
+		return "", backend.Errorf(backend.EInvalid, "Twilio did not answer with account %s.", c.cfg.AccountSID)
+	}
+	if acct.Status != "active" {
+		return "", backend.Errorf(backend.EInvalid, "Twilio account %s is %s, not active.", acct.FriendlyName, acct.Status)
+	}
+	return fmt.Sprintf("Twilio account %s (%s), active", acct.FriendlyName, acct.SID), nil
+}
+
+// auth sets the basic auth of API calls: the API key when there is one,
+// else the account's auth token.
+func (c *Connector) auth(req *http.Request) {
+	if c.cfg.APIKeySID != "" {
+		req.SetBasicAuth(c.cfg.APIKeySID, c.cfg.APIKeySecret.Reveal())
+	} else {
+		req.SetBasicAuth(c.cfg.AccountSID, c.cfg.AuthToken.Reveal())
+	}
 }

@@ -222,7 +222,9 @@ func (s *Server) handleSocket(w http.ResponseWriter, r *http.Request) {
 	}
 	up := websocket.Upgrader{
 		ReadBufferSize: 4096, WriteBufferSize: 16 << 10,
-		CheckOrigin: func(r *http.Request) bool { return cfg.AllowsOrigin(r.Header.Get("Origin")) },
+		CheckOrigin: func(r *http.Request) bool {
+			return cfg.AllowsOrigin(r.Header.Get("Origin")) || ownOrigin(r, r.Header.Get("Origin"))
+		},
 	}
 	conn, err := up.Upgrade(w, r, nil)
 	if err != nil {

@@ -107,6 +107,7 @@ func NewServer(ctx context.Context, store Store, opts Options) (*Server, error) 
 	s.mux.HandleFunc("POST /widget/{instance}/upload", s.handleUpload)
 	s.mux.HandleFunc("GET /widget/{instance}/files/{id}", s.handleFile)
 	s.mux.HandleFunc("POST /widget/{instance}/typing/{conversation}", s.handleAgentTyping)
+	s.mux.HandleFunc("GET /widget/{instance}/preview", s.handlePreview)
 	return s, nil
 }
 
@@ -154,7 +155,7 @@ func (s *Server) cors(w http.ResponseWriter, r *http.Request) *Config {
 		return nil
 	}
 	origin := r.Header.Get("Origin")
-	if !cfg.AllowsOrigin(origin) {
+	if !cfg.AllowsOrigin(origin) && !ownOrigin(r, origin) {
 		s.log.Warn("widget origin refused", "instance", r.PathValue("instance"), "origin", origin)
 		s.fail(w, r, backend.Errorf(backend.EForbidden, "This site may not use the chat widget."))
 		return nil

@@ -1,4 +1,4 @@
-// Package twiliotest is a fake Twilio for tests: it serves the Messages API
+// Package twiliotest is a fake Twilio for tests: it serves the Accounts fetch and the Messages API
 // (basic auth, form posts, JSON answers, 429 injection) and sends webhooks
 // signed with X-Twilio-Signature the way Twilio does. Standard library only.
 package twiliotest
@@ -84,6 +84,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, http.StatusUnauthorized, 20003, "Authenticate")
 		return
 	}
+	if r.Method == http.MethodGet && r.URL.Path == "/2010-04-01/Accounts/"+s.AccountSID+".json" {
+		s.account(w)
+		return
+	}
 	if r.Method != http.MethodPost || r.URL.Path != "/2010-04-01/Accounts/"+s.AccountSID+"/Messages.json" {
 		writeErr(w, http.StatusNotFound, 20404, "The requested resource was not found")
 		return
@@ -125,6 +129,21 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		"api_version": "2010-04-01", "error_code": nil, "error_message": nil,
 		"date_created": s.Now().UTC().Format(time.RFC1123Z), "date_sent": nil,
 		"uri": "/2010-04-01/Accounts/" + s.AccountSID + "/Messages/" + sid + ".json",
+	})
+}
+
+// FriendlyName is the fake account's name, as the Accounts resource shows it.
+const FriendlyName = "Switchboard Test Account"
+
+// account answers the Accounts resource fetch the way Twilio documents it.
+func (s *Server) account(w http.ResponseWriter) {
+	created := s.Now().UTC().Add(-30 * 24 * time.Hour).Format(time.RFC1123Z)
+	json.NewEncoder(w).Encode(map[string]any{
+		"sid": s.AccountSID, "owner_account_sid": s.AccountSID, "friendly_name": FriendlyName,
+		"status": "active", "type": "Full", "auth_token": s.AuthToken,
+		"date_created": created, "date_updated": created,
+		"uri":              "/2010-04-01/Accounts/" + s.AccountSID + ".json",
+		"subresource_uris": map[string]string{"messages": "/2010-04-01/Accounts/" + s.AccountSID + "/Messages.json"},
 	})
 }
 

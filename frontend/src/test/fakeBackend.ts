@@ -1,6 +1,7 @@
 // An in-memory stand-in for the Go app, for unit tests only (never imported by the bundle).
 import { BridgeError } from '../lib/bridge/errors';
 import type { Transport } from '../lib/bridge/transport';
+import type { ChannelStatus, ConnectorInfo, Label } from '../lib/bridge/admin';
 import type {
   AgentStatus,
   AppInfo,
@@ -307,6 +308,7 @@ export class FakeBackend implements Transport {
         .filter((c) => this.inScope(c, f.scope))
         .filter((c) => !f.status || c.status === f.status)
         .filter((c) => !f.channel || c.channel === f.channel || c.channel.startsWith(`${f.channel}.`))
+        .filter((c) => !f.label || (c.labels ?? []).includes(f.label))
         .filter((c) => !q || c.contactName.toLowerCase().includes(q) || c.lastMessageText.toLowerCase().includes(q))
         .map((c) => this.summary(c));
     },
@@ -431,6 +433,48 @@ export class FakeBackend implements Transport {
       this.flows[key] = { flow: JSON.parse(json), revision };
       return { revision };
     },
+    SetupStatus: () => ({ needsAdmin: this.needsAdmin }),
+    CreateFirstAdmin: (req: { server: string; name: string; email: string; password: string }) => {
+      if (!this.needsAdmin) throw new BridgeError('conflict', 'This workspace already has an admin; sign in instead.');
+      this.needsAdmin = false;
+      const s = this.signInAs('admin');
+      s.user = { ...s.user, name: req.name, email: req.email };
+      return s;
+    },
+    SetConversationLabels: (id: string, labels: string[]) => {
+      this.requireSession();
+      this.find(id).conversation.labels = [...labels];
+      return null;
+    },
+    Labels: () => {
+      this.requireSession();
+      return structuredClone(this.labels);
+    },
+    Connectors: () => {
+      this.requireAdmin();
+      return structuredClone(this.connectors);
+    },
+    ChannelStatuses: () => {
+      this.requireAdmin();
+      return structuredClone(this.channels);
+    },
+    EngineURL: () => 'http://127.0.0.1:8080',
+    TestChannel: (connector: string, instance: string, config: Record<string, unknown> | null) => {
+      this.requireAdmin();
+      const ok = !config || config.botToken !== 'wrong';
+      return { ok, detail: ok ? `${connector}/${instance} answered` : 'Telegram refused the credentials: Unauthorized', at: new Date().toISOString() };
+    },
+    SaveChannel: (connector: string, instance: string, config: Record<string, unknown>, enabled: boolean) => {
+      this.requireAdmin();
+      if (connector === 'telegram' && !config.botToken) throw new BridgeError('invalid', 'A Telegram channel needs botToken.');
+      this.channels = this.channels.filter((c) => !(c.connector === connector && c.instance === instance));
+      this.channels.push({
+        connector, instance, enabled, title: connector, state: 'running', failedReplies: 0, retryingReplies: 0,
+        config: Object.fromEntries(Object.entries(config).map(([k, v]) => [k, k.toLowerCase().includes('token') ? '********' : v])),
+        secretsSet: Object.keys(config).filter((k) => k.toLowerCase().includes('token')), webhookUrl: `http://127.0.0.1:8080/hooks/${connector}/${instance}`,
+      });
+      return null;
+    },
     TestFlow: (json: string, messages: string[]): FlowTestResult => {
       this.requireAdmin();
       const widgets = this.checkFlow(json);
@@ -444,6 +488,21 @@ export class FakeBackend implements Transport {
       };
     },
   };
+
+  /** Admin console state. */
+  needsAdmin = false;
+  labels: Label[] = [];
+  connectors: ConnectorInfo[] = [
+    {
+      id: 'telegram', title: { en: 'Telegram', es: 'Telegram' }, webhook: true, testable: true,
+      settings: [
+        { key: 'botToken', kind: 'secret', required: true, label: { en: 'Bot token', es: 'Token del bot' }, help: { en: 'From @BotFather.', es: 'De @BotFather.' } },
+        { key: 'mode', kind: 'select', options: ['webhook', 'polling'], label: { en: 'How messages arrive', es: 'Cómo llegan' }, help: { en: 'h', es: 'h' } },
+        { key: 'pollTimeout', kind: 'number', label: { en: 'Long-poll wait', es: 'Espera' }, help: { en: 'h', es: 'h' } },
+      ],
+    },
+  ];
+  channels: ChannelStatus[] = [];
 
   private requireAdmin() {
     if (this.requireSession().user.role !== 'admin') throw new BridgeError('forbidden', 'Only admins edit flows.');

@@ -25,6 +25,7 @@ import type {
 } from './types';
 
 export * from './types';
+export * from './admin';
 export { BridgeError, decodeError } from './errors';
 export { browserTransport, wailsTransport, takeToken, type Transport } from './transport';
 
@@ -40,7 +41,8 @@ function current(): Transport {
   return transport;
 }
 
-async function call<T>(method: string, ...args: unknown[]): Promise<T> {
+/** call invokes a bound method of app.App by name; rejections are decoded BridgeErrors. */
+export async function call<T>(method: string, ...args: unknown[]): Promise<T> {
   try {
     return await current().call<T>(method, args);
   } catch (e) {

@@ -27,6 +27,8 @@ export interface User {
   name: string;
   email: string;
   role: Role;
+  /** Set by the account rules (trust work) when an admin disabled the account. */
+  disabled?: boolean;
 }
 
 export interface Session {
@@ -41,6 +43,8 @@ export type Scope = 'mine' | 'queues' | 'all';
 export interface ConversationFilter {
   status?: string;
   channel?: string;
+  /** A label id: only conversations carrying it. */
+  label?: string;
   query?: string;
   scope?: Scope;
 }
@@ -59,6 +63,8 @@ export interface ConversationSummary {
   /** RFC 3339 timestamp. */
   lastMessageAt: string;
   lastMessageText: string;
+  /** Ids of the labels on the conversation. */
+  labels?: string[];
   unread: number;
   /** The conversation's open task, when it has one. */
   taskId?: string;
