@@ -9,14 +9,20 @@ import (
 
 	"switchboard/backend"
 	"switchboard/backend/flow"
+	"switchboard/backend/secret"
 	"switchboard/backend/sqlite"
 )
+
+// storeKey seals the test stores' secrets; one key, so a store reopened on
+// the same file reads them.
+var storeKey = secret.MustNew()
 
 // openDB opens the real store on path and closes it at cleanup.
 func openDB(tb testing.TB, path string) *sqlite.DB {
 	tb.Helper()
 	db := sqlite.NewDB(path)
 	db.PasswordCost = 4
+	db.Secrets = storeKey
 	if err := db.Open(context.Background()); err != nil {
 		tb.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 	"switchboard/backend/api"
 	"switchboard/backend/flow"
 	"switchboard/backend/routing"
+	"switchboard/backend/secret"
 	"switchboard/backend/sqlite"
 	"switchboard/channels"
 	_ "switchboard/channels/all" // every connector registers itself
@@ -40,6 +41,10 @@ type Config struct {
 	// ChannelBaseURLs points connectors at other API hosts, by connector
 	// id (tests use the platform fakes).
 	ChannelBaseURLs map[string]string
+	// SecretKey seals channel secrets, the web chat signing key and flow
+	// HTTP headers in the store. Without it the engine starts only while the
+	// store holds no secrets, and refuses to store any.
+	SecretKey *secret.Key
 	// OnInbound, when set, also sees every new inbound message after it was
 	// stored, acknowledged and handed to its flow.
 	OnInbound func(ctx context.Context, m *backend.Message)
@@ -70,15 +75,22 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if cfg.Addr == "" {
 		cfg.Addr = "127.0.0.1:0"
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("create data dir: %w", err)
+	if err := PrivateDir(cfg.DataDir); err != nil {
+		return nil, err
 	}
 	s := &Server{Config: cfg, served: make(chan struct{})}
 	s.DB = sqlite.NewDB(filepath.Join(cfg.DataDir, "engine.db"))
 	if cfg.PasswordCost > 0 {
 		s.DB.PasswordCost = cfg.PasswordCost
 	}
+	if cfg.SecretKey != nil {
+		s.DB.Secrets = cfg.SecretKey
+	}
 	if err := s.DB.Open(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.requireKey(ctx); err != nil {
+		s.DB.Close()
 		return nil, err
 	}
 	if cfg.Demo {
@@ -112,6 +124,39 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		}
 	}()
 	return s, nil
+}
+
+// ErrNoSecretKey is returned by Open for a store that holds secrets when no
+// key was given.
+var ErrNoSecretKey = errors.New("this data directory holds channel secrets, which are encrypted: " +
+	"give the secret key with --secret-key-file FILE or SWITCHBOARD_SECRET_KEY (see README)")
+
+// requireKey refuses a store with secrets when there is no key, and warns
+// that none can be stored otherwise.
+func (s *Server) requireKey(ctx context.Context) error {
+	if s.Config.SecretKey != nil {
+		return nil
+	}
+	has, err := s.DB.HasSecrets(ctx)
+	if err != nil {
+		return err
+	}
+	if has {
+		return ErrNoSecretKey
+	}
+	s.Config.Logger.Warn("no secret key: channels, the web chat and flow HTTP headers cannot be configured until the engine restarts with one")
+	return nil
+}
+
+// PrivateDir creates dir if needed and makes it readable by this user only.
+func PrivateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create data dir: %w", err)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return fmt.Errorf("make data dir private: %w", err)
+	}
+	return nil
 }
 
 func (s *Server) startRouting(ctx, runCtx context.Context) error {

@@ -12,12 +12,13 @@ import (
 
 // WebchatKey returns the named 32-byte server key of the web chat widget,
 // creating it on first use. Every engine sharing this store signs and checks
-// visitor tokens with the same key.
+// visitor tokens with the same key. It is stored sealed; without the
+// engine's secret key it returns EUnavailable.
 func (db *DB) WebchatKey(ctx context.Context, name string) ([]byte, error) {
-	var key []byte
-	err := db.r.QueryRowContext(ctx, `SELECT key FROM webchat_keys WHERE name = ?`, name).Scan(&key)
+	var stored []byte
+	err := db.r.QueryRowContext(ctx, `SELECT key FROM webchat_keys WHERE name = ?`, name).Scan(&stored)
 	if err == nil {
-		return key, nil
+		return db.open(string(stored), webchatKeyContext(name))
 	} else if !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("webchat key: %w", err)
 	}
@@ -25,18 +26,22 @@ func (db *DB) WebchatKey(ctx context.Context, name string) ([]byte, error) {
 	if _, err := rand.Read(fresh); err != nil {
 		return nil, fmt.Errorf("webchat key: %w", err)
 	}
+	sealed, err := db.seal(fresh, webchatKeyContext(name))
+	if err != nil {
+		return nil, err
+	}
 	err = db.update(ctx, func(tx *Tx) error {
 		// Two engines racing both insert-or-ignore, then read the winner.
 		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO webchat_keys (name, key, created_at) VALUES (?, ?, ?)`,
-			name, fresh, formatTime(tx.Now())); err != nil {
+			name, sealed, formatTime(tx.Now())); err != nil {
 			return err
 		}
-		return tx.QueryRowContext(ctx, `SELECT key FROM webchat_keys WHERE name = ?`, name).Scan(&key)
+		return tx.QueryRowContext(ctx, `SELECT key FROM webchat_keys WHERE name = ?`, name).Scan(&stored)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("webchat key: %w", err)
 	}
-	return key, nil
+	return db.open(string(stored), webchatKeyContext(name))
 }
 
 // PutWebchatUpload stores a file a visitor uploaded to a widget instance.

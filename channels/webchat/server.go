@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -65,7 +66,9 @@ type Server struct {
 	log   *slog.Logger
 	mux   *http.ServeMux
 	hub   *hub
-	key   []byte
+
+	keyMu sync.Mutex
+	key   []byte // the visitor-token signing key, loaded on first use
 }
 
 // tokenKeyName names the visitor-token signing key in the store.
@@ -94,11 +97,7 @@ func NewServer(ctx context.Context, store Store, opts Options) (*Server, error) 
 	if opts.HistoryLimit <= 0 {
 		opts.HistoryLimit = 200
 	}
-	key, err := store.WebchatKey(ctx, tokenKeyName)
-	if err != nil {
-		return nil, err
-	}
-	s := &Server{store: store, opts: opts, log: opts.Logger.With("component", "webchat"), mux: http.NewServeMux(), key: key}
+	s := &Server{store: store, opts: opts, log: opts.Logger.With("component", "webchat"), mux: http.NewServeMux()}
 	s.hub = newHub(store, s.log)
 	s.mux.HandleFunc("GET /widget/{instance}/widget.js", s.handleScript)
 	s.mux.HandleFunc("OPTIONS /widget/{instance}/{what}", s.handlePreflight)
@@ -108,6 +107,22 @@ func NewServer(ctx context.Context, store Store, opts Options) (*Server, error) 
 	s.mux.HandleFunc("GET /widget/{instance}/files/{id}", s.handleFile)
 	s.mux.HandleFunc("POST /widget/{instance}/typing/{conversation}", s.handleAgentTyping)
 	return s, nil
+}
+
+// signingKey returns the visitor-token key, creating it on first use: an
+// engine with no secret key (so no web chat instance either) never needs
+// one. Returns EUnavailable when it cannot be stored.
+func (s *Server) signingKey(ctx context.Context) ([]byte, error) {
+	s.keyMu.Lock()
+	defer s.keyMu.Unlock()
+	if s.key == nil {
+		key, err := s.store.WebchatKey(ctx, tokenKeyName)
+		if err != nil {
+			return nil, err
+		}
+		s.key = key
+	}
+	return s.key, nil
 }
 
 // Start runs the push loop until Close (or ctx ends).
@@ -216,10 +231,15 @@ func (s *Server) handleSession(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, backend.Errorf(backend.EInvalid, "The session request is not valid JSON."))
 		return
 	}
+	key, err := s.signingKey(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	now := s.opts.Now()
 	var claims *Claims
 	if req.Token != "" {
-		if c, err := ParseToken(s.key, req.Token, now, s.opts.TokenTTL); err == nil && c.Instance == instance {
+		if c, err := ParseToken(key, req.Token, now, s.opts.TokenTTL); err == nil && c.Instance == instance {
 			claims = c
 		}
 	}
@@ -252,7 +272,7 @@ func (s *Server) handleSession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	resp := SessionResponse{
-		Token: SignToken(s.key, claims), Name: claims.Name, Email: claims.Email, Verified: claims.Verified(),
+		Token: SignToken(key, claims), Name: claims.Name, Email: claims.Email, Verified: claims.Verified(),
 		Title: cfg.Title, Greeting: cfg.Greeting, Color: cfg.Color, PreChat: cfg.PreChat == nil || *cfg.PreChat,
 		Messages: make([]*WireMessage, 0, len(history)),
 	}
@@ -283,7 +303,11 @@ func (s *Server) visitor(r *http.Request) (*Claims, error) {
 	if token == "" {
 		token = r.URL.Query().Get("token")
 	}
-	c, err := ParseToken(s.key, token, s.opts.Now(), s.opts.TokenTTL)
+	key, err := s.signingKey(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	c, err := ParseToken(key, token, s.opts.Now(), s.opts.TokenTTL)
 	if err != nil {
 		return nil, err
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"switchboard/backend"
+	"switchboard/backend/secret"
 	"switchboard/backend/sqlite"
 	"switchboard/channels"
 )
@@ -94,6 +95,7 @@ func New(tb testing.TB, connector, instance string, config any, baseURL string) 
 	e.DB = sqlite.NewDB(filepath.Join(tb.TempDir(), "engine.db"))
 	e.DB.PasswordCost = 4
 	e.DB.Now = e.Clock.Now
+	e.DB.Secrets = secret.MustNew()
 	if err := e.DB.Open(context.Background()); err != nil {
 		tb.Fatal(err)
 	}
