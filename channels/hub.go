@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -236,98 +235,6 @@ func (h *Hub) lookup(connector, name string) *instance {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	return h.instances[connector+"/"+name]
-}
-
-// ServeHTTP serves POST (and GET for handshakes) /hooks/{connector}/{instance}.
-// Mount it at "/hooks/" without stripping the prefix.
-func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rest, ok := strings.CutPrefix(r.URL.Path, "/hooks/")
-	connector, name, ok2 := strings.Cut(rest, "/")
-	if !ok || !ok2 || connector == "" || name == "" || strings.Contains(name, "/") {
-		http.NotFound(w, r)
-		return
-	}
-	inst := h.lookup(connector, name)
-	if inst == nil {
-		http.NotFound(w, r)
-		return
-	}
-	req := &Request{Method: r.Method, URL: h.externalURL(r), Header: r.Header}
-	switch r.Method {
-	case http.MethodGet:
-		hs, ok := inst.connector.(Handshaker)
-		if !ok {
-			w.Header().Set("Allow", "POST")
-			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-			return
-		}
-		status, body := hs.Handshake(req)
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.WriteHeader(status)
-		io.WriteString(w, body)
-		return
-	case http.MethodPost:
-	default:
-		w.Header().Set("Allow", "GET, POST")
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		return
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.opts.MaxBodyBytes))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
-			return
-		}
-		http.Error(w, "read body", http.StatusBadRequest)
-		return
-	}
-	req.Body = body
-	if err := inst.connector.Verify(req); err != nil {
-		status := http.StatusForbidden
-		if backend.ErrorCode(err) == backend.EUnauthorized {
-			status = http.StatusUnauthorized
-		}
-		h.log.Warn("webhook rejected", "connector", connector, "instance", name, "status", status, "remote", r.RemoteAddr)
-		http.Error(w, http.StatusText(status), status)
-		return
-	}
-	wh, err := inst.connector.Parse(req)
-	if err != nil {
-		h.log.Warn("webhook unreadable", "connector", connector, "instance", name, "error", backend.ErrorMessage(err))
-		http.Error(w, backend.ErrorMessage(err), http.StatusBadRequest)
-		return
-	}
-	if err := h.deliver(r.Context(), connector, name, wh); err != nil {
-		// Not stored: a non-2xx makes the platform redeliver.
-		h.log.Error("webhook not stored", "connector", connector, "instance", name, "error", err)
-		http.Error(w, "temporarily unavailable", http.StatusServiceUnavailable)
-		return
-	}
-	if a, ok := inst.connector.(Acker); ok {
-		a.Ack(w)
-		return
-	}
-	w.WriteHeader(http.StatusOK)
-}
-
-// externalURL rebuilds the URL the platform called.
-func (h *Hub) externalURL(r *http.Request) string {
-	if h.opts.PublicURL != "" {
-		return h.opts.PublicURL + r.URL.RequestURI()
-	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	if p := r.Header.Get("X-Forwarded-Proto"); p != "" {
-		scheme, _, _ = strings.Cut(p, ",")
-	}
-	host := r.Host
-	if fh := r.Header.Get("X-Forwarded-Host"); fh != "" {
-		host, _, _ = strings.Cut(fh, ",")
-	}
-	return strings.TrimSpace(scheme) + "://" + strings.TrimSpace(host) + r.URL.RequestURI()
 }
 
 // deliver stores a webhook's messages (durably, deduplicated) and applies

@@ -5,11 +5,13 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"time"
@@ -36,8 +38,17 @@ type Config struct {
 	// PasswordCost overrides the bcrypt cost (tests use the minimum).
 	PasswordCost int
 	// PublicURL is the engine's external URL, which platforms call webhooks
-	// on (Twilio signs it). Empty: rebuilt from each request.
+	// on (Twilio signs it) and callback URLs are made from. Empty: rebuilt
+	// from each request (Host, and X-Forwarded-* from trusted proxies).
 	PublicURL string
+	// TrustedProxies may set X-Forwarded-For/Proto/Host; from any other
+	// peer those headers are dropped.
+	TrustedProxies []netip.Prefix
+	// TLSCertFile and TLSKeyFile, when set, make the engine serve HTTPS.
+	TLSCertFile, TLSKeyFile string
+	// Timeouts of the HTTP server (zero: the defaults below). WebSockets
+	// are exempt once upgraded.
+	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
 	// ChannelBaseURLs points connectors at other API hosts, by connector
 	// id (tests use the platform fakes).
 	ChannelBaseURLs map[string]string
@@ -62,6 +73,7 @@ type Server struct {
 	Widget   *webchat.Server
 
 	ln     net.Listener
+	scheme string
 	http   *http.Server
 	cancel context.CancelFunc
 	served chan struct{}
@@ -110,16 +122,13 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		}
 	}
 
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
+	if err := s.listen(); err != nil {
 		s.Close()
-		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+		return nil, err
 	}
-	s.ln = ln
-	s.http = &http.Server{Handler: s.API, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn)}
 	go func() {
 		defer close(s.served)
-		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := s.http.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			cfg.Logger.Error("http serve", "err", err)
 		}
 	}()
@@ -276,8 +285,57 @@ func (s *Server) startChannels(ctx, runCtx context.Context) (err error) {
 	return nil
 }
 
-// URL is the engine's base URL, e.g. http://127.0.0.1:41234.
-func (s *Server) URL() string { return "http://" + s.ln.Addr().String() }
+// Default HTTP server timeouts: a request (headers and body, so a 10 MiB
+// upload on a slow line) must arrive within ReadTimeout and its answer
+// leave within WriteTimeout; an idle keep-alive connection is closed after
+// IdleTimeout.
+const (
+	DefaultReadTimeout  = 2 * time.Minute
+	DefaultWriteTimeout = 2 * time.Minute
+	DefaultIdleTimeout  = 2 * time.Minute
+)
+
+// listen opens the listener (TLS when configured) and the HTTP server with
+// its timeouts, in front of which trusted proxies are sorted out.
+func (s *Server) listen() error {
+	cfg := s.Config
+	var tlsConfig *tls.Config
+	if cfg.TLSCertFile != "" || cfg.TLSKeyFile != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCertFile, cfg.TLSKeyFile)
+		if err != nil {
+			return fmt.Errorf("load the TLS certificate: %w", err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	s.scheme = "http"
+	if tlsConfig != nil {
+		ln, s.scheme = tls.NewListener(ln, tlsConfig), "https"
+	}
+	s.ln = ln
+	s.http = &http.Server{
+		Handler:           trustProxies(s.API, cfg.TrustedProxies),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       orDefault(cfg.ReadTimeout, DefaultReadTimeout),
+		WriteTimeout:      orDefault(cfg.WriteTimeout, DefaultWriteTimeout),
+		IdleTimeout:       orDefault(cfg.IdleTimeout, DefaultIdleTimeout),
+		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
+	}
+	return nil
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}
+
+// URL is the engine's base URL as it listens, e.g. http://127.0.0.1:41234.
+func (s *Server) URL() string { return s.scheme + "://" + s.ln.Addr().String() }
 
 // Close stops the listener, the background workers and the store, in that order.
 func (s *Server) Close() error {

@@ -26,7 +26,7 @@ const DefaultBaseURL = "https://api.telegram.org"
 
 func init() {
 	channels.Register(channels.Info{
-		ID: ID, New: New, Secrets: []string{"botToken", "secretToken"},
+		ID: ID, New: New, Secrets: []string{"botToken", "secretToken"}, ContentTypes: channels.JSON,
 		Rate: 25, Burst: 25, // ~30 msgs/s overall per bot
 	})
 }

@@ -27,7 +27,7 @@ const Window = 24 * time.Hour
 
 func init() {
 	channels.Register(channels.Info{
-		ID: ID, New: New, Secrets: []string{"appSecret", "accessToken", "verifyToken"},
+		ID: ID, New: New, Secrets: []string{"appSecret", "accessToken", "verifyToken"}, ContentTypes: channels.JSON,
 		Rate: 80, Burst: 80, // Cloud API default throughput per number
 	})
 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -201,6 +202,18 @@ func (e *Env) Contact(id string) *backend.Contact {
 		e.T.Fatal(err)
 	}
 	return c
+}
+
+// MustBeAPIError fails the test unless body is the API's error shape
+// {"error":{"code","message"}} with the given code and a sentence.
+func MustBeAPIError(tb testing.TB, body, code string) {
+	tb.Helper()
+	var e struct {
+		Error struct{ Code, Message string } `json:"error"`
+	}
+	if err := json.Unmarshal([]byte(body), &e); err != nil || e.Error.Code != code || !strings.HasSuffix(e.Error.Message, ".") {
+		tb.Errorf("error body %q is not {\"error\":{\"code\":%q,\"message\":<a sentence>}}", body, code)
+	}
 }
 
 // Do sends a request and returns the status and body.
