@@ -165,6 +165,11 @@ type FlowService interface {
 	// NextFlowDeadline returns the soonest timeout or lease among waiting
 	// and running executions (ok false when there is none).
 	NextFlowDeadline(ctx context.Context) (at time.Time, ok bool, err error)
+	// RunningFlowExecutions returns up to limit running executions,
+	// whatever their lease: an engine that is its store's only runner takes
+	// them over when it starts instead of waiting for leases held by a
+	// process that died.
+	RunningFlowExecutions(ctx context.Context, limit int) ([]*FlowExecution, error)
 }
 
 // MapHeaders returns a copy of f in which every value of every widget's

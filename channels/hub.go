@@ -58,8 +58,14 @@ type Options struct {
 	// OnInbound is called, after the webhook was acknowledged, for every new
 	// inbound message of a configured channel, reading from the store: a
 	// message stored before a crash is handed over after the restart (at
-	// least once, in store order).
-	OnInbound func(ctx context.Context, m *backend.Message)
+	// least once, in store order). While it returns an error the message is
+	// retried, and no later message is handed over, so nothing falls between
+	// the store and its consumer; only an EInvalid or ENotFound error (the
+	// message can never be handled) lets the dispatcher move past it.
+	OnInbound func(ctx context.Context, m *backend.Message) error
+	// InboundRetry is the first wait before a refused message is handed
+	// over again, doubled up to 5 s (default 100 ms).
+	InboundRetry time.Duration
 	// MaxAttempts bounds deliveries of one message (default 10).
 	MaxAttempts int
 	// Backoff is the first retry delay, doubled per attempt up to
@@ -127,6 +133,9 @@ func NewHub(ctx context.Context, store Store, opts Options) (*Hub, error) {
 	}
 	if opts.Lease <= 0 {
 		opts.Lease = 2 * time.Minute
+	}
+	if opts.InboundRetry <= 0 {
+		opts.InboundRetry = 100 * time.Millisecond
 	}
 	opts.PublicURL = strings.TrimRight(opts.PublicURL, "/")
 	h := &Hub{

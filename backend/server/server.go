@@ -243,6 +243,10 @@ func (s *Server) startFlows(ctx, runCtx context.Context) (err error) {
 	s.Flows, err = flow.NewEngine(s.DB, flow.Options{
 		Sender: flow.MessageSender{Messages: s.DB}, Tasks: tasks, HTTP: &http.Client{Timeout: 30 * time.Second},
 		Conversations: s.DB, Contacts: s.DB, Logger: s.Config.Logger,
+		// One engine process per SQLite file: what is left running belongs
+		// to a process that died, and its conversations must not wait out
+		// the lease.
+		TakeOverOnStart: true,
 	})
 	if err != nil {
 		return fmt.Errorf("start flows: %w", err)
@@ -255,14 +259,17 @@ func (s *Server) startFlows(ctx, runCtx context.Context) (err error) {
 
 // onInbound hands a stored inbound message to the flow engine (and to the
 // configured hook). The channel hub calls it after the webhook was
-// acknowledged, at least once per message; flows drop repeats.
-func (s *Server) onInbound(ctx context.Context, m *backend.Message) {
+// acknowledged, at least once per message, in store order; flows drop
+// repeats. An error (the flow is busy elsewhere, the store failed) makes
+// the hub retry this message before any later one.
+func (s *Server) onInbound(ctx context.Context, m *backend.Message) error {
 	if err := s.Flows.HandleMessage(ctx, m); err != nil {
-		s.Config.Logger.Error("flow", "conversation", m.ConversationID, "err", err)
+		return err
 	}
 	if s.Config.OnInbound != nil {
 		s.Config.OnInbound(ctx, m)
 	}
+	return nil
 }
 
 func (s *Server) startChannels(ctx, runCtx context.Context) (err error) {

@@ -229,10 +229,22 @@ func (db *DB) DueFlowExecutions(ctx context.Context, now time.Time, limit int) (
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := db.r.QueryContext(ctx, `SELECT data, version FROM flow_executions
+	return db.flowExecutions(ctx, `SELECT data, version FROM flow_executions
 		WHERE deadline <> '' AND deadline <= ? ORDER BY deadline LIMIT ?`, formatTime(now), limit)
+}
+
+// RunningFlowExecutions implements backend.FlowService.
+func (db *DB) RunningFlowExecutions(ctx context.Context, limit int) ([]*backend.FlowExecution, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	return db.flowExecutions(ctx, `SELECT data, version FROM flow_executions WHERE status = 'running' ORDER BY deadline LIMIT ?`, limit)
+}
+
+func (db *DB) flowExecutions(ctx context.Context, query string, args ...any) ([]*backend.FlowExecution, error) {
+	rows, err := db.r.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("due flow executions: %w", err)
+		return nil, fmt.Errorf("flow executions: %w", err)
 	}
 	defer rows.Close()
 	var out []*backend.FlowExecution

@@ -81,6 +81,9 @@ type Env struct {
 	Clock  *Clock
 	// Inbound collects what OnInbound received.
 	Inbound chan *backend.Message
+	// refuse, when set, makes OnInbound refuse a message with its error.
+	refuseMu sync.Mutex
+	refuse   func(m *backend.Message) error
 
 	baseURLs map[string]string
 }
@@ -116,13 +119,34 @@ func New(tb testing.TB, connector, instance string, config any, baseURL string) 
 	hub, err = channels.NewHub(context.Background(), e.DB, channels.Options{
 		PublicURL: e.Server.URL, BaseURLs: e.baseURLs,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: e.Clock,
-		OnInbound: func(ctx context.Context, m *backend.Message) { e.Inbound <- m },
+		OnInbound: e.onInbound,
 	})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	e.Hub = hub
 	return e
+}
+
+// Refuse makes OnInbound answer each message with fn's error (nil: take
+// it), as a busy or failing consumer would.
+func (e *Env) Refuse(fn func(m *backend.Message) error) {
+	e.refuseMu.Lock()
+	defer e.refuseMu.Unlock()
+	e.refuse = fn
+}
+
+func (e *Env) onInbound(ctx context.Context, m *backend.Message) error {
+	e.refuseMu.Lock()
+	fn := e.refuse
+	e.refuseMu.Unlock()
+	if fn != nil {
+		if err := fn(m); err != nil {
+			return err
+		}
+	}
+	e.Inbound <- m
+	return nil
 }
 
 // Add configures one more instance and reloads the hub.
