@@ -105,6 +105,11 @@ type ChannelService interface {
 	RetryOutbox(ctx context.Context, id string, at time.Time, reason string, countAttempt bool) error
 	// FailOutbox marks a job and its message failed with the reason.
 	FailOutbox(ctx context.Context, id, reason string) (*Message, error)
+	// InterruptOutbox ends the lease of every job being sent, so the next
+	// claim takes each as interrupted (InDoubt). An engine that is its
+	// store's only sender calls it when it starts: those sends belonged to
+	// a process that died. It returns how many there were.
+	InterruptOutbox(ctx context.Context, now time.Time) (int, error)
 	// NextOutboxDue returns when the next pending job is due (ok false when
 	// none is pending).
 	NextOutboxDue(ctx context.Context) (at time.Time, ok bool, err error)

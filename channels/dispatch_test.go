@@ -2,12 +2,15 @@ package channels_test
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"net/http"
 	"sync"
 	"testing"
 	"time"
 
 	"switchboard/backend"
+	"switchboard/channels"
 	"switchboard/channels/internal/hubtest"
 	"switchboard/channels/twilio"
 	"switchboard/channels/twilio/twiliotest"
@@ -146,4 +149,62 @@ func TestRunInbound_RetriesOnTheClock(t *testing.T) {
 		env.Clock.Advance(50 * time.Millisecond)
 		time.Sleep(time.Millisecond)
 	}
+}
+
+// TestTakeOverOnStart_InterruptedSendsDoNotWaitForTheLease: a send the
+// previous process claimed and never finished is, at the next start, taken
+// as interrupted at once; Twilio cannot deduplicate, so it fails as in
+// doubt instead of being sent twice, and the conversation's next reply
+// goes out.
+func TestTakeOverOnStart_InterruptedSendsDoNotWaitForTheLease(t *testing.T) {
+	ctx := context.Background()
+	env, send := smsEnv(t)
+	send("hi")
+	in := <-deliverOne(t, env)
+	first, _, err := env.DB.StoreOutbound(ctx, &backend.OutboundMessage{ConversationID: in.ConversationID, Text: "first", ClientID: "c1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := env.Clock.Now()
+	if _, err := env.DB.EnqueueOutbox(ctx, now); err != nil {
+		t.Fatal(err)
+	}
+	if jobs, err := env.DB.ClaimOutbox(ctx, now, now.Add(2*time.Minute), 10); err != nil || len(jobs) != 1 {
+		t.Fatalf("claim: %d jobs, %v", len(jobs), err) // the process dies mid-send
+	}
+	second, _, err := env.DB.StoreOutbound(ctx, &backend.OutboundMessage{ConversationID: in.ConversationID, Text: "second", ClientID: "c2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hub, err := channels.NewHub(ctx, env.DB, channels.Options{Clock: env.Clock, BaseURLs: map[string]string{twilio.SMS: env.BaseURL(twilio.SMS)},
+		TakeOverOnStart: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := hub.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer hub.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		a, _ := env.DB.FindMessageByID(ctx, first.ID)
+		b, _ := env.DB.FindMessageByID(ctx, second.ID)
+		if a.Status == backend.DeliveryFailed && b.Status == backend.DeliveryQueued && b.ExternalID != "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("first %s (%s), second %s: the interrupted send waited for its lease", a.Status, a.Error, b.Status)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// deliverOne hands the stored inbound messages to OnInbound and returns the
+// channel they arrive on.
+func deliverOne(t *testing.T, env *hubtest.Env) chan *backend.Message {
+	t.Helper()
+	if err := env.Hub.DispatchInbound(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return env.Inbound
 }

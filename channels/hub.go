@@ -74,6 +74,13 @@ type Options struct {
 	// Lease is how long a claimed send may take before it is considered
 	// interrupted (default 2 min).
 	Lease time.Duration
+	// TakeOverOnStart makes Start treat every send left under way as
+	// interrupted at once (resent when the platform deduplicates, failed
+	// as in doubt otherwise) instead of waiting out its lease, which holds
+	// back the rest of its conversation. Set it only when this hub is its
+	// store's one sender (SQLite): those sends belonged to a process that
+	// died.
+	TakeOverOnStart bool
 }
 
 // Hub serves webhooks at /hooks/{connector}/{instance}, stores what they
@@ -312,6 +319,15 @@ func (h *Hub) Start(ctx context.Context) error {
 	defer h.runMu.Unlock()
 	if h.cancel != nil {
 		return errors.New("channels: hub already started")
+	}
+	if h.opts.TakeOverOnStart {
+		n, err := h.store.InterruptOutbox(ctx, h.clock.Now())
+		if err != nil {
+			return fmt.Errorf("take over the outbox: %w", err)
+		}
+		if n > 0 {
+			h.log.Warn("sends interrupted by the previous process", "count", n)
+		}
 	}
 	h.ctx, h.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	h.wg.Add(2)

@@ -234,6 +234,15 @@ func ensureRoutingDefaults(ctx context.Context, r *routing.Engine) error {
 // routing task for a live agent.
 func (s *Server) startFlows(ctx, runCtx context.Context) (err error) {
 	tasks := flow.TaskCreatorFunc(func(ctx context.Context, conv, channel string, attrs map[string]any, priority int) (string, error) {
+		// A conversation has one open task: a hand-over run again after a
+		// crash (the task was made, the flow not yet saved) finds it.
+		if conv != "" {
+			if open, err := s.Routing.Tasks(ctx, backend.TaskFilter{ConversationID: conv}); err != nil {
+				return "", err
+			} else if len(open) > 0 {
+				return open[0].ID, nil
+			}
+		}
 		t, err := s.Routing.CreateTask(ctx, backend.TaskInput{Channel: channel, Attributes: attrs, Priority: priority, ConversationID: conv})
 		if err != nil {
 			return "", err
@@ -275,6 +284,7 @@ func (s *Server) onInbound(ctx context.Context, m *backend.Message) error {
 func (s *Server) startChannels(ctx, runCtx context.Context) (err error) {
 	s.Channels, err = channels.NewHub(ctx, s.DB, channels.Options{
 		PublicURL: s.Config.PublicURL, BaseURLs: s.Config.ChannelBaseURLs, Logger: s.Config.Logger, OnInbound: s.onInbound,
+		TakeOverOnStart: true, // one engine process per SQLite file
 	})
 	if err != nil {
 		return fmt.Errorf("start channels: %w", err)

@@ -128,6 +128,9 @@ func New(tb testing.TB, connector, instance string, config any, baseURL string) 
 	return e
 }
 
+// BaseURL is the platform API base URL the connector was pointed at.
+func (e *Env) BaseURL(connector string) string { return e.baseURLs[connector] }
+
 // Refuse makes OnInbound answer each message with fn's error (nil: take
 // it), as a busy or failing consumer would.
 func (e *Env) Refuse(fn func(m *backend.Message) error) {
