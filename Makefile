@@ -83,7 +83,7 @@ frontend-test: npm-deps
 	cd frontend && npm test
 
 # Playwright (playwright-core + Debian's Chromium) against the real app in browser mode:
-# the inbox and the web chat widget, then the agents' story (app/e2etest starts a
+# the inbox, the web chat widget and untrusted attachments, then the agents' story (app/e2etest starts a
 # real engine, the fake Twilio platform and two agents' apps for it).
 e2e: build
 	mkdir -p $(OUT)

@@ -1,17 +1,20 @@
 package backend
 
 import (
+	"encoding/base64"
+	"mime"
 	"net/url"
 	"strings"
 )
 
-// MediaPathPrefix starts the paths of files the engine itself serves (the
-// web chat's uploads live under /widget/{instance}/files/{id}); an
-// attachment may name one instead of an absolute URL.
-const MediaPathPrefix = "/widget/"
+// MediaPath starts the path of a file the engine keeps from an inbound
+// message (/media/{id}); the web chat's uploads live under
+// /widget/{instance}/files/{id}. An attachment may name either instead of an
+// absolute URL.
+const MediaPath = "/media/"
 
 // CheckAttachmentURL accepts an absolute https: or http: URL with a host,
-// or a path to a file the engine serves (MediaPathPrefix…/files/…); it
+// or a path to a file the engine serves (see IsEngineMediaPath); it
 // returns EInvalid for anything else (javascript:, data:, file:, relative
 // or protocol-relative URLs…), which must never become a link or an image.
 // An empty URL (a file the platform keeps, such as an email part) is fine.
@@ -31,23 +34,43 @@ func CheckAttachmentURL(raw string) error {
 }
 
 // IsEngineMediaPath reports whether p is a plain path to a file the engine
-// serves: /widget/{instance}/files/{id}, with no scheme, host, query,
-// backslash or dot segments.
+// serves, /media/{id} or /widget/{instance}/files/{id}, with no scheme,
+// host, query, backslash or dot segments.
 func IsEngineMediaPath(p string) bool {
-	rest, ok := strings.CutPrefix(p, MediaPathPrefix)
-	if !ok || strings.ContainsAny(p, "?#\\ \t\r\n%") {
+	if !strings.HasPrefix(p, "/") || strings.ContainsAny(p, "?#\\ \t\r\n%") {
 		return false
 	}
-	parts := strings.Split(rest, "/")
-	if len(parts) != 3 || parts[1] != "files" {
-		return false
-	}
+	parts := strings.Split(p[1:], "/")
 	for _, s := range parts {
 		if s == "" || s == "." || s == ".." {
 			return false
 		}
 	}
-	return true
+	return (len(parts) == 2 && parts[0] == "media") || (len(parts) == 4 && parts[0] == "widget" && parts[2] == "files")
+}
+
+// ParseDataURL decodes a base64 data: URL (how a connector hands over a
+// file that came inside the message, such as an email part) into its media
+// type and bytes.
+func ParseDataURL(s string) (typ string, data []byte, ok bool) {
+	rest, found := strings.CutPrefix(s, "data:")
+	if !found {
+		return "", nil, false
+	}
+	meta, payload, found := strings.Cut(rest, ",")
+	meta, isBase64 := strings.CutSuffix(meta, ";base64")
+	if !found || !isBase64 {
+		return "", nil, false
+	}
+	data, err := base64.StdEncoding.DecodeString(payload)
+	if err != nil {
+		return "", nil, false
+	}
+	typ = "application/octet-stream"
+	if mt, _, err := mime.ParseMediaType(meta); err == nil && meta != "" {
+		typ = mt
+	}
+	return typ, data, true
 }
 
 // SafeAttachments returns atts with every URL that CheckAttachmentURL

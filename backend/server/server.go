@@ -290,6 +290,7 @@ func (s *Server) startChannels(ctx, runCtx context.Context) (err error) {
 		return fmt.Errorf("start channels: %w", err)
 	}
 	s.API.Handle("/hooks/", s.Channels)
+	s.API.Handle(backend.MediaPath, channels.MediaHandler(s.DB))
 	s.API.SetChannelAdmin(s.Channels)
 	if err := s.Channels.Start(runCtx); err != nil {
 		return err

@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"switchboard/backend"
+	"switchboard/channels"
 )
 
 // Store is what the widget server needs from the engine's store.
@@ -380,18 +381,7 @@ func (s *Server) handleFile(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", typ)
-	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Cross-Origin-Resource-Policy", "cross-origin")
-	disp := "attachment"
-	if strings.HasPrefix(typ, "image/") && typ != "image/svg+xml" {
-		disp = "inline"
-	}
-	h.Set("Content-Disposition", mime.FormatMediaType(disp, map[string]string{"filename": name}))
-	h.Set("Cache-Control", "private, max-age=86400")
-	w.Write(data)
+	channels.ServeFile(w, name, typ, data)
 }
 
 // handleAgentTyping lets a signed-in agent's client show "typing…" to the
