@@ -21,6 +21,14 @@ type ChannelInstance struct {
 	UpdatedAt time.Time       `json:"updatedAt"`
 }
 
+// UploadQuota bounds the files anonymous visitors may upload to a web chat
+// instance: bytes per visitor and per instance since a moment (the start of
+// the quota window). Zero means no bound.
+type UploadQuota struct {
+	Since                    time.Time
+	VisitorBytes, TotalBytes int64
+}
+
 // Outbox states of an outbound message on its way to a platform.
 const (
 	OutboxPending = "pending"

@@ -29,22 +29,51 @@ type Store interface {
 
 	// WebchatKey returns a named server key, creating it on first use.
 	WebchatKey(ctx context.Context, name string) ([]byte, error)
-	// PutWebchatUpload stores a visitor's file.
-	PutWebchatUpload(ctx context.Context, id, instance, subject, name, typ string, data []byte) error
+	// PutWebchatUpload stores a visitor's file unless it takes the visitor
+	// or the instance over quota (ETooLarge).
+	PutWebchatUpload(ctx context.Context, id, instance, subject, name, typ string, data []byte, q backend.UploadQuota) error
+	// AttachWebchatUploads marks a visitor's uploads as carried by a
+	// message and returns them as attachments. Returns EInvalid for an id
+	// that is not the visitor's.
+	AttachWebchatUploads(ctx context.Context, instance, subject string, ids []string, urlOf func(id string) string) ([]backend.Attachment, error)
+	// DeleteOrphanWebchatUploads deletes uploads no message carries made
+	// before cutoff.
+	DeleteOrphanWebchatUploads(ctx context.Context, cutoff time.Time) (int, error)
 	// WebchatUpload returns a stored file and its uploader. Returns ENotFound.
 	WebchatUpload(ctx context.Context, instance, id string) (subject, name, typ string, data []byte, err error)
 	// WebchatHistory returns a visitor's non-private messages, oldest first.
 	WebchatHistory(ctx context.Context, instance, threadKey string, limit int) ([]*backend.Message, error)
 }
 
+// Defaults of the upload limits.
+const (
+	DefaultVisitorUploadBytes  = 50 << 20
+	DefaultInstanceUploadBytes = 1 << 30
+	DefaultUploadQuotaWindow   = 24 * time.Hour
+	DefaultOrphanUploadAge     = time.Hour
+	DefaultUploadSweep         = 10 * time.Minute
+)
+
 // Options tune a Server. The zero value works.
 type Options struct {
 	Logger *slog.Logger
-	Now    func() time.Time
+	// Clock runs the sweeper of unattached uploads (default the system
+	// clock); Now defaults to its Now.
+	Clock backend.Clock
+	Now   func() time.Time
 	// TokenTTL is how long a visitor token stays valid (default 180 days).
 	TokenTTL time.Duration
 	// MaxUploadBytes limits one uploaded file (default 10 MiB).
 	MaxUploadBytes int64
+	// VisitorUploadBytes and InstanceUploadBytes bound what one visitor
+	// and all visitors of an instance upload within UploadQuotaWindow
+	// (defaults 50 MiB and 1 GiB a day): anonymous visitors cost nothing to
+	// make, so the instance's bound is what keeps a disk from filling.
+	VisitorUploadBytes, InstanceUploadBytes int64
+	UploadQuotaWindow                       time.Duration
+	// OrphanUploadAge is how long an upload no message carries is kept
+	// (default 1 h); the sweeper looks every UploadSweep (default 10 min).
+	OrphanUploadAge, UploadSweep time.Duration
 	// Rate is the messages (and typing signals) per second one socket may
 	// send, with Burst at once (defaults 5 and 20); a socket that goes
 	// over is closed with 1008.
@@ -70,6 +99,11 @@ type Server struct {
 
 	keyMu sync.Mutex
 	key   []byte // the visitor-token signing key, loaded on first use
+
+	sweepMu     sync.Mutex
+	sweepStop   func() bool
+	sweepClosed bool
+	sweeping    sync.WaitGroup
 }
 
 // tokenKeyName names the visitor-token signing key in the store.
@@ -80,8 +114,26 @@ func NewServer(ctx context.Context, store Store, opts Options) (*Server, error) 
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	if opts.Clock == nil {
+		opts.Clock = backend.SystemClock{}
+	}
 	if opts.Now == nil {
-		opts.Now = time.Now
+		opts.Now = opts.Clock.Now
+	}
+	if opts.VisitorUploadBytes <= 0 {
+		opts.VisitorUploadBytes = DefaultVisitorUploadBytes
+	}
+	if opts.InstanceUploadBytes <= 0 {
+		opts.InstanceUploadBytes = DefaultInstanceUploadBytes
+	}
+	if opts.UploadQuotaWindow <= 0 {
+		opts.UploadQuotaWindow = DefaultUploadQuotaWindow
+	}
+	if opts.OrphanUploadAge <= 0 {
+		opts.OrphanUploadAge = DefaultOrphanUploadAge
+	}
+	if opts.UploadSweep <= 0 {
+		opts.UploadSweep = DefaultUploadSweep
 	}
 	if opts.TokenTTL <= 0 {
 		opts.TokenTTL = 180 * 24 * time.Hour
@@ -126,11 +178,16 @@ func (s *Server) signingKey(ctx context.Context) ([]byte, error) {
 	return s.key, nil
 }
 
-// Start runs the push loop until Close (or ctx ends).
-func (s *Server) Start(ctx context.Context) { s.hub.start(ctx) }
+// Start runs the push loop and the sweeper of unattached uploads until
+// Close (or ctx ends).
+func (s *Server) Start(ctx context.Context) {
+	s.hub.start(ctx)
+	s.scheduleSweep(ctx)
+}
 
-// Close disconnects every visitor and stops the push loop.
+// Close disconnects every visitor and stops the push loop and the sweeper.
 func (s *Server) Close() error {
+	s.stopSweeps()
 	s.hub.close()
 	return nil
 }
@@ -363,7 +420,9 @@ func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) {
 	}
 	id := backend.NewID("up")
 	instance := r.PathValue("instance")
-	if err := s.store.PutWebchatUpload(r.Context(), id, instance, claims.Subject, name, typ, data); err != nil {
+	quota := backend.UploadQuota{Since: s.opts.Now().Add(-s.opts.UploadQuotaWindow),
+		VisitorBytes: s.opts.VisitorUploadBytes, TotalBytes: s.opts.InstanceUploadBytes}
+	if err := s.store.PutWebchatUpload(r.Context(), id, instance, claims.Subject, name, typ, data, quota); err != nil {
 		s.fail(w, r, err)
 		return
 	}
