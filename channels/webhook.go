@@ -93,7 +93,7 @@ func (h *Hub) serveHandshake(w http.ResponseWriter, inst *instance, req *Request
 	}
 	status, body := hs.Handshake(req)
 	if status >= 300 {
-		writeStatus(w, status, codeOf(status), body)
+		writeStatus(w, status, backend.EForbidden, body) // a verify token that does not match
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -126,31 +126,10 @@ func checkContentType(info Info, header string) error {
 	return errors.New("This webhook takes " + strings.Join(info.ContentTypes, " or ") + " bodies, not " + header + ".")
 }
 
-// httpStatus maps backend error codes to HTTP statuses, as the API does.
-var httpStatus = map[string]int{
-	backend.EInvalid: http.StatusBadRequest, backend.EUnauthorized: http.StatusUnauthorized,
-	backend.EForbidden: http.StatusForbidden, backend.ENotFound: http.StatusNotFound,
-	backend.EConflict: http.StatusConflict, backend.ETooLarge: http.StatusRequestEntityTooLarge,
-	backend.EUnavailable: http.StatusServiceUnavailable, backend.EInternal: http.StatusInternalServerError,
-}
-
-func codeOf(status int) string {
-	for code, s := range httpStatus {
-		if s == status {
-			return code
-		}
-	}
-	return backend.EInternal
-}
-
 // writeError answers with the status of err's code and the API's error shape.
 func writeError(w http.ResponseWriter, err error) {
 	code := backend.ErrorCode(err)
-	status, ok := httpStatus[code]
-	if !ok {
-		status = http.StatusInternalServerError
-	}
-	writeStatus(w, status, code, backend.ErrorMessage(err))
+	writeStatus(w, backend.HTTPStatus(code), code, backend.ErrorMessage(err))
 }
 
 // writeStatus writes {"error":{"code","message"}}, the API's error body.

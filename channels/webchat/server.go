@@ -473,13 +473,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // no code are logged and shown as a generic sentence.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	code := backend.ErrorCode(err)
-	status := map[string]int{
-		backend.EInvalid: 400, backend.EUnauthorized: 401, backend.EForbidden: 403, backend.ENotFound: 404,
-		backend.EConflict: 409, backend.ETooLarge: 413, backend.EUnavailable: 503,
-	}[code]
+	status := backend.HTTPStatus(code)
 	msg := backend.ErrorMessage(err)
-	if status == 0 {
-		status = http.StatusInternalServerError
+	if status == http.StatusInternalServerError {
 		s.log.Error("widget request", "path", r.URL.Path, "error", err)
 		msg = "Something went wrong on our side."
 	}
