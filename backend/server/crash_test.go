@@ -57,7 +57,10 @@ func runEngineChild(dir string) {
 		os.Exit(1)
 	}
 	fmt.Println("LISTEN", strings.TrimPrefix(e.URL(), "http://"))
-	select {}
+	// Until killed, or until the test process is gone (its end of stdin
+	// closes), so that no engine outlives an interrupted test.
+	io.Copy(io.Discard, os.Stdin)
+	os.Exit(0)
 }
 
 // echoFlow answers every message with "echo: <text>" and hands the
@@ -312,6 +315,9 @@ func startEngineChild(t *testing.T, dir string, key *secret.Key, fakeURL string)
 	cmd.Env = append(os.Environ(), childDataEnv+"="+dir, childFakeEnv+"="+fakeURL, server.SecretKeyEnv+"="+key.Text())
 	out, err := cmd.StdoutPipe()
 	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cmd.StdinPipe(); err != nil { // held open for the child's life
 		t.Fatal(err)
 	}
 	cmd.Stderr = os.Stderr
