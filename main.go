@@ -2,7 +2,8 @@
 // with its embedded engine, and the same engine headless for teams.
 //
 //	switchboard [--data DIR] [--demo]          open the desktop window
-//	switchboard serve --addr :8080 --data DIR  run the engine headless
+//	switchboard serve --addr :8080 --data DIR  run the engine headless (serve -h lists its flags)
+//	switchboard key generate                   print a new secret key for serve
 //	switchboard browser --data DIR [--demo]    serve the UI to a browser on loopback
 //	switchboard user add --data DIR --email E --role admin --name N   (password on stdin)
 //	switchboard flow test FLOW.json|default --message "…"               (the path a message takes)
@@ -28,6 +29,7 @@ import (
 	"switchboard/app"
 	"switchboard/backend"
 	"switchboard/backend/flow"
+	"switchboard/backend/secret"
 	"switchboard/backend/server"
 	"switchboard/backend/sqlite"
 )
@@ -54,6 +56,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = runBrowser(args, stdout, stderr)
 	case "user":
 		err = runUser(args, stdin, stdout, stderr)
+	case "key":
+		err = runKey(args, stdout)
 	case "flow":
 		if len(args) == 0 || args[0] != "test" {
 			err = fmt.Errorf("usage: switchboard flow test FLOW.json|default --message TEXT")
@@ -63,9 +67,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "version":
 		fmt.Fprintln(stdout, "switchboard", app.Version)
 	case "help", "-h", "--help":
-		fmt.Fprintln(stdout, "usage: switchboard [serve|browser|user add|version] [flags]; see README.md")
+		fmt.Fprintln(stdout, "usage: switchboard [serve|browser|user add|key generate|version] [flags]; see README.md")
 	default:
-		err = fmt.Errorf("unknown command %q; try serve, browser, user, version", cmd)
+		err = fmt.Errorf("unknown command %q; try serve, browser, user, key, version", cmd)
 	}
 	if err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
@@ -141,22 +145,33 @@ func runBrowser(args []string, stdout, stderr io.Writer) error {
 }
 
 func runServe(args []string, stderr io.Writer) error {
-	fset := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fset.SetOutput(stderr)
-	addr := fset.String("addr", ":8080", "listen address for the API and webhooks")
-	data := fset.String("data", "switchboard-data", "directory for engine.db")
-	demo := fset.Bool("demo", false, "seed an empty store with a demo workspace")
-	if err := fset.Parse(args); err != nil {
-		return err
-	}
-	log := logger(stderr)
-	s, err := server.Open(context.Background(), server.Config{Addr: *addr, DataDir: *data, Demo: *demo, Logger: log})
+	cfg, err := server.ParseServe(args, os.Getenv, stderr)
 	if err != nil {
 		return err
 	}
-	log.Info("engine listening", "url", s.URL(), "data", *data)
+	log := logger(stderr)
+	cfg.Logger = log
+	s, err := server.Open(context.Background(), cfg)
+	if err != nil {
+		return err
+	}
+	log.Info("engine listening", "url", s.URL(), "data", cfg.DataDir, "publicURL", cfg.PublicURL)
 	waitForSignal()
 	return s.Close()
+}
+
+// runKey prints a new secret key for `serve` (--secret-key-file or
+// SWITCHBOARD_SECRET_KEY).
+func runKey(args []string, stdout io.Writer) error {
+	if len(args) != 1 || args[0] != "generate" {
+		return fmt.Errorf("usage: switchboard key generate > FILE  (then chmod 600 FILE)")
+	}
+	text, err := secret.Generate()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, text)
+	return nil
 }
 
 func runUser(args []string, stdin io.Reader, stdout, stderr io.Writer) error {

@@ -203,6 +203,7 @@ func (a *App) Conversation(id string) (cache.Detail, error) {
 	if err != nil {
 		return cache.Detail{}, a.toUI(err)
 	}
+	resolveMedia(d, s.client.BaseURL)
 	return *d, nil
 }
 

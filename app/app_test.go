@@ -109,6 +109,7 @@ func TestSignIn_TokenOnlyInKeyring(t *testing.T) {
 }
 
 func TestSignIn_Errors(t *testing.T) {
+	requireKeyring(t) // the embedded engine's secret key lives there
 	a := newTestApp(t, t.TempDir())
 	for _, tc := range []struct {
 		name string

@@ -16,6 +16,7 @@ import (
 	"switchboard/app/client"
 	"switchboard/backend"
 	"switchboard/backend/server"
+	"switchboard/backend/sqlite"
 )
 
 // embeddedServer is how account.json and the keyring name the engine
@@ -75,8 +76,16 @@ func (a *App) engineURL(ctx context.Context, name string) (string, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.engine == nil {
+		key, err := a.engineKey()
+		if err != nil {
+			return "", err
+		}
+		if err := server.PrivateDir(a.cfg.DataDir); err != nil {
+			return "", err
+		}
 		e, err := server.Open(ctx, server.Config{
 			DataDir: filepath.Join(a.cfg.DataDir, "engine"), Demo: a.cfg.Demo, PasswordCost: a.cfg.PasswordCost, Logger: a.log,
+			SecretKey: key,
 		})
 		if err != nil {
 			return "", fmt.Errorf("start embedded engine: %w", err)
@@ -160,7 +169,12 @@ func (a *App) restore(ctx context.Context) (Session, error) {
 }
 
 func (a *App) startSession(ctx context.Context, ac account, cl *client.Client, u backend.User) (*session, error) {
-	if err := os.MkdirAll(filepath.Join(a.cfg.DataDir, "cache"), 0o700); err != nil {
+	for _, dir := range []string{a.cfg.DataDir, filepath.Join(a.cfg.DataDir, "cache")} {
+		if err := server.PrivateDir(dir); err != nil {
+			return nil, err
+		}
+	}
+	if err := sqlite.PrivateFiles(a.cachePath(ac)); err != nil {
 		return nil, err
 	}
 	c, err := cache.Open(ctx, a.cachePath(ac))

@@ -19,6 +19,28 @@ const (
 	EInternal     = "internal"
 )
 
+// HTTPStatus returns the HTTP status an error code is answered with (500
+// for an unknown code).
+func HTTPStatus(code string) int {
+	switch code {
+	case EInvalid:
+		return 400
+	case EUnauthorized:
+		return 401
+	case EForbidden:
+		return 403
+	case ENotFound:
+		return 404
+	case EConflict:
+		return 409
+	case ETooLarge:
+		return 413
+	case EUnavailable:
+		return 503
+	}
+	return 500
+}
+
 // Error is an application error with a code and a sentence meant for people.
 type Error struct {
 	Code    string

@@ -117,4 +117,6 @@ type TaskFilter struct {
 	QueueID  string
 	WorkerID string
 	State    string
+	// ConversationID selects the open task of one conversation.
+	ConversationID string
 }

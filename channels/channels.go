@@ -145,6 +145,9 @@ type Params struct {
 	Now     func() time.Time
 }
 
+// JSON is Info.ContentTypes of connectors whose platform posts JSON.
+var JSON = []string{"application/json"}
+
 // Info describes a connector type.
 type Info struct {
 	// ID names the connector, such as "sms.twilio".
@@ -155,6 +158,9 @@ type Info struct {
 	// Secrets lists the top-level config keys that hold secrets; they are
 	// redacted whenever a configuration is shown.
 	Secrets []string
+	// ContentTypes are the media types the platform posts webhooks as; a
+	// webhook of any other type is refused with 415 (empty: any).
+	ContentTypes []string
 	// Rate is the default sends per second per instance (0: no limit),
 	// with Burst sends allowed at once.
 	Rate  float64

@@ -13,6 +13,7 @@ import (
 	"switchboard/app/cache"
 	"switchboard/app/client"
 	"switchboard/backend"
+	"switchboard/backend/secret"
 	"switchboard/backend/server"
 )
 
@@ -34,7 +35,7 @@ const feedPassword = "password1"
 func startFeedWorld(t *testing.T) *feedWorld {
 	t.Helper()
 	ctx := context.Background()
-	e, err := server.Open(ctx, server.Config{DataDir: t.TempDir(), PasswordCost: 4, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	e, err := server.Open(ctx, server.Config{DataDir: t.TempDir(), PasswordCost: 4, SecretKey: secret.MustNew(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,13 +12,18 @@ import (
 	"switchboard/app/cache"
 	"switchboard/app/client"
 	"switchboard/backend"
+	"switchboard/backend/secret"
 	"switchboard/backend/server"
 )
+
+// testKey is the engines' secret key: one for the whole run, so an engine
+// reopened on the same directory reads its secrets.
+var testKey = secret.MustNew()
 
 func MustOpenEngine(tb testing.TB, dir, addr string) *server.Server {
 	tb.Helper()
 	s, err := server.Open(context.Background(), server.Config{
-		Addr: addr, DataDir: dir, Demo: true, PasswordCost: 4, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Addr: addr, DataDir: dir, Demo: true, PasswordCost: 4, SecretKey: testKey, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
 		tb.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"switchboard/backend"
+	"switchboard/backend/secret"
 	"switchboard/backend/server"
 	"switchboard/channels/telegram/telegramtest"
 )
@@ -34,7 +35,7 @@ func TestAdminConsole(t *testing.T) {
 
 	addr := freeAddr(t)
 	engine, err := server.Open(ctx, server.Config{
-		Addr: addr, DataDir: t.TempDir(), PasswordCost: 4, Logger: logger, PublicURL: "http://" + addr,
+		Addr: addr, DataDir: t.TempDir(), PasswordCost: 4, Logger: logger, PublicURL: "http://" + addr, SecretKey: secret.MustNew(),
 		ChannelBaseURLs: map[string]string{"telegram": fake.URL},
 	})
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"switchboard/backend"
+	"switchboard/backend/secret"
 	"switchboard/backend/server"
 	"switchboard/channels/twilio/twiliotest"
 )
@@ -51,7 +52,7 @@ func TestAgentDesktop(t *testing.T) {
 
 	addr := freeAddr(t)
 	engine, err := server.Open(ctx, server.Config{
-		Addr: addr, DataDir: t.TempDir(), PasswordCost: 4, Logger: logger, PublicURL: "http://" + addr,
+		Addr: addr, DataDir: t.TempDir(), PasswordCost: 4, Logger: logger, PublicURL: "http://" + addr, SecretKey: secret.MustNew(),
 		ChannelBaseURLs: map[string]string{"sms.twilio": fake.URL, "whatsapp.twilio": fake.URL},
 	})
 	if err != nil {

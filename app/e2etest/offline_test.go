@@ -12,6 +12,7 @@ import (
 
 	"switchboard/app"
 	"switchboard/app/cache"
+	"switchboard/backend/secret"
 	"switchboard/backend/server"
 	"switchboard/channels/twilio/twiliotest"
 )
@@ -31,9 +32,10 @@ func TestOffline_RepliesDeliveredOnce(t *testing.T) {
 	fake := twiliotest.NewServer(accountSID, authToken)
 	defer fake.Close()
 	addr, dir := freeAddr(t), t.TempDir()
+	key := secret.MustNew()
 	open := func() *server.Server {
 		e, err := server.Open(ctx, server.Config{
-			Addr: addr, DataDir: dir, PasswordCost: 4, Logger: logger, PublicURL: "http://" + addr,
+			Addr: addr, DataDir: dir, PasswordCost: 4, Logger: logger, PublicURL: "http://" + addr, SecretKey: key,
 			ChannelBaseURLs: map[string]string{"sms.twilio": fake.URL, "whatsapp.twilio": fake.URL},
 		})
 		if err != nil {

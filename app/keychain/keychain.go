@@ -31,7 +31,7 @@ func New(service string) *Keychain {
 // Set stores secret for account, replacing any previous one.
 func (k *Keychain) Set(account, secret string) error {
 	if err := keyring.Set(k.Service, account, secret); err != nil {
-		return backend.Errorf(backend.EUnavailable, "The system keyring refused to store the session (%v). Is a keyring service running and unlocked?", err)
+		return backend.Errorf(backend.EUnavailable, "The system keyring refused to store a secret (%v). Is a keyring service running and unlocked?", err)
 	}
 	return nil
 }
@@ -40,9 +40,9 @@ func (k *Keychain) Set(account, secret string) error {
 func (k *Keychain) Get(account string) (string, error) {
 	s, err := keyring.Get(k.Service, account)
 	if errors.Is(err, keyring.ErrNotFound) {
-		return "", backend.Errorf(backend.ENotFound, "No saved session for %s.", account)
+		return "", backend.Errorf(backend.ENotFound, "The keyring holds nothing for %s.", account)
 	} else if err != nil {
-		return "", fmt.Errorf("read keyring: %w", err)
+		return "", backend.Errorf(backend.EUnavailable, "The system keyring cannot be read (%v). Is a keyring service running and unlocked?", err)
 	}
 	return s, nil
 }

@@ -14,6 +14,7 @@ import (
 
 	"switchboard/backend"
 	"switchboard/backend/flow"
+	"switchboard/backend/secret"
 	"switchboard/backend/server"
 )
 
@@ -87,6 +88,7 @@ var authzTable = []authzRow{
 	// visitor tokens); the API's token changes nothing there.
 	{"/hooks/", "/hooks/sms.twilio/nowhere", "", [6]int{404, 404, 404, 404, 404, 404}},
 	{"/widget/", "/widget/nowhere/widget.js", "", [6]int{404, 404, 404, 404, 404, 404}},
+	{"/media/", "/media/nothing-with-this-id", "", [6]int{404, 404, 404, 404, 404, 404}},
 	// The agent's typing signal to a web chat visitor is work on the conversation.
 	{"POST /widget/{instance}/typing/{conversation}", "/widget/site/typing/$conv", "", [6]int{401, 401, 204, 403, 204, 204}},
 
@@ -145,7 +147,8 @@ type authzEngine struct {
 func startAuthzEngine(t *testing.T) *authzEngine {
 	t.Helper()
 	ctx := context.Background()
-	srv, err := server.Open(ctx, server.Config{DataDir: t.TempDir(), PasswordCost: 4, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	srv, err := server.Open(ctx, server.Config{DataDir: t.TempDir(), PasswordCost: 4, SecretKey: secret.MustNew(),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -94,6 +94,12 @@ type Options struct {
 	Poll time.Duration
 	// MaxSteps bounds the widgets one input may run (default DefaultMaxSteps).
 	MaxSteps int
+	// TakeOverOnStart makes Start resume every execution left running,
+	// whatever its lease. Set it only when this engine is the store's one
+	// runner (SQLite): a running execution then belongs to a process that
+	// died, and waiting out its lease would hold its conversation's
+	// messages back.
+	TakeOverOnStart bool
 	// Trace, when set, sees every widget run (the flow test command
 	// prints them). It must be quick.
 	Trace  func(TraceStep)

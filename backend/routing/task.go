@@ -330,7 +330,7 @@ func (e *Engine) Tasks(ctx context.Context, f backend.TaskFilter) ([]*backend.Ta
 	var ts []*task
 	for _, t := range e.tasks {
 		if (f.QueueID == "" || t.t.QueueID == f.QueueID) && (f.WorkerID == "" || t.t.WorkerID == f.WorkerID) &&
-			(f.State == "" || t.t.State == f.State) {
+			(f.State == "" || t.t.State == f.State) && (f.ConversationID == "" || t.t.ConversationID == f.ConversationID) {
 			ts = append(ts, t)
 		}
 	}

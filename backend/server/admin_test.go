@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"switchboard/backend"
+	"switchboard/backend/secret"
 	"switchboard/backend/server"
 	"switchboard/channels/telegram/telegramtest"
 )
@@ -76,7 +77,7 @@ func (c *adminClient) must(want int, method, path string, body, out any) {
 
 func openAdminEngine(t *testing.T, fake *telegramtest.Server) *server.Server {
 	t.Helper()
-	e, err := server.Open(context.Background(), server.Config{DataDir: t.TempDir(), PasswordCost: 4,
+	e, err := server.Open(context.Background(), server.Config{DataDir: t.TempDir(), PasswordCost: 4, SecretKey: secret.MustNew(),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), ChannelBaseURLs: map[string]string{"telegram": fake.URL}})
 	if err != nil {
 		t.Fatal(err)

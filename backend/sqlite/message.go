@@ -118,6 +118,15 @@ func storeInbound(ctx context.Context, tx *Tx, in *backend.InboundMessage) (*bac
 			return nil, false, err
 		}
 	}
+	// Files inside the message are kept by the engine; any other URL that
+	// could run script or reach a local file becomes a plain file name (the
+	// message itself is kept).
+	id := backend.NewID("msg")
+	atts, err := keepMedia(ctx, tx, id, in.Attachments)
+	if err != nil {
+		return nil, false, err
+	}
+	in.Attachments, _ = backend.SafeAttachments(atts)
 	contact, err := resolveIdentity(ctx, tx, backend.Identity{Channel: in.Channel, ExternalID: in.ExternalUserID, DisplayName: in.DisplayName})
 	if err != nil {
 		return nil, false, err
@@ -127,7 +136,7 @@ func storeInbound(ctx context.Context, tx *Tx, in *backend.InboundMessage) (*bac
 		return nil, false, err
 	}
 	m := &backend.Message{
-		ID: backend.NewID("msg"), ConversationID: conv.ID, ContactID: contact.ID, Direction: backend.DirectionIn,
+		ID: id, ConversationID: conv.ID, ContactID: contact.ID, Direction: backend.DirectionIn,
 		AuthorName: contact.Name, Text: in.Text, Attachments: in.Attachments, ExternalID: in.ExternalID,
 		Status: backend.DeliveryReceived, PlatformAt: in.PlatformAt, CreatedAt: tx.Now(), UpdatedAt: tx.Now(),
 	}
@@ -219,6 +228,11 @@ func nullString(s string) sql.NullString { return sql.NullString{String: s, Vali
 func (db *DB) StoreOutbound(ctx context.Context, out *backend.OutboundMessage) (*backend.Message, bool, error) {
 	if strings.TrimSpace(out.Text) == "" && len(out.Attachments) == 0 {
 		return nil, false, backend.Errorf(backend.EInvalid, "A reply needs text or an attachment.")
+	}
+	for i, a := range out.Attachments {
+		if err := backend.CheckAttachmentURL(a.URL); err != nil {
+			return nil, false, backend.Errorf(backend.EInvalid, "Attachment %d: %s", i+1, backend.ErrorMessage(err))
+		}
 	}
 	var m *backend.Message
 	created := false

@@ -130,9 +130,14 @@ func TestInbound_HTMLSanitizedAttachmentKeptOwnMailSkipped(t *testing.T) {
 		!strings.Contains(m.Text, "Hello there") || !strings.Contains(m.Text, "[https://shop.example/o/1]") {
 		t.Fatalf("text %q", m.Text)
 	}
-	if len(m.Attachments) != 1 || m.Attachments[0].Name != "invoice.pdf" || m.Attachments[0].Type != "application/pdf" ||
-		m.Attachments[0].URL != "data:application/pdf;base64,JVBERi0xLjQK" {
-		t.Fatalf("attachments %+v", m.Attachments)
+	a := m.Attachments
+	if len(a) != 1 || a[0].Name != "invoice.pdf" || a[0].Type != "application/pdf" || !strings.HasPrefix(a[0].URL, backend.MediaPath) {
+		t.Fatalf("attachments %+v", a)
+	}
+	// The part is kept by the engine and served from its own path.
+	name, typ, data, err := env.DB.Media(context.Background(), strings.TrimPrefix(a[0].URL, backend.MediaPath))
+	if err != nil || name != "invoice.pdf" || typ != "application/pdf" || string(data) != "%PDF-1.4\n" {
+		t.Fatalf("kept file %q %q %q, %v", name, typ, data, err)
 	}
 }
 

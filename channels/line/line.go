@@ -35,7 +35,7 @@ const ReplyTTL = 50 * time.Second
 
 func init() {
 	channels.Register(channels.Info{
-		ID: ID, New: New, Secrets: []string{"channelSecret", "channelAccessToken"},
+		ID: ID, New: New, Secrets: []string{"channelSecret", "channelAccessToken"}, ContentTypes: channels.JSON,
 		Title: channels.T("LINE", "LINE"), Settings: settings, Testable: true, Webhook: true,
 		Rate: 100, Burst: 100, // far under 2,000 req/s per channel
 	})

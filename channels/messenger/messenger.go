@@ -34,7 +34,7 @@ const (
 func init() {
 	for _, id := range []string{Messenger, Instagram} {
 		channels.Register(channels.Info{
-			ID: id, New: New, Secrets: []string{"appSecret", "accessToken", "verifyToken"},
+			ID: id, New: New, Secrets: []string{"appSecret", "accessToken", "verifyToken"}, ContentTypes: channels.JSON,
 			Rate: 300, Burst: 50, // Send API: 300 calls/s per Page or IG account
 			Title: titles[id], Settings: settings, Testable: true, Webhook: true,
 		})

@@ -61,7 +61,7 @@ func Handshake(verifyToken string, req *channels.Request) (int, string) {
 		hmac.Equal([]byte(q.Get("hub.verify_token")), []byte(verifyToken)) {
 		return http.StatusOK, q.Get("hub.challenge")
 	}
-	return http.StatusForbidden, "forbidden"
+	return http.StatusForbidden, "The verify token does not match this channel's."
 }
 
 // GraphError is the body of a failed Graph call.

@@ -36,6 +36,8 @@ func init() {
 	for _, id := range []string{SMS, WhatsApp} {
 		channels.Register(channels.Info{
 			ID: id, New: New, Secrets: []string{"authToken", "apiKeySecret"},
+			// Form posts; JSON bodies carry bodySHA256 in the signed URL.
+			ContentTypes: []string{"application/x-www-form-urlencoded", "application/json"},
 			// Twilio queues beyond carrier throughput itself; this keeps
 			// well under its ~100 concurrent API requests per account.
 			Rate: 10, Burst: 10,
@@ -100,20 +102,27 @@ func New(p channels.Params) (channels.Connector, error) {
 }
 
 // Signature returns Twilio's X-Twilio-Signature for a request to rawURL with
-// the given POST parameters: base64(HMAC-SHA1(authToken, URL + each
-// name+value, sorted)).
+// the given POST parameters, as Twilio documents it: sort the parameters by
+// name (case-sensitive byte order), append each name and its value to the
+// URL with no separators (a repeated name once per value, values in order),
+// and sign with base64(HMAC-SHA1(authToken, …)). Sorting by name matters
+// when one name prefixes another: "To" comes before "ToCountry" whatever
+// their values.
 func Signature(authToken, rawURL string, params url.Values) string {
-	pairs := make([]string, 0, len(params))
-	for k, vs := range params {
-		for _, v := range vs {
-			pairs = append(pairs, k+v)
-		}
+	names := make([]string, 0, len(params))
+	for name := range params {
+		names = append(names, name)
 	}
-	sort.Strings(pairs)
+	sort.Strings(names)
 	mac := hmac.New(sha1.New, []byte(authToken))
 	mac.Write([]byte(rawURL))
-	for _, p := range pairs {
-		mac.Write([]byte(p))
+	for _, name := range names {
+		values := append([]string(nil), params[name]...)
+		sort.Strings(values)
+		for _, v := range values {
+			mac.Write([]byte(name))
+			mac.Write([]byte(v))
+		}
 	}
 	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
 }
@@ -174,8 +183,10 @@ func (c *Connector) Verify(req *channels.Request) error {
 	token := c.cfg.AuthToken.Reveal()
 	rawURL := c.signedURL(req)
 	if isForm(req) {
-		params, err := url.ParseQuery(string(req.Body))
-		if err != nil || !ValidSignature(token, rawURL, params, sig) {
+		// A body that is not quite a form still has its readable parameters
+		// checked: when they are signed, Parse refuses the rest with 400.
+		params, _ := url.ParseQuery(string(req.Body))
+		if !ValidSignature(token, rawURL, params, sig) {
 			return backend.Errorf(backend.EForbidden, "The Twilio signature does not match.")
 		}
 		return nil

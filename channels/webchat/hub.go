@@ -314,12 +314,15 @@ func (s *Server) storeMessage(ctx context.Context, claims *Claims, f *ClientFram
 		ThreadKey: claims.Subject, ExternalID: claims.Subject + ":" + f.Nonce, Text: f.Text,
 		PlatformAt: s.opts.Now().UTC(),
 	}
-	for _, id := range f.Attachments {
-		sub, name, typ, data, err := s.store.WebchatUpload(ctx, claims.Instance, id)
-		if err != nil || sub != claims.Subject {
-			return nil, backend.Errorf(backend.EInvalid, "An attached file was not found.")
+	if len(f.Attachments) > 0 {
+		// Marked as carried first: the sweeper then never deletes a file
+		// this message names, even if storing the message fails.
+		atts, err := s.store.AttachWebchatUploads(ctx, claims.Instance, claims.Subject, f.Attachments,
+			func(id string) string { return fileURL(claims.Instance, id) })
+		if err != nil {
+			return nil, err
 		}
-		in.Attachments = append(in.Attachments, backend.Attachment{URL: fileURL(claims.Instance, id), Type: typ, Name: name, Size: int64(len(data))})
+		in.Attachments = atts
 	}
 	in.Raw, _ = json.Marshal(map[string]any{"nonce": f.Nonce, "attachments": f.Attachments})
 	m, created, err := s.store.StoreInbound(ctx, in)

@@ -27,7 +27,7 @@ const Window = 24 * time.Hour
 
 func init() {
 	channels.Register(channels.Info{
-		ID: ID, New: New, Secrets: []string{"appSecret", "accessToken", "verifyToken"},
+		ID: ID, New: New, Secrets: []string{"appSecret", "accessToken", "verifyToken"}, ContentTypes: channels.JSON,
 		Title: channels.T("WhatsApp (Meta Cloud API)", "WhatsApp (API de Meta Cloud)"), Settings: settings, Testable: true, Webhook: true,
 		Rate: 80, Burst: 80, // Cloud API default throughput per number
 	})

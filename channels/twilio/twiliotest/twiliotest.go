@@ -13,10 +13,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -161,17 +162,20 @@ func NewSID(prefix string) string {
 	return prefix + hex.EncodeToString(b[:])
 }
 
-// Sign computes X-Twilio-Signature for a POST of params to rawURL.
+// Sign computes X-Twilio-Signature for a POST of params to rawURL the way
+// Twilio's webhook security documentation describes: the full URL, then
+// the POST parameters sorted by name, each name followed by its value with
+// no delimiters; HMAC-SHA1 keyed with the auth token, base64-encoded.
 func Sign(authToken, rawURL string, params url.Values) string {
-	var pairs []string
-	for k, vs := range params {
-		for _, v := range vs {
-			pairs = append(pairs, k+v)
+	var b strings.Builder
+	b.WriteString(rawURL)
+	for _, name := range slices.Sorted(maps.Keys(params)) {
+		for _, v := range slices.Sorted(slices.Values(params[name])) {
+			b.WriteString(name + v)
 		}
 	}
-	sort.Strings(pairs)
 	mac := hmac.New(sha1.New, []byte(authToken))
-	io.WriteString(mac, rawURL+strings.Join(pairs, ""))
+	io.WriteString(mac, b.String())
 	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
 }
 

@@ -81,6 +81,7 @@ const en = {
   'conv.send': 'Send',
   'conv.sending': 'Sending…',
   'conv.attachment': 'Attachment',
+  'conv.attachmentUnavailable': 'This file has no web address to open.',
   'conv.identities': 'Reachable on',
 
   'msg.received': 'Received',
@@ -289,6 +290,7 @@ const es: Partial<Record<MessageKey, string>> = {
   'conv.send': 'Enviar',
   'conv.sending': 'Enviando…',
   'conv.attachment': 'Adjunto',
+  'conv.attachmentUnavailable': 'Este archivo no tiene una dirección web para abrirlo.',
   'conv.identities': 'Disponible en',
 
   'msg.received': 'Recibido',
