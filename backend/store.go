@@ -12,4 +12,5 @@ type Store interface {
 	MessageService
 	EventService
 	CannedService
+	CallService
 }

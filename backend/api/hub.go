@@ -39,6 +39,7 @@ type Hub struct {
 
 	register   chan *wsClient
 	unregister chan *wsClient
+	direct     chan directFrame
 	done       chan struct{}
 	closeOnce  sync.Once
 	stopped    chan struct{}
@@ -48,7 +49,7 @@ type Hub struct {
 func NewHub(store backend.EventService, log *slog.Logger) *Hub {
 	return &Hub{
 		store: store, log: log,
-		register: make(chan *wsClient), unregister: make(chan *wsClient),
+		register: make(chan *wsClient), unregister: make(chan *wsClient), direct: make(chan directFrame, sendBuffer),
 		done: make(chan struct{}), stopped: make(chan struct{}),
 	}
 }
@@ -63,6 +64,9 @@ type wsClient struct {
 	conn   *websocket.Conn
 	send   chan []byte
 	cursor int64
+	user   backend.User
+	// frames, when set, takes the client's non-feed frames (voice.*).
+	frames func(u backend.User, frame []byte)
 }
 
 // Run owns the clients until ctx ends or Close is called.
@@ -97,6 +101,18 @@ func (h *Hub) Run(ctx context.Context) {
 			if clients[c] {
 				delete(clients, c)
 				close(c.send)
+			}
+		case d := <-h.direct:
+			for c := range clients {
+				if c.user.ID != d.userID {
+					continue
+				}
+				select {
+				case c.send <- d.frame:
+				default: // too slow: drop it; it resyncs from its cursor
+					delete(clients, c)
+					close(c.send)
+				}
 			}
 		case <-notify:
 			for {
@@ -175,7 +191,8 @@ func (s *Server) handleWebSocket(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return // the upgrader has answered already
 	}
-	c := &wsClient{hub: s.hub, conn: conn, send: make(chan []byte, sendBuffer), cursor: since}
+	c := &wsClient{hub: s.hub, conn: conn, send: make(chan []byte, sendBuffer), cursor: since,
+		user: SessionFrom(r.Context()).User, frames: s.frames}
 	select {
 	case s.hub.register <- c:
 	case <-s.hub.done:
@@ -189,8 +206,8 @@ func (s *Server) handleWebSocket(w http.ResponseWriter, r *http.Request) {
 	go c.readPump()
 }
 
-// readPump discards what the client sends (the feed is one-way) and keeps
-// the read deadline moving with pongs.
+// readPump hands the client's frames to the frame handler (voice
+// signaling), if any, and keeps the read deadline moving with pongs.
 func (c *wsClient) readPump() {
 	defer func() {
 		select {
@@ -203,9 +220,29 @@ func (c *wsClient) readPump() {
 	c.conn.SetReadDeadline(time.Now().Add(pongWait))
 	c.conn.SetPongHandler(func(string) error { c.conn.SetReadDeadline(time.Now().Add(pongWait)); return nil })
 	for {
-		if _, _, err := c.conn.ReadMessage(); err != nil {
+		_, msg, err := c.conn.ReadMessage()
+		if err != nil {
 			return
 		}
+		if c.frames != nil {
+			c.frames(c.user, msg)
+		}
+	}
+}
+
+// directFrame is a frame for one user's connections only.
+type directFrame struct {
+	userID string
+	frame  []byte
+}
+
+// SendTo queues a frame for every connection of one user; when the hub is
+// too busy to take it, the frame is dropped (signaling has its own
+// timeouts).
+func (h *Hub) SendTo(userID string, frame []byte) {
+	select {
+	case h.direct <- directFrame{userID, frame}:
+	default:
 	}
 }
 

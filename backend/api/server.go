@@ -31,6 +31,9 @@ type Server struct {
 	channels ChannelAdmin
 	router   Router
 
+	voice     Voice
+	frames    func(u backend.User, frame []byte)
+
 	flows     FlowAdmin
 	parseFlow func([]byte) (*backend.Flow, error)
 	simulate  FlowSimulator

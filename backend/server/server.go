@@ -19,6 +19,7 @@ import (
 	"switchboard/backend/flow"
 	"switchboard/backend/routing"
 	"switchboard/backend/sqlite"
+	"switchboard/backend/voice"
 	"switchboard/channels"
 	_ "switchboard/channels/all" // every connector registers itself
 	"switchboard/channels/webchat"
@@ -43,7 +44,9 @@ type Config struct {
 	// OnInbound, when set, also sees every new inbound message after it was
 	// stored, acknowledged and handed to its flow.
 	OnInbound func(ctx context.Context, m *backend.Message)
-	Logger    *slog.Logger
+	// Voice sets up calls: SIP trunks' address, media ports, public IP.
+	Voice  VoiceConfig
+	Logger *slog.Logger
 }
 
 // Server is a running engine.
@@ -55,6 +58,7 @@ type Server struct {
 	Routing  *routing.Engine
 	Flows    *flow.Engine
 	Widget   *webchat.Server
+	Voice    *voice.Engine
 
 	ln     net.Listener
 	http   *http.Server
@@ -91,7 +95,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	s.cancel = cancel
 	s.API = api.NewServer(s.DB, cfg.Logger)
 	s.API.Start(runCtx)
-	for _, start := range []func(ctx, runCtx context.Context) error{s.startRouting, s.startFlows, s.startChannels} {
+	for _, start := range []func(ctx, runCtx context.Context) error{s.startRouting, s.startFlows, s.startVoice, s.startChannels} {
 		if err := start(ctx, runCtx); err != nil {
 			s.Close()
 			return nil, err
@@ -247,6 +251,9 @@ func (s *Server) Close() error {
 	}
 	if s.Channels != nil {
 		s.Channels.Close()
+	}
+	if s.Voice != nil {
+		s.Voice.Close()
 	}
 	if s.Flows != nil {
 		s.Flows.Close()
