@@ -8,7 +8,6 @@ package softphone
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -58,8 +57,8 @@ type CallInfo struct {
 	QueueID       string    `json:"queueId,omitempty"`
 	ContactName   string    `json:"contactName,omitempty"`
 	// Consult is a colleague's call (From) asking before a transfer.
-	Consult bool   `json:"consult,omitempty"`
-	From    string `json:"fromAgent,omitempty"`
+	Consult   bool   `json:"consult,omitempty"`
+	FromAgent string `json:"fromAgent,omitempty"`
 	// Ringing is true until answered; Muted mutes the microphone.
 	Ringing bool        `json:"ringing"`
 	Muted   bool        `json:"muted"`
@@ -206,7 +205,7 @@ func (p *Phone) handle(f *serverFrame) {
 	switch f.Type {
 	case "voice.incoming":
 		c := &Call{p: p, info: CallInfo{Call: f.Call, ReservationID: f.ReservationID, ExpiresAt: f.ExpiresAt,
-			QueueID: f.QueueID, ContactName: f.ContactName, Consult: f.Consult, From: f.From, Ringing: true}}
+			QueueID: f.QueueID, ContactName: f.ContactName, Consult: f.Consult, FromAgent: f.From, Ringing: true}}
 		p.mu.Lock()
 		p.calls[id] = c
 		p.mu.Unlock()
@@ -390,6 +389,5 @@ func (p *Phone) simple(id string, f frame) error {
 	}
 	return p.send(f)
 }
-
 
 func wrap(what string, err error) error { return fmt.Errorf("%s: %w", what, err) }

@@ -242,6 +242,7 @@ func (l *sipLeg) hangup() {
 
 func (l *sipLeg) close() {
 	l.rtp.close()
+	l.dlg.Close()
 	l.s.mu.Lock()
 	delete(l.s.legs, l.dlg.ID)
 	l.s.mu.Unlock()
@@ -280,7 +281,12 @@ func (s *sipServer) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		tx.Respond(sip.NewResponseFromRequest(req, sip.StatusBadRequest, "Bad Request", nil))
 		return
 	}
-	defer dlg.Close()
+	answered := false
+	defer func() {
+		if !answered { // an answered dialog lives on until BYE
+			dlg.Close()
+		}
+	}()
 	dlg.Respond(sip.StatusTrying, "Trying", nil)
 	media, err := parseSIPOffer(req.Body())
 	if err != nil {
@@ -317,6 +323,7 @@ func (s *sipServer) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		case <-leg.answerReq:
 			leg.sdpVer.Add(1)
 			err := dlg.RespondSDP(leg.sdp())
+			answered = err == nil
 			leg.answerRes <- err
 			if err != nil {
 				go c.hangup("answer failed", true)
