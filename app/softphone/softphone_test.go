@@ -38,6 +38,49 @@ func TestSoftphone_TrunkCallThroughIVRHoldWarmTransfer(t *testing.T) {
 	defer caller.Close()
 	caller.Press("2") // support, typed ahead during the greeting
 
+	callID := answerHoldTransfer(t, e, ana, ben, caller)
+
+	// The caller hangs up.
+	if err := caller.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ben.next(t, "ended")
+	finish(t, e, callID, sms, ben)
+}
+
+// finish checks the ended call, its recording and the caller's timeline.
+func finish(t *testing.T, e *engine, callID string, sms *backend.Message, ben *agent) {
+	ctx := context.Background()
+	var call backend.Call
+	waitFor(t, "the call to end", func() bool {
+		c, err := e.DB.FindCall(ctx, callID)
+		if err == nil {
+			call = *c
+		}
+		return err == nil && c.State == backend.CallEnded
+	})
+	if call.UserID != ben.user.ID || call.AnsweredAt.IsZero() || call.Recording == "" {
+		t.Fatalf("call = %+v", call)
+	}
+	checkRecording(t, filepath.Join(e.Config.DataDir, "voice", call.Recording))
+
+	// The call sits in the caller's one timeline, next to their SMS.
+	if call.ContactID != sms.ContactID {
+		t.Fatalf("the call's contact %s is not the SMS's %s", call.ContactID, sms.ContactID)
+	}
+	checkTimeline(t, e, sms.ContactID, call)
+}
+
+// ear is the caller's side, listening to what the caller hears.
+type ear interface {
+	ToneShare(freq float64) (int, float64)
+	ResetHeard()
+}
+
+// answerHoldTransfer has Ana answer the ringing call, checks audio both
+// ways, holds and resumes, consults Ben and transfers the caller to him.
+// It returns the call's id.
+func answerHoldTransfer(t *testing.T, e *engine, ana, ben *agent, ear ear) string {
 	in := ana.next(t, "incoming")
 	if in.Call.From != callerPhone || in.Call.ReservationID == "" {
 		t.Fatalf("incoming = %+v", in.Call)
@@ -47,17 +90,17 @@ func TestSoftphone_TrunkCallThroughIVRHoldWarmTransfer(t *testing.T) {
 	}
 	ana.nextState(t, backend.CallConnected)
 	waitFor(t, "Ana to hear the caller", func() bool { return hears(ana.speaker, callerTone) })
-	waitFor(t, "the caller to hear Ana", func() bool { return callerHears(caller, anaTone) })
+	waitFor(t, "the caller to hear Ana", func() bool { return callerHears(ear, anaTone) })
 
 	// Hold: the caller hears music, not Ana; Ana hears nothing.
 	if err := ana.phone.Hold(in.Call.ID, true); err != nil {
 		t.Fatal(err)
 	}
 	ana.nextState(t, backend.CallHeld)
-	caller.ResetHeard()
+	ear.ResetHeard()
 	ana.speaker.Reset()
 	time.Sleep(time.Second)
-	if n, share := caller.ToneShare(anaTone); n < 25 || share > 0.1 {
+	if n, share := ear.ToneShare(anaTone); n < 25 || share > 0.1 {
 		t.Fatalf("on hold the caller heard Ana in %.0f%% of %d frames", 100*share, n)
 	}
 	if _, share := ana.speaker.ToneShare(callerTone); share > 0.1 {
@@ -67,7 +110,7 @@ func TestSoftphone_TrunkCallThroughIVRHoldWarmTransfer(t *testing.T) {
 		t.Fatal(err)
 	}
 	ana.nextState(t, backend.CallConnected)
-	waitFor(t, "the caller to hear Ana again", func() bool { return callerHears(caller, anaTone) })
+	waitFor(t, "the caller to hear Ana again", func() bool { return callerHears(ear, anaTone) })
 
 	// Warm transfer: Ana consults Ben, then hands the caller over.
 	e.do(t, ben.token, "POST", "/api/me/activity", `{"activity":"Available"}`, nil, 200)
@@ -92,35 +135,13 @@ func TestSoftphone_TrunkCallThroughIVRHoldWarmTransfer(t *testing.T) {
 	}
 	ben.speaker.Reset()
 	waitFor(t, "Ben to hear the caller", func() bool { return hears(ben.speaker, callerTone) })
-	waitFor(t, "the caller to hear Ben", func() bool { return callerHears(caller, benTone) })
+	waitFor(t, "the caller to hear Ben", func() bool { return callerHears(ear, benTone) })
 
-	// The caller hangs up.
-	if err := caller.Hangup(ctx); err != nil {
-		t.Fatal(err)
-	}
-	ben.next(t, "ended")
-	var call backend.Call
-	waitFor(t, "the call to end", func() bool {
-		c, err := e.DB.FindCall(ctx, in.Call.ID)
-		if err == nil {
-			call = *c
-		}
-		return err == nil && c.State == backend.CallEnded
-	})
-	if call.UserID != ben.user.ID || call.AnsweredAt.IsZero() || call.Recording == "" {
-		t.Fatalf("call = %+v", call)
-	}
-	checkRecording(t, filepath.Join(e.Config.DataDir, "voice", call.Recording))
-
-	// The call sits in the caller's one timeline, next to their SMS.
-	if call.ContactID != sms.ContactID {
-		t.Fatalf("the call's contact %s is not the SMS's %s", call.ContactID, sms.ContactID)
-	}
-	checkTimeline(t, e, sms.ContactID, call)
+	return in.Call.ID
 }
 
 // callerHears reports whether the caller heard freq in most recent frames.
-func callerHears(c *voicetest.Caller, freq float64) bool {
+func callerHears(c ear, freq float64) bool {
 	n, share := c.ToneShare(freq)
 	if n > 50 && share < 0.8 {
 		c.ResetHeard()
