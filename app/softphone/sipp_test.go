@@ -159,7 +159,9 @@ func writeULawTone(tb testing.TB, path string, freq float64, seconds int) {
 	}
 }
 
-func putLE32(b []byte, v uint32) { b[0], b[1], b[2], b[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24) }
+func putLE32(b []byte, v uint32) {
+	b[0], b[1], b[2], b[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
+}
 
 // freePort returns a UDP port free on loopback right now.
 func freePort(tb testing.TB) int {

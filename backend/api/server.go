@@ -31,8 +31,8 @@ type Server struct {
 	channels ChannelAdmin
 	router   Router
 
-	voice     Voice
-	frames    func(u backend.User, frame []byte)
+	voice  Voice
+	frames func(u backend.User, frame []byte)
 
 	flows     FlowAdmin
 	parseFlow func([]byte) (*backend.Flow, error)

@@ -52,6 +52,20 @@ type Caller struct {
 // Dial calls number at the engine's SIP address from the phone number
 // from, and waits for the answer.
 func Dial(ctx context.Context, engineAddr, from, number string, tone float64) (*Caller, error) {
+	c, err := Invite(ctx, engineAddr, from, number, tone)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Answered(ctx); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// Invite sends the INVITE and returns; Answered waits for the answer, and
+// canceling its context before then sends CANCEL.
+func Invite(ctx context.Context, engineAddr, from, number string, tone float64) (*Caller, error) {
 	c := &Caller{Tone: tone, stop: make(chan struct{}), ssrc: rand.Uint32(), dtmf: make(chan string, 8)}
 	var err error
 	if c.conn, err = net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)}); err != nil {
@@ -84,23 +98,26 @@ func Dial(ctx context.Context, engineAddr, from, number string, tone float64) (*
 		c.Close()
 		return nil, fmt.Errorf("invite: %w", err)
 	}
+	return c, nil
+}
+
+// Answered waits for the engine to answer, acknowledges and starts the
+// audio. Canceling ctx first cancels the call (CANCEL).
+func (c *Caller) Answered(ctx context.Context) error {
 	if err := c.dlg.WaitAnswer(ctx, sipgo.AnswerOptions{}); err != nil {
-		c.Close()
-		return nil, fmt.Errorf("wait answer: %w", err)
+		return fmt.Errorf("wait answer: %w", err)
 	}
 	if err := c.dlg.Ack(ctx); err != nil {
-		c.Close()
-		return nil, fmt.Errorf("ack: %w", err)
+		return fmt.Errorf("ack: %w", err)
 	}
-	c.remote, err = remoteMedia(string(c.dlg.InviteResponse.Body()))
-	if err != nil {
-		c.Close()
-		return nil, err
+	var err error
+	if c.remote, err = remoteMedia(string(c.dlg.InviteResponse.Body())); err != nil {
+		return err
 	}
 	c.wg.Add(2)
 	go c.send()
 	go c.receive()
-	return c, nil
+	return nil
 }
 
 // remoteMedia reads the engine's audio address from its SDP answer.
