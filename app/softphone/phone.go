@@ -303,6 +303,8 @@ type frame struct {
 	Digits        string `json:"digits,omitempty"`
 	UserID        string `json:"userId,omitempty"`
 	QueueID       string `json:"queueId,omitempty"`
+	Number        string `json:"number,omitempty"`
+	Nonce         string `json:"nonce,omitempty"`
 }
 
 // Answer answers a ringing call (or a colleague's consult).
@@ -368,6 +370,15 @@ func (p *Phone) Transfer(id, userID, queueID string) error {
 		return backend.Errorf(backend.EInvalid, "Transfer to a colleague or to a queue.")
 	}
 	return p.simple(id, frame{Type: "voice.transfer", CallID: id, UserID: userID, QueueID: queueID})
+}
+
+// Dial calls a phone number through the engine's trunk; the call shows up
+// (state, then audio) once the far end answers.
+func (p *Phone) Dial(number string) error {
+	if strings.TrimSpace(number) == "" {
+		return backend.Errorf(backend.EInvalid, "Enter a number to call.")
+	}
+	return p.send(frame{Type: "voice.dial", Number: number})
 }
 
 // Mute stops (or resumes) sending the microphone; silence goes instead.

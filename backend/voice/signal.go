@@ -23,6 +23,7 @@ import (
 //	voice.complete   complete a warm transfer to the consulted agent
 //	voice.return     end the consult and return to the caller
 //	voice.transfer   blind transfer to an agent (UserID) or a queue (QueueID)
+//	voice.dial       call Number through a trunk (Trunk, optional)
 type ClientFrame struct {
 	Type          string `json:"type"`
 	CallID        string `json:"callId,omitempty"`
@@ -32,6 +33,8 @@ type ClientFrame struct {
 	Digits        string `json:"digits,omitempty"`
 	UserID        string `json:"userId,omitempty"`
 	QueueID       string `json:"queueId,omitempty"`
+	Number        string `json:"number,omitempty"`
+	Trunk         string `json:"trunk,omitempty"`
 	// Nonce, when set, is echoed in the voice.ack or voice.error answer.
 	Nonce string `json:"nonce,omitempty"`
 }
@@ -104,6 +107,13 @@ func (e *Engine) HandleFrame(ctx context.Context, u backend.User, raw []byte) {
 func (e *Engine) handle(ctx context.Context, u backend.User, f *ClientFrame) error {
 	if e.router == nil {
 		return backend.Errorf(backend.EUnavailable, "Calls are not set up on this engine.")
+	}
+	if f.Type == "voice.dial" {
+		rec, err := e.Dial(ctx, u, f.Number, f.Trunk)
+		if err == nil {
+			f.CallID = rec.ID
+		}
+		return err
 	}
 	c := e.live(f.CallID)
 	if c == nil {

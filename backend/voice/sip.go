@@ -33,6 +33,9 @@ type sipServer struct {
 	mu     sync.Mutex
 	trunks map[string]*TrunkConfig
 	legs   map[string]*sipLeg // by dialog id
+	// clients and out are the agents' outbound calls (by Call-ID).
+	clients *sipgo.DialogClientCache
+	out     map[string]*dialLeg
 	stop   context.CancelFunc // the registration and keep-alive loops
 	wg     sync.WaitGroup
 }
@@ -66,8 +69,9 @@ func (e *Engine) startSIP(ctx context.Context) (*sipServer, error) {
 		return nil, err
 	}
 	s := &sipServer{e: e, ua: ua, srv: srv, client: client, conn: conn, host: host, port: laddr.Port,
-		legs: map[string]*sipLeg{}}
+		legs: map[string]*sipLeg{}, out: map[string]*dialLeg{}}
 	s.dialogs = sipgo.NewDialogServerCache(client, sip.ContactHeader{Address: sip.Uri{User: "switchboard", Host: host, Port: laddr.Port}})
+	s.clients = sipgo.NewDialogClientCache(client, sip.ContactHeader{Address: sip.Uri{User: "switchboard", Host: host, Port: laddr.Port}})
 	srv.OnInvite(s.onInvite)
 	srv.OnAck(func(req *sip.Request, tx sip.ServerTransaction) { s.dialogs.ReadAck(req, tx) })
 	srv.OnBye(s.onBye)
@@ -390,7 +394,17 @@ func (s *sipServer) onBye(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	s.mu.Lock()
 	leg := s.legs[id]
+	out := s.out[req.CallID().Value()]
 	s.mu.Unlock()
+	if leg == nil && out != nil {
+		if err := s.clients.ReadBye(req, tx); err != nil {
+			tx.Respond(sip.NewResponseFromRequest(req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist", nil))
+			return
+		}
+		out.ended.Store(true)
+		s.e.hangupLeg(out)
+		return
+	}
 	if err := s.dialogs.ReadBye(req, tx); err != nil {
 		if errors.Is(err, sipgo.ErrDialogDoesNotExists) {
 			tx.Respond(sip.NewResponseFromRequest(req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist", nil))

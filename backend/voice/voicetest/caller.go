@@ -93,7 +93,7 @@ func Invite(ctx context.Context, engineAddr, from, number string, tone float64) 
 	sdp := fmt.Sprintf("v=0\r\no=caller 1 1 IN IP4 127.0.0.1\r\ns=call\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"+
 		"m=audio %d RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=sendrecv\r\n", lport)
 	fromHdr := sip.NewHeader("From", fmt.Sprintf("<sip:%s@127.0.0.1>;tag=%s", from, sip.GenerateTagN(8)))
-	c.dlg, err = dc.Invite(ctx, sip.Uri{User: number, Host: host, Port: p}, []byte(sdp), fromHdr)
+	c.dlg, err = dc.Invite(ctx, sip.Uri{User: number, Host: host, Port: p}, []byte(sdp), fromHdr, sip.NewHeader("Content-Type", "application/sdp"))
 	if err != nil {
 		c.Close()
 		return nil, fmt.Errorf("invite: %w", err)
