@@ -146,11 +146,16 @@ func runServe(args []string, stderr io.Writer) error {
 	addr := fset.String("addr", ":8080", "listen address for the API and webhooks")
 	data := fset.String("data", "switchboard-data", "directory for engine.db")
 	demo := fset.Bool("demo", false, "seed an empty store with a demo workspace")
+	voice := voiceFlags(fset)
 	if err := fset.Parse(args); err != nil {
 		return err
 	}
+	vc, err := voice()
+	if err != nil {
+		return err
+	}
 	log := logger(stderr)
-	s, err := server.Open(context.Background(), server.Config{Addr: *addr, DataDir: *data, Demo: *demo, Logger: log})
+	s, err := server.Open(context.Background(), server.Config{Addr: *addr, DataDir: *data, Demo: *demo, Logger: log, Voice: vc})
 	if err != nil {
 		return err
 	}

@@ -36,8 +36,8 @@ type sipServer struct {
 	// clients and out are the agents' outbound calls (by Call-ID).
 	clients *sipgo.DialogClientCache
 	out     map[string]*dialLeg
-	stop   context.CancelFunc // the registration and keep-alive loops
-	wg     sync.WaitGroup
+	stop    context.CancelFunc // the registration and keep-alive loops
+	wg      sync.WaitGroup
 }
 
 func (e *Engine) startSIP(ctx context.Context) (*sipServer, error) {
