@@ -15,8 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pion/webrtc/v3"
-
 	"switchboard/app/client"
 	"switchboard/app/softphone"
 	"switchboard/backend"
@@ -149,7 +147,13 @@ func (e *engine) MustAgent(tb testing.TB, email string, tone float64) *agent {
 // next waits for the agent's next event of a type.
 func (a *agent) next(tb testing.TB, typ string) softphone.Event {
 	tb.Helper()
-	deadline := time.After(20 * time.Second)
+	return a.nextWithin(tb, typ, 20*time.Second)
+}
+
+// nextWithin is next with its own deadline.
+func (a *agent) nextWithin(tb testing.TB, typ string, d time.Duration) softphone.Event {
+	tb.Helper()
+	deadline := time.After(d)
 	for {
 		select {
 		case ev := <-a.events:
@@ -183,4 +187,3 @@ func hears(c *softphone.Capture, freq float64) bool {
 	return n >= 25 && share > 0.8
 }
 
-var _ = webrtc.MimeTypePCMU

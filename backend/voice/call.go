@@ -64,11 +64,15 @@ type call struct {
 	vmDone     bool
 	inFlow     bool
 	voicemail  string
+	// visitor and web identify a website caller's call and connection.
+	visitor string
+	web     *peerLeg
+	done    chan struct{}
 }
 
 func (e *Engine) newCall(rec *backend.Call, conv *backend.Conversation, pt uint8, caller callerLeg, callerDTMF uint8) *call {
 	c := &call{e: e, pt: pt, callerSrc: newSourceID(), caller: caller, rec: *rec, conv: conv,
-		ringing: map[string]string{}, pending: map[string]*agentSide{}}
+		ringing: map[string]string{}, pending: map[string]*agentSide{}, done: make(chan struct{})}
 	c.out = &outStream{sink: caller, audioPT: pt, dtmfPT: callerDTMF}
 	return c
 }
@@ -94,6 +98,9 @@ func (c *call) save(note backend.CallNote) {
 func (c *call) setState(state string, note string) {
 	c.rec.State = state
 	c.save(backend.CallNote{Text: note})
+	if n, ok := c.caller.(stateNotifier); ok {
+		n.notify(state, c.rec.UserName)
+	}
 	for _, s := range []*agentSide{c.a.Load(), c.b.Load()} {
 		if s != nil {
 			c.e.send(s.user.ID, stateFrame{Type: "voice.state", Call: c.rec})
@@ -215,6 +222,7 @@ func (c *call) hangup(reason string, byCaller bool) {
 		return
 	}
 	c.ended = true
+	close(c.done)
 	c.stopPlayer()
 	if !byCaller {
 		c.caller.hangup()
