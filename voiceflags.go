@@ -30,3 +30,8 @@ func voiceFlags(fset *flag.FlagSet) func() (server.VoiceConfig, error) {
 		return vc, nil
 	}
 }
+
+// audioFlag adds the desktop's sound-device choice to fset.
+func audioFlag(fset *flag.FlagSet) *string {
+	return fset.String("audio", "", "sound devices for calls: empty for the system's, null (miniaudio's null backend, no sound card), none")
+}

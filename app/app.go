@@ -31,6 +31,9 @@ type Config struct {
 	KeyringService string
 	// PasswordCost overrides the embedded engine's bcrypt cost (tests).
 	PasswordCost int
+	// Audio picks the phone's sound devices: AudioDefault, AudioNull or
+	// AudioNone; Microphone and Speaker name devices (empty: defaults).
+	Audio, Microphone, Speaker string
 	Logger       *slog.Logger
 }
 

@@ -42,6 +42,8 @@ type session struct {
 	stop     context.CancelFunc
 	done     chan struct{}
 
+	phone *phoneLink
+
 	mu        sync.Mutex
 	announced map[string]bool // offers already announced
 	inboxOnce sync.Once
@@ -54,6 +56,9 @@ func (s *session) public() Session {
 func (s *session) close() {
 	s.stop()
 	<-s.done
+	if s.phone != nil {
+		<-s.phone.done
+	}
 	s.cache.Close()
 }
 
@@ -179,6 +184,7 @@ func (a *App) startSession(ctx context.Context, ac account, cl *client.Client, u
 		OnState: func(state string) { a.emit("connection", map[string]string{"state": state}) },
 	}
 	go func() { defer close(s.done); s.syncer.Run(runCtx) }()
+	s.phone = a.startPhone(runCtx, s)
 	a.mu.Lock()
 	old := a.session
 	a.session = s

@@ -107,6 +107,7 @@ func (e *engine) do(tb testing.TB, token, method, path, body string, out any, wa
 // agent is a signed-in agent with a softphone speaking a tone.
 type agent struct {
 	user    backend.User
+	worker  backend.Worker
 	token   string
 	phone   *softphone.Phone
 	speaker *softphone.Capture
@@ -121,6 +122,7 @@ func (e *engine) MustAgent(tb testing.TB, email string, tone float64) *agent {
 	tb.Helper()
 	a := &agent{token: e.signIn(tb, email), speaker: softphone.NewCapture(50), events: make(chan softphone.Event, 256)}
 	e.do(tb, a.token, "GET", "/api/me", "", &a.user, 200)
+	e.do(tb, a.token, "GET", "/api/me/worker", "", &a.worker, 200)
 	e.do(tb, a.token, "POST", "/api/me/activity", `{"activity":"Available"}`, nil, 200)
 	settings := voice.SettingEngine(net.IPv4(127, 0, 0, 1), "", 0, 0)
 	p, err := softphone.Dial(context.Background(), softphone.Options{URL: e.URL(), Token: a.token,

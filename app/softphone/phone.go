@@ -301,7 +301,7 @@ type frame struct {
 	SDP           string `json:"sdp,omitempty"`
 	Hold          bool   `json:"hold,omitempty"`
 	Digits        string `json:"digits,omitempty"`
-	UserID        string `json:"userId,omitempty"`
+	WorkerID      string `json:"workerId,omitempty"`
 	QueueID       string `json:"queueId,omitempty"`
 	Number        string `json:"number,omitempty"`
 	Nonce         string `json:"nonce,omitempty"`
@@ -349,9 +349,9 @@ func (p *Phone) SendDTMF(id, digits string) error {
 	return p.simple(id, frame{Type: "voice.dtmf", CallID: id, Digits: digits})
 }
 
-// Consult holds the caller and rings a colleague (warm transfer).
-func (p *Phone) Consult(id, userID string) error {
-	return p.simple(id, frame{Type: "voice.consult", CallID: id, UserID: userID})
+// Consult holds the caller and rings a colleague's worker (warm transfer).
+func (p *Phone) Consult(id, workerID string) error {
+	return p.simple(id, frame{Type: "voice.consult", CallID: id, WorkerID: workerID})
 }
 
 // CompleteTransfer hands the caller to the consulted colleague.
@@ -364,12 +364,12 @@ func (p *Phone) ReturnToCaller(id string) error {
 	return p.simple(id, frame{Type: "voice.return", CallID: id})
 }
 
-// Transfer hands the call to a colleague (userID) or a queue, blind.
-func (p *Phone) Transfer(id, userID, queueID string) error {
-	if (userID == "") == (queueID == "") {
+// Transfer hands the call to a colleague's worker or a queue, blind.
+func (p *Phone) Transfer(id, workerID, queueID string) error {
+	if (workerID == "") == (queueID == "") {
 		return backend.Errorf(backend.EInvalid, "Transfer to a colleague or to a queue.")
 	}
-	return p.simple(id, frame{Type: "voice.transfer", CallID: id, UserID: userID, QueueID: queueID})
+	return p.simple(id, frame{Type: "voice.transfer", CallID: id, WorkerID: workerID, QueueID: queueID})
 }
 
 // Dial calls a phone number through the engine's trunk; the call shows up

@@ -114,7 +114,7 @@ func answerHoldTransfer(t *testing.T, e *engine, ana, ben *agent, ear ear) strin
 
 	// Warm transfer: Ana consults Ben, then hands the caller over.
 	e.do(t, ben.token, "POST", "/api/me/activity", `{"activity":"Available"}`, nil, 200)
-	if err := ana.phone.Consult(in.Call.ID, ben.user.ID); err != nil {
+	if err := ana.phone.Consult(in.Call.ID, ben.worker.ID); err != nil {
 		t.Fatal(err)
 	}
 	consult := ben.next(t, "incoming")

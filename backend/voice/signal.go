@@ -19,10 +19,10 @@ import (
 //	voice.hangup     hang up
 //	voice.hold       hold (Hold true) or resume
 //	voice.dtmf       send Digits to the caller
-//	voice.consult    hold the caller and ring another agent (UserID)
+//	voice.consult    hold the caller and ring another agent (WorkerID)
 //	voice.complete   complete a warm transfer to the consulted agent
 //	voice.return     end the consult and return to the caller
-//	voice.transfer   blind transfer to an agent (UserID) or a queue (QueueID)
+//	voice.transfer   blind transfer to an agent (WorkerID) or a queue (QueueID)
 //	voice.dial       call Number through a trunk (Trunk, optional)
 type ClientFrame struct {
 	Type          string `json:"type"`
@@ -31,7 +31,7 @@ type ClientFrame struct {
 	SDP           string `json:"sdp,omitempty"`
 	Hold          bool   `json:"hold,omitempty"`
 	Digits        string `json:"digits,omitempty"`
-	UserID        string `json:"userId,omitempty"`
+	WorkerID      string `json:"workerId,omitempty"`
 	QueueID       string `json:"queueId,omitempty"`
 	Number        string `json:"number,omitempty"`
 	Trunk         string `json:"trunk,omitempty"`
@@ -158,7 +158,7 @@ func (e *Engine) handle(ctx context.Context, u backend.User, f *ClientFrame) err
 	case "voice.dtmf":
 		return c.sendDigits(f.Digits)
 	case "voice.consult":
-		w, err := e.router.WorkerByUserID(ctx, f.UserID)
+		w, err := e.router.Worker(ctx, f.WorkerID)
 		if err != nil {
 			return err
 		}
@@ -168,15 +168,7 @@ func (e *Engine) handle(ctx context.Context, u backend.User, f *ClientFrame) err
 	case "voice.return":
 		return c.cancelConsult(u)
 	case "voice.transfer":
-		to := backend.TransferTarget{QueueID: f.QueueID}
-		if f.UserID != "" {
-			w, err := e.router.WorkerByUserID(ctx, f.UserID)
-			if err != nil {
-				return err
-			}
-			to.WorkerID = w.ID
-		}
-		return c.blindTransfer(u, to)
+		return c.blindTransfer(u, backend.TransferTarget{WorkerID: f.WorkerID, QueueID: f.QueueID})
 	}
 	return backend.Errorf(backend.EInvalid, "Unknown voice frame type %q.", f.Type)
 }
