@@ -77,12 +77,14 @@ frontend-test: npm-deps
 # Playwright (playwright-core + Debian's Chromium) against the real app in browser mode:
 # the inbox and the web chat widget, then the agents' story (app/e2etest starts a
 # real engine, the fake Twilio platform and two agents' apps for it), then a web
-# call from the widget (fake media devices) to a Go softphone.
+# call from the widget (fake media devices) to a Go softphone, and the call card
+# (answer, hold, resume, hang up) with a SIP caller.
 e2e: build
 	mkdir -p $(OUT)
 	export XDG_DATA_HOME=$$(mktemp -d) SWITCHBOARD_BIN=$(CURDIR)/$(BIN)
 	dbus-run-session -- bash -c 'echo -n pass | gnome-keyring-daemon --unlock --components=secrets >/dev/null; \
 		(cd frontend && npm run e2e) && SWITCHBOARD_E2E=1 go test -v -count=1 -run TestAgentDesktop ./app/e2etest \
+		&& SWITCHBOARD_E2E=1 go test -v -count=1 -run TestCallControls ./app/e2etest \
 		&& SWITCHBOARD_E2E=1 go test -v -count=1 -run TestWebCall ./app/softphone' \
 		2> >(grep -v "Failed to set fd limit" >&2)
 
