@@ -10,7 +10,7 @@ WAILS := $(GOBIN)/wails
 BIN := build/bin/switchboard
 OUT := build/test-output
 DEB_PACKAGES := build-essential pkg-config libgtk-3-dev libwebkit2gtk-4.1-dev xvfb xauth imagemagick \
-	chromium gnome-keyring dbus-daemon sip-tester
+	chromium gnome-keyring dbus-daemon sip-tester curl
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 GO_TEST_FLAGS ?= -race -count=1 -timeout 15m
 
@@ -88,11 +88,13 @@ e2e: build
 		&& SWITCHBOARD_E2E=1 go test -v -count=1 -run TestWebCall ./app/softphone' \
 		2> >(grep -v "Failed to set fd limit" >&2)
 
-# The real desktop window under Xvfb: it starts, the frontend calls Go, a screenshot is taken.
+# The real desktop window under Xvfb: it starts, the frontend calls Go, a screenshot is taken;
+# then again during a phone call from sipp that the app answers.
 desktop-test: build
 	scripts/desktop-smoke.sh $(BIN) $(OUT)/desktop.png
 	scripts/desktop-smoke.sh $(BIN) $(OUT)/desktop-inbox.png --demo-user ana@example.com
 	grep -Eq 'inbox shown.* conversations=[1-9]' $(OUT)/desktop-inbox.log || { echo "the desktop never showed the seeded inbox"; exit 1; }
+	scripts/desktop-call.sh $(BIN) $(OUT)/desktop-call.png
 
 bench:
 	mkdir -p $(OUT)

@@ -108,10 +108,16 @@ func runDesktop(args []string, stderr io.Writer) error {
 	fset, data, demo, _ := appFlags("switchboard", args, stderr)
 	demoUser := fset.String("demo-user", "", "with --demo: sign in as this demo account on start (e.g. ana@example.com)")
 	sound := audioFlag(fset)
+	autoAnswer := fset.Bool("auto-answer", false, "answer offered calls as they ring")
+	voice := voiceFlags(fset)
 	if err := fset.Parse(args); err != nil {
 		return err
 	}
-	a := app.New(app.Config{DataDir: *data, Demo: *demo, Logger: logger(stderr), Audio: *sound}, "desktop")
+	vc, err := voice()
+	if err != nil {
+		return err
+	}
+	a := app.New(app.Config{DataDir: *data, Demo: *demo, Logger: logger(stderr), Audio: *sound, AutoAnswer: *autoAnswer, Voice: vc}, "desktop")
 	if *demoUser != "" {
 		if !*demo {
 			return fmt.Errorf("--demo-user needs --demo")

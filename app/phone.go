@@ -90,6 +90,18 @@ func (l *phoneLink) run(ctx context.Context, mic softphone.Source, speaker softp
 // call on the desktop.
 func (l *phoneLink) onEvent(ev softphone.Event) {
 	l.a.emit("call", ev)
+	if ev.Type == "state" && ev.Call.State == backend.CallConnected {
+		l.a.log.Info("call connected", "call", ev.Call.ID, "with", ev.Call.From)
+	}
+	if ev.Type == "incoming" && l.a.cfg.AutoAnswer && !ev.Call.Consult {
+		go func() {
+			if p, err := l.get(); err == nil {
+				if err := p.Answer(ev.Call.ID); err != nil {
+					l.a.log.Warn("auto-answer", "call", ev.Call.ID, "err", err)
+				}
+			}
+		}()
+	}
 	if ev.Type == "incoming" {
 		title, body := "Incoming call", ev.Call.From
 		if ev.Call.ContactName != "" {

@@ -82,6 +82,7 @@ func (a *App) engineURL(ctx context.Context, name string) (string, error) {
 	if a.engine == nil {
 		e, err := server.Open(ctx, server.Config{
 			DataDir: filepath.Join(a.cfg.DataDir, "engine"), Demo: a.cfg.Demo, PasswordCost: a.cfg.PasswordCost, Logger: a.log,
+			Voice: a.cfg.Voice,
 		})
 		if err != nil {
 			return "", fmt.Errorf("start embedded engine: %w", err)

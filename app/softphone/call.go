@@ -203,6 +203,10 @@ func (c *Call) report(stop chan struct{}) {
 		}
 		c.mu.Lock()
 		exp, recv := c.stats.Expected(), c.stats.Received()
+		if recv == 0 { // no audio yet: no figures to judge
+			c.mu.Unlock()
+			continue
+		}
 		q := dsp.Quality{JitterMs: c.stats.JitterMs(), RTTMs: c.rttMs}
 		if de := exp - c.winExp; de > 0 && exp >= c.winExp {
 			if lost := int64(de) - int64(recv-c.winRecv); lost > 0 {

@@ -6,6 +6,7 @@ import (
 	"net"
 	"path/filepath"
 
+	"switchboard/backend"
 	"switchboard/backend/voice"
 )
 
@@ -47,8 +48,24 @@ func (s *Server) startVoice(ctx, runCtx context.Context) (err error) {
 	if err := s.Voice.Start(ctx); err != nil {
 		return fmt.Errorf("start voice: %w", err)
 	}
+	if s.Config.Demo && cfg.SIPAddr != "" {
+		if err := s.seedDemoTrunk(ctx); err != nil {
+			return fmt.Errorf("demo trunk: %w", err)
+		}
+	}
 	if addr := s.Voice.SIPAddr(); addr != "" {
 		s.Config.Logger.Info("voice: SIP listening", "addr", addr, "recordings", filepath.Join(s.Config.DataDir, "voice"))
 	}
 	return nil
+}
+
+// seedDemoTrunk gives a demo workspace that takes phone calls a trunk
+// accepting calls from this machine, so a SIP phone (or sipp) on it can
+// call in.
+func (s *Server) seedDemoTrunk(ctx context.Context) error {
+	list, err := s.Voice.Trunks(ctx)
+	if err != nil || len(list) > 0 {
+		return err
+	}
+	return s.Voice.PutTrunk(ctx, &backend.Trunk{Name: "main", Enabled: true, Config: []byte(`{"allow":["127.0.0.1/8"]}`)})
 }
