@@ -37,8 +37,8 @@ type Config struct {
 	// AutoAnswer answers offered calls as they ring (not consults).
 	AutoAnswer bool
 	// Voice lets the embedded engine take phone calls (a SIP address).
-	Voice server.VoiceConfig
-	Logger       *slog.Logger
+	Voice  server.VoiceConfig
+	Logger *slog.Logger
 }
 
 // App is the bound application object.

@@ -188,4 +188,3 @@ func hears(c *softphone.Capture, freq float64) bool {
 	n, share := c.ToneShare(freq)
 	return n >= 25 && share > 0.8
 }
-
