@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"encoding/base64"
+	"strings"
 	"time"
 
 	"switchboard/app/softphone"
@@ -207,4 +209,26 @@ func (a *App) DialNumber(number string) error {
 func (a *App) AudioDevices() (audio.Devices, error) {
 	d, err := audio.List(a.cfg.Audio == AudioNull)
 	return d, a.toUI(err)
+}
+
+// CallAudio returns a call's recording or voicemail (a timeline
+// attachment's /api/calls/… address) as a data URL the page can play; the
+// engine checks that the user may hear it.
+func (a *App) CallAudio(path string) (string, error) {
+	ok := strings.HasPrefix(path, "/api/calls/") && (strings.HasSuffix(path, "/recording") || strings.HasSuffix(path, "/voicemail")) &&
+		strings.Count(path, "/") == 4
+	if !ok {
+		return "", a.toUI(backend.Errorf(backend.EInvalid, "That is not a call recording."))
+	}
+	s, err := a.current()
+	if err != nil {
+		return "", a.toUI(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var wav []byte
+	if err := s.client.Do(ctx, "GET", path, nil, &wav); err != nil {
+		return "", a.toUI(err)
+	}
+	return "data:audio/wav;base64," + base64.StdEncoding.EncodeToString(wav), nil
 }

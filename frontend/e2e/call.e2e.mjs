@@ -1,7 +1,7 @@
 // The agent's call controls in the real UI (browser mode) against a real
 // engine: a phone call arrives on the trunk, Ana answers it on the call
 // card, holds (the caller hears music), resumes and hangs up (the caller's
-// phone gets BYE). Run by app/e2etest's TestCallControls (go test), which
+// phone gets BYE), then plays the call's recording from the timeline. Run by app/e2etest's TestCallControls (go test), which
 // starts the engine, Ana's app with the null sound device and the caller.
 //
 //   SWITCHBOARD_E2E=1 go test -run TestCallControls ./app/e2etest
@@ -91,4 +91,10 @@ test('incoming call: answer, hold, resume, hang up', async () => {
   await live.getByTestId('call-hangup').click();
   await page.getByTestId('call-live').waitFor({ state: 'detached', timeout: STEP });
   await until('the caller to get BYE', async () => (await control('/caller')).ended);
+
+  // The recording of both sides plays from the timeline.
+  await page.getByTestId('call-audio-play').first().click({ timeout: STEP });
+  const player = page.getByTestId('call-audio').first();
+  await player.waitFor({ timeout: STEP });
+  assert.match(await player.getAttribute('src'), /^data:audio\/wav;base64,UklGR/);
 });

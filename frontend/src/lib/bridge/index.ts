@@ -133,6 +133,9 @@ export const TransferCall = (id: string, workerId: string, queueId: string) => c
 /** DialNumber calls a phone number through the engine's trunk. */
 export const DialNumber = (number: string) => call<void>('DialNumber', number);
 
+/** CallAudio returns a call's recording or voicemail (its /api/calls/… attachment) as a playable data URL. */
+export const CallAudio = (path: string) => call<string>('CallAudio', path);
+
 /** on subscribes to an app event ("sync", "connection", "offer"); the returned function unsubscribes. */
 export function on<K extends keyof BridgeEvents>(event: K, cb: (data: BridgeEvents[K]) => void): () => void {
   return current().on(event, (d) => cb(d as BridgeEvents[K]));
