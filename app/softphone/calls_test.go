@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"switchboard/app/softphone"
 	"switchboard/backend"
 	"switchboard/backend/voice/dsp"
 	"switchboard/backend/voice/voicetest"
@@ -198,4 +199,53 @@ func TestSoftphone_VoicemailAndWhoMayHearIt(t *testing.T) {
 			e.do(t, e.signIn(t, tc.email), "GET", "/api/calls/"+id, "", nil, tc.want)
 		})
 	}
+}
+
+// A ringing call that the agent does not answer times out like any offer
+// and rings the next agent.
+func TestSoftphone_UnansweredCallRingsTheNextAgent(t *testing.T) {
+	e := MustStartEngine(t)
+	ctx := context.Background()
+	wf, err := e.Routing.Workflows(ctx)
+	if err != nil || len(wf) != 1 {
+		t.Fatalf("workflows = %v, %v", wf, err)
+	}
+	wf[0].ReservationTimeoutSeconds = 1
+	if _, err := e.Routing.UpsertWorkflow(ctx, wf[0]); err != nil {
+		t.Fatal(err)
+	}
+	e.setFlow(t, `{"name":"Straight to an agent","widgets":[
+		{"name":"trigger","type":"trigger","transitions":{"incomingCall":"enqueue"}},
+		{"name":"enqueue","type":"enqueue-call","transitions":{"failed":"bye"}},
+		{"name":"bye","type":"hangup"}]}`)
+	ana := e.MustAgent(t, "ana@example.com", anaTone)
+	ben := e.MustAgent(t, "ben@example.com", benTone)
+	caller, err := voicetest.Dial(ctx, e.Voice.SIPAddr(), callerPhone, trunkNumber, callerTone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer caller.Close()
+	first, second := ana, ben
+	var in softphone.Event
+	select {
+	case in = <-ana.events:
+	case in = <-ben.events:
+		first, second = ben, ana
+	case <-time.After(20 * time.Second):
+		t.Fatal("nobody's phone rang")
+	}
+	if in.Type != "incoming" {
+		t.Fatalf("first event %+v", in)
+	}
+	if ev := first.next(t, "ended"); ev.Call.EndReason != backend.ReservationTimeout {
+		t.Fatalf("the ring ended with %q", ev.Call.EndReason)
+	}
+	again := second.next(t, "incoming")
+	if again.Call.ID != in.Call.ID {
+		t.Fatalf("%s got call %s, not %s", second.user.Name, again.Call.ID, in.Call.ID)
+	}
+	if err := second.phone.Answer(again.Call.ID); err != nil {
+		t.Fatal(err)
+	}
+	second.nextState(t, backend.CallConnected)
 }

@@ -40,6 +40,17 @@ func TestSoftphone_TrunkCallThroughIVRHoldWarmTransfer(t *testing.T) {
 
 	callID := answerHoldTransfer(t, e, ana, ben, caller)
 
+	// DTMF both ways: Ben's keys reach the caller as RFC 4733 events, the
+	// caller's reach Ben's phone.
+	if err := ben.phone.SendDTMF(callID, "5#"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the caller to receive 5#", func() bool { return caller.Keys() == "5#" })
+	caller.Press("7")
+	if ev := ben.next(t, "dtmf"); ev.Digits != "7" {
+		t.Fatalf("Ben's phone heard %q", ev.Digits)
+	}
+
 	// The caller hangs up.
 	if err := caller.Hangup(ctx); err != nil {
 		t.Fatal(err)

@@ -40,8 +40,10 @@ type Caller struct {
 	stop   chan struct{}
 	wg     sync.WaitGroup
 
-	mu    sync.Mutex
-	heard []int16
+	mu     sync.Mutex
+	heard  []int16
+	keys   []byte // RFC 4733 digits received
+	lastEv uint32
 	stats dsp.RecvStats
 	seq   uint16
 	ts    uint32
@@ -222,7 +224,18 @@ func (c *Caller) receive() {
 		if err != nil {
 			return
 		}
-		if p.Unmarshal(buf[:n]) != nil || p.PayloadType != 0 {
+		if p.Unmarshal(buf[:n]) != nil {
+			continue
+		}
+		if p.PayloadType == 101 && len(p.Payload) >= 4 && int(p.Payload[0]) < 12 {
+			c.mu.Lock()
+			if len(c.keys) == 0 || p.Timestamp != c.lastEv {
+				c.keys, c.lastEv = append(c.keys, "0123456789*#"[p.Payload[0]]), p.Timestamp
+			}
+			c.mu.Unlock()
+			continue
+		}
+		if p.PayloadType != 0 {
 			continue
 		}
 		c.mu.Lock()
@@ -233,6 +246,13 @@ func (c *Caller) receive() {
 		}
 		c.mu.Unlock()
 	}
+}
+
+// Keys returns the DTMF digits the caller received (RFC 4733).
+func (c *Caller) Keys() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return string(c.keys)
 }
 
 // ResetHeard forgets what the caller heard so far.
