@@ -44,11 +44,11 @@ type Caller struct {
 	heard  []int16
 	keys   []byte // RFC 4733 digits received
 	lastEv uint32
-	stats dsp.RecvStats
-	seq   uint16
-	ts    uint32
-	ssrc  uint32
-	dtmf  chan string
+	stats  dsp.RecvStats
+	seq    uint16
+	ts     uint32
+	ssrc   uint32
+	dtmf   chan string
 }
 
 // Dial calls number at the engine's SIP address from the phone number
