@@ -130,3 +130,32 @@ const (
 	CallEventRecorded = "recorded"
 	CallEventHangup   = "hangup"
 )
+
+// VoiceFrame is a voice frame an agent's softphone sends on the API
+// WebSocket. Type says what it asks:
+//
+//	voice.answer     answer an offered call (ReservationID) or a consult
+//	voice.decline    decline an offered call (ReservationID)
+//	voice.sdp        the softphone's SDP answer to a voice.offer
+//	voice.hangup     hang up
+//	voice.hold       hold (Hold true) or resume
+//	voice.dtmf       send Digits to the caller
+//	voice.consult    hold the caller and ring another agent (WorkerID)
+//	voice.complete   complete a warm transfer to the consulted agent
+//	voice.return     end the consult and return to the caller
+//	voice.transfer   blind transfer to an agent (WorkerID) or a queue (QueueID)
+//	voice.dial       call Number through a trunk (Trunk, optional)
+type VoiceFrame struct {
+	Type          string `json:"type"`
+	CallID        string `json:"callId,omitempty"`
+	ReservationID string `json:"reservationId,omitempty"`
+	SDP           string `json:"sdp,omitempty"`
+	Hold          bool   `json:"hold,omitempty"`
+	Digits        string `json:"digits,omitempty"`
+	WorkerID      string `json:"workerId,omitempty"`
+	QueueID       string `json:"queueId,omitempty"`
+	Number        string `json:"number,omitempty"`
+	Trunk         string `json:"trunk,omitempty"`
+	// Nonce, when set, is echoed in the voice.ack or voice.error answer.
+	Nonce string `json:"nonce,omitempty"`
+}

@@ -7,19 +7,8 @@ import (
 	"switchboard/backend"
 )
 
-// frame is what the phone sends (see voice.ClientFrame).
-type frame struct {
-	Type          string `json:"type"`
-	CallID        string `json:"callId,omitempty"`
-	ReservationID string `json:"reservationId,omitempty"`
-	SDP           string `json:"sdp,omitempty"`
-	Hold          bool   `json:"hold,omitempty"`
-	Digits        string `json:"digits,omitempty"`
-	WorkerID      string `json:"workerId,omitempty"`
-	QueueID       string `json:"queueId,omitempty"`
-	Number        string `json:"number,omitempty"`
-	Nonce         string `json:"nonce,omitempty"`
-}
+// frame is what the phone sends.
+type frame = backend.VoiceFrame
 
 // Answer answers a ringing call (or a colleague's consult).
 func (p *Phone) Answer(id string) error {

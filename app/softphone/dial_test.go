@@ -1,11 +1,8 @@
 package softphone_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -20,26 +17,12 @@ import (
 // (sipp as the carrier, which demands digest authentication), the agent
 // hears the far end, hangs up, and the call joins the number's timeline.
 func TestSoftphone_DialOutThroughTrunk(t *testing.T) {
-	sipp, err := exec.LookPath("sipp")
-	if err != nil {
-		t.Fatal("sipp is missing: install Debian's sip-tester (make deps does)")
-	}
 	e := MustStartEngine(t)
 	dir := t.TempDir()
 	writeULawTone(t, filepath.Join(dir, "tone.wav"), callerTone, 60)
-	tmpl, _ := os.ReadFile("testdata/callee.xml")
-	os.WriteFile(filepath.Join(dir, "callee.xml"), []byte(strings.ReplaceAll(string(tmpl), "{{TONE}}", "tone.wav")), 0o600)
 	port := freePort(t)
-	var out bytes.Buffer
-	cmd := exec.Command(sipp, "-sf", "callee.xml", "-m", "1", "-i", "127.0.0.1", "-p", strconv.Itoa(port),
-		"-mp", strconv.Itoa(freePort(t)), "-nostdin", "-trace_err", "-timeout", "60s", "-timeout_error")
-	cmd.Dir, cmd.Stdout, cmd.Stderr = dir, &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() { cmd.Process.Kill() })
+	done, out := startSipp(t, dir, "callee.xml", map[string]string{"{{TONE}}": "tone.wav"},
+		"-p", strconv.Itoa(port), "-mp", strconv.Itoa(freePort(t)), "-timeout", "60s")
 	e.do(t, e.admin, "PUT", "/api/voice/trunks/main", fmt.Sprintf(
 		`{"config":{"allow":["127.0.0.1"],"proxy":"127.0.0.1:%d","username":"acme","password":"s3cret","callerId":"+15550100"}}`, port), nil, 200)
 	ana := e.MustAgent(t, "ana@example.com", anaTone)

@@ -1,13 +1,8 @@
 package softphone_test
 
 import (
-	"bytes"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 )
@@ -20,29 +15,10 @@ func TestSoftphone_RegisterAnswersDigestChallenge(t *testing.T) {
 		ok             bool
 	}{{"right password", "s3cret", true}, {"wrong password", "guess", false}} {
 		t.Run(tc.name, func(t *testing.T) {
-			sipp, err := exec.LookPath("sipp")
-			if err != nil {
-				t.Fatal("sipp is missing: install Debian's sip-tester (make deps does)")
-			}
 			e := MustStartEngine(t)
-			dir := t.TempDir()
-			tmpl, err := os.ReadFile("testdata/registrar.xml")
-			if err != nil {
-				t.Fatal(err)
-			}
-			scenario := strings.NewReplacer("{{USER}}", "acme", "{{PASSWORD}}", "s3cret").Replace(string(tmpl))
-			os.WriteFile(filepath.Join(dir, "registrar.xml"), []byte(scenario), 0o600)
 			port := freePort(t)
-			var out bytes.Buffer
-			cmd := exec.Command(sipp, "-sf", "registrar.xml", "-m", "1", "-i", "127.0.0.1", "-p", strconv.Itoa(port),
-				"-nostdin", "-trace_err", "-timeout", "30s", "-timeout_error")
-			cmd.Dir, cmd.Stdout, cmd.Stderr = dir, &out, &out
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			done := make(chan error, 1)
-			go func() { done <- cmd.Wait() }()
-			t.Cleanup(func() { cmd.Process.Kill() })
+			done, out := startSipp(t, t.TempDir(), "registrar.xml", map[string]string{"{{USER}}": "acme", "{{PASSWORD}}": "s3cret"},
+				"-p", strconv.Itoa(port), "-timeout", "30s")
 			time.Sleep(200 * time.Millisecond) // sipp binds its port
 			e.do(t, e.admin, "PUT", "/api/voice/trunks/carrier", fmt.Sprintf(
 				`{"config":{"registrar":"127.0.0.1:%d","username":"acme","password":%q}}`, port, tc.password), nil, 200)

@@ -27,10 +27,6 @@ import (
 // softphone, who hangs up. The recording holds both sides and the caller's
 // timeline shows the call next to their SMS.
 func TestSoftphone_SippCallerAcceptance(t *testing.T) {
-	sipp, err := exec.LookPath("sipp")
-	if err != nil {
-		t.Fatal("sipp is missing: install Debian's sip-tester (make deps does)")
-	}
 	ctx := context.Background()
 	e := MustStartEngine(t)
 	sms, _, err := e.DB.StoreInbound(ctx, &backend.InboundMessage{Channel: "sms.twilio", Instance: "main",
@@ -45,32 +41,8 @@ func TestSoftphone_SippCallerAcceptance(t *testing.T) {
 	dir := t.TempDir()
 	tap := listenTap(t)
 	writeULawTone(t, filepath.Join(dir, "tone.wav"), callerTone, 60)
-	tmpl, err := os.ReadFile("testdata/caller.xml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	scenario := strings.NewReplacer("{{TAP}}", strconv.Itoa(tap.port()), "{{FROM}}", callerPhone, "{{TONE}}", "tone.wav").Replace(string(tmpl))
-	if err := os.WriteFile(filepath.Join(dir, "caller.xml"), []byte(scenario), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	var out bytes.Buffer
-	cmd := exec.Command(sipp, e.Voice.SIPAddr(), "-sf", "caller.xml", "-s", trunkNumber, "-m", "1", "-l", "1",
-		"-i", "127.0.0.1", "-p", strconv.Itoa(freePort(t)), "-mp", strconv.Itoa(freePort(t)),
-		"-nostdin", "-trace_err", "-timeout", "120s", "-timeout_error")
-	cmd.Dir, cmd.Stdout, cmd.Stderr = dir, &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-exited
-		if t.Failed() {
-			errs, _ := filepathGlobRead(dir, "*_errors.log")
-			t.Logf("sipp said:\n%s\n%s", out.String(), errs)
-		}
-	})
+	exited, out := startSipp(t, dir, "caller.xml", map[string]string{"{{TAP}}": strconv.Itoa(tap.port()), "{{FROM}}": callerPhone, "{{TONE}}": "tone.wav"},
+		e.Voice.SIPAddr(), "-s", trunkNumber, "-l", "1", "-p", strconv.Itoa(freePort(t)), "-mp", strconv.Itoa(freePort(t)), "-timeout", "120s")
 
 	callID := answerHoldTransfer(t, e, ana, ben, tap)
 	if err := ben.phone.Hangup(callID); err != nil {
@@ -79,10 +51,8 @@ func TestSoftphone_SippCallerAcceptance(t *testing.T) {
 	ben.next(t, "ended")
 	select {
 	case err := <-exited:
-		exited <- err
 		if err != nil {
-			errs, _ := filepathGlobRead(dir, "*_errors.log")
-			t.Fatalf("sipp failed: %v\n%s\n%s", err, out.String(), errs)
+			t.Fatalf("sipp failed: %v", err)
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatalf("sipp did not finish: %s", out.String())
@@ -185,4 +155,41 @@ func filepathGlobRead(dir, pattern string) (string, error) {
 		b.Write(data)
 	}
 	return b.String(), nil
+}
+
+// startSipp runs sipp in dir with a scenario template from testdata, its
+// placeholders replaced, and returns a channel that gets its exit.
+func startSipp(t *testing.T, dir, scenario string, replace map[string]string, args ...string) (<-chan error, *bytes.Buffer) {
+	t.Helper()
+	sipp, err := exec.LookPath("sipp")
+	if err != nil {
+		t.Fatal("sipp is missing: install Debian's sip-tester (make deps does)")
+	}
+	tmpl, err := os.ReadFile(filepath.Join("testdata", scenario))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(tmpl)
+	for k, v := range replace {
+		text = strings.ReplaceAll(text, k, v)
+	}
+	if err := os.WriteFile(filepath.Join(dir, scenario), []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	cmd := exec.Command(sipp, append([]string{"-sf", scenario, "-m", "1", "-i", "127.0.0.1", "-nostdin", "-trace_err", "-timeout_error"}, args...)...)
+	cmd.Dir, cmd.Stdout, cmd.Stderr = dir, &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		if t.Failed() {
+			errs, _ := filepathGlobRead(dir, "*_errors.log")
+			t.Logf("sipp said:\n%s\n%s", out.String(), errs)
+		}
+	})
+	return exited, &out
 }

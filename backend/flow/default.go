@@ -92,17 +92,7 @@ func DefaultFlow(o DefaultFlowOptions) *backend.Flow {
 		return defaultHandoffText["en"]
 	}
 	f := &backend.Flow{Name: "Default", Description: "Live agent on request, else the FAQ bot; an agent after two unanswered questions."}
-	add := func(name, typ string, next map[string]string, props any) {
-		w := backend.FlowWidget{Name: name, Type: typ, Transitions: next}
-		if props != nil {
-			w.Properties, _ = json.Marshal(props)
-		}
-		f.Widgets = append(f.Widgets, w)
-	}
-	type kv struct {
-		Key   string `json:"key"`
-		Value string `json:"value"`
-	}
+	add := widgetAdder(f)
 	add("trigger", TypeTrigger, map[string]string{backend.InputMessage: "init"}, nil)
 	add("init", TypeSetVariables, map[string]string{EventNext: "check_agent"}, map[string]any{"variables": []kv{
 		{"language", langs[0]}, {"department", o.Department}, {"handoff_text", handoff(langs[0])}}})
@@ -151,17 +141,7 @@ func DefaultVoiceFlow(o DefaultFlowOptions) *backend.Flow {
 		lang = o.Languages[0]
 	}
 	f := &backend.Flow{Name: "Default voice", Description: "Greeting, menu (1 sales, 2 support), then an agent; voicemail when no key is pressed."}
-	add := func(name, typ string, next map[string]string, props any) {
-		w := backend.FlowWidget{Name: name, Type: typ, Transitions: next}
-		if props != nil {
-			w.Properties, _ = json.Marshal(props)
-		}
-		f.Widgets = append(f.Widgets, w)
-	}
-	type kv struct {
-		Key   string `json:"key"`
-		Value string `json:"value"`
-	}
+	add := widgetAdder(f)
 	enqueue := map[string]any{"attributes": map[string]any{"language": lang, "department": "{{flow.variables.department}}"}}
 	add("trigger", TypeTrigger, map[string]string{backend.InputCall: "greeting"}, nil)
 	add("greeting", TypeSayPlay, map[string]string{EventAudioComplete: "menu"}, map[string]any{"play": "greeting", "say": "Thank you for calling."})
@@ -180,4 +160,22 @@ func DefaultVoiceFlow(o DefaultFlowOptions) *backend.Flow {
 	add("goodbye", TypeSayPlay, map[string]string{EventAudioComplete: "hangup"}, map[string]any{"play": "goodbye"})
 	add("hangup", TypeHangup, nil, nil)
 	return f
+}
+
+// kv is one set-variables entry.
+type kv struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// widgetAdder returns a function that appends a widget to f, with props
+// marshalled as its properties.
+func widgetAdder(f *backend.Flow) func(name, typ string, next map[string]string, props any) {
+	return func(name, typ string, next map[string]string, props any) {
+		w := backend.FlowWidget{Name: name, Type: typ, Transitions: next}
+		if props != nil {
+			w.Properties, _ = json.Marshal(props)
+		}
+		f.Widgets = append(f.Widgets, w)
+	}
 }
