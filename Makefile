@@ -10,7 +10,7 @@ WAILS := $(GOBIN)/wails
 BIN := build/bin/switchboard
 OUT := build/test-output
 DEB_PACKAGES := build-essential pkg-config libgtk-3-dev libwebkit2gtk-4.1-dev xvfb xauth imagemagick \
-	chromium gnome-keyring dbus-daemon sip-tester
+	chromium gnome-keyring dbus-daemon sip-tester curl
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 GO_TEST_FLAGS ?= -race -count=1 -timeout 15m
 
@@ -87,17 +87,23 @@ frontend-test: npm-deps
 
 # Playwright (playwright-core + Debian's Chromium) against the real app in browser mode:
 # the inbox, the web chat widget and untrusted attachments, then the agents' story (app/e2etest starts a
-# real engine, the fake Twilio platform and two agents' apps for it).
+# real engine, the fake Twilio platform and two agents' apps for it), the admin's console, a web
+# call from the widget (fake media devices) to a Go softphone, and the call card
+# (answer, hold, resume, hang up) with a SIP caller.
 e2e: build
 	mkdir -p $(OUT)
 	export XDG_DATA_HOME=$$(mktemp -d) SWITCHBOARD_BIN=$(CURDIR)/$(BIN)
-	scripts/with-keyring.sh bash -c '(cd frontend && npm run e2e) && SWITCHBOARD_E2E=1 go test -v -count=1 -run "TestAgentDesktop|TestAdminConsole" ./app/e2etest'
+	scripts/with-keyring.sh bash -c '(cd frontend && npm run e2e) \
+		&& SWITCHBOARD_E2E=1 go test -v -count=1 -run "TestAgentDesktop|TestAdminConsole|TestCallControls" ./app/e2etest \
+		&& SWITCHBOARD_E2E=1 go test -v -count=1 -run TestWebCall ./app/softphone'
 
-# The real desktop window under Xvfb: it starts, the frontend calls Go, a screenshot is taken.
+# The real desktop window under Xvfb: it starts, the frontend calls Go, a screenshot is taken;
+# then again during a phone call from sipp that the app answers.
 desktop-test: build
 	scripts/desktop-smoke.sh $(BIN) $(OUT)/desktop.png
 	WAIT_FOR='inbox shown' scripts/desktop-smoke.sh $(BIN) $(OUT)/desktop-inbox.png --demo-user ana@example.com
 	grep -Eq 'inbox shown.* conversations=[1-9]' $(OUT)/desktop-inbox.log || { echo "the desktop never showed the seeded inbox"; exit 1; }
+	scripts/desktop-call.sh $(BIN) $(OUT)/desktop-call.png
 
 # Every suite N times (with LOAD=1, under a parallel build): lists each test
 # that failed in any run. See scripts/test-repeat.sh.

@@ -111,10 +111,17 @@ func appFlags(name string, args []string, stderr io.Writer) (*flag.FlagSet, *str
 func runDesktop(args []string, stderr io.Writer) error {
 	fset, data, demo, _ := appFlags("switchboard", args, stderr)
 	demoUser := fset.String("demo-user", "", "with --demo: sign in as this demo account on start (e.g. ana@example.com)")
+	sound := audioFlag(fset)
+	autoAnswer := fset.Bool("auto-answer", false, "answer offered calls as they ring")
+	voice := server.VoiceFlags(fset)
 	if err := fset.Parse(args); err != nil {
 		return err
 	}
-	a := app.New(app.Config{DataDir: *data, Demo: *demo, Logger: logger(stderr)}, "desktop")
+	vc, err := voice()
+	if err != nil {
+		return err
+	}
+	a := app.New(app.Config{DataDir: *data, Demo: *demo, Logger: logger(stderr), Audio: *sound, AutoAnswer: *autoAnswer, Voice: vc}, "desktop")
 	if *demoUser != "" {
 		if !*demo {
 			return fmt.Errorf("--demo-user needs --demo")
@@ -128,13 +135,14 @@ func runDesktop(args []string, stderr io.Writer) error {
 
 func runBrowser(args []string, stdout, stderr io.Writer) error {
 	fset, data, demo, addr := appFlags("browser", args, stderr)
+	sound := audioFlag(fset)
 	if err := fset.Parse(args); err != nil {
 		return err
 	}
 	if !strings.HasPrefix(*addr, "127.") && !strings.HasPrefix(*addr, "localhost:") && !strings.HasPrefix(*addr, "[::1]:") {
 		return fmt.Errorf("browser mode listens on loopback only, not %s", *addr)
 	}
-	a := app.New(app.Config{DataDir: *data, Demo: *demo, Logger: logger(stderr)}, "browser")
+	a := app.New(app.Config{DataDir: *data, Demo: *demo, Logger: logger(stderr), Audio: *sound}, "browser")
 	b, err := app.ServeBrowser(a, frontendFS(), *addr)
 	if err != nil {
 		return err

@@ -31,7 +31,14 @@ type Config struct {
 	KeyringService string
 	// PasswordCost overrides the embedded engine's bcrypt cost (tests).
 	PasswordCost int
-	Logger       *slog.Logger
+	// Audio picks the phone's sound devices: AudioDefault, AudioNull or
+	// AudioNone; Microphone and Speaker name devices (empty: defaults).
+	Audio, Microphone, Speaker string
+	// AutoAnswer answers offered calls as they ring (not consults).
+	AutoAnswer bool
+	// Voice lets the embedded engine take phone calls (a SIP address).
+	Voice  server.VoiceConfig
+	Logger *slog.Logger
 }
 
 // App is the bound application object.

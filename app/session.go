@@ -43,6 +43,8 @@ type session struct {
 	stop     context.CancelFunc
 	done     chan struct{}
 
+	phone *phoneLink
+
 	mu        sync.Mutex
 	announced map[string]bool // offers already announced
 	inboxOnce sync.Once
@@ -55,6 +57,9 @@ func (s *session) public() Session {
 func (s *session) close() {
 	s.stop()
 	<-s.done
+	if s.phone != nil {
+		<-s.phone.done
+	}
 	s.cache.Close()
 }
 
@@ -86,6 +91,7 @@ func (a *App) engineURL(ctx context.Context, name string) (string, error) {
 		e, err := server.Open(ctx, server.Config{
 			DataDir: filepath.Join(a.cfg.DataDir, "engine"), Demo: a.cfg.Demo, PasswordCost: a.cfg.PasswordCost, Logger: a.log,
 			SecretKey: key,
+			Voice: a.cfg.Voice,
 		})
 		if err != nil {
 			return "", fmt.Errorf("start embedded engine: %w", err)
@@ -199,6 +205,7 @@ func (a *App) startSession(ctx context.Context, ac account, cl *client.Client, u
 		OnRemoved: func(ids []string) { a.emit("removed", map[string][]string{"conversationIds": ids}) },
 	}
 	go func() { defer close(s.done); s.syncer.Run(runCtx) }()
+	s.phone = a.startPhone(runCtx, s)
 	a.mu.Lock()
 	old := a.session
 	a.session = s

@@ -16,4 +16,5 @@ type Store interface {
 	AuditService
 	LabelService
 	InviteService
+	CallService
 }

@@ -101,8 +101,12 @@ func (c *Client) SetStatus(ctx context.Context, conversationID, status string) (
 }
 
 // Do sends a JSON request to path and decodes a JSON answer into out.
+// maxFile bounds a file read with Do into a *[]byte.
+const maxFile = 64 << 20
+
 // Non-2xx answers become *backend.Error with the engine's code and
 // sentence; a connection failure becomes EUnavailable.
+// An out of type *[]byte receives the raw body (at most 64 MiB).
 func (c *Client) Do(ctx context.Context, method, path string, in, out any) error {
 	return c.do(ctx, method, path, in, out)
 }
@@ -143,6 +147,10 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	}
 	if out == nil {
 		return nil
+	}
+	if raw, ok := out.(*[]byte); ok { // a file, such as a call recording
+		*raw, err = io.ReadAll(io.LimitReader(resp.Body, maxFile))
+		return err
 	}
 	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
 		return fmt.Errorf("decode %s %s: %w", method, path, err)

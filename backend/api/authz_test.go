@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -131,6 +132,15 @@ var authzTable = []authzRow{
 	{"POST /api/workers", "/api/workers", `{"name":"Worker $n","attributes":{},"capacity":{}}`, [6]int{401, 401, 403, 403, 403, 201}},
 	{"PUT /api/workers/{id}", "/api/workers/$worker", `{"name":"Worker $n","attributes":{},"capacity":{}}`, [6]int{401, 401, 403, 403, 403, 200}},
 	{"DELETE /api/workers/{id}", "/api/workers/$worker", "", [6]int{401, 401, 403, 403, 403, 204}},
+
+	// Calls: the agent who had the call (ana here), whoever may read its
+	// conversation, supervisors and admins; to anyone else it does not exist.
+	{"GET /api/calls/{id}", "/api/calls/$call", "", [6]int{401, 401, 200, 404, 200, 200}},
+	{"GET /api/calls/{id}/recording", "/api/calls/$call/recording", "", [6]int{401, 401, 200, 404, 200, 200}},
+	{"GET /api/calls/{id}/voicemail", "/api/calls/$call/voicemail", "", [6]int{401, 401, 200, 404, 200, 200}},
+	{"GET /api/voice/trunks", "/api/voice/trunks", "", [6]int{401, 401, 403, 403, 403, 200}},
+	{"PUT /api/voice/trunks/{name}", "/api/voice/trunks/carrier$n", `{"config":{"allow":["127.0.0.1"]},"enabled":false}`, [6]int{401, 401, 403, 403, 403, 200}},
+	{"DELETE /api/voice/trunks/{name}", "/api/voice/trunks/$trunk", "", [6]int{401, 401, 403, 403, 403, 204}},
 }
 
 const authzPassword = "password1"
@@ -186,6 +196,9 @@ type authzFixture struct {
 	// canned response, an invitation (with its one-time token), a queue,
 	// a workflow and a worker.
 	channel, label, canned, invite, invtoken, queue, workflow, worker string
+	// An ended call ana answered, with a recording and a voicemail, and a
+	// SIP trunk.
+	call, trunk string
 }
 
 func (e *authzEngine) fixture(t *testing.T) *authzFixture {
@@ -287,6 +300,30 @@ func (e *authzEngine) adminFixture(t *testing.T, f *authzFixture, n int64) {
 		t.Fatal(err)
 	}
 	f.worker = w.ID
+	e.voiceFixture(t, f, n)
+}
+
+// voiceFixture adds an ended call of ana's, with its recording and
+// voicemail files, and a trunk to f.
+func (e *authzEngine) voiceFixture(t *testing.T, f *authzFixture, n int64) {
+	t.Helper()
+	ctx := context.Background()
+	c := &backend.Call{Channel: backend.CallChannelSIP, Instance: "carrier", Direction: "inbound", From: fmt.Sprintf("+1555010%04d", n),
+		To: "+15550100", State: backend.CallEnded, UserID: e.users[asOwner].ID, UserName: "Ana",
+		Recording: fmt.Sprintf("authz-%d-rec.wav", n), Voicemail: fmt.Sprintf("authz-%d-vm.wav", n)}
+	if err := e.DB.OpenCall(ctx, c, backend.Identity{ExternalID: c.From}, "", backend.CallNote{Text: "Call ended"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{c.Recording, c.Voicemail} {
+		if err := os.WriteFile(e.Voice.RecordingPath(name), []byte("RIFF"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.call = c.ID
+	f.trunk = fmt.Sprintf("fixture%d", n)
+	if err := e.DB.PutTrunk(ctx, &backend.Trunk{Name: f.trunk, Config: json.RawMessage(`{"allow":["127.0.0.1"]}`)}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func (e *authzEngine) signIn(t *testing.T, who int) string {
@@ -308,7 +345,7 @@ func (e *authzEngine) expand(s string, f *authzFixture) string {
 	return strings.NewReplacer("$conv", f.conv, "$contact2", f.contact2, "$contact", f.contact, "$task", f.task, "$offer", f.offer,
 		"$user", f.user, "$n", fmt.Sprint(e.n.Add(1)), "$flow", e.flow,
 		"$chan", f.channel, "$label", f.label, "$canned", f.canned, "$invtoken", f.invtoken, "$invite", f.invite,
-		"$queue", f.queue, "$workflow", f.workflow, "$worker", f.worker).Replace(s)
+		"$queue", f.queue, "$workflow", f.workflow, "$worker", f.worker, "$call", f.call, "$trunk", f.trunk).Replace(s)
 }
 
 // do sends one request; a body written "form:a=b&…" goes as an HTML form.

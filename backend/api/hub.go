@@ -66,6 +66,7 @@ type Hub struct {
 	unregister chan *wsClient
 	check      chan chan struct{}
 	positions  chan struct{}
+	direct     chan directFrame
 	done       chan struct{}
 	closeOnce  sync.Once
 	stopped    chan struct{}
@@ -77,6 +78,7 @@ func NewHub(store hubStore, log *slog.Logger) *Hub {
 		store: store, log: log, clock: backend.SystemClock{},
 		workerOf: func(context.Context, string) string { return "" },
 		register: make(chan *wsClient), unregister: make(chan *wsClient), check: make(chan chan struct{}), positions: make(chan struct{}),
+		direct: make(chan directFrame, sendBuffer),
 		done: make(chan struct{}), stopped: make(chan struct{}),
 	}
 }
@@ -96,6 +98,10 @@ type wsClient struct {
 	// closeCode and closeText are set by Run before it closes send.
 	closeCode int
 	closeText string
+	// user is who signed in; frames, when set, takes the client's
+	// non-feed frames (voice signaling).
+	user   backend.User
+	frames func(u backend.User, frame []byte)
 }
 
 // Run owns the clients until ctx ends or Close is called.
@@ -129,6 +135,8 @@ func (h *Hub) Run(ctx context.Context) {
 			st.checkSessions(ctx)
 			h.armCheck(ctx)
 			close(done)
+		case d := <-h.direct:
+			st.sendDirect(d)
 		case <-notify:
 			st.follow(ctx)
 		case <-h.positions:
@@ -204,7 +212,7 @@ func (s *Server) handleWebSocket(w http.ResponseWriter, r *http.Request) {
 		return // the upgrader has answered already
 	}
 	c := &wsClient{hub: s.hub, conn: conn, send: make(chan []byte, sendBuffer), cursor: since, session: sess.ID,
-		acc: newFeedAccess(sess.User, "", nil)}
+		acc: newFeedAccess(sess.User, "", nil), user: sess.User, frames: s.frames}
 	select {
 	case s.hub.register <- c:
 	case <-s.hub.done:
@@ -218,8 +226,8 @@ func (s *Server) handleWebSocket(w http.ResponseWriter, r *http.Request) {
 	go c.readPump()
 }
 
-// readPump discards what the client sends (the feed is one-way) and keeps
-// the read deadline moving with pongs.
+// readPump hands the client's frames to the frame handler (voice
+// signaling), if any, and keeps the read deadline moving with pongs.
 func (c *wsClient) readPump() {
 	defer func() {
 		select {
@@ -232,9 +240,29 @@ func (c *wsClient) readPump() {
 	c.conn.SetReadDeadline(time.Now().Add(pongWait))
 	c.conn.SetPongHandler(func(string) error { c.conn.SetReadDeadline(time.Now().Add(pongWait)); return nil })
 	for {
-		if _, _, err := c.conn.ReadMessage(); err != nil {
+		_, msg, err := c.conn.ReadMessage()
+		if err != nil {
 			return
 		}
+		if c.frames != nil {
+			c.frames(c.user, msg)
+		}
+	}
+}
+
+// directFrame is a frame for one user's connections only.
+type directFrame struct {
+	userID string
+	frame  []byte
+}
+
+// SendTo queues a frame for every connection of one user; when the hub is
+// too busy to take it, the frame is dropped (signaling has its own
+// timeouts).
+func (h *Hub) SendTo(userID string, frame []byte) {
+	select {
+	case h.direct <- directFrame{userID, frame}:
+	default:
 	}
 }
 

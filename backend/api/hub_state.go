@@ -421,3 +421,16 @@ func (st *hubState) checkSessions(ctx context.Context) {
 		}
 	}
 }
+
+// sendDirect queues a frame for every connection of one user (voice
+// signaling); a client too slow to take it is dropped and resyncs from its
+// cursor.
+func (st *hubState) sendDirect(d directFrame) {
+	for c := range st.byUser[d.userID] {
+		select {
+		case c.send <- d.frame:
+		default:
+			st.remove(c)
+		}
+	}
+}

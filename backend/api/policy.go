@@ -67,6 +67,19 @@ func (p *Policy) Conversation(ctx context.Context, u *backend.User, act Action, 
 	return backend.Errorf(backend.EForbidden, "This conversation is not yours: it is not assigned or offered to you and does not wait in a queue you serve.")
 }
 
+// Call allows u to read a call (its details, recording and voicemail):
+// the agent who had it, and whoever may read its conversation. Others get
+// ENotFound, as for a call that does not exist.
+func (p *Policy) Call(ctx context.Context, u *backend.User, c *backend.Call) error {
+	if privileged(u) || (c.UserID != "" && c.UserID == u.ID) {
+		return nil
+	}
+	if c.ConversationID != "" && p.Conversation(ctx, u, Read, c.ConversationID) == nil {
+		return nil
+	}
+	return backend.Errorf(backend.ENotFound, "Call %s does not exist.", c.ID)
+}
+
 // Contact allows u to read a contact: one of its conversations is
 // readable to them.
 func (p *Policy) Contact(ctx context.Context, u *backend.User, id string) error {
@@ -174,7 +187,8 @@ func kindOf(typ string) scopeKind {
 		return scopeEveryone
 	case backend.EventUserUpserted, backend.EventQueueStats, backend.EventWorkflowUpserted, backend.EventWorkflowDeleted:
 		return scopeSupervisors
-	case backend.EventConversationUpserted, backend.EventFlowExecutionUpserted, backend.EventMessageUpserted, backend.EventTaskUpserted:
+	case backend.EventConversationUpserted, backend.EventFlowExecutionUpserted, backend.EventMessageUpserted, backend.EventTaskUpserted,
+		backend.EventCallUpserted:
 		return scopeConversation
 	case backend.EventContactUpserted:
 		return scopeContact
@@ -197,7 +211,7 @@ func classify(e *backend.Event) eventScope {
 	case backend.EventConversationUpserted:
 		json.Unmarshal(e.Data, &r)
 		sc.id, sc.contact = e.EntityID, r.ContactID
-	case backend.EventMessageUpserted:
+	case backend.EventMessageUpserted, backend.EventCallUpserted:
 		json.Unmarshal(e.Data, &r)
 		sc.id = r.ConversationID
 	case backend.EventTaskUpserted:

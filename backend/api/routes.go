@@ -75,6 +75,18 @@ func ReservationRule(param string) Access {
 	}}
 }
 
+// CallRule allows the agent who had the call, whoever may read its
+// conversation, supervisors and admins.
+func CallRule(param string) Access {
+	return Access{Name: "call read", Role: backend.RoleAgent, Check: func(s *Server, r *http.Request, u *backend.User) error {
+		c, err := s.Store.FindCall(r.Context(), r.PathValue(param))
+		if err != nil {
+			return err
+		}
+		return s.policy.Call(r.Context(), u, c)
+	}}
+}
+
 // Route is one registered route and who may call it.
 type Route struct {
 	Pattern string `json:"pattern"`

@@ -52,6 +52,9 @@ type Server struct {
 	importTR TaskRouterImporter
 	importer FlowImporter
 
+	voice  Voice
+	frames func(u backend.User, frame []byte)
+
 	flows     FlowAdmin
 	parseFlow func([]byte) (*backend.Flow, error)
 	simulate  FlowSimulator

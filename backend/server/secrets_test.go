@@ -65,6 +65,12 @@ func TestSecrets_NoneInTheDataDirectory(t *testing.T) {
 		t.Fatalf("PUT flow: %d %s", st, body)
 	}
 	secrets = append(secrets, "Bearer "+tag+"-flow-header", tag+"-flow-apikey")
+	// A SIP trunk's digest password.
+	trunk := fmt.Sprintf(`{"config":{"allow":["127.0.0.1"],"registrar":"127.0.0.1:5999","username":"sb","password":"%s-trunk"},"enabled":false}`, tag)
+	if st, body := apiCall(t, e, token, "PUT", "/api/voice/trunks/carrier", trunk); st != http.StatusOK {
+		t.Fatalf("PUT trunk: %d %s", st, body)
+	}
+	secrets = append(secrets, tag+"-trunk")
 	// The web chat's signing key is made at the first visitor session.
 	req, _ := http.NewRequest("POST", e.URL()+"/widget/site/session", strings.NewReader(`{}`))
 	req.Header.Set("Origin", "https://shop.example.com")

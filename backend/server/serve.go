@@ -55,6 +55,7 @@ func ParseServe(args []string, getenv func(string) string, stderr io.Writer) (Co
 	fset.StringVar(&cfg.TLSKeyFile, "tls-key", "", "PEM private key of --tls-cert")
 	fset.Var(&baseURLs, "channel-base-url", "CONNECTOR=URL: send a connector's API calls to URL, such as a sandbox (repeatable)")
 	fset.StringVar(&keyFile, "secret-key-file", "", "file holding the secret key that encrypts channel secrets (or set "+SecretKeyEnv+")")
+	voice := VoiceFlags(fset)
 	if err := fset.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -65,6 +66,9 @@ func ParseServe(args []string, getenv func(string) string, stderr io.Writer) (Co
 		return cfg, err
 	}
 	var err error
+	if cfg.Voice, err = voice(); err != nil {
+		return cfg, err
+	}
 	if cfg.PublicURL, err = parsePublicURL(publicURL); err != nil {
 		return cfg, err
 	}

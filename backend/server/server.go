@@ -22,6 +22,7 @@ import (
 	"switchboard/backend/routing"
 	"switchboard/backend/secret"
 	"switchboard/backend/sqlite"
+	"switchboard/backend/voice"
 	"switchboard/channels"
 	_ "switchboard/channels/all" // every connector registers itself
 	"switchboard/channels/webchat"
@@ -59,7 +60,9 @@ type Config struct {
 	// OnInbound, when set, also sees every new inbound message after it was
 	// stored, acknowledged and handed to its flow.
 	OnInbound func(ctx context.Context, m *backend.Message)
-	Logger    *slog.Logger
+	// Voice sets up calls: SIP trunks' address, media ports, public IP.
+	Voice  VoiceConfig
+	Logger *slog.Logger
 }
 
 // Server is a running engine.
@@ -71,6 +74,7 @@ type Server struct {
 	Routing  *routing.Engine
 	Flows    *flow.Engine
 	Widget   *webchat.Server
+	Voice    *voice.Engine
 
 	ln     net.Listener
 	scheme string
@@ -116,7 +120,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	s.API = api.NewServer(s.DB, cfg.Logger)
 	s.API.PublicURL = cfg.PublicURL
 	s.API.Start(runCtx)
-	for _, start := range []func(ctx, runCtx context.Context) error{s.startRouting, s.startFlows, s.startChannels} {
+	for _, start := range []func(ctx, runCtx context.Context) error{s.startRouting, s.startFlows, s.startVoice, s.startChannels} {
 		if err := start(ctx, runCtx); err != nil {
 			s.Close()
 			return nil, err
@@ -299,7 +303,7 @@ func (s *Server) startChannels(ctx, runCtx context.Context) (err error) {
 	if err := s.Channels.Start(runCtx); err != nil {
 		return err
 	}
-	if s.Widget, err = webchat.NewServer(ctx, s.DB, webchat.Options{Logger: s.Config.Logger}); err != nil {
+	if s.Widget, err = webchat.NewServer(ctx, s.DB, webchat.Options{Logger: s.Config.Logger, Calls: s.Voice}); err != nil {
 		return fmt.Errorf("start web chat: %w", err)
 	}
 	s.API.Handle("/widget/", s.Widget)
@@ -372,6 +376,9 @@ func (s *Server) Close() error {
 	}
 	if s.Channels != nil {
 		s.Channels.Close()
+	}
+	if s.Voice != nil {
+		s.Voice.Close()
 	}
 	if s.Flows != nil {
 		s.Flows.Close()

@@ -19,6 +19,8 @@ func channelSecretContext(connector, instance string) string {
 
 func webchatKeyContext(name string) string { return "webchat_keys.key:" + name }
 
+func trunkConfigContext(name string) string { return "voice_trunks.config:" + name }
+
 func flowHeaderContext(key, widget, header string) string {
 	return "flow_revisions.headers:" + key + ":" + widget + ":" + header
 }
@@ -278,6 +280,7 @@ func redactLegacyFlowEvents(ctx context.Context, tx *Tx) (int, error) {
 func (db *DB) HasSecrets(ctx context.Context) (bool, error) {
 	var n int
 	err := db.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM channel_instances) OR EXISTS (SELECT 1 FROM webchat_keys)
+		OR EXISTS (SELECT 1 FROM voice_trunks)
 		OR EXISTS (SELECT 1 FROM secret_state WHERE name = 'check')
 		OR EXISTS (SELECT 1 FROM flow_revisions WHERE definition LIKE '%"headers"%')`).Scan(&n)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -278,6 +279,10 @@ func (s *Server) readPump(c *client) {
 			c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.ClosePolicyViolation, "rate limit"), time.Now().Add(writeWait))
 			return
 		}
+		if s.opts.Calls != nil && isCallFrame(b) {
+			s.opts.Calls.VisitorFrame(ctx, c.claims.Instance, c.claims.Subject, c.claims.Name, b, c.queueRaw, ctx.Done())
+			continue
+		}
 		f, err := DecodeClientFrame(b)
 		if err != nil {
 			c.queue(&ServerFrame{Type: "error", Error: backend.ErrorMessage(err)})
@@ -300,11 +305,22 @@ func (s *Server) readPump(c *client) {
 }
 
 // queue hands a reply to the hub, which owns c.send.
-func (c *client) queue(f *ServerFrame) {
+func (c *client) queue(f *ServerFrame) { c.queueRaw(f.bytes()) }
+
+// queueRaw hands an encoded frame to the hub.
+func (c *client) queueRaw(b []byte) {
 	select {
-	case c.hub.replies <- reply{c, f.bytes()}:
+	case c.hub.replies <- reply{c, b}:
 	case <-c.hub.stopped:
 	}
+}
+
+// isCallFrame reports whether a visitor's frame is call signaling.
+func isCallFrame(b []byte) bool {
+	var head struct {
+		Type string `json:"type"`
+	}
+	return json.Unmarshal(b, &head) == nil && strings.HasPrefix(head.Type, "call.")
 }
 
 // storeMessage stores a visitor's message once per nonce.

@@ -85,6 +85,16 @@ type Options struct {
 	// OnVisitorTyping, when set, is told that a visitor is typing in a
 	// thread (for the agents' live view).
 	OnVisitorTyping func(instance, threadKey string)
+	// Calls, when set, takes the visitor's call.* frames: the widget shows
+	// a call button and the call is signaled over the socket.
+	Calls CallHandler
+}
+
+// CallHandler handles a visitor's web call (the voice engine implements
+// it). send queues a frame to the visitor's socket; gone is closed when
+// that socket closes.
+type CallHandler interface {
+	VisitorFrame(ctx context.Context, instance, subject, name string, frame []byte, send func([]byte), gone <-chan struct{})
 }
 
 // Server serves the widget under /widget/: the script, the visitor session,
@@ -266,14 +276,16 @@ type SessionRequest struct {
 // SessionResponse is the answer: a (possibly renewed) token, the widget's
 // look and the visitor's history.
 type SessionResponse struct {
-	Token    string         `json:"token"`
-	Name     string         `json:"name,omitempty"`
-	Email    string         `json:"email,omitempty"`
-	Verified bool           `json:"verified"`
-	Title    string         `json:"title"`
-	Greeting string         `json:"greeting,omitempty"`
-	Color    string         `json:"color"`
-	PreChat  bool           `json:"preChat"`
+	Token    string `json:"token"`
+	Name     string `json:"name,omitempty"`
+	Email    string `json:"email,omitempty"`
+	Verified bool   `json:"verified"`
+	Title    string `json:"title"`
+	Greeting string `json:"greeting,omitempty"`
+	Color    string `json:"color"`
+	PreChat  bool   `json:"preChat"`
+	// Calls says the widget may offer a call button.
+	Calls    bool           `json:"calls"`
 	Messages []*WireMessage `json:"messages"`
 }
 
@@ -332,7 +344,7 @@ func (s *Server) handleSession(w http.ResponseWriter, r *http.Request) {
 	}
 	resp := SessionResponse{
 		Token: SignToken(key, claims), Name: claims.Name, Email: claims.Email, Verified: claims.Verified(),
-		Title: cfg.Title, Greeting: cfg.Greeting, Color: cfg.Color, PreChat: cfg.PreChat == nil || *cfg.PreChat,
+		Title: cfg.Title, Greeting: cfg.Greeting, Color: cfg.Color, PreChat: cfg.PreChat == nil || *cfg.PreChat, Calls: s.opts.Calls != nil,
 		Messages: make([]*WireMessage, 0, len(history)),
 	}
 	for _, m := range history {

@@ -5,6 +5,7 @@ import type {
   AgentStatus,
   AppInfo,
   BridgeEvents,
+  CallInfo,
   ChangePasswordRequest,
   CannedResponse,
   ConversationDetail,
@@ -111,6 +112,34 @@ export const SaveFlow = (key: string, flowJSON: string) => call<SavedFlow>('Save
 /** TestFlow runs messages through a flow as a dry run: nothing is sent, no task is created. */
 export const TestFlow = (flowJSON: string, messages: string[]) =>
   call<FlowTestResult>('TestFlow', flowJSON, messages).then((r) => ({ runs: r?.runs ?? [] }));
+
+/** Calls lists the softphone's calls; rejects with unavailable while the phone is not connected. */
+export const Calls = () => call<CallInfo[] | null>('Calls').then((r) => r ?? []);
+/** AnswerCall answers a ringing call or a colleague's consult. */
+export const AnswerCall = (id: string) => call<void>('AnswerCall', id);
+/** DeclineCall declines a ringing call; routing offers it to someone else. */
+export const DeclineCall = (id: string) => call<void>('DeclineCall', id);
+/** HangupCall ends a call. */
+export const HangupCall = (id: string) => call<void>('HangupCall', id);
+/** HoldCall holds (the caller hears music) or resumes. */
+export const HoldCall = (id: string, hold: boolean) => call<void>('HoldCall', id, hold);
+/** MuteCall mutes or unmutes the microphone. */
+export const MuteCall = (id: string, mute: boolean) => call<void>('MuteCall', id, mute);
+/** SendDTMF sends keys from the dial pad to the caller. */
+export const SendDTMF = (id: string, digits: string) => call<void>('SendDTMF', id, digits);
+/** ConsultCall holds the caller and rings a colleague's worker (warm transfer). */
+export const ConsultCall = (id: string, workerId: string) => call<void>('ConsultCall', id, workerId);
+/** CompleteTransfer hands the caller to the consulted colleague. */
+export const CompleteTransfer = (id: string) => call<void>('CompleteTransfer', id);
+/** ReturnToCaller ends the consult and returns to the caller. */
+export const ReturnToCaller = (id: string) => call<void>('ReturnToCaller', id);
+/** TransferCall hands the call, blind, to a worker or a queue. */
+export const TransferCall = (id: string, workerId: string, queueId: string) => call<void>('TransferCall', id, workerId, queueId);
+/** DialNumber calls a phone number through the engine's trunk. */
+export const DialNumber = (number: string) => call<void>('DialNumber', number);
+
+/** CallAudio returns a call's recording or voicemail (its /api/calls/… attachment) as a playable data URL. */
+export const CallAudio = (path: string) => call<string>('CallAudio', path);
 
 /** on subscribes to an app event ("sync", "connection", "offer", "removed"); the returned function unsubscribes. */
 export function on<K extends keyof BridgeEvents>(event: K, cb: (data: BridgeEvents[K]) => void): () => void {

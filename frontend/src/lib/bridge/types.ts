@@ -276,6 +276,54 @@ export interface BridgeEvents {
   offer: { offer: Offer };
   /** Conversations I lost (transferred away, taken by someone else): they left the cache. */
   removed: { conversationIds: string[] };
+  call: CallEvent;
+}
+
+/** Live call quality from the softphone (RTCP and received audio). */
+export interface CallQuality {
+  jitterMs: number;
+  lossPercent: number;
+  rttMs: number;
+  /** E-model estimate, 1 to 4.5. */
+  mos: number;
+  /** Figures past Twilio's thresholds: "rtt", "jitter", "loss", "mos". */
+  warnings: string[] | null;
+}
+
+/** A call on the agent's softphone. */
+export interface CallInfo {
+  id: string;
+  conversationId: string;
+  contactId: string;
+  /** "voice.sip" for phone calls, "webchat" for website calls. */
+  channel: string;
+  direction: 'inbound' | 'outbound';
+  from: string;
+  to: string;
+  /** ringing, dialing, ivr, queued, offered, connected, held, consulting, ended. */
+  state: string;
+  userName?: string;
+  endReason?: string;
+  startedAt: string;
+  answeredAt?: string;
+  reservationId?: string;
+  expiresAt?: string;
+  queueId?: string;
+  contactName?: string;
+  /** A colleague (fromAgent) asks before a warm transfer. */
+  consult?: boolean;
+  fromAgent?: string;
+  ringing: boolean;
+  muted: boolean;
+  quality: CallQuality;
+}
+
+/** What the softphone reports: incoming, state, dtmf, quality, ended or error. */
+export interface CallEvent {
+  type: 'incoming' | 'state' | 'dtmf' | 'quality' | 'ended' | 'error';
+  call: CallInfo;
+  digits?: string;
+  error?: string;
 }
 
 /** ChangePasswordRequest is what the change-password form sends. */
