@@ -91,7 +91,7 @@ func (a *App) engineURL(ctx context.Context, name string) (string, error) {
 		e, err := server.Open(ctx, server.Config{
 			DataDir: filepath.Join(a.cfg.DataDir, "engine"), Demo: a.cfg.Demo, PasswordCost: a.cfg.PasswordCost, Logger: a.log,
 			SecretKey: key,
-			Voice: a.cfg.Voice,
+			Voice:     a.cfg.Voice,
 		})
 		if err != nil {
 			return "", fmt.Errorf("start embedded engine: %w", err)

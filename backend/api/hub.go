@@ -79,7 +79,7 @@ func NewHub(store hubStore, log *slog.Logger) *Hub {
 		workerOf: func(context.Context, string) string { return "" },
 		register: make(chan *wsClient), unregister: make(chan *wsClient), check: make(chan chan struct{}), positions: make(chan struct{}),
 		direct: make(chan directFrame, sendBuffer),
-		done: make(chan struct{}), stopped: make(chan struct{}),
+		done:   make(chan struct{}), stopped: make(chan struct{}),
 	}
 }
 
