@@ -7,13 +7,12 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"net/url"
-	"strings"
 	"sync"
 	"time"
 
 	"switchboard/app/cache"
 	"switchboard/app/keychain"
+	"switchboard/app/settings"
 	"switchboard/backend"
 	"switchboard/backend/server"
 )
@@ -228,11 +227,4 @@ func (a *App) SyncStatus() (SyncStatus, error) {
 }
 
 // normalizeServer checks a team server URL typed by a person.
-func normalizeServer(raw string) (string, error) {
-	raw = strings.TrimRight(strings.TrimSpace(raw), "/")
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", backend.Errorf(backend.EInvalid, "%q is not a server address; use one like https://switchboard.example.com.", raw)
-	}
-	return raw, nil
-}
+func normalizeServer(raw string) (string, error) { return settings.NormalizeServerURL(raw) }
