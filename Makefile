@@ -10,9 +10,15 @@ WAILS := $(GOBIN)/wails
 BIN := build/bin/switchboard
 OUT := build/test-output
 DEB_PACKAGES := build-essential pkg-config libgtk-3-dev libwebkit2gtk-4.1-dev xvfb xauth imagemagick \
-	chromium gnome-keyring dbus-daemon sip-tester
+	chromium gnome-keyring dbus-daemon sip-tester desktop-file-utils openbox xdotool x11-utils wmctrl
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 GO_TEST_FLAGS ?= -race -count=1 -timeout 15m
+
+# What `switchboard version` and the About box show.
+VERSION := $(shell sed -n 's/.*"productVersion": *"\([^"]*\)".*/\1/p' wails.json)
+COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
+BUILD_DATE := $(shell git log -1 --format=%cs 2>/dev/null)
+LDFLAGS := -X switchboard/app.Version=$(VERSION) -X switchboard/app.Commit=$(COMMIT) -X switchboard/app.BuildDate=$(BUILD_DATE)
 
 .PHONY: layout-check run test deps deb-deps npm-deps wails-cli frontend build go-vet go-test frontend-test e2e desktop-test bench clean
 
@@ -49,7 +55,7 @@ frontend: npm-deps
 # The desktop binary (Wails; WebKitGTK 4.1 on Debian 12).
 build: frontend wails-cli
 	mkdir -p $(OUT)
-	$(WAILS) build -tags webkit2_41 -s -m -nosyncgomod -o switchboard >$(OUT)/wails-build.log 2>&1 || { cat $(OUT)/wails-build.log; exit 1; }
+	$(WAILS) build -tags webkit2_41 -s -m -nosyncgomod -ldflags "$(LDFLAGS)" -o switchboard >$(OUT)/wails-build.log 2>&1 || { cat $(OUT)/wails-build.log; exit 1; }
 	echo "built $(BIN)"
 
 # The layout's import rules (ARCHITECTURE.md): backend imports only the standard
@@ -67,7 +73,7 @@ go-vet: frontend
 # Go tests run under a private D-Bus session with an unlocked gnome-keyring,
 # so the keyring tests use a real Secret Service.
 go-test: frontend
-	export XDG_DATA_HOME=$$(mktemp -d) SWITCHBOARD_REQUIRE_KEYRING=1
+	export XDG_DATA_HOME=$$(mktemp -d) XDG_CONFIG_HOME=$$(mktemp -d) XDG_STATE_HOME=$$(mktemp -d) SWITCHBOARD_REQUIRE_KEYRING=1
 	dbus-run-session -- bash -c 'echo -n pass | gnome-keyring-daemon --unlock --components=secrets >/dev/null; go test $(GO_TEST_FLAGS) ./...' \
 		2> >(grep -v "Failed to set fd limit" >&2)
 
@@ -79,16 +85,18 @@ frontend-test: npm-deps
 # real engine, the fake Twilio platform and two agents' apps for it).
 e2e: build
 	mkdir -p $(OUT)
-	export XDG_DATA_HOME=$$(mktemp -d) SWITCHBOARD_BIN=$(CURDIR)/$(BIN)
+	export XDG_DATA_HOME=$$(mktemp -d) XDG_CONFIG_HOME=$$(mktemp -d) XDG_STATE_HOME=$$(mktemp -d) SWITCHBOARD_BIN=$(CURDIR)/$(BIN)
 	dbus-run-session -- bash -c 'echo -n pass | gnome-keyring-daemon --unlock --components=secrets >/dev/null; \
 		(cd frontend && npm run e2e) && SWITCHBOARD_E2E=1 go test -v -count=1 -run TestAgentDesktop ./app/e2etest' \
 		2> >(grep -v "Failed to set fd limit" >&2)
 
-# The real desktop window under Xvfb: it starts, the frontend calls Go, a screenshot is taken.
+# The real desktop window under Xvfb: it starts, the frontend calls Go, a screenshot is taken;
+# then a second launch must hand over to the first window (under openbox) and exit.
 desktop-test: build
 	scripts/desktop-smoke.sh $(BIN) $(OUT)/desktop.png
 	scripts/desktop-smoke.sh $(BIN) $(OUT)/desktop-inbox.png --demo-user ana@example.com
 	grep -Eq 'inbox shown.* conversations=[1-9]' $(OUT)/desktop-inbox.log || { echo "the desktop never showed the seeded inbox"; exit 1; }
+	scripts/single-instance-test.sh $(BIN) $(OUT)
 
 bench:
 	mkdir -p $(OUT)

@@ -14,7 +14,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 log="${shot%.png}.log"
 
-export XDG_DATA_HOME="$work/xdg" XDG_CONFIG_HOME="$work/config"
+export XDG_DATA_HOME="$work/xdg" XDG_CONFIG_HOME="$work/config" XDG_STATE_HOME="$work/state"
 export BIN="$bin" SHOT="$shot" LOG="$log" DATA="$work/data" EXTRA="$extra"
 dbus-run-session -- bash -c '
 	echo -n pass | gnome-keyring-daemon --unlock --components=secrets >/dev/null
