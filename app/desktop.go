@@ -62,10 +62,14 @@ func RunDesktop(a *App, assets fs.FS) error {
 		// also runs before it hands over).
 		OnDomReady: func(c context.Context) {
 			startOnce.Do(func() {
-				tr := &tray.Tray{Icon: a.cfg.Icon, Language: trayLanguage(a.settings.Get().Language), Logger: a.log,
-					OnOpen:     show,
-					OnActivity: func(name string) { a.SetActivity(name) },
-					OnQuit:     func() { runtime.Quit(c) }}
+				tr := &tray.Tray{Icon: a.cfg.Icon, Logger: a.log,
+					OnOpen: show,
+					OnActivity: func(name string) {
+						if _, err := a.SetActivity(name); err != nil {
+							a.log.Warn("switch activity from the tray", "activity", name, "err", err)
+						}
+					},
+					OnQuit: func() { runtime.Quit(c) }}
 				a.setTray(func(s TrayState) { tr.Update(toTray(s)) })
 				stopTray = tr.Start()
 				a.refreshTray(c)
@@ -101,7 +105,8 @@ func trayLanguage(setting string) string {
 }
 
 func toTray(s TrayState) tray.State {
-	out := tray.State{SignedIn: s.SignedIn, Activity: s.Activity, Unread: s.Unread, Offers: s.Offers, Connection: s.Connection}
+	out := tray.State{SignedIn: s.SignedIn, Activity: s.Activity, Unread: s.Unread, Offers: s.Offers, Connection: s.Connection,
+		Language: trayLanguage(s.Language)}
 	for _, act := range s.Activities {
 		out.Activities = append(out.Activities, tray.Activity{Name: act.Name, Available: act.Available})
 	}

@@ -1,6 +1,8 @@
 package app
 
 import (
+	"context"
+
 	"switchboard/app/settings"
 	"switchboard/backend"
 )
@@ -46,6 +48,7 @@ func (a *App) SaveSettings(next settings.Settings) (settings.Settings, error) {
 	}
 	if err == nil {
 		a.log.Info("settings saved", "theme", saved.Theme, "language", saved.Language, "startAtLogin", saved.StartAtLogin)
+		a.refreshTray(context.Background()) // its menu follows the language
 	}
 	return saved, a.toUI(err)
 }

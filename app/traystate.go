@@ -18,6 +18,8 @@ type TrayState struct {
 	// Offers counts tasks offered to the agent and not yet answered.
 	Offers     int    `json:"offers"`
 	Connection string `json:"connection"`
+	// Language is the UI language setting ("" follows the system).
+	Language string `json:"language"`
 }
 
 // refreshTray recomputes the tray's state from the cache and hands it to
@@ -27,9 +29,10 @@ func (a *App) refreshTray(ctx context.Context) {
 	if show == nil {
 		return
 	}
+	lang := a.settings.Get().Language
 	s, err := a.current()
 	if err != nil {
-		show(TrayState{Connection: cache.StateSignedOut})
+		show(TrayState{Connection: cache.StateSignedOut, Language: lang})
 		return
 	}
 	st, err := a.trayState(ctx, s)
@@ -37,6 +40,7 @@ func (a *App) refreshTray(ctx context.Context) {
 		a.log.Warn("tray state", "err", err)
 		return
 	}
+	st.Language = lang
 	show(st)
 }
 

@@ -31,6 +31,8 @@ type State struct {
 	Offers     int
 	// Connection is online, reconnecting, offline or signed_out.
 	Connection string
+	// Language picks the menu's language ("es…" or English).
+	Language string
 }
 
 // Tray is the app's tray icon and menu. Start it once; Update may be
@@ -38,8 +40,6 @@ type State struct {
 type Tray struct {
 	// Icon is the app icon as PNG.
 	Icon []byte
-	// Language picks the menu's language ("es" or English).
-	Language string
 	// OnOpen shows the window (the icon was clicked or "Open" chosen).
 	OnOpen func()
 	// OnActivity switches the agent's activity.

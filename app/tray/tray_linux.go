@@ -60,9 +60,8 @@ func (t *Tray) Start() (stop func()) {
 
 // build creates the menu; systray calls it once the item is exported.
 func (t *Tray) build() {
-	l := LabelsFor(t.Language)
 	systray.SetTitle("Switchboard")
-	t.open = systray.AddMenuItem(l.Open, "")
+	t.open = systray.AddMenuItem("", "")
 	systray.AddSeparator()
 	t.status = systray.AddMenuItem("", "")
 	t.status.Disable()
@@ -72,7 +71,7 @@ func (t *Tray) build() {
 		t.acts[i].Hide()
 	}
 	systray.AddSeparator()
-	t.quit = systray.AddMenuItem(l.Quit, "")
+	t.quit = systray.AddMenuItem("", "")
 	go t.listen(t.open, t.opened)
 	go t.listen(t.quit, func() {
 		if t.OnQuit != nil {
@@ -129,7 +128,10 @@ func (t *Tray) apply() {
 	if !t.ready {
 		return
 	}
-	s, l := t.state, LabelsFor(t.Language)
+	s := t.state
+	l := LabelsFor(s.Language)
+	t.open.SetTitle(l.Open)
+	t.quit.SetTitle(l.Quit)
 	offline := s.SignedIn && s.Connection == "offline"
 	count := s.Unread + s.Offers
 	if !s.SignedIn {

@@ -245,7 +245,14 @@ func TestTray_ShowsTheAgentsStateToTheDesktopsTrayHost(t *testing.T) {
 	if slices.ContainsFunc(p.menu(t, item), func(e menuEntry) bool { return e.visible && e.label == "Break" }) {
 		t.Fatal("activities shown while signed out")
 	}
-	p.click(t, item, entry(t, p.menu(t, item), "Quit Switchboard").id)
+
+	// The menu follows the language setting.
+	tr.Update(tray.State{Connection: "signed_out", Language: "es_ES.UTF-8"})
+	if got := p.tooltip(t, item); got != "Switchboard: Sin sesión iniciada" {
+		t.Fatalf("Spanish tooltip %q", got)
+	}
+	entry(t, p.menu(t, item), "Abrir Switchboard")
+	p.click(t, item, entry(t, p.menu(t, item), "Salir de Switchboard").id)
 	eventually(t, "quit from the menu", recorded("quit"))
 }
 
