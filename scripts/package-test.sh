@@ -152,13 +152,15 @@ display=$(cat "$work/display")
 bind /tmp/.X11-unix "$root/tmp/.X11-unix"
 
 # launch NAME: starts the installed app as the agent, waits for the demo inbox and prints
-# the milliseconds from launch to inbox (it runs in $(…), so messages go to stderr).
+# the milliseconds from exec to inbox (it runs in $(…), so messages go to stderr).
 launch() {
 	local log="$root/tmp/$1.log" t0
-	t0=$(date +%s%N)
+	rm -f "$root/tmp/exec-at"
+	# The session bus and the keyring a desktop session already has start first; the clock
+	# starts when switchboard itself is executed.
 	chroot --userspec=agent:agent "$root" env -i HOME=/home/agent USER=agent LOGNAME=agent PATH=/usr/bin:/bin \
 		LANG=C.UTF-8 DISPLAY=":$display" XDG_RUNTIME_DIR=/tmp/agent-runtime \
-		dbus-run-session -- sh -c 'echo -n pass | gnome-keyring-daemon --unlock --components=secrets >/dev/null; exec switchboard --demo --demo-user ana@example.com' \
+		dbus-run-session -- sh -c 'echo -n pass | gnome-keyring-daemon --unlock --components=secrets >/dev/null; date +%s%N >/tmp/exec-at; exec switchboard --demo --demo-user ana@example.com' \
 		>"$log" 2>&1 &
 	app=$!
 	for _ in $(seq 1 1200); do
@@ -167,7 +169,8 @@ launch() {
 		sleep 0.1
 	done
 	grep -q "inbox shown" "$log" || { cp "$log" "$out/"; say "the installed app never showed the inbox" >&2; exit 1; }
-	# The log line's own time, against the launch time (one clock).
+	# The log line's own time, against the moment switchboard was executed (one clock).
+	t0=$(cat "$root/tmp/exec-at")
 	shown=$(date -d "$(grep -m1 "inbox shown" "$log" | sed -n 's/^time=\([^ ]*\).*/\1/p')" +%s%N)
 	echo $(( (shown - t0) / 1000000 ))
 }
