@@ -185,7 +185,7 @@ func (s *Syncer) Run(ctx context.Context) {
 			if failures >= 3 {
 				st.State = StateOffline
 			}
-			st.Attempt, st.RetryAt, st.LastError = failures, s.Clock.Now().Add(wait), backend.ErrorMessage(err)
+			st.Attempt, st.RetryAt, st.LastError = failures, s.Clock.Now().Add(wait), failureReason(err)
 		})
 		s.Logger.Debug("sync: reconnecting", "err", err, "in", wait)
 		if !s.wait(ctx, wait) {
@@ -211,6 +211,15 @@ func (s *Syncer) wait(ctx context.Context, d time.Duration) bool {
 		s.update(func(st *Status) { st.RetryAt = time.Time{} })
 		return false
 	}
+}
+
+// failureReason says why an attempt failed: the engine's sentence, or for
+// a connection that broke (no code) what broke, for the diagnostics.
+func failureReason(err error) string {
+	if backend.ErrorCode(err) == backend.EInternal {
+		return "The connection to the server broke: " + err.Error() + "."
+	}
+	return backend.ErrorMessage(err)
 }
 
 // jitter spreads a wait within ±20%.
