@@ -65,7 +65,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		return flow.RunTestCommand(args[1:], stdout, stderr)
 	case "version":
-		fmt.Fprintln(stdout, "switchboard", app.Version)
+		fmt.Fprintln(stdout, app.Build())
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, "usage: switchboard [serve|browser|user add|key generate|version] [flags]; see README.md")
 	default:
@@ -121,16 +121,16 @@ func runDesktop(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	a := app.New(app.Config{DataDir: *data, Demo: *demo, Logger: logger(stderr), Audio: *sound, AutoAnswer: *autoAnswer, Voice: vc}, "desktop")
-	if *demoUser != "" {
-		if !*demo {
-			return fmt.Errorf("--demo-user needs --demo")
-		}
-		if _, err := a.SignIn(app.SignInRequest{Email: *demoUser, Password: server.DemoPassword}); err != nil {
-			return fmt.Errorf("sign in as %s: %s", *demoUser, err)
-		}
+	if *demoUser != "" && !*demo {
+		return fmt.Errorf("--demo-user needs --demo")
 	}
-	return app.RunDesktop(a, frontendFS())
+	cfg, closeLog, err := userConfig(*data, *demo, stderr)
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+	cfg.DemoUser, cfg.Audio, cfg.AutoAnswer, cfg.Voice = *demoUser, *sound, *autoAnswer, vc
+	return app.RunDesktop(app.New(cfg, "desktop"), frontendFS())
 }
 
 func runBrowser(args []string, stdout, stderr io.Writer) error {
@@ -142,8 +142,13 @@ func runBrowser(args []string, stdout, stderr io.Writer) error {
 	if !strings.HasPrefix(*addr, "127.") && !strings.HasPrefix(*addr, "localhost:") && !strings.HasPrefix(*addr, "[::1]:") {
 		return fmt.Errorf("browser mode listens on loopback only, not %s", *addr)
 	}
-	a := app.New(app.Config{DataDir: *data, Demo: *demo, Logger: logger(stderr), Audio: *sound}, "browser")
-	b, err := app.ServeBrowser(a, frontendFS(), *addr)
+	cfg, closeLog, err := userConfig(*data, *demo, stderr)
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+	cfg.Audio = *sound
+	b, err := app.ServeBrowser(app.New(cfg, "browser"), frontendFS(), *addr)
 	if err != nil {
 		return err
 	}

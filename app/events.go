@@ -21,3 +21,24 @@ func (a *App) setEmitter(fn func(name string, data any)) {
 	a.emitter = fn
 	a.mu.Unlock()
 }
+
+// setClipboard installs the function that copies text to the clipboard.
+func (a *App) setClipboard(fn func(text string) error) {
+	a.mu.Lock()
+	a.clipboard = fn
+	a.mu.Unlock()
+}
+
+// setTray installs the function that shows state in the tray (nil: none).
+func (a *App) setTray(fn func(TrayState)) {
+	a.mu.Lock()
+	a.tray = fn
+	a.mu.Unlock()
+}
+
+// hooks returns the clipboard and tray functions installed now.
+func (a *App) hooks() (clipboard func(string) error, tray func(TrayState)) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.clipboard, a.tray
+}

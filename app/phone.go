@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"strings"
@@ -39,7 +40,10 @@ func (a *App) startPhone(ctx context.Context, s *session) *phoneLink {
 	var mic softphone.Source = softphone.Null{}
 	var speaker softphone.Sink = softphone.Null{}
 	if a.cfg.Audio != AudioNone {
-		dev, err := audio.Open(audio.Options{Null: a.cfg.Audio == AudioNull, Microphone: a.cfg.Microphone, Speaker: a.cfg.Speaker})
+		// The command line's devices win over the settings screen's.
+		chosen := a.settings.Get().Audio
+		micName, speakerName := cmp.Or(a.cfg.Microphone, chosen.Input), cmp.Or(a.cfg.Speaker, chosen.Output)
+		dev, err := audio.Open(audio.Options{Null: a.cfg.Audio == AudioNull, Microphone: micName, Speaker: speakerName})
 		if err != nil && a.cfg.Audio == AudioDefault {
 			a.log.Warn("no sound device; calls are silent", "err", err)
 			dev, err = audio.Open(audio.Options{Null: true})
@@ -205,10 +209,11 @@ func (a *App) DialNumber(number string) error {
 	return a.withPhone(func(p *softphone.Phone) error { return p.Dial(number) })
 }
 
-// AudioDevices lists the microphones and speakers the phone can use.
-func (a *App) AudioDevices() (audio.Devices, error) {
+// phoneDevices lists the microphones and speakers the phone can use, for
+// the settings screen (Config.AudioDevices replaces it).
+func (a *App) phoneDevices() (inputs, outputs []string, err error) {
 	d, err := audio.List(a.cfg.Audio == AudioNull)
-	return d, a.toUI(err)
+	return d.Microphones, d.Speakers, err
 }
 
 // CallAudio returns a call's recording or voicemail (a timeline

@@ -11,9 +11,11 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"switchboard/app/cache"
 	"switchboard/app/client"
+	"switchboard/app/wake"
 	"switchboard/backend"
 	"switchboard/backend/server"
 	"switchboard/backend/sqlite"
@@ -132,7 +134,21 @@ func (a *App) signIn(ctx context.Context, req SignInRequest) (Session, error) {
 	if err != nil {
 		return Session{}, err
 	}
+	a.rememberServer(ac.Server)
 	return s.public(), nil
+}
+
+// rememberServer makes a team server the one the sign-in screen offers
+// next time.
+func (a *App) rememberServer(server string) {
+	prefs := a.settings.Get()
+	if server == embeddedServer || server == prefs.ServerURL {
+		return
+	}
+	prefs.ServerURL = server
+	if _, err := a.settings.Save(prefs); err != nil {
+		a.log.Warn("remember the server", "err", err)
+	}
 }
 
 func (a *App) restore(ctx context.Context) (Session, error) {
@@ -195,16 +211,29 @@ func (a *App) startSession(ctx context.Context, ac account, cl *client.Client, u
 		OnChange: func(seq int64) {
 			a.emit("sync", map[string]int64{"lastSeq": seq})
 			a.announceOffers(runCtx, s)
+			a.refreshTray(runCtx)
 		},
+		OnStatus: func(st cache.Status) { a.connectionChanged(runCtx, s, st) },
 		OnState: func(state string) {
-			a.emit("connection", map[string]string{"state": state})
 			if state == cache.StateSignedOut {
 				go a.forget(s, ac)
 			}
 		},
 		OnRemoved: func(ids []string) { a.emit("removed", map[string][]string{"conversationIds": ids}) },
 	}
-	go func() { defer close(s.done); s.syncer.Run(runCtx) }()
+	// After sleep the connection may be dead without either side knowing:
+	// reconnect at once rather than wait for it to time out.
+	woke := &wake.Detector{OnWake: func(slept time.Duration) {
+		a.log.Info("woke from sleep; reconnecting", "slept", slept.Round(time.Second))
+		s.syncer.Reconnect()
+	}}
+	go func() {
+		defer close(s.done)
+		var wg sync.WaitGroup
+		wg.Go(func() { woke.Run(runCtx) })
+		s.syncer.Run(runCtx)
+		wg.Wait() // the session ends by stop(), which ends both
+	}()
 	s.phone = a.startPhone(runCtx, s)
 	a.mu.Lock()
 	old := a.session
@@ -214,7 +243,22 @@ func (a *App) startSession(ctx context.Context, ac account, cl *client.Client, u
 		old.close()
 	}
 	a.rememberUser(ac, u)
+	a.refreshTray(ctx)
 	return s, nil
+}
+
+// connectionChanged tells the page and the tray how the connection stands,
+// with the replies waiting in the outbox.
+func (a *App) connectionChanged(ctx context.Context, s *session, st cache.Status) {
+	if st.State == cache.StateOnline || st.Attempt <= 1 {
+		a.log.Info("connection", "state", st.State, "attempt", st.Attempt, "err", st.LastError)
+	}
+	status, err := a.syncStatus(ctx, s, st)
+	if err != nil && ctx.Err() == nil {
+		a.log.Warn("read the outbox", "err", err)
+	}
+	a.emit("connection", status)
+	a.refreshTray(ctx)
 }
 
 func (a *App) signOut(ctx context.Context) error {
@@ -236,6 +280,7 @@ func (a *App) signOut(ctx context.Context) error {
 	if err := os.Remove(a.accountPath()); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
+	a.refreshTray(ctx)
 	return nil
 }
 

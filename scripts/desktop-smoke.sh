@@ -15,7 +15,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 log="${shot%.png}.log"
 
-export XDG_DATA_HOME="$work/xdg" XDG_CONFIG_HOME="$work/config"
+export XDG_DATA_HOME="$work/xdg" XDG_CONFIG_HOME="$work/config" XDG_STATE_HOME="$work/state"
 export BIN="$bin" SHOT="$shot" LOG="$log" DATA="$work/data" EXTRA="$extra" WAIT_FOR="${WAIT_FOR:-frontend ready}"
 "$(dirname "$0")/with-keyring.sh" bash -c '
 	xvfb-run -a -s "-screen 0 1280x900x24" bash -c "

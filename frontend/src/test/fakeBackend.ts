@@ -5,6 +5,9 @@ import type { ChannelStatus, ConnectorInfo, Label } from '../lib/bridge/admin';
 import type {
   AgentStatus,
   AppInfo,
+  AudioDeviceList,
+  Settings,
+  SyncInfo,
   CannedResponse,
   ConversationDetail,
   ConversationFilter,
@@ -121,6 +124,16 @@ export class FakeBackend implements Transport {
   readonly kind = 'browser' as const;
   info: AppInfo = {
     version: '0.0.0-test',
+    build: { version: '0.0.0-test', commit: 'abc123def456', date: '2025-05-20', go: 'go1.26', platform: 'linux/amd64' },
+    settings: {
+      serverUrl: '',
+      audio: { input: '', output: '', ringing: '' },
+      notifications: true,
+      sound: true,
+      theme: 'system',
+      language: '',
+      startAtLogin: false,
+    },
     mode: 'browser',
     demo: true,
     demoAccounts: [
@@ -168,6 +181,9 @@ export class FakeBackend implements Transport {
   };
   /** When set, TestFlow answers with it instead of walking the flow. */
   flowTest: FlowTestResult | null = null;
+  /** Extra SyncStatus fields (retryAt, pending, …). */
+  sync: Partial<SyncInfo> = {};
+  audioDevices: AudioDeviceList = { inputs: ['Built-in Microphone', 'USB Headset Mic'], outputs: ['Speakers', 'USB Headset'] };
   /** False makes AcceptOffer, RejectOffer and the task actions fail with code unavailable. */
   online = true;
   calls: { method: string; args: unknown[] }[] = [];
@@ -341,7 +357,17 @@ export class FakeBackend implements Transport {
       d.conversation.status = status;
       return this.summary(d.conversation);
     },
-    SyncStatus: () => ({ state: this.online ? 'online' : 'offline', lastSeq: this.seq }),
+    SyncStatus: () => ({ state: this.online ? 'online' : 'offline', lastSeq: this.seq, ...this.sync }),
+    ReconnectNow: () => null,
+    Settings: () => structuredClone(this.info.settings),
+    SaveSettings: (next: Settings) => {
+      if (!['system', 'light', 'dark'].includes(next.theme)) throw new BridgeError('invalid', `The theme must be one of system, light, dark, not "${next.theme}".`);
+      if (next.serverUrl && !/^https?:\/\/[^/]/.test(next.serverUrl)) throw new BridgeError('invalid', `"${next.serverUrl}" is not a server address.`);
+      this.info.settings = structuredClone(next);
+      return structuredClone(next);
+    },
+    AudioDevices: () => structuredClone(this.audioDevices),
+    CopyDiagnostics: () => ({ text: `Switchboard diagnostics\nVersion: ${this.info.build.version}`, copied: true }),
     Offers: (): Offer[] => {
       this.requireSession();
       return this.offers.filter((o) => new Date(o.expiresAt).getTime() > Date.now()).map((o) => ({ ...o }));

@@ -4,6 +4,9 @@ import { detectTransport, type Transport } from './transport';
 import type {
   AgentStatus,
   AppInfo,
+  AudioDeviceList,
+  Diagnostics,
+  Settings,
   BridgeEvents,
   CallInfo,
   ChangePasswordRequest,
@@ -68,8 +71,20 @@ export const Conversations = (filter: ConversationFilter) =>
 export const Conversation = (id: string) => call<ConversationDetail>('Conversation', id);
 /** SendReply sends an agent reply; it may come back queued while offline. */
 export const SendReply = (conversationId: string, text: string) => call<Message>('SendReply', conversationId, text);
-/** SyncStatus returns the connection state and the last applied change sequence. */
+/** SyncStatus returns the connection state, the next retry, the outbox and the last applied change sequence. */
 export const SyncStatus = () => call<SyncInfo>('SyncStatus');
+/** ReconnectNow tries to reach the server at once instead of waiting for the next retry. */
+export const ReconnectNow = () => call<void>('ReconnectNow');
+
+/** GetSettings returns the user's preferences (bound as Settings). */
+export const GetSettings = () => call<Settings>('Settings');
+/** SaveSettings stores the preferences; rejects with code invalid naming a bad field, and then changes nothing. */
+export const SaveSettings = (s: Settings) => call<Settings>('SaveSettings', s);
+/** AudioDevices lists the softphone's microphones and speakers by name (empty when unknown). */
+export const AudioDevices = () =>
+  call<AudioDeviceList>('AudioDevices').then((r) => ({ inputs: r?.inputs ?? [], outputs: r?.outputs ?? [] }));
+/** CopyDiagnostics builds the support report and copies it when the app can (desktop). */
+export const CopyDiagnostics = () => call<Diagnostics>('CopyDiagnostics');
 
 /** SendNote adds a private note for other agents; it never reaches the customer. */
 export const SendNote = (conversationId: string, text: string) => call<Message>('SendNote', conversationId, text);

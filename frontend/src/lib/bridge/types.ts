@@ -10,9 +10,48 @@ export interface DemoAccount {
 
 export interface AppInfo {
   version: string;
+  build: BuildInfo;
   mode: 'desktop' | 'browser';
   demo: boolean;
   demoAccounts: DemoAccount[];
+  settings: Settings;
+}
+
+/** BuildInfo describes the running binary (the About box). */
+export interface BuildInfo {
+  version: string;
+  commit: string;
+  /** The commit's date, YYYY-MM-DD; "" for a development build. */
+  date: string;
+  go: string;
+  platform: string;
+}
+
+export type ThemeSetting = 'system' | 'light' | 'dark';
+
+/** Settings are the user's preferences, kept by the Go side in the user's config directory. */
+export interface Settings {
+  /** The team server the sign-in screen offers; "" for none. */
+  serverUrl: string;
+  /** Device names for the softphone; "" is the system default. */
+  audio: { input: string; output: string; ringing: string };
+  notifications: boolean;
+  sound: boolean;
+  theme: ThemeSetting;
+  /** "" follows the system. */
+  language: string;
+  startAtLogin: boolean;
+}
+
+export interface AudioDeviceList {
+  inputs: string[];
+  outputs: string[];
+}
+
+export interface Diagnostics {
+  text: string;
+  /** False when the app could not copy it itself (browser mode); the page copies text then. */
+  copied: boolean;
 }
 
 export interface SignInRequest {
@@ -265,14 +304,22 @@ export interface FlowTestResult {
 export type ConnectionState = 'online' | 'reconnecting' | 'offline';
 
 export interface SyncInfo {
-  state: ConnectionState;
+  state: ConnectionState | 'signed_out';
   lastSeq: number;
+  /** Failed attempts to reach the server since it was last online. */
+  attempt?: number;
+  /** RFC 3339 time of the next attempt; "" when not waiting. */
+  retryAt?: string;
+  /** Why the server could not be reached, a sentence. */
+  lastError?: string;
+  /** Replies and notes waiting in the outbox. */
+  pending?: number;
 }
 
 /** Payloads of the events the Go side emits, by event name. "signed_out": the engine ended the session. */
 export interface BridgeEvents {
   sync: { lastSeq: number };
-  connection: { state: ConnectionState | 'signed_out' };
+  connection: SyncInfo;
   offer: { offer: Offer };
   /** Conversations I lost (transferred away, taken by someone else): they left the cache. */
   removed: { conversationIds: string[] };
