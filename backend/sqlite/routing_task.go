@@ -21,13 +21,15 @@ func saveTask(ctx context.Context, tx *Tx, t *backend.Task) error {
 		rejected = []string{}
 	}
 	rj, _ := json.Marshal(rejected)
-	_, err = tx.ExecContext(ctx, `INSERT INTO routing_tasks (`+taskColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	// answered_at starts as assigned_at (?18) and then keeps the first accept.
+	_, err = tx.ExecContext(ctx, `INSERT INTO routing_tasks (`+taskColumns+`, answered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?18)
 		ON CONFLICT (id) DO UPDATE SET attributes = excluded.attributes, priority = excluded.priority, state = excluded.state,
 		workflow_id = excluded.workflow_id, filter = excluded.filter, filter_index = excluded.filter_index,
 		target_index = excluded.target_index, queue_id = excluded.queue_id, target_expires = excluded.target_expires,
 		worker_id = excluded.worker_id, rejected_by = excluded.rejected_by, reason = excluded.reason,
 		disposition = excluded.disposition, assigned_at = excluded.assigned_at, ended_at = excluded.ended_at,
-		updated_at = excluded.updated_at`,
+		updated_at = excluded.updated_at,
+		answered_at = CASE WHEN routing_tasks.answered_at = '' THEN excluded.assigned_at ELSE routing_tasks.answered_at END`,
 		t.ID, t.Channel, string(attrs), t.Priority, t.ConversationID, t.State, t.WorkflowID, t.Filter, t.FilterIndex, t.TargetIndex,
 		t.QueueID, formatTime(t.TargetExpiresAt), t.WorkerID, string(rj), t.Reason, t.Disposition,
 		formatTime(t.CreatedAt), formatTime(t.AssignedAt), formatTime(t.EndedAt), formatTime(t.UpdatedAt))
