@@ -48,6 +48,7 @@ type Server struct {
 	channels ChannelAdmin
 	router   Router
 	console  ChannelConsole
+	super    *supervisor
 	routing  RoutingAdmin
 	importTR TaskRouterImporter
 	importer FlowImporter
