@@ -14,9 +14,10 @@ var _ backend.ReportService = (*DB)(nil)
 // maxReportPeriods bounds a report's range: about three years by day.
 const maxReportPeriods = 1200
 
-// seconds is the SQL for the time from column a to column b in seconds.
+// seconds is the SQL for the time from column a to column b in seconds,
+// to the millisecond (julianday's doubles would blur milliseconds).
 func seconds(a, b string) string {
-	return "(julianday(" + b + ") - julianday(" + a + ")) * 86400.0"
+	return "(unixepoch(" + b + ", 'subsec') - unixepoch(" + a + ", 'subsec'))"
 }
 
 // figureColumns computes backend.Figures over the tasks t (joined with
