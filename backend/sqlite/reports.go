@@ -20,19 +20,43 @@ func seconds(a, b string) string {
 	return "(unixepoch(" + b + ", 'subsec') - unixepoch(" + a + ", 'subsec'))"
 }
 
-// figureColumns computes backend.Figures over the tasks t (joined with
-// their queue q) of one group. A task answered within its queue's SLA
-// counts towards WithinSLA; the SLA share is over answered and abandoned.
-var figureColumns = `COUNT(*),
-	SUM(t.answered_at <> ''),
-	SUM(t.state = 'canceled' AND t.answered_at = ''),
+// figureColumns computes backend.Figures over the tasks t of one group,
+// from the columns of the report index (see migration 0700); sla is the
+// SQL for the task's SLA threshold in ms. A task answered within it counts
+// towards WithinSLA; the SLA share is over answered and abandoned tasks.
+func figureColumns(sla string) string {
+	return `COUNT(*),
+	COUNT(t.wait_ms),
+	SUM(t.state = 'canceled' AND t.wait_ms IS NULL),
 	SUM(t.state = 'completed'),
-	COALESCE(AVG(CASE WHEN t.answered_at <> '' THEN ` + seconds("t.created_at", "t.answered_at") + ` END), 0),
-	COALESCE(AVG(CASE WHEN t.state = 'completed' AND t.assigned_at <> '' THEN ` + seconds("t.assigned_at", "t.ended_at") + ` END), 0),
+	COALESCE(AVG(t.wait_ms) / 1000.0, 0),
+	COALESCE(AVG(t.handle_ms) / 1000.0, 0),
 	COALESCE(AVG(` + seconds("t.created_at", `(SELECT MIN(m.created_at) FROM messages m WHERE m.conversation_id = t.conversation_id
 		AND m.direction = 'out' AND m.private = 0 AND m.author_id <> '' AND m.created_at >= t.created_at)`) + `), 0),
-	SUM(t.answered_at <> '' AND ` + seconds("t.created_at", "t.answered_at") + ` <=
-		COALESCE(NULLIF(json_extract(q.data, '$.slaSeconds'), 0), ` + fmt.Sprint(int(backend.DefaultSLA/time.Second)) + `))`
+	COALESCE(SUM(t.wait_ms <= ` + sla + `), 0)`
+}
+
+// slaCase returns SQL (with its arguments) for a task's SLA threshold in
+// ms: a CASE over the queues, read first, so a report joins nothing per
+// task.
+func (db *DB) slaCase(ctx context.Context) (string, []any, error) {
+	qs, err := findQueues(ctx, db.r)
+	if err != nil {
+		return "", nil, fmt.Errorf("report queues: %w", err)
+	}
+	if len(qs) == 0 {
+		return fmt.Sprint(backend.DefaultSLA.Milliseconds()), nil, nil
+	}
+	var b strings.Builder
+	var args []any
+	b.WriteString("CASE t.queue_id")
+	for _, q := range qs {
+		b.WriteString(" WHEN ? THEN ?")
+		args = append(args, q.ID, q.SLA().Milliseconds())
+	}
+	fmt.Fprintf(&b, " ELSE %d END", backend.DefaultSLA.Milliseconds())
+	return b.String(), args, nil
+}
 
 // scanFigures reads figureColumns and derives the SLA share.
 func scanFigures(dest []any, f *backend.Figures) []any {
@@ -99,6 +123,10 @@ func (db *DB) Report(ctx context.Context, q backend.ReportQuery) ([]backend.Repo
 	if err != nil {
 		return nil, err
 	}
+	sla, slaArgs, err := db.slaCase(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var values []string
 	var args []any
 	for i, l := range labels {
@@ -113,10 +141,9 @@ func (db *DB) Report(ctx context.Context, q backend.ReportQuery) ([]backend.Repo
 		args = append(args, l, formatTime(lo), formatTime(hi))
 	}
 	rows, err := db.r.QueryContext(ctx, `WITH periods (label, lo, hi) AS (VALUES `+strings.Join(values, ", ")+`)
-		SELECT p.label, `+group+` AS grp, `+figureColumns+`
+		SELECT p.label, `+group+` AS grp, `+figureColumns(sla)+`
 		FROM periods p JOIN routing_tasks t ON t.created_at >= p.lo AND t.created_at < p.hi
-		LEFT JOIN routing_queues q ON q.id = t.queue_id
-		GROUP BY p.label, grp ORDER BY p.label, grp`, args...)
+		GROUP BY p.label, grp ORDER BY p.label, grp`, append(args, slaArgs...)...)
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
@@ -135,9 +162,12 @@ func (db *DB) Report(ctx context.Context, q backend.ReportQuery) ([]backend.Repo
 
 // QueueFigures implements backend.ReportService.
 func (db *DB) QueueFigures(ctx context.Context, from, to time.Time) (map[string]backend.Figures, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT t.queue_id, `+figureColumns+`
-		FROM routing_tasks t LEFT JOIN routing_queues q ON q.id = t.queue_id
-		WHERE t.created_at >= ? AND t.created_at < ? GROUP BY t.queue_id`, formatTime(from), formatTime(to))
+	sla, args, err := db.slaCase(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.r.QueryContext(ctx, `SELECT t.queue_id, `+figureColumns(sla)+`
+		FROM routing_tasks t WHERE t.created_at >= ? AND t.created_at < ? GROUP BY t.queue_id`, append(args, formatTime(from), formatTime(to))...)
 	if err != nil {
 		return nil, fmt.Errorf("queue figures: %w", err)
 	}
@@ -159,7 +189,7 @@ func (db *DB) QueueFigures(ctx context.Context, from, to time.Time) (map[string]
 func (db *DB) AgentFigures(ctx context.Context, from, to time.Time) (map[string]backend.AgentDay, error) {
 	out := map[string]backend.AgentDay{}
 	lo, hi := formatTime(from), formatTime(to)
-	rows, err := db.r.QueryContext(ctx, `SELECT worker_id, COUNT(*), COALESCE(AVG(`+seconds("assigned_at", "ended_at")+`), 0)
+	rows, err := db.r.QueryContext(ctx, `SELECT worker_id, COUNT(*), COALESCE(AVG(handle_ms) / 1000.0, 0)
 		FROM routing_tasks WHERE state = 'completed' AND ended_at >= ? AND ended_at < ? GROUP BY worker_id`, lo, hi)
 	if err != nil {
 		return nil, fmt.Errorf("agent figures: %w", err)

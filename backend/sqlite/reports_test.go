@@ -42,7 +42,7 @@ func mustReportHarness(t *testing.T) *reportHarness {
 	}
 	t.Cleanup(func() { h.e.Close() })
 	var err error
-	if h.queue, err = h.e.UpsertQueue(h.ctx, &backend.Queue{Name: "Support", SLASeconds: 20}); err != nil {
+	if h.queue, err = h.e.UpsertQueue(h.ctx, &backend.Queue{Name: "Support", SLASeconds: 35}); err != nil {
 		t.Fatal(err)
 	}
 	if h.ana, err = h.e.UpsertWorker(h.ctx, &backend.Worker{Name: "Ana", Activity: backend.ActivityAvailable,
@@ -90,10 +90,11 @@ func (h *reportHarness) complete(task *backend.Task) {
 	h.must(err)
 }
 
-// seedReportDays stores, on Monday: a chat answered in 10 s and handled
-// for 60 s whose conversation got an agent's reply 15 s after the task
-// (after a private note at 5 s), a chat answered in 30 s (past the SLA)
-// and handled for 120 s, a call abandoned after 5 s, and an offer Ana
+// seedReportDays stores, on Monday, in a queue with a 35 s SLA: a chat
+// answered in 10 s and handled for 60 s whose conversation got an agent's
+// reply 15 s after the task (after a private note at 5 s), a chat answered
+// in 30 s (within the queue's SLA, past the default 20 s) and handled for
+// 120 s, a call abandoned after 5 s, and an offer Ana
 // rejected; on Tuesday, a chat answered in 5 s.
 func seedReportDays(h *reportHarness) {
 	in, _, err := h.db.StoreInbound(h.ctx, &backend.InboundMessage{Channel: "telegram", Instance: "bot", ExternalUserID: "1", ExternalID: "1", Text: "hi"})
@@ -148,10 +149,10 @@ func TestReport_FiguresByDayWeekAndGroup(t *testing.T) {
 	}
 	// Monday: four tasks (one still waiting after Ana rejected it).
 	m := rows[0].Figures
-	if m.Volume != 4 || m.Answered != 2 || m.Abandoned != 1 || m.Handled != 2 || m.WithinSLA != 1 {
+	if m.Volume != 4 || m.Answered != 2 || m.Abandoned != 1 || m.Handled != 2 || m.WithinSLA != 2 {
 		t.Fatalf("monday counts = %+v", m)
 	}
-	if !near(m.AvgWaitSeconds, 20) || !near(m.AvgHandleSeconds, 90) || !near(m.AvgFirstResponseSeconds, 15) || !near(m.SLAPercent, 100.0/3) {
+	if !near(m.AvgWaitSeconds, 20) || !near(m.AvgHandleSeconds, 90) || !near(m.AvgFirstResponseSeconds, 15) || !near(m.SLAPercent, 200.0/3) {
 		t.Fatalf("monday times = %+v", m)
 	}
 	if d := rows[1].Figures; d.Volume != 1 || d.Answered != 1 || !near(d.AvgWaitSeconds, 5) || d.SLAPercent != 100 {
@@ -204,7 +205,7 @@ func TestQueueAndAgentFigures_Today(t *testing.T) {
 	tuesday := time.Date(2026, 3, 3, 0, 0, 0, 0, time.UTC)
 	q, err := h.db.QueueFigures(h.ctx, tuesday.AddDate(0, 0, -1), tuesday)
 	h.must(err)
-	if f := q[h.queue.ID]; f.Volume != 4 || f.Abandoned != 1 || !near(f.SLAPercent, 100.0/3) {
+	if f := q[h.queue.ID]; f.Volume != 4 || f.Abandoned != 1 || !near(f.SLAPercent, 200.0/3) {
 		t.Fatalf("monday's queue figures = %+v", f)
 	}
 	a, err := h.db.AgentFigures(h.ctx, tuesday.AddDate(0, 0, -1), tuesday)
