@@ -78,3 +78,9 @@ func (a *App) ReportCSV(q ReportQuery) (string, error) {
 	err := a.api("GET", "/api/reports/csv?"+q.query(), nil, &raw)
 	return string(raw), err
 }
+
+// Activities lists the workspace's activities, for setting an agent's.
+func (a *App) Activities() ([]backend.Activity, error) {
+	var out []backend.Activity
+	return out, a.api("GET", "/api/activities", nil, &out)
+}

@@ -324,6 +324,8 @@ export interface BridgeEvents {
   /** Conversations I lost (transferred away, taken by someone else): they left the cache. */
   removed: { conversationIds: string[] };
   call: CallEvent;
+  /** The supervisors' live view, pushed by the engine (supervisors and admins only). */
+  supervisor: import('./supervisor').LiveView;
 }
 
 /** Live call quality from the softphone (RTCP and received audio). */
