@@ -30,7 +30,11 @@ func (a *App) liveFrame(typ string, frame []byte) {
 // follow as "supervisor" events.
 func (a *App) SupervisorLive() (backend.LiveView, error) {
 	var v backend.LiveView
-	return v, a.api("GET", "/api/supervisor/live", nil, &v)
+	if err := a.api("GET", "/api/supervisor/live", nil, &v); err != nil {
+		return v, err
+	}
+	a.log.Info("supervisor view shown", "queues", len(v.Queues), "agents", len(v.Agents))
+	return v, nil
 }
 
 // SetAgentActivity sets another agent's activity (log out someone who
@@ -83,4 +87,13 @@ func (a *App) ReportCSV(q ReportQuery) (string, error) {
 func (a *App) Activities() ([]backend.Activity, error) {
 	var out []backend.Activity
 	return out, a.api("GET", "/api/activities", nil, &out)
+}
+
+// LogFrontendError writes an error the UI did not handle (a script that
+// failed to load, an exception) to the app's log, for diagnostics.
+func (a *App) LogFrontendError(message string) {
+	if len(message) > 2000 {
+		message = message[:2000]
+	}
+	a.log.Warn("frontend error", "message", message)
 }

@@ -69,3 +69,14 @@ describe('live figures', () => {
     expect(lastDays(1, new Date(2026, 0, 9))).toEqual({ from: '2026-01-09', to: '2026-01-09' });
   });
 });
+
+describe('the locale guard', () => {
+  it('tells a language tag Intl takes from one it refuses', async () => {
+    const { localeUsable } = await import('./locale-guard');
+    expect(localeUsable('es-MX')).toBe(true);
+    // What WebKitGTK may report under LANG=C or C.UTF-8.
+    expect(localeUsable('c')).toBe(false);
+    expect(localeUsable('C.UTF-8')).toBe(false);
+    expect(localeUsable('en_US.UTF-8')).toBe(false);
+  });
+});

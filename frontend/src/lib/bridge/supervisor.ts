@@ -95,3 +95,5 @@ export const Report = (q: ReportQuery) => call<ReportResponse>('Report', q);
 export const ReportCSV = (q: ReportQuery) => call<string>('ReportCSV', q);
 /** Activities lists the workspace's activities. */
 export const Activities = () => call<{ name: string; available: boolean }[] | null>('Activities').then((r) => r ?? []);
+/** LogFrontendError writes an unhandled UI error to the app's log. */
+export const LogFrontendError = (message: string) => call<void>('LogFrontendError', message).catch(() => {});

@@ -15,6 +15,8 @@ export interface AppInfo {
   demo: boolean;
   demoAccounts: DemoAccount[];
   settings: Settings;
+  /** The screen to open once signed in (demo only): "supervisor". */
+  startScreen?: string;
 }
 
 /** BuildInfo describes the running binary (the About box). */
