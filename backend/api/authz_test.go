@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
 	"os"
 	"strings"
@@ -89,7 +90,13 @@ var authzTable = []authzRow{
 	// visitor tokens); the API's token changes nothing there.
 	{"/hooks/", "/hooks/sms.twilio/nowhere", "", [6]int{404, 404, 404, 404, 404, 404}},
 	{"/widget/", "/widget/nowhere/widget.js", "", [6]int{404, 404, 404, 404, 404, 404}},
-	{"/media/", "/media/nothing-with-this-id", "", [6]int{404, 404, 404, 404, 404, 404}},
+	// Public links of files the engine sends (Twilio, LINE and Instagram
+	// fetch them): the signed link is the capability.
+	{"/shared/", "/shared/nothing.1.x/file.jpg", "", [6]int{404, 404, 404, 404, 404, 404}},
+	// Kept files: whoever may read their conversation; to others they do
+	// not exist. An agent uploads a file for a reply where they may reply.
+	{"GET /media/{id}", "/media/$media", "", [6]int{401, 401, 200, 404, 200, 200}},
+	{"POST /api/conversations/{id}/files", "/api/conversations/$conv/files", "multipart:photo.png", [6]int{401, 401, 201, 403, 201, 201}},
 	// The agent's typing signal to a web chat visitor is work on the conversation.
 	{"POST /widget/{instance}/typing/{conversation}", "/widget/site/typing/$conv", "", [6]int{401, 401, 204, 403, 204, 204}},
 
@@ -199,6 +206,8 @@ type authzFixture struct {
 	// An ended call ana answered, with a recording and a voicemail, and a
 	// SIP trunk.
 	call, trunk string
+	// A file kept for ana's conversation.
+	media string
 }
 
 func (e *authzEngine) fixture(t *testing.T) *authzFixture {
@@ -255,6 +264,11 @@ func (e *authzEngine) fixture(t *testing.T) *authzFixture {
 		t.Fatal(err)
 	}
 	f.user = u.ID
+	file := &backend.MediaFile{ConversationID: f.conv, Name: "receipt.pdf", Type: "application/pdf"}
+	if err := e.DB.PutMedia(ctx, file, []byte("%PDF-1.4 receipt")); err != nil {
+		t.Fatal(err)
+	}
+	f.media = file.ID
 	e.adminFixture(t, f, n)
 	return f
 }
@@ -345,21 +359,32 @@ func (e *authzEngine) expand(s string, f *authzFixture) string {
 	return strings.NewReplacer("$conv", f.conv, "$contact2", f.contact2, "$contact", f.contact, "$task", f.task, "$offer", f.offer,
 		"$user", f.user, "$n", fmt.Sprint(e.n.Add(1)), "$flow", e.flow,
 		"$chan", f.channel, "$label", f.label, "$canned", f.canned, "$invtoken", f.invtoken, "$invite", f.invite,
-		"$queue", f.queue, "$workflow", f.workflow, "$worker", f.worker, "$call", f.call, "$trunk", f.trunk).Replace(s)
+		"$queue", f.queue, "$workflow", f.workflow, "$worker", f.worker, "$call", f.call, "$trunk", f.trunk, "$media", f.media).Replace(s)
 }
 
-// do sends one request; a body written "form:a=b&…" goes as an HTML form.
+// do sends one request; a body written "form:a=b&…" goes as an HTML form,
+// "multipart:name" as a file upload of that name.
 func (e *authzEngine) do(t *testing.T, token, method, path, body string) (int, []byte) {
 	t.Helper()
 	form, isForm := strings.CutPrefix(body, "form:")
-	if !isForm {
+	file, isFile := strings.CutPrefix(body, "multipart:")
+	if !isForm && !isFile {
 		return (&testEngine{URL: e.URL()}).DoRaw(t, token, method, path, body)
+	}
+	ctype := "application/x-www-form-urlencoded"
+	if isFile {
+		var buf bytes.Buffer
+		w := multipart.NewWriter(&buf)
+		part, _ := w.CreateFormFile("file", file)
+		part.Write([]byte("\x89PNG\r\n\x1a\n a picture"))
+		w.Close()
+		form, ctype = buf.String(), w.FormDataContentType()
 	}
 	req, err := http.NewRequest(method, e.URL()+path, strings.NewReader(form))
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Content-Type", ctype)
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}

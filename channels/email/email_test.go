@@ -135,9 +135,9 @@ func TestInbound_HTMLSanitizedAttachmentKeptOwnMailSkipped(t *testing.T) {
 		t.Fatalf("attachments %+v", a)
 	}
 	// The part is kept by the engine and served from its own path.
-	name, typ, data, err := env.DB.Media(context.Background(), strings.TrimPrefix(a[0].URL, backend.MediaPath))
-	if err != nil || name != "invoice.pdf" || typ != "application/pdf" || string(data) != "%PDF-1.4\n" {
-		t.Fatalf("kept file %q %q %q, %v", name, typ, data, err)
+	f, data := env.Media(a[0].URL)
+	if f.Name != "invoice.pdf" || f.Type != "application/pdf" || string(data) != "%PDF-1.4\n" {
+		t.Fatalf("kept file %+v %q", f, data)
 	}
 }
 

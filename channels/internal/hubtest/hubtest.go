@@ -3,8 +3,12 @@
 package hubtest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"image"
+	"image/color"
+	"image/jpeg"
 	"io"
 	"log/slog"
 	"net/http"
@@ -105,7 +109,13 @@ func New(tb testing.TB, connector, instance string, config any, baseURL string) 
 	}
 	tb.Cleanup(func() { e.DB.Close() })
 	var hub *channels.Hub
-	e.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hub.ServeHTTP(w, r) }))
+	e.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, channels.LinkPath) {
+			hub.ServeLink(w, r) // public file links platforms fetch
+			return
+		}
+		hub.ServeHTTP(w, r)
+	}))
 	tb.Cleanup(e.Server.Close)
 	raw, err := json.Marshal(config)
 	if err != nil {
@@ -118,7 +128,7 @@ func New(tb testing.TB, connector, instance string, config any, baseURL string) 
 	}
 	hub, err = channels.NewHub(context.Background(), e.DB, channels.Options{
 		PublicURL: e.Server.URL, BaseURLs: e.baseURLs,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: e.Clock, ManualOutbox: true,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: e.Clock, ManualOutbox: true, ManualMedia: true,
 		OnInbound: e.onInbound,
 	})
 	if err != nil {
@@ -201,6 +211,43 @@ func (e *Env) Reply(m *backend.Message, text string) *backend.Message {
 	return out
 }
 
+// ReplyWith stores an agent's reply with attachments (files uploaded
+// with Upload) in the conversation of m.
+func (e *Env) ReplyWith(m *backend.Message, text string, atts ...backend.Attachment) *backend.Message {
+	e.T.Helper()
+	out, _, err := e.DB.StoreOutbound(context.Background(), &backend.OutboundMessage{ConversationID: m.ConversationID, Text: text,
+		AuthorID: "us_agent", AuthorName: "Agent", Attachments: atts})
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	return out
+}
+
+// Upload keeps a file an agent attaches to a reply in the conversation of
+// m, and returns the attachment to send.
+func (e *Env) Upload(m *backend.Message, name, typ string, data []byte) backend.Attachment {
+	e.T.Helper()
+	f := &backend.MediaFile{ConversationID: m.ConversationID, Name: name, Type: typ, UploadedBy: "us_agent"}
+	if err := e.DB.PutMedia(context.Background(), f, data); err != nil {
+		e.T.Fatal(err)
+	}
+	return backend.Attachment{URL: backend.MediaPath + f.ID, Name: f.Name, Type: f.Type, Size: f.Size}
+}
+
+// JPEG returns a small real JPEG picture; seed varies its pixels (and so
+// its bytes).
+func JPEG(seed int) []byte {
+	img := image.NewRGBA(image.Rect(0, 0, 32, 24))
+	for x := 0; x < 32; x++ {
+		for y := 0; y < 24; y++ {
+			img.Set(x, y, color.RGBA{uint8(x * 8), uint8(y * 10), uint8(seed * 40), 255})
+		}
+	}
+	var buf bytes.Buffer
+	jpeg.Encode(&buf, img, nil)
+	return buf.Bytes()
+}
+
 // RunOutbox runs one outbox pass and returns how many jobs it handled.
 func (e *Env) RunOutbox() int {
 	e.T.Helper()
@@ -209,6 +256,35 @@ func (e *Env) RunOutbox() int {
 		e.T.Fatal(err)
 	}
 	return n
+}
+
+// RunMedia makes one attempt at every file due to be fetched and returns
+// how many it tried.
+func (e *Env) RunMedia() int {
+	e.T.Helper()
+	n, err := e.Hub.RunMediaFetches(context.Background())
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	return n
+}
+
+// Media returns a kept file and its bytes (nil until it is ready).
+func (e *Env) Media(url string) (*backend.MediaFile, []byte) {
+	e.T.Helper()
+	id, ok := backend.MediaIDFromPath(url)
+	if !ok {
+		e.T.Fatalf("%q is not a kept file's address", url)
+	}
+	f, err := e.DB.MediaFile(context.Background(), id)
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	data, err := e.DB.MediaContent(context.Background(), id)
+	if err != nil && backend.ErrorCode(err) != backend.EUnavailable {
+		e.T.Fatal(err)
+	}
+	return f, data
 }
 
 // Message reloads a message.
