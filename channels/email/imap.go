@@ -190,15 +190,19 @@ func (c *Connector) importNew(ctx context.Context, cl *imapclient.Client, canFla
 		if len(m.BodySection) == 0 {
 			continue
 		}
-		p, err := ParseMessage(m.BodySection[0].Bytes)
-		if err != nil {
-			c.log.Warn("mail unreadable, skipped", "uid", m.UID, "error", backend.ErrorMessage(err))
-			continue
+		// Every mail becomes a message, whatever could not be read of it;
+		// a bounce also fails the reply it returns.
+		p, _ := ParseMessage(m.BodySection[0].Bytes)
+		if strings.EqualFold(p.From, c.cfg.Address) {
+			continue // our own copy of a reply
 		}
-		if strings.EqualFold(p.From, c.cfg.Address) || p.AutoReply {
-			continue // our own copy, a bounce or an auto-responder
+		if len(p.Problems) > 0 {
+			c.log.Warn("mail not fully readable, kept with its original", "uid", m.UID, "problems", strings.Join(p.Problems, " "))
 		}
-		wh.Messages = append(wh.Messages, p.Inbound(uint32(m.UID)))
+		wh.Messages = append(wh.Messages, p.Inbound(uint32(m.UID), c.cfg.Address))
+		if b := p.Bounce; b != nil && b.MessageID != "" {
+			wh.Statuses = append(wh.Statuses, channels.Status{ExternalID: b.MessageID, Status: backend.DeliveryFailed, Reason: b.Reason()})
+		}
 	}
 	if err := link.Deliver(ctx, wh); err != nil {
 		return 0, err
