@@ -100,6 +100,13 @@ func (c *Client) SetStatus(ctx context.Context, conversationID, status string) (
 	return &conv, c.do(ctx, "POST", "/api/conversations/"+url.PathEscape(conversationID)+"/status", map[string]string{"status": status}, &conv)
 }
 
+// File is a file the engine serves (a kept customer file), with the type
+// the engine gave it; an out of type *File of Do receives it.
+type File struct {
+	Type string
+	Data []byte
+}
+
 // Do sends a JSON request to path and decodes a JSON answer into out.
 // maxFile bounds a file read with Do into a *[]byte.
 const maxFile = 64 << 20
@@ -150,6 +157,11 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	}
 	if raw, ok := out.(*[]byte); ok { // a file, such as a call recording
 		*raw, err = io.ReadAll(io.LimitReader(resp.Body, maxFile))
+		return err
+	}
+	if f, ok := out.(*File); ok {
+		f.Type = resp.Header.Get("Content-Type")
+		f.Data, err = io.ReadAll(io.LimitReader(resp.Body, maxFile))
 		return err
 	}
 	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {

@@ -155,6 +155,8 @@ export const DialNumber = (number: string) => call<void>('DialNumber', number);
 
 /** CallAudio returns a call's recording or voicemail (its /api/calls/… attachment) as a playable data URL. */
 export const CallAudio = (path: string) => call<string>('CallAudio', path);
+/** Media returns a kept customer file (its /media/{id} attachment) as a data URL; the engine checks access, the cache answers offline. */
+export const Media = (path: string) => call<string>('Media', path);
 
 /** on subscribes to an app event ("sync", "connection", "offer", "removed"); the returned function unsubscribes. */
 export function on<K extends keyof BridgeEvents>(event: K, cb: (data: BridgeEvents[K]) => void): () => void {
