@@ -488,6 +488,16 @@ func (s *Server) sendOp(v any) {
 	}
 }
 
+// ExpireSessions ends every session, as Discord does some time after a
+// client disconnected: a Resume then gets op 9 d:false.
+func (s *Server) ExpireSessions() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, x := range s.sessions {
+		x.invalid = true
+	}
+}
+
 // SkipACKs stops (or resumes) answering heartbeats.
 func (s *Server) SkipACKs(skip bool) {
 	s.mu.Lock()

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -60,6 +61,18 @@ func (c *Clock) After(d time.Duration) <-chan time.Time {
 	return ch
 }
 
+// Waiting reports whether a timer waits to fire at t.
+func (c *Clock) Waiting(t time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, w := range c.waiters {
+		if w.at.Equal(t) {
+			return true
+		}
+	}
+	return false
+}
+
 // Advance moves the clock forward and fires due timers.
 func (c *Clock) Advance(d time.Duration) {
 	c.mu.Lock()
@@ -90,6 +103,9 @@ type Env struct {
 	refuse   func(m *backend.Message) error
 
 	baseURLs map[string]string
+	opts     channels.Options
+	// serving is the hub the HTTP server hands requests to.
+	serving atomic.Pointer[channels.Hub]
 }
 
 // Start is the fixed start time of every Env clock.
@@ -108,8 +124,8 @@ func New(tb testing.TB, connector, instance string, config any, baseURL string) 
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { e.DB.Close() })
-	var hub *channels.Hub
 	e.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hub := e.serving.Load()
 		if strings.HasPrefix(r.URL.Path, channels.LinkPath) {
 			hub.ServeLink(w, r) // public file links platforms fetch
 			return
@@ -126,16 +142,33 @@ func New(tb testing.TB, connector, instance string, config any, baseURL string) 
 	}); err != nil {
 		tb.Fatal(err)
 	}
-	hub, err = channels.NewHub(context.Background(), e.DB, channels.Options{
+	e.opts = channels.Options{
 		PublicURL: e.Server.URL, BaseURLs: e.baseURLs,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: e.Clock, ManualOutbox: true, ManualMedia: true,
 		OnInbound: e.onInbound,
-	})
+	}
+	e.newHub()
+	return e
+}
+
+// newHub builds a hub on the Env's store and serves it.
+func (e *Env) newHub() {
+	e.T.Helper()
+	hub, err := channels.NewHub(context.Background(), e.DB, e.opts)
 	if err != nil {
-		tb.Fatal(err)
+		e.T.Fatal(err)
 	}
 	e.Hub = hub
-	return e
+	e.serving.Store(hub)
+}
+
+// Restart closes the hub, as an engine shutting down does, and builds a
+// new one on the same store (not started: call Hub.Start), as the engine
+// does when it starts again.
+func (e *Env) Restart() {
+	e.T.Helper()
+	e.Hub.Close()
+	e.newHub()
 }
 
 // BaseURL is the platform API base URL the connector was pointed at.
