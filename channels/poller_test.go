@@ -37,7 +37,9 @@ func init() {
 	}})
 }
 
-func (scriptedPoller) Verify(*channels.Request) error { return backend.Errorf(backend.EForbidden, "No webhooks.") }
+func (scriptedPoller) Verify(*channels.Request) error {
+	return backend.Errorf(backend.EForbidden, "No webhooks.")
+}
 func (scriptedPoller) Parse(*channels.Request) (*channels.Webhook, error) {
 	return nil, backend.Errorf(backend.EInvalid, "No webhooks.")
 }
