@@ -89,3 +89,49 @@ func TestMedia_ThroughTheEngineAndCachedOffline(t *testing.T) {
 		t.Fatalf("offline, never opened: %v", err)
 	}
 }
+
+// TestSendReplyWith_UploadsFilesAndSends: a reply with a file uploads it
+// to the conversation and sends it, with the Cc the agent chose; the file
+// then reads back through Media. A channel that cannot carry files refuses
+// them with a sentence, and an unreadable file is refused.
+func TestSendReplyWith_UploadsFilesAndSends(t *testing.T) {
+	requireKeyring(t)
+	a := newTestApp(t, t.TempDir())
+	if _, err := a.SignIn(SignInRequest{Email: "ben@example.com", Password: server.DemoPassword}); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	in, _, err := a.engine.DB.StoreInbound(ctx, &backend.InboundMessage{Channel: "email", Instance: "support", ExternalUserID: "hana@example.net",
+		ExternalID: "h1@example.net", Text: "Please send the label", Cc: []string{"ivan@partner.example"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.engine.DB.SaveRouting(ctx, &backend.RoutingChange{Access: []*backend.ConversationAccess{{ConversationID: in.ConversationID,
+		Users: map[string]string{userID(t, a, "ben@example.com"): backend.AccessOwner}}}}); err != nil {
+		t.Fatal(err)
+	}
+	photo := []byte("\x89PNG\r\n\x1a\n the label")
+	file := ReplyFile{Name: "label.png", Type: "image/png", Data: base64.StdEncoding.EncodeToString(photo)}
+	m, err := a.SendReplyWith(in.ConversationID, "Here is the label", []ReplyFile{file}, []string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Text != "Here is the label" || len(m.Attachments) != 1 || m.Attachments[0].Name != "label.png" || m.Attachments[0].Type != "image/png" {
+		t.Fatalf("message %+v", m)
+	}
+	if got, err := a.Media(m.Attachments[0].URL); err != nil || got != "data:image/png;base64,"+base64.StdEncoding.EncodeToString(photo) {
+		t.Fatalf("the sent file reads back as %.40q, %v", got, err)
+	}
+	if _, err := a.SendReplyWith(in.ConversationID, "", []ReplyFile{{Name: "x.png", Data: "not base64!"}}, nil); err == nil || !strings.Contains(err.Error(), backend.EInvalid) {
+		t.Fatalf("unreadable file: %v", err)
+	}
+
+	var offers []Offer
+	eventually(t, "the web chat offer", func() bool { offers, _ = a.Offers(); return len(offers) == 1 })
+	if err := a.AcceptOffer(offers[0].ReservationID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.SendReplyWith(offers[0].ConversationID, "", []ReplyFile{file}, nil); err == nil || !strings.Contains(err.Error(), "cannot carry files") {
+		t.Fatalf("a file on web chat: %v", err)
+	}
+}

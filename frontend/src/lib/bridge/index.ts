@@ -19,6 +19,7 @@ import type {
   FlowTestResult,
   Message,
   Offer,
+  ReplyFile,
   SavedFlow,
   SearchResult,
   Session,
@@ -71,6 +72,9 @@ export const Conversations = (filter: ConversationFilter) =>
 export const Conversation = (id: string) => call<ConversationDetail>('Conversation', id);
 /** SendReply sends an agent reply; it may come back queued while offline. */
 export const SendReply = (conversationId: string, text: string) => call<Message>('SendReply', conversationId, text);
+/** SendReplyWith sends a reply with files and, on email, a chosen Cc (null: everyone on the thread; []: the sender only); it needs the engine. */
+export const SendReplyWith = (conversationId: string, text: string, files: ReplyFile[], cc: string[] | null) =>
+  call<Message>('SendReplyWith', conversationId, text, files, cc);
 /** SyncStatus returns the connection state, the next retry, the outbox and the last applied change sequence. */
 export const SyncStatus = () => call<SyncInfo>('SyncStatus');
 /** ReconnectNow tries to reach the server at once instead of waiting for the next retry. */

@@ -138,6 +138,13 @@ export interface Attachment {
   error?: string;
 }
 
+/** ReplyFile is a file attached in the composer, its bytes in base64. */
+export interface ReplyFile {
+  name: string;
+  type: string;
+  data: string;
+}
+
 export type MessageStatus = 'received' | 'queued' | 'sent' | 'delivered' | 'read' | 'failed';
 
 export interface Message {
