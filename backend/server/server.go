@@ -61,8 +61,11 @@ type Config struct {
 	// stored, acknowledged and handed to its flow.
 	OnInbound func(ctx context.Context, m *backend.Message)
 	// Voice sets up calls: SIP trunks' address, media ports, public IP.
-	Voice  VoiceConfig
-	Logger *slog.Logger
+	Voice VoiceConfig
+	// RoutingClock times the router's offers (reservation timeouts,
+	// cool-downs); nil is the wall clock. Tests drive a fake one.
+	RoutingClock backend.Clock
+	Logger       *slog.Logger
 }
 
 // Server is a running engine.
@@ -174,7 +177,7 @@ func PrivateDir(dir string) error {
 }
 
 func (s *Server) startRouting(ctx, runCtx context.Context) error {
-	s.Routing = routing.New(s.DB, routing.Options{Logger: s.Config.Logger})
+	s.Routing = routing.New(s.DB, routing.Options{Logger: s.Config.Logger, Clock: s.Config.RoutingClock})
 	if err := s.Routing.Start(runCtx); err != nil {
 		return fmt.Errorf("start routing: %w", err)
 	}

@@ -321,8 +321,7 @@ func (c *Connector) connect(ctx context.Context, u string, s *session, link chan
 	if err != nil {
 		return k.sendFailed()
 	}
-	beat := time.NewTimer(time.Duration(rand.Float64() * float64(interval)))
-	defer beat.Stop()
+	beat := c.after(time.Duration(rand.Float64() * float64(interval)))
 	acked := true
 	heartbeat := func() error {
 		var d any
@@ -359,7 +358,7 @@ func (c *Connector) connect(ctx context.Context, u string, s *session, link chan
 			return ctx.Err()
 		case err := <-k.errs:
 			return readError(err)
-		case <-beat.C:
+		case <-beat:
 			// An ACK may be waiting behind a slow dispatch: read what has
 			// arrived before calling the connection a zombie.
 			for drained := false; !acked && !drained; {
@@ -385,7 +384,7 @@ func (c *Connector) connect(ctx context.Context, u string, s *session, link chan
 				return k.sendFailed()
 			}
 			acked = false
-			beat.Reset(interval)
+			beat = c.after(interval)
 		case p := <-k.frames:
 			if err := handle(p); err != nil {
 				return err
