@@ -60,7 +60,9 @@ frontend/node_modules/.package-lock.json: frontend/package-lock.json
 	cd frontend && npm ci --no-audit --no-fund --loglevel=error
 
 wails-cli:
-	if ! $(WAILS) version 2>/dev/null | grep -q "$(WAILS_VERSION)"; then
+	# grep reads to the end: with -q it would stop early, wails would get SIGPIPE and pipefail would
+	# count the pinned CLI as missing.
+	if ! $(WAILS) version 2>/dev/null | grep "$(WAILS_VERSION)" >/dev/null; then
 		echo "installing the Wails CLI $(WAILS_VERSION)"
 		GOFLAGS= go install github.com/wailsapp/wails/v2/cmd/wails@$(WAILS_VERSION)
 	fi
