@@ -129,6 +129,23 @@ func (e *engine) MustAgent(tb testing.TB, email string, tone float64) *agent {
 	e.do(tb, a.token, "GET", "/api/me", "", &a.user, 200)
 	e.do(tb, a.token, "GET", "/api/me/worker", "", &a.worker, 200)
 	e.do(tb, a.token, "POST", "/api/me/activity", `{"activity":"Available"}`, nil, 200)
+	a.dialPhone(tb, e, tone)
+	return a
+}
+
+// MustSupervisor signs a supervisor (or admin) in and dials their phone,
+// speaking a tone; they take no calls of their own.
+func (e *engine) MustSupervisor(tb testing.TB, email string, tone float64) *agent {
+	tb.Helper()
+	a := &agent{token: e.signIn(tb, email), speaker: softphone.NewCapture(50), events: make(chan softphone.Event, 256)}
+	e.do(tb, a.token, "GET", "/api/me", "", &a.user, 200)
+	a.dialPhone(tb, e, tone)
+	return a
+}
+
+// dialPhone connects the user's softphone with a tone as its microphone.
+func (a *agent) dialPhone(tb testing.TB, e *engine, tone float64) {
+	tb.Helper()
 	settings := voice.SettingEngine(net.IPv4(127, 0, 0, 1), "", 0, 0)
 	p, err := softphone.Dial(context.Background(), softphone.Options{URL: e.URL(), Token: a.token,
 		Mic: softphone.NewToneSource(tone), Speaker: a.speaker, Settings: &settings,
@@ -148,7 +165,6 @@ func (e *engine) MustAgent(tb testing.TB, email string, tone float64) *agent {
 	}
 	tb.Cleanup(func() { p.Close() })
 	a.phone = p
-	return a
 }
 
 // next waits for the agent's next event of a type.

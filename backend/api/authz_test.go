@@ -154,6 +154,10 @@ var authzTable = []authzRow{
 	{"GET /api/calls/{id}", "/api/calls/$call", "", [6]int{401, 401, 200, 404, 200, 200}},
 	{"GET /api/calls/{id}/recording", "/api/calls/$call/recording", "", [6]int{401, 401, 200, 404, 200, 200}},
 	{"GET /api/calls/{id}/voicemail", "/api/calls/$call/voicemail", "", [6]int{401, 401, 200, 404, 200, 200}},
+	// Joining a call is the supervisors': the fixture's call has ended, so
+	// they reach the engine and learn it is not live.
+	{"POST /api/calls/{id}/monitor", "/api/calls/$call/monitor", `{"mode":"listen"}`, [6]int{401, 401, 403, 403, 404, 404}},
+	{"DELETE /api/calls/{id}/monitor", "/api/calls/$call/monitor", "", [6]int{401, 401, 403, 403, 404, 404}},
 	{"GET /api/voice/trunks", "/api/voice/trunks", "", [6]int{401, 401, 403, 403, 403, 200}},
 	{"PUT /api/voice/trunks/{name}", "/api/voice/trunks/carrier$n", `{"config":{"allow":["127.0.0.1"]},"enabled":false}`, [6]int{401, 401, 403, 403, 403, 200}},
 	{"DELETE /api/voice/trunks/{name}", "/api/voice/trunks/$trunk", "", [6]int{401, 401, 403, 403, 403, 204}},

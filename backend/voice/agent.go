@@ -96,13 +96,23 @@ func (c *call) connect(s *agentSide) {
 	defer cancel()
 	leg, offer, err := c.e.newPeer(ctx, c.pt, func(p *rtp.Packet, dt uint8) { c.fromAgent(s, p, dt) }, func() { c.agentGone(s) })
 	if err != nil {
+		c.mu.Lock()
+		if c.pending[s.user.ID] == s {
+			delete(c.pending, s.user.ID)
+		}
+		c.mu.Unlock()
 		c.e.log.Error("voice: agent leg", "call", c.rec.ID, "error", err)
 		c.e.send(s.user.ID, errorFrame{Type: "voice.error", CallID: c.rec.ID, Error: "The call's audio could not be set up."})
 		return
 	}
+	c.mu.Lock()
 	s.leg, s.src = leg, newSourceID()
 	s.out = &outStream{sink: leg, audioPT: c.pt}
-	c.mu.Lock()
+	if s.supervisor && c.pending[s.user.ID] != s { // the supervisor left meanwhile
+		c.mu.Unlock()
+		leg.close()
+		return
+	}
 	if c.ended {
 		c.mu.Unlock()
 		leg.close()
@@ -110,19 +120,21 @@ func (c *call) connect(s *agentSide) {
 		return
 	}
 	c.pending[s.user.ID] = s
+	f := offerFrame{Type: "voice.offer", CallID: c.rec.ID, SDP: offer, Consult: s.consult, Monitor: s.mode}
 	c.mu.Unlock()
-	c.e.send(s.user.ID, offerFrame{Type: "voice.offer", CallID: c.rec.ID, SDP: offer, Consult: s.consult})
+	c.e.send(s.user.ID, f)
 }
 
 // onAnswer applies an agent's SDP answer and bridges them once connected.
 func (c *call) onAnswer(u backend.User, sdp string) error {
 	c.mu.Lock()
 	s := c.pending[u.ID]
-	delete(c.pending, u.ID)
-	c.mu.Unlock()
-	if s == nil {
+	if s == nil || s.leg == nil { // nothing offered yet
+		c.mu.Unlock()
 		return backend.Errorf(backend.EConflict, "There is no audio offer waiting for you on this call.")
 	}
+	delete(c.pending, u.ID)
+	c.mu.Unlock()
 	if err := s.leg.setAnswer(sdp); err != nil {
 		s.leg.close()
 		return err
@@ -144,6 +156,10 @@ func (c *call) joined(s *agentSide) {
 	defer c.mu.Unlock()
 	if c.ended {
 		s.leg.close()
+		return
+	}
+	if s.supervisor {
+		c.joinMonitor(s)
 		return
 	}
 	if s.consult {
@@ -173,6 +189,9 @@ func (c *call) agentGone(s *agentSide) {
 	switch {
 	case c.ended:
 		c.mu.Unlock()
+	case s.supervisor:
+		c.mu.Unlock()
+		c.leave(s.user, "connection lost")
 	case c.b.Load() == s:
 		c.b.Store(nil)
 		if a := c.a.Load(); a != nil {
