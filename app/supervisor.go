@@ -44,6 +44,18 @@ func (a *App) SetAgentActivity(workerID, activity string) (backend.Worker, error
 	return w, a.api("POST", "/api/workers/"+url.PathEscape(workerID)+"/activity", api.ActivityRequest{Activity: activity}, &w)
 }
 
+// MonitorCall joins the supervisor's softphone to another agent's live call
+// to listen, whisper or barge in (backend.Monitor*), or changes how they
+// are on it; the call then shows on their phone with its mode.
+func (a *App) MonitorCall(callID, mode string) error {
+	return a.api("POST", "/api/calls/"+url.PathEscape(callID)+"/monitor", api.MonitorRequest{Mode: mode}, nil)
+}
+
+// LeaveCall takes the supervisor off a call they joined.
+func (a *App) LeaveCall(callID string) error {
+	return a.api("DELETE", "/api/calls/"+url.PathEscape(callID)+"/monitor", nil, nil)
+}
+
 // Staffing returns each queue's Erlang C staffing over the last window
 // minutes for a service level goal in percent.
 func (a *App) Staffing(window, target int) (api.StaffingResponse, error) {

@@ -106,11 +106,15 @@ func TestCallControls(t *testing.T) {
 	control := httptest.NewServer(mux)
 	defer control.Close()
 
+	queues, err := engine.Routing.Queues(ctx)
+	if err != nil || len(queues) != 1 {
+		t.Fatalf("queues = %v, %v; the call card is checked for the one queue's name", queues, err)
+	}
 	out, _ := filepath.Abs(filepath.Join("..", "..", "build", "test-output"))
 	cmd := exec.Command("node", "--test", "e2e/call.e2e.mjs")
 	cmd.Dir = filepath.Join("..", "..", "frontend")
 	cmd.Env = append(os.Environ(), "E2E_ENGINE_URL="+engine.URL(), "E2E_UI="+b.URL, "E2E_CONTROL_URL="+control.URL,
-		"E2E_PASSWORD="+password, "E2E_OUT="+out)
+		"E2E_PASSWORD="+password, "E2E_OUT="+out, "E2E_QUEUE="+queues[0].Name)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("the browser test failed: %v", err)

@@ -54,6 +54,7 @@ type CallInfo struct {
 	ReservationID string    `json:"reservationId,omitempty"`
 	ExpiresAt     time.Time `json:"expiresAt,omitzero"`
 	QueueID       string    `json:"queueId,omitempty"`
+	QueueName     string    `json:"queueName,omitempty"`
 	ContactName   string    `json:"contactName,omitempty"`
 	// Consult is a colleague's call (From) asking before a transfer.
 	Consult   bool   `json:"consult,omitempty"`
@@ -174,6 +175,7 @@ type serverFrame struct {
 	ReservationID string       `json:"reservationId"`
 	ExpiresAt     time.Time    `json:"expiresAt"`
 	QueueID       string       `json:"queueId"`
+	QueueName     string       `json:"queueName"`
 	ContactName   string       `json:"contactName"`
 	Consult       bool         `json:"consult"`
 	From          string       `json:"from"`
@@ -208,7 +210,7 @@ func (p *Phone) handle(f *serverFrame) {
 	switch f.Type {
 	case "voice.incoming":
 		c := &Call{p: p, info: CallInfo{Call: f.Call, ReservationID: f.ReservationID, ExpiresAt: f.ExpiresAt,
-			QueueID: f.QueueID, ContactName: f.ContactName, Consult: f.Consult, FromAgent: f.From, Ringing: true}}
+			QueueID: f.QueueID, QueueName: f.QueueName, ContactName: f.ContactName, Consult: f.Consult, FromAgent: f.From, Ringing: true}}
 		p.mu.Lock()
 		p.calls[id] = c
 		p.mu.Unlock()

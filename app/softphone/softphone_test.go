@@ -92,7 +92,8 @@ type ear interface {
 // It returns the call's id.
 func answerHoldTransfer(t *testing.T, e *engine, ana, ben *agent, ear ear) string {
 	in := ana.next(t, "incoming")
-	if in.Call.From != callerPhone || in.Call.ReservationID == "" {
+	// The ringing card names the caller and the queue the call waited in.
+	if in.Call.From != callerPhone || in.Call.ReservationID == "" || in.Call.QueueID == "" || in.Call.QueueName != e.queueName(t, in.Call.QueueID) {
 		t.Fatalf("incoming = %+v", in.Call)
 	}
 	if err := ana.phone.Answer(in.Call.ID); err != nil {
@@ -169,6 +170,22 @@ func (a *agent) nextState(tb testing.TB, state string) {
 			return
 		}
 	}
+}
+
+// queueName returns a queue's name from routing.
+func (e *engine) queueName(tb testing.TB, id string) string {
+	tb.Helper()
+	queues, err := e.Routing.Queues(context.Background())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, q := range queues {
+		if q.ID == id && q.Name != "" {
+			return q.Name
+		}
+	}
+	tb.Fatalf("no queue %q with a name", id)
+	return ""
 }
 
 // checkRecording checks that the recording holds the caller on the left

@@ -85,7 +85,25 @@ func (c *call) ring(r *backend.Reservation, w *backend.Worker) {
 	if ct, err := c.e.store.FindContactByID(c.e.ctx, rec.ContactID); err == nil {
 		f.ContactName = ct.Name
 	}
+	f.QueueName = c.e.queueName(r.QueueID)
 	c.e.send(w.UserID, f)
+}
+
+// queueName returns a queue's name ("" when unknown).
+func (e *Engine) queueName(id string) string {
+	if id == "" {
+		return ""
+	}
+	queues, err := e.router.Queues(e.ctx)
+	if err != nil {
+		return ""
+	}
+	for _, q := range queues {
+		if q.ID == id {
+			return q.Name
+		}
+	}
+	return ""
 }
 
 // connect offers a WebRTC leg to an agent who answered. Their softphone

@@ -47,6 +47,7 @@ type Router interface {
 	Worker(ctx context.Context, id string) (*backend.Worker, error)
 	WorkerByUserID(ctx context.Context, userID string) (*backend.Worker, error)
 	Reservations(ctx context.Context, workerID string) ([]*backend.Reservation, error)
+	Queues(ctx context.Context) ([]*backend.Queue, error)
 }
 
 // Flows runs a call's voice flow; the flow engine implements it.

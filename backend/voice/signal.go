@@ -22,6 +22,7 @@ type (
 		ReservationID string       `json:"reservationId,omitempty"`
 		ExpiresAt     time.Time    `json:"expiresAt"`
 		QueueID       string       `json:"queueId,omitempty"`
+		QueueName     string       `json:"queueName,omitempty"`
 		ContactName   string       `json:"contactName,omitempty"`
 		Consult       bool         `json:"consult,omitempty"`
 		From          string       `json:"from,omitempty"`

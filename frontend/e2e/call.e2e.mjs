@@ -70,6 +70,8 @@ test('incoming call: answer, hold, resume, hang up', async () => {
   const card = page.getByTestId('call-incoming');
   await card.waitFor({ timeout: STEP });
   assert.match(await card.getByTestId('call-caller').textContent(), /\+15551234567/);
+  // The card names the queue the call waited in.
+  assert.ok((await card.getByTestId('call-queue').textContent()).includes(env.E2E_QUEUE), 'the queue on the call card');
   const secs = Number((await card.getByTestId('call-countdown').textContent()).replace(/\D/g, ''));
   assert.ok(secs > 0 && secs <= 30, `countdown ${secs}`);
   await card.getByTestId('call-answer').click();

@@ -78,6 +78,36 @@ describe('SupervisorView', () => {
     expect(backend.calls.find((c) => c.method === 'SetAgentActivity')?.args).toEqual(['w1', 'Offline']);
   });
 
+  it('joins an agent’s call to listen, whisper or barge, and leaves', async () => {
+    const methods = (backend as unknown as { methods: Record<string, (...a: unknown[]) => unknown> }).methods;
+    const view = live(new Date().toISOString(), {});
+    view.agents[0].calls = [{ callId: 'call1', conversationId: 'c1', startedAt: view.at }];
+    methods.SupervisorLive = () => view;
+    methods.MonitorCall = () => undefined;
+    methods.LeaveCall = () => undefined;
+    app = mount(SupervisorView, { target: document.body, props: { session: backend.signInAs('supervisor'), onClose: () => {} } });
+    const call = await until(() => $('super-call'));
+    expect(call.dataset.callId).toBe('call1');
+    expect($('super-call-leave')).toBeNull();
+    expect(['listen', 'whisper', 'barge'].map((m) => $(`super-call-${m}`)!.textContent)).toEqual(['Listen', 'Whisper', 'Barge']);
+    $<HTMLButtonElement>('super-call-whisper')!.click();
+    await until(() => backend.calls.find((c) => c.method === 'MonitorCall'));
+    expect(backend.calls.find((c) => c.method === 'MonitorCall')?.args).toEqual(['call1', 'whisper']);
+
+    // The supervisor's phone reports how it is on the call.
+    const info = { id: 'call1', state: 'connected', monitor: 'whisper', userName: 'Ana' };
+    backend.emit('call', { type: 'state', call: info });
+    await until(() => $('super-call')?.dataset.monitor === 'whisper');
+    expect($('super-call-whisper')!.getAttribute('aria-pressed')).toBe('true');
+    expect($('super-call-listen')!.getAttribute('aria-pressed')).toBe('false');
+    $<HTMLButtonElement>('super-call-leave')!.click();
+    await until(() => backend.calls.find((c) => c.method === 'LeaveCall'));
+    expect(backend.calls.find((c) => c.method === 'LeaveCall')?.args).toEqual(['call1']);
+    backend.emit('call', { type: 'ended', call: info });
+    await until(() => $('super-call')?.dataset.monitor === '');
+    expect($('super-call-leave')).toBeNull();
+  });
+
   it('shows a report and staffing', async () => {
     app = mount(SupervisorView, { target: document.body, props: { session: backend.signInAs('supervisor'), onClose: () => {} } });
     (await until(() => $<HTMLButtonElement>('super-tab-reports'))).click();

@@ -86,6 +86,12 @@ export interface ReportResponse {
 export const SupervisorLive = () => call<LiveView>('SupervisorLive');
 /** SetAgentActivity sets another agent's activity. */
 export const SetAgentActivity = (workerId: string, activity: string) => call<unknown>('SetAgentActivity', workerId, activity);
+/** How a supervisor is on another agent's call. */
+export type MonitorMode = 'listen' | 'whisper' | 'barge';
+/** MonitorCall joins the supervisor's phone to a live call, or changes how they are on it. */
+export const MonitorCall = (callId: string, mode: MonitorMode) => call<void>('MonitorCall', callId, mode);
+/** LeaveCall takes the supervisor off a call they joined. */
+export const LeaveCall = (callId: string) => call<void>('LeaveCall', callId);
 /** Staffing sizes each queue with Erlang C over the last window minutes for a goal in percent. */
 export const Staffing = (window: number, target: number) =>
   call<{ windowMinutes: number; queues: StaffingRow[] }>('Staffing', window, target);

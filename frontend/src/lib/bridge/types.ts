@@ -377,10 +377,14 @@ export interface CallInfo {
   reservationId?: string;
   expiresAt?: string;
   queueId?: string;
+  /** The queue the call waited in (on a ringing offer). */
+  queueName?: string;
   contactName?: string;
   /** A colleague (fromAgent) asks before a warm transfer. */
   consult?: boolean;
   fromAgent?: string;
+  /** Set when a supervisor is on another agent's call: how they are on it. */
+  monitor?: 'listen' | 'whisper' | 'barge';
   ringing: boolean;
   muted: boolean;
   quality: CallQuality;
