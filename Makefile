@@ -109,13 +109,14 @@ frontend-test: npm-deps
 # the inbox, the web chat widget and untrusted attachments, then the agents' story (app/e2etest starts a
 # real engine, the fake Twilio platform and two agents' apps for it), the admin's console, the
 # supervisor's live view under a load generator with simulated agents, a web
-# call from the widget (fake media devices) to a Go softphone, and the call card
-# (answer, hold, resume, hang up) with a SIP caller.
+# call from the widget (fake media devices) to a Go softphone, the call card
+# (answer, hold, resume, hang up) with a SIP caller, and a supervisor joining an
+# agent's call (listen, whisper, barge, leave).
 e2e: build
 	mkdir -p $(OUT)
 	export XDG_DATA_HOME=$$(mktemp -d) XDG_CONFIG_HOME=$$(mktemp -d) XDG_STATE_HOME=$$(mktemp -d) SWITCHBOARD_BIN=$(CURDIR)/$(BIN)
 	scripts/with-keyring.sh bash -c '(cd frontend && npm run e2e) \
-		&& SWITCHBOARD_E2E=1 go test -v -count=1 -run "TestAgentDesktop|TestAdminConsole|TestCallControls|TestSupervisorView" ./app/e2etest \
+		&& SWITCHBOARD_E2E=1 go test -v -count=1 -run "TestAgentDesktop|TestAdminConsole|TestCallControls|TestSupervisorView|TestSupervisorJoinsCall" ./app/e2etest \
 		&& SWITCHBOARD_E2E=1 go test -v -count=1 -run TestWebCall ./app/softphone'
 
 # The real desktop window under Xvfb: it starts, the frontend calls Go, a screenshot is taken;

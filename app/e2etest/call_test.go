@@ -3,7 +3,6 @@ package e2etest_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -11,14 +10,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
 
 	"switchboard/app"
 	"switchboard/backend"
 	"switchboard/backend/secret"
 	"switchboard/backend/server"
-	"switchboard/backend/voice/voicetest"
 )
 
 // TestCallControls drives the call card in the real UI; see
@@ -46,15 +43,7 @@ func TestCallControls(t *testing.T) {
 	if _, err := engine.Routing.UpsertWorker(ctx, &backend.Worker{ID: "wk_ana", UserID: u.ID, Name: u.Name, Activity: backend.ActivityAvailable}); err != nil {
 		t.Fatal(err)
 	}
-	if err := engine.Voice.PutTrunk(ctx, &backend.Trunk{Name: "main", Enabled: true, Config: []byte(`{"allow":["127.0.0.1"]}`)}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := engine.Flows.SetFlow(ctx, "voice.sip/main", &backend.Flow{Name: "Straight to an agent", Widgets: []backend.FlowWidget{
-		{Name: "trigger", Type: "trigger", Transitions: map[string]string{"incomingCall": "enqueue"}},
-		{Name: "enqueue", Type: "enqueue-call", Transitions: map[string]string{"failed": "bye"}},
-		{Name: "bye", Type: "hangup"}}}); err != nil {
-		t.Fatal(err)
-	}
+	seedVoice(t, engine)
 	a := app.New(app.Config{DataDir: t.TempDir(), KeyringService: "switchboard-e2e-call", Logger: logger, Audio: app.AudioNull}, "browser")
 	b, err := app.ServeBrowser(a, os.DirFS(dist), "127.0.0.1:0")
 	if err != nil {
@@ -62,29 +51,12 @@ func TestCallControls(t *testing.T) {
 	}
 	defer b.Close()
 
-	var mu sync.Mutex
-	var caller *voicetest.Caller
-	defer func() {
-		if caller != nil {
-			caller.Close()
-		}
-	}()
+	var caller phoneCaller
+	defer caller.close()
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /call", func(w http.ResponseWriter, r *http.Request) {
-		c, err := voicetest.Dial(r.Context(), engine.Voice.SIPAddr(), "+15551234567", "+15550100", 440)
-		if err != nil {
-			http.Error(w, err.Error(), 500)
-			return
-		}
-		mu.Lock()
-		caller = c
-		mu.Unlock()
-		fmt.Fprint(w, `{}`)
-	})
+	mux.HandleFunc("POST /call", caller.dial(engine))
 	mux.HandleFunc("GET /caller", func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		c := caller
-		mu.Unlock()
+		c := caller.get()
 		var st struct {
 			HearsAgent, OnHold, Ended bool
 		}
