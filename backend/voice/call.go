@@ -299,17 +299,32 @@ func (c *call) hangup(reason string, byCaller bool) {
 		c.e.send(u, endedFrame{Type: "voice.ended", CallID: c.rec.ID, Reason: reason})
 	}
 	c.e.unregister(c)
-	if taskID != "" && c.e.router != nil {
-		if answered {
-			if _, err := c.e.router.WrapUp(c.e.ctx, taskID, ""); err != nil && backend.ErrorCode(err) != backend.ENotFound {
-				c.e.log.Warn("voice: wrap up", "task", taskID, "error", err)
-			}
-		} else if _, err := c.e.router.CancelTask(c.e.ctx, taskID, "caller hung up"); err != nil && backend.ErrorCode(err) != backend.ENotFound {
-			c.e.log.Warn("voice: cancel task", "task", taskID, "error", err)
-		}
+	if taskID != "" {
+		c.e.endTask(taskID, answered, "caller hung up")
 	}
 	if inFlow {
 		c.flowEvent(backend.CallEventHangup, nil)
+	}
+}
+
+// endTask ends the voice task of a call that ended: an answered call's, or
+// one an agent holds although their audio never connected, goes to
+// wrap-up; one still waiting or ringing is canceled for reason.
+func (e *Engine) endTask(taskID string, answered bool, reason string) {
+	if e.router == nil {
+		return
+	}
+	if !answered {
+		_, err := e.router.CancelTask(e.ctx, taskID, reason)
+		if backend.ErrorCode(err) != backend.EConflict { // EConflict: an agent holds it
+			if err != nil && backend.ErrorCode(err) != backend.ENotFound {
+				e.log.Warn("voice: cancel task", "task", taskID, "error", err)
+			}
+			return
+		}
+	}
+	if _, err := e.router.WrapUp(e.ctx, taskID, ""); err != nil && backend.ErrorCode(err) != backend.ENotFound {
+		e.log.Warn("voice: wrap up", "task", taskID, "error", err)
 	}
 }
 
