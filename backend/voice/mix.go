@@ -112,43 +112,61 @@ func (m *mixer) run() {
 	defer close(m.done)
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
-	pkt := &rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: uint16(time.Now().UnixNano())}}
-	buf := make([]byte, 0, dsp.FrameSamples)
-	var in [mixInputs][dsp.FrameSamples]int16
-	var sum [dsp.FrameSamples]int16
-	send := func(out *outStream, a, b int) {
-		for i := range sum {
-			sum[i] = saturate(int32(in[a][i]) + int32(in[b][i]))
-		}
-		pkt.PayloadType = out.audioPT
-		pkt.Payload = dsp.Encode(buf[:0], out.audioPT, sum[:])
-		out.write(m.src, pkt, 0)
-	}
+	f := newMixFrame()
 	for {
 		select {
 		case <-m.stop:
 			return
 		case <-tick.C:
 		}
-		m.mu.Lock()
-		for i := range in {
-			m.q[i].pop(&in[i])
-		}
-		m.mu.Unlock()
-		mode := m.mode.Load()
-		send(m.sup.out, inCaller, inAgent)
-		if a := m.c.a.Load(); a != nil && mode != mixListen {
-			send(a.out, inCaller, inSupervisor)
-		}
-		if mode == mixBarge {
-			send(m.c.out, inAgent, inSupervisor)
-			if r := m.c.recorder.Load(); r != nil && m.c.out.source() == m.src {
-				r.add(1, pkt)
-			}
-		}
-		pkt.SequenceNumber++
-		pkt.Timestamp += dsp.FrameSamples
+		m.mixOnce(f)
 	}
+}
+
+// mixFrame is the mixer goroutine's working memory, kept between ticks.
+type mixFrame struct {
+	pkt *rtp.Packet
+	buf []byte
+	in  [mixInputs][dsp.FrameSamples]int16
+	sum [dsp.FrameSamples]int16
+}
+
+func newMixFrame() *mixFrame {
+	return &mixFrame{pkt: &rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: uint16(time.Now().UnixNano())}},
+		buf: make([]byte, 0, dsp.FrameSamples)}
+}
+
+// mixOnce takes one frame from each party and sends every listener their
+// mix: one 20 ms step.
+func (m *mixer) mixOnce(f *mixFrame) {
+	m.mu.Lock()
+	for i := range f.in {
+		m.q[i].pop(&f.in[i])
+	}
+	m.mu.Unlock()
+	mode := m.mode.Load()
+	m.send(f, m.sup.out, inCaller, inAgent)
+	if a := m.c.a.Load(); a != nil && mode != mixListen {
+		m.send(f, a.out, inCaller, inSupervisor)
+	}
+	if mode == mixBarge {
+		m.send(f, m.c.out, inAgent, inSupervisor)
+		if r := m.c.recorder.Load(); r != nil && m.c.out.source() == m.src {
+			r.add(1, f.pkt)
+		}
+	}
+	f.pkt.SequenceNumber++
+	f.pkt.Timestamp += dsp.FrameSamples
+}
+
+// send encodes the sum of two parties' frames for one listener's stream.
+func (m *mixer) send(f *mixFrame, out *outStream, a, b int) {
+	for i := range f.sum {
+		f.sum[i] = saturate(int32(f.in[a][i]) + int32(f.in[b][i]))
+	}
+	f.pkt.PayloadType = out.audioPT
+	f.pkt.Payload = dsp.Encode(f.buf[:0], out.audioPT, f.sum[:])
+	out.write(m.src, f.pkt, 0)
 }
 
 // halt stops the mixer and waits for it.
