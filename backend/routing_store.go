@@ -13,6 +13,8 @@ const (
 	// EventQueueStats carries a QueueStats; EventWorkerStats a WorkerStats.
 	EventQueueStats  = "queue.stats"
 	EventWorkerStats = "worker.stats"
+	// EventOfferMissed carries a MissedOffer: an offer expired unanswered.
+	EventOfferMissed = "offer.missed"
 )
 
 // RoutingSnapshot is the router's durable state as loaded at start.
@@ -41,12 +43,15 @@ type RoutingChange struct {
 	Reservations []*Reservation
 	QueueStats   []*QueueStats
 	WorkerStats  []*WorkerStats
+	// MissedOffers are offers that expired in this change; each becomes an
+	// EventOfferMissed.
+	MissedOffers []*MissedOffer
 }
 
 // Empty reports whether the change holds nothing.
 func (c *RoutingChange) Empty() bool {
 	return len(c.Activities)+len(c.Workers)+len(c.Queues)+len(c.Workflows)+len(c.Tasks)+
-		len(c.Reservations)+len(c.QueueStats)+len(c.WorkerStats) == 0
+		len(c.Reservations)+len(c.QueueStats)+len(c.WorkerStats)+len(c.MissedOffers) == 0
 }
 
 // RoutingStore keeps the router's state. The router holds it in memory and

@@ -46,6 +46,9 @@ type Options struct {
 	// TimeoutActivity, when set, is the activity a worker is moved to when
 	// an offer to them times out (for example "Offline").
 	TimeoutActivity string
+	// WrapUpLimit, when set, ends wrap-up by itself after this long for
+	// tasks whose workflow sets no limit of its own.
+	WrapUpLimit time.Duration
 	// NewID makes identifiers; defaults to backend.NewID.
 	NewID  func(prefix string) string
 	Logger *slog.Logger
@@ -143,6 +146,7 @@ type changeSet struct {
 	reservations []*backend.Reservation
 	queueStats   []*queue
 	workerStats  []*worker
+	missed       []*backend.MissedOffer
 }
 
 // New returns an engine on store; call Start before use.
@@ -280,7 +284,7 @@ func (e *Engine) commit(ctx context.Context) error {
 func (cs *changeSet) change(now time.Time) *backend.RoutingChange {
 	c := &backend.RoutingChange{
 		Activities: cs.activities, Workers: cs.workers, Queues: cs.queues, Workflows: cs.workflows,
-		Tasks: cs.tasks, Reservations: cs.reservations,
+		Tasks: cs.tasks, Reservations: cs.reservations, MissedOffers: cs.missed,
 	}
 	for _, q := range cs.queueStats {
 		c.QueueStats = append(c.QueueStats, q.stats(now))

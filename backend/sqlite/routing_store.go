@@ -95,6 +95,11 @@ func (db *DB) SaveRouting(ctx context.Context, c *backend.RoutingChange) error {
 				return err
 			}
 		}
+		for _, m := range c.MissedOffers {
+			if err := tx.AppendEvent(ctx, backend.EventOfferMissed, m.ReservationID, m); err != nil {
+				return err
+			}
+		}
 		return nil
 	})
 }
