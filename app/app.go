@@ -57,11 +57,13 @@ func New(cfg Config, mode string) *App {
 	return &App{cfg: cfg, log: cfg.Logger, keychain: keychain.New(cfg.KeyringService), mode: mode}
 }
 
-// uiError crosses the bridge as JSON {code, message}: Wails rejects a
-// promise with the error's string, and the frontend decodes it.
+// uiError crosses the bridge as JSON {code, message, reason}: Wails
+// rejects a promise with the error's string, and the frontend decodes it
+// and shows its own sentence for the code and reason in the user's language.
 type uiError struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	Reason  string `json:"reason,omitempty"`
 }
 
 func (e *uiError) Error() string {
@@ -77,7 +79,7 @@ func (a *App) toUI(err error) error {
 	if backend.ErrorCode(err) == backend.EInternal {
 		a.log.Error("internal error", "err", err)
 	}
-	return &uiError{Code: backend.ErrorCode(err), Message: backend.ErrorMessage(err)}
+	return &uiError{Code: backend.ErrorCode(err), Message: backend.ErrorMessage(err), Reason: backend.ErrorReason(err)}
 }
 
 // DemoAccount is a seeded account shown on the sign-in screen.

@@ -41,6 +41,11 @@ var schema = []string{
 	`CREATE INDEX entities_conversation ON entities (type, data ->> '$.conversationId');
 	CREATE INDEX entities_worker ON entities (type, data ->> '$.workerId');
 	ALTER TABLE outbox ADD COLUMN private INTEGER NOT NULL DEFAULT 0;`,
+	// Replies written for an engine the cache no longer follows: kept for
+	// the agent to see, never sent.
+	`CREATE TABLE held (
+		client_id TEXT PRIMARY KEY, conversation_id TEXT NOT NULL, contact_name TEXT NOT NULL, channel TEXT NOT NULL,
+		text TEXT NOT NULL, private INTEGER NOT NULL, created_at TEXT NOT NULL, held_at TEXT NOT NULL);`,
 }
 
 // Cache is one local cache file, for one account on one engine.

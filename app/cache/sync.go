@@ -31,6 +31,12 @@ type Syncer struct {
 	OnChange func(lastSeq int64)
 	// OnState is called when the connection state changes.
 	OnState func(state string)
+	// OnProgress, when set, is told how many of the feed's events a long
+	// catch-up (more than one page) has applied so far, of how many.
+	OnProgress func(done, total int64)
+	// OnReset, when set, is told that the cache started over because the
+	// engine's feed changed, with how many unsent replies it held back.
+	OnReset func(held int)
 	// MinBackoff and MaxBackoff bound the wait between reconnects.
 	MinBackoff, MaxBackoff time.Duration
 
@@ -152,7 +158,13 @@ func (s *Syncer) session(ctx context.Context) (bool, error) {
 	}
 }
 
+// catchUp pages through the change feed from the cache's cursor. Each page
+// first checks that the cache still follows the same engine (Follow); the
+// inbox hears about the pages once, at the end (OnChange), and about how
+// far a long catch-up has come meanwhile (OnProgress), so it does not
+// reshuffle under the agent while it runs.
 func (s *Syncer) catchUp(ctx context.Context) error {
+	start, changed, reported := int64(-1), false, false
 	for {
 		seq, err := s.Cache.LastSeq(ctx)
 		if err != nil {
@@ -162,12 +174,48 @@ func (s *Syncer) catchUp(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := s.apply(ctx, page.Events); err != nil {
+		reset, held, err := s.Cache.Follow(ctx, page.Engine, page.Head)
+		if err != nil {
 			return err
 		}
+		if reset {
+			s.Logger.Warn("sync: the engine's feed changed; the cache starts over", "engine", page.Engine.EngineID, "held", held)
+			if s.OnReset != nil {
+				s.OnReset(held)
+			}
+			start, changed = -1, true
+			continue // read again from sequence 0
+		}
+		if start < 0 {
+			start = seq
+		}
+		s.Fetched.Add(int64(len(page.Events)))
+		n, err := s.Cache.Apply(ctx, page.Events)
+		if err != nil {
+			return err
+		}
+		changed = changed || n > 0
+		if page.More && s.OnProgress != nil {
+			reported = true
+			s.OnProgress(page.Next-start, page.Head-start)
+		}
 		if !page.More {
+			if reported {
+				s.OnProgress(page.Next-start, page.Next-start)
+			}
+			if changed {
+				s.changed(ctx)
+			}
 			return nil
 		}
+	}
+}
+
+// changed tells OnChange the cursor after events were applied.
+func (s *Syncer) changed(ctx context.Context) {
+	if s.OnChange != nil {
+		seq, _ := s.Cache.LastSeq(ctx)
+		s.OnChange(seq)
 	}
 }
 
@@ -177,10 +225,7 @@ func (s *Syncer) apply(ctx context.Context, events []backend.Event) error {
 	if err != nil || n == 0 {
 		return err
 	}
-	if s.OnChange != nil {
-		seq, _ := s.Cache.LastSeq(ctx)
-		s.OnChange(seq)
-	}
+	s.changed(ctx)
 	return nil
 }
 
@@ -213,10 +258,7 @@ func (s *Syncer) flush(ctx context.Context) {
 			return // try again after the next reconnect or kick
 		default:
 			err = s.Cache.Rejected(ctx, p.ClientID, backend.ErrorMessage(err))
-			if s.OnChange != nil {
-				seq, _ := s.Cache.LastSeq(ctx)
-				s.OnChange(seq)
-			}
+			s.changed(ctx)
 		}
 		if err != nil {
 			s.Logger.Error("outbox: record", "err", err)

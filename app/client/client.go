@@ -35,9 +35,10 @@ func New(baseURL, token string) *Client {
 
 // SignInResult is what a successful sign-in returns.
 type SignInResult struct {
-	Token   string       `json:"token"`
-	User    backend.User `json:"user"`
-	LastSeq int64        `json:"lastSeq"`
+	Token   string               `json:"token"`
+	User    backend.User         `json:"user"`
+	LastSeq int64                `json:"lastSeq"`
+	Engine  backend.FeedIdentity `json:"engine"`
 }
 
 // SignIn exchanges an email and password for a token and keeps it.
@@ -61,11 +62,14 @@ func (c *Client) Me(ctx context.Context) (*backend.User, error) {
 	return &u, c.do(ctx, "GET", "/api/me", nil, &u)
 }
 
-// SyncPage is one page of the change feed.
+// SyncPage is one page of the change feed, with the feed's newest
+// sequence (Head) and identity when it was read.
 type SyncPage struct {
-	Events []backend.Event `json:"events"`
-	Next   int64           `json:"next"`
-	More   bool            `json:"more"`
+	Events []backend.Event      `json:"events"`
+	Next   int64                `json:"next"`
+	More   bool                 `json:"more"`
+	Head   int64                `json:"head"`
+	Engine backend.FeedIdentity `json:"engine"`
 }
 
 // Sync returns the events after since.
@@ -125,13 +129,13 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	defer resp.Body.Close()
 	if resp.StatusCode >= 300 {
 		var e struct {
-			Error struct{ Code, Message string } `json:"error"`
+			Error struct{ Code, Message, Reason string } `json:"error"`
 		}
 		raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 		if json.Unmarshal(raw, &e) != nil || e.Error.Code == "" {
 			return backend.Errorf(backend.EUnavailable, "The server answered %s, which is not a Switchboard engine's answer.", resp.Status)
 		}
-		return &backend.Error{Code: e.Error.Code, Message: e.Error.Message}
+		return &backend.Error{Code: e.Error.Code, Message: e.Error.Message, Reason: e.Error.Reason}
 	}
 	if out == nil {
 		return nil

@@ -40,6 +40,9 @@ func (s *Server) SetRouter(r Router) {
 	s.mux.Handle("GET /api/queues", s.auth(backend.RoleAgent, s.handleQueues))
 	s.mux.Handle("GET /api/activities", s.auth(backend.RoleAgent, s.handleActivities))
 	s.mux.Handle("GET /api/queues/{id}/stats", s.auth(backend.RoleSupervisor, s.handleQueueStats))
+	if c, ok := r.(TaskClaimer); ok {
+		s.claimRoutes(c)
+	}
 }
 
 // myWorker returns the signed-in user's worker. Returns EForbidden when the

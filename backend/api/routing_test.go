@@ -9,15 +9,22 @@ import (
 	"switchboard/backend/routing"
 )
 
+// MustStartRouter starts a routing engine on e's store and mounts its routes.
+func (e *testEngine) MustStartRouter(tb testing.TB) *routing.Engine {
+	tb.Helper()
+	r := routing.New(e.DB, routing.Options{})
+	if err := r.Start(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { r.Close() })
+	e.API.SetRouter(r)
+	return r
+}
+
 func TestAPI_OffersAcceptRejectAndTaskEnd(t *testing.T) {
 	ctx := context.Background()
 	e := MustStartEngine(t)
-	r := routing.New(e.DB, routing.Options{})
-	if err := r.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	e.API.SetRouter(r)
+	r := e.MustStartRouter(t)
 
 	users, _ := e.DB.FindUsers(ctx)
 	var agentID string

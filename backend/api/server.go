@@ -146,8 +146,10 @@ type SignInResponse struct {
 	Token string       `json:"token"`
 	User  backend.User `json:"user"`
 	// LastSeq is the change feed's newest sequence at sign-in.
-	LastSeq int64     `json:"lastSeq"`
-	Now     time.Time `json:"now"`
+	LastSeq int64 `json:"lastSeq"`
+	// Engine names the feed LastSeq belongs to.
+	Engine backend.FeedIdentity `json:"engine"`
+	Now    time.Time            `json:"now"`
 }
 
 func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) {
@@ -165,12 +167,12 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) {
 		Error(w, r, s.Logger, err)
 		return
 	}
-	seq, err := s.Store.LastSeq(r.Context())
+	seq, id, err := s.feedPosition(r.Context())
 	if err != nil {
 		Error(w, r, s.Logger, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, SignInResponse{Token: token, User: *u, LastSeq: seq, Now: time.Now().UTC()})
+	writeJSON(w, http.StatusOK, SignInResponse{Token: token, User: *u, LastSeq: seq, Engine: id, Now: time.Now().UTC()})
 }
 
 func (s *Server) handleSignOut(w http.ResponseWriter, r *http.Request) {

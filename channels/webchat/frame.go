@@ -104,7 +104,7 @@ type WireMessage struct {
 
 // wire converts a stored message for the visitor with the given subject.
 func wire(m *backend.Message, subject string) *WireMessage {
-	w := &WireMessage{ID: m.ID, Direction: m.Direction, Text: m.Text, Attachments: m.Attachments, CreatedAt: m.CreatedAt}
+	w := &WireMessage{ID: m.ID, Direction: m.Direction, Text: m.Text, Attachments: m.Attachments, CreatedAt: m.At()}
 	if m.Direction == backend.DirectionIn {
 		w.Nonce = strings.TrimPrefix(m.ExternalID, subject+":")
 		if w.Nonce == m.ExternalID {
