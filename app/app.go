@@ -31,7 +31,9 @@ type Config struct {
 	KeyringService string
 	// PasswordCost overrides the embedded engine's bcrypt cost (tests).
 	PasswordCost int
-	Logger       *slog.Logger
+	// EngineClock drives the embedded engine's routing timers (tests).
+	EngineClock backend.Clock
+	Logger      *slog.Logger
 }
 
 // App is the bound application object.
@@ -47,6 +49,8 @@ type App struct {
 	mu      sync.Mutex
 	engine  *server.Server
 	session *session
+	// ended is set when the engine ended the last session.
+	ended bool
 }
 
 // New returns an App; mode is "desktop" or "browser".

@@ -77,6 +77,7 @@ func (a *App) engineURL(ctx context.Context, name string) (string, error) {
 	if a.engine == nil {
 		e, err := server.Open(ctx, server.Config{
 			DataDir: filepath.Join(a.cfg.DataDir, "engine"), Demo: a.cfg.Demo, PasswordCost: a.cfg.PasswordCost, Logger: a.log,
+			Clock: a.cfg.EngineClock,
 		})
 		if err != nil {
 			return "", fmt.Errorf("start embedded engine: %w", err)
@@ -120,9 +121,23 @@ func (a *App) signIn(ctx context.Context, req SignInRequest) (Session, error) {
 	return s.public(), nil
 }
 
+// ReasonSessionEnded marks the error RestoreSession returns when the
+// engine ended the last session: the UI shows why it asks to sign in.
+const ReasonSessionEnded = "session_ended"
+
+func sessionEnded() error {
+	return backend.ReasonErrorf(backend.ENotFound, ReasonSessionEnded, "Your session has ended (it expired or was signed out on the server). Sign in again; replies you wrote are kept.")
+}
+
 func (a *App) restore(ctx context.Context) (Session, error) {
 	if s, err := a.current(); err == nil {
 		return s.public(), nil
+	}
+	a.mu.Lock()
+	ended := a.ended
+	a.mu.Unlock()
+	if ended {
+		return Session{}, sessionEnded()
 	}
 	ac, err := a.loadAccount()
 	if err != nil {
@@ -148,7 +163,7 @@ func (a *App) restore(ctx context.Context) (Session, error) {
 		}
 	case backend.EUnauthorized:
 		a.keychain.Delete(ac.keyringKey())
-		return Session{}, backend.Errorf(backend.ENotFound, "Your saved session has expired; please sign in again.")
+		return Session{}, sessionEnded()
 	default:
 		return Session{}, err
 	}
@@ -175,19 +190,49 @@ func (a *App) startSession(ctx context.Context, ac account, cl *client.Client, u
 		OnChange: func(seq int64) {
 			a.emit("sync", map[string]int64{"lastSeq": seq})
 			a.announceOffers(runCtx, s)
+			a.announceMissed(runCtx, s)
 		},
-		OnState: func(state string) { a.emit("connection", map[string]string{"state": state}) },
+		OnState: func(state string) {
+			if state == cache.StateSignedOut {
+				// The engine no longer knows the session: back to the
+				// sign-in screen. The outbox stays for the next session.
+				a.endSession(s, ac)
+			}
+			a.emit("connection", map[string]string{"state": state})
+		},
+		OnProgress: func(done, total int64) { a.emit("progress", map[string]int64{"done": done, "total": total}) },
+		OnReset:    func(held int) { a.emit("reset", map[string]int{"held": held}) },
+		OnTyping:   func(t client.Typing) { a.emit("typing", t) },
 	}
 	go func() { defer close(s.done); s.syncer.Run(runCtx) }()
 	a.mu.Lock()
 	old := a.session
-	a.session = s
+	a.session, a.ended = s, false
 	a.mu.Unlock()
 	if old != nil {
 		old.close()
 	}
 	a.rememberUser(ac, u)
 	return s, nil
+}
+
+// endSession ends a session the engine refused (expired or signed out
+// elsewhere) and forgets its token, so the next start asks for the
+// password; RestoreSession then says why. Its syncer calls it.
+func (a *App) endSession(s *session, ac account) {
+	a.mu.Lock()
+	if a.session != s {
+		a.mu.Unlock()
+		return
+	}
+	a.session = nil
+	a.ended = true
+	a.mu.Unlock()
+	if err := a.keychain.Delete(ac.keyringKey()); err != nil {
+		a.log.Warn("forget the refused session", "err", err)
+	}
+	a.log.Info("session ended by the engine", "server", ac.Server)
+	go s.close() // its syncer calls this, so it cannot wait for itself
 }
 
 func (a *App) signOut(ctx context.Context) error {

@@ -37,6 +37,8 @@ type Syncer struct {
 	// OnReset, when set, is told that the cache started over because the
 	// engine's feed changed, with how many unsent replies it held back.
 	OnReset func(held int)
+	// OnTyping, when set, sees the engine's typing signals.
+	OnTyping func(client.Typing)
 	// MinBackoff and MaxBackoff bound the wait between reconnects.
 	MinBackoff, MaxBackoff time.Duration
 
@@ -139,6 +141,7 @@ func (s *Syncer) session(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	feed.OnTyping = s.OnTyping
 	s.setState(StateOnline)
 	feedCtx, cancel := context.WithCancel(ctx)
 	defer cancel()

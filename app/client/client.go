@@ -149,6 +149,17 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 // Feed is a live WebSocket connection to the change feed.
 type Feed struct {
 	conn *websocket.Conn
+	// OnTyping, when set, sees the typing signals the engine pushes
+	// between batches of events (they are not in the change feed).
+	OnTyping func(Typing)
+}
+
+// Typing says someone is typing in a conversation: a customer ("customer")
+// or an agent ("agent").
+type Typing struct {
+	ConversationID string `json:"conversationId"`
+	Who            string `json:"who"`
+	Name           string `json:"name,omitempty"`
 }
 
 // OpenFeed connects to the live feed; events after since arrive in order.
@@ -170,17 +181,31 @@ func (c *Client) OpenFeed(ctx context.Context, since int64) (*Feed, error) {
 }
 
 // Next blocks until the next batch of events (or an error: the caller then
-// reconnects from its cursor).
+// reconnects from its cursor). Typing signals on the way go to OnTyping.
 func (f *Feed) Next() ([]backend.Event, error) {
-	f.conn.SetReadDeadline(time.Now().Add(90 * time.Second))
-	var frame struct {
-		Type   string          `json:"type"`
-		Events []backend.Event `json:"events"`
+	for {
+		f.conn.SetReadDeadline(time.Now().Add(90 * time.Second))
+		var frame struct {
+			Type   string          `json:"type"`
+			Events []backend.Event `json:"events"`
+			Typing *Typing         `json:"typing"`
+		}
+		if err := f.conn.ReadJSON(&frame); err != nil {
+			return nil, err
+		}
+		if frame.Type != "typing" {
+			return frame.Events, nil
+		}
+		if f.OnTyping != nil && frame.Typing != nil {
+			f.OnTyping(*frame.Typing)
+		}
 	}
-	if err := f.conn.ReadJSON(&frame); err != nil {
-		return nil, err
-	}
-	return frame.Events, nil
+}
+
+// Typing tells the engine that the signed-in agent is typing in a
+// conversation, so a web chat visitor sees it.
+func (c *Client) Typing(ctx context.Context, conversationID string) error {
+	return c.do(ctx, "POST", "/api/conversations/"+url.PathEscape(conversationID)+"/typing", nil, nil)
 }
 
 // Close closes the connection; a blocked Next returns an error.

@@ -23,7 +23,9 @@ const (
 	framePage      = 500
 )
 
-// Frame is what the server sends on the WebSocket.
+// Frame is what the server sends on the WebSocket. Besides "events" frames
+// the hub sends "typing" frames ({"type":"typing","typing":{…}}, see
+// Typing), which are not in the change feed.
 type Frame struct {
 	Type   string          `json:"type"` // "events"
 	Events []backend.Event `json:"events"`
@@ -39,16 +41,18 @@ type Hub struct {
 
 	register   chan *wsClient
 	unregister chan *wsClient
-	done       chan struct{}
-	closeOnce  sync.Once
-	stopped    chan struct{}
+	// ephemeral carries frames that are not in the change feed (typing).
+	ephemeral chan []byte
+	done      chan struct{}
+	closeOnce sync.Once
+	stopped   chan struct{}
 }
 
 // NewHub returns a hub reading from store. Run must be called.
 func NewHub(store backend.EventService, log *slog.Logger) *Hub {
 	return &Hub{
 		store: store, log: log,
-		register: make(chan *wsClient), unregister: make(chan *wsClient),
+		register: make(chan *wsClient), unregister: make(chan *wsClient), ephemeral: make(chan []byte, 64),
 		done: make(chan struct{}), stopped: make(chan struct{}),
 	}
 }
@@ -97,6 +101,13 @@ func (h *Hub) Run(ctx context.Context) {
 			if clients[c] {
 				delete(clients, c)
 				close(c.send)
+			}
+		case frame := <-h.ephemeral:
+			for c := range clients {
+				select {
+				case c.send <- frame:
+				default: // a full client misses it; nothing to catch up on
+				}
 			}
 		case <-notify:
 			for {

@@ -43,7 +43,10 @@ type Config struct {
 	// OnInbound, when set, also sees every new inbound message after it was
 	// stored, acknowledged and handed to its flow.
 	OnInbound func(ctx context.Context, m *backend.Message)
-	Logger    *slog.Logger
+	// Clock drives routing's timers (offer expiry, cool-downs, wrap-up
+	// limits); tests pass a backend.FakeClock. Default: the wall clock.
+	Clock  backend.Clock
+	Logger *slog.Logger
 }
 
 // Server is a running engine.
@@ -115,7 +118,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 }
 
 func (s *Server) startRouting(ctx, runCtx context.Context) error {
-	s.Routing = routing.New(s.DB, routing.Options{Logger: s.Config.Logger})
+	s.Routing = routing.New(s.DB, routing.Options{Logger: s.Config.Logger, Clock: s.Config.Clock})
 	if err := s.Routing.Start(runCtx); err != nil {
 		return fmt.Errorf("start routing: %w", err)
 	}
@@ -223,12 +226,39 @@ func (s *Server) startChannels(ctx, runCtx context.Context) (err error) {
 	if err := s.Channels.Start(runCtx); err != nil {
 		return err
 	}
-	if s.Widget, err = webchat.NewServer(ctx, s.DB, webchat.Options{Logger: s.Config.Logger}); err != nil {
+	if s.Widget, err = webchat.NewServer(ctx, s.DB, webchat.Options{Logger: s.Config.Logger, OnVisitorTyping: s.visitorTyping}); err != nil {
 		return fmt.Errorf("start web chat: %w", err)
 	}
 	s.API.Handle("/widget/", s.Widget)
+	s.API.SetTypist(s.agentTyping)
 	s.Widget.Start(runCtx)
 	return nil
+}
+
+// visitorTyping tells the agents' desktops that a web chat visitor is
+// typing in their conversation.
+func (s *Server) visitorTyping(instance, threadKey string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := s.DB.FindThreadConversation(ctx, webchat.ID, instance, threadKey)
+	if err != nil {
+		return // nothing written yet: no conversation to show it in
+	}
+	t := api.Typing{ConversationID: c.ID, Who: "customer"}
+	if ct, err := s.DB.FindContactByID(ctx, c.ContactID); err == nil {
+		t.Name = ct.Name
+	}
+	s.API.PublishTyping(t)
+}
+
+// agentTyping shows a web chat visitor that an agent is typing; other
+// channels have no such signal here.
+func (s *Server) agentTyping(ctx context.Context, conversationID, agentName string) error {
+	c, err := s.DB.FindConversationByID(ctx, conversationID)
+	if err != nil || c.Channel != webchat.ID {
+		return err
+	}
+	return s.Widget.AgentTyping(ctx, c.ID)
 }
 
 // URL is the engine's base URL, e.g. http://127.0.0.1:41234.

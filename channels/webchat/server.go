@@ -66,6 +66,8 @@ type Server struct {
 	mux   *http.ServeMux
 	hub   *hub
 	key   []byte
+	// scripts caches the served script per look.
+	scripts scripts
 }
 
 // tokenKeyName names the visitor-token signing key in the store.
