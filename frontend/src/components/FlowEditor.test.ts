@@ -169,6 +169,6 @@ describe('FlowEditor without instances', () => {
     unmount(app);
     backend.signInAs('agent');
     app = mount(FlowEditor, { target: document.body, props: { onClose: () => {} } });
-    await until(() => $('flow-no-instances')?.textContent === 'Only admins edit flows.');
+    await until(() => $('flow-no-instances')?.textContent === 'Your role does not allow this.');
   });
 });
