@@ -75,13 +75,16 @@ frontend-test: npm-deps
 	cd frontend && npm test
 
 # Playwright (playwright-core + Debian's Chromium) against the real app in browser mode:
-# the inbox and the web chat widget, then the agents' story (app/e2etest starts a
-# real engine, the fake Twilio platform and two agents' apps for it).
+# the inbox and the web chat widget, then the agents' stories (app/e2etest starts a
+# real engine, the fake Twilio platform and the agents' apps for them): two agents
+# and an offer; the desk (a web chat visitor rejected, re-offered and taken from My
+# queues, with screenshots and layout checks at 900 and 1,600 px in English and
+# Spanish); the desktop when its session expires or its engine's store is replaced.
 e2e: build
 	mkdir -p $(OUT)
 	export XDG_DATA_HOME=$$(mktemp -d) SWITCHBOARD_BIN=$(CURDIR)/$(BIN)
 	dbus-run-session -- bash -c 'echo -n pass | gnome-keyring-daemon --unlock --components=secrets >/dev/null; \
-		(cd frontend && npm run e2e) && SWITCHBOARD_E2E=1 go test -v -count=1 -run TestAgentDesktop ./app/e2etest' \
+		(cd frontend && npm run e2e) && SWITCHBOARD_E2E=1 go test -v -count=1 -run "TestAgentDesktop|TestDesk" ./app/e2etest' \
 		2> >(grep -v "Failed to set fd limit" >&2)
 
 # The real desktop window under Xvfb: it starts, the frontend calls Go, a screenshot is taken.
