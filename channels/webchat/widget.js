@@ -156,7 +156,11 @@
     session().catch(failed);
   }
   window.addEventListener('offline', function () { if (S.sess) showState('offline'); });
-  window.addEventListener('online', function () { if (S.sess) { S.retry = 0; reconnect(); } });
+  window.addEventListener('online', function () {
+    if (!S.sess) return;
+    S.retry = 0;
+    if (S.ws && S.ws.readyState === 1) showState(''); else reconnect();
+  });
 
   function sendFrame(text, attachments, shown) {
     var n = nonce();
