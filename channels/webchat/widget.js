@@ -200,10 +200,12 @@
       pre.hidden = true; compose.hidden = false; log.hidden = false; toBottom(); input.focus();
     }).catch(failed);
   };
+  // A message written before the session is ready waits, shown as pending, and goes out
+  // when the socket opens.
   compose.onsubmit = function (e) {
     e.preventDefault();
     var t = input.value.trim();
-    if (!t || !S.sess) return;
+    if (!t) return;
     input.value = '';
     sendFrame(t);
   };
