@@ -14,7 +14,7 @@ DEB_PACKAGES := build-essential pkg-config libgtk-3-dev libwebkit2gtk-4.1-dev xv
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 GO_TEST_FLAGS ?= -race -count=1 -timeout 15m
 
-.PHONY: layout-check run test deps deb-deps npm-deps wails-cli frontend build go-vet go-test frontend-test e2e desktop-test bench clean
+.PHONY: layout-check run test deps deb-deps npm-deps wails-cli frontend build go-vet go-test frontend-test e2e desktop-test bench bench-desktop-memory clean
 
 run: deps build
 	./$(BIN) --demo
@@ -96,6 +96,11 @@ desktop-test: build
 bench:
 	mkdir -p $(OUT)
 	go test -run '^$$' -bench . -benchtime 1x ./... | tee $(OUT)/bench.txt
+
+# The desktop's memory (PSS of its whole process tree) with 100,000 cached
+# messages, in the real window under Xvfb; see BENCHMARKS.md.
+bench-desktop-memory: build
+	scripts/desktop-memory.sh $(BIN) 100000 | tee $(OUT)/desktop-memory.txt
 
 clean:
 	rm -rf build/bin $(OUT) frontend/dist frontend/wailsjs

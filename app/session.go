@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
 
 	"switchboard/app/cache"
@@ -77,7 +78,7 @@ func (a *App) engineURL(ctx context.Context, name string) (string, error) {
 	if a.engine == nil {
 		e, err := server.Open(ctx, server.Config{
 			DataDir: filepath.Join(a.cfg.DataDir, "engine"), Demo: a.cfg.Demo, PasswordCost: a.cfg.PasswordCost, Logger: a.log,
-			Clock: a.cfg.EngineClock,
+			Clock: a.cfg.EngineClock, LowMemory: true,
 		})
 		if err != nil {
 			return "", fmt.Errorf("start embedded engine: %w", err)
@@ -200,7 +201,12 @@ func (a *App) startSession(ctx context.Context, ac account, cl *client.Client, u
 			}
 			a.emit("connection", map[string]string{"state": state})
 		},
-		OnProgress: func(done, total int64) { a.emit("progress", map[string]int64{"done": done, "total": total}) },
+		OnProgress: func(done, total int64) {
+			a.emit("progress", map[string]int64{"done": done, "total": total})
+			if done == total {
+				a.releaseMemory(runCtx, s)
+			}
+		},
 		OnReset:    func(held int) { a.emit("reset", map[string]int{"held": held}) },
 		OnTyping:   func(t client.Typing) { a.emit("typing", t) },
 	}
@@ -233,6 +239,16 @@ func (a *App) endSession(s *session, ac account) {
 	}
 	a.log.Info("session ended by the engine", "server", ac.Server)
 	go s.close() // its syncer calls this, so it cannot wait for itself
+}
+
+// releaseMemory gives back what a long catch-up left behind: SQLite's
+// page cache of the local cache beyond what it needs, and the Go heap's
+// free pages.
+func (a *App) releaseMemory(ctx context.Context, s *session) {
+	if err := s.cache.ShrinkMemory(ctx); err != nil {
+		a.log.Debug("shrink the cache's memory", "err", err)
+	}
+	debug.FreeOSMemory()
 }
 
 func (a *App) signOut(ctx context.Context) error {

@@ -58,7 +58,9 @@ type Cache struct {
 // Open opens (creating if needed) the cache file at path.
 func Open(ctx context.Context, path string) (*Cache, error) {
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "synchronous(NORMAL)", "foreign_keys(1)", "cache_size(-32000)"} {
+	// A 4 MB page cache: enough for the inbox and search; more only grows
+	// the desktop's memory as the cache file grows.
+	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "synchronous(NORMAL)", "foreign_keys(1)", "cache_size(-4000)"} {
 		q.Add("_pragma", p)
 	}
 	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode()+"&_txlock=immediate")
@@ -100,6 +102,13 @@ func (c *Cache) migrate(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// ShrinkMemory gives back the memory SQLite holds for the cache beyond what
+// it needs now (after a long catch-up filled its page cache).
+func (c *Cache) ShrinkMemory(ctx context.Context) error {
+	_, err := c.db.ExecContext(ctx, `PRAGMA shrink_memory`)
+	return err
 }
 
 // LastSeq is the newest change-feed sequence applied to the cache.

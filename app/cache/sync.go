@@ -167,7 +167,7 @@ func (s *Syncer) session(ctx context.Context) (bool, error) {
 // far a long catch-up has come meanwhile (OnProgress), so it does not
 // reshuffle under the agent while it runs.
 func (s *Syncer) catchUp(ctx context.Context) error {
-	start, changed, reported := int64(-1), false, false
+	start, changed, reported, began := int64(-1), false, false, time.Now()
 	for {
 		seq, err := s.Cache.LastSeq(ctx)
 		if err != nil {
@@ -205,6 +205,7 @@ func (s *Syncer) catchUp(ctx context.Context) error {
 		if !page.More {
 			if reported {
 				s.OnProgress(page.Next-start, page.Next-start)
+				s.Logger.Info("sync: caught up", "events", page.Next-start, "took", time.Since(began).Round(time.Millisecond))
 			}
 			if changed {
 				s.changed(ctx)

@@ -45,7 +45,10 @@ type Config struct {
 	OnInbound func(ctx context.Context, m *backend.Message)
 	// Clock drives routing's timers (offer expiry, cool-downs, wrap-up
 	// limits); tests pass a backend.FakeClock. Default: the wall clock.
-	Clock  backend.Clock
+	Clock backend.Clock
+	// LowMemory keeps the store's reader pool small, for the engine
+	// embedded in the desktop app (one agent, not a team).
+	LowMemory bool
 	Logger *slog.Logger
 }
 
@@ -80,6 +83,9 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	s.DB = sqlite.NewDB(filepath.Join(cfg.DataDir, "engine.db"))
 	if cfg.PasswordCost > 0 {
 		s.DB.PasswordCost = cfg.PasswordCost
+	}
+	if cfg.LowMemory {
+		s.DB.MaxReaders = 2
 	}
 	if err := s.DB.Open(ctx); err != nil {
 		return nil, err
