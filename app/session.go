@@ -207,8 +207,8 @@ func (a *App) startSession(ctx context.Context, ac account, cl *client.Client, u
 				a.releaseMemory(runCtx, s)
 			}
 		},
-		OnReset:    func(held int) { a.emit("reset", map[string]int{"held": held}) },
-		OnTyping:   func(t client.Typing) { a.emit("typing", t) },
+		OnReset:  func(held int) { a.emit("reset", map[string]int{"held": held}) },
+		OnTyping: func(t client.Typing) { a.emit("typing", t) },
 	}
 	go func() { defer close(s.done); s.syncer.Run(runCtx) }()
 	a.mu.Lock()

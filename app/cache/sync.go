@@ -261,7 +261,7 @@ func (s *Syncer) flush(ctx context.Context) {
 			s.Cache.Attempted(ctx, p.ClientID, backend.ErrorMessage(err))
 			return // try again after the next reconnect or kick
 		default:
-			err = s.Cache.Rejected(ctx, p.ClientID, backend.ErrorMessage(err))
+			err = s.Cache.Rejected(ctx, p.ClientID, err)
 			s.changed(ctx)
 		}
 		if err != nil {

@@ -49,7 +49,7 @@ type Config struct {
 	// LowMemory keeps the store's reader pool small, for the engine
 	// embedded in the desktop app (one agent, not a team).
 	LowMemory bool
-	Logger *slog.Logger
+	Logger    *slog.Logger
 }
 
 // Server is a running engine.

@@ -110,4 +110,19 @@ describe('the desk', () => {
     select.dispatchEvent(new Event('change', { bubbles: true }));
     expect((await until(() => $('activity-error'))).textContent).toBe('Esa actividad ya no existe.');
   });
+
+  it('words a reply the engine refused, without its internal ids', async () => {
+    h.backend.signInAs('admin');
+    const conv = h.backend.data[0];
+    conv.messages.push({
+      id: 'local:cl-9', conversationId: conv.conversation.id, direction: 'out', authorName: 'Ada Admin', text: 'Queued earlier',
+      status: 'failed', error: 'Task task_9 is held by wk_2.', errorCode: 'conflict', errorReason: 'task_taken',
+      createdAt: new Date().toISOString(), attachments: [],
+    });
+    start();
+    await until(() => $$('conversation-item').length === 3);
+    $$('conversation-item').find((el) => el.dataset.id === conv.conversation.id)!.click();
+    const why = await until(() => $('message-error'));
+    expect(why.textContent?.trim()).toBe('Another agent is already handling this conversation.');
+  });
 });

@@ -106,7 +106,10 @@ export interface Message {
   authorName: string;
   text: string;
   status: MessageStatus;
+  /** Why delivery failed: the platform's words, or for a reply the engine refused, its code and reason. */
   error?: string;
+  errorCode?: string;
+  errorReason?: string;
   /** RFC 3339 timestamps: when the engine stored it, and the platform's own time if it sent one. */
   createdAt: string;
   platformAt?: string;
