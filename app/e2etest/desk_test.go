@@ -222,19 +222,21 @@ func available(t *testing.T, e *server.Server, ids ...string) {
 // See frontend/e2e/desk.e2e.mjs.
 func TestDeskStory(t *testing.T) {
 	dist := requireE2E(t)
-	shop := httptest.NewServer(nil) // its address is the visitor page's origin
-	defer shop.Close()
+	// The visitor's shop page is on its own origin, known before the engine
+	// (which allows it) starts; it serves once the engine's address is known.
 	var engineURL string
-	shop.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	shop := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		fmt.Fprintf(w, `<!doctype html><html><head><title>Shop</title></head><body style="font-family:sans-serif">
 <h1>Example shop</h1><p>Questions? Use the chat.</p><script src="%s/widget/shop/widget.js" async></script></body></html>`, engineURL)
-	})
+	}))
+	shopURL := "http://" + shop.Listener.Addr().String()
+	defer shop.Close()
 	env := newDeskEnv(t, func(e *server.Server) {
 		ctx := context.Background()
 		ids := deskAgents(t, e, backend.Workflow{ReservationTimeoutSeconds: 120, ReofferSeconds: 3}, map[string]int{"chat": 1})
 		if err := e.Channels.PutInstance(ctx, &backend.ChannelInstance{Connector: "webchat", Instance: "shop", Enabled: true,
-			Config: json.RawMessage(`{"allowedOrigins":["` + shop.URL + `"],"title":"Example shop","color":"#0b7a5a","preChat":false}`)}); err != nil {
+			Config: json.RawMessage(`{"allowedOrigins":["` + shopURL + `"],"title":"Example shop","color":"#0b7a5a","preChat":false}`)}); err != nil {
 			t.Fatal(err)
 		}
 		// Ana is busy with Kenji's chat, her whole chat capacity.
@@ -249,9 +251,10 @@ func TestDeskStory(t *testing.T) {
 		available(t, e, ids["ana@example.com"], ids["ben@example.com"])
 	})
 	engineURL = env.current().URL()
+	shop.Start()
 	control := env.control()
 	defer control.Close()
-	runNode(t, "e2e/desk.e2e.mjs", "E2E_ENGINE_URL="+engineURL, "E2E_SHOP_URL="+shop.URL,
+	runNode(t, "e2e/desk.e2e.mjs", "E2E_ENGINE_URL="+engineURL, "E2E_SHOP_URL="+shopURL,
 		"E2E_UI_ANA="+env.ui(t, dist, "ana"), "E2E_UI_BEN="+env.ui(t, dist, "ben"), "E2E_UI_SPARE="+env.ui(t, dist, "spare"),
 		"E2E_CONTROL_URL="+control.URL)
 }
