@@ -2,7 +2,8 @@
 // with its embedded engine, and the same engine headless for teams.
 //
 //	switchboard [--data DIR] [--demo]          open the desktop window
-//	switchboard serve --addr :8080 --data DIR  run the engine headless
+//	switchboard serve --addr :8080 --data DIR  run the engine headless (serve -h lists its flags)
+//	switchboard key generate                   print a new secret key for serve
 //	switchboard browser --data DIR [--demo]    serve the UI to a browser on loopback
 //	switchboard user add --data DIR --email E --role admin --name N   (password on stdin)
 //	switchboard flow test FLOW.json|default --message "…"               (the path a message takes)
@@ -29,6 +30,7 @@ import (
 	"switchboard/app/keychain"
 	"switchboard/backend"
 	"switchboard/backend/flow"
+	"switchboard/backend/secret"
 	"switchboard/backend/server"
 	"switchboard/backend/sqlite"
 )
@@ -57,6 +59,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, wait func()) 
 		err = runBrowser(args, stdout, stderr, wait)
 	case "user":
 		err = runUser(args, stdin, stdout, stderr)
+	case "key":
+		err = runKey(args, stdout)
 	case "flow":
 		if len(args) == 0 || args[0] != "test" {
 			err = fmt.Errorf("usage: switchboard flow test FLOW.json|default --message TEXT")
@@ -64,11 +68,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, wait func()) 
 		}
 		return flow.RunTestCommand(args[1:], stdout, stderr)
 	case "version":
-		fmt.Fprintln(stdout, "switchboard", app.Version)
+		fmt.Fprintln(stdout, app.Build())
 	case "help", "-h", "--help":
-		fmt.Fprintln(stdout, "usage: switchboard [serve|browser|user add|version] [flags]; see README.md")
+		fmt.Fprintln(stdout, "usage: switchboard [serve|browser|user add|key generate|version] [flags]; see README.md")
 	default:
-		err = fmt.Errorf("unknown command %q; try serve, browser, user, version", cmd)
+		err = fmt.Errorf("unknown command %q; try serve, browser, user, key, version", cmd)
 	}
 	if err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
@@ -110,23 +114,31 @@ func appFlags(name string, args []string, stderr io.Writer) (*flag.FlagSet, *str
 func runDesktop(args []string, stderr io.Writer) error {
 	fset, data, demo, _ := appFlags("switchboard", args, stderr)
 	demoUser := fset.String("demo-user", "", "with --demo: sign in as this demo account on start (e.g. ana@example.com)")
+	sound := audioFlag(fset)
+	autoAnswer := fset.Bool("auto-answer", false, "answer offered calls as they ring")
+	voice := server.VoiceFlags(fset)
 	if err := fset.Parse(args); err != nil {
 		return err
 	}
-	a := app.New(app.Config{DataDir: *data, Demo: *demo, Logger: logger(stderr)}, "desktop")
-	if *demoUser != "" {
-		if !*demo {
-			return fmt.Errorf("--demo-user needs --demo")
-		}
-		if _, err := a.SignIn(app.SignInRequest{Email: *demoUser, Password: server.DemoPassword}); err != nil {
-			return fmt.Errorf("sign in as %s: %s", *demoUser, err)
-		}
+	vc, err := voice()
+	if err != nil {
+		return err
 	}
-	return app.RunDesktop(a, frontendFS())
+	if *demoUser != "" && !*demo {
+		return fmt.Errorf("--demo-user needs --demo")
+	}
+	cfg, closeLog, err := userConfig(*data, *demo, stderr)
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+	cfg.DemoUser, cfg.Audio, cfg.AutoAnswer, cfg.Voice = *demoUser, *sound, *autoAnswer, vc
+	return app.RunDesktop(app.New(cfg, "desktop"), frontendFS())
 }
 
 func runBrowser(args []string, stdout, stderr io.Writer, wait func()) error {
 	fset, data, demo, addr := appFlags("browser", args, stderr)
+	sound := audioFlag(fset)
 	if err := fset.Parse(args); err != nil {
 		return err
 	}
@@ -138,8 +150,13 @@ func runBrowser(args []string, stdout, stderr io.Writer, wait func()) error {
 	if err := keychain.New("").Check(); err != nil {
 		return errors.New(backend.ErrorMessage(err))
 	}
-	a := app.New(app.Config{DataDir: *data, Demo: *demo, Logger: logger(stderr)}, "browser")
-	b, err := app.ServeBrowser(a, frontendFS(), *addr)
+	cfg, closeLog, err := userConfig(*data, *demo, stderr)
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+	cfg.Audio = *sound
+	b, err := app.ServeBrowser(app.New(cfg, "browser"), frontendFS(), *addr)
 	if err != nil {
 		return err
 	}
@@ -149,25 +166,36 @@ func runBrowser(args []string, stdout, stderr io.Writer, wait func()) error {
 }
 
 func runServe(args []string, stderr io.Writer, wait func()) error {
-	fset := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fset.SetOutput(stderr)
-	addr := fset.String("addr", ":8080", "listen address for the API and webhooks")
-	data := fset.String("data", "switchboard-data", "directory for engine.db")
-	demo := fset.Bool("demo", false, "seed an empty store with a demo workspace")
-	if err := fset.Parse(args); err != nil {
-		return err
-	}
-	log := logger(stderr)
-	s, err := server.Open(context.Background(), server.Config{Addr: *addr, DataDir: *data, Demo: *demo, Logger: log})
+	cfg, err := server.ParseServe(args, os.Getenv, stderr)
 	if err != nil {
 		return err
 	}
-	log.Info("engine listening", "url", s.URL(), "data", *data)
+	log := logger(stderr)
+	cfg.Logger = log
+	s, err := server.Open(context.Background(), cfg)
+	if err != nil {
+		return err
+	}
+	log.Info("engine listening", "url", s.URL(), "data", cfg.DataDir, "publicURL", cfg.PublicURL)
 	if users, err := s.DB.FindUsers(context.Background()); err == nil && len(users) == 0 {
-		fmt.Fprint(stderr, firstUserHint(*data))
+		fmt.Fprint(stderr, firstUserHint(cfg.DataDir))
 	}
 	wait()
 	return s.Close()
+}
+
+// runKey prints a new secret key for `serve` (--secret-key-file or
+// SWITCHBOARD_SECRET_KEY).
+func runKey(args []string, stdout io.Writer) error {
+	if len(args) != 1 || args[0] != "generate" {
+		return fmt.Errorf("usage: switchboard key generate > FILE  (then chmod 600 FILE)")
+	}
+	text, err := secret.Generate()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, text)
+	return nil
 }
 
 func runUser(args []string, stdin io.Reader, stdout, stderr io.Writer) error {

@@ -7,19 +7,17 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"net/url"
-	"strings"
 	"sync"
 	"time"
 
+	"switchboard/app/applog"
+	"switchboard/app/autostart"
 	"switchboard/app/cache"
 	"switchboard/app/keychain"
+	"switchboard/app/settings"
 	"switchboard/backend"
 	"switchboard/backend/server"
 )
-
-// Version is the application version, set at build time.
-var Version = "0.1.0-dev"
 
 // Config says where the app keeps its files and how it starts.
 type Config struct {
@@ -31,9 +29,32 @@ type Config struct {
 	KeyringService string
 	// PasswordCost overrides the embedded engine's bcrypt cost (tests).
 	PasswordCost int
+	// Audio picks the phone's sound devices: AudioDefault, AudioNull or
+	// AudioNone; Microphone and Speaker name devices (empty: defaults).
+	Audio, Microphone, Speaker string
+	// AutoAnswer answers offered calls as they ring (not consults).
+	AutoAnswer bool
+	// Voice lets the embedded engine take phone calls (a SIP address).
+	Voice server.VoiceConfig
 	// EngineClock drives the embedded engine's routing timers (tests).
 	EngineClock backend.Clock
 	Logger      *slog.Logger
+	// DemoUser, with Demo, signs in as this demo account when the page
+	// first calls Ready (so a second launch that only hands over to the
+	// running window never opens the engine).
+	DemoUser string
+	// ConfigDir holds settings.json (DataDir when empty).
+	ConfigDir string
+	// Autostart is the start-at-login entry; nil means this run cannot
+	// change it (tests), and saving StartAtLogin is refused.
+	Autostart *autostart.Autostart
+	// Log is the rotating log file diagnostics read back (nil: none).
+	Log *applog.Log
+	// AudioDevices lists the microphones and speakers by name for the
+	// settings screen (nil: the softphone's sound devices).
+	AudioDevices func() (inputs, outputs []string, err error)
+	// Icon is the app icon as PNG (window and tray).
+	Icon []byte
 }
 
 // App is the bound application object.
@@ -46,9 +67,16 @@ type App struct {
 	// notifier replaces the OS notification (tests).
 	notifier func(title, body string) error
 
-	mu      sync.Mutex
-	engine  *server.Server
-	session *session
+	settings *settings.Store
+	// clipboard puts text on the system clipboard (desktop only).
+	clipboard func(text string) error
+	// tray shows the agent's state beside the clock (desktop only).
+	tray func(TrayState)
+
+	mu       sync.Mutex
+	engine   *server.Server
+	session  *session
+	demoOnce sync.Once
 	// ended is set when the engine ended the last session.
 	ended bool
 }
@@ -58,7 +86,15 @@ func New(cfg Config, mode string) *App {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &App{cfg: cfg, log: cfg.Logger, keychain: keychain.New(cfg.KeyringService), mode: mode}
+	if cfg.ConfigDir == "" {
+		cfg.ConfigDir = cfg.DataDir
+	}
+	a := &App{cfg: cfg, log: cfg.Logger, keychain: keychain.New(cfg.KeyringService), mode: mode}
+	var err error
+	if a.settings, err = settings.Open(cfg.ConfigDir); err != nil {
+		a.log.Warn("settings", "err", err)
+	}
+	return a
 }
 
 // uiError crosses the bridge as JSON {code, message, reason}: Wails
@@ -95,17 +131,27 @@ type DemoAccount struct {
 
 // AppInfo tells the frontend about the app it runs in.
 type AppInfo struct {
-	Version      string        `json:"version"`
-	Mode         string        `json:"mode"`
-	Demo         bool          `json:"demo"`
-	DemoAccounts []DemoAccount `json:"demoAccounts"`
+	Version      string            `json:"version"`
+	Build        BuildInfo         `json:"build"`
+	Mode         string            `json:"mode"`
+	Demo         bool              `json:"demo"`
+	DemoAccounts []DemoAccount     `json:"demoAccounts"`
+	Settings     settings.Settings `json:"settings"`
 }
 
 // Ready is the frontend's first call. It also tells a watcher (the desktop
 // test) that the page loaded and reached Go.
 func (a *App) Ready() (AppInfo, error) {
 	a.log.Info("frontend ready", "mode", a.mode)
-	info := AppInfo{Version: Version, Mode: a.mode, Demo: a.cfg.Demo, DemoAccounts: []DemoAccount{}}
+	if a.cfg.Demo && a.cfg.DemoUser != "" {
+		a.demoOnce.Do(func() {
+			if _, err := a.SignIn(SignInRequest{Email: a.cfg.DemoUser, Password: server.DemoPassword}); err != nil {
+				a.log.Error("sign in as the demo user", "email", a.cfg.DemoUser, "err", err)
+			}
+		})
+	}
+	b := Build()
+	info := AppInfo{Version: b.Version, Build: b, Mode: a.mode, Demo: a.cfg.Demo, DemoAccounts: []DemoAccount{}, Settings: a.currentSettings()}
 	if a.cfg.Demo {
 		for _, u := range server.DemoUsers {
 			info.DemoAccounts = append(info.DemoAccounts, DemoAccount{Email: u.Email, Password: server.DemoPassword, Role: u.Role})
@@ -150,9 +196,24 @@ func (a *App) SignOut() error {
 	return a.toUI(a.signOut(context.Background()))
 }
 
+// ChangePasswordRequest is what the change-password form sends.
+type ChangePasswordRequest struct {
+	Current string `json:"current"`
+	New     string `json:"new"`
+}
+
+// ChangePassword replaces the signed-in user's password on the engine.
+// Their other sessions end; this one goes on.
+func (a *App) ChangePassword(req ChangePasswordRequest) error {
+	return a.online(func(ctx context.Context, s *session) error {
+		return s.client.ChangePassword(ctx, req.Current, req.New)
+	})
+}
+
 // Conversations lists cached conversations matching the filter. Scope
-// "mine" is the agent's assigned work, "queues" every conversation with an
-// open task, "all" everything (supervisors and admins).
+// "mine" is the conversations assigned to the user (held, or completed and
+// not taken since), "queues" every cached conversation with an open task,
+// "all" everything (supervisors and admins).
 func (a *App) Conversations(filter cache.Filter) ([]cache.Summary, error) {
 	s, err := a.current()
 	if err != nil {
@@ -165,15 +226,16 @@ func (a *App) Conversations(filter cache.Filter) ([]cache.Summary, error) {
 			return nil, a.toUI(backend.Errorf(backend.EForbidden, "Only supervisors and admins see every conversation."))
 		}
 	case cache.ScopeMine:
-		w, err := s.cache.WorkerByUser(ctx, s.user.ID)
-		if err != nil {
+		filter.UserID = s.user.ID
+		if w, err := s.cache.WorkerByUser(ctx, s.user.ID); err == nil {
+			filter.WorkerID = w.ID
+		} else if backend.ErrorCode(err) != backend.ENotFound {
 			return nil, a.toUI(err)
 		}
-		filter.WorkerID = w.ID
 	}
 	list, err := s.cache.Conversations(ctx, filter)
-	if err == nil {
-		// Tells a watcher (the desktop test) that the inbox reached the screen.
+	if err == nil && len(list) > 0 {
+		// Tells a watcher (the desktop test) that conversations reached the screen.
 		s.inboxOnce.Do(func() { a.log.Info("inbox shown", "conversations", len(list)) })
 	}
 	return list, a.toUI(err)
@@ -193,6 +255,7 @@ func (a *App) Conversation(id string) (cache.Detail, error) {
 	if err != nil {
 		return cache.Detail{}, a.toUI(err)
 	}
+	resolveMedia(d, s.client.BaseURL)
 	return *d, nil
 }
 
@@ -217,28 +280,57 @@ func (a *App) queueMessage(conversationID, text string, private bool) (backend.M
 	return *m, nil
 }
 
-// SyncStatus is the connection state and the cache's cursor.
+// SyncStatus is the connection state, the cache's cursor and the replies
+// waiting in the outbox. It is also the "connection" event's payload.
 type SyncStatus struct {
+	// State is online, reconnecting, offline or signed_out.
 	State   string `json:"state"`
 	LastSeq int64  `json:"lastSeq"`
+	// Attempt counts failed attempts to reach the engine since it was
+	// last online; RetryAt (RFC 3339, "" when not waiting) is the next one.
+	Attempt int    `json:"attempt"`
+	RetryAt string `json:"retryAt"`
+	// LastError says why the engine could not be reached.
+	LastError string `json:"lastError"`
+	// Pending counts replies and notes waiting in the outbox.
+	Pending int `json:"pending"`
 }
 
-// SyncStatus reports whether the app is online and how far it has synced.
+// SyncStatus reports whether the app is online, how far it has synced and
+// what waits in the outbox.
 func (a *App) SyncStatus() (SyncStatus, error) {
 	s, err := a.current()
 	if err != nil {
 		return SyncStatus{State: cache.StateSignedOut}, nil
 	}
-	seq, err := s.cache.LastSeq(context.Background())
-	return SyncStatus{State: s.syncer.State(), LastSeq: seq}, a.toUI(err)
+	st, err := a.syncStatus(context.Background(), s, s.syncer.Status())
+	return st, a.toUI(err)
+}
+
+func (a *App) syncStatus(ctx context.Context, s *session, st cache.Status) (SyncStatus, error) {
+	out := SyncStatus{State: st.State, Attempt: st.Attempt, LastError: st.LastError}
+	if !st.RetryAt.IsZero() {
+		out.RetryAt = st.RetryAt.Format(time.RFC3339Nano)
+	}
+	var err error
+	if out.LastSeq, err = s.cache.LastSeq(ctx); err != nil {
+		return out, err
+	}
+	pending, err := s.cache.Pending(ctx)
+	out.Pending = len(pending)
+	return out, err
+}
+
+// ReconnectNow tries to reach the engine at once instead of waiting for the
+// next retry ("Retry now", the network came back).
+func (a *App) ReconnectNow() error {
+	s, err := a.current()
+	if err != nil {
+		return a.toUI(err)
+	}
+	s.syncer.Reconnect()
+	return nil
 }
 
 // normalizeServer checks a team server URL typed by a person.
-func normalizeServer(raw string) (string, error) {
-	raw = strings.TrimRight(strings.TrimSpace(raw), "/")
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", backend.Errorf(backend.EInvalid, "%q is not a server address; use one like https://switchboard.example.com.", raw)
-	}
-	return raw, nil
-}
+func normalizeServer(raw string) (string, error) { return settings.NormalizeServerURL(raw) }

@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"io/fs"
@@ -9,10 +10,13 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"switchboard/app/cache"
 	"switchboard/app/keychain"
 	"switchboard/backend"
 	"switchboard/backend/server"
@@ -105,6 +109,7 @@ func TestSignIn_TokenOnlyInKeyring(t *testing.T) {
 }
 
 func TestSignIn_Errors(t *testing.T) {
+	requireKeyring(t) // the embedded engine's secret key lives there
 	a := newTestApp(t, t.TempDir())
 	for _, tc := range []struct {
 		name string
@@ -235,5 +240,52 @@ func TestBrowserEvents_ReplayState(t *testing.T) {
 	if !strings.Contains(got, "event: connection\ndata: {\"state\":\"online\"}") || !strings.Contains(got, "event: sync\ndata: {\"lastSeq\":3}") ||
 		strings.Contains(got, "event: offer") {
 		t.Fatalf("a late subscriber got %q", got)
+	}
+}
+
+// TestSession_EndedByTheEngine: when the engine ends the session (here an
+// admin signs the agent out everywhere), the app says signed_out, forgets
+// the token and asks for the password on the next start; the agent's own
+// password change keeps the session going.
+func TestSession_EndedByTheEngine(t *testing.T) {
+	requireKeyring(t)
+	a := newTestApp(t, t.TempDir())
+	var mu sync.Mutex
+	var states []string
+	a.setEmitter(func(name string, data any) {
+		if name == "connection" {
+			mu.Lock()
+			states = append(states, data.(SyncStatus).State)
+			mu.Unlock()
+		}
+	})
+	if _, err := a.SignIn(SignInRequest{Email: "ana@example.com", Password: server.DemoPassword}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "online", func() bool { st, _ := a.SyncStatus(); return st.State == cache.StateOnline })
+	if err := a.ChangePassword(ChangePasswordRequest{Current: "wrong one", New: "a new password"}); err == nil || !strings.Contains(err.Error(), `"forbidden"`) {
+		t.Fatalf("change with a wrong current password: %v", err)
+	}
+	if err := a.ChangePassword(ChangePasswordRequest{Current: server.DemoPassword, New: "a new password"}); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := a.SyncStatus(); st.State != cache.StateOnline {
+		t.Fatalf("the session that changed the password is %s", st.State)
+	}
+
+	ana := userID(t, a, "ana@example.com")
+	if _, err := a.engine.DB.RevokeUserSessions(context.Background(), ana, "", "signed out everywhere"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "signed_out", func() bool { mu.Lock(); defer mu.Unlock(); return slices.Contains(states, cache.StateSignedOut) })
+	eventually(t, "the session forgotten", func() bool {
+		_, err := a.RestoreSession()
+		return err != nil && strings.Contains(err.Error(), `"not_found"`)
+	})
+	if _, err := a.keychain.Get(account{Server: embeddedServer, Email: "ana@example.com"}.keyringKey()); backend.ErrorCode(err) != backend.ENotFound {
+		t.Fatalf("the ended session's token is still in the keyring: %v", err)
+	}
+	if _, err := a.SignIn(SignInRequest{Email: "ana@example.com", Password: "a new password"}); err != nil {
+		t.Fatalf("signing in again with the new password: %v", err)
 	}
 }

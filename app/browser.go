@@ -77,7 +77,7 @@ func ServeBrowser(a *App, assets fs.FS, addr string) (*Browser, error) {
 		static.ServeHTTP(w, r)
 	})
 	mux.Handle("GET /", static)
-	b.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	b.srv = &http.Server{Handler: securePage(mux, pagePolicy(assets)), ReadHeaderTimeout: 10 * time.Second}
 	go b.srv.Serve(ln)
 	return b, nil
 }

@@ -29,8 +29,12 @@ func (a *App) announceOffers(ctx context.Context, s *session) {
 		}
 	}
 	s.mu.Unlock()
+	notify := a.settings.Get().Notifications
 	for _, o := range fresh {
 		a.emit("offer", map[string]Offer{"offer": o})
+		if !notify {
+			continue
+		}
 		title := fmt.Sprintf("New %s from %s", o.TaskChannel, o.ContactName)
 		body := o.Preview
 		if o.QueueName != "" {

@@ -12,11 +12,14 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"sync"
+	"time"
 
 	"switchboard/app/cache"
 	"switchboard/app/client"
+	"switchboard/app/wake"
 	"switchboard/backend"
 	"switchboard/backend/server"
+	"switchboard/backend/sqlite"
 )
 
 // embeddedServer is how account.json and the keyring name the engine
@@ -43,6 +46,8 @@ type session struct {
 	stop     context.CancelFunc
 	done     chan struct{}
 
+	phone *phoneLink
+
 	mu        sync.Mutex
 	announced map[string]bool // offers already announced
 	inboxOnce sync.Once
@@ -55,6 +60,9 @@ func (s *session) public() Session {
 func (s *session) close() {
 	s.stop()
 	<-s.done
+	if s.phone != nil {
+		<-s.phone.done
+	}
 	s.cache.Close()
 }
 
@@ -76,9 +84,18 @@ func (a *App) engineURL(ctx context.Context, name string) (string, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.engine == nil {
+		key, err := a.engineKey()
+		if err != nil {
+			return "", err
+		}
+		if err := server.PrivateDir(a.cfg.DataDir); err != nil {
+			return "", err
+		}
 		e, err := server.Open(ctx, server.Config{
 			DataDir: filepath.Join(a.cfg.DataDir, "engine"), Demo: a.cfg.Demo, PasswordCost: a.cfg.PasswordCost, Logger: a.log,
-			Clock: a.cfg.EngineClock, LowMemory: true,
+			SecretKey: key,
+			Voice:     a.cfg.Voice,
+			Clock:     a.cfg.EngineClock, LowMemory: true,
 		})
 		if err != nil {
 			return "", fmt.Errorf("start embedded engine: %w", err)
@@ -119,6 +136,7 @@ func (a *App) signIn(ctx context.Context, req SignInRequest) (Session, error) {
 	if err != nil {
 		return Session{}, err
 	}
+	a.rememberServer(ac.Server)
 	return s.public(), nil
 }
 
@@ -128,6 +146,19 @@ const ReasonSessionEnded = "session_ended"
 
 func sessionEnded() error {
 	return backend.ReasonErrorf(backend.ENotFound, ReasonSessionEnded, "Your session has ended (it expired or was signed out on the server). Sign in again; replies you wrote are kept.")
+}
+
+// rememberServer makes a team server the one the sign-in screen offers
+// next time.
+func (a *App) rememberServer(server string) {
+	prefs := a.settings.Get()
+	if server == embeddedServer || server == prefs.ServerURL {
+		return
+	}
+	prefs.ServerURL = server
+	if _, err := a.settings.Save(prefs); err != nil {
+		a.log.Warn("remember the server", "err", err)
+	}
 }
 
 func (a *App) restore(ctx context.Context) (Session, error) {
@@ -176,7 +207,12 @@ func (a *App) restore(ctx context.Context) (Session, error) {
 }
 
 func (a *App) startSession(ctx context.Context, ac account, cl *client.Client, u backend.User) (*session, error) {
-	if err := os.MkdirAll(filepath.Join(a.cfg.DataDir, "cache"), 0o700); err != nil {
+	for _, dir := range []string{a.cfg.DataDir, filepath.Join(a.cfg.DataDir, "cache")} {
+		if err := server.PrivateDir(dir); err != nil {
+			return nil, err
+		}
+	}
+	if err := sqlite.PrivateFiles(a.cachePath(ac)); err != nil {
 		return nil, err
 	}
 	c, err := cache.Open(ctx, a.cachePath(ac))
@@ -192,14 +228,15 @@ func (a *App) startSession(ctx context.Context, ac account, cl *client.Client, u
 			a.emit("sync", map[string]int64{"lastSeq": seq})
 			a.announceOffers(runCtx, s)
 			a.announceMissed(runCtx, s)
+			a.refreshTray(runCtx)
 		},
+		OnStatus: func(st cache.Status) { a.connectionChanged(runCtx, s, st) },
 		OnState: func(state string) {
 			if state == cache.StateSignedOut {
 				// The engine no longer knows the session: back to the
 				// sign-in screen. The outbox stays for the next session.
 				a.endSession(s, ac)
 			}
-			a.emit("connection", map[string]string{"state": state})
 		},
 		OnProgress: func(done, total int64) {
 			a.emit("progress", map[string]int64{"done": done, "total": total})
@@ -207,10 +244,24 @@ func (a *App) startSession(ctx context.Context, ac account, cl *client.Client, u
 				a.releaseMemory(runCtx, s)
 			}
 		},
-		OnReset:  func(held int) { a.emit("reset", map[string]int{"held": held}) },
-		OnTyping: func(t client.Typing) { a.emit("typing", t) },
+		OnReset:   func(held int) { a.emit("reset", map[string]int{"held": held}) },
+		OnTyping:  func(t client.Typing) { a.emit("typing", t) },
+		OnRemoved: func(ids []string) { a.emit("removed", map[string][]string{"conversationIds": ids}) },
 	}
-	go func() { defer close(s.done); s.syncer.Run(runCtx) }()
+	// After sleep the connection may be dead without either side knowing:
+	// reconnect at once rather than wait for it to time out.
+	woke := &wake.Detector{OnWake: func(slept time.Duration) {
+		a.log.Info("woke from sleep; reconnecting", "slept", slept.Round(time.Second))
+		s.syncer.Reconnect()
+	}}
+	go func() {
+		defer close(s.done)
+		var wg sync.WaitGroup
+		wg.Go(func() { woke.Run(runCtx) })
+		s.syncer.Run(runCtx)
+		wg.Wait() // the session ends by stop(), which ends both
+	}()
+	s.phone = a.startPhone(runCtx, s)
 	a.mu.Lock()
 	old := a.session
 	a.session, a.ended = s, false
@@ -219,6 +270,7 @@ func (a *App) startSession(ctx context.Context, ac account, cl *client.Client, u
 		old.close()
 	}
 	a.rememberUser(ac, u)
+	a.refreshTray(ctx)
 	return s, nil
 }
 
@@ -251,6 +303,20 @@ func (a *App) releaseMemory(ctx context.Context, s *session) {
 	debug.FreeOSMemory()
 }
 
+// connectionChanged tells the page and the tray how the connection stands,
+// with the replies waiting in the outbox.
+func (a *App) connectionChanged(ctx context.Context, s *session, st cache.Status) {
+	if st.State == cache.StateOnline || st.Attempt <= 1 {
+		a.log.Info("connection", "state", st.State, "attempt", st.Attempt, "err", st.LastError)
+	}
+	status, err := a.syncStatus(ctx, s, st)
+	if err != nil && ctx.Err() == nil {
+		a.log.Warn("read the outbox", "err", err)
+	}
+	a.emit("connection", status)
+	a.refreshTray(ctx)
+}
+
 func (a *App) signOut(ctx context.Context) error {
 	a.mu.Lock()
 	s := a.session
@@ -270,6 +336,7 @@ func (a *App) signOut(ctx context.Context) error {
 	if err := os.Remove(a.accountPath()); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
+	a.refreshTray(ctx)
 	return nil
 }
 

@@ -117,10 +117,10 @@ func TestAgent_MissedOfferAndTakeFromQueue(t *testing.T) {
 	}
 }
 
-// TestSession_EndedByTheEngine: the engine revokes the session while the
-// app is signed in; the app reports signed_out, ends the session, and the
-// next restore says why instead of failing silently.
-func TestSession_EndedByTheEngine(t *testing.T) {
+// TestSession_EndedByTheEngineSaysWhy: the engine revokes the session
+// while the app is signed in; the app reports signed_out, ends the
+// session, and the next restore says why instead of failing silently.
+func TestSession_EndedByTheEngineSaysWhy(t *testing.T) {
 	requireKeyring(t)
 	a := newTestApp(t, t.TempDir())
 	rec := &recorder{}
@@ -138,7 +138,7 @@ func TestSession_EndedByTheEngine(t *testing.T) {
 		rec.mu.Lock()
 		defer rec.mu.Unlock()
 		for i, e := range rec.events {
-			if d, ok := rec.data[i].(map[string]string); e == "connection" && ok && d["state"] == cache.StateSignedOut {
+			if d, ok := rec.data[i].(SyncStatus); e == "connection" && ok && d.State == cache.StateSignedOut {
 				return true
 			}
 		}

@@ -21,6 +21,14 @@ type ChannelInstance struct {
 	UpdatedAt time.Time       `json:"updatedAt"`
 }
 
+// UploadQuota bounds the files anonymous visitors may upload to a web chat
+// instance: bytes per visitor and per instance since a moment (the start of
+// the quota window). Zero means no bound.
+type UploadQuota struct {
+	Since                    time.Time
+	VisitorBytes, TotalBytes int64
+}
+
 // Outbox states of an outbound message on its way to a platform.
 const (
 	OutboxPending = "pending"
@@ -105,6 +113,11 @@ type ChannelService interface {
 	RetryOutbox(ctx context.Context, id string, at time.Time, reason string, countAttempt bool) error
 	// FailOutbox marks a job and its message failed with the reason.
 	FailOutbox(ctx context.Context, id, reason string) (*Message, error)
+	// InterruptOutbox ends the lease of every job being sent, so the next
+	// claim takes each as interrupted (InDoubt). An engine that is its
+	// store's only sender calls it when it starts: those sends belonged to
+	// a process that died. It returns how many there were.
+	InterruptOutbox(ctx context.Context, now time.Time) (int, error)
 	// NextOutboxDue returns when the next pending job is due (ok false when
 	// none is pending).
 	NextOutboxDue(ctx context.Context) (at time.Time, ok bool, err error)

@@ -28,9 +28,11 @@ type Conversation struct {
 	AssigneeID    string    `json:"assigneeId,omitempty"`
 	LastMessageAt time.Time `json:"lastMessageAt"`
 	// LastMessageText is a short preview of the newest message.
-	LastMessageText string    `json:"lastMessageText"`
-	CreatedAt       time.Time `json:"createdAt"`
-	UpdatedAt       time.Time `json:"updatedAt"`
+	LastMessageText string `json:"lastMessageText"`
+	// Labels are the ids of the labels put on the conversation.
+	Labels    []string  `json:"labels,omitempty"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
 }
 
 // ConversationFilter narrows FindConversations. Empty fields match all.
@@ -38,6 +40,9 @@ type ConversationFilter struct {
 	ContactID string
 	Status    string
 	Channel   string
+	// VisibleTo, when set, keeps only the conversations that user may read
+	// by their access levels (for agents).
+	VisibleTo string
 	Limit     int
 }
 

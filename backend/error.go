@@ -14,6 +14,7 @@ const (
 	ENotFound     = "not_found"
 	EConflict     = "conflict"
 	ETooLarge     = "too_large"
+	ETooMany      = "too_many_requests"
 	EUnavailable  = "unavailable"
 	EInternal     = "internal"
 )
@@ -33,6 +34,28 @@ const (
 	// ReasonOfferGone: the offer expired, was withdrawn or was answered.
 	ReasonOfferGone = "offer_gone"
 )
+
+// HTTPStatus returns the HTTP status an error code is answered with (500
+// for an unknown code).
+func HTTPStatus(code string) int {
+	switch code {
+	case EInvalid:
+		return 400
+	case EUnauthorized:
+		return 401
+	case EForbidden:
+		return 403
+	case ENotFound:
+		return 404
+	case EConflict:
+		return 409
+	case ETooLarge:
+		return 413
+	case EUnavailable:
+		return 503
+	}
+	return 500
+}
 
 // Error is an application error with a code, a sentence meant for people
 // and, optionally, a Reason: a stable key (one of the Reason constants) a

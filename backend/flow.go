@@ -165,4 +165,60 @@ type FlowService interface {
 	// NextFlowDeadline returns the soonest timeout or lease among waiting
 	// and running executions (ok false when there is none).
 	NextFlowDeadline(ctx context.Context) (at time.Time, ok bool, err error)
+	// RunningFlowExecutions returns up to limit running executions,
+	// whatever their lease: an engine that is its store's only runner takes
+	// them over when it starts instead of waiting for leases held by a
+	// process that died.
+	RunningFlowExecutions(ctx context.Context, limit int) ([]*FlowExecution, error)
+}
+
+// MapHeaders returns a copy of f in which every value of every widget's
+// "headers" property (the HTTP widget's request headers, which carry API
+// keys and Authorization) has passed through fn; f itself is unchanged.
+// The store seals header values with it, and the change feed carries them
+// as Redacted. Widgets without headers are copied as they are.
+func (f *Flow) MapHeaders(fn func(widget, name, value string) (string, error)) (*Flow, error) {
+	if f == nil {
+		return nil, nil
+	}
+	out := *f
+	out.Widgets = make([]FlowWidget, len(f.Widgets))
+	copy(out.Widgets, f.Widgets)
+	for i, w := range out.Widgets {
+		var props map[string]json.RawMessage
+		if len(w.Properties) == 0 || json.Unmarshal(w.Properties, &props) != nil || props["headers"] == nil {
+			continue
+		}
+		var headers map[string]string
+		if err := json.Unmarshal(props["headers"], &headers); err != nil || len(headers) == 0 {
+			continue // not a header map: the widget's own validation reports it
+		}
+		for name, v := range headers {
+			nv, err := fn(w.Name, name, v)
+			if err != nil {
+				return nil, err
+			}
+			headers[name] = nv
+		}
+		var err error
+		if props["headers"], err = json.Marshal(headers); err != nil {
+			return nil, err
+		}
+		if out.Widgets[i].Properties, err = json.Marshal(props); err != nil {
+			return nil, err
+		}
+	}
+	return &out, nil
+}
+
+// Redacted returns a copy of f with every header value replaced by
+// Redacted, as the change feed carries flows.
+func (f *Flow) Redacted() *Flow {
+	out, _ := f.MapHeaders(func(_, _, v string) (string, error) {
+		if v == "" {
+			return v, nil
+		}
+		return Redacted, nil
+	})
+	return out
 }

@@ -120,10 +120,12 @@ type OutboundMessage struct {
 type MessageService interface {
 	// StoreInbound resolves the contact, finds or opens the conversation and
 	// stores the message, all in one transaction. Created is false when the
-	// platform message id was stored before (a redelivery).
+	// platform message id was stored before (a redelivery). An attachment
+	// URL that CheckAttachmentURL refuses is dropped (SafeAttachments).
 	StoreInbound(ctx context.Context, in *InboundMessage) (m *Message, created bool, err error)
 	// StoreOutbound records an outbound message as queued. Returns ENotFound
-	// for an unknown conversation and EInvalid for empty text.
+	// for an unknown conversation, and EInvalid for empty text or an
+	// attachment URL CheckAttachmentURL refuses.
 	StoreOutbound(ctx context.Context, out *OutboundMessage) (m *Message, created bool, err error)
 	// FindMessages lists a conversation's messages, oldest first.
 	FindMessages(ctx context.Context, conversationID string) ([]*Message, error)

@@ -15,6 +15,11 @@ const (
 	EventWorkerStats = "worker.stats"
 	// EventOfferMissed carries a MissedOffer: an offer expired unanswered.
 	EventOfferMissed = "offer.missed"
+	// EventQueueDeleted, EventWorkflowDeleted and EventWorkerDeleted carry
+	// {"id"} of what an admin removed.
+	EventQueueDeleted    = "queue.deleted"
+	EventWorkflowDeleted = "workflow.deleted"
+	EventWorkerDeleted   = "worker.deleted"
 )
 
 // RoutingSnapshot is the router's durable state as loaded at start.
@@ -46,12 +51,25 @@ type RoutingChange struct {
 	// MissedOffers are offers that expired in this change; each becomes an
 	// EventOfferMissed.
 	MissedOffers []*MissedOffer
+	// Access holds, for every conversation whose tasks changed hands or
+	// queues, who works on it now; the store keeps the access policy's
+	// levels and the conversation's assignee from it.
+	Access []*ConversationAccess
+	// AccessComplete says Access covers every conversation with an open
+	// task: any other conversation has nobody working on it.
+	AccessComplete bool
+	// DeletedQueues, DeletedWorkflows and DeletedWorkers name what was
+	// removed; each gets a deleted event.
+	DeletedQueues    []string
+	DeletedWorkflows []string
+	DeletedWorkers   []string
 }
 
 // Empty reports whether the change holds nothing.
 func (c *RoutingChange) Empty() bool {
 	return len(c.Activities)+len(c.Workers)+len(c.Queues)+len(c.Workflows)+len(c.Tasks)+
-		len(c.Reservations)+len(c.QueueStats)+len(c.WorkerStats)+len(c.MissedOffers) == 0
+		len(c.Reservations)+len(c.QueueStats)+len(c.WorkerStats)+len(c.MissedOffers)+len(c.Access)+
+		len(c.DeletedQueues)+len(c.DeletedWorkflows)+len(c.DeletedWorkers) == 0 && !c.AccessComplete
 }
 
 // RoutingStore keeps the router's state. The router holds it in memory and

@@ -12,4 +12,9 @@ type Store interface {
 	MessageService
 	EventService
 	CannedService
+	AccessService
+	AuditService
+	LabelService
+	InviteService
+	CallService
 }

@@ -72,7 +72,8 @@ type TaskInput struct {
 	// ConversationID links the task to the conversation it serves.
 	ConversationID string
 	// WorkflowID picks the workflow; QueueID instead sends the task
-	// straight to one queue. With neither, the only workflow is used.
+	// straight to one queue. With neither, the oldest workflow (the
+	// workspace's default) is used.
 	WorkflowID string
 	QueueID    string
 }
@@ -137,4 +138,6 @@ type TaskFilter struct {
 	QueueID  string
 	WorkerID string
 	State    string
+	// ConversationID selects the open task of one conversation.
+	ConversationID string
 }

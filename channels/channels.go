@@ -145,6 +145,9 @@ type Params struct {
 	Now     func() time.Time
 }
 
+// JSON is Info.ContentTypes of connectors whose platform posts JSON.
+var JSON = []string{"application/json"}
+
 // Info describes a connector type.
 type Info struct {
 	// ID names the connector, such as "sms.twilio".
@@ -155,10 +158,24 @@ type Info struct {
 	// Secrets lists the top-level config keys that hold secrets; they are
 	// redacted whenever a configuration is shown.
 	Secrets []string
+	// ContentTypes are the media types the platform posts webhooks as; a
+	// webhook of any other type is refused with 415 (empty: any).
+	ContentTypes []string
 	// Rate is the default sends per second per instance (0: no limit),
 	// with Burst sends allowed at once.
 	Rate  float64
 	Burst int
+	// Title names the connector for people, such as "SMS (Twilio)".
+	Title Text
+	// Settings describe the configuration fields, in form order; a setting
+	// of KindSecret must be listed in Secrets too.
+	Settings []Setting
+	// Webhook is true when the platform posts to the instance's webhook URL
+	// (/hooks/{connector}/{instance}), which the admin pastes into the
+	// platform's console.
+	Webhook bool
+	// Testable is true when the connector implements Tester.
+	Testable bool
 }
 
 var registry = struct {
@@ -175,6 +192,7 @@ func Register(info Info) {
 	if info.New == nil {
 		panic(fmt.Sprintf("channels: connector %q has no New func", info.ID))
 	}
+	checkSettings(info)
 	registry.Lock()
 	defer registry.Unlock()
 	if _, dup := registry.m[info.ID]; dup {

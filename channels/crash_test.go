@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"switchboard/backend"
+	"switchboard/backend/secret"
 	"switchboard/backend/sqlite"
 	"switchboard/channels"
 	"switchboard/channels/twilio"
@@ -29,7 +30,11 @@ const (
 	crashAccount = "AC00000000000000000000000000000009"
 	crashToken   = "crash-token"
 	childEnv     = "SWITCHBOARD_HOOKS_CHILD_DB"
+	childKeyEnv  = "SWITCHBOARD_HOOKS_CHILD_KEY"
 )
+
+// crashKey is the secret key the test and its child open the store with.
+var crashKey = secret.MustNew()
 
 func TestMain(m *testing.M) {
 	if path := os.Getenv(childEnv); path != "" {
@@ -43,6 +48,12 @@ func TestMain(m *testing.M) {
 // real SQLite file, listening on a random port it prints.
 func runChild(path string) {
 	db := sqlite.NewDB(path)
+	key, err := secret.Parse(os.Getenv(childKeyEnv))
+	if err != nil {
+		fmt.Println("ERROR", err)
+		os.Exit(1)
+	}
+	db.Secrets = key
 	if err := db.Open(context.Background()); err != nil {
 		fmt.Println("ERROR", err)
 		os.Exit(1)
@@ -73,7 +84,7 @@ func startChild(t *testing.T, path string) *child {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(exe, "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"="+path)
+	cmd.Env = append(os.Environ(), childEnv+"="+path, childKeyEnv+"="+crashKey.Text())
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -105,6 +116,7 @@ func TestCrash_AckedWebhooksSurviveSIGKILL(t *testing.T) {
 	}
 	path := filepath.Join(t.TempDir(), "engine.db")
 	db := sqlite.NewDB(path)
+	db.Secrets = crashKey
 	if err := db.Open(context.Background()); err != nil {
 		t.Fatal(err)
 	}

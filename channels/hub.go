@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -59,8 +58,14 @@ type Options struct {
 	// OnInbound is called, after the webhook was acknowledged, for every new
 	// inbound message of a configured channel, reading from the store: a
 	// message stored before a crash is handed over after the restart (at
-	// least once, in store order).
-	OnInbound func(ctx context.Context, m *backend.Message)
+	// least once, in store order). While it returns an error the message is
+	// retried, and no later message is handed over, so nothing falls between
+	// the store and its consumer; only an EInvalid or ENotFound error (the
+	// message can never be handled) lets the dispatcher move past it.
+	OnInbound func(ctx context.Context, m *backend.Message) error
+	// InboundRetry is the first wait before a refused message is handed
+	// over again, doubled up to 5 s (default 100 ms).
+	InboundRetry time.Duration
 	// MaxAttempts bounds deliveries of one message (default 10).
 	MaxAttempts int
 	// Backoff is the first retry delay, doubled per attempt up to
@@ -69,6 +74,18 @@ type Options struct {
 	// Lease is how long a claimed send may take before it is considered
 	// interrupted (default 2 min).
 	Lease time.Duration
+	// ManualOutbox keeps Start from running the background sender: the
+	// caller delivers the outbox itself with RunOutbox. Tests that drive
+	// an injected clock use it, so no sender they do not control can claim
+	// a job between their steps.
+	ManualOutbox bool
+	// TakeOverOnStart makes Start treat every send left under way as
+	// interrupted at once (resent when the platform deduplicates, failed
+	// as in doubt otherwise) instead of waiting out its lease, which holds
+	// back the rest of its conversation. Set it only when this hub is its
+	// store's one sender (SQLite): those sends belonged to a process that
+	// died.
+	TakeOverOnStart bool
 }
 
 // Hub serves webhooks at /hooks/{connector}/{instance}, stores what they
@@ -93,6 +110,7 @@ type Hub struct {
 	pollers map[string]context.CancelFunc
 
 	outbox outboxState
+	health healthBook // the admin console's last errors (admin.go)
 }
 
 // instance is one running connector instance.
@@ -128,6 +146,9 @@ func NewHub(ctx context.Context, store Store, opts Options) (*Hub, error) {
 	}
 	if opts.Lease <= 0 {
 		opts.Lease = 2 * time.Minute
+	}
+	if opts.InboundRetry <= 0 {
+		opts.InboundRetry = 100 * time.Millisecond
 	}
 	opts.PublicURL = strings.TrimRight(opts.PublicURL, "/")
 	h := &Hub{
@@ -238,98 +259,6 @@ func (h *Hub) lookup(connector, name string) *instance {
 	return h.instances[connector+"/"+name]
 }
 
-// ServeHTTP serves POST (and GET for handshakes) /hooks/{connector}/{instance}.
-// Mount it at "/hooks/" without stripping the prefix.
-func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rest, ok := strings.CutPrefix(r.URL.Path, "/hooks/")
-	connector, name, ok2 := strings.Cut(rest, "/")
-	if !ok || !ok2 || connector == "" || name == "" || strings.Contains(name, "/") {
-		http.NotFound(w, r)
-		return
-	}
-	inst := h.lookup(connector, name)
-	if inst == nil {
-		http.NotFound(w, r)
-		return
-	}
-	req := &Request{Method: r.Method, URL: h.externalURL(r), Header: r.Header}
-	switch r.Method {
-	case http.MethodGet:
-		hs, ok := inst.connector.(Handshaker)
-		if !ok {
-			w.Header().Set("Allow", "POST")
-			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-			return
-		}
-		status, body := hs.Handshake(req)
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.WriteHeader(status)
-		io.WriteString(w, body)
-		return
-	case http.MethodPost:
-	default:
-		w.Header().Set("Allow", "GET, POST")
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		return
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.opts.MaxBodyBytes))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
-			return
-		}
-		http.Error(w, "read body", http.StatusBadRequest)
-		return
-	}
-	req.Body = body
-	if err := inst.connector.Verify(req); err != nil {
-		status := http.StatusForbidden
-		if backend.ErrorCode(err) == backend.EUnauthorized {
-			status = http.StatusUnauthorized
-		}
-		h.log.Warn("webhook rejected", "connector", connector, "instance", name, "status", status, "remote", r.RemoteAddr)
-		http.Error(w, http.StatusText(status), status)
-		return
-	}
-	wh, err := inst.connector.Parse(req)
-	if err != nil {
-		h.log.Warn("webhook unreadable", "connector", connector, "instance", name, "error", backend.ErrorMessage(err))
-		http.Error(w, backend.ErrorMessage(err), http.StatusBadRequest)
-		return
-	}
-	if err := h.deliver(r.Context(), connector, name, wh); err != nil {
-		// Not stored: a non-2xx makes the platform redeliver.
-		h.log.Error("webhook not stored", "connector", connector, "instance", name, "error", err)
-		http.Error(w, "temporarily unavailable", http.StatusServiceUnavailable)
-		return
-	}
-	if a, ok := inst.connector.(Acker); ok {
-		a.Ack(w)
-		return
-	}
-	w.WriteHeader(http.StatusOK)
-}
-
-// externalURL rebuilds the URL the platform called.
-func (h *Hub) externalURL(r *http.Request) string {
-	if h.opts.PublicURL != "" {
-		return h.opts.PublicURL + r.URL.RequestURI()
-	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	if p := r.Header.Get("X-Forwarded-Proto"); p != "" {
-		scheme, _, _ = strings.Cut(p, ",")
-	}
-	host := r.Host
-	if fh := r.Header.Get("X-Forwarded-Host"); fh != "" {
-		host, _, _ = strings.Cut(fh, ",")
-	}
-	return strings.TrimSpace(scheme) + "://" + strings.TrimSpace(host) + r.URL.RequestURI()
-}
-
 // deliver stores a webhook's messages (durably, deduplicated) and applies
 // its statuses. An error means something was not stored.
 func (h *Hub) deliver(ctx context.Context, connector, name string, wh *Webhook) error {
@@ -397,10 +326,22 @@ func (h *Hub) Start(ctx context.Context) error {
 	if h.cancel != nil {
 		return errors.New("channels: hub already started")
 	}
+	if h.opts.TakeOverOnStart {
+		n, err := h.store.InterruptOutbox(ctx, h.clock.Now())
+		if err != nil {
+			return fmt.Errorf("take over the outbox: %w", err)
+		}
+		if n > 0 {
+			h.log.Warn("sends interrupted by the previous process", "count", n)
+		}
+	}
 	h.ctx, h.cancel = context.WithCancel(context.WithoutCancel(ctx))
-	h.wg.Add(2)
+	h.wg.Add(1)
 	go func() { defer h.wg.Done(); h.runInbound(h.ctx) }()
-	go func() { defer h.wg.Done(); h.runOutbox(h.ctx) }()
+	if !h.opts.ManualOutbox {
+		h.wg.Add(1)
+		go func() { defer h.wg.Done(); h.runOutbox(h.ctx) }()
+	}
 	h.restartPollersLocked()
 	return nil
 }
@@ -467,6 +408,7 @@ func (h *Hub) runPoller(ctx context.Context, connector, name string, p Poller) {
 		}
 		if err != nil {
 			h.log.Warn("poller stopped, restarting", "connector", connector, "instance", name, "error", err, "wait", wait)
+			h.health.note(connector+"/"+name, healthText(err), h.clock.Now())
 		}
 		select {
 		case <-ctx.Done():

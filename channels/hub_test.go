@@ -59,20 +59,32 @@ func TestHub_RoutesAndLimits(t *testing.T) {
 	fake := twiliotest.NewServer(crashAccount, crashToken)
 	defer fake.Close()
 	env := hubtest.New(t, twilio.SMS, "main", map[string]any{"accountSid": crashAccount, "authToken": crashToken, "from": "+15550001234"}, fake.URL)
+	const form = "application/x-www-form-urlencoded"
 	for _, tc := range []struct {
 		method, path string
+		contentType  string
 		body         string
 		want         int
+		code         string
 	}{
-		{"POST", "/hooks/sms.twilio/nope", "", http.StatusNotFound},
-		{"POST", "/hooks/nope/main", "", http.StatusNotFound},
-		{"GET", "/hooks/sms.twilio/main", "", http.StatusMethodNotAllowed},
-		{"POST", "/hooks/sms.twilio/main", strings.Repeat("a", 2<<20), http.StatusRequestEntityTooLarge},
+		{"POST", "/hooks/sms.twilio/nope", form, "", http.StatusNotFound, backend.ENotFound},
+		{"POST", "/hooks/nope/main", form, "", http.StatusNotFound, backend.ENotFound},
+		{"POST", "/hooks/sms.twilio", form, "", http.StatusNotFound, backend.ENotFound},
+		{"GET", "/hooks/sms.twilio/main", "", "", http.StatusMethodNotAllowed, backend.EInvalid},
+		{"DELETE", "/hooks/sms.twilio/main", "", "", http.StatusMethodNotAllowed, backend.EInvalid},
+		{"POST", "/hooks/sms.twilio/main", form, strings.Repeat("a", 2<<20), http.StatusRequestEntityTooLarge, backend.ETooLarge},
+		{"POST", "/hooks/sms.twilio/main", "text/plain", "MessageSid=SM1", http.StatusUnsupportedMediaType, backend.EInvalid},
+		{"POST", "/hooks/sms.twilio/main", form, "MessageSid=SM1", http.StatusUnauthorized, backend.EUnauthorized},
 	} {
 		req, _ := http.NewRequest(tc.method, env.Server.URL+tc.path, strings.NewReader(tc.body))
-		if got, _ := hubtest.Do(t, req); got != tc.want {
+		if tc.contentType != "" {
+			req.Header.Set("Content-Type", tc.contentType)
+		}
+		got, body := hubtest.Do(t, req)
+		if got != tc.want {
 			t.Errorf("%s %s: %d, want %d", tc.method, tc.path, got, tc.want)
 		}
+		hubtest.MustBeAPIError(t, body, tc.code)
 	}
 }
 

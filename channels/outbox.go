@@ -3,6 +3,7 @@ package channels
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"sync"
 	"time"
@@ -13,31 +14,51 @@ import (
 // inboundCursor names the durable cursor of the OnInbound dispatcher.
 const inboundCursor = "inbound.dispatch"
 
+// inboundIdle is how long the dispatcher sleeps with nothing to do when no
+// commit wakes it.
+const inboundIdle = 5 * time.Second
+
 // runInbound hands every new inbound message to OnInbound, in store order,
-// advancing a durable cursor after each.
+// advancing a durable cursor after each. A message OnInbound refuses is
+// retried after a growing wait, before any later one.
 func (h *Hub) runInbound(ctx context.Context) {
 	if h.opts.OnInbound == nil {
 		return
 	}
 	notify, stop := h.store.Notify()
 	defer stop()
+	retry := h.opts.InboundRetry
 	for {
-		if err := h.DispatchInbound(ctx); err != nil && ctx.Err() == nil {
-			h.log.Error("dispatch inbound", "error", err)
+		err := h.DispatchInbound(ctx)
+		if ctx.Err() != nil {
+			return
 		}
+		if err != nil {
+			h.log.Warn("inbound message not handed over yet; retrying", "error", err, "wait", retry)
+			select {
+			case <-ctx.Done():
+				return
+			case <-h.clock.After(retry):
+			}
+			retry = min(2*retry, inboundIdle)
+			continue
+		}
+		retry = h.opts.InboundRetry
 		select {
 		case <-ctx.Done():
 			return
 		case <-h.wakeInbound:
 		case <-notify:
-		case <-h.clock.After(5 * time.Second):
+		case <-h.clock.After(inboundIdle):
 		}
 	}
 }
 
 // DispatchInbound hands the inbound messages stored since the last call to
-// OnInbound and returns when it has caught up. Start calls it in the
-// background; tests may call it directly.
+// OnInbound and returns when it has caught up. It stops at the first
+// message OnInbound refuses (leaving the cursor before it) and returns that
+// error; see Options.OnInbound. Start calls it in the background; tests may
+// call it directly.
 func (h *Hub) DispatchInbound(ctx context.Context) error {
 	if h.opts.OnInbound == nil {
 		return nil
@@ -52,7 +73,12 @@ func (h *Hub) DispatchInbound(ctx context.Context) error {
 			return err
 		}
 		for i, m := range msgs {
-			h.opts.OnInbound(ctx, m)
+			if err := h.opts.OnInbound(ctx, m); err != nil {
+				if code := backend.ErrorCode(err); ctx.Err() != nil || (code != backend.EInvalid && code != backend.ENotFound) {
+					return fmt.Errorf("hand over message %s: %w", m.ID, err)
+				}
+				h.log.Error("inbound message can never be handled; moving past it", "message", m.ID, "error", err)
+			}
 			cursor = seqs[i]
 			if err := h.store.SetChannelCursor(ctx, inboundCursor, cursor); err != nil {
 				return err

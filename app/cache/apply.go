@@ -12,9 +12,18 @@ import (
 
 // Apply applies a batch of change-feed events in one transaction and moves
 // the cursor to the last one. Events at or below the cursor are skipped, so
-// applying a batch twice changes nothing.
+// applying a batch twice changes nothing. Within a batch several events
+// may share a sequence: a conversation brought with its history arrives as
+// several events at the position of the access change that brought it.
 func (c *Cache) Apply(ctx context.Context, events []backend.Event) (applied int, err error) {
-	if len(events) == 0 {
+	return c.ApplyPage(ctx, events, 0)
+}
+
+// ApplyPage is Apply for a page of the per-user feed that looked at the log
+// up to next: the cursor moves to next even when none of the events there
+// was for this user.
+func (c *Cache) ApplyPage(ctx context.Context, events []backend.Event, next int64) (applied int, err error) {
+	if len(events) == 0 && next == 0 {
 		return 0, nil
 	}
 	tx, err := c.db.BeginTx(ctx, nil)
@@ -32,8 +41,9 @@ func (c *Cache) Apply(ctx context.Context, events []backend.Event) (applied int,
 	if err := tx.QueryRowContext(ctx, `SELECT COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'last_seq'), 0)`).Scan(&cursor); err != nil {
 		return 0, err
 	}
+	start := cursor
 	for _, e := range events {
-		if e.Seq <= cursor {
+		if e.Seq <= start {
 			continue
 		}
 		if err := a.apply(ctx, e); err != nil {
@@ -42,7 +52,8 @@ func (c *Cache) Apply(ctx context.Context, events []backend.Event) (applied int,
 		cursor = e.Seq
 		applied++
 	}
-	if applied == 0 {
+	cursor = max(cursor, next)
+	if applied == 0 && cursor == start {
 		return 0, nil
 	}
 	if err := indexNew(ctx, tx, before); err != nil {
@@ -153,6 +164,12 @@ func (a *applier) apply(ctx context.Context, e backend.Event) error {
 	case backend.EventOfferMissed:
 		_, err := a.exec(ctx, `INSERT OR IGNORE INTO entities (type, id, data) VALUES (?, ?, ?)`, EntityMissedOffer, e.EntityID, string(e.Data))
 		return err
+	case backend.EventConversationRemoved:
+		return a.removeConversation(ctx, e.EntityID)
+	}
+	if typ, ok := strings.CutSuffix(e.Type, ".deleted"); ok {
+		_, err := a.exec(ctx, `DELETE FROM entities WHERE type = ? AND id = ?`, typ, e.EntityID)
+		return err
 	}
 	if !strings.HasSuffix(e.Type, ".upserted") {
 		return nil // events that carry no entity have nothing to cache
@@ -205,3 +222,27 @@ func (a *applier) message(ctx context.Context, data []byte) error {
 func localID(clientID string) string { return "local:" + clientID }
 
 func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
+
+// removeConversation drops a conversation the user no longer may read: its
+// messages and notes (with their search entries), its tasks and flow state,
+// and its contact when no other conversation of theirs is left. Replies
+// still waiting in the outbox stay; the engine refuses them and they show
+// as failed.
+func (a *applier) removeConversation(ctx context.Context, id string) error {
+	if _, err := a.exec(ctx, `INSERT INTO messages_fts (messages_fts, rowid, text) SELECT 'delete', rowid, text FROM messages
+		WHERE conversation_id = ? AND id NOT LIKE 'local:%' AND rowid <= ?`, id, a.indexed); err != nil {
+		return fmt.Errorf("remove conversation: %w", err)
+	}
+	for _, q := range []string{
+		`DELETE FROM messages WHERE conversation_id = ?1 AND id NOT LIKE 'local:%'`,
+		`DELETE FROM entities WHERE type IN ('task', 'flow_execution') AND data ->> '$.conversationId' = ?1`,
+		`DELETE FROM contacts WHERE id = (SELECT contact_id FROM conversations WHERE id = ?1)
+			AND NOT EXISTS (SELECT 1 FROM conversations WHERE contact_id = contacts.id AND id <> ?1)`,
+		`DELETE FROM conversations WHERE id = ?1`,
+	} {
+		if _, err := a.exec(ctx, q, id); err != nil {
+			return fmt.Errorf("remove conversation: %w", err)
+		}
+	}
+	return nil
+}

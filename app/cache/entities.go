@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"slices"
+	"strings"
 	"time"
 
 	"switchboard/backend"
@@ -18,9 +20,17 @@ const (
 	EntityQueue       = "queue"
 	EntityActivity    = "activity"
 	EntityCanned      = "canned"
+	EntityLabel       = "label"
 	// EntityMissedOffer keeps offer.missed events, by reservation id.
 	EntityMissedOffer = "missed_offer"
 )
+
+// Labels lists the cached labels by name.
+func (c *Cache) Labels(ctx context.Context) ([]backend.Label, error) {
+	list, err := entities[backend.Label](ctx, c, EntityLabel, "")
+	slices.SortFunc(list, func(a, b backend.Label) int { return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)) })
+	return list, err
+}
 
 // entities decodes every entity of one type into T.
 func entities[T any](ctx context.Context, c *Cache, typ, where string, args ...any) ([]T, error) {

@@ -37,7 +37,7 @@ type Summary struct {
 
 // Inbox scopes.
 const (
-	ScopeMine   = "mine"   // conversations whose open task is assigned to the worker
+	ScopeMine   = "mine"   // conversations assigned to the user, or whose open task the worker holds
 	ScopeQueues = "queues" // conversations with an open task
 	ScopeAll    = "all"
 )
@@ -50,12 +50,16 @@ type Filter struct {
 	Query string `json:"query,omitempty"`
 	// Scope is mine, queues or all ("" means all).
 	Scope string `json:"scope,omitempty"`
-	// WorkerID is whose tasks "mine" means; the app sets it.
+	// UserID and WorkerID are whose conversations and tasks "mine" means;
+	// the app sets them.
+	UserID   string `json:"-"`
 	WorkerID string `json:"-"`
 	// ContactID narrows to one contact's conversations.
 	ContactID string `json:"-"`
 	// ID narrows to one conversation.
-	ID    string `json:"-"`
+	ID string `json:"-"`
+	// Label narrows to conversations carrying the label (its id).
+	Label string `json:"label,omitempty"`
 	Limit int    `json:"limit,omitempty"`
 }
 
@@ -75,10 +79,13 @@ func (c *Cache) Conversations(ctx context.Context, f Filter) ([]Summary, error) 
 	if f.ID != "" {
 		where, args = append(where, "cv.id = ?"), append(args, f.ID)
 	}
+	if f.Label != "" {
+		where, args = append(where, "EXISTS (SELECT 1 FROM json_each(cv.data, '$.labels') WHERE value = ?)"), append(args, f.Label)
+	}
 	switch f.Scope {
 	case ScopeMine:
-		where = append(where, `t.data ->> '$.workerId' = ? AND t.data ->> '$.state' IN ('assigned', 'wrapping')`)
-		args = append(args, f.WorkerID)
+		where = append(where, `(cv.data ->> '$.assigneeId' = ? OR (t.data ->> '$.workerId' = ? AND t.data ->> '$.state' IN ('assigned', 'wrapping')))`)
+		args = append(args, f.UserID, f.WorkerID)
 	case ScopeQueues:
 		where = append(where, "t.id IS NOT NULL")
 	case "", ScopeAll:

@@ -2,7 +2,9 @@ package cache
 
 import (
 	"context"
+	"errors"
 	"log/slog"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -39,15 +41,60 @@ type Syncer struct {
 	OnReset func(held int)
 	// OnTyping, when set, sees the engine's typing signals.
 	OnTyping func(client.Typing)
-	// MinBackoff and MaxBackoff bound the wait between reconnects.
+	// OnRemoved is called with the conversations the user lost (the
+	// cache dropped them), before OnChange.
+	OnRemoved func(conversationIDs []string)
+	// OnStatus is called when the state changes and whenever a retry is
+	// scheduled, so the UI can say when the next attempt is.
+	OnStatus func(Status)
+	// MinBackoff and MaxBackoff bound the wait between reconnects; each
+	// wait is drawn within ±20% of the doubling sequence, so desktops that
+	// lost the same server do not all come back in the same instant.
 	MinBackoff, MaxBackoff time.Duration
+	// Clock times the waits between reconnects (tests use a FakeClock).
+	Clock backend.Clock
 
 	// Fetched counts events received from the engine (feed pages and live).
 	Fetched atomic.Int64
 
-	kick  chan struct{}
-	mu    sync.Mutex
-	state string
+	kick   chan struct{}
+	retry  chan struct{}
+	mu     sync.Mutex
+	status Status
+}
+
+// Status says how the Syncer's connection stands.
+type Status struct {
+	// State is online, reconnecting, offline or signed_out.
+	State string `json:"state"`
+	// Attempt counts failed attempts since the last time it was online.
+	Attempt int `json:"attempt"`
+	// RetryAt is when the next attempt starts; zero unless waiting.
+	RetryAt time.Time `json:"retryAt"`
+	// LastError says why the last attempt failed, in a sentence.
+	LastError string `json:"lastError"`
+}
+
+// errReconnect ends a live session that Reconnect asked to drop.
+var errReconnect = errors.New("reconnect requested")
+
+// Reconnect drops the connection and connects again now, without waiting
+// for the backoff: the machine woke from sleep, the network came back or
+// the user asked. The next waits start again from MinBackoff.
+func (s *Syncer) Reconnect() {
+	select {
+	case s.retries() <- struct{}{}:
+	default:
+	}
+}
+
+func (s *Syncer) retries() chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.retry == nil {
+		s.retry = make(chan struct{}, 1)
+	}
+	return s.retry
 }
 
 // Kick asks the Syncer to flush the outbox now.
@@ -68,29 +115,55 @@ func (s *Syncer) kicks() chan struct{} {
 }
 
 // State returns the current connection state.
-func (s *Syncer) State() string {
+func (s *Syncer) State() string { return s.Status().State }
+
+// Status returns the connection state, the failed attempts and when the
+// next one starts.
+func (s *Syncer) Status() Status {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.state == "" {
-		return StateReconnecting
+	st := s.status
+	if st.State == "" {
+		st.State = StateReconnecting
 	}
-	return s.state
+	return st
+}
+
+// update changes the status and tells OnState (when the state changed) and
+// OnStatus (always).
+func (s *Syncer) update(change func(*Status)) {
+	s.mu.Lock()
+	before := s.status.State
+	change(&s.status)
+	st := s.status
+	s.mu.Unlock()
+	if st.State != before && s.OnState != nil {
+		s.OnState(st.State)
+	}
+	if s.OnStatus != nil {
+		s.OnStatus(st)
+	}
 }
 
 func (s *Syncer) setState(state string) {
-	s.mu.Lock()
-	changed := s.state != state
-	s.state = state
-	s.mu.Unlock()
-	if changed && s.OnState != nil {
-		s.OnState(state)
+	if s.Status().State == state && state != StateOnline {
+		return
 	}
+	s.update(func(st *Status) {
+		st.State = state
+		if state == StateOnline {
+			*st = Status{State: state}
+		}
+	})
 }
 
 // Run syncs until ctx ends or the engine says the session is not valid.
 func (s *Syncer) Run(ctx context.Context) {
 	if s.Logger == nil {
 		s.Logger = slog.Default()
+	}
+	if s.Clock == nil {
+		s.Clock = backend.SystemClock{}
 	}
 	if s.MinBackoff == 0 {
 		s.MinBackoff = 250 * time.Millisecond
@@ -108,23 +181,61 @@ func (s *Syncer) Run(ctx context.Context) {
 			s.setState(StateSignedOut)
 			return
 		}
+		if errors.Is(err, errReconnect) {
+			backoff, failures = s.MinBackoff, 0
+			s.setState(StateReconnecting)
+			continue
+		}
 		if connected {
 			backoff, failures = s.MinBackoff, 0
 		}
 		failures++
-		if failures >= 3 {
-			s.setState(StateOffline)
-		} else {
-			s.setState(StateReconnecting)
-		}
-		s.Logger.Debug("sync: reconnecting", "err", err, "in", backoff)
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(backoff):
+		wait := jitter(backoff)
+		s.update(func(st *Status) {
+			st.State = StateReconnecting
+			if failures >= 3 {
+				st.State = StateOffline
+			}
+			st.Attempt, st.RetryAt, st.LastError = failures, s.Clock.Now().Add(wait), failureReason(err)
+		})
+		s.Logger.Debug("sync: reconnecting", "err", err, "in", wait)
+		if !s.wait(ctx, wait) {
+			backoff = s.MinBackoff
+			continue
 		}
 		backoff = min(backoff*2, s.MaxBackoff)
 	}
+}
+
+// wait sleeps for d on the Clock. It returns false early when Reconnect
+// was called, and true when the time passed or ctx ended.
+func (s *Syncer) wait(ctx context.Context, d time.Duration) bool {
+	elapsed := make(chan struct{})
+	stop := s.Clock.AfterFunc(d, func() { close(elapsed) })
+	defer stop()
+	select {
+	case <-ctx.Done():
+		return true
+	case <-elapsed:
+		return true
+	case <-s.retries():
+		s.update(func(st *Status) { st.RetryAt = time.Time{} })
+		return false
+	}
+}
+
+// failureReason says why an attempt failed: the engine's sentence, or for
+// a connection that broke (no code) what broke, for the diagnostics.
+func failureReason(err error) string {
+	if backend.ErrorCode(err) == backend.EInternal {
+		return "The connection to the server broke: " + err.Error() + "."
+	}
+	return backend.ErrorMessage(err)
+}
+
+// jitter spreads a wait within ±20%.
+func jitter(d time.Duration) time.Duration {
+	return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
 }
 
 // session catches up over HTTP, then follows the live feed until it breaks.
@@ -145,17 +256,27 @@ func (s *Syncer) session(ctx context.Context) (bool, error) {
 	s.setState(StateOnline)
 	feedCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	dropped := make(chan struct{})
 	go func() {
-		<-feedCtx.Done()
+		select {
+		case <-feedCtx.Done():
+		case <-s.retries():
+			close(dropped)
+		}
 		feed.Close()
 	}()
 	go s.outboxLoop(feedCtx)
 	for {
-		events, err := feed.Next()
+		events, next, err := feed.Next()
+		select {
+		case <-dropped:
+			return true, errReconnect
+		default:
+		}
 		if err != nil {
 			return true, err
 		}
-		if err := s.apply(ctx, events); err != nil {
+		if err := s.apply(ctx, events, next); err != nil {
 			return true, err
 		}
 	}
@@ -193,9 +314,12 @@ func (s *Syncer) catchUp(ctx context.Context) error {
 			start = seq
 		}
 		s.Fetched.Add(int64(len(page.Events)))
-		n, err := s.Cache.Apply(ctx, page.Events)
+		n, err := s.Cache.ApplyPage(ctx, page.Events, page.Next)
 		if err != nil {
 			return err
+		}
+		if n > 0 {
+			s.removed(page.Events)
 		}
 		changed = changed || n > 0
 		if page.More && s.OnProgress != nil {
@@ -223,12 +347,29 @@ func (s *Syncer) changed(ctx context.Context) {
 	}
 }
 
-func (s *Syncer) apply(ctx context.Context, events []backend.Event) error {
+// removed tells OnRemoved which conversations the user lost in events.
+func (s *Syncer) removed(events []backend.Event) {
+	if s.OnRemoved == nil {
+		return
+	}
+	var gone []string
+	for _, e := range events {
+		if e.Type == backend.EventConversationRemoved {
+			gone = append(gone, e.EntityID)
+		}
+	}
+	if len(gone) > 0 {
+		s.OnRemoved(gone)
+	}
+}
+
+func (s *Syncer) apply(ctx context.Context, events []backend.Event, next int64) error {
 	s.Fetched.Add(int64(len(events)))
-	n, err := s.Cache.Apply(ctx, events)
+	n, err := s.Cache.ApplyPage(ctx, events, next)
 	if err != nil || n == 0 {
 		return err
 	}
+	s.removed(events)
 	s.changed(ctx)
 	return nil
 }

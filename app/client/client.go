@@ -62,8 +62,10 @@ func (c *Client) Me(ctx context.Context) (*backend.User, error) {
 	return &u, c.do(ctx, "GET", "/api/me", nil, &u)
 }
 
-// SyncPage is one page of the change feed, with the feed's newest
-// sequence (Head) and identity when it was read.
+// SyncPage is one page of the change feed, as the signed-in user may see
+// it, with the feed's newest sequence (Head) and identity when it was
+// read. Next is the log position the page reached (events there that were
+// not for this user are left out).
 type SyncPage struct {
 	Events []backend.Event      `json:"events"`
 	Next   int64                `json:"next"`
@@ -90,6 +92,12 @@ func (c *Client) SendMessage(ctx context.Context, conversationID, text, clientID
 	return &m, c.do(ctx, "POST", "/api/conversations/"+url.PathEscape(conversationID)+"/messages", body, &m)
 }
 
+// ChangePassword replaces the signed-in user's password; their other
+// sessions end, this one goes on.
+func (c *Client) ChangePassword(ctx context.Context, current, next string) error {
+	return c.do(ctx, "POST", "/api/me/password", map[string]string{"current": current, "new": next}, nil)
+}
+
 // SetStatus changes a conversation's status.
 func (c *Client) SetStatus(ctx context.Context, conversationID, status string) (*backend.Conversation, error) {
 	var conv backend.Conversation
@@ -97,8 +105,12 @@ func (c *Client) SetStatus(ctx context.Context, conversationID, status string) (
 }
 
 // Do sends a JSON request to path and decodes a JSON answer into out.
+// maxFile bounds a file read with Do into a *[]byte.
+const maxFile = 64 << 20
+
 // Non-2xx answers become *backend.Error with the engine's code and
 // sentence; a connection failure becomes EUnavailable.
+// An out of type *[]byte receives the raw body (at most 64 MiB).
 func (c *Client) Do(ctx context.Context, method, path string, in, out any) error {
 	return c.do(ctx, method, path, in, out)
 }
@@ -140,6 +152,10 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	if out == nil {
 		return nil
 	}
+	if raw, ok := out.(*[]byte); ok { // a file, such as a call recording
+		*raw, err = io.ReadAll(io.LimitReader(resp.Body, maxFile))
+		return err
+	}
 	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
 		return fmt.Errorf("decode %s %s: %w", method, path, err)
 	}
@@ -180,21 +196,31 @@ func (c *Client) OpenFeed(ctx context.Context, since int64) (*Feed, error) {
 	return &Feed{conn: conn}, nil
 }
 
-// Next blocks until the next batch of events (or an error: the caller then
-// reconnects from its cursor). Typing signals on the way go to OnTyping.
-func (f *Feed) Next() ([]backend.Event, error) {
+// closeSessionEnded is the close code the engine ends a feed with when
+// its session is over (signed out, expired, password changed, disabled).
+const closeSessionEnded = 4401
+
+// Next blocks until the next batch of events and the log position it
+// brings the client to (or an error: the caller then reconnects from its
+// cursor). A feed closed because the session ended returns EUnauthorized.
+// Typing signals on the way go to OnTyping.
+func (f *Feed) Next() ([]backend.Event, int64, error) {
 	for {
 		f.conn.SetReadDeadline(time.Now().Add(90 * time.Second))
 		var frame struct {
 			Type   string          `json:"type"`
 			Events []backend.Event `json:"events"`
+			Next   int64           `json:"next"`
 			Typing *Typing         `json:"typing"`
 		}
 		if err := f.conn.ReadJSON(&frame); err != nil {
-			return nil, err
+			if websocket.IsCloseError(err, closeSessionEnded) {
+				return nil, 0, backend.Errorf(backend.EUnauthorized, "Your session has ended; please sign in again.")
+			}
+			return nil, 0, err
 		}
 		if frame.Type != "typing" {
-			return frame.Events, nil
+			return frame.Events, frame.Next, nil
 		}
 		if f.OnTyping != nil && frame.Typing != nil {
 			f.OnTyping(*frame.Typing)

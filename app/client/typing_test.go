@@ -70,7 +70,7 @@ func TestTyping_BothWays(t *testing.T) {
 	feed.OnTyping = func(ty client.Typing) { typed <- ty }
 	go func() {
 		for {
-			if _, err := feed.Next(); err != nil {
+			if _, _, err := feed.Next(); err != nil {
 				return
 			}
 		}

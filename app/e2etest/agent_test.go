@@ -10,14 +10,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"switchboard/app"
 	"switchboard/backend"
+	"switchboard/backend/secret"
 	"switchboard/backend/server"
 	"switchboard/channels/twilio/twiliotest"
 )
@@ -46,10 +44,7 @@ func TestAgentDesktop(t *testing.T) {
 	if os.Getenv("SWITCHBOARD_E2E") == "" {
 		t.Skip("set SWITCHBOARD_E2E=1 (make test does) to run the browser end-to-end test")
 	}
-	dist := filepath.Join("..", "..", "frontend", "dist")
-	if _, err := os.Stat(filepath.Join(dist, "index.html")); err != nil {
-		t.Fatalf("build the frontend first (npm run build): %v", err)
-	}
+	builtFrontend(t)
 	ctx := context.Background()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	fake := twiliotest.NewServer(accountSID, authToken)
@@ -57,7 +52,7 @@ func TestAgentDesktop(t *testing.T) {
 
 	addr := freeAddr(t)
 	engine, err := server.Open(ctx, server.Config{
-		Addr: addr, DataDir: t.TempDir(), PasswordCost: 4, Logger: logger, PublicURL: "http://" + addr,
+		Addr: addr, DataDir: t.TempDir(), PasswordCost: 4, Logger: logger, PublicURL: "http://" + addr, SecretKey: secret.MustNew(),
 		ChannelBaseURLs: map[string]string{"sms.twilio": fake.URL, "whatsapp.twilio": fake.URL},
 	})
 	if err != nil {
@@ -67,30 +62,11 @@ func TestAgentDesktop(t *testing.T) {
 	seedWorkspace(t, engine)
 
 	// Each agent has their own app (own data dir, cache and keyring entry).
-	uis := map[string]string{}
-	for _, name := range []string{"ana", "ben"} {
-		a := app.New(app.Config{DataDir: t.TempDir(), KeyringService: "switchboard-e2e-" + name, Logger: logger}, "browser")
-		b, err := app.ServeBrowser(a, os.DirFS(dist), "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer b.Close()
-		uis[name] = b.URL
-	}
-
+	uis := serveApps(t, logger, "ana", "ben")
 	control := httpControl(t, engine, fake)
 	defer control.Close()
-
-	out, _ := filepath.Abs(filepath.Join("..", "..", "build", "test-output"))
-	cmd := exec.Command("node", "--test", "--test-concurrency=1", "e2e/agent.e2e.mjs")
-	cmd.Dir = filepath.Join("..", "..", "frontend")
-	cmd.Env = append(os.Environ(),
-		"E2E_ENGINE_URL="+engine.URL(), "E2E_UI_ANA="+uis["ana"], "E2E_UI_BEN="+uis["ben"],
-		"E2E_CONTROL_URL="+control.URL, "E2E_PASSWORD="+password, "E2E_OUT="+out)
-	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("the browser test failed: %v", err)
-	}
+	runPlaywright(t, "e2e/agent.e2e.mjs", "E2E_ENGINE_URL="+engine.URL(), "E2E_UI_ANA="+uis["ana"], "E2E_UI_BEN="+uis["ben"],
+		"E2E_CONTROL_URL="+control.URL)
 }
 
 // seedWorkspace creates two agents with workers, one queue, a workflow and

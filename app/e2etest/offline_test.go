@@ -12,6 +12,7 @@ import (
 
 	"switchboard/app"
 	"switchboard/app/cache"
+	"switchboard/backend/secret"
 	"switchboard/backend/server"
 	"switchboard/channels/twilio/twiliotest"
 )
@@ -31,9 +32,10 @@ func TestOffline_RepliesDeliveredOnce(t *testing.T) {
 	fake := twiliotest.NewServer(accountSID, authToken)
 	defer fake.Close()
 	addr, dir := freeAddr(t), t.TempDir()
+	key := secret.MustNew()
 	open := func() *server.Server {
 		e, err := server.Open(ctx, server.Config{
-			Addr: addr, DataDir: dir, PasswordCost: 4, Logger: logger, PublicURL: "http://" + addr,
+			Addr: addr, DataDir: dir, PasswordCost: 4, Logger: logger, PublicURL: "http://" + addr, SecretKey: key,
 			ChannelBaseURLs: map[string]string{"sms.twilio": fake.URL, "whatsapp.twilio": fake.URL},
 		})
 		if err != nil {
@@ -43,7 +45,11 @@ func TestOffline_RepliesDeliveredOnce(t *testing.T) {
 	}
 	e := open()
 	seedWorkspace(t, e)
-	resp, err := http.DefaultClient.Do(fake.WebhookRequest(e.URL()+"/hooks/sms.twilio/main", fake.InboundParams("+14155550177", ourNumber, "hello?")))
+	// Ben is away, so the customer's request for a person is offered to Ana.
+	if _, err := e.Routing.SetWorkerActivity(ctx, "wk_ben", "Offline"); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(fake.WebhookRequest(e.URL()+"/hooks/sms.twilio/main", fake.InboundParams("+14155550177", ourNumber, "I want a live agent")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,13 +60,15 @@ func TestOffline_RepliesDeliveredOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.SignOut()
-	var conv string
-	waitUntil(t, "the conversation in the cache", func() bool {
-		list, _ := a.Conversations(cache.Filter{Channel: "sms"})
-		if len(list) == 1 {
-			conv = list[0].ID
-		}
-		return conv != ""
+	var offers []app.Offer
+	waitUntil(t, "the offer", func() bool { offers, _ = a.Offers(); return len(offers) == 1 })
+	if err := a.AcceptOffer(offers[0].ReservationID); err != nil {
+		t.Fatal(err)
+	}
+	conv := offers[0].ConversationID
+	waitUntil(t, "the conversation in the agent's inbox", func() bool {
+		list, _ := a.Conversations(cache.Filter{Scope: cache.ScopeMine, Channel: "sms"})
+		return len(list) == 1 && list[0].ID == conv
 	})
 	before := len(fake.Requests()) // the flow's own answer
 

@@ -40,7 +40,7 @@ const Hint = "Switchboard keeps your session in the system keyring (the Secret S
 // Set stores secret for account, replacing any previous one.
 func (k *Keychain) Set(account, secret string) error {
 	if err := keyring.Set(k.Service, account, secret); err != nil {
-		return backend.ReasonErrorf(backend.EUnavailable, ReasonNoKeyring, "The system keyring did not store the session (%v). %s", err, Hint)
+		return backend.ReasonErrorf(backend.EUnavailable, ReasonNoKeyring, "The system keyring did not store a secret (%v). %s", err, Hint)
 	}
 	return nil
 }
@@ -58,9 +58,9 @@ func (k *Keychain) Check() error {
 func (k *Keychain) Get(account string) (string, error) {
 	s, err := keyring.Get(k.Service, account)
 	if errors.Is(err, keyring.ErrNotFound) {
-		return "", backend.Errorf(backend.ENotFound, "No saved session for %s.", account)
+		return "", backend.Errorf(backend.ENotFound, "The keyring holds nothing for %s.", account)
 	} else if err != nil {
-		return "", fmt.Errorf("read keyring: %w", err)
+		return "", backend.Errorf(backend.EUnavailable, "The system keyring cannot be read (%v). Is a keyring service running and unlocked?", err)
 	}
 	return s, nil
 }

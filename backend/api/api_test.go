@@ -15,6 +15,7 @@ import (
 
 	"switchboard/backend"
 	"switchboard/backend/api"
+	"switchboard/backend/secret"
 	"switchboard/backend/sqlite"
 )
 
@@ -27,12 +28,23 @@ type testEngine struct {
 
 func MustStartEngine(tb testing.TB) *testEngine {
 	tb.Helper()
+	return MustStartEngineWith(tb, nil)
+}
+
+// MustStartEngineWith lets setup change the store and the server (clock,
+// logger) before the server starts.
+func MustStartEngineWith(tb testing.TB, setup func(*sqlite.DB, *api.Server)) *testEngine {
+	tb.Helper()
 	db := sqlite.NewDB(filepath.Join(tb.TempDir(), "engine.db"))
 	db.PasswordCost = 4
+	db.Secrets = secret.MustNew()
 	if err := db.Open(context.Background()); err != nil {
 		tb.Fatal(err)
 	}
 	s := api.NewServer(db, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if setup != nil {
+		setup(db, s)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.Start(ctx)
 	ts := httptest.NewServer(s)
@@ -67,6 +79,18 @@ func (e *testEngine) SignIn(tb testing.TB, email string) string {
 // Do sends a request and decodes a JSON answer into out (when non-nil).
 func (e *testEngine) Do(tb testing.TB, token, method, path, body string, out any) int {
 	tb.Helper()
+	status, raw := e.DoRaw(tb, token, method, path, body)
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			tb.Fatalf("%s %s: decode %q: %v", method, path, raw, err)
+		}
+	}
+	return status
+}
+
+// DoRaw sends a request and returns the status and the body.
+func (e *testEngine) DoRaw(tb testing.TB, token, method, path, body string) (int, []byte) {
+	tb.Helper()
 	req, err := http.NewRequest(method, e.URL+path, strings.NewReader(body))
 	if err != nil {
 		tb.Fatal(err)
@@ -83,12 +107,7 @@ func (e *testEngine) Do(tb testing.TB, token, method, path, body string, out any
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
-	if out != nil {
-		if err := json.Unmarshal(raw, out); err != nil {
-			tb.Fatalf("%s %s: decode %q: %v", method, path, raw, err)
-		}
-	}
-	return resp.StatusCode
+	return resp.StatusCode, raw
 }
 
 func TestAPI_BadInput(t *testing.T) {
@@ -134,9 +153,11 @@ func TestAPI_SignInSendAndSync(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	token := e.SignIn(t, "agent@example.com")
+	// The admin sees and works on every conversation (agents only on
+	// theirs: see the authorization and feed tests).
+	token := e.SignIn(t, "admin@example.com")
 	var me backend.User
-	if e.Do(t, token, "GET", "/api/me", "", &me) != 200 || me.Email != "agent@example.com" || me.Role != backend.RoleAgent {
+	if e.Do(t, token, "GET", "/api/me", "", &me) != 200 || me.Email != "admin@example.com" || me.Role != backend.RoleAdmin {
 		t.Fatalf("me = %+v", me)
 	}
 	var sent backend.Message
@@ -144,7 +165,7 @@ func TestAPI_SignInSendAndSync(t *testing.T) {
 	if st := e.Do(t, token, "POST", "/api/conversations/"+in.ConversationID+"/messages", body, &sent); st != 201 {
 		t.Fatalf("send status %d", st)
 	}
-	if sent.Status != backend.DeliveryQueued || sent.AuthorName != "Agent" {
+	if sent.Status != backend.DeliveryQueued || sent.AuthorName != "Admin" {
 		t.Fatalf("sent = %+v", sent)
 	}
 	var again backend.Message

@@ -20,8 +20,8 @@ type ChannelAdmin interface {
 // SetChannelAdmin enables the admin endpoints for channel instances.
 func (s *Server) SetChannelAdmin(c ChannelAdmin) {
 	s.channels = c
-	s.mux.Handle("GET /api/channels", s.auth(backend.RoleAdmin, s.handleChannels))
-	s.mux.Handle("PUT /api/channels/{connector}/{instance}", s.auth(backend.RoleAdmin, s.handlePutChannel))
+	s.route("GET /api/channels", Admin, s.handleChannels)
+	s.route("PUT /api/channels/{connector}/{instance}", Admin, s.handlePutChannel)
 }
 
 // PutChannelRequest is the body of PUT /api/channels/{connector}/{instance}.
@@ -57,5 +57,7 @@ func (s *Server) handlePutChannel(w http.ResponseWriter, r *http.Request) {
 		Error(w, r, s.Logger, err)
 		return
 	}
+	s.audit(r, "channel.save", "channel", ci.Connector+"/"+ci.Instance, map[string]any{"settings": configKeys(req.Config), "enabled": ci.Enabled},
+		"Saved channel %s/%s", ci.Connector, ci.Instance)
 	writeJSON(w, http.StatusOK, ci)
 }

@@ -14,19 +14,21 @@ type TaskClaimer interface {
 	TakeTask(ctx context.Context, taskID, workerID string) (*backend.Reservation, error)
 	// AssignTask does the same for a worker a supervisor names.
 	AssignTask(ctx context.Context, taskID, workerID string) (*backend.Reservation, error)
+	// Serves reports whether a worker serves the queue a task waits in.
+	Serves(ctx context.Context, taskID, workerID string) (bool, error)
 }
 
 // claimRoutes mounts the routes that give waiting work to a person:
 //
 //	POST /api/tasks/{id}/take    an agent takes a task waiting in a queue they
-//	                             serve (agent and up, for their own worker)
+//	                             serve, for their own worker (TakeRule)
 //	POST /api/tasks/{id}/assign  {"workerId"}: a supervisor or admin gives a
-//	                             task to a named agent
+//	                             task to a named agent (Supervisor)
 //
 // Both answer with the accepted reservation; 409 when the task is already
 // someone's or the agent has no room (error.reason says which).
 func (s *Server) claimRoutes(c TaskClaimer) {
-	s.mux.Handle("POST /api/tasks/{id}/take", s.auth(backend.RoleAgent, func(w http.ResponseWriter, r *http.Request) {
+	s.route("POST /api/tasks/{id}/take", TakeRule("id"), func(w http.ResponseWriter, r *http.Request) {
 		if err := decodeOptionalEmpty(w, r, s.MaxBody); err != nil {
 			Error(w, r, s.Logger, err)
 			return
@@ -37,8 +39,8 @@ func (s *Server) claimRoutes(c TaskClaimer) {
 			return
 		}
 		s.writeClaim(w, r)(c.TakeTask(r.Context(), r.PathValue("id"), wk.ID))
-	}))
-	s.mux.Handle("POST /api/tasks/{id}/assign", s.auth(backend.RoleSupervisor, func(w http.ResponseWriter, r *http.Request) {
+	})
+	s.route("POST /api/tasks/{id}/assign", Supervisor, func(w http.ResponseWriter, r *http.Request) {
 		var req AssignRequest
 		if err := decodeJSON(w, r, s.MaxBody, &req); err != nil {
 			Error(w, r, s.Logger, err)
@@ -49,7 +51,7 @@ func (s *Server) claimRoutes(c TaskClaimer) {
 			return
 		}
 		s.writeClaim(w, r)(c.AssignTask(r.Context(), r.PathValue("id"), req.WorkerID))
-	}))
+	})
 }
 
 // AssignRequest is the body of POST /api/tasks/{id}/assign.

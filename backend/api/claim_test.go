@@ -17,7 +17,7 @@ func TestAPI_TakeAndAssign(t *testing.T) {
 	if err := e.DB.CreateUser(ctx, &backend.User{Name: "Sam", Email: "sup@example.com", Role: backend.RoleSupervisor}, "password1"); err != nil {
 		t.Fatal(err)
 	}
-	r := e.MustStartRouter(t)
+	r := MustStartRouting(t, e)
 	users, _ := e.DB.FindUsers(ctx)
 	for _, u := range users {
 		if u.Email == "agent@example.com" {

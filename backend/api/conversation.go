@@ -8,9 +8,9 @@ import (
 
 func (s *Server) handleConversations(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	convs, err := s.Store.FindConversations(r.Context(), backend.ConversationFilter{
-		Status: q.Get("status"), Channel: q.Get("channel"), ContactID: q.Get("contact"), Limit: 500,
-	})
+	f := backend.ConversationFilter{Status: q.Get("status"), Channel: q.Get("channel"), ContactID: q.Get("contact"), Limit: 500}
+	s.policy.ConversationFilter(&SessionFrom(r.Context()).User, &f)
+	convs, err := s.Store.FindConversations(r.Context(), f)
 	if err != nil {
 		Error(w, r, s.Logger, err)
 		return
@@ -119,44 +119,8 @@ func (s *Server) handleMergeContacts(w http.ResponseWriter, r *http.Request) {
 		Error(w, r, s.Logger, err)
 		return
 	}
+	s.audit(r, "contact.merge", "contact", req.Into, req, "Merged contact %s into %s", req.From, req.Into)
 	writeJSON(w, http.StatusOK, c)
-}
-
-func (s *Server) handleUsers(w http.ResponseWriter, r *http.Request) {
-	users, err := s.Store.FindUsers(r.Context())
-	if err != nil {
-		Error(w, r, s.Logger, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, users)
-}
-
-// CreateUserRequest is the body of POST /api/users.
-type CreateUserRequest struct {
-	Name     string       `json:"name"`
-	Email    string       `json:"email"`
-	Role     backend.Role `json:"role"`
-	Password string       `json:"password"`
-}
-
-func (s *Server) handleCreateUser(w http.ResponseWriter, r *http.Request) {
-	var req CreateUserRequest
-	if err := decodeJSON(w, r, s.MaxBody, &req); err != nil {
-		Error(w, r, s.Logger, err)
-		return
-	}
-	u := &backend.User{Name: req.Name, Email: req.Email, Role: req.Role}
-	if err := s.Store.CreateUser(r.Context(), u, req.Password); err != nil {
-		Error(w, r, s.Logger, err)
-		return
-	}
-	if s.OnUserCreated != nil {
-		if err := s.OnUserCreated(r.Context(), u); err != nil {
-			Error(w, r, s.Logger, err)
-			return
-		}
-	}
-	writeJSON(w, http.StatusCreated, u)
 }
 
 func (s *Server) handleCanned(w http.ResponseWriter, r *http.Request) {
@@ -186,5 +150,6 @@ func (s *Server) handlePutCanned(w http.ResponseWriter, r *http.Request) {
 		Error(w, r, s.Logger, err)
 		return
 	}
+	s.audit(r, "canned.save", "canned", c.ID, req, "Saved canned response /%s", c.Shortcut)
 	writeJSON(w, http.StatusOK, c)
 }

@@ -20,6 +20,7 @@ var statusCodes = map[string]int{
 	backend.ENotFound:     http.StatusNotFound,
 	backend.EConflict:     http.StatusConflict,
 	backend.ETooLarge:     http.StatusRequestEntityTooLarge,
+	backend.ETooMany:      http.StatusTooManyRequests,
 	backend.EUnavailable:  http.StatusServiceUnavailable,
 	backend.EInternal:     http.StatusInternalServerError,
 }

@@ -24,9 +24,9 @@ type FlowSimulator func(ctx context.Context, f *backend.Flow, messages []string)
 // SetFlowAdmin enables the admin's flow endpoints.
 func (s *Server) SetFlowAdmin(f FlowAdmin, parse func([]byte) (*backend.Flow, error), simulate FlowSimulator) {
 	s.flows, s.parseFlow, s.simulate = f, parse, simulate
-	s.mux.Handle("GET /api/flows/{connector}/{instance}", s.auth(backend.RoleAdmin, s.handleGetFlow))
-	s.mux.Handle("PUT /api/flows/{connector}/{instance}", s.auth(backend.RoleAdmin, s.handlePutFlow))
-	s.mux.Handle("POST /api/flows/test", s.auth(backend.RoleAdmin, s.handleTestFlow))
+	s.route("GET /api/flows/{connector}/{instance}", Admin, s.handleGetFlow)
+	s.route("PUT /api/flows/{connector}/{instance}", Admin, s.handlePutFlow)
+	s.route("POST /api/flows/test", Admin, s.handleTestFlow)
 }
 
 func (s *Server) handleGetFlow(w http.ResponseWriter, r *http.Request) {
@@ -60,6 +60,8 @@ func (s *Server) handlePutFlow(w http.ResponseWriter, r *http.Request) {
 		Error(w, r, s.Logger, err)
 		return
 	}
+	s.audit(r, "flow.save", "flow", rev.Key, map[string]any{"revision": rev.Revision, "widgets": len(f.Widgets)},
+		"Saved flow %s as revision %d", rev.Key, rev.Revision)
 	writeJSON(w, http.StatusOK, rev)
 }
 

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -21,6 +22,18 @@ const (
 	maxInboundSize = 4096
 	sendBuffer     = 256
 	framePage      = 500
+	// positionEvery: a client that was sent nothing for this many log
+	// events learns at once how far the feed went, so a reconnect does not
+	// look at them again; otherwise it learns after positionDelay.
+	positionEvery = 10000
+	positionDelay = 500 * time.Millisecond
+)
+
+// Close codes the live feed ends a connection with.
+const (
+	// CloseSessionEnded: the session was signed out, expired, its
+	// password changed or its user disabled. Reconnecting will not help.
+	CloseSessionEnded = 4401
 )
 
 // Frame is what the server sends on the WebSocket. Besides "events" frames
@@ -29,30 +42,48 @@ const (
 type Frame struct {
 	Type   string          `json:"type"` // "events"
 	Events []backend.Event `json:"events"`
+	// Next is the log position the frame brings the client to.
+	Next int64 `json:"next"`
 }
 
-// Hub pushes new change-feed events to every connected WebSocket client.
-// One goroutine (Run) owns the client set and the broadcast cursor, so a
+// hubStore is what the hub reads.
+type hubStore interface {
+	feedStore
+	CheckSessions(ctx context.Context, ids []string) ([]string, error)
+}
+
+// Hub pushes new change-feed events to every connected WebSocket client,
+// each getting only what the Policy lets its user read. One goroutine (Run)
+// owns the client set, the access state and the broadcast cursor, so a
 // client that registers with a sequence gets exactly the events after it:
 // first a replay from the store, then the live ones, with no gap between.
 type Hub struct {
-	store backend.EventService
+	store hubStore
 	log   *slog.Logger
+	clock backend.Clock
+	// workerOf returns the routing worker of a user ("" for none).
+	workerOf func(ctx context.Context, userID string) string
 
 	register   chan *wsClient
 	unregister chan *wsClient
-	// ephemeral carries frames that are not in the change feed (typing).
-	ephemeral chan []byte
+	check      chan chan struct{}
+	positions  chan struct{}
+	direct     chan directFrame
+	// ephemeral carries frames that are not in the change feed (typing),
+	// each for whoever may read its conversation.
+	ephemeral chan scopedFrame
 	done      chan struct{}
 	closeOnce sync.Once
 	stopped   chan struct{}
 }
 
 // NewHub returns a hub reading from store. Run must be called.
-func NewHub(store backend.EventService, log *slog.Logger) *Hub {
+func NewHub(store hubStore, log *slog.Logger) *Hub {
 	return &Hub{
-		store: store, log: log,
-		register: make(chan *wsClient), unregister: make(chan *wsClient), ephemeral: make(chan []byte, 64),
+		store: store, log: log, clock: backend.SystemClock{},
+		workerOf: func(context.Context, string) string { return "" },
+		register: make(chan *wsClient), unregister: make(chan *wsClient), check: make(chan chan struct{}), positions: make(chan struct{}),
+		direct: make(chan directFrame, sendBuffer), ephemeral: make(chan scopedFrame, 64),
 		done: make(chan struct{}), stopped: make(chan struct{}),
 	}
 }
@@ -63,10 +94,19 @@ func (h *Hub) Close() {
 }
 
 type wsClient struct {
-	hub    *Hub
-	conn   *websocket.Conn
-	send   chan []byte
-	cursor int64
+	hub     *Hub
+	conn    *websocket.Conn
+	send    chan []byte
+	cursor  int64
+	session string
+	acc     *feedAccess
+	// closeCode and closeText are set by Run before it closes send.
+	closeCode int
+	closeText string
+	// user is who signed in; frames, when set, takes the client's
+	// non-feed frames (voice signaling).
+	user   backend.User
+	frames func(u backend.User, frame []byte)
 }
 
 // Run owns the clients until ctx ends or Close is called.
@@ -74,17 +114,14 @@ func (h *Hub) Run(ctx context.Context) {
 	defer close(h.stopped)
 	notify, stop := h.store.Notify()
 	defer stop()
-	clients := map[*wsClient]bool{}
-	defer func() {
-		for c := range clients {
-			close(c.send)
-		}
-	}()
-	last, err := h.store.LastSeq(ctx)
-	if err != nil {
+	st := newHubState(h)
+	defer st.dropAll()
+	var err error
+	if st.last, err = h.store.LastSeq(ctx); err != nil {
 		h.log.Error("hub: read last sequence", "err", err)
 		return
 	}
+	h.armCheck(ctx)
 	for {
 		select {
 		case <-ctx.Done():
@@ -92,84 +129,78 @@ func (h *Hub) Run(ctx context.Context) {
 		case <-h.done:
 			return
 		case c := <-h.register:
-			if h.replay(ctx, c, last) {
-				clients[c] = true
+			if st.replay(ctx, c) {
+				st.add(c)
 			} else {
 				close(c.send)
 			}
 		case c := <-h.unregister:
-			if clients[c] {
-				delete(clients, c)
-				close(c.send)
-			}
-		case frame := <-h.ephemeral:
-			for c := range clients {
-				select {
-				case c.send <- frame:
-				default: // a full client misses it; nothing to catch up on
-				}
-			}
+			st.remove(c)
+		case done := <-h.check:
+			st.checkSessions(ctx)
+			h.armCheck(ctx)
+			close(done)
+		case d := <-h.direct:
+			st.sendDirect(d)
+		case f := <-h.ephemeral:
+			st.sendScoped(f)
 		case <-notify:
-			for {
-				events, err := h.store.EventsSince(ctx, last, framePage)
-				if err != nil {
-					h.log.Error("hub: read events", "err", err)
-					break
-				}
-				if len(events) == 0 {
-					break
-				}
-				last = events[len(events)-1].Seq
-				frame := mustFrame(events)
-				for c := range clients {
-					select {
-					case c.send <- frame:
-						c.cursor = last
-					default: // too slow: drop it; it resyncs from its cursor
-						delete(clients, c)
-						close(c.send)
-					}
-				}
-			}
+			st.follow(ctx)
+		case <-h.positions:
+			st.sendPositions()
 		}
 	}
 }
 
-// replay queues the events between the client's cursor and last. It
-// reports false when the client is too far behind to catch up here.
-func (h *Hub) replay(ctx context.Context, c *wsClient, last int64) bool {
-	for c.cursor < last {
-		events, err := h.store.EventsSince(ctx, c.cursor, framePage)
-		if err != nil {
-			h.log.Error("hub: replay", "err", err)
-			return false
-		}
-		var page []backend.Event
-		for _, e := range events {
-			if e.Seq <= last {
-				page = append(page, e)
-			}
-		}
-		if len(page) == 0 {
-			break
-		}
+// armCheck has Run re-check the clients' sessions after
+// sessionCheckEvery. The timer waits for the check, so on a test's fake
+// clock every check happens at its own time.
+func (h *Hub) armCheck(ctx context.Context) {
+	h.clock.AfterFunc(sessionCheckEvery, func() {
+		done := make(chan struct{})
 		select {
-		case c.send <- mustFrame(page):
-			c.cursor = page[len(page)-1].Seq
-		default:
-			return false
+		case h.check <- done:
+			select {
+			case <-done:
+			case <-h.stopped:
+			}
+		case <-h.stopped:
+		case <-ctx.Done():
 		}
-	}
-	c.cursor = last
-	return true
+	})
 }
 
-func mustFrame(events []backend.Event) []byte {
-	b, err := json.Marshal(Frame{Type: "events", Events: events})
-	if err != nil {
-		panic("marshal frame: " + err.Error())
+// encodeFrame writes a frame from events already encoded.
+func encodeFrame(events []json.RawMessage, next int64) []byte {
+	var b bytes.Buffer
+	b.WriteString(`{"type":"events","events":[`)
+	for i, e := range events {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.Write(e)
 	}
-	return b
+	b.WriteString(`],"next":`)
+	b.WriteString(jsonInt(next))
+	b.WriteByte('}')
+	return b.Bytes()
+}
+
+func jsonInt(n int64) string {
+	b, _ := json.Marshal(n)
+	return string(b)
+}
+
+func mustEncode(events []backend.Event) []json.RawMessage {
+	out := make([]json.RawMessage, len(events))
+	for i := range events {
+		b, err := json.Marshal(&events[i])
+		if err != nil {
+			panic("marshal event: " + err.Error())
+		}
+		out[i] = b
+	}
+	return out
 }
 
 var upgrader = websocket.Upgrader{ReadBufferSize: 1024, WriteBufferSize: 16 * 1024}
@@ -182,11 +213,13 @@ func (s *Server) handleWebSocket(w http.ResponseWriter, r *http.Request) {
 		Error(w, r, s.Logger, backend.Errorf(backend.EInvalid, "Query parameter since must be a whole number of 0 or more."))
 		return
 	}
+	sess := SessionFrom(r.Context())
 	conn, err := upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return // the upgrader has answered already
 	}
-	c := &wsClient{hub: s.hub, conn: conn, send: make(chan []byte, sendBuffer), cursor: since}
+	c := &wsClient{hub: s.hub, conn: conn, send: make(chan []byte, sendBuffer), cursor: since, session: sess.ID,
+		acc: newFeedAccess(sess.User, "", nil), user: sess.User, frames: s.frames}
 	select {
 	case s.hub.register <- c:
 	case <-s.hub.done:
@@ -200,8 +233,8 @@ func (s *Server) handleWebSocket(w http.ResponseWriter, r *http.Request) {
 	go c.readPump()
 }
 
-// readPump discards what the client sends (the feed is one-way) and keeps
-// the read deadline moving with pongs.
+// readPump hands the client's frames to the frame handler (voice
+// signaling), if any, and keeps the read deadline moving with pongs.
 func (c *wsClient) readPump() {
 	defer func() {
 		select {
@@ -214,9 +247,35 @@ func (c *wsClient) readPump() {
 	c.conn.SetReadDeadline(time.Now().Add(pongWait))
 	c.conn.SetPongHandler(func(string) error { c.conn.SetReadDeadline(time.Now().Add(pongWait)); return nil })
 	for {
-		if _, _, err := c.conn.ReadMessage(); err != nil {
+		_, msg, err := c.conn.ReadMessage()
+		if err != nil {
 			return
 		}
+		if c.frames != nil {
+			c.frames(c.user, msg)
+		}
+	}
+}
+
+// directFrame is a frame for one user's connections only.
+type directFrame struct {
+	userID string
+	frame  []byte
+}
+
+// scopedFrame is a frame for whoever may read one conversation.
+type scopedFrame struct {
+	conversationID string
+	frame          []byte
+}
+
+// SendTo queues a frame for every connection of one user; when the hub is
+// too busy to take it, the frame is dropped (signaling has its own
+// timeouts).
+func (h *Hub) SendTo(userID string, frame []byte) {
+	select {
+	case h.direct <- directFrame{userID, frame}:
+	default:
 	}
 }
 
@@ -232,7 +291,11 @@ func (c *wsClient) writePump() {
 		case msg, ok := <-c.send:
 			c.conn.SetWriteDeadline(time.Now().Add(writeWait))
 			if !ok {
-				c.conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "resync"))
+				code, text := c.closeCode, c.closeText
+				if code == 0 {
+					code, text = websocket.CloseGoingAway, "resync"
+				}
+				c.conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(code, text))
 				return
 			}
 			if err := c.conn.WriteMessage(websocket.TextMessage, msg); err != nil {

@@ -64,8 +64,8 @@ func storeErr(e *testEngine, prefix string, n int) error {
 
 func TestHub_ReplayThenLiveWithoutGaps(t *testing.T) {
 	e := MustStartEngine(t)
-	token := e.SignIn(t, "agent@example.com")
-	storeN(t, e, "a", 5) // 1 contact + 5 messages + 5 conversation updates = 11 events
+	token := e.SignIn(t, "admin@example.com") // sees every conversation
+	storeN(t, e, "a", 5)                      // 1 contact + 5 messages + 5 conversation updates = 11 events
 	conn := dialFeed(t, e, token, 3)
 	storeN(t, e, "a", 0)
 	errc := make(chan error, 1)
@@ -83,7 +83,7 @@ func TestHub_ReplayThenLiveWithoutGaps(t *testing.T) {
 
 func TestHub_ConcurrentBroadcastToManyClients(t *testing.T) {
 	e := MustStartEngine(t)
-	token := e.SignIn(t, "agent@example.com")
+	token := e.SignIn(t, "admin@example.com") // sees every conversation
 	const clients, writers, perWriter = 8, 4, 10
 	conns := make([]*websocket.Conn, clients)
 	for i := range conns {

@@ -28,18 +28,18 @@ type Router interface {
 // activity, offers and tasks, and the supervisor's queue statistics.
 func (s *Server) SetRouter(r Router) {
 	s.router = r
-	s.mux.Handle("GET /api/me/worker", s.auth(backend.RoleAgent, s.handleMyWorker))
-	s.mux.Handle("POST /api/me/activity", s.auth(backend.RoleAgent, s.handleSetActivity))
-	s.mux.Handle("GET /api/me/reservations", s.auth(backend.RoleAgent, s.handleMyReservations))
-	s.mux.Handle("POST /api/reservations/{id}/accept", s.auth(backend.RoleAgent, s.handleReservation(true)))
-	s.mux.Handle("POST /api/reservations/{id}/reject", s.auth(backend.RoleAgent, s.handleReservation(false)))
-	s.mux.Handle("POST /api/tasks/{id}/wrapup", s.auth(backend.RoleAgent, s.handleTaskEnd(false)))
-	s.mux.Handle("POST /api/tasks/{id}/complete", s.auth(backend.RoleAgent, s.handleTaskEnd(true)))
-	s.mux.Handle("POST /api/tasks/{id}/transfer", s.auth(backend.RoleAgent, s.handleTransfer))
-	s.mux.Handle("GET /api/workers", s.auth(backend.RoleAgent, s.handleWorkers))
-	s.mux.Handle("GET /api/queues", s.auth(backend.RoleAgent, s.handleQueues))
-	s.mux.Handle("GET /api/activities", s.auth(backend.RoleAgent, s.handleActivities))
-	s.mux.Handle("GET /api/queues/{id}/stats", s.auth(backend.RoleSupervisor, s.handleQueueStats))
+	s.route("GET /api/me/worker", SignedIn, s.handleMyWorker)
+	s.route("POST /api/me/activity", SignedIn, s.handleSetActivity)
+	s.route("GET /api/me/reservations", SignedIn, s.handleMyReservations)
+	s.route("POST /api/reservations/{id}/accept", ReservationRule("id"), s.handleReservation(true))
+	s.route("POST /api/reservations/{id}/reject", ReservationRule("id"), s.handleReservation(false))
+	s.route("POST /api/tasks/{id}/wrapup", TaskRule("id"), s.handleTaskEnd(false))
+	s.route("POST /api/tasks/{id}/complete", TaskRule("id"), s.handleTaskEnd(true))
+	s.route("POST /api/tasks/{id}/transfer", TaskRule("id"), s.handleTransfer)
+	s.route("GET /api/workers", SignedIn, s.handleWorkers)
+	s.route("GET /api/queues", SignedIn, s.handleQueues)
+	s.route("GET /api/activities", SignedIn, s.handleActivities)
+	s.route("GET /api/queues/{id}/stats", Supervisor, s.handleQueueStats)
 	if c, ok := r.(TaskClaimer); ok {
 		s.claimRoutes(c)
 	}
@@ -48,12 +48,7 @@ func (s *Server) SetRouter(r Router) {
 // myWorker returns the signed-in user's worker. Returns EForbidden when the
 // user does not take tasks.
 func (s *Server) myWorker(r *http.Request) (*backend.Worker, error) {
-	u := SessionFrom(r.Context()).User
-	w, err := s.router.WorkerByUserID(r.Context(), u.ID)
-	if backend.ErrorCode(err) == backend.ENotFound {
-		return nil, backend.Errorf(backend.EForbidden, "%s is not set up to take tasks; an admin can add them as a worker.", u.Name)
-	}
-	return w, err
+	return s.policy.worker(r.Context(), &SessionFrom(r.Context()).User)
 }
 
 func (s *Server) handleMyWorker(w http.ResponseWriter, r *http.Request) {
@@ -102,31 +97,23 @@ func (s *Server) handleMyReservations(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, list)
 }
 
-// ownReservation checks that reservation id belongs to the signed-in user.
-func (s *Server) ownReservation(r *http.Request, id string) error {
-	wk, err := s.myWorker(r)
+// findReservation returns an active reservation. Returns ENotFound.
+func (s *Server) findReservation(ctx context.Context, id string) (*backend.Reservation, error) {
+	list, err := s.router.Reservations(ctx, "")
 	if err != nil {
-		return err
-	}
-	list, err := s.router.Reservations(r.Context(), wk.ID)
-	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, res := range list {
 		if res.ID == id {
-			return nil
+			return res, nil
 		}
 	}
-	return backend.Errorf(backend.ENotFound, "Offer %s is not yours or is no longer open.", id)
+	return nil, backend.Errorf(backend.ENotFound, "Offer %s does not exist or is no longer open.", id)
 }
 
 func (s *Server) handleReservation(accept bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
-		if err := s.ownReservation(r, id); err != nil {
-			Error(w, r, s.Logger, err)
-			return
-		}
 		var res *backend.Reservation
 		var err error
 		if accept {
@@ -142,25 +129,6 @@ func (s *Server) handleReservation(accept bool) http.HandlerFunc {
 	}
 }
 
-// ownTask checks that the signed-in user holds the task, or supervises.
-func (s *Server) ownTask(r *http.Request, id string) error {
-	t, err := s.router.Task(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	if SessionFrom(r.Context()).User.Role.AtLeast(backend.RoleSupervisor) {
-		return nil
-	}
-	wk, err := s.myWorker(r)
-	if err != nil {
-		return err
-	}
-	if t.WorkerID != wk.ID {
-		return backend.Errorf(backend.EForbidden, "Task %s is held by another agent.", id)
-	}
-	return nil
-}
-
 // TaskEndRequest is the body of the wrap-up and complete endpoints.
 type TaskEndRequest struct {
 	Disposition string `json:"disposition"`
@@ -174,10 +142,6 @@ func (s *Server) handleTaskEnd(complete bool) http.HandlerFunc {
 			return
 		}
 		id := r.PathValue("id")
-		if err := s.ownTask(r, id); err != nil {
-			Error(w, r, s.Logger, err)
-			return
-		}
 		var t *backend.Task
 		var err error
 		if complete {
@@ -211,10 +175,6 @@ func (s *Server) handleTransfer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
-	if err := s.ownTask(r, id); err != nil {
-		Error(w, r, s.Logger, err)
-		return
-	}
 	t, err := s.router.TransferTask(r.Context(), id, backend.TransferTarget{WorkerID: req.WorkerID, QueueID: req.QueueID})
 	if err != nil {
 		Error(w, r, s.Logger, err)

@@ -9,8 +9,8 @@ import (
 	"switchboard/backend/routing"
 )
 
-// MustStartRouter starts a routing engine on e's store and mounts its routes.
-func (e *testEngine) MustStartRouter(tb testing.TB) *routing.Engine {
+// MustStartRouting runs a router on the engine's store behind its API.
+func MustStartRouting(tb testing.TB, e *testEngine) *routing.Engine {
 	tb.Helper()
 	r := routing.New(e.DB, routing.Options{})
 	if err := r.Start(context.Background()); err != nil {
@@ -24,7 +24,7 @@ func (e *testEngine) MustStartRouter(tb testing.TB) *routing.Engine {
 func TestAPI_OffersAcceptRejectAndTaskEnd(t *testing.T) {
 	ctx := context.Background()
 	e := MustStartEngine(t)
-	r := e.MustStartRouter(t)
+	r := MustStartRouting(t, e)
 
 	users, _ := e.DB.FindUsers(ctx)
 	var agentID string
@@ -55,8 +55,15 @@ func TestAPI_OffersAcceptRejectAndTaskEnd(t *testing.T) {
 		t.Fatalf("offers: %d %+v", st, offers)
 	}
 	var resp api.ErrorResponse
-	if st := e.Do(t, admin, "POST", "/api/reservations/"+offers[0].ID+"/accept", "", &resp); st != 403 {
-		t.Fatalf("admin without a worker accepting: %d %+v", st, resp)
+	other := &backend.User{Name: "Other", Email: "other@example.com", Role: backend.RoleAgent}
+	if err := e.DB.CreateUser(ctx, other, "password1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.UpsertWorker(ctx, &backend.Worker{ID: "wk_2", UserID: other.ID, Name: "Other"}); err != nil {
+		t.Fatal(err)
+	}
+	if st := e.Do(t, e.SignIn(t, "other@example.com"), "POST", "/api/reservations/"+offers[0].ID+"/accept", "", &resp); st != 403 {
+		t.Fatalf("another agent accepting: %d %+v", st, resp)
 	}
 	if st := e.Do(t, agent, "POST", "/api/reservations/res_nope/accept", "", &resp); st != 404 {
 		t.Fatalf("unknown offer: %d", st)

@@ -1,10 +1,12 @@
 // Package api serves the engine's HTTP JSON and WebSocket API to the desktop
-// app: sign-in, roles, the sync feed and live events.
+// app: sign-in and sessions, the access policy, the per-user sync feed and
+// live events.
 package api
 
 import (
 	"context"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -21,15 +23,37 @@ type Server struct {
 	Logger *slog.Logger
 	// MaxBody limits JSON request bodies (DefaultMaxBody when zero).
 	MaxBody int64
-	// OnUserCreated, when set, runs after an admin created a user (the
-	// engine makes agents routable here).
+	// Clock times sign-in throttling, session checks and purges (the
+	// wall clock when nil). Set it before Start.
+	Clock backend.Clock
+	// ClientIP names the client of a request for sign-in throttling; the
+	// default is the connection's remote address. A deployment behind
+	// trusted proxies replaces it.
+	ClientIP func(r *http.Request) string
+	// PublicURL is the engine's external address, for invitation links
+	// (empty: the address each request came to).
+	PublicURL string
+	// OnUserCreated, when set, runs after a user was created by an admin,
+	// an invitation or the first-run setup (the engine makes agents
+	// routable here).
 	OnUserCreated func(ctx context.Context, u *backend.User) error
 
 	mux      *http.ServeMux
+	table    map[string]string // pattern → access rule name
+	policy   *Policy
 	hub      *Hub
+	throttle *throttle
 	started  bool
+	stop     context.CancelFunc
 	channels ChannelAdmin
 	router   Router
+	console  ChannelConsole
+	routing  RoutingAdmin
+	importTR TaskRouterImporter
+	importer FlowImporter
+
+	voice  Voice
+	frames func(u backend.User, frame []byte)
 
 	flows     FlowAdmin
 	parseFlow func([]byte) (*backend.Flow, error)
@@ -41,58 +65,52 @@ func NewServer(store backend.Store, logger *slog.Logger) *Server {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	s := &Server{Store: store, Logger: logger, MaxBody: DefaultMaxBody, mux: http.NewServeMux()}
+	s := &Server{Store: store, Logger: logger, MaxBody: DefaultMaxBody, mux: http.NewServeMux(), table: map[string]string{}}
+	s.policy = &Policy{store: store, router: func() Router { return s.router }}
 	s.hub = NewHub(store, logger)
+	s.throttle = newThrottle()
 	s.routes()
 	return s
 }
 
-// Start runs the live-event hub until ctx ends or Close is called.
+// Start runs the live-event hub and the session housekeeping until ctx
+// ends or Close is called.
 func (s *Server) Start(ctx context.Context) {
+	if s.Clock == nil {
+		s.Clock = backend.SystemClock{}
+	}
 	s.started = true
+	ctx, s.stop = context.WithCancel(ctx)
+	s.hub.clock = s.Clock
+	s.hub.workerOf = s.workerID
 	go s.hub.Run(ctx)
+	s.purgeSessions(ctx)
 }
 
 // Close stops the hub, disconnects every WebSocket client and waits.
 func (s *Server) Close() {
 	s.hub.Close()
 	if s.started {
+		s.stop()
 		<-s.hub.stopped
 	}
 }
 
-// Handle mounts another handler (webhooks, widget) under a pattern.
-func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+// Handle mounts another handler (webhooks, widget) under a pattern. The
+// web chat widget's agent-typing route is kept in front of it, behind the
+// access policy: only who may work on the conversation signals typing.
+func (s *Server) Handle(pattern string, h http.Handler) {
+	s.table[pattern] = Mounted.Name
+	s.mux.Handle(pattern, h)
+	if pattern == "/widget/" {
+		s.route("POST /widget/{instance}/typing/{conversation}", ConversationRule(Act, "conversation"), h.ServeHTTP)
+	}
+}
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	s.mux.ServeHTTP(w, r)
-}
-
-func (s *Server) routes() {
-	s.mux.HandleFunc("POST /api/auth/signin", s.handleSignIn)
-	s.mux.Handle("POST /api/auth/signout", s.auth(backend.RoleAgent, s.handleSignOut))
-	s.mux.Handle("GET /api/me", s.auth(backend.RoleAgent, s.handleMe))
-	s.mux.Handle("GET /api/sync", s.auth(backend.RoleAgent, s.handleSync))
-	s.mux.Handle("GET /api/ws", s.auth(backend.RoleAgent, s.handleWebSocket))
-	s.mux.Handle("GET /api/conversations", s.auth(backend.RoleAgent, s.handleConversations))
-	s.mux.Handle("GET /api/conversations/{id}", s.auth(backend.RoleAgent, s.handleConversation))
-	s.mux.Handle("GET /api/conversations/{id}/messages", s.auth(backend.RoleAgent, s.handleMessages))
-	s.mux.Handle("POST /api/conversations/{id}/messages", s.auth(backend.RoleAgent, s.handleSendMessage))
-	s.mux.Handle("POST /api/conversations/{id}/status", s.auth(backend.RoleAgent, s.handleSetStatus))
-	s.mux.Handle("GET /api/contacts/{id}", s.auth(backend.RoleAgent, s.handleContact))
-	s.mux.Handle("POST /api/contacts/merge", s.auth(backend.RoleAdmin, s.handleMergeContacts))
-	s.mux.Handle("GET /api/canned", s.auth(backend.RoleAgent, s.handleCanned))
-	s.mux.Handle("PUT /api/canned/{id}", s.auth(backend.RoleAdmin, s.handlePutCanned))
-	s.mux.Handle("GET /api/users", s.auth(backend.RoleSupervisor, s.handleUsers))
-	s.mux.Handle("POST /api/users", s.auth(backend.RoleAdmin, s.handleCreateUser))
-	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
-	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		Error(w, r, s.Logger, backend.Errorf(backend.ENotFound, "There is no %s %s.", r.Method, r.URL.Path))
-	})
 }
 
 type ctxKey int
@@ -105,84 +123,66 @@ func SessionFrom(ctx context.Context) *backend.Session {
 	return s
 }
 
-// bearerToken reads the token from the Authorization header, or from the
-// access_token query parameter for WebSocket clients that cannot set headers.
-func bearerToken(r *http.Request) string {
+// bearerToken reads the token from the Authorization header, or, where
+// allowed (the WebSocket upgrade), from the access_token query parameter.
+func bearerToken(r *http.Request, query bool) string {
 	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
 		return strings.TrimSpace(strings.TrimPrefix(h, "Bearer "))
 	}
-	return r.URL.Query().Get("access_token")
-}
-
-// auth wraps h so that it runs only for a signed-in user with at least min.
-func (s *Server) auth(min backend.Role, h http.HandlerFunc) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		token := bearerToken(r)
-		if token == "" {
-			Error(w, r, s.Logger, backend.Errorf(backend.EUnauthorized, "Sign in first: this request has no bearer token."))
-			return
-		}
-		sess, err := s.Store.SessionByToken(r.Context(), token)
-		if err != nil {
-			Error(w, r, s.Logger, err)
-			return
-		}
-		if !sess.User.Role.AtLeast(min) {
-			Error(w, r, s.Logger, backend.Errorf(backend.EForbidden, "This needs the %s role; you are signed in as %s.", min, sess.User.Role))
-			return
-		}
-		h(w, r.WithContext(context.WithValue(r.Context(), sessionKey, sess)))
-	})
-}
-
-// SignInRequest is the body of POST /api/auth/signin.
-type SignInRequest struct {
-	Email    string `json:"email"`
-	Password string `json:"password"`
-}
-
-// SignInResponse is the answer to a successful sign-in.
-type SignInResponse struct {
-	Token string       `json:"token"`
-	User  backend.User `json:"user"`
-	// LastSeq is the change feed's newest sequence at sign-in.
-	LastSeq int64 `json:"lastSeq"`
-	// Engine names the feed LastSeq belongs to.
-	Engine backend.FeedIdentity `json:"engine"`
-	Now    time.Time            `json:"now"`
-}
-
-func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) {
-	var req SignInRequest
-	if err := decodeJSON(w, r, s.MaxBody, &req); err != nil {
-		Error(w, r, s.Logger, err)
-		return
+	if query {
+		return r.URL.Query().Get("access_token")
 	}
-	if req.Email == "" || req.Password == "" {
-		Error(w, r, s.Logger, backend.Errorf(backend.EInvalid, "Both email and password are required."))
-		return
+	return ""
+}
+
+// authenticate returns the session of the request's bearer token.
+func (s *Server) authenticate(r *http.Request, query bool) (*backend.Session, error) {
+	token := bearerToken(r, query)
+	if token == "" {
+		if !query && r.URL.Query().Has("access_token") {
+			return nil, backend.Errorf(backend.EUnauthorized, "Send the token in the Authorization header; access_token in the address is accepted only by the live feed.")
+		}
+		return nil, backend.Errorf(backend.EUnauthorized, "Sign in first: this request has no bearer token.")
 	}
-	token, u, err := s.Store.Authenticate(r.Context(), req.Email, req.Password)
+	return s.Store.SessionByToken(r.Context(), token)
+}
+
+// clientIP names the request's client for throttling.
+func (s *Server) clientIP(r *http.Request) string {
+	if s.ClientIP != nil {
+		return s.ClientIP(r)
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		Error(w, r, s.Logger, err)
-		return
+		return r.RemoteAddr
 	}
-	seq, id, err := s.feedPosition(r.Context())
+	return host
+}
+
+// workerID returns the routing worker a user signs in as ("" for none).
+func (s *Server) workerID(ctx context.Context, userID string) string {
+	if s.router == nil {
+		return ""
+	}
+	w, err := s.router.WorkerByUserID(ctx, userID)
 	if err != nil {
-		Error(w, r, s.Logger, err)
-		return
+		return ""
 	}
-	writeJSON(w, http.StatusOK, SignInResponse{Token: token, User: *u, LastSeq: seq, Engine: id, Now: time.Now().UTC()})
+	return w.ID
 }
 
-func (s *Server) handleSignOut(w http.ResponseWriter, r *http.Request) {
-	if err := s.Store.RevokeToken(r.Context(), bearerToken(r)); err != nil {
-		Error(w, r, s.Logger, err)
+// purgeEvery is how often expired sessions are deleted.
+const purgeEvery = time.Hour
+
+// purgeSessions deletes expired sessions now and every purgeEvery.
+func (s *Server) purgeSessions(ctx context.Context) {
+	if ctx.Err() != nil {
 		return
 	}
-	w.WriteHeader(http.StatusNoContent)
-}
-
-func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, SessionFrom(r.Context()).User)
+	if n, err := s.Store.PurgeSessions(ctx); err != nil {
+		s.Logger.Error("purge sessions", "err", err)
+	} else if n > 0 {
+		s.Logger.Info("purged expired sessions", "count", n)
+	}
+	s.Clock.AfterFunc(purgeEvery, func() { s.purgeSessions(ctx) })
 }

@@ -11,10 +11,12 @@ import (
 // SyncPageSize is the default and largest page of the sync feed.
 const SyncPageSize = 1000
 
-// SyncResponse is one page of the change feed.
+// SyncResponse is one page of the change feed, as the signed-in user may
+// see it.
 type SyncResponse struct {
 	Events []backend.Event `json:"events"`
-	// Next is the sequence to ask for next (the last event's, or since).
+	// Next is the log position to ask for next: the last event the page
+	// looked at, whether or not it was for this user.
 	Next int64 `json:"next"`
 	// More says whether events after Next existed when the page was read.
 	More bool `json:"more"`
@@ -48,23 +50,16 @@ func (s *Server) handleSync(w http.ResponseWriter, r *http.Request) {
 		Error(w, r, s.Logger, err)
 		return
 	}
-	events, err := s.Store.EventsSince(r.Context(), since, int(limit)+1)
+	u := SessionFrom(r.Context()).User
+	events, _, next, more, err := readPage(r.Context(), s.Store, u, s.workerID(r.Context(), u.ID), since, 0, int(limit))
 	if err != nil {
 		Error(w, r, s.Logger, err)
 		return
 	}
-	resp := SyncResponse{Events: events, Next: since, Head: head, Engine: id}
-	if len(events) > int(limit) {
-		resp.Events, resp.More = events[:limit], true
+	if events == nil {
+		events = []backend.Event{}
 	}
-	if resp.Events == nil {
-		resp.Events = []backend.Event{}
-	}
-	if n := len(resp.Events); n > 0 {
-		resp.Next = resp.Events[n-1].Seq
-		resp.Head = max(resp.Head, resp.Next)
-	}
-	writeJSON(w, http.StatusOK, resp)
+	writeJSON(w, http.StatusOK, SyncResponse{Events: events, Next: next, More: more, Head: max(head, next), Engine: id})
 }
 
 // feedPosition returns the change feed's newest sequence and identity.

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-
-	"switchboard/backend"
 )
 
 // Typing says that someone is typing in a conversation. It is not stored:
@@ -23,11 +21,12 @@ type Typing struct {
 // the channel can show it (the web chat widget).
 type Typist func(ctx context.Context, conversationID, agentName string) error
 
-// SetTypist enables POST /api/conversations/{id}/typing (agent and up: the
-// signed-in user is typing a reply in that conversation). The customer sees
-// it on channels that can show it; on the others the call does nothing.
+// SetTypist enables POST /api/conversations/{id}/typing (whoever may act
+// on the conversation: the signed-in user is typing a reply in it). The
+// customer sees it on channels that can show it; on the others the call
+// does nothing.
 func (s *Server) SetTypist(t Typist) {
-	s.mux.Handle("POST /api/conversations/{id}/typing", s.auth(backend.RoleAgent, func(w http.ResponseWriter, r *http.Request) {
+	s.route("POST /api/conversations/{id}/typing", ConversationRule(Act, "id"), func(w http.ResponseWriter, r *http.Request) {
 		if err := decodeOptionalEmpty(w, r, s.MaxBody); err != nil {
 			Error(w, r, s.Logger, err)
 			return
@@ -37,12 +36,13 @@ func (s *Server) SetTypist(t Typist) {
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
-	}))
+	})
 }
 
-// PublishTyping pushes a typing signal to the connected desktops. It never
-// blocks: a signal the hub cannot take at once is dropped (the next one
-// comes within seconds).
+// PublishTyping pushes a typing signal to the connected desktops of the
+// users who may read the conversation (its agents, supervisors and
+// admins). It never blocks: a signal the hub cannot take at once is
+// dropped (the next one comes within seconds).
 func (s *Server) PublishTyping(t Typing) {
 	b, err := json.Marshal(struct {
 		Type   string `json:"type"`
@@ -52,7 +52,7 @@ func (s *Server) PublishTyping(t Typing) {
 		return
 	}
 	select {
-	case s.hub.ephemeral <- b:
+	case s.hub.ephemeral <- scopedFrame{t.ConversationID, b}:
 	default:
 	}
 }

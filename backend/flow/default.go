@@ -92,17 +92,7 @@ func DefaultFlow(o DefaultFlowOptions) *backend.Flow {
 		return defaultHandoffText["en"]
 	}
 	f := &backend.Flow{Name: "Default", Description: "Live agent on request, else the FAQ bot; an agent after two unanswered questions."}
-	add := func(name, typ string, next map[string]string, props any) {
-		w := backend.FlowWidget{Name: name, Type: typ, Transitions: next}
-		if props != nil {
-			w.Properties, _ = json.Marshal(props)
-		}
-		f.Widgets = append(f.Widgets, w)
-	}
-	type kv struct {
-		Key   string `json:"key"`
-		Value string `json:"value"`
-	}
+	add := widgetAdder(f)
 	add("trigger", TypeTrigger, map[string]string{backend.InputMessage: "init"}, nil)
 	add("init", TypeSetVariables, map[string]string{EventNext: "check_agent"}, map[string]any{"variables": []kv{
 		{"language", langs[0]}, {"department", o.Department}, {"handoff_text", handoff(langs[0])}}})
@@ -138,4 +128,54 @@ func DefaultFlow(o DefaultFlowOptions) *backend.Flow {
 		map[string]any{"body": "Sorry, no agent can take your conversation right now. Please try again later."})
 	add("end", TypeEnd, nil, nil)
 	return f
+}
+
+// DefaultVoiceFlow returns the flow of phone trunks that have none of their
+// own: a greeting, the menu "for sales press 1, for support press 2" (asked
+// up to three times), then the call waits for an agent with the
+// department and language as task attributes. No key, or no agent to
+// enqueue to, leads to voicemail.
+func DefaultVoiceFlow(o DefaultFlowOptions) *backend.Flow {
+	lang := "en"
+	if len(o.Languages) > 0 {
+		lang = o.Languages[0]
+	}
+	f := &backend.Flow{Name: "Default voice", Description: "Greeting, menu (1 sales, 2 support), then an agent; voicemail when no key is pressed."}
+	add := widgetAdder(f)
+	enqueue := map[string]any{"attributes": map[string]any{"language": lang, "department": "{{flow.variables.department}}"}}
+	add("trigger", TypeTrigger, map[string]string{backend.InputCall: "greeting"}, nil)
+	add("greeting", TypeSayPlay, map[string]string{EventAudioComplete: "menu"}, map[string]any{"play": "greeting", "say": "Thank you for calling."})
+	add("menu", TypeGather, map[string]string{EventKeypress: "choice", EventTimeout: "voicemail"},
+		map[string]any{"play": "menu", "say": "For sales, press 1. For support, press 2.", "numDigits": 1, "timeout": 5, "retries": 2})
+	add("choice", TypeSplit, map[string]string{"sales": "sales", "support": "support", EventNoMatch: "invalid"},
+		SplitProperties{Input: "{{widgets.menu.Digits}}", Cases: []SplitCase{
+			{Event: "sales", Condition: Condition{Op: OpEquals, Value: "1"}},
+			{Event: "support", Condition: Condition{Op: OpEquals, Value: "2"}}}})
+	add("invalid", TypeSayPlay, map[string]string{EventAudioComplete: "menu"}, map[string]any{"play": "invalid", "say": "Sorry, that is not an option."})
+	add("sales", TypeSetVariables, map[string]string{EventNext: "enqueue"}, map[string]any{"variables": []kv{{"department", "sales"}}})
+	add("support", TypeSetVariables, map[string]string{EventNext: "enqueue"}, map[string]any{"variables": []kv{{"department", "support"}}})
+	add("enqueue", TypeEnqueue, map[string]string{EventFailed: "voicemail"}, enqueue)
+	add("voicemail", TypeRecord, map[string]string{EventRecordingComplete: "goodbye"},
+		map[string]any{"play": "voicemail", "maxLength": 120})
+	add("goodbye", TypeSayPlay, map[string]string{EventAudioComplete: "hangup"}, map[string]any{"play": "goodbye"})
+	add("hangup", TypeHangup, nil, nil)
+	return f
+}
+
+// kv is one set-variables entry.
+type kv struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// widgetAdder returns a function that appends a widget to f, with props
+// marshalled as its properties.
+func widgetAdder(f *backend.Flow) func(name, typ string, next map[string]string, props any) {
+	return func(name, typ string, next map[string]string, props any) {
+		w := backend.FlowWidget{Name: name, Type: typ, Transitions: next}
+		if props != nil {
+			w.Properties, _ = json.Marshal(props)
+		}
+		f.Widgets = append(f.Widgets, w)
+	}
 }

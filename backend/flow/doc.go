@@ -29,10 +29,19 @@
 // send-and-wait-for-reply (incomingMessage, timeout, failed), set-variables
 // (next), make-http-request (success, failed, timeout), faq-bot (answered,
 // noMatch, handover), send-to-agent (failed; success ends the flow with the
-// conversation in an agent's hands) and end. Text properties are templates:
+// conversation in an agent's hands), business-hours (open, closed: the time
+// of day and week in a time zone, with closed dates) and end. Text properties are templates:
 // {{message.body}}, {{trigger.message.body}}, {{flow.variables.x}},
 // {{widgets.name.key}}, {{contact.attributes.x}}, {{conversation.id}}.
-// Registry maps type names to implementations; voice widgets join it.
+// Registry maps type names to implementations.
+//
+// Voice widgets act on the conversation's live call through CallControl
+// (the voice engine) and resume on callEvent inputs: say-play
+// (audioComplete, hangup), gather-input-on-call (keypress with
+// {{widgets.name.Digits}}, timeout after its retries, hangup),
+// record-voicemail (recordingComplete, hangup), enqueue-call (failed;
+// success hands the call to the router as a voice task) and hangup.
+// Phone trunks without a flow of their own run DefaultVoiceFlow.
 //
 // Compile (and SetFlow before saving) rejects unknown widgets, missing,
 // unknown and dangling transitions, unreachable widgets, loops with no

@@ -73,6 +73,8 @@ type Options struct {
 	Clock  Clock
 	Sender Sender
 	Tasks  TaskCreator
+	// Calls lets voice widgets act on live calls (the voice engine).
+	Calls CallControl
 	// HTTP makes HTTP widget requests (default: a client with no timeout
 	// of its own; each widget has one).
 	HTTP HTTPDoer
@@ -86,6 +88,10 @@ type Options struct {
 	// DefaultFlow is the flow of instances that have none of their own
 	// (default: DefaultFlow(DefaultFlowOptions{})).
 	DefaultFlow *backend.Flow
+	// DefaultVoiceFlow is the flow of phone trunks (keys "voice.sip/…")
+	// that have none of their own (default:
+	// DefaultVoiceFlow(DefaultFlowOptions{})).
+	DefaultVoiceFlow *backend.Flow
 	// Lease is how long a run may hold an execution before another runner
 	// may take it over after a crash (default DefaultLease).
 	Lease time.Duration
@@ -94,6 +100,12 @@ type Options struct {
 	Poll time.Duration
 	// MaxSteps bounds the widgets one input may run (default DefaultMaxSteps).
 	MaxSteps int
+	// TakeOverOnStart makes Start resume every execution left running,
+	// whatever its lease. Set it only when this engine is the store's one
+	// runner (SQLite): a running execution then belongs to a process that
+	// died, and waiting out its lease would hold its conversation's
+	// messages back.
+	TakeOverOnStart bool
 	// Trace, when set, sees every widget run (the flow test command
 	// prints them). It must be quick.
 	Trace  func(TraceStep)
@@ -123,6 +135,7 @@ type Engine struct {
 	clock Clock
 	log   *slog.Logger
 	def   *Program
+	voice *Program
 
 	mu       sync.Mutex
 	programs map[progKey]*Program
@@ -156,7 +169,7 @@ func NewEngine(store backend.FlowService, opts Options) (*Engine, error) {
 		opts.HTTP = &http.Client{}
 	}
 	if opts.Widgets == nil {
-		opts.Widgets = DefaultRegistry()
+		opts.Widgets = VoiceRegistry()
 	}
 	if opts.DefaultFlow == nil {
 		opts.DefaultFlow = DefaultFlow(DefaultFlowOptions{})
@@ -181,6 +194,14 @@ func NewEngine(store backend.FlowService, opts Options) (*Engine, error) {
 	var err error
 	if e.def, err = Compile(opts.DefaultFlow, opts.Widgets); err != nil {
 		return nil, fmt.Errorf("default flow: %w", err)
+	}
+	if opts.DefaultVoiceFlow == nil {
+		opts.DefaultVoiceFlow = DefaultVoiceFlow(DefaultFlowOptions{})
+	}
+	if _, ok := opts.Widgets[TypeGather]; ok {
+		if e.voice, err = Compile(opts.DefaultVoiceFlow, opts.Widgets); err != nil {
+			return nil, fmt.Errorf("default voice flow: %w", err)
+		}
 	}
 	return e, nil
 }
@@ -218,7 +239,7 @@ func (e *Engine) SetFlow(ctx context.Context, key string, f *backend.Flow) (*bac
 func (e *Engine) Flow(ctx context.Context, key string) (*backend.FlowRevision, error) {
 	rev, err := e.store.FindFlow(ctx, key)
 	if backend.ErrorCode(err) == backend.ENotFound {
-		return &backend.FlowRevision{Key: key, Revision: 0, Flow: e.def.Flow()}, nil
+		return &backend.FlowRevision{Key: key, Revision: 0, Flow: e.defaultFor(key).Flow()}, nil
 	}
 	return rev, err
 }
@@ -236,7 +257,7 @@ func (e *Engine) Execution(ctx context.Context, conversationID string) (*backend
 // program returns the compiled flow of (key, rev), compiling and caching it.
 func (e *Engine) program(ctx context.Context, key string, rev int) (*Program, error) {
 	if rev == 0 {
-		return e.def, nil
+		return e.defaultFor(key), nil
 	}
 	e.mu.Lock()
 	p := e.programs[progKey{key, rev}]
@@ -255,6 +276,15 @@ func (e *Engine) program(ctx context.Context, key string, rev int) (*Program, er
 	e.programs[progKey{key, rev}] = p
 	e.mu.Unlock()
 	return p, nil
+}
+
+// defaultFor returns the built-in flow of an instance with none of its
+// own: the voice flow for phone trunks, else the messaging flow.
+func (e *Engine) defaultFor(key string) *Program {
+	if e.voice != nil && strings.HasPrefix(key, backend.CallChannelSIP+"/") {
+		return e.voice
+	}
+	return e.def
 }
 
 // current returns the revision number new executions of key start on.
@@ -302,3 +332,11 @@ func (e *Engine) lock(conversationID string) func() {
 }
 
 func (e *Engine) now() time.Time { return e.clock.Now().UTC() }
+
+// SetCalls gives voice widgets the call engine. Call it before the first
+// call arrives.
+func (e *Engine) SetCalls(c CallControl) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.opts.Calls = c
+}

@@ -203,8 +203,41 @@ func (e *Engine) Start(ctx context.Context) error {
 	}
 	e.started, e.ctx = true, ctx
 	e.mu.Unlock()
+	if e.opts.TakeOverOnStart {
+		e.takeOver(ctx)
+	}
 	e.fireDue()
 	return nil
+}
+
+// takeOver resumes the executions a previous process left running (see
+// Options.TakeOverOnStart). One that cannot be resumed now is left to its
+// lease, as after any crash.
+func (e *Engine) takeOver(ctx context.Context) {
+	running, err := e.store.RunningFlowExecutions(ctx, 1000)
+	if err != nil {
+		e.log.Error("flow: running executions", "error", err)
+		return
+	}
+	for _, listed := range running {
+		if err := e.takeOverOne(ctx, listed); err != nil && backend.ErrorCode(err) != backend.EConflict {
+			e.log.Error("flow: take over", "conversation", listed.ConversationID, "error", err)
+		}
+	}
+}
+
+func (e *Engine) takeOverOne(ctx context.Context, listed *backend.FlowExecution) error {
+	unlock := e.lock(listed.ConversationID)
+	defer unlock()
+	x, err := e.store.FindFlowExecution(ctx, listed.ConversationID)
+	if err != nil || x.Version != listed.Version || x.Status != backend.FlowRunning {
+		return err
+	}
+	conv, err := e.conversation(ctx, x)
+	if err != nil {
+		return err
+	}
+	return e.recover(ctx, x, conv)
 }
 
 // Close stops the timer and waits for a timeout in progress to finish.

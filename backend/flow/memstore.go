@@ -182,6 +182,21 @@ func (m *MemStore) DueFlowExecutions(_ context.Context, now time.Time, limit int
 	return out, nil
 }
 
+// RunningFlowExecutions implements backend.FlowService.
+func (m *MemStore) RunningFlowExecutions(_ context.Context, limit int) ([]*backend.FlowExecution, error) {
+	all, err := m.all()
+	if err != nil {
+		return nil, err
+	}
+	var out []*backend.FlowExecution
+	for _, x := range all {
+		if x.Status == backend.FlowRunning && (limit <= 0 || len(out) < limit) {
+			out = append(out, x)
+		}
+	}
+	return out, nil
+}
+
 // NextFlowDeadline implements backend.FlowService.
 func (m *MemStore) NextFlowDeadline(context.Context) (time.Time, bool, error) {
 	all, err := m.all()

@@ -214,6 +214,10 @@ func (e *Engine) run(ctx context.Context, p *Program, x *backend.FlowExecution, 
 	case fresh:
 		out, err = n.impl.Run(ctx, s)
 	case in.Kind == backend.InputTimeout:
+		if t, ok := n.impl.(TimeoutHandler); ok {
+			out, err = t.Timeout(ctx, s)
+			break
+		}
 		s.Note("no reply before the timeout")
 		out = Outcome{Event: backend.InputTimeout}
 	default:

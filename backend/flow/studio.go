@@ -20,6 +20,9 @@ type ImportReport struct {
 	// Problems are the imported flow's validation problems, to fix before
 	// it can be saved (empty when it is valid).
 	Problems []Problem `json:"problems"`
+	// Variables lists every Studio variable found and what it became;
+	// those without a To are also in Issues.
+	Variables []VariableMapping `json:"variables"`
 }
 
 // ImportIssue is one thing the import could not carry over exactly.
@@ -68,7 +71,9 @@ func IsStudioExport(data []byte) bool {
 // trigger, send-message, send-and-wait-for-reply, split-based-on,
 // set-variables, make-http-request and send-to-flex (as send-to-agent).
 // Widgets of other types become end widgets; the report lists them and
-// everything else not carried over. Unwired Studio transitions (which end
+// everything else not carried over. Studio variables in texts are rewritten
+// to their Switchboard paths (the ones Flex's Messaging Flow uses
+// included); each one without an equivalent is reported. Unwired Studio transitions (which end
 // a Studio execution) go to an end widget. The returned flow may still be
 // invalid: see the report's Problems.
 func ImportStudio(data []byte) (*backend.Flow, *ImportReport, error) {
@@ -82,7 +87,7 @@ func ImportStudio(data []byte) (*backend.Flow, *ImportReport, error) {
 	if len(sf.States) == 0 {
 		return nil, nil, backend.Errorf(backend.EInvalid, "The Studio export has no states.")
 	}
-	im := &importer{rep: &ImportReport{Issues: []ImportIssue{}, Problems: []Problem{}}, names: map[string]string{}, used: map[string]bool{}}
+	im := &importer{rep: &ImportReport{Issues: []ImportIssue{}, Problems: []Problem{}, Variables: []VariableMapping{}}, names: map[string]string{}, used: map[string]bool{}}
 	for _, st := range sf.States {
 		im.names[st.Name] = im.uniqueName(st.Name)
 	}
@@ -228,6 +233,7 @@ func (im *importer) widget(st studioState) backend.FlowWidget {
 	if props != nil {
 		w.Properties, _ = json.Marshal(props)
 	}
+	im.mapVariables(st, &w)
 	im.rep.Mapped++
 	return w
 }

@@ -45,6 +45,14 @@ type Waiter interface {
 	Resume(ctx context.Context, s *Step, in *backend.FlowInput) (Outcome, error)
 }
 
+// TimeoutHandler is a Waiter that decides itself what its timeout means
+// (a gather replays its prompt while retries are left); others take their
+// "timeout" transition.
+type TimeoutHandler interface {
+	Waiter
+	Timeout(ctx context.Context, s *Step) (Outcome, error)
+}
+
 // Optionaler is implemented by widgets some of whose events may stay
 // unwired; taking an unwired event ends the execution.
 type Optionaler interface {
@@ -94,6 +102,9 @@ func DefaultRegistry() Registry {
 		TypeFAQ:          WidgetTypeFunc(compileFAQ),
 		TypeSendToAgent:  WidgetTypeFunc(compileSendToAgent),
 		TypeEnd:          WidgetTypeFunc(compileEnd),
+		// business-hours is Switchboard's own: Studio does the same with a
+		// Function and a split.
+		TypeBusinessHours: WidgetTypeFunc(compileBusinessHours),
 	}
 }
 

@@ -18,6 +18,25 @@ func (e *Engine) TakeTask(ctx context.Context, taskID, workerID string) (*backen
 	return e.claim(ctx, taskID, workerID, true)
 }
 
+// Serves reports whether the worker serves the queue an open task waits
+// in (and matches its workflow's target), as TakeTask requires. Returns
+// ENotFound for an unknown worker or an ended task.
+func (e *Engine) Serves(ctx context.Context, taskID, workerID string) (bool, error) {
+	if err := e.begin(); err != nil {
+		return false, err
+	}
+	defer e.mu.Unlock()
+	w := e.workers[workerID]
+	if w == nil {
+		return false, backend.Errorf(backend.ENotFound, "Worker %s does not exist.", workerID)
+	}
+	t := e.tasks[taskID]
+	if t == nil {
+		return false, backend.ReasonErrorf(backend.ENotFound, backend.ReasonTaskEnded, "Task %s does not exist or has ended.", taskID)
+	}
+	return e.eligible(w, t), nil
+}
+
 // AssignTask is a supervisor's choice: it gives a waiting or offered task
 // to a named worker, whether or not they serve its queue, as long as they
 // have room for it. Errors are those of TakeTask, without EForbidden.

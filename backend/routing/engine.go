@@ -76,7 +76,8 @@ type Engine struct {
 	queues    map[string]*queue
 	queueList []*queue // by ID
 	workflows map[string]*workflow
-	tasks     map[string]*task // open tasks
+	tasks     map[string]*task          // open tasks
+	byConv    map[string]map[*task]bool // open tasks by conversation
 	res       map[string]*backend.Reservation
 
 	deadlines deadlineHeap
@@ -115,8 +116,10 @@ type queue struct {
 	target  *program
 	pending []*task // in offer order
 	byState map[string]int
-	// eligible and available count workers whose elig entry is true.
+	// eligible and available count workers whose elig entry is true;
+	// members are those workers (they serve the queue).
 	eligible, available int
+	members             map[*worker]bool
 	counters            backend.RoutingCounters
 }
 
@@ -147,6 +150,13 @@ type changeSet struct {
 	queueStats   []*queue
 	workerStats  []*worker
 	missed       []*backend.MissedOffer
+	// access marks conversations whose workers may have changed;
+	// finished maps a conversation to the user who completed its task.
+	access         map[string]bool
+	finished       map[string]string
+	accessComplete bool
+	// deleted* name what an admin removed in this change.
+	deletedQueues, deletedWorkflows, deletedWorkers []string
 }
 
 // New returns an engine on store; call Start before use.
@@ -177,6 +187,7 @@ func (e *Engine) reset() {
 	e.queueList = nil
 	e.workflows = map[string]*workflow{}
 	e.tasks = map[string]*task{}
+	e.byConv = map[string]map[*task]bool{}
 	e.res = map[string]*backend.Reservation{}
 	e.deadlines = nil
 	e.freed, e.waiting = nil, nil
@@ -203,6 +214,7 @@ func (e *Engine) Start(ctx context.Context) error {
 		}
 	}
 	e.started = true
+	e.markAllAccess()
 	return e.finish(ctx, true)
 }
 
@@ -261,6 +273,7 @@ func (e *Engine) finish(ctx context.Context, dispatchAll bool) error {
 // from the store, so memory never holds what the store refused.
 func (e *Engine) commit(ctx context.Context) error {
 	c := e.dirty.change(e.now())
+	c.Access, c.AccessComplete = e.accessChanges(e.dirty.access, e.dirty.finished), e.dirty.accessComplete
 	e.dirty = changeSet{seen: map[any]bool{}}
 	if c.Empty() {
 		return nil
@@ -285,6 +298,7 @@ func (cs *changeSet) change(now time.Time) *backend.RoutingChange {
 	c := &backend.RoutingChange{
 		Activities: cs.activities, Workers: cs.workers, Queues: cs.queues, Workflows: cs.workflows,
 		Tasks: cs.tasks, Reservations: cs.reservations, MissedOffers: cs.missed,
+		DeletedQueues: cs.deletedQueues, DeletedWorkflows: cs.deletedWorkflows, DeletedWorkers: cs.deletedWorkers,
 	}
 	for _, q := range cs.queueStats {
 		c.QueueStats = append(c.QueueStats, q.stats(now))
@@ -341,6 +355,7 @@ func (e *Engine) touchWorkflow(wf *backend.Workflow) {
 
 func (e *Engine) touchTask(t *task) {
 	t.t.UpdatedAt = e.now()
+	e.touchAccess(t.t.ConversationID)
 	if e.dirty.mark(t.t) {
 		e.dirty.tasks = append(e.dirty.tasks, t.t)
 	}

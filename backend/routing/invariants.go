@@ -68,6 +68,9 @@ func (e *Engine) checkInvariants(full bool) error {
 			if full && e.ev.run(q.target, w.w.Attributes, nil) != w.elig[q] {
 				bad("worker %s has a stale verdict for queue %s", w.w.ID, q.q.ID)
 			}
+			if w.elig[q] != q.members[w] {
+				bad("worker %s membership of queue %s disagrees with its verdict", w.w.ID, q.q.ID)
+			}
 			if w.elig[q] {
 				elig++
 				if w.w.Available {

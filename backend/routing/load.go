@@ -43,6 +43,7 @@ func (e *Engine) load(ctx context.Context) error {
 			e.addQueue(&backend.Queue{ID: bt.QueueID, Name: bt.QueueID, CreatedAt: bt.CreatedAt, UpdatedAt: bt.CreatedAt}, backend.RoutingCounters{})
 		}
 		e.tasks[bt.ID] = t
+		e.indexTask(t)
 	}
 	for _, r := range snap.Reservations {
 		t, w := e.tasks[r.TaskID], e.workers[r.WorkerID]
@@ -134,6 +135,10 @@ func (e *Engine) judge(w *worker, q *queue) {
 		return
 	}
 	w.elig[q] = ok
+	q.setMember(w, ok)
+	if w.w.UserID != "" {
+		e.touchQueueAccess(q)
+	}
 	d := 1
 	if !ok {
 		d = -1

@@ -10,7 +10,7 @@ import (
 )
 
 // CreateTask creates a task and routes it: through in.QueueID straight to
-// that queue, else through its workflow (in.WorkflowID, or the only one).
+// that queue, else through its workflow (in.WorkflowID, or the oldest: the default).
 // It is offered at once if a worker can take it. Returns EInvalid for a
 // missing channel or an unknown workflow or queue.
 func (e *Engine) CreateTask(ctx context.Context, in backend.TaskInput) (*backend.Task, error) {
@@ -48,6 +48,7 @@ func (e *Engine) CreateTask(ctx context.Context, in backend.TaskInput) (*backend
 		e.placeAt(t, wf, e.matchFilter(wf, t), 0)
 	}
 	e.tasks[t.t.ID] = t
+	e.indexTask(t)
 	e.attach(t)
 	e.touchTask(t)
 	e.waiting = append(e.waiting, t)
@@ -64,12 +65,19 @@ func (e *Engine) pickWorkflow(id string) (*workflow, error) {
 		}
 		return nil, backend.Errorf(backend.EInvalid, "Workflow %s does not exist.", id)
 	}
-	if len(e.workflows) == 1 {
-		for _, wf := range e.workflows {
-			return wf, nil
+	// The workspace's first workflow is its default: flows that name
+	// none hand their tasks to it.
+	var first *workflow
+	for _, wf := range e.workflows {
+		if first == nil || wf.wf.CreatedAt.Before(first.wf.CreatedAt) ||
+			(wf.wf.CreatedAt.Equal(first.wf.CreatedAt) && wf.wf.ID < first.wf.ID) {
+			first = wf
 		}
 	}
-	return nil, backend.Errorf(backend.EInvalid, "Name a workflow or a queue for the task; there are %d workflows.", len(e.workflows))
+	if first == nil {
+		return nil, backend.Errorf(backend.EInvalid, "There is no workflow to route the task; an admin must create one.")
+	}
+	return first, nil
 }
 
 // pendingReservation returns the pending reservation id and its task.
@@ -222,6 +230,7 @@ func (e *Engine) complete(t *task, disposition string) {
 		t.t.Disposition = disposition
 	}
 	w := e.release(t, backend.ReservationCompleted)
+	e.finishAccess(t, w)
 	handle := e.now().Sub(t.t.AssignedAt)
 	e.count(t, w, func(c *backend.RoutingCounters) { c.Completed++; c.HandleMillis += handle.Milliseconds() })
 	e.end(t, backend.TaskCompleted)
@@ -244,6 +253,7 @@ func (e *Engine) end(t *task, s string) {
 	t.t.TargetExpiresAt = time.Time{}
 	e.setState(t, s)
 	delete(e.tasks, t.t.ID)
+	e.unindexTask(t)
 }
 
 // CancelTask ends a waiting or offered task (the customer left), keeping
@@ -347,7 +357,7 @@ func (e *Engine) Tasks(ctx context.Context, f backend.TaskFilter) ([]*backend.Ta
 	var ts []*task
 	for _, t := range e.tasks {
 		if (f.QueueID == "" || t.t.QueueID == f.QueueID) && (f.WorkerID == "" || t.t.WorkerID == f.WorkerID) &&
-			(f.State == "" || t.t.State == f.State) {
+			(f.State == "" || t.t.State == f.State) && (f.ConversationID == "" || t.t.ConversationID == f.ConversationID) {
 			ts = append(ts, t)
 		}
 	}

@@ -62,6 +62,9 @@ func (e *Engine) UpsertWorker(ctx context.Context, in *backend.Worker) (*backend
 		e.touchWorkerStats(w)
 		e.freed = append(e.freed, w)
 	} else {
+		if w.w.UserID != in.UserID {
+			e.touchWorkerAccess(w) // the same work, another user
+		}
 		w.w.Name, w.w.UserID, w.w.Capacity, w.w.UpdatedAt = in.Name, in.UserID, capacity, now
 		w.w.Attributes = attrs
 		w.version++

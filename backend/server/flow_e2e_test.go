@@ -17,6 +17,7 @@ import (
 
 	"switchboard/backend"
 	"switchboard/backend/flow"
+	"switchboard/backend/secret"
 	"switchboard/backend/server"
 	"switchboard/channels/twilio/twiliotest"
 )
@@ -37,7 +38,7 @@ func startEngine(t *testing.T, fake *twiliotest.Server) *server.Server {
 	addr := ln.Addr().String()
 	ln.Close()
 	e, err := server.Open(context.Background(), server.Config{
-		Addr: addr, DataDir: t.TempDir(), PasswordCost: 4, PublicURL: "http://" + addr,
+		Addr: addr, DataDir: t.TempDir(), PasswordCost: 4, PublicURL: "http://" + addr, SecretKey: secret.MustNew(),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), ChannelBaseURLs: map[string]string{"sms.twilio": fake.URL},
 	})
 	if err != nil {

@@ -5,11 +5,13 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"time"
@@ -18,7 +20,9 @@ import (
 	"switchboard/backend/api"
 	"switchboard/backend/flow"
 	"switchboard/backend/routing"
+	"switchboard/backend/secret"
 	"switchboard/backend/sqlite"
+	"switchboard/backend/voice"
 	"switchboard/channels"
 	_ "switchboard/channels/all" // every connector registers itself
 	"switchboard/channels/webchat"
@@ -35,11 +39,24 @@ type Config struct {
 	// PasswordCost overrides the bcrypt cost (tests use the minimum).
 	PasswordCost int
 	// PublicURL is the engine's external URL, which platforms call webhooks
-	// on (Twilio signs it). Empty: rebuilt from each request.
+	// on (Twilio signs it) and callback URLs are made from. Empty: rebuilt
+	// from each request (Host, and X-Forwarded-* from trusted proxies).
 	PublicURL string
+	// TrustedProxies may set X-Forwarded-For/Proto/Host; from any other
+	// peer those headers are dropped.
+	TrustedProxies []netip.Prefix
+	// TLSCertFile and TLSKeyFile, when set, make the engine serve HTTPS.
+	TLSCertFile, TLSKeyFile string
+	// Timeouts of the HTTP server (zero: the defaults below). WebSockets
+	// are exempt once upgraded.
+	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
 	// ChannelBaseURLs points connectors at other API hosts, by connector
 	// id (tests use the platform fakes).
 	ChannelBaseURLs map[string]string
+	// SecretKey seals channel secrets, the web chat signing key and flow
+	// HTTP headers in the store. Without it the engine starts only while the
+	// store holds no secrets, and refuses to store any.
+	SecretKey *secret.Key
 	// OnInbound, when set, also sees every new inbound message after it was
 	// stored, acknowledged and handed to its flow.
 	OnInbound func(ctx context.Context, m *backend.Message)
@@ -49,7 +66,9 @@ type Config struct {
 	// LowMemory keeps the store's reader pool small, for the engine
 	// embedded in the desktop app (one agent, not a team).
 	LowMemory bool
-	Logger    *slog.Logger
+	// Voice sets up calls: SIP trunks' address, media ports, public IP.
+	Voice  VoiceConfig
+	Logger *slog.Logger
 }
 
 // Server is a running engine.
@@ -61,8 +80,10 @@ type Server struct {
 	Routing  *routing.Engine
 	Flows    *flow.Engine
 	Widget   *webchat.Server
+	Voice    *voice.Engine
 
 	ln     net.Listener
+	scheme string
 	http   *http.Server
 	cancel context.CancelFunc
 	served chan struct{}
@@ -76,8 +97,8 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if cfg.Addr == "" {
 		cfg.Addr = "127.0.0.1:0"
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("create data dir: %w", err)
+	if err := PrivateDir(cfg.DataDir); err != nil {
+		return nil, err
 	}
 	s := &Server{Config: cfg, served: make(chan struct{})}
 	s.DB = sqlite.NewDB(filepath.Join(cfg.DataDir, "engine.db"))
@@ -87,7 +108,14 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if cfg.LowMemory {
 		s.DB.MaxReaders = 2
 	}
+	if cfg.SecretKey != nil {
+		s.DB.Secrets = cfg.SecretKey
+	}
 	if err := s.DB.Open(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.requireKey(ctx); err != nil {
+		s.DB.Close()
 		return nil, err
 	}
 	if cfg.Demo {
@@ -99,28 +127,59 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	runCtx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	s.API = api.NewServer(s.DB, cfg.Logger)
+	s.API.PublicURL = cfg.PublicURL
 	s.API.Start(runCtx)
-	for _, start := range []func(ctx, runCtx context.Context) error{s.startRouting, s.startFlows, s.startChannels} {
+	for _, start := range []func(ctx, runCtx context.Context) error{s.startRouting, s.startFlows, s.startVoice, s.startChannels} {
 		if err := start(ctx, runCtx); err != nil {
 			s.Close()
 			return nil, err
 		}
 	}
 
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
+	if err := s.listen(); err != nil {
 		s.Close()
-		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+		return nil, err
 	}
-	s.ln = ln
-	s.http = &http.Server{Handler: s.API, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn)}
 	go func() {
 		defer close(s.served)
-		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := s.http.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			cfg.Logger.Error("http serve", "err", err)
 		}
 	}()
 	return s, nil
+}
+
+// ErrNoSecretKey is returned by Open for a store that holds secrets when no
+// key was given.
+var ErrNoSecretKey = errors.New("this data directory holds channel secrets, which are encrypted: " +
+	"give the secret key with --secret-key-file FILE or SWITCHBOARD_SECRET_KEY (see README)")
+
+// requireKey refuses a store with secrets when there is no key, and warns
+// that none can be stored otherwise.
+func (s *Server) requireKey(ctx context.Context) error {
+	if s.Config.SecretKey != nil {
+		return nil
+	}
+	has, err := s.DB.HasSecrets(ctx)
+	if err != nil {
+		return err
+	}
+	if has {
+		return ErrNoSecretKey
+	}
+	s.Config.Logger.Warn("no secret key: channels, the web chat and flow HTTP headers cannot be configured until the engine restarts with one")
+	return nil
+}
+
+// PrivateDir creates dir if needed and makes it readable by this user only.
+func PrivateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create data dir: %w", err)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return fmt.Errorf("make data dir private: %w", err)
+	}
+	return nil
 }
 
 func (s *Server) startRouting(ctx, runCtx context.Context) error {
@@ -129,6 +188,7 @@ func (s *Server) startRouting(ctx, runCtx context.Context) error {
 		return fmt.Errorf("start routing: %w", err)
 	}
 	s.API.SetRouter(s.Routing)
+	s.API.SetRoutingAdmin(s.Routing, routing.ImportTaskRouterWorkflow)
 	if err := ensureRoutingDefaults(ctx, s.Routing); err != nil {
 		return fmt.Errorf("routing defaults: %w", err)
 	}
@@ -189,6 +249,15 @@ func ensureRoutingDefaults(ctx context.Context, r *routing.Engine) error {
 // routing task for a live agent.
 func (s *Server) startFlows(ctx, runCtx context.Context) (err error) {
 	tasks := flow.TaskCreatorFunc(func(ctx context.Context, conv, channel string, attrs map[string]any, priority int) (string, error) {
+		// A conversation has one open task: a hand-over run again after a
+		// crash (the task was made, the flow not yet saved) finds it.
+		if conv != "" {
+			if open, err := s.Routing.Tasks(ctx, backend.TaskFilter{ConversationID: conv}); err != nil {
+				return "", err
+			} else if len(open) > 0 {
+				return open[0].ID, nil
+			}
+		}
 		t, err := s.Routing.CreateTask(ctx, backend.TaskInput{Channel: channel, Attributes: attrs, Priority: priority, ConversationID: conv})
 		if err != nil {
 			return "", err
@@ -198,6 +267,10 @@ func (s *Server) startFlows(ctx, runCtx context.Context) (err error) {
 	s.Flows, err = flow.NewEngine(s.DB, flow.Options{
 		Sender: flow.MessageSender{Messages: s.DB}, Tasks: tasks, HTTP: &http.Client{Timeout: 30 * time.Second},
 		Conversations: s.DB, Contacts: s.DB, Logger: s.Config.Logger,
+		// One engine process per SQLite file: what is left running belongs
+		// to a process that died, and its conversations must not wait out
+		// the lease.
+		TakeOverOnStart: true,
 	})
 	if err != nil {
 		return fmt.Errorf("start flows: %w", err)
@@ -205,34 +278,41 @@ func (s *Server) startFlows(ctx, runCtx context.Context) (err error) {
 	s.API.SetFlowAdmin(s.Flows, flow.Parse, func(ctx context.Context, f *backend.Flow, msgs []string) (any, error) {
 		return flow.Simulate(ctx, f, msgs)
 	})
+	s.API.SetFlowImporter(func(data []byte) (*backend.Flow, any, error) { return flow.ImportStudio(data) })
 	return s.Flows.Start(runCtx)
 }
 
 // onInbound hands a stored inbound message to the flow engine (and to the
 // configured hook). The channel hub calls it after the webhook was
-// acknowledged, at least once per message; flows drop repeats.
-func (s *Server) onInbound(ctx context.Context, m *backend.Message) {
+// acknowledged, at least once per message, in store order; flows drop
+// repeats. An error (the flow is busy elsewhere, the store failed) makes
+// the hub retry this message before any later one.
+func (s *Server) onInbound(ctx context.Context, m *backend.Message) error {
 	if err := s.Flows.HandleMessage(ctx, m); err != nil {
-		s.Config.Logger.Error("flow", "conversation", m.ConversationID, "err", err)
+		return err
 	}
 	if s.Config.OnInbound != nil {
 		s.Config.OnInbound(ctx, m)
 	}
+	return nil
 }
 
 func (s *Server) startChannels(ctx, runCtx context.Context) (err error) {
 	s.Channels, err = channels.NewHub(ctx, s.DB, channels.Options{
 		PublicURL: s.Config.PublicURL, BaseURLs: s.Config.ChannelBaseURLs, Logger: s.Config.Logger, OnInbound: s.onInbound,
+		TakeOverOnStart: true, // one engine process per SQLite file
 	})
 	if err != nil {
 		return fmt.Errorf("start channels: %w", err)
 	}
 	s.API.Handle("/hooks/", s.Channels)
+	s.API.Handle(backend.MediaPath, channels.MediaHandler(s.DB))
 	s.API.SetChannelAdmin(s.Channels)
+	s.API.SetChannelConsole(s.Channels)
 	if err := s.Channels.Start(runCtx); err != nil {
 		return err
 	}
-	if s.Widget, err = webchat.NewServer(ctx, s.DB, webchat.Options{Logger: s.Config.Logger, OnVisitorTyping: s.visitorTyping}); err != nil {
+	if s.Widget, err = webchat.NewServer(ctx, s.DB, webchat.Options{Logger: s.Config.Logger, Calls: s.Voice, OnVisitorTyping: s.visitorTyping}); err != nil {
 		return fmt.Errorf("start web chat: %w", err)
 	}
 	s.API.Handle("/widget/", s.Widget)
@@ -267,8 +347,57 @@ func (s *Server) agentTyping(ctx context.Context, conversationID, agentName stri
 	return s.Widget.AgentTyping(ctx, c.ID)
 }
 
-// URL is the engine's base URL, e.g. http://127.0.0.1:41234.
-func (s *Server) URL() string { return "http://" + s.ln.Addr().String() }
+// Default HTTP server timeouts: a request (headers and body, so a 10 MiB
+// upload on a slow line) must arrive within ReadTimeout and its answer
+// leave within WriteTimeout; an idle keep-alive connection is closed after
+// IdleTimeout.
+const (
+	DefaultReadTimeout  = 2 * time.Minute
+	DefaultWriteTimeout = 2 * time.Minute
+	DefaultIdleTimeout  = 2 * time.Minute
+)
+
+// listen opens the listener (TLS when configured) and the HTTP server with
+// its timeouts, in front of which trusted proxies are sorted out.
+func (s *Server) listen() error {
+	cfg := s.Config
+	var tlsConfig *tls.Config
+	if cfg.TLSCertFile != "" || cfg.TLSKeyFile != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCertFile, cfg.TLSKeyFile)
+		if err != nil {
+			return fmt.Errorf("load the TLS certificate: %w", err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	s.scheme = "http"
+	if tlsConfig != nil {
+		ln, s.scheme = tls.NewListener(ln, tlsConfig), "https"
+	}
+	s.ln = ln
+	s.http = &http.Server{
+		Handler:           trustProxies(s.API, cfg.TrustedProxies),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       orDefault(cfg.ReadTimeout, DefaultReadTimeout),
+		WriteTimeout:      orDefault(cfg.WriteTimeout, DefaultWriteTimeout),
+		IdleTimeout:       orDefault(cfg.IdleTimeout, DefaultIdleTimeout),
+		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
+	}
+	return nil
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}
+
+// URL is the engine's base URL as it listens, e.g. http://127.0.0.1:41234.
+func (s *Server) URL() string { return s.scheme + "://" + s.ln.Addr().String() }
 
 // Close stops the listener, the background workers and the store, in that order.
 func (s *Server) Close() error {
@@ -283,6 +412,9 @@ func (s *Server) Close() error {
 	}
 	if s.Channels != nil {
 		s.Channels.Close()
+	}
+	if s.Voice != nil {
+		s.Voice.Close()
 	}
 	if s.Flows != nil {
 		s.Flows.Close()

@@ -13,13 +13,18 @@ import (
 
 var _ backend.ChannelService = (*DB)(nil)
 
-func scanChannelInstance(s interface{ Scan(...any) error }) (*backend.ChannelInstance, error) {
+// scanChannelInstance reads an instance and opens its sealed configuration.
+func (db *DB) scanChannelInstance(s interface{ Scan(...any) error }) (*backend.ChannelInstance, error) {
 	var ci backend.ChannelInstance
 	var config, created, updated string
 	if err := s.Scan(&ci.Connector, &ci.Instance, &config, &ci.Enabled, &created, &updated); err != nil {
 		return nil, err
 	}
-	ci.Config = json.RawMessage(config)
+	plain, err := db.open(config, channelSecretContext(ci.Connector, ci.Instance))
+	if err != nil {
+		return nil, err
+	}
+	ci.Config = json.RawMessage(plain)
 	ci.CreatedAt, ci.UpdatedAt = parseTime(created), parseTime(updated)
 	return &ci, nil
 }
@@ -38,14 +43,19 @@ func (db *DB) PutChannelInstance(ctx context.Context, ci *backend.ChannelInstanc
 	if !json.Valid([]byte(config)) {
 		return backend.Errorf(backend.EInvalid, "The channel configuration is not valid JSON.")
 	}
+	// The whole configuration is sealed: every connector keeps secrets in it.
+	sealed, err := db.seal([]byte(config), channelSecretContext(ci.Connector, ci.Instance))
+	if err != nil {
+		return err
+	}
 	return db.update(ctx, func(tx *Tx) error {
 		now := formatTime(tx.Now())
 		if _, err := tx.ExecContext(ctx, `INSERT INTO channel_instances (`+channelInstanceColumns+`) VALUES (?, ?, ?, ?, ?, ?)
 			ON CONFLICT (connector, instance) DO UPDATE SET config = excluded.config, enabled = excluded.enabled, updated_at = excluded.updated_at`,
-			ci.Connector, ci.Instance, config, ci.Enabled, now, now); err != nil {
+			ci.Connector, ci.Instance, sealed, ci.Enabled, now, now); err != nil {
 			return fmt.Errorf("put channel instance: %w", err)
 		}
-		fresh, err := scanChannelInstance(tx.QueryRowContext(ctx, `SELECT `+channelInstanceColumns+` FROM channel_instances
+		fresh, err := db.scanChannelInstance(tx.QueryRowContext(ctx, `SELECT `+channelInstanceColumns+` FROM channel_instances
 			WHERE connector = ? AND instance = ?`, ci.Connector, ci.Instance))
 		if err != nil {
 			return fmt.Errorf("put channel instance: %w", err)
@@ -57,7 +67,7 @@ func (db *DB) PutChannelInstance(ctx context.Context, ci *backend.ChannelInstanc
 
 // FindChannelInstance implements backend.ChannelService.
 func (db *DB) FindChannelInstance(ctx context.Context, connector, instance string) (*backend.ChannelInstance, error) {
-	ci, err := scanChannelInstance(db.r.QueryRowContext(ctx, `SELECT `+channelInstanceColumns+` FROM channel_instances
+	ci, err := db.scanChannelInstance(db.r.QueryRowContext(ctx, `SELECT `+channelInstanceColumns+` FROM channel_instances
 		WHERE connector = ? AND instance = ?`, connector, instance))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, backend.Errorf(backend.ENotFound, "Channel %s/%s is not configured.", connector, instance)
@@ -76,7 +86,7 @@ func (db *DB) FindChannelInstances(ctx context.Context) ([]*backend.ChannelInsta
 	defer rows.Close()
 	out := []*backend.ChannelInstance{}
 	for rows.Next() {
-		ci, err := scanChannelInstance(rows)
+		ci, err := db.scanChannelInstance(rows)
 		if err != nil {
 			return nil, err
 		}

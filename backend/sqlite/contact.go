@@ -169,14 +169,22 @@ func (db *DB) MergeContacts(ctx context.Context, dst, src string) (*backend.Cont
 				return err
 			}
 		}
-		for _, stmt := range []string{
-			`UPDATE identities SET contact_id = ? WHERE contact_id = ?`,
-			`UPDATE conversations SET contact_id = ? WHERE contact_id = ?`,
-			`UPDATE messages SET contact_id = ? WHERE contact_id = ?`,
-		} {
-			if _, err := tx.ExecContext(ctx, stmt, dst, src); err != nil {
-				return fmt.Errorf("merge contacts: %w", err)
+		// One customer now: whoever works on one of their conversations
+		// sees the others as history.
+		err := withContactAccess(ctx, tx, []string{dst, src}, func() error {
+			for _, stmt := range []string{
+				`UPDATE identities SET contact_id = ? WHERE contact_id = ?`,
+				`UPDATE conversations SET contact_id = ? WHERE contact_id = ?`,
+				`UPDATE messages SET contact_id = ? WHERE contact_id = ?`,
+			} {
+				if _, err := tx.ExecContext(ctx, stmt, dst, src); err != nil {
+					return fmt.Errorf("merge contacts: %w", err)
+				}
 			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE contacts SET merged_into = ?, updated_at = ? WHERE id = ?`, dst, formatTime(tx.Now()), src); err != nil {
 			return fmt.Errorf("merge contacts: %w", err)
@@ -184,7 +192,6 @@ func (db *DB) MergeContacts(ctx context.Context, dst, src string) (*backend.Cont
 		if _, err := tx.ExecContext(ctx, `UPDATE contacts SET updated_at = ? WHERE id = ?`, formatTime(tx.Now()), dst); err != nil {
 			return fmt.Errorf("merge contacts: %w", err)
 		}
-		var err error
 		if out, err = findContact(ctx, tx, dst); err != nil {
 			return err
 		}

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -11,14 +12,17 @@ import (
 )
 
 const conversationColumns = `id, contact_id, channel, instance, thread_key, status, subject, assignee_id,
-	last_message_at, last_message_text, created_at, updated_at`
+	last_message_at, last_message_text, created_at, updated_at, labels`
 
 func scanConversation(s interface{ Scan(...any) error }) (*backend.Conversation, error) {
 	var c backend.Conversation
-	var last, created, updated string
+	var last, created, updated, labels string
 	if err := s.Scan(&c.ID, &c.ContactID, &c.Channel, &c.Instance, &c.ThreadKey, &c.Status, &c.Subject, &c.AssigneeID,
-		&last, &c.LastMessageText, &created, &updated); err != nil {
+		&last, &c.LastMessageText, &created, &updated, &labels); err != nil {
 		return nil, err
+	}
+	if err := json.Unmarshal([]byte(labels), &c.Labels); err != nil {
+		return nil, fmt.Errorf("conversation %s labels: %w", c.ID, err)
 	}
 	c.LastMessageAt, c.CreatedAt, c.UpdatedAt = parseTime(last), parseTime(created), parseTime(updated)
 	return &c, nil
@@ -65,6 +69,9 @@ func (db *DB) FindConversations(ctx context.Context, f backend.ConversationFilte
 	}
 	if f.Channel != "" {
 		where, args = append(where, "channel = ?"), append(args, f.Channel)
+	}
+	if f.VisibleTo != "" {
+		where, args = append(where, "id IN (SELECT conversation_id FROM conversation_access WHERE user_id = ?)"), append(args, f.VisibleTo)
 	}
 	q := `SELECT ` + conversationColumns + ` FROM conversations`
 	if len(where) > 0 {

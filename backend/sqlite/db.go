@@ -37,6 +37,14 @@ type DB struct {
 	// MaxReaders bounds the reader pool (default 8); each open connection
 	// keeps its own page cache. Idle readers close after a minute.
 	MaxReaders int
+	// SessionMaxAge and SessionIdle end sessions at an absolute time after
+	// sign-in and after a time without use (DefaultSessionMaxAge and
+	// DefaultSessionIdle when zero).
+	SessionMaxAge, SessionIdle time.Duration
+	// Secrets seals channel configurations, web chat keys and flow HTTP
+	// headers before they are written (backend/secret). Without it those
+	// secrets can be neither stored nor read.
+	Secrets backend.Sealer
 
 	w *sql.DB // single writer
 	r *sql.DB // readers
@@ -72,12 +80,21 @@ func (db *DB) Open(ctx context.Context) (err error) {
 	if db.Path == "" {
 		return fmt.Errorf("open store: path required")
 	}
-	if db.w, err = sql.Open("sqlite", dsn(db.Path, "_txlock=immediate")); err != nil {
+	if err := PrivateFiles(db.Path); err != nil {
+		return fmt.Errorf("open store: %w", err)
+	}
+	// secure_delete zeroes what a write frees, so an old copy of a secret
+	// does not linger in the file's free space.
+	if db.w, err = sql.Open("sqlite", dsn(db.Path, "_txlock=immediate&_pragma=secure_delete(ON)")); err != nil {
 		return fmt.Errorf("open store: %w", err)
 	}
 	db.w.SetMaxOpenConns(1)
 	db.w.SetConnMaxIdleTime(0)
 	if err := db.migrate(ctx); err != nil {
+		db.w.Close()
+		return fmt.Errorf("open store: %w", err)
+	}
+	if err := db.openSecrets(ctx); err != nil {
 		db.w.Close()
 		return fmt.Errorf("open store: %w", err)
 	}

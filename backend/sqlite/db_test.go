@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"switchboard/backend"
+	"switchboard/backend/secret"
 	"switchboard/backend/sqlite"
 )
 
@@ -16,11 +17,26 @@ func MustOpenDB(tb testing.TB) *sqlite.DB {
 	return MustOpenDBAt(tb, filepath.Join(tb.TempDir(), "engine.db"))
 }
 
-// MustOpenDBAt opens a store on path and closes it at cleanup.
+// MustOpenDBAt opens a store on path, with a new secret key, and closes it
+// at cleanup.
 func MustOpenDBAt(tb testing.TB, path string) *sqlite.DB {
+	tb.Helper()
+	key, err := secret.New()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return MustOpenDBWith(tb, path, key)
+}
+
+// MustOpenDBWith opens a store on path with the given secret key (nil for
+// none) and closes it at cleanup.
+func MustOpenDBWith(tb testing.TB, path string, key *secret.Key) *sqlite.DB {
 	tb.Helper()
 	db := sqlite.NewDB(path)
 	db.PasswordCost = 4
+	if key != nil {
+		db.Secrets = key
+	}
 	if err := db.Open(context.Background()); err != nil {
 		tb.Fatal(err)
 	}
@@ -30,14 +46,15 @@ func MustOpenDBAt(tb testing.TB, path string) *sqlite.DB {
 
 func TestDB_MigrationsAreIdempotent(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "engine.db")
-	db := MustOpenDBAt(t, path)
+	key, _ := secret.New()
+	db := MustOpenDBWith(t, path, key)
 	if _, _, err := db.StoreInbound(context.Background(), &backend.InboundMessage{
 		Channel: "sms.twilio", Instance: "main", ExternalUserID: "+15550001111", ExternalID: "SM1", Text: "hello",
 	}); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
-	db2 := MustOpenDBAt(t, path)
+	db2 := MustOpenDBWith(t, path, key)
 	seq, err := db2.LastSeq(context.Background())
 	if err != nil {
 		t.Fatal(err)

@@ -23,6 +23,15 @@ func (db *DB) PutFlow(ctx context.Context, key string, f *backend.Flow) (*backen
 	if err != nil {
 		return nil, fmt.Errorf("marshal flow: %w", err)
 	}
+	// HTTP widget headers are stored sealed and carried redacted on the feed.
+	sealedFlow, err := db.sealFlow(key, f)
+	if err != nil {
+		return nil, err
+	}
+	sealedDef, err := json.Marshal(sealedFlow)
+	if err != nil {
+		return nil, fmt.Errorf("marshal flow: %w", err)
+	}
 	var rev *backend.FlowRevision
 	err = db.update(ctx, func(tx *Tx) error {
 		var n int
@@ -34,7 +43,7 @@ func (db *DB) PutFlow(ctx context.Context, key string, f *backend.Flow) (*backen
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO flow_revisions (flow_key, revision, definition, created_at) VALUES (?, ?, ?, ?)`,
-			key, rev.Revision, string(def), formatTime(rev.CreatedAt)); err != nil {
+			key, rev.Revision, string(sealedDef), formatTime(rev.CreatedAt)); err != nil {
 			return fmt.Errorf("insert flow revision: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO flows (flow_key, revision, updated_at) VALUES (?, ?, ?)
@@ -42,7 +51,9 @@ func (db *DB) PutFlow(ctx context.Context, key string, f *backend.Flow) (*backen
 			key, rev.Revision, formatTime(rev.CreatedAt)); err != nil {
 			return fmt.Errorf("set current flow: %w", err)
 		}
-		return tx.AppendEvent(ctx, backend.EventFlowUpserted, key, rev)
+		shown := *rev
+		shown.Flow = rev.Flow.Redacted()
+		return tx.AppendEvent(ctx, backend.EventFlowUpserted, key, &shown)
 	})
 	if err != nil {
 		return nil, err
@@ -50,7 +61,8 @@ func (db *DB) PutFlow(ctx context.Context, key string, f *backend.Flow) (*backen
 	return rev, nil
 }
 
-func scanFlowRevision(s interface{ Scan(...any) error }) (*backend.FlowRevision, error) {
+// scanFlowRevision reads a revision and opens its sealed header values.
+func (db *DB) scanFlowRevision(s interface{ Scan(...any) error }) (*backend.FlowRevision, error) {
 	var rev backend.FlowRevision
 	var def, created string
 	if err := s.Scan(&rev.Key, &rev.Revision, &def, &created); err != nil {
@@ -60,6 +72,10 @@ func scanFlowRevision(s interface{ Scan(...any) error }) (*backend.FlowRevision,
 	if err := json.Unmarshal([]byte(def), &rev.Flow); err != nil {
 		return nil, fmt.Errorf("flow %s revision %d: %w", rev.Key, rev.Revision, err)
 	}
+	var err error
+	if rev.Flow, err = db.openFlow(rev.Key, rev.Flow); err != nil {
+		return nil, err
+	}
 	return &rev, nil
 }
 
@@ -67,7 +83,7 @@ const flowRevisionColumns = `r.flow_key, r.revision, r.definition, r.created_at`
 
 // FindFlow implements backend.FlowService.
 func (db *DB) FindFlow(ctx context.Context, key string) (*backend.FlowRevision, error) {
-	rev, err := scanFlowRevision(db.r.QueryRowContext(ctx, `SELECT `+flowRevisionColumns+`
+	rev, err := db.scanFlowRevision(db.r.QueryRowContext(ctx, `SELECT `+flowRevisionColumns+`
 		FROM flows f JOIN flow_revisions r ON r.flow_key = f.flow_key AND r.revision = f.revision WHERE f.flow_key = ?`, key))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, backend.Errorf(backend.ENotFound, "Channel %s has no flow of its own.", key)
@@ -79,7 +95,7 @@ func (db *DB) FindFlow(ctx context.Context, key string) (*backend.FlowRevision, 
 
 // FindFlowRevision implements backend.FlowService.
 func (db *DB) FindFlowRevision(ctx context.Context, key string, revision int) (*backend.FlowRevision, error) {
-	rev, err := scanFlowRevision(db.r.QueryRowContext(ctx, `SELECT `+flowRevisionColumns+`
+	rev, err := db.scanFlowRevision(db.r.QueryRowContext(ctx, `SELECT `+flowRevisionColumns+`
 		FROM flow_revisions r WHERE r.flow_key = ? AND r.revision = ?`, key, revision))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, backend.Errorf(backend.ENotFound, "Flow %s has no revision %d.", key, revision)
@@ -99,7 +115,7 @@ func (db *DB) FindFlows(ctx context.Context) ([]*backend.FlowRevision, error) {
 	defer rows.Close()
 	out := []*backend.FlowRevision{}
 	for rows.Next() {
-		rev, err := scanFlowRevision(rows)
+		rev, err := db.scanFlowRevision(rows)
 		if err != nil {
 			return nil, err
 		}
@@ -213,10 +229,22 @@ func (db *DB) DueFlowExecutions(ctx context.Context, now time.Time, limit int) (
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := db.r.QueryContext(ctx, `SELECT data, version FROM flow_executions
+	return db.flowExecutions(ctx, `SELECT data, version FROM flow_executions
 		WHERE deadline <> '' AND deadline <= ? ORDER BY deadline LIMIT ?`, formatTime(now), limit)
+}
+
+// RunningFlowExecutions implements backend.FlowService.
+func (db *DB) RunningFlowExecutions(ctx context.Context, limit int) ([]*backend.FlowExecution, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	return db.flowExecutions(ctx, `SELECT data, version FROM flow_executions WHERE status = 'running' ORDER BY deadline LIMIT ?`, limit)
+}
+
+func (db *DB) flowExecutions(ctx context.Context, query string, args ...any) ([]*backend.FlowExecution, error) {
+	rows, err := db.r.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("due flow executions: %w", err)
+		return nil, fmt.Errorf("flow executions: %w", err)
 	}
 	defer rows.Close()
 	var out []*backend.FlowExecution

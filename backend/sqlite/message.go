@@ -49,7 +49,11 @@ func (db *DB) FindMessageByID(ctx context.Context, id string) (*backend.Message,
 
 // FindMessages implements backend.MessageService.
 func (db *DB) FindMessages(ctx context.Context, conversationID string) ([]*backend.Message, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages WHERE conversation_id = ? ORDER BY created_at, rowid`, conversationID)
+	return findMessages(ctx, db.r, conversationID)
+}
+
+func findMessages(ctx context.Context, q queryer, conversationID string) ([]*backend.Message, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages WHERE conversation_id = ? ORDER BY created_at, rowid`, conversationID)
 	if err != nil {
 		return nil, fmt.Errorf("find messages: %w", err)
 	}
@@ -114,6 +118,15 @@ func storeInbound(ctx context.Context, tx *Tx, in *backend.InboundMessage) (*bac
 			return nil, false, err
 		}
 	}
+	// Files inside the message are kept by the engine; any other URL that
+	// could run script or reach a local file becomes a plain file name (the
+	// message itself is kept).
+	id := backend.NewID("msg")
+	atts, err := keepMedia(ctx, tx, id, in.Attachments)
+	if err != nil {
+		return nil, false, err
+	}
+	in.Attachments, _ = backend.SafeAttachments(atts)
 	contact, err := resolveIdentity(ctx, tx, backend.Identity{Channel: in.Channel, ExternalID: in.ExternalUserID, DisplayName: in.DisplayName})
 	if err != nil {
 		return nil, false, err
@@ -123,7 +136,7 @@ func storeInbound(ctx context.Context, tx *Tx, in *backend.InboundMessage) (*bac
 		return nil, false, err
 	}
 	m := &backend.Message{
-		ID: backend.NewID("msg"), ConversationID: conv.ID, ContactID: contact.ID, Direction: backend.DirectionIn,
+		ID: id, ConversationID: conv.ID, ContactID: contact.ID, Direction: backend.DirectionIn,
 		AuthorName: contact.Name, Text: in.Text, Attachments: in.Attachments, ExternalID: in.ExternalID,
 		Status: backend.DeliveryReceived, PlatformAt: in.PlatformAt, CreatedAt: tx.Now(), UpdatedAt: tx.Now(),
 	}
@@ -152,9 +165,14 @@ func openConversation(ctx context.Context, tx *Tx, contactID string, in *backend
 		ID: backend.NewID("cv"), ContactID: contactID, Channel: in.Channel, Instance: in.Instance, ThreadKey: in.ThreadKey,
 		Status: backend.StatusOpen, Subject: in.Subject, LastMessageAt: first, CreatedAt: tx.Now(), UpdatedAt: tx.Now(),
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO conversations (`+conversationColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		c.ID, c.ContactID, c.Channel, c.Instance, c.ThreadKey, c.Status, c.Subject, c.AssigneeID,
-		formatTime(c.LastMessageAt), c.LastMessageText, formatTime(c.CreatedAt), formatTime(c.UpdatedAt))
+	// Whoever works on another of the customer's conversations sees this
+	// one in the customer's history.
+	err = withContactAccess(ctx, tx, []string{contactID}, func() error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO conversations (`+conversationColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '[]')`,
+			c.ID, c.ContactID, c.Channel, c.Instance, c.ThreadKey, c.Status, c.Subject, c.AssigneeID,
+			formatTime(c.LastMessageAt), c.LastMessageText, formatTime(c.CreatedAt), formatTime(c.UpdatedAt))
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("insert conversation: %w", err)
 	}
@@ -219,6 +237,11 @@ func nullString(s string) sql.NullString { return sql.NullString{String: s, Vali
 func (db *DB) StoreOutbound(ctx context.Context, out *backend.OutboundMessage) (*backend.Message, bool, error) {
 	if strings.TrimSpace(out.Text) == "" && len(out.Attachments) == 0 {
 		return nil, false, backend.Errorf(backend.EInvalid, "A reply needs text or an attachment.")
+	}
+	for i, a := range out.Attachments {
+		if err := backend.CheckAttachmentURL(a.URL); err != nil {
+			return nil, false, backend.Errorf(backend.EInvalid, "Attachment %d: %s", i+1, backend.ErrorMessage(err))
+		}
 	}
 	var m *backend.Message
 	created := false

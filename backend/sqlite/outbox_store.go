@@ -81,6 +81,21 @@ func newUUID() string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
+// InterruptOutbox implements backend.ChannelService.
+func (db *DB) InterruptOutbox(ctx context.Context, now time.Time) (int, error) {
+	var n int64
+	err := db.update(ctx, func(tx *Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE channel_outbox SET lease_until = ?, updated_at = ? WHERE state = 'sending' AND lease_until > ?`,
+			formatTime(now), formatTime(tx.Now()), formatTime(now))
+		if err != nil {
+			return fmt.Errorf("interrupt outbox: %w", err)
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return int(n), err
+}
+
 // ClaimOutbox implements backend.ChannelService.
 func (db *DB) ClaimOutbox(ctx context.Context, now, leaseUntil time.Time, limit int) ([]*backend.OutboxJob, error) {
 	if limit <= 0 {

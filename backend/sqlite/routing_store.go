@@ -79,6 +79,9 @@ func (db *DB) SaveRouting(ctx context.Context, c *backend.RoutingChange) error {
 				}
 			}
 		}
+		if err := deleteRouting(ctx, tx, c); err != nil {
+			return err
+		}
 		for _, s := range c.QueueStats {
 			if err := saveCounters(ctx, tx, "queue", s.QueueID, s.RoutingCounters); err != nil {
 				return err
@@ -100,7 +103,7 @@ func (db *DB) SaveRouting(ctx context.Context, c *backend.RoutingChange) error {
 				return err
 			}
 		}
-		return nil
+		return saveAccess(ctx, tx, c.Access, c.AccessComplete)
 	})
 }
 

@@ -61,7 +61,7 @@ func saveWorker(ctx context.Context, tx *Tx, w *backend.Worker) error {
 func findWorkers(ctx context.Context, q queryer) ([]*backend.Worker, error) {
 	rows, err := q.QueryContext(ctx, `SELECT w.id, w.user_id, w.name, w.attributes, w.activity, COALESCE(a.available, 0), w.capacity,
 		w.idle_since, w.activity_changed_at, w.created_at, w.updated_at
-		FROM routing_workers w LEFT JOIN routing_activities a ON a.name = w.activity ORDER BY w.id`)
+		FROM routing_workers w LEFT JOIN routing_activities a ON a.name = w.activity WHERE w.deleted_at = '' ORDER BY w.id`)
 	if err != nil {
 		return nil, err
 	}

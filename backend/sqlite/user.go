@@ -2,24 +2,50 @@ package sqlite
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/mail"
 	"strings"
-	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
 	"switchboard/backend"
 )
 
-// SessionTTL is how long a bearer token stays valid.
-const SessionTTL = 30 * 24 * time.Hour
+const userColumns = `id, name, email, role, disabled_at <> '', created_at`
+
+func scanUser(s interface{ Scan(...any) error }) (*backend.User, error) {
+	var u backend.User
+	var created string
+	if err := s.Scan(&u.ID, &u.Name, &u.Email, &u.Role, &u.Disabled, &created); err != nil {
+		return nil, err
+	}
+	u.CreatedAt = parseTime(created)
+	return &u, nil
+}
+
+func findUser(ctx context.Context, q queryer, id string) (*backend.User, error) {
+	u, err := scanUser(q.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, backend.Errorf(backend.ENotFound, "User %s does not exist.", id)
+	} else if err != nil {
+		return nil, fmt.Errorf("find user: %w", err)
+	}
+	return u, nil
+}
+
+// hashPassword checks a new password and hashes it.
+func (db *DB) hashPassword(password string) (string, error) {
+	if err := backend.ValidPassword(password); err != nil {
+		return "", err
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), db.PasswordCost)
+	if err != nil {
+		return "", fmt.Errorf("hash password: %w", err)
+	}
+	return string(hash), nil
+}
 
 // CreateUser implements backend.UserService.
 func (db *DB) CreateUser(ctx context.Context, u *backend.User, password string) error {
@@ -28,12 +54,10 @@ func (db *DB) CreateUser(ctx context.Context, u *backend.User, password string) 
 		return backend.Errorf(backend.EInvalid, "%q is not an email address.", u.Email)
 	} else if !u.Role.Valid() {
 		return backend.Errorf(backend.EInvalid, "Role must be agent, supervisor or admin, not %q.", u.Role)
-	} else if len(password) < 8 {
-		return backend.Errorf(backend.EInvalid, "A password needs at least 8 characters.")
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), db.PasswordCost)
+	hash, err := db.hashPassword(password)
 	if err != nil {
-		return fmt.Errorf("hash password: %w", err)
+		return err
 	}
 	return db.update(ctx, func(tx *Tx) error {
 		var n int
@@ -45,108 +69,101 @@ func (db *DB) CreateUser(ctx context.Context, u *backend.User, password string) 
 		if u.ID == "" {
 			u.ID = backend.NewID("usr")
 		}
-		u.CreatedAt = tx.Now()
+		u.CreatedAt, u.Disabled = tx.Now(), false
 		if _, err := tx.ExecContext(ctx, `INSERT INTO users (id, name, email, role, password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
-			u.ID, u.Name, u.Email, string(u.Role), string(hash), formatTime(u.CreatedAt)); err != nil {
+			u.ID, u.Name, u.Email, string(u.Role), hash, formatTime(u.CreatedAt)); err != nil {
 			return fmt.Errorf("insert user: %w", err)
 		}
 		return tx.AppendEvent(ctx, backend.EventUserUpserted, u.ID, u)
 	})
 }
 
-// Authenticate implements backend.UserService.
-func (db *DB) Authenticate(ctx context.Context, email, password string) (string, *backend.User, error) {
-	denied := backend.Errorf(backend.EUnauthorized, "The email or password is not correct.")
-	var u backend.User
-	var hash, created string
-	err := db.r.QueryRowContext(ctx, `SELECT id, name, email, role, password_hash, created_at FROM users WHERE email = ?`, strings.TrimSpace(email)).
-		Scan(&u.ID, &u.Name, &u.Email, &u.Role, &hash, &created)
-	if errors.Is(err, sql.ErrNoRows) {
-		// Spend the same time as a real check so timing does not reveal emails.
-		bcrypt.CompareHashAndPassword(db.dummyHash(), []byte(password))
-		return "", nil, denied
-	} else if err != nil {
-		return "", nil, fmt.Errorf("find user: %w", err)
-	}
-	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil {
-		return "", nil, denied
-	}
-	u.CreatedAt = parseTime(created)
-	var raw [32]byte
-	if _, err := rand.Read(raw[:]); err != nil {
-		return "", nil, err
-	}
-	token := base64.RawURLEncoding.EncodeToString(raw[:])
-	err = db.update(ctx, func(tx *Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
-			hashToken(token), u.ID, formatTime(tx.Now()), formatTime(tx.Now().Add(SessionTTL)))
-		return err
-	})
-	if err != nil {
-		return "", nil, fmt.Errorf("create session: %w", err)
-	}
-	return token, &u, nil
-}
-
-// SessionByToken implements backend.UserService.
-func (db *DB) SessionByToken(ctx context.Context, token string) (*backend.Session, error) {
-	var s backend.Session
-	var created, expires string
-	err := db.r.QueryRowContext(ctx, `SELECT u.id, u.name, u.email, u.role, u.created_at, s.expires_at
-		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?`, hashToken(token)).
-		Scan(&s.User.ID, &s.User.Name, &s.User.Email, &s.User.Role, &created, &expires)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, backend.Errorf(backend.EUnauthorized, "Your session is not valid; please sign in again.")
-	} else if err != nil {
-		return nil, fmt.Errorf("find session: %w", err)
-	}
-	s.User.CreatedAt, s.ExpiresAt = parseTime(created), parseTime(expires)
-	if !db.Now().Before(s.ExpiresAt) {
-		return nil, backend.Errorf(backend.EUnauthorized, "Your session has expired; please sign in again.")
-	}
-	return &s, nil
-}
-
-// RevokeToken implements backend.UserService.
-func (db *DB) RevokeToken(ctx context.Context, token string) error {
-	return db.update(ctx, func(tx *Tx) error {
-		_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, hashToken(token))
-		return err
-	})
-}
-
 // FindUsers implements backend.UserService.
 func (db *DB) FindUsers(ctx context.Context) ([]*backend.User, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT id, name, email, role, created_at FROM users ORDER BY name`)
+	rows, err := db.r.QueryContext(ctx, `SELECT `+userColumns+` FROM users ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("find users: %w", err)
 	}
 	defer rows.Close()
 	var out []*backend.User
 	for rows.Next() {
-		var u backend.User
-		var created string
-		if err := rows.Scan(&u.ID, &u.Name, &u.Email, &u.Role, &created); err != nil {
+		u, err := scanUser(rows)
+		if err != nil {
 			return nil, err
 		}
-		u.CreatedAt = parseTime(created)
-		out = append(out, &u)
+		out = append(out, u)
 	}
 	return out, rows.Err()
 }
 
-// dummyHash is a real hash at the configured cost, compared against when the
-// email is unknown.
-func (db *DB) dummyHash() []byte {
-	db.dummyOnce.Do(func() {
-		db.dummy, _ = bcrypt.GenerateFromPassword([]byte("switchboard-dummy"), db.PasswordCost)
-	})
-	return db.dummy
+// FindUserByID implements backend.UserService.
+func (db *DB) FindUserByID(ctx context.Context, id string) (*backend.User, error) {
+	return findUser(ctx, db.r, id)
 }
 
-// hashToken stores tokens as SHA-256 so a copied database file holds no
-// usable credential.
-func hashToken(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
+// ChangePassword implements backend.UserService.
+func (db *DB) ChangePassword(ctx context.Context, userID, current, next, keepSessionID string) error {
+	var old string
+	err := db.r.QueryRowContext(ctx, `SELECT password_hash FROM users WHERE id = ?`, userID).Scan(&old)
+	if errors.Is(err, sql.ErrNoRows) {
+		return backend.Errorf(backend.ENotFound, "User %s does not exist.", userID)
+	} else if err != nil {
+		return fmt.Errorf("find user: %w", err)
+	}
+	if len(current) > backend.MaxPasswordBytes || bcrypt.CompareHashAndPassword([]byte(old), []byte(current)) != nil {
+		return backend.Errorf(backend.EForbidden, "The current password is not correct.")
+	}
+	return db.setPassword(ctx, userID, next, keepSessionID, "password changed")
+}
+
+// ResetPassword implements backend.UserService.
+func (db *DB) ResetPassword(ctx context.Context, userID, password string) error {
+	return db.setPassword(ctx, userID, password, "", "password reset")
+}
+
+// setPassword stores a new password and ends every session of the user but
+// keep.
+func (db *DB) setPassword(ctx context.Context, userID, password, keep, reason string) error {
+	hash, err := db.hashPassword(password)
+	if err != nil {
+		return err
+	}
+	return db.update(ctx, func(tx *Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, hash, userID)
+		if err != nil {
+			return fmt.Errorf("set password: %w", err)
+		} else if n, _ := res.RowsAffected(); n == 0 {
+			return backend.Errorf(backend.ENotFound, "User %s does not exist.", userID)
+		}
+		_, err = revokeSessions(ctx, tx, userID, keep, reason)
+		return err
+	})
+}
+
+// SetUserDisabled implements backend.UserService.
+func (db *DB) SetUserDisabled(ctx context.Context, userID string, disabled bool) (*backend.User, error) {
+	var u *backend.User
+	err := db.update(ctx, func(tx *Tx) error {
+		at, was := "", `disabled_at <> ''`
+		if disabled {
+			at, was = formatTime(tx.Now()), `disabled_at = ''`
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE users SET disabled_at = ? WHERE id = ? AND `+was, at, userID)
+		if err != nil {
+			return fmt.Errorf("disable user: %w", err)
+		}
+		if u, err = findUser(ctx, tx, userID); err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil // already so
+		}
+		if disabled {
+			if _, err := revokeSessions(ctx, tx, userID, "", "disabled"); err != nil {
+				return err
+			}
+		}
+		return tx.AppendEvent(ctx, backend.EventUserUpserted, u.ID, u)
+	})
+	return u, err
 }

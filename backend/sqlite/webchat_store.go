@@ -6,18 +6,20 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"switchboard/backend"
 )
 
 // WebchatKey returns the named 32-byte server key of the web chat widget,
 // creating it on first use. Every engine sharing this store signs and checks
-// visitor tokens with the same key.
+// visitor tokens with the same key. It is stored sealed; without the
+// engine's secret key it returns EUnavailable.
 func (db *DB) WebchatKey(ctx context.Context, name string) ([]byte, error) {
-	var key []byte
-	err := db.r.QueryRowContext(ctx, `SELECT key FROM webchat_keys WHERE name = ?`, name).Scan(&key)
+	var stored []byte
+	err := db.r.QueryRowContext(ctx, `SELECT key FROM webchat_keys WHERE name = ?`, name).Scan(&stored)
 	if err == nil {
-		return key, nil
+		return db.open(string(stored), webchatKeyContext(name))
 	} else if !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("webchat key: %w", err)
 	}
@@ -25,30 +27,88 @@ func (db *DB) WebchatKey(ctx context.Context, name string) ([]byte, error) {
 	if _, err := rand.Read(fresh); err != nil {
 		return nil, fmt.Errorf("webchat key: %w", err)
 	}
+	sealed, err := db.seal(fresh, webchatKeyContext(name))
+	if err != nil {
+		return nil, err
+	}
 	err = db.update(ctx, func(tx *Tx) error {
 		// Two engines racing both insert-or-ignore, then read the winner.
 		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO webchat_keys (name, key, created_at) VALUES (?, ?, ?)`,
-			name, fresh, formatTime(tx.Now())); err != nil {
+			name, sealed, formatTime(tx.Now())); err != nil {
 			return err
 		}
-		return tx.QueryRowContext(ctx, `SELECT key FROM webchat_keys WHERE name = ?`, name).Scan(&key)
+		return tx.QueryRowContext(ctx, `SELECT key FROM webchat_keys WHERE name = ?`, name).Scan(&stored)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("webchat key: %w", err)
 	}
-	return key, nil
+	return db.open(string(stored), webchatKeyContext(name))
 }
 
-// PutWebchatUpload stores a file a visitor uploaded to a widget instance.
-func (db *DB) PutWebchatUpload(ctx context.Context, id, instance, subject, name, typ string, data []byte) error {
+// PutWebchatUpload stores a file a visitor uploaded to a widget instance,
+// unless it would take the visitor or the instance over quota (ETooLarge,
+// with a sentence saying which).
+func (db *DB) PutWebchatUpload(ctx context.Context, id, instance, subject, name, typ string, data []byte, q backend.UploadQuota) error {
 	return db.update(ctx, func(tx *Tx) error {
+		var visitor, total int64
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(CASE WHEN subject = ? THEN size END), 0), COALESCE(SUM(size), 0)
+			FROM webchat_uploads WHERE instance = ? AND created_at >= ?`, subject, instance, formatTime(q.Since)).Scan(&visitor, &total); err != nil {
+			return fmt.Errorf("webchat upload quota: %w", err)
+		}
+		size := int64(len(data))
+		if q.VisitorBytes > 0 && visitor+size > q.VisitorBytes {
+			return backend.Errorf(backend.ETooLarge, "You have sent as many files as you may for now (%d MiB); try again later.", q.VisitorBytes>>20)
+		}
+		if q.TotalBytes > 0 && total+size > q.TotalBytes {
+			return backend.Errorf(backend.ETooLarge, "This chat takes no more files for now; please try again later.")
+		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO webchat_uploads (id, instance, subject, name, type, size, data, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, id, instance, subject, name, typ, len(data), data, formatTime(tx.Now()))
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, id, instance, subject, name, typ, size, data, formatTime(tx.Now()))
 		if err != nil {
 			return fmt.Errorf("put webchat upload: %w", err)
 		}
 		return nil
 	})
+}
+
+// AttachWebchatUploads marks a visitor's uploads as carried by a message,
+// so they are kept, and returns them as attachments in the order given.
+// An id that is not the visitor's upload on this instance (or was deleted
+// as never attached) is EInvalid, and nothing is marked.
+func (db *DB) AttachWebchatUploads(ctx context.Context, instance, subject string, ids []string, urlOf func(id string) string) ([]backend.Attachment, error) {
+	var out []backend.Attachment
+	err := db.update(ctx, func(tx *Tx) error {
+		for _, id := range ids {
+			var a backend.Attachment
+			err := tx.QueryRowContext(ctx, `UPDATE webchat_uploads SET attached_at = CASE WHEN attached_at = '' THEN ? ELSE attached_at END
+				WHERE instance = ? AND id = ? AND subject = ? RETURNING name, type, size`, formatTime(tx.Now()), instance, id, subject).
+				Scan(&a.Name, &a.Type, &a.Size)
+			if errors.Is(err, sql.ErrNoRows) {
+				return backend.Errorf(backend.EInvalid, "An attached file was not found.")
+			} else if err != nil {
+				return fmt.Errorf("attach webchat upload: %w", err)
+			}
+			a.URL = urlOf(id)
+			out = append(out, a)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// DeleteOrphanWebchatUploads deletes the uploads no message carries that
+// were made before cutoff, and returns how many.
+func (db *DB) DeleteOrphanWebchatUploads(ctx context.Context, cutoff time.Time) (int, error) {
+	var n int64
+	err := db.update(ctx, func(tx *Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM webchat_uploads WHERE attached_at = '' AND created_at < ?`, formatTime(cutoff))
+		if err != nil {
+			return fmt.Errorf("delete unattached uploads: %w", err)
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return int(n), err
 }
 
 // WebchatUpload returns one uploaded file of a widget instance and the

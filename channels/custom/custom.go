@@ -34,7 +34,8 @@ const (
 const Tolerance = 5 * time.Minute
 
 func init() {
-	channels.Register(channels.Info{ID: ID, New: New, Secrets: []string{"secret"}, Rate: 50, Burst: 50})
+	channels.Register(channels.Info{ID: ID, New: New, Secrets: []string{"secret"}, ContentTypes: channels.JSON, Rate: 50, Burst: 50,
+		Title: channels.T("Custom channel", "Canal personalizado"), Settings: settings, Webhook: true})
 }
 
 // Config is one custom channel.

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -35,7 +36,8 @@ const Intents = 1 | 1<<9 | 1<<12 | 1<<15 // 37377
 const MaxContent = 2000
 
 func init() {
-	channels.Register(channels.Info{ID: ID, New: New, Secrets: []string{"botToken"}, Rate: 5, Burst: 5})
+	channels.Register(channels.Info{ID: ID, New: New, Secrets: []string{"botToken"}, Rate: 5, Burst: 5,
+		Title: channels.T("Discord", "Discord"), Settings: settings, Testable: true})
 }
 
 // Config is one bot.
@@ -234,4 +236,52 @@ func split(s string, n int) []string {
 		parts = append(parts, s)
 	}
 	return parts
+}
+
+var _ channels.Tester = (*Connector)(nil)
+
+// TestConnection implements channels.Tester: GET /users/@me proves the bot
+// token (401 otherwise) and GET /gateway/bot that the bot may open a
+// Gateway session, with how many session starts remain today.
+func (c *Connector) TestConnection(ctx context.Context) (string, error) {
+	var me struct {
+		ID            string `json:"id"`
+		Username      string `json:"username"`
+		Discriminator string `json:"discriminator"`
+		Bot           bool   `json:"bot"`
+	}
+	if err := c.getJSON(ctx, "/users/@me", &me); err != nil {
+		return "", channels.TestError("Discord", err)
+	}
+	if !me.Bot {
+		return "", backend.Errorf(backend.EInvalid, "The token belongs to %s, who is not a bot user.", me.Username)
+	}
+	var gw struct {
+		URL               string `json:"url"`
+		SessionStartLimit struct {
+			Remaining int `json:"remaining"`
+		} `json:"session_start_limit"`
+	}
+	if err := c.getJSON(ctx, "/gateway/bot", &gw); err != nil {
+		return "", channels.TestError("Discord", err)
+	}
+	if gw.URL == "" {
+		return "", backend.Errorf(backend.EUnavailable, "Discord gave no Gateway address.")
+	}
+	return fmt.Sprintf("Discord bot %s (%s); Gateway reachable, %d session starts left today", me.Username, me.ID, gw.SessionStartLimit.Remaining), nil
+}
+
+func (c *Connector) getJSON(ctx context.Context, path string, out any) error {
+	req, err := c.newRequest(ctx, http.MethodGet, path, nil)
+	if err != nil {
+		return err
+	}
+	body, _, err := channels.Do(c.client, req, reason)
+	if err != nil {
+		return err
+	}
+	if json.Unmarshal(body, out) != nil {
+		return backend.Errorf(backend.EUnavailable, "Discord's answer to %s could not be read.", path)
+	}
+	return nil
 }

@@ -33,7 +33,8 @@ import (
 const ID = "email"
 
 func init() {
-	channels.Register(channels.Info{ID: ID, New: New, Secrets: []string{"imapPassword", "smtpPassword"}, Rate: 2, Burst: 5})
+	channels.Register(channels.Info{ID: ID, New: New, Secrets: []string{"imapPassword", "smtpPassword"}, Rate: 2, Burst: 5,
+		Title: channels.T("Email (IMAP and SMTP)", "Correo (IMAP y SMTP)"), Settings: settings, Testable: true})
 }
 
 // Connection security settings.
@@ -255,18 +256,7 @@ func decodeDataURL(u string) ([]byte, string, bool) {
 // took the data is retried (4xx, network) or final (5xx); a failure while
 // finishing the data may have delivered it.
 func (c *Connector) deliver(to string, raw []byte) error {
-	var (
-		cl  *smtp.Client
-		err error
-	)
-	switch c.cfg.SMTPSecurity {
-	case SecurityTLS:
-		cl, err = smtp.DialTLS(c.cfg.SMTPAddr, c.tlsConfig(c.cfg.SMTPAddr))
-	case SecurityStartTLS:
-		cl, err = smtp.DialStartTLS(c.cfg.SMTPAddr, c.tlsConfig(c.cfg.SMTPAddr))
-	default:
-		cl, err = smtp.Dial(c.cfg.SMTPAddr)
-	}
+	cl, err := c.dialSMTP()
 	if err != nil {
 		return &channels.SendError{Reason: "The mail server could not be reached.", Err: err}
 	}

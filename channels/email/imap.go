@@ -44,18 +44,7 @@ func (c *Connector) Poll(ctx context.Context, deliver func(context.Context, *cha
 			},
 		},
 	}
-	var (
-		cl  *imapclient.Client
-		err error
-	)
-	switch c.cfg.IMAPSecurity {
-	case SecurityTLS:
-		cl, err = imapclient.DialTLS(c.cfg.IMAPAddr, opts)
-	case SecurityStartTLS:
-		cl, err = imapclient.DialStartTLS(c.cfg.IMAPAddr, opts)
-	default:
-		cl, err = imapclient.DialInsecure(c.cfg.IMAPAddr, opts)
-	}
+	cl, err := c.dialIMAP(opts)
 	if err != nil {
 		return fmt.Errorf("imap dial: %w", err)
 	}
@@ -195,4 +184,15 @@ func (c *Connector) importNew(ctx context.Context, cl *imapclient.Client, canFla
 	c.lastUID = max(c.lastUID, maxUID)
 	c.mu.Unlock()
 	return len(uids), nil
+}
+
+// dialIMAP connects to the IMAP server with the configured security.
+func (c *Connector) dialIMAP(opts *imapclient.Options) (*imapclient.Client, error) {
+	switch c.cfg.IMAPSecurity {
+	case SecurityTLS:
+		return imapclient.DialTLS(c.cfg.IMAPAddr, opts)
+	case SecurityStartTLS:
+		return imapclient.DialStartTLS(c.cfg.IMAPAddr, opts)
+	}
+	return imapclient.DialInsecure(c.cfg.IMAPAddr, opts)
 }

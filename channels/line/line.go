@@ -35,7 +35,8 @@ const ReplyTTL = 50 * time.Second
 
 func init() {
 	channels.Register(channels.Info{
-		ID: ID, New: New, Secrets: []string{"channelSecret", "channelAccessToken"},
+		ID: ID, New: New, Secrets: []string{"channelSecret", "channelAccessToken"}, ContentTypes: channels.JSON,
+		Title: channels.T("LINE", "LINE"), Settings: settings, Testable: true, Webhook: true,
 		Rate: 100, Burst: 100, // far under 2,000 req/s per channel
 	})
 }
@@ -303,4 +304,29 @@ func errorReason(body []byte) string {
 		return ""
 	}
 	return "LINE: " + e.Message
+}
+
+var _ channels.Tester = (*Connector)(nil)
+
+// TestConnection implements channels.Tester with GET /v2/bot/info, which
+// LINE answers with the bot's name when the channel access token is good.
+func (c *Connector) TestConnection(ctx context.Context) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/v2/bot/info", nil)
+	if err != nil {
+		return "", backend.Errorf(backend.EInvalid, "The LINE request could not be built.")
+	}
+	req.Header.Set("Authorization", "Bearer "+c.cfg.ChannelAccessToken.Reveal())
+	body, _, err := channels.Do(c.client, req, errorReason)
+	if err != nil {
+		return "", channels.TestError("LINE", err)
+	}
+	var info struct {
+		UserID      string `json:"userId"`
+		BasicID     string `json:"basicId"`
+		DisplayName string `json:"displayName"`
+	}
+	if json.Unmarshal(body, &info) != nil || info.UserID == "" {
+		return "", backend.Errorf(backend.EUnavailable, "LINE's bot information could not be read.")
+	}
+	return "LINE bot " + info.DisplayName + " (" + info.BasicID + ")", nil
 }

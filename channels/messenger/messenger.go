@@ -34,11 +34,14 @@ const (
 func init() {
 	for _, id := range []string{Messenger, Instagram} {
 		channels.Register(channels.Info{
-			ID: id, New: New, Secrets: []string{"appSecret", "accessToken", "verifyToken"},
+			ID: id, New: New, Secrets: []string{"appSecret", "accessToken", "verifyToken"}, ContentTypes: channels.JSON,
 			Rate: 300, Burst: 50, // Send API: 300 calls/s per Page or IG account
+			Title: titles[id], Settings: settings, Testable: true, Webhook: true,
 		})
 	}
 }
+
+var titles = map[string]channels.Text{Messenger: channels.T("Facebook Messenger", "Facebook Messenger"), Instagram: channels.T("Instagram", "Instagram")}
 
 // Config is one Facebook Page or Instagram professional account.
 type Config struct {
@@ -51,6 +54,9 @@ type Config struct {
 	// id (Instagram).
 	AccountID  string `json:"accountId"`
 	APIVersion string `json:"apiVersion,omitempty"`
+	// AppID, with AppSecret, makes the app access token that Meta's
+	// token debugger needs (Test connection).
+	AppID string `json:"appId,omitempty"`
 }
 
 // Connector is one configured Page or IG account.
@@ -281,4 +287,11 @@ func attachmentType(mime string) string {
 		}
 	}
 	return "file"
+}
+
+var _ channels.Tester = (*Connector)(nil)
+
+// TestConnection implements channels.Tester with Meta's token debugger.
+func (c *Connector) TestConnection(ctx context.Context) (string, error) {
+	return meta.DebugToken(ctx, c.client, c.base, c.cfg.APIVersion, c.cfg.AppID, c.cfg.AppSecret.Reveal(), c.cfg.AccessToken.Reveal())
 }

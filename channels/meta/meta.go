@@ -4,13 +4,16 @@
 package meta
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
+	"time"
 
 	"switchboard/backend"
 	"switchboard/channels"
@@ -58,7 +61,7 @@ func Handshake(verifyToken string, req *channels.Request) (int, string) {
 		hmac.Equal([]byte(q.Get("hub.verify_token")), []byte(verifyToken)) {
 		return http.StatusOK, q.Get("hub.challenge")
 	}
-	return http.StatusForbidden, "forbidden"
+	return http.StatusForbidden, "The verify token does not match this channel's."
 }
 
 // GraphError is the body of a failed Graph call.
@@ -104,4 +107,58 @@ func Classify(err error, body []byte) error {
 		se.Reason = "The 24-hour customer service window is closed; only a template (WhatsApp) or tagged message can be sent. " + se.Reason
 	}
 	return se
+}
+
+// DebugToken checks an access token with the Graph API's token debugger
+// (GET /{version}/debug_token), authenticated with the app access token
+// "{appID}|{appSecret}" as Meta requires. It returns a description of a
+// valid token of this app; a token Meta calls invalid, expired or of
+// another app is EInvalid.
+func DebugToken(ctx context.Context, client *http.Client, base, version, appID, appSecret, token string) (string, error) {
+	if appID == "" {
+		return "", backend.Errorf(backend.EInvalid, "Set the App ID (App settings › Basic) so the token can be checked with Meta's token debugger.")
+	}
+	q := url.Values{"input_token": {token}, "access_token": {appID + "|" + appSecret}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/"+version+"/debug_token?"+q.Encode(), nil)
+	if err != nil {
+		return "", backend.Errorf(backend.EInvalid, "The Graph API address is not valid.")
+	}
+	body, _, err := channels.Do(client, req, func(b []byte) string {
+		var ge GraphError
+		if json.Unmarshal(b, &ge) == nil && ge.Error.Message != "" {
+			return fmt.Sprintf("Meta error %d: %s", ge.Error.Code, ge.Error.Message)
+		}
+		return ""
+	})
+	if err != nil {
+		return "", channels.TestError("Meta", err)
+	}
+	var res struct {
+		Data struct {
+			AppID       string   `json:"app_id"`
+			Type        string   `json:"type"`
+			Application string   `json:"application"`
+			IsValid     bool     `json:"is_valid"`
+			ExpiresAt   int64    `json:"expires_at"`
+			Scopes      []string `json:"scopes"`
+			Error       struct {
+				Message string `json:"message"`
+			} `json:"error"`
+		} `json:"data"`
+	}
+	if json.Unmarshal(body, &res) != nil {
+		return "", backend.Errorf(backend.EUnavailable, "Meta's token debugger gave an answer Switchboard cannot read.")
+	}
+	d := res.Data
+	switch {
+	case !d.IsValid:
+		return "", backend.Errorf(backend.EInvalid, "Meta says the access token is not valid: %s", strings.TrimSuffix(d.Error.Message, "."))
+	case d.AppID != appID:
+		return "", backend.Errorf(backend.EInvalid, "The access token belongs to app %s, not to app %s.", d.AppID, appID)
+	}
+	expires := "never expires"
+	if d.ExpiresAt > 0 {
+		expires = "expires " + time.Unix(d.ExpiresAt, 0).UTC().Format("2006-01-02")
+	}
+	return fmt.Sprintf("%s token of %s, valid, %s; permissions: %s", d.Type, d.Application, expires, strings.Join(d.Scopes, ", ")), nil
 }

@@ -41,8 +41,8 @@ func TestHandshake(t *testing.T) {
 		body string
 	}{
 		{"https://x/hooks/a/b?hub.mode=subscribe&hub.challenge=8675309&hub.verify_token=tok", 200, "8675309"},
-		{"https://x/hooks/a/b?hub.mode=subscribe&hub.challenge=8675309&hub.verify_token=bad", 403, "forbidden"},
-		{"https://x/hooks/a/b?hub.mode=unsubscribe&hub.challenge=1&hub.verify_token=tok", 403, "forbidden"},
+		{"https://x/hooks/a/b?hub.mode=subscribe&hub.challenge=8675309&hub.verify_token=bad", 403, "The verify token does not match this channel's."},
+		{"https://x/hooks/a/b?hub.mode=unsubscribe&hub.challenge=1&hub.verify_token=tok", 403, "The verify token does not match this channel's."},
 	} {
 		status, body := meta.Handshake("tok", &channels.Request{URL: tc.url})
 		if status != tc.want || body != tc.body {

@@ -26,7 +26,8 @@ const DefaultBaseURL = "https://api.telegram.org"
 
 func init() {
 	channels.Register(channels.Info{
-		ID: ID, New: New, Secrets: []string{"botToken", "secretToken"},
+		ID: ID, New: New, Secrets: []string{"botToken", "secretToken"}, ContentTypes: channels.JSON,
+		Title: channels.T("Telegram", "Telegram"), Settings: settings, Testable: true, Webhook: true,
 		Rate: 25, Burst: 25, // ~30 msgs/s overall per bot
 	})
 }
@@ -147,10 +148,6 @@ type update struct {
 	} `json:"callback_query"`
 }
 
-// FileURLPrefix names Telegram files in attachments; fetch them with
-// getFile (the download URL holds the bot token, so it is never stored).
-const FileURLPrefix = "telegram:file/"
-
 // Parse normalizes one Update. Updates without a customer message (edits,
 // channel posts, bots) carry nothing.
 func Parse(body []byte) (*channels.Webhook, error) {
@@ -190,11 +187,13 @@ func normalize(u *update, raw []byte) *backend.InboundMessage {
 	}
 	if n := len(m.Photo); n > 0 {
 		p := m.Photo[n-1] // the largest size
-		in.Attachments = append(in.Attachments, backend.Attachment{URL: FileURLPrefix + p.FileID, Type: "image/jpeg", Size: p.FileSize})
+		// Telegram's download URL holds the bot token, so attachments carry
+		// no URL; the file_id stays in the stored update.
+		in.Attachments = append(in.Attachments, backend.Attachment{Type: "image/jpeg", Size: p.FileSize})
 	}
 	for _, f := range []*file{m.Document, m.Voice, m.Video, m.Audio} {
 		if f != nil && f.FileID != "" {
-			in.Attachments = append(in.Attachments, backend.Attachment{URL: FileURLPrefix + f.FileID, Type: f.MimeType, Name: f.FileName, Size: f.FileSize})
+			in.Attachments = append(in.Attachments, backend.Attachment{Type: f.MimeType, Name: f.FileName, Size: f.FileSize})
 		}
 	}
 	return in
@@ -305,4 +304,19 @@ func (c *Connector) Poll(ctx context.Context, deliver func(context.Context, *cha
 		offset = next
 	}
 	return ctx.Err()
+}
+
+var _ channels.Tester = (*Connector)(nil)
+
+// TestConnection implements channels.Tester with getMe, which Telegram
+// answers with the bot's user when the token is good (401 otherwise).
+func (c *Connector) TestConnection(ctx context.Context) (string, error) {
+	var me user
+	if err := c.call(ctx, "getMe", map[string]any{}, &me); err != nil {
+		return "", channels.TestError("Telegram", err)
+	}
+	if !me.IsBot || me.ID == 0 {
+		return "", backend.Errorf(backend.EInvalid, "Telegram's getMe did not describe a bot.")
+	}
+	return "Telegram bot @" + me.Username + " (" + name(&me) + ")", nil
 }

@@ -36,12 +36,17 @@ func init() {
 	for _, id := range []string{SMS, WhatsApp} {
 		channels.Register(channels.Info{
 			ID: id, New: New, Secrets: []string{"authToken", "apiKeySecret"},
+			// Form posts; JSON bodies carry bodySHA256 in the signed URL.
+			ContentTypes: []string{"application/x-www-form-urlencoded", "application/json"},
 			// Twilio queues beyond carrier throughput itself; this keeps
 			// well under its ~100 concurrent API requests per account.
 			Rate: 10, Burst: 10,
+			Title: titles[id], Settings: settings, Testable: true, Webhook: true,
 		})
 	}
 }
+
+var titles = map[string]channels.Text{SMS: channels.T("SMS (Twilio)", "SMS (Twilio)"), WhatsApp: channels.T("WhatsApp (Twilio)", "WhatsApp (Twilio)")}
 
 // Config is one Twilio sender (a number or a Messaging Service).
 type Config struct {
@@ -97,20 +102,27 @@ func New(p channels.Params) (channels.Connector, error) {
 }
 
 // Signature returns Twilio's X-Twilio-Signature for a request to rawURL with
-// the given POST parameters: base64(HMAC-SHA1(authToken, URL + each
-// name+value, sorted)).
+// the given POST parameters, as Twilio documents it: sort the parameters by
+// name (case-sensitive byte order), append each name and its value to the
+// URL with no separators (a repeated name once per value, values in order),
+// and sign with base64(HMAC-SHA1(authToken, …)). Sorting by name matters
+// when one name prefixes another: "To" comes before "ToCountry" whatever
+// their values.
 func Signature(authToken, rawURL string, params url.Values) string {
-	pairs := make([]string, 0, len(params))
-	for k, vs := range params {
-		for _, v := range vs {
-			pairs = append(pairs, k+v)
-		}
+	names := make([]string, 0, len(params))
+	for name := range params {
+		names = append(names, name)
 	}
-	sort.Strings(pairs)
+	sort.Strings(names)
 	mac := hmac.New(sha1.New, []byte(authToken))
 	mac.Write([]byte(rawURL))
-	for _, p := range pairs {
-		mac.Write([]byte(p))
+	for _, name := range names {
+		values := append([]string(nil), params[name]...)
+		sort.Strings(values)
+		for _, v := range values {
+			mac.Write([]byte(name))
+			mac.Write([]byte(v))
+		}
 	}
 	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
 }
@@ -171,8 +183,10 @@ func (c *Connector) Verify(req *channels.Request) error {
 	token := c.cfg.AuthToken.Reveal()
 	rawURL := c.signedURL(req)
 	if isForm(req) {
-		params, err := url.ParseQuery(string(req.Body))
-		if err != nil || !ValidSignature(token, rawURL, params, sig) {
+		// A body that is not quite a form still has its readable parameters
+		// checked: when they are signed, Parse refuses the rest with 400.
+		params, _ := url.ParseQuery(string(req.Body))
+		if !ValidSignature(token, rawURL, params, sig) {
 			return backend.Errorf(backend.EForbidden, "The Twilio signature does not match.")
 		}
 		return nil
@@ -306,11 +320,7 @@ func (c *Connector) Send(ctx context.Context, out *channels.Outbound) (*channels
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
-	if c.cfg.APIKeySID != "" {
-		req.SetBasicAuth(c.cfg.APIKeySID, c.cfg.APIKeySecret.Reveal())
-	} else {
-		req.SetBasicAuth(c.cfg.AccountSID, c.cfg.AuthToken.Reveal())
-	}
+	c.auth(req)
 	body, _, err := channels.Do(c.client, req, errorReason)
 	if err != nil {
 		return nil, err
@@ -350,4 +360,45 @@ func errorReason(body []byte) string {
 		return "WhatsApp's 24-hour window is closed: only an approved template can be sent (Twilio error 63016)."
 	}
 	return fmt.Sprintf("Twilio error %d: %s", e.Code, e.Message)
+}
+
+var _ channels.Tester = (*Connector)(nil)
+
+// TestConnection implements channels.Tester by fetching the account
+// (GET /2010-04-01/Accounts/{AccountSid}.json) with the credentials sends
+// use; Twilio answers 401 (error 20003) when they are wrong.
+func (c *Connector) TestConnection(ctx context.Context) (string, error) {
+	endpoint := c.base + "/2010-04-01/Accounts/" + url.PathEscape(c.cfg.AccountSID) + ".json"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint, nil)
+	if err != nil {
+		return "", backend.Errorf(backend.EInvalid, "The Twilio request could not be built.")
+	}
+	req.Header.Set("Accept", "application/json")
+	c.auth(req)
+	body, _, err := channels.Do(c.client, req, errorReason)
+	if err != nil {
+		return "", channels.TestError("Twilio", err)
+	}
+	var acct struct {
+		SID          string `json:"sid"`
+		FriendlyName string `json:"friendly_name"`
+		Status       string `json:"status"`
+	}
+	if json.Unmarshal(body, &acct) != nil || acct.SID != c.cfg.AccountSID {
+		return "", backend.Errorf(backend.EInvalid, "Twilio did not answer with account %s.", c.cfg.AccountSID)
+	}
+	if acct.Status != "active" {
+		return "", backend.Errorf(backend.EInvalid, "Twilio account %s is %s, not active.", acct.FriendlyName, acct.Status)
+	}
+	return fmt.Sprintf("Twilio account %s (%s), active", acct.FriendlyName, acct.SID), nil
+}
+
+// auth sets the basic auth of API calls: the API key when there is one,
+// else the account's auth token.
+func (c *Connector) auth(req *http.Request) {
+	if c.cfg.APIKeySID != "" {
+		req.SetBasicAuth(c.cfg.APIKeySID, c.cfg.APIKeySecret.Reveal())
+	} else {
+		req.SetBasicAuth(c.cfg.AccountSID, c.cfg.AuthToken.Reveal())
+	}
 }

@@ -285,6 +285,47 @@ func TestSignature_TwilioPublishedExample(t *testing.T) {
 	}
 }
 
+// TestSignature_NameThatPrefixesAnother: Twilio sorts the parameters by
+// name, so "To" comes before "ToCountry"; sorting "name+value" strings
+// instead puts "ToCountryUS" before "Towhatsapp:…" and refuses genuine
+// WhatsApp webhooks. The expected value was computed with openssl over the
+// string Twilio's documentation describes:
+//
+//	printf '%s' 'https://example.com/hooks/whatsapp.twilio/mainBodyholaFromwhatsapp:+15557654321MessageSidSM123Towhatsapp:+14155238886ToCountryUS' |
+//	  openssl dgst -sha1 -hmac 12345 -binary | base64
+func TestSignature_NameThatPrefixesAnother(t *testing.T) {
+	params := url.Values{
+		"To": {"whatsapp:+14155238886"}, "ToCountry": {"US"}, "From": {"whatsapp:+15557654321"},
+		"Body": {"hola"}, "MessageSid": {"SM123"},
+	}
+	const u = "https://example.com/hooks/whatsapp.twilio/main"
+	const want = "fGLMijq/JSP1qfhrZCUBSNsNlks="
+	const byNameValue = "Syc0s5+34A4eBeU5/oDQpSgcUAw=" // the same over "…ToCountryUSTowhatsapp:…"
+	if got := twilio.Signature("12345", u, params); got != want {
+		t.Fatalf("signature %s, want %s", got, want)
+	}
+	if got := twiliotest.Sign("12345", u, params); got != want {
+		t.Fatalf("the fake signs %s, want %s", got, want)
+	}
+	if twilio.ValidSignature("12345", u, params, byNameValue) {
+		t.Fatal("a signature over name+value-sorted pairs was accepted")
+	}
+}
+
+func TestInbound_WhatsAppWithToCountryIsAccepted(t *testing.T) {
+	env, fake := setup(t, twilio.WhatsApp)
+	p := fake.InboundParams("whatsapp:"+customer, "whatsapp:"+business, "hola")
+	if p.Get("ToCountry") == "" || p.Get("To") == "" {
+		t.Fatalf("the fake's webhook lacks To or ToCountry: %v", p)
+	}
+	if status, body := post(t, env, fake, twilio.WhatsApp, p); status != http.StatusOK {
+		t.Fatalf("status %d %s", status, body)
+	}
+	if n := len(env.Messages()); n != 1 {
+		t.Fatalf("%d messages stored", n)
+	}
+}
+
 func TestGolden(t *testing.T) {
 	hubtest.Golden(t, *update, func(name string, body []byte) (*channels.Webhook, error) {
 		return twilio.ParseForm(body, strings.HasPrefix(name, "whatsapp"))

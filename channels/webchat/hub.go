@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -222,7 +223,9 @@ func (s *Server) handleSocket(w http.ResponseWriter, r *http.Request) {
 	}
 	up := websocket.Upgrader{
 		ReadBufferSize: 4096, WriteBufferSize: 16 << 10,
-		CheckOrigin: func(r *http.Request) bool { return cfg.AllowsOrigin(r.Header.Get("Origin")) },
+		CheckOrigin: func(r *http.Request) bool {
+			return cfg.AllowsOrigin(r.Header.Get("Origin")) || ownOrigin(r, r.Header.Get("Origin"))
+		},
 	}
 	conn, err := up.Upgrade(w, r, nil)
 	if err != nil {
@@ -276,6 +279,10 @@ func (s *Server) readPump(c *client) {
 			c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.ClosePolicyViolation, "rate limit"), time.Now().Add(writeWait))
 			return
 		}
+		if s.opts.Calls != nil && isCallFrame(b) {
+			s.opts.Calls.VisitorFrame(ctx, c.claims.Instance, c.claims.Subject, c.claims.Name, b, c.queueRaw, ctx.Done())
+			continue
+		}
 		f, err := DecodeClientFrame(b)
 		if err != nil {
 			c.queue(&ServerFrame{Type: "error", Error: backend.ErrorMessage(err)})
@@ -298,11 +305,22 @@ func (s *Server) readPump(c *client) {
 }
 
 // queue hands a reply to the hub, which owns c.send.
-func (c *client) queue(f *ServerFrame) {
+func (c *client) queue(f *ServerFrame) { c.queueRaw(f.bytes()) }
+
+// queueRaw hands an encoded frame to the hub.
+func (c *client) queueRaw(b []byte) {
 	select {
-	case c.hub.replies <- reply{c, f.bytes()}:
+	case c.hub.replies <- reply{c, b}:
 	case <-c.hub.stopped:
 	}
+}
+
+// isCallFrame reports whether a visitor's frame is call signaling.
+func isCallFrame(b []byte) bool {
+	var head struct {
+		Type string `json:"type"`
+	}
+	return json.Unmarshal(b, &head) == nil && strings.HasPrefix(head.Type, "call.")
 }
 
 // storeMessage stores a visitor's message once per nonce.
@@ -316,12 +334,15 @@ func (s *Server) storeMessage(ctx context.Context, claims *Claims, f *ClientFram
 		ThreadKey: claims.Subject, ExternalID: claims.Subject + ":" + f.Nonce, Text: f.Text,
 		PlatformAt: s.opts.Now().UTC(),
 	}
-	for _, id := range f.Attachments {
-		sub, name, typ, data, err := s.store.WebchatUpload(ctx, claims.Instance, id)
-		if err != nil || sub != claims.Subject {
-			return nil, backend.Errorf(backend.EInvalid, "An attached file was not found.")
+	if len(f.Attachments) > 0 {
+		// Marked as carried first: the sweeper then never deletes a file
+		// this message names, even if storing the message fails.
+		atts, err := s.store.AttachWebchatUploads(ctx, claims.Instance, claims.Subject, f.Attachments,
+			func(id string) string { return fileURL(claims.Instance, id) })
+		if err != nil {
+			return nil, err
 		}
-		in.Attachments = append(in.Attachments, backend.Attachment{URL: fileURL(claims.Instance, id), Type: typ, Name: name, Size: int64(len(data))})
+		in.Attachments = atts
 	}
 	in.Raw, _ = json.Marshal(map[string]any{"nonce": f.Nonce, "attachments": f.Attachments})
 	m, created, err := s.store.StoreInbound(ctx, in)

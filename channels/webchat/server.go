@@ -9,10 +9,12 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
 	"switchboard/backend"
+	"switchboard/channels"
 )
 
 // Store is what the widget server needs from the engine's store.
@@ -27,22 +29,51 @@ type Store interface {
 
 	// WebchatKey returns a named server key, creating it on first use.
 	WebchatKey(ctx context.Context, name string) ([]byte, error)
-	// PutWebchatUpload stores a visitor's file.
-	PutWebchatUpload(ctx context.Context, id, instance, subject, name, typ string, data []byte) error
+	// PutWebchatUpload stores a visitor's file unless it takes the visitor
+	// or the instance over quota (ETooLarge).
+	PutWebchatUpload(ctx context.Context, id, instance, subject, name, typ string, data []byte, q backend.UploadQuota) error
+	// AttachWebchatUploads marks a visitor's uploads as carried by a
+	// message and returns them as attachments. Returns EInvalid for an id
+	// that is not the visitor's.
+	AttachWebchatUploads(ctx context.Context, instance, subject string, ids []string, urlOf func(id string) string) ([]backend.Attachment, error)
+	// DeleteOrphanWebchatUploads deletes uploads no message carries made
+	// before cutoff.
+	DeleteOrphanWebchatUploads(ctx context.Context, cutoff time.Time) (int, error)
 	// WebchatUpload returns a stored file and its uploader. Returns ENotFound.
 	WebchatUpload(ctx context.Context, instance, id string) (subject, name, typ string, data []byte, err error)
 	// WebchatHistory returns a visitor's non-private messages, oldest first.
 	WebchatHistory(ctx context.Context, instance, threadKey string, limit int) ([]*backend.Message, error)
 }
 
+// Defaults of the upload limits.
+const (
+	DefaultVisitorUploadBytes  = 50 << 20
+	DefaultInstanceUploadBytes = 1 << 30
+	DefaultUploadQuotaWindow   = 24 * time.Hour
+	DefaultOrphanUploadAge     = time.Hour
+	DefaultUploadSweep         = 10 * time.Minute
+)
+
 // Options tune a Server. The zero value works.
 type Options struct {
 	Logger *slog.Logger
-	Now    func() time.Time
+	// Clock runs the sweeper of unattached uploads (default the system
+	// clock); Now defaults to its Now.
+	Clock backend.Clock
+	Now   func() time.Time
 	// TokenTTL is how long a visitor token stays valid (default 180 days).
 	TokenTTL time.Duration
 	// MaxUploadBytes limits one uploaded file (default 10 MiB).
 	MaxUploadBytes int64
+	// VisitorUploadBytes and InstanceUploadBytes bound what one visitor
+	// and all visitors of an instance upload within UploadQuotaWindow
+	// (defaults 50 MiB and 1 GiB a day): anonymous visitors cost nothing to
+	// make, so the instance's bound is what keeps a disk from filling.
+	VisitorUploadBytes, InstanceUploadBytes int64
+	UploadQuotaWindow                       time.Duration
+	// OrphanUploadAge is how long an upload no message carries is kept
+	// (default 1 h); the sweeper looks every UploadSweep (default 10 min).
+	OrphanUploadAge, UploadSweep time.Duration
 	// Rate is the messages (and typing signals) per second one socket may
 	// send, with Burst at once (defaults 5 and 20); a socket that goes
 	// over is closed with 1008.
@@ -54,6 +85,16 @@ type Options struct {
 	// OnVisitorTyping, when set, is told that a visitor is typing in a
 	// thread (for the agents' live view).
 	OnVisitorTyping func(instance, threadKey string)
+	// Calls, when set, takes the visitor's call.* frames: the widget shows
+	// a call button and the call is signaled over the socket.
+	Calls CallHandler
+}
+
+// CallHandler handles a visitor's web call (the voice engine implements
+// it). send queues a frame to the visitor's socket; gone is closed when
+// that socket closes.
+type CallHandler interface {
+	VisitorFrame(ctx context.Context, instance, subject, name string, frame []byte, send func([]byte), gone <-chan struct{})
 }
 
 // Server serves the widget under /widget/: the script, the visitor session,
@@ -65,9 +106,16 @@ type Server struct {
 	log   *slog.Logger
 	mux   *http.ServeMux
 	hub   *hub
-	key   []byte
+
+	keyMu sync.Mutex
+	key   []byte // the visitor-token signing key, loaded on first use
 	// scripts caches the served script per look.
 	scripts scripts
+
+	sweepMu     sync.Mutex
+	sweepStop   func() bool
+	sweepClosed bool
+	sweeping    sync.WaitGroup
 }
 
 // tokenKeyName names the visitor-token signing key in the store.
@@ -78,8 +126,26 @@ func NewServer(ctx context.Context, store Store, opts Options) (*Server, error) 
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	if opts.Clock == nil {
+		opts.Clock = backend.SystemClock{}
+	}
 	if opts.Now == nil {
-		opts.Now = time.Now
+		opts.Now = opts.Clock.Now
+	}
+	if opts.VisitorUploadBytes <= 0 {
+		opts.VisitorUploadBytes = DefaultVisitorUploadBytes
+	}
+	if opts.InstanceUploadBytes <= 0 {
+		opts.InstanceUploadBytes = DefaultInstanceUploadBytes
+	}
+	if opts.UploadQuotaWindow <= 0 {
+		opts.UploadQuotaWindow = DefaultUploadQuotaWindow
+	}
+	if opts.OrphanUploadAge <= 0 {
+		opts.OrphanUploadAge = DefaultOrphanUploadAge
+	}
+	if opts.UploadSweep <= 0 {
+		opts.UploadSweep = DefaultUploadSweep
 	}
 	if opts.TokenTTL <= 0 {
 		opts.TokenTTL = 180 * 24 * time.Hour
@@ -96,11 +162,7 @@ func NewServer(ctx context.Context, store Store, opts Options) (*Server, error) 
 	if opts.HistoryLimit <= 0 {
 		opts.HistoryLimit = 200
 	}
-	key, err := store.WebchatKey(ctx, tokenKeyName)
-	if err != nil {
-		return nil, err
-	}
-	s := &Server{store: store, opts: opts, log: opts.Logger.With("component", "webchat"), mux: http.NewServeMux(), key: key}
+	s := &Server{store: store, opts: opts, log: opts.Logger.With("component", "webchat"), mux: http.NewServeMux()}
 	s.hub = newHub(store, s.log)
 	s.mux.HandleFunc("GET /widget/{instance}/widget.js", s.handleScript)
 	s.mux.HandleFunc("OPTIONS /widget/{instance}/{what}", s.handlePreflight)
@@ -109,14 +171,36 @@ func NewServer(ctx context.Context, store Store, opts Options) (*Server, error) 
 	s.mux.HandleFunc("POST /widget/{instance}/upload", s.handleUpload)
 	s.mux.HandleFunc("GET /widget/{instance}/files/{id}", s.handleFile)
 	s.mux.HandleFunc("POST /widget/{instance}/typing/{conversation}", s.handleAgentTyping)
+	s.mux.HandleFunc("GET /widget/{instance}/preview", s.handlePreview)
 	return s, nil
 }
 
-// Start runs the push loop until Close (or ctx ends).
-func (s *Server) Start(ctx context.Context) { s.hub.start(ctx) }
+// signingKey returns the visitor-token key, creating it on first use: an
+// engine with no secret key (so no web chat instance either) never needs
+// one. Returns EUnavailable when it cannot be stored.
+func (s *Server) signingKey(ctx context.Context) ([]byte, error) {
+	s.keyMu.Lock()
+	defer s.keyMu.Unlock()
+	if s.key == nil {
+		key, err := s.store.WebchatKey(ctx, tokenKeyName)
+		if err != nil {
+			return nil, err
+		}
+		s.key = key
+	}
+	return s.key, nil
+}
 
-// Close disconnects every visitor and stops the push loop.
+// Start runs the push loop and the sweeper of unattached uploads until
+// Close (or ctx ends).
+func (s *Server) Start(ctx context.Context) {
+	s.hub.start(ctx)
+	s.scheduleSweep(ctx)
+}
+
+// Close disconnects every visitor and stops the push loop and the sweeper.
 func (s *Server) Close() error {
+	s.stopSweeps()
 	s.hub.close()
 	return nil
 }
@@ -156,7 +240,7 @@ func (s *Server) cors(w http.ResponseWriter, r *http.Request) *Config {
 		return nil
 	}
 	origin := r.Header.Get("Origin")
-	if !cfg.AllowsOrigin(origin) {
+	if !cfg.AllowsOrigin(origin) && !ownOrigin(r, origin) {
 		s.log.Warn("widget origin refused", "instance", r.PathValue("instance"), "origin", origin)
 		s.fail(w, r, backend.Errorf(backend.EForbidden, "This site may not use the chat widget."))
 		return nil
@@ -194,14 +278,16 @@ type SessionRequest struct {
 // SessionResponse is the answer: a (possibly renewed) token, the widget's
 // look and the visitor's history.
 type SessionResponse struct {
-	Token    string         `json:"token"`
-	Name     string         `json:"name,omitempty"`
-	Email    string         `json:"email,omitempty"`
-	Verified bool           `json:"verified"`
-	Title    string         `json:"title"`
-	Greeting string         `json:"greeting,omitempty"`
-	Color    string         `json:"color"`
-	PreChat  bool           `json:"preChat"`
+	Token    string `json:"token"`
+	Name     string `json:"name,omitempty"`
+	Email    string `json:"email,omitempty"`
+	Verified bool   `json:"verified"`
+	Title    string `json:"title"`
+	Greeting string `json:"greeting,omitempty"`
+	Color    string `json:"color"`
+	PreChat  bool   `json:"preChat"`
+	// Calls says the widget may offer a call button.
+	Calls    bool           `json:"calls"`
 	Messages []*WireMessage `json:"messages"`
 }
 
@@ -218,10 +304,15 @@ func (s *Server) handleSession(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, backend.Errorf(backend.EInvalid, "The session request is not valid JSON."))
 		return
 	}
+	key, err := s.signingKey(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	now := s.opts.Now()
 	var claims *Claims
 	if req.Token != "" {
-		if c, err := ParseToken(s.key, req.Token, now, s.opts.TokenTTL); err == nil && c.Instance == instance {
+		if c, err := ParseToken(key, req.Token, now, s.opts.TokenTTL); err == nil && c.Instance == instance {
 			claims = c
 		}
 	}
@@ -254,8 +345,8 @@ func (s *Server) handleSession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	resp := SessionResponse{
-		Token: SignToken(s.key, claims), Name: claims.Name, Email: claims.Email, Verified: claims.Verified(),
-		Title: cfg.Title, Greeting: cfg.Greeting, Color: cfg.Color, PreChat: cfg.PreChat == nil || *cfg.PreChat,
+		Token: SignToken(key, claims), Name: claims.Name, Email: claims.Email, Verified: claims.Verified(),
+		Title: cfg.Title, Greeting: cfg.Greeting, Color: cfg.Color, PreChat: cfg.PreChat == nil || *cfg.PreChat, Calls: s.opts.Calls != nil,
 		Messages: make([]*WireMessage, 0, len(history)),
 	}
 	for _, m := range history {
@@ -285,7 +376,11 @@ func (s *Server) visitor(r *http.Request) (*Claims, error) {
 	if token == "" {
 		token = r.URL.Query().Get("token")
 	}
-	c, err := ParseToken(s.key, token, s.opts.Now(), s.opts.TokenTTL)
+	key, err := s.signingKey(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	c, err := ParseToken(key, token, s.opts.Now(), s.opts.TokenTTL)
 	if err != nil {
 		return nil, err
 	}
@@ -340,7 +435,9 @@ func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) {
 	}
 	id := backend.NewID("up")
 	instance := r.PathValue("instance")
-	if err := s.store.PutWebchatUpload(r.Context(), id, instance, claims.Subject, name, typ, data); err != nil {
+	quota := backend.UploadQuota{Since: s.opts.Now().Add(-s.opts.UploadQuotaWindow),
+		VisitorBytes: s.opts.VisitorUploadBytes, TotalBytes: s.opts.InstanceUploadBytes}
+	if err := s.store.PutWebchatUpload(r.Context(), id, instance, claims.Subject, name, typ, data, quota); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -358,18 +455,7 @@ func (s *Server) handleFile(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", typ)
-	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Cross-Origin-Resource-Policy", "cross-origin")
-	disp := "attachment"
-	if strings.HasPrefix(typ, "image/") && typ != "image/svg+xml" {
-		disp = "inline"
-	}
-	h.Set("Content-Disposition", mime.FormatMediaType(disp, map[string]string{"filename": name}))
-	h.Set("Cache-Control", "private, max-age=86400")
-	w.Write(data)
+	channels.ServeFile(w, name, typ, data)
 }
 
 // handleAgentTyping lets a signed-in agent's client show "typing…" to the
@@ -402,13 +488,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // no code are logged and shown as a generic sentence.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	code := backend.ErrorCode(err)
-	status := map[string]int{
-		backend.EInvalid: 400, backend.EUnauthorized: 401, backend.EForbidden: 403, backend.ENotFound: 404,
-		backend.EConflict: 409, backend.ETooLarge: 413, backend.EUnavailable: 503,
-	}[code]
+	status := backend.HTTPStatus(code)
 	msg := backend.ErrorMessage(err)
-	if status == 0 {
-		status = http.StatusInternalServerError
+	if status == http.StatusInternalServerError {
 		s.log.Error("widget request", "path", r.URL.Path, "error", err)
 		msg = "Something went wrong on our side."
 	}

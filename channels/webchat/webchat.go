@@ -20,7 +20,8 @@ import (
 const ID = "webchat"
 
 func init() {
-	channels.Register(channels.Info{ID: ID, New: New, Secrets: []string{"identitySecret"}})
+	channels.Register(channels.Info{ID: ID, New: New, Secrets: []string{"identitySecret"},
+		Title: channels.T("Website chat", "Chat del sitio web"), Settings: settings})
 }
 
 // Config is one widget, configured with PUT /api/channels/webchat/{instance}.

@@ -216,18 +216,7 @@ func TestUpload_OwnFilesOnly(t *testing.T) {
 	e := setup(t, webchat.Options{})
 	a, _ := e.session(t, webchat.SessionRequest{})
 	b, _ := e.session(t, webchat.SessionRequest{})
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	fw, _ := mw.CreateFormFile("file", "note.txt")
-	fw.Write([]byte("hello file"))
-	mw.Close()
-	r, _ := http.NewRequest("POST", e.srv.URL+"/widget/site/upload", &body)
-	r.Header.Set("Content-Type", mw.FormDataContentType())
-	r.Header.Set("Authorization", "Bearer "+a.Token)
-	r.Header.Set("Origin", origin)
-	st, resp := hubtest.Do(t, r)
-	var up webchat.UploadResponse
-	json.Unmarshal([]byte(resp), &up)
+	st, up, resp := e.upload(t, a.Token, "note.txt", []byte("hello file"))
 	if st != 201 || up.ID == "" || up.Size != 10 {
 		t.Fatalf("upload %d %s", st, resp)
 	}
@@ -245,6 +234,91 @@ func TestUpload_OwnFilesOnly(t *testing.T) {
 	st, got := hubtest.Do(t, mustReq("GET", e.srv.URL+up.URL))
 	if st != 200 || got != "hello file" {
 		t.Fatalf("file %d %q", st, got)
+	}
+}
+
+// upload posts a file as a visitor's widget does.
+func (e *env) upload(tb testing.TB, token, name string, data []byte) (int, webchat.UploadResponse, string) {
+	tb.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, _ := mw.CreateFormFile("file", name)
+	fw.Write(data)
+	mw.Close()
+	r, _ := http.NewRequest("POST", e.srv.URL+"/widget/site/upload", &body)
+	r.Header.Set("Content-Type", mw.FormDataContentType())
+	r.Header.Set("Authorization", "Bearer "+token)
+	r.Header.Set("Origin", origin)
+	st, resp := hubtest.Do(tb, r)
+	var up webchat.UploadResponse
+	json.Unmarshal([]byte(resp), &up)
+	return st, up, resp
+}
+
+// TestUpload_QuotasPerVisitorAndInstance: one visitor cannot upload more
+// than their share in the window, all visitors together no more than the
+// instance's; the window moving on frees both.
+func TestUpload_QuotasPerVisitorAndInstance(t *testing.T) {
+	clock := backend.NewFakeClock(hubtest.Start)
+	e := setup(t, webchat.Options{Clock: clock, VisitorUploadBytes: 1000, InstanceUploadBytes: 1500, UploadQuotaWindow: time.Hour})
+	e.DB.Now = clock.Now // uploads are stamped on the same clock
+	a, _ := e.session(t, webchat.SessionRequest{})
+	b, _ := e.session(t, webchat.SessionRequest{})
+	file := bytes.Repeat([]byte("x"), 600)
+	for i, tc := range []struct {
+		token string
+		size  int
+		want  int
+		says  string
+	}{
+		{a.Token, 600, 201, ""},
+		{a.Token, 600, 413, "try again later"}, // a: 1200 > 1000
+		{b.Token, 600, 201, ""},                // instance: 1200
+		{b.Token, 400, 413, "no more files"},   // instance: 1600 > 1500
+		{a.Token, 300, 201, ""},                // a: 900, instance: 1500
+	} {
+		st, _, resp := e.upload(t, tc.token, "f.txt", file[:tc.size])
+		if st != tc.want || !strings.Contains(resp, tc.says) {
+			t.Fatalf("upload %d: %d %s, want %d %q", i+1, st, resp, tc.want, tc.says)
+		}
+	}
+	clock.Advance(time.Hour + time.Second)
+	if st, _, resp := e.upload(t, b.Token, "f.txt", file); st != 201 {
+		t.Fatalf("after the window: %d %s", st, resp)
+	}
+}
+
+// TestUpload_UnattachedFilesAreDeleted: a file no message ever carried is
+// deleted once it is older than OrphanUploadAge, by the sweeper on the
+// server's clock; a file a message carries stays.
+func TestUpload_UnattachedFilesAreDeleted(t *testing.T) {
+	clock := backend.NewFakeClock(hubtest.Start)
+	e := setup(t, webchat.Options{Clock: clock, OrphanUploadAge: time.Hour, UploadSweep: 10 * time.Minute})
+	e.DB.Now = clock.Now // uploads are stamped on the same clock
+	s, _ := e.session(t, webchat.SessionRequest{})
+	_, kept, _ := e.upload(t, s.Token, "kept.txt", []byte("in a message"))
+	_, orphan, _ := e.upload(t, s.Token, "orphan.txt", []byte("never sent"))
+	ws := e.dial(t, s.Token)
+	send(t, ws, map[string]any{"type": "message", "nonce": "m1", "text": "see file", "attachments": []string{kept.ID}})
+	next(t, ws, "ack")
+
+	clock.Advance(50 * time.Minute) // swept at 10, 20… 50 min: both younger than an hour
+	for _, up := range []webchat.UploadResponse{kept, orphan} {
+		if st, _ := hubtest.Do(t, mustReq("GET", e.srv.URL+up.URL)); st != 200 {
+			t.Fatalf("%s deleted too early: %d", up.Name, st)
+		}
+	}
+	clock.Advance(20 * time.Minute) // the sweep at 70 min
+	if st, _ := hubtest.Do(t, mustReq("GET", e.srv.URL+orphan.URL)); st != 404 {
+		t.Fatalf("the unattached file is still served: %d", st)
+	}
+	if st, got := hubtest.Do(t, mustReq("GET", e.srv.URL+kept.URL)); st != 200 || got != "in a message" {
+		t.Fatalf("the attached file: %d %q", st, got)
+	}
+	// Too late to attach the deleted one.
+	send(t, ws, map[string]any{"type": "message", "nonce": "m2", "attachments": []string{orphan.ID}})
+	if f := next(t, ws, "error"); f.Nonce != "m2" || !strings.Contains(f.Error, "not found") {
+		t.Fatalf("attaching a deleted file: %+v", f)
 	}
 }
 

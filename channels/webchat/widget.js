@@ -37,7 +37,8 @@
   var root = host.attachShadow({ mode: 'open' });
   root.innerHTML = '<style>' + CSS + '</style><div class="sb-root">' +
     '<button class="sb-bubble" type="button" aria-label="Open chat"><svg viewBox="0 0 24 24"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z"/></svg></button>' +
-    '<div class="sb-panel" role="dialog" hidden><div class="sb-head"><span class="sb-title"></span><button class="sb-close" type="button" aria-label="Close chat">&times;</button></div>' +
+    '<div class="sb-panel" role="dialog" hidden><div class="sb-head"><span class="sb-title"></span><button class="sb-call" type="button" aria-label="Call us" title="Call us" hidden><svg viewBox="0 0 24 24" width="18" height="18"><path fill="currentColor" d="M6.6 10.8a15.1 15.1 0 0 0 6.6 6.6l2.2-2.2a1 1 0 0 1 1-.25 11.4 11.4 0 0 0 3.6.57 1 1 0 0 1 1 1V20a1 1 0 0 1-1 1A17 17 0 0 1 3 4a1 1 0 0 1 1-1h3.5a1 1 0 0 1 1 1c0 1.25.2 2.45.57 3.57a1 1 0 0 1-.25 1z"/></svg></button><button class="sb-close" type="button" aria-label="Close chat">&times;</button></div>' +
+    '<div class="sb-callbar" hidden><span class="sb-callstate"></span><button class="sb-btn sb-hangup" type="button">Hang up</button><audio class="sb-remote" autoplay></audio></div>' +
     '<form class="sb-prechat" hidden><p>Tell us who you are (optional).</p><input name="name" placeholder="Name" autocomplete="name"><input name="email" type="email" placeholder="Email" autocomplete="email"><button class="sb-btn" type="submit">Start chat</button></form>' +
     '<div class="sb-log" aria-live="polite"></div><div class="sb-typing" hidden>Agent is typing…</div><div class="sb-state" role="status" hidden></div><div class="sb-err" role="alert" hidden></div>' +
     '<form class="sb-compose"><label class="sb-attach" title="Attach a file"><svg viewBox="0 0 24 24" width="18" height="18"><path fill="currentColor" d="M16.5 6v11.5a4 4 0 0 1-8 0V5a2.5 2.5 0 0 1 5 0v10.5a1 1 0 0 1-2 0V6H10v9.5a2.5 2.5 0 0 0 5 0V5a4 4 0 0 0-8 0v12.5a5.5 5.5 0 0 0 11 0V6z"/></svg><input type="file" class="sb-file" aria-label="Attach a file"></label><textarea class="sb-input" placeholder="Type a message…" aria-label="Message"></textarea><button class="sb-btn sb-send" type="submit">Send</button></form></div></div>';
@@ -45,6 +46,48 @@
   var wrap = q('.sb-root'), panel = q('.sb-panel'), log = q('.sb-log'), input = q('.sb-input'), pre = q('.sb-prechat'), compose = q('.sb-compose'),
     typing = q('.sb-typing'), err = q('.sb-err'), state = q('.sb-state');
   q('.sb-title').textContent = LOOK.title;
+
+  var C = null; // the call: {id, pc, stream}
+  var callBtn = q('.sb-call'), callBar = q('.sb-callbar'), callState = q('.sb-callstate'), remote = q('.sb-remote');
+  var STATES = { queued: 'Waiting for an agent…', offered: 'Ringing an agent…', connected: 'On the call', held: 'On hold…', consulting: 'On hold…', ivr: 'Connecting…' };
+  function showCall(t) { callBar.hidden = !t; callState.textContent = t || ''; callBtn.hidden = !!t || !(S.sess && S.sess.calls); }
+  function endCall(msg) {
+    if (C) { if (C.pc) C.pc.close(); C.stream.getTracks().forEach(function (t) { t.stop(); }); }
+    C = null; remote.srcObject = null; showCall(''); if (msg) showError(msg);
+  }
+  function startCall() {
+    if (C || !S.ws || S.ws.readyState !== 1) return;
+    if (!navigator.mediaDevices || !window.RTCPeerConnection) { showError('This browser cannot make calls.'); return; }
+    C = { stream: null };
+    showCall('Calling…');
+    navigator.mediaDevices.getUserMedia({ audio: true }).then(function (stream) {
+      C.stream = stream;
+      S.ws.send('{"type":"call.start"}');
+    }).catch(function (e) { C = null; showCall(''); showError('The microphone is not available.'); });
+  }
+  function onOffer(f) {
+    if (!C || !C.stream) return;
+    var pc = new RTCPeerConnection();
+    C.pc = pc; C.id = f.callId;
+    pc.ontrack = function (e) { remote.srcObject = e.streams[0] || new MediaStream([e.track]); };
+    pc.setRemoteDescription({ type: 'offer', sdp: f.sdp }).then(function () {
+      C.stream.getTracks().forEach(function (t) { pc.addTrack(t, C.stream); });
+      return pc.createAnswer();
+    }).then(function (a) { return pc.setLocalDescription(a); }).then(function () {
+      return new Promise(function (ok) {
+        if (pc.iceGatheringState === 'complete') return ok();
+        pc.onicegatheringstatechange = function () { if (pc.iceGatheringState === 'complete') ok(); };
+      });
+    }).then(function () {
+      S.ws.send(JSON.stringify({ type: 'call.answer', callId: f.callId, sdp: pc.localDescription.sdp }));
+    }).catch(function () { endCall('The call could not connect.'); });
+  }
+  function onCallFrame(f) {
+    if (f.type === 'call.offer') onOffer(f);
+    else if (f.type === 'call.state' && C) showCall(f.state === 'connected' && f.agent ? 'On the call with ' + f.agent : (STATES[f.state] || 'Connecting…'));
+    else if (f.type === 'call.ended') endCall('');
+    else if (f.type === 'call.error') endCall(f.error);
+  }
 
   function showError(t) { err.textContent = t || ''; err.hidden = !t; }
   // showState says, in plain words, why messages may not go out right now ("" when all is well).
@@ -80,6 +123,7 @@
     for (var k in extra || {}) b[k] = extra[k];
     return api('/session', b).then(function (s) {
       S.sess = s; S.token = s.token; set('token', s.token);
+      if (!C) showCall('');
       look(s);
       if (!log.firstChild && s.greeting) log.appendChild(el('div', 'sb-greet', s.greeting));
       s.messages.forEach(add);
@@ -138,10 +182,12 @@
       if (f.type === 'message' || f.type === 'ack') add(f.message);
       else if (f.type === 'typing') { typing.hidden = false; if (S.stick) toBottom(); clearTimeout(S.typingT); S.typingT = setTimeout(function () { typing.hidden = true; }, 5000); }
       else if (f.type === 'error') showError(f.error);
+      else if (f.type.indexOf('call.') === 0) onCallFrame(f);
     };
     ws.onclose = function (ev) {
       if (S.ws !== ws) return;
       S.ws = null;
+      if (C) endCall('The call was cut off.');
       var slow = ev.code === 1008;
       showState(slow ? 'slow' : navigator.onLine === false ? 'offline' : 'retrying');
       var wait = slow ? 5000 : Math.min(30000, 1000 * Math.pow(2, S.retry++));
@@ -194,6 +240,11 @@
 
   q('.sb-bubble').onclick = function () { openPanel(panel.hidden); };
   q('.sb-close').onclick = function () { openPanel(false); };
+  callBtn.onclick = startCall;
+  q('.sb-hangup').onclick = function () {
+    if (C && C.id && S.ws && S.ws.readyState === 1) S.ws.send(JSON.stringify({ type: 'call.hangup', callId: C.id }));
+    endCall('');
+  };
   pre.onsubmit = function (e) {
     e.preventDefault();
     session({ name: pre.elements.name.value, email: pre.elements.email.value }).then(function () {

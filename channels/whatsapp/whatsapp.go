@@ -27,7 +27,8 @@ const Window = 24 * time.Hour
 
 func init() {
 	channels.Register(channels.Info{
-		ID: ID, New: New, Secrets: []string{"appSecret", "accessToken", "verifyToken"},
+		ID: ID, New: New, Secrets: []string{"appSecret", "accessToken", "verifyToken"}, ContentTypes: channels.JSON,
+		Title: channels.T("WhatsApp (Meta Cloud API)", "WhatsApp (API de Meta Cloud)"), Settings: settings, Testable: true, Webhook: true,
 		Rate: 80, Burst: 80, // Cloud API default throughput per number
 	})
 }
@@ -39,6 +40,9 @@ type Config struct {
 	AccessToken   channels.Secret `json:"accessToken"`
 	PhoneNumberID string          `json:"phoneNumberId"`
 	APIVersion    string          `json:"apiVersion,omitempty"`
+	// AppID, with AppSecret, makes the app access token that Meta's
+	// token debugger needs (Test connection).
+	AppID string `json:"appId,omitempty"`
 }
 
 // Connector is one configured WhatsApp number.
@@ -304,4 +308,11 @@ func mediaType(mime string) string {
 		return "video"
 	}
 	return "document"
+}
+
+var _ channels.Tester = (*Connector)(nil)
+
+// TestConnection implements channels.Tester with Meta's token debugger.
+func (c *Connector) TestConnection(ctx context.Context) (string, error) {
+	return meta.DebugToken(ctx, c.client, c.base, c.cfg.APIVersion, c.cfg.AppID, c.cfg.AppSecret.Reveal(), c.cfg.AccessToken.Reveal())
 }

@@ -254,12 +254,16 @@ test('seeded messages show the times they were written, not now', async (t) => {
   });
 });
 
-test('the admin dry-runs a message through a channel flow', async (t) => {
-  await step(t, 'the flow editor opens on a channel with its flow', async () => {
-    await page.locator(byId('open-flows')).click();
-    await page.locator(byId('flow-editor')).waitFor({ state: 'visible', timeout: STEP });
+test('the admin dry-runs a message through a channel flow on the canvas', async (t) => {
+  await step(t, 'the flow editor opens on a channel with its flow drawn', async () => {
+    await page.locator(byId('open-admin')).click();
+    await page.locator(byId('admin-console')).waitFor({ state: 'visible', timeout: STEP });
+    await page.locator(byId('admin-nav-flows')).click();
+    await page.locator(`${byId('flow-node')}[data-widget="trigger"]`).waitFor({ state: 'visible', timeout: STEP });
+    await page.locator(byId('flow-json-toggle')).click();
     await page.waitForFunction(
       (sel) => (document.querySelector(sel)?.value ?? '').includes('"widgets"'), byId('flow-json'), { timeout: STEP });
+    await page.locator(byId('flow-json-toggle')).click();
   });
 
   await step(t, 'a test message shows the path to a live agent, sending nothing', async () => {
@@ -268,7 +272,9 @@ test('the admin dry-runs a message through a channel flow', async (t) => {
     const trace = page.locator(byId('flow-trace'));
     await trace.filter({ hasText: 'send-to-agent' }).waitFor({ state: 'visible', timeout: STEP });
     assert.match(await trace.innerText(), /create task/);
+    await page.locator(`${byId('flow-node')}[data-widget="to_agent"][data-on-path="true"]`).waitFor({ timeout: STEP });
     await page.screenshot({ path: join(outDir, 'e2e-flow-editor.png') });
+    await page.locator(byId('admin-close')).click();
   });
 });
 

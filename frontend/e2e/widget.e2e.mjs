@@ -2,7 +2,8 @@
 //
 //   SWITCHBOARD_BIN=/work/main/build/bin/switchboard-dev node --test frontend/e2e/widget.e2e.mjs
 //
-// It starts `$SWITCHBOARD_BIN serve --addr 127.0.0.1:0 --data TMP --demo`, configures a web chat
+// It starts `$SWITCHBOARD_BIN serve --addr 127.0.0.1:0 --data TMP --demo` (with a fresh
+// SWITCHBOARD_SECRET_KEY), configures a web chat
 // instance through the admin API, serves a test page with the widget's one <script> tag on another
 // loopback port (another origin), chats, posts an agent reply through the API, sees it in the page,
 // reloads and sees the history with the newest message in view (also after a picture loads). It
@@ -13,6 +14,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -49,7 +51,9 @@ function temp(prefix) {
 
 function startEngine() {
   return new Promise((ok, fail) => {
-    engine = spawn(bin, ['serve', '--addr', '127.0.0.1:0', '--data', temp('sb-widget-data-'), '--demo'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // The engine encrypts channel secrets with a key given by environment variable.
+    const env = { ...process.env, SWITCHBOARD_SECRET_KEY: randomBytes(32).toString('base64') };
+    engine = spawn(bin, ['serve', '--addr', '127.0.0.1:0', '--data', temp('sb-widget-data-'), '--demo'], { stdio: ['ignore', 'pipe', 'pipe'], env });
     const timer = setTimeout(() => fail(new Error(`no url= line within 60s\n${engineLog}`)), 60_000);
     const onData = (c) => {
       engineLog += c.toString();

@@ -12,7 +12,7 @@ describe('App', () => {
   it('signs in, lists, opens a conversation and replies', async () => {
     start();
     const form = await until(() => $('signin-form'));
-    expect(h.backend.calls.map((c) => c.method)).toEqual(['Ready', 'RestoreSession']);
+    expect(h.backend.calls.map((c) => c.method)).toEqual(['Ready', 'RestoreSession', 'SetupStatus']);
     expect($('signin-demo')?.textContent).toContain('admin@example.com');
 
     type($<HTMLInputElement>('signin-email')!, 'admin@example.com');

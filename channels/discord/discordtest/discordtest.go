@@ -1,6 +1,6 @@
 // Package discordtest is a fake Discord for tests: a Gateway over WebSocket
 // (Hello, Identify, Resume with replay, heartbeats and ACKs, op 7, op 9) and
-// the REST endpoints the connector uses (gateway/bot, channel messages with
+// the REST endpoints the connector uses (users/@me, gateway/bot, channel messages with
 // rate-limit headers and 429s). Tests drive it to drop connections, skip
 // ACKs and invalidate sessions.
 package discordtest
@@ -78,6 +78,7 @@ func NewServer(token string) *Server {
 	s := &Server{Token: token, HeartbeatInterval: 100 * time.Millisecond, nextID: 1_200_000_000_000_000_000, sessions: map[string]*session{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /gateway/bot", s.handleGatewayBot)
+	mux.HandleFunc("GET /users/@me", s.handleMe)
 	mux.HandleFunc("GET /gateway", s.handleGateway)
 	mux.HandleFunc("POST /channels/{id}/messages", s.handlePost)
 	s.Server = httptest.NewServer(mux)
@@ -95,6 +96,20 @@ func (s *Server) handleGatewayBot(w http.ResponseWriter, r *http.Request) {
 	}
 	json.NewEncoder(w).Encode(map[string]any{"url": s.wsURL(), "shards": 1,
 		"session_start_limit": map[string]int{"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}})
+}
+
+// BotUsername is the fake bot's user name.
+const BotUsername = "switchboard-test"
+
+// handleMe answers GET /users/@me with the bot's user object.
+func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
+	if !s.authorized(r) {
+		http.Error(w, `{"message":"401: Unauthorized","code":0}`, http.StatusUnauthorized)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string]any{"id": BotID, "username": BotUsername, "discriminator": "0",
+		"global_name": nil, "avatar": nil, "bot": true, "verified": true, "flags": 0, "mfa_enabled": false})
 }
 
 func (s *Server) wsURL() string { return "ws" + strings.TrimPrefix(s.URL, "http") + "/gateway" }

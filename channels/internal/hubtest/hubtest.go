@@ -10,11 +10,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"switchboard/backend"
+	"switchboard/backend/secret"
 	"switchboard/backend/sqlite"
 	"switchboard/channels"
 )
@@ -79,6 +81,9 @@ type Env struct {
 	Clock  *Clock
 	// Inbound collects what OnInbound received.
 	Inbound chan *backend.Message
+	// refuse, when set, makes OnInbound refuse a message with its error.
+	refuseMu sync.Mutex
+	refuse   func(m *backend.Message) error
 
 	baseURLs map[string]string
 }
@@ -94,6 +99,7 @@ func New(tb testing.TB, connector, instance string, config any, baseURL string) 
 	e.DB = sqlite.NewDB(filepath.Join(tb.TempDir(), "engine.db"))
 	e.DB.PasswordCost = 4
 	e.DB.Now = e.Clock.Now
+	e.DB.Secrets = secret.MustNew()
 	if err := e.DB.Open(context.Background()); err != nil {
 		tb.Fatal(err)
 	}
@@ -112,14 +118,38 @@ func New(tb testing.TB, connector, instance string, config any, baseURL string) 
 	}
 	hub, err = channels.NewHub(context.Background(), e.DB, channels.Options{
 		PublicURL: e.Server.URL, BaseURLs: e.baseURLs,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: e.Clock,
-		OnInbound: func(ctx context.Context, m *backend.Message) { e.Inbound <- m },
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: e.Clock, ManualOutbox: true,
+		OnInbound: e.onInbound,
 	})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	e.Hub = hub
 	return e
+}
+
+// BaseURL is the platform API base URL the connector was pointed at.
+func (e *Env) BaseURL(connector string) string { return e.baseURLs[connector] }
+
+// Refuse makes OnInbound answer each message with fn's error (nil: take
+// it), as a busy or failing consumer would.
+func (e *Env) Refuse(fn func(m *backend.Message) error) {
+	e.refuseMu.Lock()
+	defer e.refuseMu.Unlock()
+	e.refuse = fn
+}
+
+func (e *Env) onInbound(ctx context.Context, m *backend.Message) error {
+	e.refuseMu.Lock()
+	fn := e.refuse
+	e.refuseMu.Unlock()
+	if fn != nil {
+		if err := fn(m); err != nil {
+			return err
+		}
+	}
+	e.Inbound <- m
+	return nil
 }
 
 // Add configures one more instance and reloads the hub.
@@ -199,6 +229,18 @@ func (e *Env) Contact(id string) *backend.Contact {
 		e.T.Fatal(err)
 	}
 	return c
+}
+
+// MustBeAPIError fails the test unless body is the API's error shape
+// {"error":{"code","message"}} with the given code and a sentence.
+func MustBeAPIError(tb testing.TB, body, code string) {
+	tb.Helper()
+	var e struct {
+		Error struct{ Code, Message string } `json:"error"`
+	}
+	if err := json.Unmarshal([]byte(body), &e); err != nil || e.Error.Code != code || !strings.HasSuffix(e.Error.Message, ".") {
+		tb.Errorf("error body %q is not {\"error\":{\"code\":%q,\"message\":<a sentence>}}", body, code)
+	}
 }
 
 // Do sends a request and returns the status and body.

@@ -69,6 +69,12 @@ func (s *Server) Requests() []Request {
 	return append([]Request(nil), s.requests...)
 }
 
+// The fake bot's profile, as GET /v2/bot/info reports it.
+const (
+	BotBasicID = "@123abcde"
+	BotName    = "Switchboard Test"
+)
+
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	s.mu.Lock()
@@ -79,6 +85,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Line-Request-Id", reqID)
 	if r.Header.Get("Authorization") != "Bearer "+s.AccessToken {
 		writeErr(w, http.StatusUnauthorized, "Authentication failed due to the following reason: invalid token.")
+		return
+	}
+	if r.Method == http.MethodGet && r.URL.Path == "/v2/bot/info" {
+		// The bot's profile, as the Messaging API documents it.
+		json.NewEncoder(w).Encode(map[string]any{"userId": "U" + newHex(16), "basicId": BotBasicID,
+			"displayName": BotName, "chatMode": "chat", "markAsReadMode": "manual"})
 		return
 	}
 	if s.fail > 0 {

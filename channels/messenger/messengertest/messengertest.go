@@ -18,6 +18,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"switchboard/channels/meta/metatest"
 )
 
 // Request is one API call the fake received.
@@ -78,6 +80,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	retry := s.retry
 	s.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
+	if metatest.DebugToken(w, r, s.AppSecret, s.AccessToken, "PAGE", []string{"pages_messaging", "pages_manage_metadata", "instagram_manage_messages"}) {
+		return
+	}
 	token := r.URL.Query().Get("access_token")
 	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
 		token = strings.TrimPrefix(h, "Bearer ")

@@ -1,4 +1,4 @@
-// Package telegramtest is a fake Telegram Bot API for tests: sendMessage,
+// Package telegramtest is a fake Telegram Bot API for tests: getMe, sendMessage,
 // getUpdates long polling (updates stay until confirmed by a higher
 // offset), 429 answers with parameters.retry_after, and webhook posts with
 // the X-Telegram-Bot-Api-Secret-Token header. Standard library only.
@@ -14,6 +14,13 @@ import (
 	"strings"
 	"sync"
 	"time"
+)
+
+// The fake bot's identity, as getMe reports it.
+const (
+	BotID       = 7000000001
+	BotName     = "Switchboard Test"
+	BotUsername = "switchboard_test_bot"
 )
 
 // Request is one API call the fake received.
@@ -103,6 +110,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}})
 	case "getUpdates":
 		s.getUpdates(w, r, body)
+	case "getMe":
+		// The bot's own User, as Telegram documents getMe.
+		reply(w, http.StatusOK, map[string]any{"ok": true, "result": map[string]any{
+			"id": BotID, "is_bot": true, "first_name": BotName, "username": BotUsername,
+			"can_join_groups": true, "can_read_all_group_messages": false, "supports_inline_queries": false,
+		}})
 	default:
 		reply(w, http.StatusNotFound, map[string]any{"ok": false, "error_code": 404, "description": "Not Found"})
 	}

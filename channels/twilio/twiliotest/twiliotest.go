@@ -1,4 +1,4 @@
-// Package twiliotest is a fake Twilio for tests: it serves the Messages API
+// Package twiliotest is a fake Twilio for tests: it serves the Accounts fetch and the Messages API
 // (basic auth, form posts, JSON answers, 429 injection) and sends webhooks
 // signed with X-Twilio-Signature the way Twilio does. Standard library only.
 package twiliotest
@@ -13,10 +13,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -84,6 +85,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, http.StatusUnauthorized, 20003, "Authenticate")
 		return
 	}
+	if r.Method == http.MethodGet && r.URL.Path == "/2010-04-01/Accounts/"+s.AccountSID+".json" {
+		s.account(w)
+		return
+	}
 	if r.Method != http.MethodPost || r.URL.Path != "/2010-04-01/Accounts/"+s.AccountSID+"/Messages.json" {
 		writeErr(w, http.StatusNotFound, 20404, "The requested resource was not found")
 		return
@@ -128,6 +133,21 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// FriendlyName is the fake account's name, as the Accounts resource shows it.
+const FriendlyName = "Switchboard Test Account"
+
+// account answers the Accounts resource fetch the way Twilio documents it.
+func (s *Server) account(w http.ResponseWriter) {
+	created := s.Now().UTC().Add(-30 * 24 * time.Hour).Format(time.RFC1123Z)
+	json.NewEncoder(w).Encode(map[string]any{
+		"sid": s.AccountSID, "owner_account_sid": s.AccountSID, "friendly_name": FriendlyName,
+		"status": "active", "type": "Full", "auth_token": s.AuthToken,
+		"date_created": created, "date_updated": created,
+		"uri":              "/2010-04-01/Accounts/" + s.AccountSID + ".json",
+		"subresource_uris": map[string]string{"messages": "/2010-04-01/Accounts/" + s.AccountSID + "/Messages.json"},
+	})
+}
+
 func writeErr(w http.ResponseWriter, status, code int, msg string) {
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(map[string]any{
@@ -142,17 +162,20 @@ func NewSID(prefix string) string {
 	return prefix + hex.EncodeToString(b[:])
 }
 
-// Sign computes X-Twilio-Signature for a POST of params to rawURL.
+// Sign computes X-Twilio-Signature for a POST of params to rawURL the way
+// Twilio's webhook security documentation describes: the full URL, then
+// the POST parameters sorted by name, each name followed by its value with
+// no delimiters; HMAC-SHA1 keyed with the auth token, base64-encoded.
 func Sign(authToken, rawURL string, params url.Values) string {
-	var pairs []string
-	for k, vs := range params {
-		for _, v := range vs {
-			pairs = append(pairs, k+v)
+	var b strings.Builder
+	b.WriteString(rawURL)
+	for _, name := range slices.Sorted(maps.Keys(params)) {
+		for _, v := range slices.Sorted(slices.Values(params[name])) {
+			b.WriteString(name + v)
 		}
 	}
-	sort.Strings(pairs)
 	mac := hmac.New(sha1.New, []byte(authToken))
-	io.WriteString(mac, rawURL+strings.Join(pairs, ""))
+	io.WriteString(mac, b.String())
 	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
 }
 

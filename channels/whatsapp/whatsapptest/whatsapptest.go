@@ -1,5 +1,5 @@
 // Package whatsapptest is a fake WhatsApp Cloud API for tests: it serves
-// POST /{version}/{phone-number-id}/messages with bearer auth and Graph
+// GET /{version}/debug_token, POST /{version}/{phone-number-id}/messages with bearer auth and Graph
 // errors (429 injection included), and builds webhooks signed with
 // X-Hub-Signature-256 like Meta does. Standard library only.
 package whatsapptest
@@ -20,6 +20,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"switchboard/channels/meta/metatest"
 )
 
 // Request is one API call the fake received.
@@ -78,6 +80,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	retry := s.retry
 	s.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
+	if metatest.DebugToken(w, r, s.AppSecret, s.AccessToken, "SYSTEM_USER", []string{"whatsapp_business_management", "whatsapp_business_messaging"}) {
+		return
+	}
 	if r.Header.Get("Authorization") != "Bearer "+s.AccessToken {
 		graphErr(w, http.StatusUnauthorized, 190, "Invalid OAuth access token.")
 		return

@@ -4,10 +4,16 @@
 type AudioContextCtor = new () => AudioContext;
 
 let ctx: AudioContext | null = null;
+let enabled = true;
 
-/** chime plays the offer sound; it does nothing when hidden, muted by policy or without WebAudio. */
+/** setSoundEnabled follows the user's sound setting. */
+export function setSoundEnabled(on: boolean): void {
+  enabled = on;
+}
+
+/** chime plays the offer sound; it does nothing when sound is off, hidden, muted by policy or without WebAudio. */
 export function chime(): void {
-  if (typeof document === 'undefined' || document.visibilityState !== 'visible') return;
+  if (!enabled || typeof document === 'undefined' || document.visibilityState !== 'visible') return;
   const w = window as unknown as { AudioContext?: AudioContextCtor; webkitAudioContext?: AudioContextCtor };
   const Ctor = w.AudioContext ?? w.webkitAudioContext;
   if (!Ctor) return;

@@ -29,8 +29,19 @@ export function loadTheme(storage: Storage | null = defaultStorage()): Theme {
   }
 }
 
-/** saveTheme keeps the choice; storage failures only mean it is not remembered. */
-export function saveTheme(theme: Theme, storage: Storage | null = defaultStorage()): void {
+let persister: ((theme: Theme) => void) | null = null;
+
+/** setThemePersister names who keeps the choice beyond this page (the app's settings file). */
+export function setThemePersister(fn: ((theme: Theme) => void) | null): void {
+  persister = fn;
+}
+
+/**
+ * saveTheme keeps the choice: in localStorage (so the next start paints in it at once) and,
+ * unless persist is false, through the persister; storage failures only mean it is not remembered.
+ */
+export function saveTheme(theme: Theme, storage: Storage | null = defaultStorage(), persist = true): void {
+  if (persist) persister?.(theme);
   try {
     if (theme === 'system') storage?.removeItem(THEME_KEY);
     else storage?.setItem(THEME_KEY, theme);

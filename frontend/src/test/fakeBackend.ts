@@ -1,9 +1,13 @@
 // An in-memory stand-in for the Go app, for unit tests only (never imported by the bundle).
 import { BridgeError } from '../lib/bridge/errors';
 import type { Transport } from '../lib/bridge/transport';
+import type { ChannelStatus, ConnectorInfo, Label } from '../lib/bridge/admin';
 import type {
   AgentStatus,
   AppInfo,
+  AudioDeviceList,
+  Settings,
+  SyncInfo,
   CannedResponse,
   ConversationDetail,
   ConversationFilter,
@@ -122,6 +126,16 @@ export class FakeBackend implements Transport {
   readonly kind = 'browser' as const;
   info: AppInfo = {
     version: '0.0.0-test',
+    build: { version: '0.0.0-test', commit: 'abc123def456', date: '2025-05-20', go: 'go1.26', platform: 'linux/amd64' },
+    settings: {
+      serverUrl: '',
+      audio: { input: '', output: '', ringing: '' },
+      notifications: true,
+      sound: true,
+      theme: 'system',
+      language: '',
+      startAtLogin: false,
+    },
     mode: 'browser',
     demo: true,
     demoAccounts: [
@@ -172,6 +186,9 @@ export class FakeBackend implements Transport {
   };
   /** When set, TestFlow answers with it instead of walking the flow. */
   flowTest: FlowTestResult | null = null;
+  /** Extra SyncStatus fields (retryAt, pending, …). */
+  sync: Partial<SyncInfo> = {};
+  audioDevices: AudioDeviceList = { inputs: ['Built-in Microphone', 'USB Headset Mic'], outputs: ['Speakers', 'USB Headset'] };
   /** False makes AcceptOffer, RejectOffer and the task actions fail with code unavailable. */
   online = true;
   calls: { method: string; args: unknown[] }[] = [];
@@ -302,6 +319,15 @@ export class FakeBackend implements Transport {
       this.session = null;
       return null;
     },
+    ChangePassword: (req: { current: string; new: string }) => {
+      const s = this.requireSession();
+      this.requireOnline();
+      const account = this.info.demoAccounts.find((a) => a.email === s.user.email);
+      if (account && account.password !== req.current) throw new BridgeError('forbidden', 'The current password is not correct.');
+      if (req.new.length < 8) throw new BridgeError('invalid', 'A password needs at least 8 characters.');
+      if (account) account.password = req.new;
+      return null;
+    },
     Conversations: (f: ConversationFilter): ConversationSummary[] => {
       const s = this.requireSession();
       if (f.scope === 'all' && s.user.role === 'agent') throw new BridgeError('forbidden', 'Only supervisors see every conversation.');
@@ -311,6 +337,7 @@ export class FakeBackend implements Transport {
         .filter((c) => this.inScope(c, f.scope))
         .filter((c) => !f.status || c.status === f.status)
         .filter((c) => !f.channel || c.channel === f.channel || c.channel.startsWith(`${f.channel}.`))
+        .filter((c) => !f.label || (c.labels ?? []).includes(f.label))
         .filter((c) => !q || c.contactName.toLowerCase().includes(q) || c.lastMessageText.toLowerCase().includes(q))
         .map((c) => this.summary(c));
     },
@@ -343,7 +370,17 @@ export class FakeBackend implements Transport {
       d.conversation.status = status;
       return this.summary(d.conversation);
     },
-    SyncStatus: () => ({ state: this.online ? 'online' : 'offline', lastSeq: this.seq }),
+    SyncStatus: () => ({ state: this.online ? 'online' : 'offline', lastSeq: this.seq, ...this.sync }),
+    ReconnectNow: () => null,
+    Settings: () => structuredClone(this.info.settings),
+    SaveSettings: (next: Settings) => {
+      if (!['system', 'light', 'dark'].includes(next.theme)) throw new BridgeError('invalid', `The theme must be one of system, light, dark, not "${next.theme}".`);
+      if (next.serverUrl && !/^https?:\/\/[^/]/.test(next.serverUrl)) throw new BridgeError('invalid', `"${next.serverUrl}" is not a server address.`);
+      this.info.settings = structuredClone(next);
+      return structuredClone(next);
+    },
+    AudioDevices: () => structuredClone(this.audioDevices),
+    CopyDiagnostics: () => ({ text: `Switchboard diagnostics\nVersion: ${this.info.build.version}`, copied: true }),
     Offers: (): Offer[] => {
       this.requireSession();
       return this.offers.filter((o) => new Date(o.expiresAt).getTime() > Date.now()).map((o) => ({ ...o }));
@@ -459,6 +496,48 @@ export class FakeBackend implements Transport {
       this.flows[key] = { flow: JSON.parse(json), revision };
       return { revision };
     },
+    SetupStatus: () => ({ needsAdmin: this.needsAdmin }),
+    CreateFirstAdmin: (req: { server: string; name: string; email: string; password: string }) => {
+      if (!this.needsAdmin) throw new BridgeError('conflict', 'This workspace already has an admin; sign in instead.');
+      this.needsAdmin = false;
+      const s = this.signInAs('admin');
+      s.user = { ...s.user, name: req.name, email: req.email };
+      return s;
+    },
+    SetConversationLabels: (id: string, labels: string[]) => {
+      this.requireSession();
+      this.find(id).conversation.labels = [...labels];
+      return null;
+    },
+    Labels: () => {
+      this.requireSession();
+      return structuredClone(this.labels);
+    },
+    Connectors: () => {
+      this.requireAdmin();
+      return structuredClone(this.connectors);
+    },
+    ChannelStatuses: () => {
+      this.requireAdmin();
+      return structuredClone(this.channels);
+    },
+    EngineURL: () => 'http://127.0.0.1:8080',
+    TestChannel: (connector: string, instance: string, config: Record<string, unknown> | null) => {
+      this.requireAdmin();
+      const ok = !config || config.botToken !== 'wrong';
+      return { ok, detail: ok ? `${connector}/${instance} answered` : 'Telegram refused the credentials: Unauthorized', at: new Date().toISOString() };
+    },
+    SaveChannel: (connector: string, instance: string, config: Record<string, unknown>, enabled: boolean) => {
+      this.requireAdmin();
+      if (connector === 'telegram' && !config.botToken) throw new BridgeError('invalid', 'A Telegram channel needs botToken.');
+      this.channels = this.channels.filter((c) => !(c.connector === connector && c.instance === instance));
+      this.channels.push({
+        connector, instance, enabled, title: connector, state: 'running', failedReplies: 0, retryingReplies: 0,
+        config: Object.fromEntries(Object.entries(config).map(([k, v]) => [k, k.toLowerCase().includes('token') ? '********' : v])),
+        secretsSet: Object.keys(config).filter((k) => k.toLowerCase().includes('token')), webhookUrl: `http://127.0.0.1:8080/hooks/${connector}/${instance}`,
+      });
+      return null;
+    },
     TestFlow: (json: string, messages: string[]): FlowTestResult => {
       this.requireAdmin();
       const widgets = this.checkFlow(json);
@@ -472,6 +551,21 @@ export class FakeBackend implements Transport {
       };
     },
   };
+
+  /** Admin console state. */
+  needsAdmin = false;
+  labels: Label[] = [];
+  connectors: ConnectorInfo[] = [
+    {
+      id: 'telegram', title: { en: 'Telegram', es: 'Telegram' }, webhook: true, testable: true,
+      settings: [
+        { key: 'botToken', kind: 'secret', required: true, label: { en: 'Bot token', es: 'Token del bot' }, help: { en: 'From @BotFather.', es: 'De @BotFather.' } },
+        { key: 'mode', kind: 'select', options: ['webhook', 'polling'], label: { en: 'How messages arrive', es: 'Cómo llegan' }, help: { en: 'h', es: 'h' } },
+        { key: 'pollTimeout', kind: 'number', label: { en: 'Long-poll wait', es: 'Espera' }, help: { en: 'h', es: 'h' } },
+      ],
+    },
+  ];
+  channels: ChannelStatus[] = [];
 
   private requireAdmin() {
     if (this.requireSession().user.role !== 'admin') throw new BridgeError('forbidden', 'Only admins edit flows.');

@@ -4,7 +4,12 @@ import { detectTransport, type Transport } from './transport';
 import type {
   AgentStatus,
   AppInfo,
+  AudioDeviceList,
+  Diagnostics,
+  Settings,
   BridgeEvents,
+  CallInfo,
+  ChangePasswordRequest,
   CannedResponse,
   ConversationDetail,
   ConversationFilter,
@@ -26,6 +31,7 @@ import type {
 } from './types';
 
 export * from './types';
+export * from './admin';
 export { BridgeError, decodeError } from './errors';
 export { browserTransport, wailsTransport, takeToken, type Transport } from './transport';
 
@@ -41,7 +47,8 @@ function current(): Transport {
   return transport;
 }
 
-async function call<T>(method: string, ...args: unknown[]): Promise<T> {
+/** call invokes a bound method of app.App by name; rejections are decoded BridgeErrors. */
+export async function call<T>(method: string, ...args: unknown[]): Promise<T> {
   try {
     return await current().call<T>(method, args);
   } catch (e) {
@@ -57,6 +64,8 @@ export const SignIn = (req: SignInRequest) => call<Session>('SignIn', req);
 export const RestoreSession = () => call<Session>('RestoreSession');
 /** SignOut ends the session. */
 export const SignOut = () => call<void>('SignOut');
+/** ChangePassword replaces my password; my other sessions end. Code forbidden: wrong current password. */
+export const ChangePassword = (req: ChangePasswordRequest) => call<void>('ChangePassword', req);
 /** Conversations lists conversations from the local cache; scope "all" is forbidden for agents. */
 export const Conversations = (filter: ConversationFilter) =>
   call<ConversationSummary[] | null>('Conversations', filter).then((r) => r ?? []);
@@ -64,8 +73,20 @@ export const Conversations = (filter: ConversationFilter) =>
 export const Conversation = (id: string) => call<ConversationDetail>('Conversation', id);
 /** SendReply sends an agent reply; it may come back queued while offline. */
 export const SendReply = (conversationId: string, text: string) => call<Message>('SendReply', conversationId, text);
-/** SyncStatus returns the connection state and the last applied change sequence. */
+/** SyncStatus returns the connection state, the next retry, the outbox and the last applied change sequence. */
 export const SyncStatus = () => call<SyncInfo>('SyncStatus');
+/** ReconnectNow tries to reach the server at once instead of waiting for the next retry. */
+export const ReconnectNow = () => call<void>('ReconnectNow');
+
+/** GetSettings returns the user's preferences (bound as Settings). */
+export const GetSettings = () => call<Settings>('Settings');
+/** SaveSettings stores the preferences; rejects with code invalid naming a bad field, and then changes nothing. */
+export const SaveSettings = (s: Settings) => call<Settings>('SaveSettings', s);
+/** AudioDevices lists the softphone's microphones and speakers by name (empty when unknown). */
+export const AudioDevices = () =>
+  call<AudioDeviceList>('AudioDevices').then((r) => ({ inputs: r?.inputs ?? [], outputs: r?.outputs ?? [] }));
+/** CopyDiagnostics builds the support report and copies it when the app can (desktop). */
+export const CopyDiagnostics = () => call<Diagnostics>('CopyDiagnostics');
 
 /** SendNote adds a private note for other agents; it never reaches the customer. */
 export const SendNote = (conversationId: string, text: string) => call<Message>('SendNote', conversationId, text);
@@ -124,7 +145,35 @@ export const SaveFlow = (key: string, flowJSON: string) => call<SavedFlow>('Save
 export const TestFlow = (flowJSON: string, messages: string[]) =>
   call<FlowTestResult>('TestFlow', flowJSON, messages).then((r) => ({ runs: r?.runs ?? [] }));
 
-/** on subscribes to an app event ("sync", "connection", "offer"); the returned function unsubscribes. */
+/** Calls lists the softphone's calls; rejects with unavailable while the phone is not connected. */
+export const Calls = () => call<CallInfo[] | null>('Calls').then((r) => r ?? []);
+/** AnswerCall answers a ringing call or a colleague's consult. */
+export const AnswerCall = (id: string) => call<void>('AnswerCall', id);
+/** DeclineCall declines a ringing call; routing offers it to someone else. */
+export const DeclineCall = (id: string) => call<void>('DeclineCall', id);
+/** HangupCall ends a call. */
+export const HangupCall = (id: string) => call<void>('HangupCall', id);
+/** HoldCall holds (the caller hears music) or resumes. */
+export const HoldCall = (id: string, hold: boolean) => call<void>('HoldCall', id, hold);
+/** MuteCall mutes or unmutes the microphone. */
+export const MuteCall = (id: string, mute: boolean) => call<void>('MuteCall', id, mute);
+/** SendDTMF sends keys from the dial pad to the caller. */
+export const SendDTMF = (id: string, digits: string) => call<void>('SendDTMF', id, digits);
+/** ConsultCall holds the caller and rings a colleague's worker (warm transfer). */
+export const ConsultCall = (id: string, workerId: string) => call<void>('ConsultCall', id, workerId);
+/** CompleteTransfer hands the caller to the consulted colleague. */
+export const CompleteTransfer = (id: string) => call<void>('CompleteTransfer', id);
+/** ReturnToCaller ends the consult and returns to the caller. */
+export const ReturnToCaller = (id: string) => call<void>('ReturnToCaller', id);
+/** TransferCall hands the call, blind, to a worker or a queue. */
+export const TransferCall = (id: string, workerId: string, queueId: string) => call<void>('TransferCall', id, workerId, queueId);
+/** DialNumber calls a phone number through the engine's trunk. */
+export const DialNumber = (number: string) => call<void>('DialNumber', number);
+
+/** CallAudio returns a call's recording or voicemail (its /api/calls/… attachment) as a playable data URL. */
+export const CallAudio = (path: string) => call<string>('CallAudio', path);
+
+/** on subscribes to an app event ("sync", "connection", "offer", "removed"); the returned function unsubscribes. */
 export function on<K extends keyof BridgeEvents>(event: K, cb: (data: BridgeEvents[K]) => void): () => void {
   return current().on(event, (d) => cb(d as BridgeEvents[K]));
 }

@@ -10,9 +10,48 @@ export interface DemoAccount {
 
 export interface AppInfo {
   version: string;
+  build: BuildInfo;
   mode: 'desktop' | 'browser';
   demo: boolean;
   demoAccounts: DemoAccount[];
+  settings: Settings;
+}
+
+/** BuildInfo describes the running binary (the About box). */
+export interface BuildInfo {
+  version: string;
+  commit: string;
+  /** The commit's date, YYYY-MM-DD; "" for a development build. */
+  date: string;
+  go: string;
+  platform: string;
+}
+
+export type ThemeSetting = 'system' | 'light' | 'dark';
+
+/** Settings are the user's preferences, kept by the Go side in the user's config directory. */
+export interface Settings {
+  /** The team server the sign-in screen offers; "" for none. */
+  serverUrl: string;
+  /** Device names for the softphone; "" is the system default. */
+  audio: { input: string; output: string; ringing: string };
+  notifications: boolean;
+  sound: boolean;
+  theme: ThemeSetting;
+  /** "" follows the system. */
+  language: string;
+  startAtLogin: boolean;
+}
+
+export interface AudioDeviceList {
+  inputs: string[];
+  outputs: string[];
+}
+
+export interface Diagnostics {
+  text: string;
+  /** False when the app could not copy it itself (browser mode); the page copies text then. */
+  copied: boolean;
 }
 
 export interface SignInRequest {
@@ -27,6 +66,8 @@ export interface User {
   name: string;
   email: string;
   role: Role;
+  /** Set by the account rules (trust work) when an admin disabled the account. */
+  disabled?: boolean;
 }
 
 export interface Session {
@@ -41,6 +82,8 @@ export type Scope = 'mine' | 'queues' | 'all';
 export interface ConversationFilter {
   status?: string;
   channel?: string;
+  /** A label id: only conversations carrying it. */
+  label?: string;
   query?: string;
   scope?: Scope;
 }
@@ -59,6 +102,8 @@ export interface ConversationSummary {
   /** RFC 3339 timestamp. */
   lastMessageAt: string;
   lastMessageText: string;
+  /** Ids of the labels on the conversation. */
+  labels?: string[];
   unread: number;
   /** The conversation's open task, when it has one. */
   taskId?: string;
@@ -297,14 +342,22 @@ export interface FlowTestResult {
 export type ConnectionState = 'online' | 'reconnecting' | 'offline' | 'signed_out';
 
 export interface SyncInfo {
-  state: ConnectionState;
+  state: ConnectionState | 'signed_out';
   lastSeq: number;
+  /** Failed attempts to reach the server since it was last online. */
+  attempt?: number;
+  /** RFC 3339 time of the next attempt; "" when not waiting. */
+  retryAt?: string;
+  /** Why the server could not be reached, a sentence. */
+  lastError?: string;
+  /** Replies and notes waiting in the outbox. */
+  pending?: number;
 }
 
-/** Payloads of the events the Go side emits, by event name. */
+/** Payloads of the events the Go side emits, by event name. "signed_out": the engine ended the session. */
 export interface BridgeEvents {
   sync: { lastSeq: number };
-  connection: { state: ConnectionState };
+  connection: SyncInfo;
   offer: { offer: Offer };
   missed: { offer: MissedOffer };
   /** A long catch-up's progress, in change-feed events. */
@@ -312,6 +365,62 @@ export interface BridgeEvents {
   /** The cache started over for a changed engine; held replies were kept, not sent. */
   reset: { held: number };
   typing: Typing;
+  /** Conversations I lost (transferred away, taken by someone else): they left the cache. */
+  removed: { conversationIds: string[] };
+  call: CallEvent;
+}
+
+/** Live call quality from the softphone (RTCP and received audio). */
+export interface CallQuality {
+  jitterMs: number;
+  lossPercent: number;
+  rttMs: number;
+  /** E-model estimate, 1 to 4.5. */
+  mos: number;
+  /** Figures past Twilio's thresholds: "rtt", "jitter", "loss", "mos". */
+  warnings: string[] | null;
+}
+
+/** A call on the agent's softphone. */
+export interface CallInfo {
+  id: string;
+  conversationId: string;
+  contactId: string;
+  /** "voice.sip" for phone calls, "webchat" for website calls. */
+  channel: string;
+  direction: 'inbound' | 'outbound';
+  from: string;
+  to: string;
+  /** ringing, dialing, ivr, queued, offered, connected, held, consulting, ended. */
+  state: string;
+  userName?: string;
+  endReason?: string;
+  startedAt: string;
+  answeredAt?: string;
+  reservationId?: string;
+  expiresAt?: string;
+  queueId?: string;
+  contactName?: string;
+  /** A colleague (fromAgent) asks before a warm transfer. */
+  consult?: boolean;
+  fromAgent?: string;
+  ringing: boolean;
+  muted: boolean;
+  quality: CallQuality;
+}
+
+/** What the softphone reports: incoming, state, dtmf, quality, ended or error. */
+export interface CallEvent {
+  type: 'incoming' | 'state' | 'dtmf' | 'quality' | 'ended' | 'error';
+  call: CallInfo;
+  digits?: string;
+  error?: string;
+}
+
+/** ChangePasswordRequest is what the change-password form sends. */
+export interface ChangePasswordRequest {
+  current: string;
+  new: string;
 }
 
 /** Typing says someone is typing in a conversation. */

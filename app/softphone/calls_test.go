@@ -1,0 +1,251 @@
+package softphone_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"switchboard/app/softphone"
+	"switchboard/backend"
+	"switchboard/backend/voice/dsp"
+	"switchboard/backend/voice/voicetest"
+)
+
+// A lossy, jittery path between the phone network and the engine moves the
+// softphone's quality figures past Twilio's thresholds and raises the
+// warning; a clean path keeps the MOS estimate high.
+func TestSoftphone_QualityFiguresAndWarning(t *testing.T) {
+	e := MustStartEngine(t)
+	e.setFlow(t, `{"name":"Straight to an agent","widgets":[
+		{"name":"trigger","type":"trigger","transitions":{"incomingCall":"enqueue"}},
+		{"name":"enqueue","type":"enqueue-call","properties":{"attributes":{"department":"support"}},"transitions":{"failed":"bye"}},
+		{"name":"bye","type":"hangup"}]}`)
+	ana := e.MustAgent(t, "ana@example.com", anaTone)
+
+	clean := callAndAnswer(t, e, ana, 0, 0)
+	q := ana.quality(t, clean, func(q dsp.Quality) bool { return q.MOS > 0 })
+	if q.LossPercent > 0.5 || q.MOS < 4.2 || len(q.Warnings) > 0 {
+		t.Fatalf("clean loopback quality = %+v", q)
+	}
+	if err := ana.phone.Hangup(clean); err != nil {
+		t.Fatal(err)
+	}
+	ana.next(t, "ended")
+	call := e.waitEnded(t, clean)
+	e.do(t, ana.token, "POST", "/api/tasks/"+call.TaskID+"/complete", `{"disposition":"Resolved"}`, nil, 200)
+	lossy := callAndAnswer(t, e, ana, 0.08, 150*time.Millisecond)
+	q = ana.quality(t, lossy, func(q dsp.Quality) bool { return slices.Contains(q.Warnings, "loss") })
+	if q.LossPercent <= dsp.WarnLossPercent || q.JitterMs <= 10 || q.MOS >= 4.2 {
+		t.Fatalf("lossy path quality = %+v", q)
+	}
+}
+
+// callAndAnswer places a call through a path with loss and jitter, has the
+// agent answer, and returns the call's id on the agent's phone.
+func callAndAnswer(t *testing.T, e *engine, a *agent, loss float64, jitter time.Duration) string {
+	t.Helper()
+	c, err := voicetest.Invite(context.Background(), e.Voice.SIPAddr(), callerPhone, trunkNumber, callerTone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Loss, c.Jitter = loss, jitter
+	if err := c.Answered(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	in := a.next(t, "incoming")
+	if err := a.phone.Answer(in.Call.ID); err != nil {
+		t.Fatal(err)
+	}
+	a.nextState(t, backend.CallConnected)
+	return in.Call.ID
+}
+
+// quality waits for a quality report of a call that satisfies ok.
+func (a *agent) quality(tb testing.TB, callID string, ok func(dsp.Quality) bool) dsp.Quality {
+	tb.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if c, err := a.phone.Call(callID); err == nil {
+			if q := c.Quality(); ok(q) {
+				return q
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	c, _ := a.phone.Call(callID)
+	tb.Fatalf("no fitting quality report; last %+v", c.Quality())
+	return dsp.Quality{}
+}
+
+// setFlow gives the trunk its own voice flow.
+func (e *engine) setFlow(tb testing.TB, flow string) {
+	tb.Helper()
+	e.do(tb, e.admin, "PUT", "/api/flows/voice.sip/main", flow, nil, 200)
+}
+
+// A caller who hangs up while the call rings (CANCEL before any answer)
+// leaves a missed call in the inbox, and the agent's ringing stops.
+func TestSoftphone_CancelBeforeAnswerIsAMissedCall(t *testing.T) {
+	e := MustStartEngine(t)
+	e.setFlow(t, `{"name":"Ring the agents","widgets":[
+		{"name":"trigger","type":"trigger","transitions":{"incomingCall":"enqueue"}},
+		{"name":"enqueue","type":"enqueue-call","properties":{"holdMusic":"none"},"transitions":{"failed":"bye"}},
+		{"name":"bye","type":"hangup"}]}`)
+	ana := e.MustAgent(t, "ana@example.com", anaTone)
+	c, err := voicetest.Invite(context.Background(), e.Voice.SIPAddr(), callerPhone, trunkNumber, callerTone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	answered := make(chan error, 1)
+	go func() { answered <- c.Answered(ctx) }()
+	in := ana.next(t, "incoming")
+	cancel() // CANCEL while Ana's phone rings
+	if err := <-answered; err == nil {
+		t.Fatal("the call was answered although the caller canceled")
+	}
+	if ev := ana.next(t, "ended"); ev.Call.ID != in.Call.ID {
+		t.Fatalf("ended %+v", ev.Call)
+	}
+	call := e.waitEnded(t, in.Call.ID)
+	if !call.AnsweredAt.IsZero() {
+		t.Fatalf("call = %+v", call)
+	}
+	conv, err := e.DB.FindConversationByID(context.Background(), call.ConversationID)
+	if err != nil || conv.Status != backend.StatusOpen || conv.AssigneeID != "" || conv.LastMessageText != "Missed call." {
+		t.Fatalf("conversation = %+v, %v", conv, err)
+	}
+	task, err := e.Routing.Task(context.Background(), call.TaskID)
+	if err != nil || task.State != backend.TaskCanceled {
+		t.Fatalf("task = %+v, %v", task, err)
+	}
+}
+
+// waitEnded waits until the store has the call ended.
+func (e *engine) waitEnded(tb testing.TB, id string) backend.Call {
+	tb.Helper()
+	var call backend.Call
+	waitFor(tb, "the call to end", func() bool {
+		c, err := e.DB.FindCall(context.Background(), id)
+		if err == nil {
+			call = *c
+		}
+		return err == nil && c.State == backend.CallEnded
+	})
+	return call
+}
+
+// A voicemail flow records the caller until they press #, hangs up, and
+// leaves the voicemail in the inbox; only supervisors and the agent who
+// had a call may play its audio.
+func TestSoftphone_VoicemailAndWhoMayHearIt(t *testing.T) {
+	e := MustStartEngine(t)
+	e.setFlow(t, `{"name":"Voicemail","widgets":[
+		{"name":"trigger","type":"trigger","transitions":{"incomingCall":"record"}},
+		{"name":"record","type":"record-voicemail","properties":{"maxLength":20},"transitions":{"recordingComplete":"bye"}},
+		{"name":"bye","type":"hangup"}]}`)
+	caller, err := voicetest.Dial(context.Background(), e.Voice.SIPAddr(), callerPhone, trunkNumber, callerTone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer caller.Close()
+	time.Sleep(2 * time.Second) // the beep, then a second and a half of the caller's tone
+	caller.Press("#")
+	select {
+	case <-caller.Ended():
+	case <-time.After(20 * time.Second):
+		t.Fatal("the flow did not hang up after the voicemail")
+	}
+	var id string
+	waitFor(t, "the call to be stored", func() bool {
+		calls, _ := e.DB.FindLiveCalls(context.Background())
+		return len(calls) == 0
+	})
+	convs, err := e.DB.FindConversations(context.Background(), backend.ConversationFilter{Channel: backend.CallChannelSIP})
+	if err != nil || len(convs) != 1 {
+		t.Fatalf("conversations = %v, %v", convs, err)
+	}
+	msgs, _ := e.DB.FindMessages(context.Background(), convs[0].ID)
+	for _, m := range msgs {
+		for _, a := range m.Attachments {
+			if strings.HasSuffix(a.URL, "/voicemail") {
+				id = strings.Split(a.URL, "/")[3]
+			}
+		}
+	}
+	if id == "" || convs[0].Status != backend.StatusOpen {
+		t.Fatalf("no voicemail in the inbox: %+v", convs[0])
+	}
+	call := e.waitEnded(t, id)
+	pcm, err := dsp.ReadWAVFile(filepath.Join(e.Config.DataDir, "voice", call.Voicemail))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, share := voicetest.ToneShare(pcm, callerTone); n < 40 || share < 0.6 {
+		t.Fatalf("the voicemail has the caller's tone in %.0f%% of %d frames", 100*share, n)
+	}
+	for _, tc := range []struct {
+		email string
+		want  int
+	}{{"ana@example.com", 404}, {"sue@example.com", 200}, {"admin@example.com", 200}} {
+		t.Run(tc.email, func(t *testing.T) {
+			e.do(t, e.signIn(t, tc.email), "GET", fmt.Sprintf("/api/calls/%s/voicemail", id), "", nil, tc.want)
+			e.do(t, e.signIn(t, tc.email), "GET", "/api/calls/"+id, "", nil, tc.want)
+		})
+	}
+}
+
+// A ringing call that the agent does not answer times out like any offer
+// and rings the next agent.
+func TestSoftphone_UnansweredCallRingsTheNextAgent(t *testing.T) {
+	e := MustStartEngine(t)
+	ctx := context.Background()
+	wf, err := e.Routing.Workflows(ctx)
+	if err != nil || len(wf) != 1 {
+		t.Fatalf("workflows = %v, %v", wf, err)
+	}
+	wf[0].ReservationTimeoutSeconds = 1
+	if _, err := e.Routing.UpsertWorkflow(ctx, wf[0]); err != nil {
+		t.Fatal(err)
+	}
+	e.setFlow(t, `{"name":"Straight to an agent","widgets":[
+		{"name":"trigger","type":"trigger","transitions":{"incomingCall":"enqueue"}},
+		{"name":"enqueue","type":"enqueue-call","transitions":{"failed":"bye"}},
+		{"name":"bye","type":"hangup"}]}`)
+	ana := e.MustAgent(t, "ana@example.com", anaTone)
+	ben := e.MustAgent(t, "ben@example.com", benTone)
+	caller, err := voicetest.Dial(ctx, e.Voice.SIPAddr(), callerPhone, trunkNumber, callerTone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer caller.Close()
+	first, second := ana, ben
+	var in softphone.Event
+	select {
+	case in = <-ana.events:
+	case in = <-ben.events:
+		first, second = ben, ana
+	case <-time.After(20 * time.Second):
+		t.Fatal("nobody's phone rang")
+	}
+	if in.Type != "incoming" {
+		t.Fatalf("first event %+v", in)
+	}
+	if ev := first.next(t, "ended"); ev.Call.EndReason != backend.ReservationTimeout {
+		t.Fatalf("the ring ended with %q", ev.Call.EndReason)
+	}
+	again := second.next(t, "incoming")
+	if again.Call.ID != in.Call.ID {
+		t.Fatalf("%s got call %s, not %s", second.user.Name, again.Call.ID, in.Call.ID)
+	}
+	if err := second.phone.Answer(again.Call.ID); err != nil {
+		t.Fatal(err)
+	}
+	second.nextState(t, backend.CallConnected)
+}

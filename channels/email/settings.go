@@ -1,0 +1,51 @@
+package email
+
+import "switchboard/channels"
+
+var securityOptions = []string{SecurityTLS, SecurityStartTLS, SecurityNone}
+
+// settings describe Config for the admin's form.
+var settings = []channels.Setting{
+	{Key: "address", Kind: channels.KindEmail, Required: true, Placeholder: "support@example.com",
+		Label: channels.T("Support address", "Dirección de soporte"),
+		Help:  channels.T("Replies are sent from it; mail from it in the inbox is not imported.", "Las respuestas se envían desde ella; el correo de ella en la bandeja no se importa.")},
+	{Key: "name", Kind: channels.KindText, Placeholder: "Acme Support",
+		Label: channels.T("Sender name", "Nombre del remitente"),
+		Help:  channels.T("The display name in From.", "El nombre que se muestra en De.")},
+	{Key: "imapAddr", Kind: channels.KindHost, Required: true, Placeholder: "imap.example.com:993",
+		Label: channels.T("IMAP server", "Servidor IMAP"),
+		Help:  channels.T("host:port of the incoming mail server.", "host:puerto del servidor de correo entrante.")},
+	{Key: "imapSecurity", Kind: channels.KindSelect, Options: securityOptions,
+		Label: channels.T("IMAP security", "Seguridad IMAP"),
+		Help:  channels.T("tls (port 993), starttls (143) or none (local test servers only).", "tls (puerto 993), starttls (143) o none (solo servidores locales de prueba).")},
+	{Key: "imapUsername", Kind: channels.KindText, Required: true,
+		Label: channels.T("IMAP user name", "Usuario IMAP"),
+		Help:  channels.T("Usually the full address.", "Normalmente la dirección completa.")},
+	{Key: "imapPassword", Kind: channels.KindSecret, Required: true,
+		Label: channels.T("IMAP password", "Contraseña IMAP"),
+		Help:  channels.T("An app password where the provider offers them.", "Una contraseña de aplicación si el proveedor las ofrece.")},
+	{Key: "mailbox", Kind: channels.KindText, Placeholder: "INBOX",
+		Label: channels.T("Folder", "Carpeta"),
+		Help:  channels.T("The folder to import (INBOX when empty).", "La carpeta que se importa (INBOX si está vacía).")},
+	{Key: "pollSeconds", Kind: channels.KindNumber, Placeholder: "60",
+		Label: channels.T("Check every (seconds)", "Comprobar cada (segundos)"),
+		Help:  channels.T("Used when the server has no IDLE or IDLE is turned off.", "Se usa cuando el servidor no tiene IDLE o IDLE está desactivado.")},
+	{Key: "noIdle", Kind: channels.KindBool,
+		Label: channels.T("Do not use IDLE", "No usar IDLE"),
+		Help:  channels.T("Poll instead of waiting for the server's push.", "Sondear en lugar de esperar el aviso del servidor.")},
+	{Key: "smtpAddr", Kind: channels.KindHost, Required: true, Placeholder: "smtp.example.com:587",
+		Label: channels.T("SMTP server", "Servidor SMTP"),
+		Help:  channels.T("host:port of the outgoing mail server.", "host:puerto del servidor de correo saliente.")},
+	{Key: "smtpSecurity", Kind: channels.KindSelect, Options: securityOptions,
+		Label: channels.T("SMTP security", "Seguridad SMTP"),
+		Help:  channels.T("tls (port 465), starttls (587) or none (local relays only).", "tls (puerto 465), starttls (587) o none (solo relés locales).")},
+	{Key: "smtpUsername", Kind: channels.KindText,
+		Label: channels.T("SMTP user name", "Usuario SMTP"),
+		Help:  channels.T("Empty when the relay needs no login.", "Vacío si el relé no necesita inicio de sesión.")},
+	{Key: "smtpPassword", Kind: channels.KindSecret,
+		Label: channels.T("SMTP password", "Contraseña SMTP"),
+		Help:  channels.T("The password for the SMTP user.", "La contraseña del usuario SMTP.")},
+	{Key: "insecureSkipVerify", Kind: channels.KindBool,
+		Label: channels.T("Accept any certificate", "Aceptar cualquier certificado"),
+		Help:  channels.T("Only for self-signed test servers: skips certificate checks.", "Solo para servidores de prueba autofirmados: omite la comprobación de certificados.")},
+}
