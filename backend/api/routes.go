@@ -68,8 +68,11 @@ func TaskRule(param string) Access {
 // supervisors and admins.
 func TakeRule(param string) Access {
 	return Access{Name: "agent serving the task's queue", Role: backend.RoleAgent, Check: func(s *Server, r *http.Request, u *backend.User) error {
-		t, err := s.router.Task(r.Context(), r.PathValue(param))
-		if err != nil {
+		id := r.PathValue(param)
+		t, err := s.router.Task(r.Context(), id)
+		if backend.ErrorCode(err) == backend.ENotFound {
+			return backend.ReasonErrorf(backend.ENotFound, backend.ReasonTaskEnded, "Task %s does not exist or has ended.", id)
+		} else if err != nil {
 			return err
 		}
 		return s.policy.Take(r.Context(), u, t)

@@ -39,3 +39,15 @@ export const errorCodes = ['invalid', 'unauthorized', 'forbidden', 'not_found', 
 
 /** errorReasons lists the reasons the engine and the app give; each has a sentence too. */
 export const errorReasons = ['no_capacity', 'task_taken', 'task_ended', 'not_in_queue', 'offer_gone', 'session_ended', 'no_keyring'];
+
+/**
+ * errorDetail is errorText for the settings, account and admin screens, where the engine's
+ * sentence names what to fix in a form (a field, a value, a connector's own check): it is
+ * shown as the engine wrote it, unless the error carries a reason the app translates.
+ */
+export function errorDetail(e: unknown): string {
+  const err = e as { reason?: string; message?: string } | null;
+  if (err?.reason && tOr(`error.reason.${err.reason}`, '')) return errorText(e);
+  if (err && typeof err.message === 'string' && err.message.trim()) return err.message;
+  return errorText(e);
+}
