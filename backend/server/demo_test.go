@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"switchboard/backend"
+	"switchboard/backend/secret"
 	"switchboard/backend/server"
 )
 
@@ -16,7 +17,7 @@ import (
 // chat conversation belongs to the widget instance that exists.
 func TestDemo(t *testing.T) {
 	ctx := context.Background()
-	e, err := server.Open(ctx, server.Config{DataDir: t.TempDir(), Demo: true, PasswordCost: 4, Logger: slog.New(slog.DiscardHandler)})
+	e, err := server.Open(ctx, server.Config{DataDir: t.TempDir(), Demo: true, PasswordCost: 4, SecretKey: secret.MustNew(), Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}

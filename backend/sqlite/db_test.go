@@ -83,13 +83,14 @@ func TestDB_NotifyAfterCommit(t *testing.T) {
 func TestDB_FeedIdentity(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "engine.db")
-	first := MustOpenDBAt(t, path)
+	key := secret.MustNew()
+	first := MustOpenDBWith(t, path, key)
 	id, err := first.FeedIdentity(ctx)
 	if err != nil || len(id.EngineID) != 32 || len(id.Epoch) != 16 {
 		t.Fatalf("identity %+v, %v", id, err)
 	}
 	first.Close()
-	again, err := MustOpenDBAt(t, path).FeedIdentity(ctx)
+	again, err := MustOpenDBWith(t, path, key).FeedIdentity(ctx)
 	if err != nil || again != id {
 		t.Fatalf("reopened store has identity %+v, want %+v (%v)", again, id, err)
 	}
