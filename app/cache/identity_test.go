@@ -49,10 +49,12 @@ func runWatchedSyncer(c *cache.Cache, cl *client.Client) (*watched, func()) {
 	return w, func() { cancel(); <-done }
 }
 
+// signIn signs in as the demo admin, whose feed carries every
+// conversation (an agent's carries only their own work).
 func signIn(tb testing.TB, e *server.Server) (*client.Client, backend.User) {
 	tb.Helper()
 	cl := client.New(e.URL(), "")
-	res, err := cl.SignIn(context.Background(), "ana@example.com", server.DemoPassword)
+	res, err := cl.SignIn(context.Background(), "admin@example.com", server.DemoPassword)
 	if err != nil {
 		tb.Fatal(err)
 	}

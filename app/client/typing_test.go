@@ -12,14 +12,17 @@ import (
 
 	"switchboard/app/client"
 	"switchboard/backend"
+	"switchboard/backend/secret"
 	"switchboard/backend/server"
 )
 
-// TestTyping_BothWays: a web chat visitor's typing reaches the agents'
-// live feed, and an agent's typing reaches the visitor's widget.
+// TestTyping_BothWays: a web chat visitor's typing reaches the live feed
+// of those who may read the conversation (here the admin) and no other
+// agent's, and the typing of someone who may work on it reaches the
+// visitor's widget.
 func TestTyping_BothWays(t *testing.T) {
 	ctx := context.Background()
-	e, err := server.Open(ctx, server.Config{DataDir: t.TempDir(), Demo: true, PasswordCost: 4})
+	e, err := server.Open(ctx, server.Config{DataDir: t.TempDir(), Demo: true, PasswordCost: 4, SecretKey: secret.MustNew()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,26 +58,56 @@ func TestTyping_BothWays(t *testing.T) {
 		t.Fatal("the visitor's message opened no conversation")
 	}
 
-	// An agent's desktop follows the live feed.
-	cl := client.New(e.URL(), "")
-	if _, err := cl.SignIn(ctx, "ana@example.com", server.DemoPassword); err != nil {
-		t.Fatal(err)
+	// The admin's desktop and ana's (the conversation waits for nobody:
+	// it is not hers) follow the live feed.
+	follow := func(email string) (*client.Client, chan client.Typing, chan backend.Event) {
+		cl := client.New(e.URL(), "")
+		if _, err := cl.SignIn(ctx, email, server.DemoPassword); err != nil {
+			t.Fatal(err)
+		}
+		head, _ := e.DB.LastSeq(ctx)
+		feed, err := cl.OpenFeed(ctx, head)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { feed.Close() })
+		typed, events := make(chan client.Typing, 64), make(chan backend.Event, 64)
+		feed.OnTyping = func(ty client.Typing) { typed <- ty }
+		go func() {
+			for {
+				got, _, err := feed.Next()
+				if err != nil {
+					return
+				}
+				for _, ev := range got {
+					events <- ev
+				}
+			}
+		}()
+		return cl, typed, events
 	}
-	head, _ := e.DB.LastSeq(ctx)
-	feed, err := cl.OpenFeed(ctx, head)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer feed.Close()
-	typed := make(chan client.Typing, 16)
-	feed.OnTyping = func(ty client.Typing) { typed <- ty }
-	go func() {
-		for {
-			if _, _, err := feed.Next(); err != nil {
-				return
+	cl, typed, _ := follow("admin@example.com")
+	ana, anaTyped, anaEvents := follow("ana@example.com")
+	// A label reaches everyone: ana's feed is registered once she has it,
+	// and frames reach her in the order the hub sent them.
+	labelSeen := func(name string) {
+		t.Helper()
+		l := &backend.Label{Name: name}
+		if err := e.DB.PutLabel(ctx, l); err != nil {
+			t.Fatal(err)
+		}
+		for timeout := time.After(10 * time.Second); ; {
+			select {
+			case ev := <-anaEvents:
+				if ev.Type == backend.EventLabelUpserted && ev.EntityID == l.ID {
+					return
+				}
+			case <-timeout:
+				t.Fatalf("ana's feed never carried label %s", name)
 			}
 		}
-	}()
+	}
+	labelSeen("before")
 	// Typing frames are not stored: send them until the hub, which may
 	// register the feed a moment later, passes one on.
 	var got client.Typing
@@ -87,6 +120,15 @@ func TestTyping_BothWays(t *testing.T) {
 	}
 	if got.ConversationID != conv || got.Who != "customer" || got.Name != "Wendy" {
 		t.Fatalf("the desk saw %+v, want Wendy typing in %s", got, conv)
+	}
+	labelSeen("after")
+	select {
+	case ty := <-anaTyped:
+		t.Fatalf("ana, who may not read the conversation, saw %+v", ty)
+	default:
+	}
+	if err := ana.Typing(ctx, conv); backend.ErrorCode(err) != backend.EForbidden {
+		t.Fatalf("ana typing in a conversation that is not hers: %v", err)
 	}
 
 	// The agent types; the visitor's widget hears it.

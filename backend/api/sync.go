@@ -59,7 +59,13 @@ func (s *Server) handleSync(w http.ResponseWriter, r *http.Request) {
 	if events == nil {
 		events = []backend.Event{}
 	}
-	writeJSON(w, http.StatusOK, SyncResponse{Events: events, Next: next, More: more, Head: max(head, next), Engine: id})
+	// A page that moved past head read events committed after it; a
+	// cursor above head (a store restored from an older backup) leaves
+	// head as it is, so the client sees it is ahead of the engine.
+	if next > since {
+		head = max(head, next)
+	}
+	writeJSON(w, http.StatusOK, SyncResponse{Events: events, Next: next, More: more, Head: head, Engine: id})
 }
 
 // feedPosition returns the change feed's newest sequence and identity.
