@@ -3,7 +3,6 @@
 // a long first sync and a customer typing, in English and Spanish.
 import { describe, expect, it } from 'vitest';
 import { BridgeError } from './lib/bridge/errors';
-import { setLocale } from './lib/i18n';
 import { useApp } from './test/app';
 import { $, $$, until } from './test/dom';
 
@@ -99,7 +98,8 @@ describe('the desk', () => {
   });
 
   it('speaks Spanish: activities, outcomes and errors', async () => {
-    setLocale('es');
+    // The language is a setting the app applies on start.
+    h.backend.info.settings.language = 'es';
     h.backend.signInAs('agent');
     start();
     const select = await until(() => $<HTMLSelectElement>('activity-select'));
