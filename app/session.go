@@ -93,9 +93,9 @@ func (a *App) engineURL(ctx context.Context, name string) (string, error) {
 		}
 		e, err := server.Open(ctx, server.Config{
 			DataDir: filepath.Join(a.cfg.DataDir, "engine"), Demo: a.cfg.Demo, PasswordCost: a.cfg.PasswordCost, Logger: a.log,
-			SecretKey: key,
-			Voice:     a.cfg.Voice,
-			Clock:     a.cfg.EngineClock, LowMemory: true,
+			SecretKey:    key,
+			Voice:        a.cfg.Voice,
+			RoutingClock: a.cfg.EngineClock, LowMemory: true,
 		})
 		if err != nil {
 			return "", fmt.Errorf("start embedded engine: %w", err)

@@ -3,10 +3,12 @@ package softphone_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -144,6 +146,25 @@ func freePort(tb testing.TB) int {
 	return c.LocalAddr().(*net.UDPAddr).Port
 }
 
+// waitBound waits until a process (sipp) listens on the UDP port, reading
+// the kernel's socket table rather than binding the port to probe it.
+func waitBound(tb testing.TB, port int) {
+	tb.Helper()
+	local := fmt.Sprintf("0100007F:%04X", port)
+	waitFor(tb, fmt.Sprintf("a listener on UDP port %d", port), func() bool {
+		table, err := os.ReadFile("/proc/net/udp")
+		if err != nil {
+			tb.Fatal(err)
+		}
+		for _, line := range strings.Split(string(table), "\n")[1:] {
+			if f := strings.Fields(line); len(f) > 1 && f[1] == local {
+				return true
+			}
+		}
+		return false
+	})
+}
+
 func filepathGlobRead(dir, pattern string) (string, error) {
 	names, err := filepath.Glob(filepath.Join(dir, pattern))
 	if err != nil {
@@ -158,7 +179,8 @@ func filepathGlobRead(dir, pattern string) (string, error) {
 }
 
 // startSipp runs sipp in dir with a scenario template from testdata, its
-// placeholders replaced, and returns a channel that gets its exit.
+// placeholders replaced, and returns a channel that gets its exit. sipp
+// ends after one call unless args say otherwise with -m.
 func startSipp(t *testing.T, dir, scenario string, replace map[string]string, args ...string) (<-chan error, *bytes.Buffer) {
 	t.Helper()
 	sipp, err := exec.LookPath("sipp")
@@ -177,15 +199,20 @@ func startSipp(t *testing.T, dir, scenario string, replace map[string]string, ar
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	cmd := exec.Command(sipp, append([]string{"-sf", scenario, "-m", "1", "-i", "127.0.0.1", "-nostdin", "-trace_err", "-timeout_error"}, args...)...)
+	base := []string{"-sf", scenario, "-i", "127.0.0.1", "-nostdin", "-trace_err", "-timeout_error"}
+	if !slices.Contains(args, "-m") {
+		base = append(base, "-m", "1")
+	}
+	cmd := exec.Command(sipp, append(base, args...)...)
 	cmd.Dir, cmd.Stdout, cmd.Stderr = dir, &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	exited, waited := make(chan error, 1), make(chan struct{})
+	go func() { exited <- cmd.Wait(); close(waited) }()
 	t.Cleanup(func() {
 		cmd.Process.Kill()
+		<-waited // sipp's output is complete only once Wait returned
 		if t.Failed() {
 			errs, _ := filepathGlobRead(dir, "*_errors.log")
 			t.Logf("sipp said:\n%s\n%s", out.String(), errs)

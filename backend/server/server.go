@@ -60,15 +60,16 @@ type Config struct {
 	// OnInbound, when set, also sees every new inbound message after it was
 	// stored, acknowledged and handed to its flow.
 	OnInbound func(ctx context.Context, m *backend.Message)
-	// Clock drives routing's timers (offer expiry, cool-downs, wrap-up
-	// limits); tests pass a backend.FakeClock. Default: the wall clock.
-	Clock backend.Clock
 	// LowMemory keeps the store's reader pool small, for the engine
 	// embedded in the desktop app (one agent, not a team).
 	LowMemory bool
 	// Voice sets up calls: SIP trunks' address, media ports, public IP.
-	Voice  VoiceConfig
-	Logger *slog.Logger
+	Voice VoiceConfig
+	// RoutingClock times the router's offers (reservation timeouts,
+	// cool-downs, wrap-up limits); nil is the wall clock. Tests drive a
+	// fake one.
+	RoutingClock backend.Clock
+	Logger       *slog.Logger
 }
 
 // Server is a running engine.
@@ -183,7 +184,7 @@ func PrivateDir(dir string) error {
 }
 
 func (s *Server) startRouting(ctx, runCtx context.Context) error {
-	s.Routing = routing.New(s.DB, routing.Options{Logger: s.Config.Logger, Clock: s.Config.Clock})
+	s.Routing = routing.New(s.DB, routing.Options{Logger: s.Config.Logger, Clock: s.Config.RoutingClock})
 	if err := s.Routing.Start(runCtx); err != nil {
 		return fmt.Errorf("start routing: %w", err)
 	}
