@@ -18,6 +18,7 @@ import (
 
 	"switchboard/app"
 	"switchboard/backend"
+	"switchboard/backend/secret"
 	"switchboard/backend/server"
 	"switchboard/backend/sqlite"
 )
@@ -29,6 +30,8 @@ type deskEnv struct {
 	t      *testing.T
 	addr   string
 	logger *slog.Logger
+	// key seals the engines' secrets; a restarted store needs the same.
+	key *secret.Key
 
 	mu     sync.Mutex
 	engine *server.Server
@@ -50,7 +53,7 @@ func requireE2E(t *testing.T) string {
 }
 
 func newDeskEnv(t *testing.T, seed func(*server.Server)) *deskEnv {
-	d := &deskEnv{t: t, addr: freeAddr(t), logger: slog.New(slog.NewTextHandler(io.Discard, nil)), seed: seed}
+	d := &deskEnv{t: t, addr: freeAddr(t), logger: slog.New(slog.NewTextHandler(io.Discard, nil)), seed: seed, key: secret.MustNew()}
 	d.start(t.TempDir(), true)
 	t.Cleanup(d.stop)
 	return d
@@ -60,7 +63,7 @@ func newDeskEnv(t *testing.T, seed func(*server.Server)) *deskEnv {
 func (d *deskEnv) start(dir string, fresh bool) {
 	d.t.Helper()
 	e, err := server.Open(context.Background(), server.Config{Addr: d.addr, DataDir: dir, PasswordCost: 4, Logger: d.logger,
-		PublicURL: "http://" + d.addr})
+		PublicURL: "http://" + d.addr, SecretKey: d.key})
 	if err != nil {
 		d.t.Fatal(err)
 	}

@@ -9,8 +9,10 @@
   var src = new URL(me.src, location.href);
   var mm = src.pathname.match(/^(.*\/widget\/[^/]+)\/widget\.js$/);
   if (!mm) return;
-  // Only the sites the widget is set up for get it; the server refuses the others anyway.
-  if (LOOK.allowedOrigins.indexOf('*') < 0 && LOOK.allowedOrigins.map(function (o) { return o.toLowerCase(); }).indexOf(location.origin.toLowerCase()) < 0) {
+  // Only the sites the widget is set up for get it, and the engine's own pages (the admin's
+  // preview); the server refuses the others anyway.
+  var own = src.origin.toLowerCase() === location.origin.toLowerCase();
+  if (!own && LOOK.allowedOrigins.indexOf('*') < 0 && LOOK.allowedOrigins.map(function (o) { return o.toLowerCase(); }).indexOf(location.origin.toLowerCase()) < 0) {
     if (window.console) console.warn('Switchboard chat: this site (' + location.origin + ') is not one the chat widget is set up for, so it stays hidden.');
     return;
   }

@@ -8,7 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { OUT, byId, env, launch, newPage, requireEnv, shoot, signIn } from './lib.mjs';
+import { OUT, byId, env, launch, newPage, requireEnv, shoot, signIn, toSignIn } from './lib.mjs';
 
 let browser;
 const pages = {};
@@ -26,7 +26,7 @@ test('the sign-in card holds at 900 and 1,600 px with the server field and an er
   for (const [lang, locale, colorScheme] of [['en', 'en-US', 'light'], ['es', 'es-ES', 'dark']]) {
     const page = await newPage(browser, `signin-${lang}`, { locale, colorScheme, width: 900, height: 700 });
     await page.goto(env.E2E_UI_SPARE);
-    await page.locator(byId('signin-form')).waitFor();
+    await toSignIn(page);
     await page.locator(byId('signin-server')).check();
     await page.locator(byId('signin-server-url')).fill(env.E2E_ENGINE_URL);
     await page.locator(byId('signin-email')).fill('ana@example.com');
