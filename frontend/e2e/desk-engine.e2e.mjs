@@ -24,7 +24,7 @@ after(async () => {
   await browser?.close();
 });
 
-const ENDED = /^Your session ended: it expired or was signed out on the server\./;
+const ENDED = /^Your session ended: it expired or was signed out on the server\b/;
 
 test('an expired session leads to the sign-in screen, not "Offline"', async () => {
   await signIn(ana, env.E2E_UI_ANA, 'ana@example.com', env.E2E_ENGINE_URL);
