@@ -247,6 +247,7 @@ func (a *App) startSession(ctx context.Context, ac account, cl *client.Client, u
 		OnReset:   func(held int) { a.emit("reset", map[string]int{"held": held}) },
 		OnTyping:  func(t client.Typing) { a.emit("typing", t) },
 		OnRemoved: func(ids []string) { a.emit("removed", map[string][]string{"conversationIds": ids}) },
+		OnFrame:   a.liveFrame,
 	}
 	// After sleep the connection may be dead without either side knowing:
 	// reconnect at once rather than wait for it to time out.

@@ -73,7 +73,7 @@ func resetTx(ctx context.Context, tx *sql.Tx, now time.Time) (int, error) {
 	n, _ := res.RowsAffected()
 	for _, q := range []string{
 		`DELETE FROM outbox`, `DELETE FROM messages_fts`, `DELETE FROM messages`, `DELETE FROM conversations`,
-		`DELETE FROM contacts`, `DELETE FROM entities`, `DELETE FROM meta WHERE key = 'last_seq'`,
+		`DELETE FROM contacts`, `DELETE FROM entities`, `DELETE FROM media`, `DELETE FROM meta WHERE key = 'last_seq'`,
 	} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return 0, err

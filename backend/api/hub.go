@@ -72,6 +72,9 @@ type Hub struct {
 	// ephemeral carries frames that are not in the change feed (typing),
 	// each for whoever may read its conversation.
 	ephemeral chan scopedFrame
+	// changed receives a signal (never blocking) after a broadcast that
+	// carried routing or call events: the supervisors' live view follows.
+	changed   chan struct{}
 	done      chan struct{}
 	closeOnce sync.Once
 	stopped   chan struct{}
@@ -83,7 +86,7 @@ func NewHub(store hubStore, log *slog.Logger) *Hub {
 		store: store, log: log, clock: backend.SystemClock{},
 		workerOf: func(context.Context, string) string { return "" },
 		register: make(chan *wsClient), unregister: make(chan *wsClient), check: make(chan chan struct{}), positions: make(chan struct{}),
-		direct: make(chan directFrame, sendBuffer), ephemeral: make(chan scopedFrame, 64),
+		direct: make(chan directFrame, sendBuffer), ephemeral: make(chan scopedFrame, 64), changed: make(chan struct{}, 1),
 		done: make(chan struct{}), stopped: make(chan struct{}),
 	}
 }
@@ -257,10 +260,23 @@ func (c *wsClient) readPump() {
 	}
 }
 
-// directFrame is a frame for one user's connections only.
+// directFrame is a frame for one user's connections only, or, with an
+// event type, for every connection whose user may see events of that type.
 type directFrame struct {
 	userID string
 	frame  []byte
+	event  string
+}
+
+// Publish queues a frame that is not kept in the change log (the
+// supervisors' live view) for every connection whose user the Policy lets
+// see events of type typ; when the hub is too busy, the frame is dropped
+// (the next one replaces it).
+func (h *Hub) Publish(typ string, frame []byte) {
+	select {
+	case h.direct <- directFrame{event: typ, frame: frame}:
+	default:
+	}
 }
 
 // scopedFrame is a frame for whoever may read one conversation.
@@ -274,7 +290,7 @@ type scopedFrame struct {
 // timeouts).
 func (h *Hub) SendTo(userID string, frame []byte) {
 	select {
-	case h.direct <- directFrame{userID, frame}:
+	case h.direct <- directFrame{userID: userID, frame: frame}:
 	default:
 	}
 }

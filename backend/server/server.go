@@ -190,6 +190,7 @@ func (s *Server) startRouting(ctx, runCtx context.Context) error {
 	}
 	s.API.SetRouter(s.Routing)
 	s.API.SetRoutingAdmin(s.Routing, routing.ImportTaskRouterWorkflow)
+	s.API.SetSupervisor(s.Routing, s.DB, nil)
 	if err := ensureRoutingDefaults(ctx, s.Routing); err != nil {
 		return fmt.Errorf("routing defaults: %w", err)
 	}
@@ -307,7 +308,8 @@ func (s *Server) startChannels(ctx, runCtx context.Context) (err error) {
 		return fmt.Errorf("start channels: %w", err)
 	}
 	s.API.Handle("/hooks/", s.Channels)
-	s.API.Handle(backend.MediaPath, channels.MediaHandler(s.DB))
+	s.API.Handle(channels.LinkPath, http.HandlerFunc(s.Channels.ServeLink))
+	s.API.SetReplyChecker(s.Channels)
 	s.API.SetChannelAdmin(s.Channels)
 	s.API.SetChannelConsole(s.Channels)
 	if err := s.Channels.Start(runCtx); err != nil {

@@ -1,6 +1,7 @@
 // Every string the UI shows. English is the source; other languages may leave keys out
 // and fall back to English.
 import { adminEn, adminEs } from './i18n-admin';
+import { supervisorEn, supervisorEs } from './i18n-supervisor';
 
 const en = {
   'app.name': 'Switchboard',
@@ -122,6 +123,16 @@ const en = {
   'conv.sending': 'Sending…',
   'conv.attachment': 'Attachment',
   'conv.attachmentUnavailable': 'This file has no web address to open.',
+  'conv.fileFetching': 'Fetching from the platform…',
+  'conv.fileFailed': 'The file could not be kept.',
+  'conv.fileClose': 'Close',
+  'conv.attach': 'Attach files',
+  'conv.attachRemove': 'Remove the file',
+  'conv.replyAll': 'Reply to all',
+  'conv.filesNeedConnection': 'Files are sent only while connected.',
+  'msg.problem': 'Not fully read',
+  'msg.automatic': 'Sent automatically',
+  'msg.cc': 'Also to',
   'conv.identities': 'Reachable on',
 
   'msg.received': 'Received',
@@ -375,6 +386,7 @@ const en = {
   'error.activity.invalid': 'That activity no longer exists.',
   'error.send.not_found': 'This conversation is not on this computer any more.',
   ...adminEn,
+  ...supervisorEn,
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -489,6 +501,16 @@ const es: Partial<Record<MessageKey, string>> = {
   'conv.sending': 'Enviando…',
   'conv.attachment': 'Adjunto',
   'conv.attachmentUnavailable': 'Este archivo no tiene una dirección web para abrirlo.',
+  'conv.fileFetching': 'Descargando de la plataforma…',
+  'conv.fileFailed': 'No se pudo guardar el archivo.',
+  'conv.fileClose': 'Cerrar',
+  'conv.attach': 'Adjuntar archivos',
+  'conv.attachRemove': 'Quitar el archivo',
+  'conv.replyAll': 'Responder a todos',
+  'conv.filesNeedConnection': 'Los archivos solo se envían con conexión.',
+  'msg.problem': 'No se pudo leer del todo',
+  'msg.automatic': 'Enviado automáticamente',
+  'msg.cc': 'También a',
   'conv.identities': 'Disponible en',
 
   'msg.received': 'Recibido',
@@ -742,6 +764,7 @@ const es: Partial<Record<MessageKey, string>> = {
   'error.activity.invalid': 'Esa actividad ya no existe.',
   'error.send.not_found': 'Esta conversación ya no está en este equipo.',
   ...adminEs,
+  ...supervisorEs,
 };
 
 const tables: Record<string, Partial<Record<MessageKey, string>>> = { en, es };
