@@ -218,8 +218,10 @@ func available(t *testing.T, e *server.Server, ids ...string) {
 }
 
 // TestDeskStory: a web chat visitor asks for a person; Ben rejects the
-// offer, gets it again after the cool-down (Ana has no room), and Ana, once
-// she has finished her other chat, takes it from My queues. The visitor's
+// offer and gets it again after the cool-down (Ana has no room; while it is
+// offered to Ben, Ana does not see it); Ben goes on a break, so it waits for
+// nobody, and Ana, on a break so that nothing is offered to her, finishes
+// her other chat and takes it from My queues. The visitor's
 // typing reaches her desk. Screenshots at 900 and 1,600 px, in English and
 // Spanish, light and dark, each checked for controls overflowing their row.
 // See frontend/e2e/desk.e2e.mjs.

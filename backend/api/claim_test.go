@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"switchboard/backend"
@@ -89,5 +90,22 @@ func TestAPI_TakeAndAssign(t *testing.T) {
 	}
 	if tk, _ := r.Task(ctx, second); tk.State != backend.TaskPending {
 		t.Fatalf("refused task is %s", tk.State)
+	}
+
+	// Once it is offered to another agent, the waiting task is theirs: the
+	// agent who serves its queue may not take it, and is not told who has it.
+	if _, err := r.SetWorkerActivity(ctx, "wk_other", backend.ActivityAvailable); err != nil {
+		t.Fatal(err)
+	}
+	if tk, _ := r.Task(ctx, second); tk.State != backend.TaskReserved || tk.WorkerID != "wk_other" {
+		t.Fatalf("the waiting task was not offered to the other agent: %+v", tk)
+	}
+	fail = api.ErrorResponse{}
+	if st := e.Do(t, agent, "POST", "/api/tasks/"+second+"/take", "", &fail); st != 409 || fail.Error.Reason != backend.ReasonTaskTaken ||
+		strings.Contains(fail.Error.Message, "Other") {
+		t.Fatalf("taking a task offered to another agent: %d %+v", st, fail.Error)
+	}
+	if tk, _ := r.Task(ctx, second); tk.State != backend.TaskReserved || tk.WorkerID != "wk_other" {
+		t.Fatalf("the other agent's offer was withdrawn: %+v", tk)
 	}
 }

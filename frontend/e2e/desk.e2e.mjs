@@ -1,6 +1,8 @@
 // The agent's desk, end to end: a web chat visitor asks for a person; Ben rejects the offer and
-// gets it again after the workflow's cool-down (Ana has no room); Ana finishes her other chat
-// (wrap-up with its timer and an outcome) and takes the visitor from My queues; the visitor's
+// gets it again after the workflow's cool-down (Ana has no room), and while it is offered to him
+// Ana does not see it; Ben goes on a break, so the visitor waits for nobody and shows in Ana's
+// My queues; Ana goes on a break (no offers for her), finishes her other chat (wrap-up with its
+// timer and an outcome) and takes the visitor from My queues; the visitor's
 // typing reaches her desk and hers reaches the visitor. Screenshots at 900 and 1,600 px in
 // English (light) and Spanish (dark), each checked for controls overflowing their row.
 //
@@ -76,9 +78,17 @@ test('a visitor rejected by Ben comes back to him after the cool-down, and Ana t
   await again.waitFor();
   assert.notEqual(await again.getAttribute('data-reservation-id'), firstId);
 
-  // Ana sees the visitor waiting in My queues, flagged past the queue's 5 s target.
+  // Offered to Ben, the visitor is his: Ana's My queues does not show it (it may have shown
+  // during the cool-down, when it waited for nobody).
   await ana.locator(byId('scope-queues')).click();
   const waiting = ana.locator(byId('conversation-item')).filter({ hasText: 'Website visitor' });
+  await waiting.waitFor({ state: 'detached' });
+
+  // Ben goes on a break: his offer is withdrawn and the visitor waits, reserved to nobody.
+  await ben.locator(byId('activity-select')).selectOption('Break');
+  await again.waitFor({ state: 'detached' });
+
+  // Now Ana sees the visitor waiting in My queues, flagged past the queue's 5 s target.
   await waiting.waitFor();
   await waiting.locator(`${byId('task-wait')}[data-overdue="true"]`).waitFor();
   const visitorName = await waiting.locator('.name').innerText();
@@ -105,15 +115,18 @@ test('a visitor rejected by Ben comes back to him after the cool-down, and Ana t
   assert.equal(await anaEs.locator(`${byId('task-disposition')} option[value="issue_solved"]`).innerText(), 'Problema arreglado');
   await shoot(anaEs, 'desk-wrapup-900-es.png', 900);
   await shoot(anaEs, 'desk-wrapup-1600-es.png', 1600);
+  // She goes on a break before she finishes, so no chat is offered to her: she picks the next herself.
+  await ana.locator(byId('activity-select')).selectOption('Break');
+  await ana.locator(`${byId('activity-select')}[data-available="false"]`).waitFor();
   await ana.locator(byId('task-complete')).click();
   await ana.locator(byId('task-complete')).waitFor({ state: 'detached' });
 
-  // Now she takes the visitor from My queues; Ben's offer is withdrawn.
+  // Now she takes the visitor from My queues; Ben, on his break, was offered nothing more.
   await ana.locator(byId('scope-queues')).click();
   await ana.locator(byId('conversation-item')).filter({ hasText: visitorName }).click();
   await ana.locator(byId('task-take')).click();
   await ana.locator(`${byId('conversation-view')} ${byId('task-state')}[data-state="assigned"]`).waitFor();
-  await ben.locator(byId('offer-card')).filter({ hasText: 'live agent' }).waitFor({ state: 'detached' });
+  assert.equal(await ben.locator(byId('offer-card')).count(), 0, 'Ben, on a break, holds an offer');
   await ana.locator(byId('scope-mine')).click();
   await ana.locator(byId('conversation-item')).filter({ hasText: visitorName }).waitFor();
 
