@@ -255,6 +255,14 @@ func (a *App) startSession(ctx context.Context, ac account, cl *client.Client, u
 		a.log.Info("woke from sleep; reconnecting", "slept", slept.Round(time.Second))
 		s.syncer.Reconnect()
 	}}
+	// A page that listens only after sign-in hears the newest connection and
+	// progress events again: make them this session's before its syncer
+	// reports, not the last session's (whose "signed out" would send the agent
+	// straight back to the sign-in screen).
+	a.emit("progress", map[string]int64{"done": 0, "total": 0})
+	if st, err := a.syncStatus(ctx, s, cache.Status{State: cache.StateReconnecting}); err == nil {
+		a.emit("connection", st)
+	}
 	go func() {
 		defer close(s.done)
 		var wg sync.WaitGroup
