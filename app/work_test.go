@@ -152,8 +152,24 @@ func TestSession_EndedByTheEngineSaysWhy(t *testing.T) {
 	if _, err := a.keychain.Get(account{Server: embeddedServer, Email: "ana@example.com"}.keyringKey()); backend.ErrorCode(err) != backend.ENotFound {
 		t.Fatalf("the refused token is still in the keyring: %v", err)
 	}
+	rec.mu.Lock()
+	before := len(rec.events)
+	rec.mu.Unlock()
 	if _, err := a.SignIn(SignInRequest{Email: "ana@example.com", Password: server.DemoPassword}); err != nil {
 		t.Fatal(err)
+	}
+	// By the time sign-in answers, the newest connection event (what browser
+	// mode replays to a page that listens late) is the new session's.
+	rec.mu.Lock()
+	var fresh *SyncStatus
+	for i := before; i < len(rec.events); i++ {
+		if d, ok := rec.data[i].(SyncStatus); rec.events[i] == "connection" && ok && fresh == nil {
+			fresh = &d
+		}
+	}
+	rec.mu.Unlock()
+	if fresh == nil || fresh.State == cache.StateSignedOut {
+		t.Fatalf("the new session's first connection event, emitted before sign-in answers: %+v", fresh)
 	}
 	if _, err := a.RestoreSession(); err != nil {
 		t.Fatalf("restore after signing in again: %v", err)
