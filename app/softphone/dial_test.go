@@ -43,6 +43,18 @@ func TestSoftphone_DialOutThroughTrunk(t *testing.T) {
 		t.Fatalf("call = %+v", st.Call.Call)
 	}
 	waitFor(t, "Ana to hear the far end", func() bool { return hears(ana.speaker, callerTone) })
+	// The call is Ana's work: its task is assigned to her (her voice
+	// capacity is taken) and its conversation is hers to read.
+	placed, err := e.DB.FindCall(context.Background(), st.Call.ID)
+	if err != nil || placed.TaskID == "" {
+		t.Fatalf("call = %+v, %v", placed, err)
+	}
+	task, err := e.Routing.Task(context.Background(), placed.TaskID)
+	if err != nil || task.State != backend.TaskAssigned || task.WorkerID != ana.worker.ID || task.Channel != backend.ChannelVoice ||
+		task.ConversationID != placed.ConversationID {
+		t.Fatalf("task = %+v, %v", task, err)
+	}
+	e.do(t, ana.token, "GET", "/api/conversations/"+placed.ConversationID, "", nil, 200)
 	if err := ana.phone.Hangup(st.Call.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -59,6 +71,31 @@ func TestSoftphone_DialOutThroughTrunk(t *testing.T) {
 	ct, err := e.DB.FindContactByID(context.Background(), call.ContactID)
 	if err != nil || ct.Phone != "+15557654321" {
 		t.Fatalf("contact = %+v, %v", ct, err)
+	}
+	// Hanging up sends the task to wrap-up, and the timeline tells the call
+	// like an inbound one: dialing, answered, its length and recording.
+	waitFor(t, "the task to wrap up", func() bool {
+		task, err := e.Routing.Task(context.Background(), call.TaskID)
+		return err == nil && task.State == backend.TaskWrapping
+	})
+	var msgs []backend.Message
+	e.do(t, ana.token, "GET", "/api/conversations/"+call.ConversationID+"/messages", "", &msgs, 200)
+	var texts []string
+	recording := false
+	for _, m := range msgs {
+		texts = append(texts, m.Text)
+		for _, a := range m.Attachments {
+			recording = recording || a.URL == "/api/calls/"+call.ID+"/recording"
+		}
+	}
+	all := strings.Join(texts, " | ")
+	for _, want := range []string{"Ana Agent is calling +15557654321", "+15557654321 answered Ana Agent's call", "Call with Ana Agent ended after"} {
+		if !strings.Contains(all, want) {
+			t.Fatalf("timeline %q lacks %q", all, want)
+		}
+	}
+	if !recording || call.Recording == "" || call.AnsweredAt.IsZero() {
+		t.Fatalf("no recording in %q (call %+v)", all, call)
 	}
 }
 

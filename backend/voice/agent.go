@@ -13,7 +13,7 @@ import (
 // the agent, an accepted one connects them, a withdrawn one stops the ring.
 func (e *Engine) onReservation(r *backend.Reservation) {
 	c := e.callForTask(r.TaskID)
-	if c == nil {
+	if c == nil || r.ID == c.placedRes { // an outbound call's agent is connected by placeCall
 		return
 	}
 	switch r.State {
@@ -198,7 +198,11 @@ func (c *call) joined(s *agentSide) {
 	if c.rec.AnsweredAt.IsZero() {
 		c.rec.AnsweredAt = c.e.opts.Now().UTC()
 	}
-	c.setState(backend.CallConnected, "Answered by "+s.user.Name+".")
+	note := "Answered by " + s.user.Name + "."
+	if c.rec.Direction == backend.CallOutbound {
+		note = c.rec.To + " answered " + s.user.Name + "'s call."
+	}
+	c.setState(backend.CallConnected, note)
 }
 
 // agentGone handles an agent's connection failing or closing.

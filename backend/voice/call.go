@@ -71,6 +71,9 @@ type call struct {
 	vmDone     bool
 	inFlow     bool
 	voicemail  string
+	// placedRes is the reservation that gave an agent's outbound call its
+	// task: theirs from the start (set before the call is registered).
+	placedRes string
 	// visitor and web identify a website caller's call and connection.
 	visitor string
 	web     *peerLeg

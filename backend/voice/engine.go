@@ -39,6 +39,7 @@ type Store interface {
 type Router interface {
 	CreateTask(ctx context.Context, in backend.TaskInput) (*backend.Task, error)
 	AcceptReservation(ctx context.Context, id string) (*backend.Reservation, error)
+	AssignTask(ctx context.Context, taskID, workerID string) (*backend.Reservation, error)
 	RejectReservation(ctx context.Context, id string) (*backend.Reservation, error)
 	TransferTask(ctx context.Context, taskID string, to backend.TransferTarget) (*backend.Task, error)
 	WrapUp(ctx context.Context, taskID, disposition string) (*backend.Task, error)
@@ -279,6 +280,9 @@ func (e *Engine) register(c *call) {
 	defer e.mu.Unlock()
 	e.calls[c.rec.ID] = c
 	e.byConv[c.rec.ConversationID] = c
+	if c.rec.TaskID != "" {
+		e.byTask[c.rec.TaskID] = c
+	}
 }
 
 func (e *Engine) unregister(c *call) {
