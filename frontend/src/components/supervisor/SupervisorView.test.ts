@@ -4,6 +4,7 @@ import { flushSync, mount, unmount } from 'svelte';
 import SupervisorView from './SupervisorView.svelte';
 import { setTransport, type LiveView, type QueueLive } from '../../lib/bridge';
 import { FakeBackend } from '../../test/fakeBackend';
+import { BridgeError } from '../../lib/bridge/errors';
 import { $, $$, until } from '../../test/dom';
 
 const figures = { volume: 4, answered: 3, abandoned: 1, handled: 2, avgWaitSeconds: 12, avgHandleSeconds: 95, avgFirstResponseSeconds: 20, withinSla: 3, slaPercent: 75 };
@@ -106,6 +107,14 @@ describe('SupervisorView', () => {
     backend.emit('call', { type: 'ended', call: info });
     await until(() => $('super-call')?.dataset.monitor === '');
     expect($('super-call-leave')).toBeNull();
+
+    // A call another supervisor is on says so, in words.
+    methods.MonitorCall = () => {
+      throw new BridgeError('conflict', 'Sue Supervisor is already on this call.');
+    };
+    $<HTMLButtonElement>('super-call-barge')!.click();
+    const err = await until(() => $('super-call-error'));
+    expect(err.textContent).toContain('another supervisor is on it');
   });
 
   it('shows a report and staffing', async () => {
