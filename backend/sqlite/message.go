@@ -6,10 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
-	"unicode/utf8"
 
 	"switchboard/backend"
+	"switchboard/backend/internal/storekit"
 )
 
 const messageColumns = `id, conversation_id, contact_id, direction, author_id, author_name, text, private, attachments,
@@ -104,11 +103,8 @@ func (db *DB) ImportInbound(ctx context.Context, batch []*backend.InboundMessage
 }
 
 func storeInbound(ctx context.Context, tx *Tx, in *backend.InboundMessage) (*backend.Message, bool, error) {
-	if in.Channel == "" || in.Instance == "" || in.ExternalUserID == "" {
-		return nil, false, backend.Errorf(backend.EInvalid, "An inbound message needs a channel, an instance and a sender.")
-	}
-	if in.ThreadKey == "" {
-		in.ThreadKey = in.ExternalUserID
+	if err := storekit.CheckInbound(in); err != nil {
+		return nil, false, err
 	}
 	if in.ExternalID != "" {
 		old, err := findMessage(ctx, tx, `channel = ? AND instance = ? AND external_id = ?`, in.Channel, in.Instance, in.ExternalID)
@@ -200,7 +196,7 @@ func touchConversation(ctx context.Context, tx *Tx, c *backend.Conversation, m *
 	if m.Private {
 		return nil
 	}
-	c.LastMessageAt, c.LastMessageText, c.UpdatedAt = m.CreatedAt, preview(m), tx.Now()
+	c.LastMessageAt, c.LastMessageText, c.UpdatedAt = m.CreatedAt, storekit.Preview(m), tx.Now()
 	if m.Direction == backend.DirectionIn && c.Status == backend.StatusSnoozed {
 		c.Status = backend.StatusOpen
 	}
@@ -211,28 +207,12 @@ func touchConversation(ctx context.Context, tx *Tx, c *backend.Conversation, m *
 	return tx.AppendEvent(ctx, backend.EventConversationUpserted, c.ID, c)
 }
 
-func preview(m *backend.Message) string {
-	s := strings.Join(strings.Fields(m.Text), " ")
-	if s == "" && len(m.Attachments) > 0 {
-		s = "[" + m.Attachments[0].Type + "]"
-	}
-	if utf8.RuneCountInString(s) > 140 {
-		s = string([]rune(s)[:140]) + "…"
-	}
-	return s
-}
-
 func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
 
 // StoreOutbound implements backend.MessageService.
 func (db *DB) StoreOutbound(ctx context.Context, out *backend.OutboundMessage) (*backend.Message, bool, error) {
-	if strings.TrimSpace(out.Text) == "" && len(out.Attachments) == 0 {
-		return nil, false, backend.Errorf(backend.EInvalid, "A reply needs text or an attachment.")
-	}
-	for i, a := range out.Attachments {
-		if err := backend.CheckAttachmentURL(a.URL); err != nil {
-			return nil, false, backend.Errorf(backend.EInvalid, "Attachment %d: %s", i+1, backend.ErrorMessage(err))
-		}
+	if err := storekit.CheckOutbound(out); err != nil {
+		return nil, false, err
 	}
 	var m *backend.Message
 	created := false
@@ -253,15 +233,7 @@ func (db *DB) StoreOutbound(ctx context.Context, out *backend.OutboundMessage) (
 		if err != nil {
 			return err
 		}
-		status := backend.DeliveryQueued
-		if out.Private {
-			status = backend.DeliverySent
-		}
-		m = &backend.Message{
-			ID: backend.NewID("msg"), ConversationID: conv.ID, ContactID: conv.ContactID, Direction: backend.DirectionOut,
-			AuthorID: out.AuthorID, AuthorName: out.AuthorName, Text: out.Text, Private: out.Private, Attachments: out.Attachments,
-			ClientID: out.ClientID, Status: status, CreatedAt: tx.Now(), UpdatedAt: tx.Now(),
-		}
+		m = storekit.NewOutbound(out, conv, backend.NewID("msg"), tx.Now())
 		if err := insertMessage(ctx, tx, m, conv, ""); err != nil {
 			return err
 		}
@@ -276,8 +248,8 @@ func (db *DB) StoreOutbound(ctx context.Context, out *backend.OutboundMessage) (
 
 // SetDeliveryStatus implements backend.MessageService.
 func (db *DB) SetDeliveryStatus(ctx context.Context, id, status, reason string) (*backend.Message, error) {
-	if backend.DeliveryRank(status) == 0 {
-		return nil, backend.Errorf(backend.EInvalid, "%q is not a delivery status.", status)
+	if err := storekit.CheckDelivery(status); err != nil {
+		return nil, err
 	}
 	var m *backend.Message
 	err := db.update(ctx, func(tx *Tx) (err error) {

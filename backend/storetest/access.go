@@ -1,4 +1,4 @@
-package sqlite_test
+package storetest
 
 import (
 	"context"
@@ -8,11 +8,10 @@ import (
 	"testing"
 
 	"switchboard/backend"
-	"switchboard/backend/sqlite"
 )
 
 // accessSince returns the grants and losses of the access events after seq.
-func accessSince(t *testing.T, db *sqlite.DB, seq int64) (granted, revoked []string) {
+func accessSince(t *testing.T, db Store, seq int64) (granted, revoked []string) {
 	t.Helper()
 	events, err := db.EventsSince(context.Background(), seq, 1000)
 	if err != nil {
@@ -36,9 +35,9 @@ func accessSince(t *testing.T, db *sqlite.DB, seq int64) (granted, revoked []str
 	return granted, revoked
 }
 
-func TestAccess_FollowsRoutingAndTheCustomersHistory(t *testing.T) {
+func testAccess(t *testing.T, h harness) {
 	ctx := context.Background()
-	db := MustOpenDB(t)
+	db := h.open(t)
 	open := func(from, thread string) *backend.Message {
 		m, _, err := db.StoreInbound(ctx, &backend.InboundMessage{Channel: "telegram", Instance: "bot", ExternalUserID: from, ThreadKey: thread,
 			ExternalID: from + thread, Text: "hi"})
