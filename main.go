@@ -31,7 +31,6 @@ import (
 	"switchboard/backend/flow"
 	"switchboard/backend/secret"
 	"switchboard/backend/server"
-	"switchboard/backend/sqlite"
 )
 
 //go:embed all:frontend/dist
@@ -168,7 +167,11 @@ func runServe(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	log.Info("engine listening", "url", s.URL(), "data", cfg.DataDir, "publicURL", cfg.PublicURL)
+	store := "sqlite"
+	if cfg.Store != "" {
+		store = "postgres" // the URL may hold a password
+	}
+	log.Info("engine listening", "url", s.URL(), "data", cfg.DataDir, "store", store, "publicURL", cfg.PublicURL)
 	waitForSignal()
 	return s.Close()
 }
@@ -194,6 +197,7 @@ func runUser(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fset := flag.NewFlagSet("user add", flag.ContinueOnError)
 	fset.SetOutput(stderr)
 	data := fset.String("data", "switchboard-data", "engine data directory")
+	store := fset.String("store", os.Getenv(server.EnvPrefix+"STORE"), "PostgreSQL URL of a team's shared store (default: SQLite in --data)")
 	email := fset.String("email", "", "email to sign in with")
 	name := fset.String("name", "", "display name")
 	role := fset.String("role", "agent", "agent, supervisor or admin")
@@ -201,11 +205,8 @@ func runUser(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return err
 	}
 	password, _ := bufio.NewReader(stdin).ReadString('\n')
-	db := sqlite.NewDB(filepath.Join(*data, "engine.db"))
-	if err := os.MkdirAll(*data, 0o700); err != nil {
-		return err
-	}
-	if err := db.Open(context.Background()); err != nil {
+	db, err := server.OpenStore(context.Background(), server.Config{DataDir: *data, Store: *store, Logger: logger(stderr)})
+	if err != nil {
 		return err
 	}
 	defer db.Close()

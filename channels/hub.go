@@ -74,6 +74,10 @@ type Options struct {
 	// Lease is how long a claimed send may take before it is considered
 	// interrupted (default 2 min).
 	Lease time.Duration
+	// ManualInbound keeps Start from running the inbound dispatcher: the
+	// caller runs RunInbound while it holds the role (with several nodes,
+	// the routing leader does, so one node at a time hands messages over).
+	ManualInbound bool
 	// ManualOutbox keeps Start from running the background sender: the
 	// caller delivers the outbox itself with RunOutbox. Tests that drive
 	// an injected clock use it, so no sender they do not control can claim
@@ -336,8 +340,10 @@ func (h *Hub) Start(ctx context.Context) error {
 		}
 	}
 	h.ctx, h.cancel = context.WithCancel(context.WithoutCancel(ctx))
-	h.wg.Add(1)
-	go func() { defer h.wg.Done(); h.runInbound(h.ctx) }()
+	if !h.opts.ManualInbound {
+		h.wg.Add(1)
+		go func() { defer h.wg.Done(); h.RunInbound(h.ctx) }()
+	}
 	if !h.opts.ManualOutbox {
 		h.wg.Add(1)
 		go func() { defer h.wg.Done(); h.runOutbox(h.ctx) }()

@@ -18,6 +18,9 @@ const (
 	routingChannel = "switchboard_routing"
 	// routingDoneChannel carries the id of a command the leader answered.
 	routingDoneChannel = "switchboard_routing_done"
+	// LeaderChannel carries the new term when a node takes over routing
+	// (for monitoring: the multi-node test times takeovers with it).
+	LeaderChannel = "switchboard_leader"
 )
 
 // nodeLocks is the first key of the session advisory lock each node holds
@@ -59,8 +62,10 @@ type listener struct {
 	done   chan struct{}
 
 	mu       sync.Mutex
-	handlers map[string][]func(payload string)
-	resumed  []func()
+	handlers map[string]map[int]func(payload string)
+	next     int
+	// waiting maps a routing command's id to its caller's wake-up.
+	waiting map[string]chan struct{}
 }
 
 // register adds this process to the nodes and starts its listener.
@@ -68,9 +73,9 @@ func (db *DB) register(ctx context.Context) error {
 	if err := db.pool.QueryRow(ctx, `INSERT INTO nodes (name, started_at) VALUES ($1, $2) RETURNING id`, db.Name, db.now()).Scan(&db.node); err != nil {
 		return fmt.Errorf("register node: %w", err)
 	}
-	l := &listener{db: db, done: make(chan struct{}), handlers: map[string][]func(string){}}
-	l.on(eventsChannel, func(string) { db.wake() })
-	l.onResume(db.wake)
+	l := &listener{db: db, done: make(chan struct{}), handlers: map[string]map[int]func(string){}, waiting: map[string]chan struct{}{}}
+	l.subscribe(eventsChannel, func(string) { db.wake() })
+	l.subscribe(routingDoneChannel, l.answered)
 	conn, err := l.connect(ctx)
 	if err != nil {
 		return err
@@ -101,18 +106,73 @@ func (l *listener) connect(ctx context.Context) (*pgx.Conn, error) {
 	return conn, nil
 }
 
-// on adds a handler for a channel's notifications.
-func (l *listener) on(channel string, h func(payload string)) {
+// subscribe adds a handler for a channel's notifications; after a
+// reconnection (when notifications may have been missed) it is called with
+// an empty payload. stop removes it.
+func (l *listener) subscribe(channel string, h func(payload string)) (stop func()) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.handlers[channel] = append(l.handlers[channel], h)
+	if l.handlers[channel] == nil {
+		l.handlers[channel] = map[int]func(string){}
+	}
+	l.next++
+	n := l.next
+	l.handlers[channel][n] = h
+	return func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		delete(l.handlers[channel], n)
+	}
 }
 
-// onResume adds a function called after a reconnection.
-func (l *listener) onResume(f func()) {
+// await returns what wakes the caller of routing command id when its
+// answer may be there.
+func (l *listener) await(id string) <-chan struct{} {
+	ch := make(chan struct{}, 1)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.resumed = append(l.resumed, f)
+	l.waiting[id] = ch
+	return ch
+}
+
+// forget stops waking the caller of command id.
+func (l *listener) forget(id string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.waiting, id)
+}
+
+// answered wakes the caller of the command named by payload, or every
+// caller when payload is empty (after a reconnection).
+func (l *listener) answered(payload string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for id, ch := range l.waiting {
+		if payload == "" || id == payload {
+			select {
+			case ch <- struct{}{}:
+			default:
+			}
+		}
+	}
+}
+
+// dispatch hands a notification to its channel's handlers (every channel's,
+// with an empty payload, when channel is empty).
+func (l *listener) dispatch(channel, payload string) {
+	l.mu.Lock()
+	var hs []func(string)
+	for c, byID := range l.handlers {
+		if c == channel || channel == "" {
+			for _, h := range byID {
+				hs = append(hs, h)
+			}
+		}
+	}
+	l.mu.Unlock()
+	for _, h := range hs {
+		h(payload)
+	}
 }
 
 func (l *listener) run(ctx context.Context, conn *pgx.Conn) {
@@ -121,12 +181,7 @@ func (l *listener) run(ctx context.Context, conn *pgx.Conn) {
 	for {
 		n, err := conn.WaitForNotification(ctx)
 		if err == nil {
-			l.mu.Lock()
-			hs := l.handlers[n.Channel]
-			l.mu.Unlock()
-			for _, h := range hs {
-				h(n.Payload)
-			}
+			l.dispatch(n.Channel, n.Payload)
 			continue
 		}
 		conn.Close(context.Background())
@@ -146,12 +201,7 @@ func (l *listener) run(ctx context.Context, conn *pgx.Conn) {
 			wait = min(2*wait, 5*time.Second)
 		}
 		wait = 100 * time.Millisecond
-		l.mu.Lock()
-		resumed := l.resumed
-		l.mu.Unlock()
-		for _, f := range resumed {
-			f()
-		}
+		l.dispatch("", "")
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"switchboard/backend"
+	"switchboard/backend/postgres/pgtest"
 	"switchboard/backend/secret"
 	"switchboard/backend/server"
 	"switchboard/backend/sqlite"
@@ -36,7 +37,7 @@ func TestMain(m *testing.M) {
 		runEngineChild(dir)
 		return
 	}
-	os.Exit(m.Run())
+	os.Exit(pgtest.Main(m))
 }
 
 // runEngineChild is the crash test's engine process: the whole engine

@@ -7,8 +7,7 @@ import (
 	"time"
 
 	"switchboard/backend"
-	"switchboard/backend/routing"
-	"switchboard/backend/sqlite"
+	"switchboard/backend/cluster"
 )
 
 // DemoPassword is the password of every seeded demo account.
@@ -39,7 +38,7 @@ var demoMessages = []demoMessage{
 
 // SeedDemo fills an empty store with demo users and conversations. It does
 // nothing when any user exists, so it is safe on every start.
-func SeedDemo(ctx context.Context, db *sqlite.DB) error {
+func SeedDemo(ctx context.Context, db Store) error {
 	users, err := db.FindUsers(ctx)
 	if err != nil {
 		return err
@@ -70,7 +69,7 @@ func SeedDemo(ctx context.Context, db *sqlite.DB) error {
 		Config: []byte(`{"allowedOrigins":["*"],"title":"Chat with us","greeting":"Hi! How can we help?"}`)}); err != nil {
 		return err
 	}
-	base := db.Now().Add(-3 * time.Hour)
+	base := time.Now().Add(-3 * time.Hour)
 	for i, dm := range demoMessages {
 		in, _, err := db.StoreInbound(ctx, &backend.InboundMessage{
 			Channel: dm.channel, Instance: dm.instance, ExternalUserID: dm.from, DisplayName: dm.name,
@@ -101,7 +100,7 @@ func SeedDemo(ctx context.Context, db *sqlite.DB) error {
 // to Billing first, assigned tasks for the demo conversations and one
 // waiting web chat, offered to an agent. It does nothing when any worker
 // exists.
-func SeedDemoRouting(ctx context.Context, db *sqlite.DB, r *routing.Engine) error {
+func SeedDemoRouting(ctx context.Context, db Store, r cluster.Routing) error {
 	if ws, err := r.Workers(ctx); err != nil || len(ws) > 0 {
 		return err
 	}
@@ -163,7 +162,7 @@ func SeedDemoRouting(ctx context.Context, db *sqlite.DB, r *routing.Engine) erro
 }
 
 // acceptDemoOffer accepts the pending offer of a task, whoever got it.
-func acceptDemoOffer(ctx context.Context, r *routing.Engine, taskID string) error {
+func acceptDemoOffer(ctx context.Context, r cluster.Routing, taskID string) error {
 	res, err := r.Reservations(ctx, "")
 	if err != nil {
 		return err
