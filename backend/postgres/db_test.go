@@ -12,8 +12,8 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
-// backend opens stores on databases of the test binary's PostgreSQL server.
-var backend = storetest.Backend{
+// pgBackend opens stores on databases of the test binary's PostgreSQL server.
+var pgBackend = storetest.Backend{
 	Name: "postgres",
 	New:  pgtest.NewDatabase,
 	Open: func(tb testing.TB, url string, o storetest.Options) (storetest.Store, error) {
@@ -31,4 +31,4 @@ var backend = storetest.Backend{
 
 // TestConformance runs the store conformance suite (backend/storetest) on
 // PostgreSQL; backend/sqlite runs the same suite on SQLite.
-func TestConformance(t *testing.T) { storetest.Run(t, backend) }
+func TestConformance(t *testing.T) { storetest.Run(t, pgBackend) }

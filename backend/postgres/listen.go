@@ -23,14 +23,15 @@ const (
 	LeaderChannel = "switchboard_leader"
 )
 
-// nodeLocks is the first key of the session advisory lock each node holds
-// on its id while it lives (the second key is the id).
-const nodeLocks = 0x53420002
+// nodeLocks is, in SQL, the first key of the session advisory lock each
+// node holds on its id while it lives (the second key is the id).
+const nodeLocks = `x'53420002'::int`
 
 // liveNodes lists, in SQL, the ids of the nodes alive now: those whose
-// lock is held.
-const liveNodes = `(SELECT objid::bigint FROM pg_locks WHERE locktype = 'advisory' AND classid = 1397882882 AND objsubid = 2
-	AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))`
+// lock is held (pg_locks shows a two-key advisory lock's keys as classid
+// and objid, with objsubid 2).
+const liveNodes = `(SELECT objid::bigint FROM pg_locks WHERE locktype = 'advisory' AND classid = (` + nodeLocks + `)::oid
+	AND objsubid = 2 AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))`
 
 // keepalive makes the server notice within seconds a node whose machine or
 // network went away (on TCP; a process that dies closes its socket at once),
@@ -95,7 +96,7 @@ func (l *listener) connect(ctx context.Context) (*pgx.Conn, error) {
 		return nil, fmt.Errorf("listen: %w", err)
 	}
 	for _, q := range []string{
-		fmt.Sprintf(`SELECT pg_advisory_lock(%d, %d)`, nodeLocks, l.db.node),
+		fmt.Sprintf(`SELECT pg_advisory_lock(%s, %d)`, nodeLocks, l.db.node),
 		`LISTEN ` + eventsChannel, `LISTEN ` + routingChannel, `LISTEN ` + routingDoneChannel,
 	} {
 		if _, err := conn.Exec(ctx, q); err != nil {
