@@ -50,7 +50,7 @@ func TestMultiNode_LeaderKilledMidLoad(t *testing.T) {
 	for n := range instances {
 		instances[n] = fmt.Sprintf("n%d", n)
 	}
-	setUpTeam(t, url, key, fake, instances, multiNodeAgents)
+	setUpTeam(t, server.Config{Store: url, SecretKey: key}, fake, instances, multiNodeAgents)
 	msgs := staggeredLoad(fake)
 
 	flags := func() []string {
@@ -204,7 +204,7 @@ func staggeredLoad(fake *twiliotest.Server) []*crashMsg {
 
 // waitFor waits until found reports it found something, and returns it;
 // the deadline only stops a broken run.
-func waitFor[T any](t *testing.T, what string, found func() (T, bool)) T {
+func waitFor[T any](t testing.TB, what string, found func() (T, bool)) T {
 	t.Helper()
 	deadline := time.Now().Add(2 * time.Minute)
 	for {

@@ -18,14 +18,15 @@ import (
 // agentPassword is the password of the agents the multi-node tests make.
 const agentPassword = "agent-password"
 
-// setUpTeam makes a workspace on the PostgreSQL database at url: the
-// agents (with their workers), an SMS number per instance on the fake
-// Twilio and the echo flow that hands a conversation to an agent when a
-// message asks for one.
-func setUpTeam(t *testing.T, url string, key *secret.Key, fake *twiliotest.Server, instances []string, agents []string) {
+// setUpTeam makes a workspace in the store cfg names (its Store or
+// DataDir, with its SecretKey): the agents (with their workers), an SMS
+// number per instance on the fake Twilio and the echo flow that hands a
+// conversation to an agent when a message asks for one.
+func setUpTeam(t testing.TB, cfg server.Config, fake *twiliotest.Server, instances []string, agents []string) {
 	t.Helper()
 	ctx := context.Background()
-	store, err := server.OpenStore(ctx, server.Config{Store: url, SecretKey: key, PasswordCost: 4, Logger: discard()})
+	cfg.PasswordCost, cfg.Logger = 4, discard()
+	store, err := server.OpenStore(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +36,8 @@ func setUpTeam(t *testing.T, url string, key *secret.Key, fake *twiliotest.Serve
 		}
 	}
 	store.Close()
-	e := openEngine(t, server.Config{Store: url, SecretKey: key, ChannelBaseURLs: map[string]string{"sms.twilio": fake.URL}})
+	cfg.ChannelBaseURLs = map[string]string{"sms.twilio": fake.URL}
+	e := openEngine(t, cfg)
 	f, err := parseFlow(echoFlow)
 	if err != nil {
 		t.Fatal(err)
@@ -75,7 +77,7 @@ func TestPostgres_TwoNodesShareOneWorkspace(t *testing.T) {
 	url, key := pgtest.NewDatabase(t), secret.MustNew()
 	fake := twiliotest.NewServer(accountSID, authToken)
 	defer fake.Close()
-	setUpTeam(t, url, key, fake, []string{"main"}, []string{"ana@example.com"})
+	setUpTeam(t, server.Config{Store: url, SecretKey: key}, fake, []string{"main"}, []string{"ana@example.com"})
 	cfg := server.Config{Store: url, SecretKey: key, PublicURL: crashPublic, ChannelBaseURLs: map[string]string{"sms.twilio": fake.URL}}
 	a := openEngine(t, cfg)
 	if _, err := a.Routing.Workers(ctx); err != nil { // answered once a node leads: a, the only one
