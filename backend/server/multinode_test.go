@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"switchboard/backend"
+	"switchboard/backend/cluster"
 	"switchboard/backend/postgres/pgtest"
 	"switchboard/backend/secret"
 	"switchboard/backend/server"
@@ -143,6 +144,9 @@ func TestMultiNode_LeaderKilledMidLoad(t *testing.T) {
 		at := survivor.ledAt()
 		return at, at.After(killed)
 	}).Sub(killed)
+	if took > cluster.CallTimeout {
+		t.Errorf("the takeover took %v: the other node's routing calls give up after %v", took, cluster.CallTimeout)
+	}
 	<-loaded
 
 	pool, err := pgxpool.New(context.Background(), url)
