@@ -2,6 +2,8 @@ package postgres_test
 
 import (
 	"context"
+	"encoding/json"
+	"reflect"
 	"testing"
 	"time"
 
@@ -61,5 +63,79 @@ func TestOutbox_SendOfLiveNodeNeverTakenInDoubt(t *testing.T) {
 	taken, err := b.ClaimOutbox(ctx, now, now.Add(time.Hour), 10)
 	if err != nil || len(taken) != 1 || !taken[0].InDoubt || taken[0].ID != jobs[0].ID {
 		t.Fatalf("claim after a is gone: %v %+v; want its send in doubt", err, taken)
+	}
+}
+
+// TestLeadership_FencedTermsAndHandedCommands: one node leads at a time;
+// the next one leads only once the first resigns, in a later term; the
+// deposed leader's routing writes are refused while the new leader's
+// commit; a follower's routing command runs on the leader, which hands back
+// its result or its error with the error's code.
+func TestLeadership_FencedTermsAndHandedCommands(t *testing.T) {
+	ctx := context.Background()
+	url, key := pgtest.NewDatabase(t), secret.MustNew()
+	a, b := openNode(t, url, key), openNode(t, url, key)
+	now := time.Now().UTC()
+	change := &backend.RoutingChange{Activities: []*backend.Activity{{Name: "Available", Available: true, CreatedAt: now, UpdatedAt: now}}}
+
+	epochA, _, resignA, err := a.Campaign(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type term struct {
+		epoch  int64
+		resign func()
+		err    error
+	}
+	won := make(chan term, 1)
+	go func() {
+		epoch, _, resign, err := b.Campaign(ctx)
+		won <- term{epoch, resign, err}
+	}()
+	if err := a.RoutingStore(epochA).SaveRouting(ctx, change); err != nil {
+		t.Fatalf("the leader's write: %v", err)
+	}
+	select {
+	case tb := <-won:
+		t.Fatalf("b leads (term %d, %v) while a does", tb.epoch, tb.err)
+	default:
+	}
+	resignA()
+	tb := <-won
+	if tb.err != nil || tb.epoch <= epochA {
+		t.Fatalf("b's term %d after a's %d: %v", tb.epoch, epochA, tb.err)
+	}
+	defer tb.resign()
+	if err := a.RoutingStore(epochA).SaveRouting(ctx, change); backend.ErrorCode(err) != backend.EUnavailable {
+		t.Fatalf("the deposed leader's write: %v, want unavailable", err)
+	}
+	if err := b.RoutingStore(tb.epoch).SaveRouting(ctx, change); err != nil {
+		t.Fatalf("the new leader's write: %v", err)
+	}
+
+	serving, stop := context.WithCancel(ctx)
+	served := make(chan error, 1)
+	go func() {
+		served <- b.ServeRouting(serving, tb.epoch, func(_ context.Context, method string, args []byte) ([]byte, error) {
+			if method == "Refuse" {
+				return nil, backend.Errorf(backend.EConflict, "The task is taken.")
+			}
+			return []byte(`{"method":"` + method + `","args":` + string(args) + `}`), nil
+		})
+	}()
+	out, err := a.CallRouting(ctx, "Echo", []byte(`["x",1]`))
+	var got struct {
+		Method string
+		Args   []any
+	}
+	if err != nil || json.Unmarshal(out, &got) != nil || got.Method != "Echo" || !reflect.DeepEqual(got.Args, []any{"x", 1.0}) {
+		t.Errorf("the follower's command: %s %v", out, err)
+	}
+	if _, err := a.CallRouting(ctx, "Refuse", []byte(`[]`)); backend.ErrorCode(err) != backend.EConflict || backend.ErrorMessage(err) != "The task is taken." {
+		t.Errorf("the leader's error: %v", err)
+	}
+	stop()
+	if err := <-served; err != nil {
+		t.Fatal(err)
 	}
 }

@@ -1,7 +1,7 @@
 -- Several engine processes (nodes) on one database.
 
 -- Every node registers here and, while it lives, holds a session advisory
--- lock on its id (see nodeLocks in cluster.go). Another node tells whether
+-- lock on its id (see nodeLocks in listen.go). Another node tells whether
 -- the runner of a flow, the sender of a reply or the bridge of a call is
 -- alive by looking for that lock.
 CREATE TABLE nodes (
