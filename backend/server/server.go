@@ -66,8 +66,11 @@ type Config struct {
 	// stored, acknowledged and handed to its flow.
 	OnInbound func(ctx context.Context, m *backend.Message)
 	// Voice sets up calls: SIP trunks' address, media ports, public IP.
-	Voice  VoiceConfig
-	Logger *slog.Logger
+	Voice VoiceConfig
+	// RoutingClock times the router's offers (reservation timeouts,
+	// cool-downs); nil is the wall clock. Tests drive a fake one.
+	RoutingClock backend.Clock
+	Logger       *slog.Logger
 }
 
 // Router is the engine's routing: the engine itself on SQLite, or the
@@ -194,7 +197,7 @@ func PrivateDir(dir string) error {
 // PostgreSQL the cluster's router, which runs the engine while this node
 // leads and hands every call to the leader otherwise.
 func (s *Server) startRouting(ctx, runCtx context.Context) error {
-	opts := routing.Options{Logger: s.Config.Logger}
+	opts := routing.Options{Logger: s.Config.Logger, Clock: s.Config.RoutingClock}
 	if s.PG != nil {
 		s.Cluster = cluster.New(s.PG, opts)
 		s.Cluster.Start(runCtx)
