@@ -182,10 +182,15 @@ func (h *Hub) sendJob(ctx context.Context, key string, j *backend.OutboxJob) err
 	if wait := inst.limiter.take(now); wait > 0 {
 		return h.store.RetryOutbox(ctx, j.ID, now.Add(wait), "", false)
 	}
-	sent, err := inst.connector.Send(ctx, &Outbound{
-		MessageID: j.Message.ID, IdempotencyKey: j.IdempotencyKey, ThreadKey: j.Conversation.ThreadKey,
-		Text: j.Message.Text, Attachments: j.Message.Attachments, LastInbound: j.LastInbound, InDoubt: j.InDoubt,
-	})
+	files, err := h.outboundFiles(ctx, inst, j.Message.Attachments)
+	var sent *Sent
+	if err == nil {
+		sent, err = inst.connector.Send(ctx, &Outbound{
+			MessageID: j.Message.ID, IdempotencyKey: j.IdempotencyKey, ThreadKey: j.Conversation.ThreadKey,
+			Text: j.Message.Text, Attachments: j.Message.Attachments, Files: files, Cc: j.Message.Cc,
+			LastInbound: j.LastInbound, InDoubt: j.InDoubt,
+		})
+	}
 	if err == nil {
 		if sent == nil {
 			sent = &Sent{}

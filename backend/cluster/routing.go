@@ -39,6 +39,7 @@ type Routing interface {
 	UpsertWorkflow(ctx context.Context, in *backend.Workflow) (*backend.Workflow, error)
 	DeleteWorkflow(ctx context.Context, id string) error
 	MatchingWorkers(ctx context.Context, expression string) ([]*backend.Worker, error)
+	Live(ctx context.Context) (*backend.RoutingLive, error)
 }
 
 // CreateTask implements Routing.
@@ -180,4 +181,9 @@ func (r *Router) DeleteWorkflow(ctx context.Context, id string) error {
 func (r *Router) MatchingWorkers(ctx context.Context, expression string) ([]*backend.Worker, error) {
 	return call(ctx, r, "MatchingWorkers", func(e *routing.Engine) ([]*backend.Worker, error) { return e.MatchingWorkers(ctx, expression) },
 		expression)
+}
+
+// Live implements Routing: the supervisors' live view, taken by the leader.
+func (r *Router) Live(ctx context.Context) (*backend.RoutingLive, error) {
+	return call(ctx, r, "Live", func(e *routing.Engine) (*backend.RoutingLive, error) { return e.Live(ctx) })
 }

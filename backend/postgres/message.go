@@ -12,12 +12,13 @@ import (
 )
 
 const messageColumns = `id, conversation_id, contact_id, direction, author_id, author_name, text, private, attachments,
-	COALESCE(external_id, ''), COALESCE(client_id, ''), status, error, platform_at, created_at, updated_at`
+	COALESCE(external_id, ''), COALESCE(client_id, ''), status, error, platform_at, created_at, updated_at, cc, problem, automatic`
 
 func scanMessage(s scanner, extra ...any) (*backend.Message, error) {
 	var m backend.Message
 	if err := s.Scan(append([]any{&m.ID, &m.ConversationID, &m.ContactID, &m.Direction, &m.AuthorID, &m.AuthorName, &m.Text, &m.Private,
-		&m.Attachments, &m.ExternalID, &m.ClientID, &m.Status, &m.Error, at{&m.PlatformAt}, at{&m.CreatedAt}, at{&m.UpdatedAt}}, extra...)...); err != nil {
+		&m.Attachments, &m.ExternalID, &m.ClientID, &m.Status, &m.Error, at{&m.PlatformAt}, at{&m.CreatedAt}, at{&m.UpdatedAt},
+		&m.Cc, &m.Problem, &m.Automatic}, extra...)...); err != nil {
 		return nil, err
 	}
 	if m.Attachments == nil {
@@ -106,15 +107,9 @@ func storeInbound(ctx context.Context, tx *Tx, in *backend.InboundMessage) (*bac
 			return nil, false, err
 		}
 	}
-	// Files inside the message are kept by the engine; any other URL that
-	// could run script or reach a local file becomes a plain file name (the
-	// message itself is kept).
-	id := backend.NewID("msg")
-	atts, err := keepMedia(ctx, tx, id, in.Attachments)
-	if err != nil {
+	if err := joinReferencedThread(ctx, tx, in); err != nil {
 		return nil, false, err
 	}
-	atts, _ = backend.SafeAttachments(atts)
 	contact, err := resolveIdentity(ctx, tx, backend.Identity{Channel: in.Channel, ExternalID: in.ExternalUserID, DisplayName: in.DisplayName})
 	if err != nil {
 		return nil, false, err
@@ -123,15 +118,51 @@ func storeInbound(ctx context.Context, tx *Tx, in *backend.InboundMessage) (*bac
 	if err != nil {
 		return nil, false, err
 	}
+	// Files are kept by the engine (at once when they came inside the
+	// message, later when they are to be fetched); any other URL that
+	// could run script or reach a local file becomes a plain file name
+	// (the message itself is kept).
+	id := backend.NewID("msg")
+	atts, err := keepInboundMedia(ctx, tx, conv, id, in.Attachments)
+	if err != nil {
+		return nil, false, err
+	}
+	in.Attachments, _ = backend.SafeAttachments(atts)
 	m := &backend.Message{
 		ID: id, ConversationID: conv.ID, ContactID: contact.ID, Direction: backend.DirectionIn,
-		AuthorName: contact.Name, Text: in.Text, Attachments: atts, ExternalID: in.ExternalID,
+		AuthorName: contact.Name, Text: in.Text, Attachments: in.Attachments, ExternalID: in.ExternalID,
 		Status: backend.DeliveryReceived, PlatformAt: micro(in.PlatformAt), CreatedAt: tx.Now(), UpdatedAt: tx.Now(),
+		Cc: in.Cc, Problem: in.Problem, Automatic: in.Automatic,
 	}
 	if err := insertMessage(ctx, tx, m, conv, string(in.Raw)); err != nil {
 		return nil, false, err
 	}
 	return m, true, touchConversation(ctx, tx, conv, m)
+}
+
+// joinReferencedThread points in at the thread of the newest stored
+// message it answers (Refs), so a reply whose headers name another root (a
+// mail client that keeps only In-Reply-To, a colleague's reply-all) still
+// joins its conversation.
+func joinReferencedThread(ctx context.Context, tx *Tx, in *backend.InboundMessage) error {
+	refs := in.Refs
+	if len(refs) == 0 {
+		return nil
+	}
+	if len(refs) > 50 {
+		refs = refs[len(refs)-50:]
+	}
+	var key string
+	err := tx.QueryRow(ctx, `SELECT c.thread_key FROM messages AS m JOIN conversations AS c ON c.id = m.conversation_id
+		WHERE m.channel = $1 AND m.instance = $2 AND m.external_id = ANY ($3)
+		ORDER BY m.pos DESC NULLS FIRST, m.created_at DESC LIMIT 1`, in.Channel, in.Instance, refs).Scan(&key)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("find referenced thread: %w", err)
+	}
+	in.ThreadKey = key
+	return nil
 }
 
 // openConversation returns the thread's newest unresolved conversation, or
@@ -188,11 +219,12 @@ func insertMessage(ctx context.Context, tx *Tx, m *backend.Message, conv *backen
 		m.Attachments = []backend.Attachment{}
 	}
 	_, err := tx.Exec(ctx, `INSERT INTO messages (id, conversation_id, contact_id, channel, instance, direction, author_id,
-		author_name, text, private, attachments, external_id, client_id, status, error, platform_at, raw, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
+		author_name, text, private, attachments, external_id, client_id, status, error, platform_at, raw, created_at, updated_at,
+		cc, problem, automatic)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`,
 		m.ID, m.ConversationID, m.ContactID, conv.Channel, conv.Instance, m.Direction, m.AuthorID, m.AuthorName, m.Text, m.Private,
 		m.Attachments, nullString(m.ExternalID), nullString(m.ClientID), m.Status, m.Error, tz(m.PlatformAt), raw,
-		m.CreatedAt, m.UpdatedAt)
+		m.CreatedAt, m.UpdatedAt, m.Cc, m.Problem, m.Automatic)
 	if err != nil {
 		return fmt.Errorf("insert message: %w", err)
 	}
@@ -241,7 +273,13 @@ func (db *DB) StoreOutbound(ctx context.Context, out *backend.OutboundMessage) (
 		if err != nil {
 			return err
 		}
-		m = storekit.NewOutbound(out, conv, backend.NewID("msg"), tx.Now())
+		id := backend.NewID("msg")
+		atts, err := attachOutboundMedia(ctx, tx, conv, id, out.Attachments)
+		if err != nil {
+			return err
+		}
+		m = storekit.NewOutbound(out, conv, id, tx.Now())
+		m.Attachments = atts
 		if err := insertMessage(ctx, tx, m, conv, ""); err != nil {
 			return err
 		}

@@ -37,13 +37,20 @@ func (db *DB) EnqueueOutbox(ctx context.Context, now time.Time) (int, error) {
 		}
 		type item struct{ msg, conv, connector, instance string }
 		var pos []int64
+		var priority []int16
 		items, err := collect(ctx, tx, func(s scanner) (item, error) {
 			var it item
 			var p int64
-			err := s.Scan(&p, &it.msg, &it.conv, &it.connector, &it.instance)
-			pos = append(pos, p)
+			var person bool
+			err := s.Scan(&p, &it.msg, &it.conv, &it.connector, &it.instance, &person)
+			// A person's reply (priority 0) goes before bot messages (1).
+			pr := int16(1)
+			if person {
+				pr = 0
+			}
+			pos, priority = append(pos, p), append(priority, pr)
 			return it, err
-		}, `SELECT m.pos, m.id, m.conversation_id, m.channel, m.instance FROM messages AS m
+		}, `SELECT m.pos, m.id, m.conversation_id, m.channel, m.instance, m.author_id <> '' FROM messages AS m
 			JOIN channel_instances AS ci ON ci.connector = m.channel AND ci.instance = m.instance
 			WHERE m.pos > $1 AND m.pos <= $2 AND m.direction = 'out' AND NOT m.private AND m.status = $3
 			ORDER BY m.pos`, cursor, last, backend.DeliveryQueued)
@@ -58,10 +65,11 @@ func (db *DB) EnqueueOutbox(ctx context.Context, now time.Time) (int, error) {
 				msgs[i], convs[i], connectors[i], instances[i] = it.msg, it.conv, it.connector, it.instance
 			}
 			tag, err := tx.Exec(ctx, `INSERT INTO channel_outbox (id, seq, message_id, conversation_id, connector, instance,
-				idempotency_key, state, next_attempt_at, created_at, updated_at)
-				SELECT i, s, m, c, cn, ins, k, 'pending', $8, $9, $9
-				FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) AS x (i, s, m, c, cn, ins, k)
-				ON CONFLICT (message_id) DO NOTHING`, ids, pos, msgs, convs, connectors, instances, keys, now, tx.Now())
+				idempotency_key, state, next_attempt_at, created_at, updated_at, priority)
+				SELECT i, s, m, c, cn, ins, k, 'pending', $8, $9, $9, pr
+				FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $10::smallint[])
+					AS x (i, s, m, c, cn, ins, k, pr)
+				ON CONFLICT (message_id) DO NOTHING`, ids, pos, msgs, convs, connectors, instances, keys, now, tx.Now(), priority)
 			if err != nil {
 				return fmt.Errorf("enqueue outbox: %w", err)
 			}
@@ -95,7 +103,8 @@ func (db *DB) InterruptOutbox(ctx context.Context, now time.Time) (int, error) {
 }
 
 // claimDue locks the due jobs that no other node is claiming (SKIP LOCKED),
-// each conversation's first only, and marks them as sent by this node.
+// each conversation's first only, people's replies before bot messages,
+// and marks them as sent by this node.
 // A job under way on a node that is gone is due at once, in doubt.
 const claimDue = `WITH due AS (
 		SELECT o.id, o.state AS was FROM channel_outbox AS o
@@ -103,10 +112,10 @@ const claimDue = `WITH due AS (
 			OR (o.state = 'sending' AND (o.lease_until <= $1 OR o.claimed_by NOT IN ` + liveNodes + `)))
 		AND NOT EXISTS (SELECT 1 FROM channel_outbox AS p WHERE p.conversation_id = o.conversation_id
 			AND p.state IN ('pending', 'sending') AND p.seq < o.seq)
-		ORDER BY o.seq LIMIT $3 FOR UPDATE OF o SKIP LOCKED)
+		ORDER BY o.priority, o.seq LIMIT $3 FOR UPDATE OF o SKIP LOCKED)
 	UPDATE channel_outbox AS o SET state = 'sending', attempts = o.attempts + 1, lease_until = $2, claimed_by = $4, updated_at = $5
 	FROM due WHERE o.id = due.id
-	RETURNING o.id, o.idempotency_key, o.message_id, o.conversation_id, due.was = 'sending', o.attempts, o.seq`
+	RETURNING o.id, o.idempotency_key, o.message_id, o.conversation_id, due.was = 'sending', o.attempts, o.priority, o.seq`
 
 // ClaimOutbox implements backend.ChannelService.
 func (db *DB) ClaimOutbox(ctx context.Context, now, leaseUntil time.Time, limit int) ([]*backend.OutboxJob, error) {
@@ -118,17 +127,20 @@ func (db *DB) ClaimOutbox(ctx context.Context, now, leaseUntil time.Time, limit 
 		type claimed struct {
 			job       *backend.OutboxJob
 			msg, conv string
+			priority  int16
 			seq       int64
 		}
 		cs, err := collect(ctx, tx, func(s scanner) (claimed, error) {
 			c := claimed{job: &backend.OutboxJob{}}
-			return c, s.Scan(&c.job.ID, &c.job.IdempotencyKey, &c.msg, &c.conv, &c.job.InDoubt, &c.job.Attempts, &c.seq)
+			return c, s.Scan(&c.job.ID, &c.job.IdempotencyKey, &c.msg, &c.conv, &c.job.InDoubt, &c.job.Attempts, &c.priority, &c.seq)
 		}, claimDue, now, leaseUntil, limit, db.node, tx.Now())
 		if err != nil {
 			return fmt.Errorf("claim outbox: %w", err)
 		}
 		jobs = nil
-		slices.SortFunc(cs, func(a, b claimed) int { return cmp.Compare(a.seq, b.seq) }) // RETURNING keeps no order
+		slices.SortFunc(cs, func(a, b claimed) int { // RETURNING keeps no order
+			return cmp.Or(cmp.Compare(a.priority, b.priority), cmp.Compare(a.seq, b.seq))
+		})
 		for _, c := range cs {
 			j := c.job
 			if j.Message, err = findMessage(ctx, tx, `id = $1`, c.msg); err != nil {

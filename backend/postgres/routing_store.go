@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"switchboard/backend"
+	"switchboard/backend/internal/storekit"
 )
 
 var _ backend.RoutingStore = (*DB)(nil)
@@ -96,9 +97,18 @@ func saveRouting(ctx context.Context, tx *Tx, c *backend.RoutingChange) error {
 		}
 	}
 	for _, t := range c.Tasks {
-		if err := saveEntity(ctx, tx, backend.EventTaskUpserted, t.ID, t, `INSERT INTO routing_tasks (id, conversation_id, state, created_at, data)
-			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO UPDATE SET state = excluded.state, data = excluded.data`,
-			t.ID, t.ConversationID, t.State, t.CreatedAt, t); err != nil {
+		// For reports: answered_at and wait_ms keep the first accept;
+		// handle_ms is the completed task's time from its last accept to
+		// its end.
+		if err := saveEntity(ctx, tx, backend.EventTaskUpserted, t.ID, t, `INSERT INTO routing_tasks (id, conversation_id, state, created_at, data,
+			channel, queue_id, worker_id, ended_at, answered_at, wait_ms, handle_ms)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (id) DO UPDATE SET state = excluded.state, data = excluded.data,
+			channel = excluded.channel, queue_id = excluded.queue_id, worker_id = excluded.worker_id, ended_at = excluded.ended_at,
+			handle_ms = excluded.handle_ms,
+			wait_ms = CASE WHEN routing_tasks.answered_at IS NULL THEN excluded.wait_ms ELSE routing_tasks.wait_ms END,
+			answered_at = COALESCE(routing_tasks.answered_at, excluded.answered_at)`,
+			t.ID, t.ConversationID, t.State, t.CreatedAt, t, t.Channel, t.QueueID, t.WorkerID, tz(t.EndedAt), tz(t.AssignedAt),
+			storekit.WaitMillis(t), storekit.HandleMillis(t)); err != nil {
 			return err
 		}
 	}
@@ -110,9 +120,9 @@ func saveRouting(ctx context.Context, tx *Tx, c *backend.RoutingChange) error {
 				continue
 			}
 			if err := saveEntity(ctx, tx, backend.EventReservationUpserted, r.ID, r, `INSERT INTO routing_reservations
-				(id, task_id, worker_id, state, created_at, data) VALUES ($1, $2, $3, $4, $5, $6)
-				ON CONFLICT (id) DO UPDATE SET state = excluded.state, data = excluded.data`,
-				r.ID, r.TaskID, r.WorkerID, r.State, r.CreatedAt, r); err != nil {
+				(id, task_id, worker_id, state, created_at, data, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+				ON CONFLICT (id) DO UPDATE SET state = excluded.state, data = excluded.data, updated_at = excluded.updated_at`,
+				r.ID, r.TaskID, r.WorkerID, r.State, r.CreatedAt, r, tz(r.UpdatedAt)); err != nil {
 				return conflict(err, "Task %s is already reserved to a worker.", r.TaskID)
 			}
 		}

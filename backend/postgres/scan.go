@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -90,4 +91,14 @@ func exists(ctx context.Context, q querier, sql string, args ...any) (bool, erro
 func jsonOf[T any](s scanner) (*T, error) {
 	v := new(T)
 	return v, s.Scan(v)
+}
+
+// qualified prefixes each of a comma-separated list of columns with a
+// table's alias ("id, name" → "f.id, f.name").
+func qualified(alias, columns string) string {
+	parts := strings.Split(columns, ",")
+	for i, c := range parts {
+		parts[i] = alias + "." + strings.TrimSpace(c)
+	}
+	return strings.Join(parts, ", ")
 }

@@ -67,8 +67,12 @@ func (db *DB) PutWebchatUpload(ctx context.Context, id, instance, subject, name,
 		if err := storekit.CheckUploadQuota(q, visitor, total, int64(len(data))); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO webchat_uploads (id, instance, subject, name, type, size, data, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, id, instance, subject, name, typ, len(data), data, tx.Now()); err != nil {
+		hash, err := putBlob(ctx, tx, data)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO webchat_uploads (id, instance, subject, name, type, size, data, hash, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, '', $7, $8)`, id, instance, subject, name, typ, len(data), hash, tx.Now()); err != nil {
 			return fmt.Errorf("put webchat upload: %w", err)
 		}
 		return nil
@@ -104,17 +108,23 @@ func (db *DB) AttachWebchatUploads(ctx context.Context, instance, subject string
 // DeleteOrphanWebchatUploads deletes the uploads no message carries that
 // were made before cutoff, and returns how many.
 func (db *DB) DeleteOrphanWebchatUploads(ctx context.Context, cutoff time.Time) (int, error) {
-	tag, err := db.pool.Exec(ctx, `DELETE FROM webchat_uploads WHERE attached_at IS NULL AND created_at < $1`, cutoff)
-	if err != nil {
-		return 0, fmt.Errorf("delete unattached uploads: %w", err)
-	}
-	return int(tag.RowsAffected()), nil
+	n := 0
+	err := db.update(ctx, func(tx *Tx) error {
+		hashes, err := stringList(ctx, tx, `DELETE FROM webchat_uploads WHERE attached_at IS NULL AND created_at < $1 RETURNING hash`, cutoff)
+		if err != nil {
+			return fmt.Errorf("delete unattached uploads: %w", err)
+		}
+		n = len(hashes)
+		return dropBlobs(ctx, tx, hashes)
+	})
+	return n, err
 }
 
 // WebchatUpload returns one uploaded file of a widget instance and the
 // visitor (subject) who uploaded it. Returns ENotFound.
 func (db *DB) WebchatUpload(ctx context.Context, instance, id string) (subject, name, typ string, data []byte, err error) {
-	err = db.pool.QueryRow(ctx, `SELECT subject, name, type, data FROM webchat_uploads WHERE instance = $1 AND id = $2`, instance, id).
+	err = db.pool.QueryRow(ctx, `SELECT u.subject, u.name, u.type, CASE WHEN u.hash = '' THEN u.data ELSE b.data END
+		FROM webchat_uploads AS u LEFT JOIN media_blobs AS b ON b.hash = u.hash WHERE u.instance = $1 AND u.id = $2`, instance, id).
 		Scan(&subject, &name, &typ, &data)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", "", "", nil, backend.Errorf(backend.ENotFound, "The file does not exist.")

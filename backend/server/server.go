@@ -127,7 +127,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		return nil, err
 	}
 	if cfg.Demo {
-		if err := SeedDemo(ctx, store); err != nil {
+		if err := SeedDemo(ctx, store, cfg.SecretKey != nil); err != nil {
 			store.Close()
 			return nil, fmt.Errorf("seed demo: %w", err)
 		}
@@ -211,6 +211,7 @@ func (s *Server) startRouting(ctx, runCtx context.Context) error {
 	}
 	s.API.SetRouter(s.Routing)
 	s.API.SetRoutingAdmin(s.Routing, routing.ImportTaskRouterWorkflow)
+	s.API.SetSupervisor(s.Routing, s.Store, nil)
 	if err := ensureRoutingDefaults(ctx, s.Routing); err != nil {
 		return fmt.Errorf("routing defaults: %w", err)
 	}
@@ -333,7 +334,8 @@ func (s *Server) startChannels(ctx, runCtx context.Context) (err error) {
 		return fmt.Errorf("start channels: %w", err)
 	}
 	s.API.Handle("/hooks/", s.Channels)
-	s.API.Handle(backend.MediaPath, channels.MediaHandler(s.Store))
+	s.API.Handle(channels.LinkPath, http.HandlerFunc(s.Channels.ServeLink))
+	s.API.SetReplyChecker(s.Channels)
 	s.API.SetChannelAdmin(s.Channels)
 	s.API.SetChannelConsole(s.Channels)
 	if err := s.Channels.Start(runCtx); err != nil {

@@ -21,7 +21,7 @@ type Store interface {
 	backend.RoutingStore
 	backend.FlowService
 	webchat.Store
-	channels.MediaStore
+	backend.ReportService
 	channels.ActivityStore
 	// HasSecrets reports whether the store holds sealed secrets.
 	HasSecrets(ctx context.Context) (bool, error)

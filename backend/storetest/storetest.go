@@ -23,8 +23,7 @@ type Store interface {
 	backend.FlowService
 	// ImportInbound stores a batch of inbound messages in one transaction.
 	ImportInbound(ctx context.Context, batch []*backend.InboundMessage) (int, error)
-	// Media returns a file kept from an inbound message.
-	Media(ctx context.Context, id string) (name, typ string, data []byte, err error)
+	backend.ReportService
 	// WebchatKey returns a named web chat server key, made on first use.
 	WebchatKey(ctx context.Context, name string) ([]byte, error)
 	// HasSecrets reports whether the store holds secrets.
@@ -138,12 +137,16 @@ func Run(t *testing.T, b Backend) {
 		{"FlowStore_Revisions", testFlowRevisions},
 		{"FlowStore_ExecutionCompareAndSet", testFlowExecutionCompareAndSet},
 		{"Outbox_EnqueueClaimComplete", testOutbox},
+		{"Outbox_PeopleBeforeBots", testOutboxPeopleBeforeBots},
 		{"Channel_ThreadStatusAndInboundCursor", testThreadStatusAndInboundCursor},
 		{"Routing_SaveAndLoad", testRoutingSaveAndLoad},
 		{"Routing_OneActiveReservationPerTask", testRoutingOneActiveReservation},
 		{"Routing_WorkerUserIsUnique", testRoutingWorkerUserIsUnique},
 		{"Secrets_SealedAndRedacted", testSecretsSealedAndRedacted},
 		{"Secrets_WithoutKey", testSecretsWithoutKey},
+		{"Report_FiguresByDayWeekAndGroup", testReportFiguresByDayWeekAndGroup},
+		{"Report_DaysFollowTheTimeZone", testReportDaysFollowTheTimeZone},
+		{"QueueAndAgentFigures_Today", testQueueAndAgentFiguresToday},
 		{"Concurrent_OneCustomerOneConversation", testConcurrentOneCustomer},
 		{"Concurrent_FeedHasNoGapThatFillsLater", testFeedNoGaps},
 	} {

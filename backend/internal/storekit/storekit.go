@@ -122,7 +122,7 @@ func NewOutbound(out *backend.OutboundMessage, conv *backend.Conversation, id st
 	return &backend.Message{
 		ID: id, ConversationID: conv.ID, ContactID: conv.ContactID, Direction: backend.DirectionOut,
 		AuthorID: out.AuthorID, AuthorName: out.AuthorName, Text: out.Text, Private: out.Private, Attachments: out.Attachments,
-		ClientID: out.ClientID, Status: status, CreatedAt: now, UpdatedAt: now,
+		ClientID: out.ClientID, Status: status, CreatedAt: now, UpdatedAt: now, Cc: out.Cc,
 	}
 }
 

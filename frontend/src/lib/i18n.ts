@@ -1,6 +1,7 @@
 // Every string the UI shows. English is the source; other languages may leave keys out
 // and fall back to English.
 import { adminEn, adminEs } from './i18n-admin';
+import { supervisorEn, supervisorEs } from './i18n-supervisor';
 
 const en = {
   'app.name': 'Switchboard',
@@ -123,6 +124,16 @@ const en = {
   'conv.sending': 'Sending…',
   'conv.attachment': 'Attachment',
   'conv.attachmentUnavailable': 'This file has no web address to open.',
+  'conv.fileFetching': 'Fetching from the platform…',
+  'conv.fileFailed': 'The file could not be kept.',
+  'conv.fileClose': 'Close',
+  'conv.attach': 'Attach files',
+  'conv.attachRemove': 'Remove the file',
+  'conv.replyAll': 'Reply to all',
+  'conv.filesNeedConnection': 'Files are sent only while connected.',
+  'msg.problem': 'Not fully read',
+  'msg.automatic': 'Sent automatically',
+  'msg.cc': 'Also to',
   'conv.identities': 'Reachable on',
 
   'msg.received': 'Received',
@@ -295,6 +306,7 @@ const en = {
   'error.unavailable': 'Switchboard is not reachable right now. Try again in a moment.',
   'error.generic': 'Something went wrong. Try again.',
   ...adminEn,
+  ...supervisorEn,
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -410,6 +422,16 @@ const es: Partial<Record<MessageKey, string>> = {
   'conv.sending': 'Enviando…',
   'conv.attachment': 'Adjunto',
   'conv.attachmentUnavailable': 'Este archivo no tiene una dirección web para abrirlo.',
+  'conv.fileFetching': 'Descargando de la plataforma…',
+  'conv.fileFailed': 'No se pudo guardar el archivo.',
+  'conv.fileClose': 'Cerrar',
+  'conv.attach': 'Adjuntar archivos',
+  'conv.attachRemove': 'Quitar el archivo',
+  'conv.replyAll': 'Responder a todos',
+  'conv.filesNeedConnection': 'Los archivos solo se envían con conexión.',
+  'msg.problem': 'No se pudo leer del todo',
+  'msg.automatic': 'Enviado automáticamente',
+  'msg.cc': 'También a',
   'conv.identities': 'Disponible en',
 
   'msg.received': 'Recibido',
@@ -582,6 +604,7 @@ const es: Partial<Record<MessageKey, string>> = {
   'error.unavailable': 'Switchboard no está disponible ahora mismo. Inténtalo de nuevo en un momento.',
   'error.generic': 'Algo salió mal. Inténtalo de nuevo.',
   ...adminEs,
+  ...supervisorEs,
 };
 
 const tables: Record<string, Partial<Record<MessageKey, string>>> = { en, es };
