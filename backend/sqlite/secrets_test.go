@@ -15,6 +15,11 @@ import (
 	"switchboard/backend/storetest"
 )
 
+// The tests of this file stay SQLite-only: they read the store's own files
+// (the database, its WAL and free pages, their modes), which on PostgreSQL
+// are the server's; the sealing itself runs on both stores in the
+// conformance suite (Secrets_SealedAndRedacted, Secrets_WithoutKey).
+
 func TestSecrets_NeverInClearOnDisk(t *testing.T) {
 	dir := t.TempDir()
 	key, _ := secret.New()

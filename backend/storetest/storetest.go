@@ -26,6 +26,11 @@ type Store interface {
 	backend.ReportService
 	// WebchatKey returns a named web chat server key, made on first use.
 	WebchatKey(ctx context.Context, name string) ([]byte, error)
+	// The web chat visitors' uploads (channels/webchat's Store).
+	PutWebchatUpload(ctx context.Context, id, instance, subject, name, typ string, data []byte, q backend.UploadQuota) error
+	AttachWebchatUploads(ctx context.Context, instance, subject string, ids []string, urlOf func(id string) string) ([]backend.Attachment, error)
+	WebchatUpload(ctx context.Context, instance, id string) (subject, name, typ string, data []byte, err error)
+	DeleteOrphanWebchatUploads(ctx context.Context, cutoff time.Time) (int, error)
 	// HasSecrets reports whether the store holds secrets.
 	HasSecrets(ctx context.Context) (bool, error)
 	Close() error
@@ -130,6 +135,11 @@ func Run(t *testing.T, b Backend) {
 		{"EventsSince_CarryEntities", testEventsSinceCarryEntities},
 		{"ImportInbound_OneTransactionWithDedupe", testImportInboundOneTransaction},
 		{"Attachments_UnsafeURLsNeverStored", testAttachmentsUnsafeURLsNeverStored},
+		{"Media_FetchedOnceAndSettled", testMediaFetchedOnceAndSettled},
+		{"Media_RepliesCarryTheirConversationsFiles", testMediaRepliesCarryTheirConversationsFiles},
+		{"Media_WebchatUploadsBecomeConversationFiles", testMediaWebchatUploadsBecomeConversationFiles},
+		{"PollerState_SavedAndRead", testPollerStateSavedAndRead},
+		{"StoreInbound_MailFieldsAndReferencedThread", testInboundMailFieldsAndReferencedThread},
 		{"Authenticate", testAuthenticate},
 		{"Sessions_IdleAbsoluteRevokedAndPurged", testSessions},
 		{"CannedResponses", testCannedResponses},
