@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"sync"
 	"time"
 
 	"switchboard/backend"
@@ -329,6 +330,9 @@ func (s *Server) startChannels(ctx, runCtx context.Context) (err error) {
 		// With several nodes the routing leader hands new messages to
 		// their flows (lead), one node at a time, in store order.
 		ManualInbound: s.Cluster != nil,
+		// and runs the pollers, so a platform sees one session per
+		// instance (Telegram refuses a second getUpdates).
+		ManualPollers: s.Cluster != nil,
 	})
 	if err != nil {
 		return fmt.Errorf("start channels: %w", err)
@@ -402,8 +406,9 @@ func orDefault(d, def time.Duration) time.Duration {
 func (s *Server) URL() string { return s.scheme + "://" + s.ln.Addr().String() }
 
 // lead is what this node runs while it leads routing (PostgreSQL): it
-// takes over the flow runs and the sends of nodes that are gone, then hands
-// every new inbound message to its flow until the term ends.
+// takes over the flow runs and the sends of nodes that are gone, then runs
+// the channels' pollers and hands every new inbound message to its flow
+// until the term ends.
 func (s *Server) lead(ctx context.Context) {
 	s.Flows.TakeOver(ctx)
 	if n, err := s.Store.InterruptOutbox(ctx, time.Now()); err != nil && ctx.Err() == nil {
@@ -411,7 +416,11 @@ func (s *Server) lead(ctx context.Context) {
 	} else if n > 0 {
 		s.Config.Logger.Warn("sends interrupted by a node that is gone", "count", n)
 	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); s.Channels.RunPollers(ctx) }()
 	s.Channels.RunInbound(ctx)
+	wg.Wait()
 }
 
 // Close stops the listener, the background workers and the store, in that order.
