@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"switchboard/backend"
 	"switchboard/backend/postgres/pgtest"
@@ -124,6 +125,19 @@ func TestPostgres_TwoNodesShareOneWorkspace(t *testing.T) {
 	if _, err := ana.must("POST", "/api/reservations/"+res.ID+"/accept", ""); err != nil {
 		t.Fatalf("accept on the follower: %v", err)
 	}
+	// The supervisors' live view on the follower is the leader's, with
+	// Ana's accepted task in it.
+	view, err := b.Routing.Live(ctx)
+	if err != nil || len(view.Workers) != 1 || view.Workers[0].ID != worker.ID {
+		t.Fatalf("live view on the follower: %+v %v", view, err)
+	}
+	held := 0
+	for _, n := range view.Load[worker.ID] {
+		held += n
+	}
+	if held != 1 {
+		t.Fatalf("live view on the follower: Ana holds %v, want one task", view.Load[worker.ID])
+	}
 
 	// The leader closes: b takes over, with the accepted task.
 	a.Close()
@@ -136,6 +150,12 @@ func TestPostgres_TwoNodesShareOneWorkspace(t *testing.T) {
 	}
 	if _, err := ana.must("POST", "/api/tasks/"+res.TaskID+"/complete", `{"disposition":"done"}`); err != nil {
 		t.Fatal(err)
+	}
+	// Supervisors' figures read the shared tables: Ana's task, answered and
+	// handled, whichever node led at the time.
+	figs, err := b.Store.AgentFigures(ctx, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+	if err != nil || figs[worker.ID].Handled != 1 {
+		t.Fatalf("Ana's figures after the takeover: %+v %v", figs, err)
 	}
 	if st, err := sms(fake, b.URL(), "main", "+15550000000", "+15557770002", "hello"); err != nil || st != http.StatusOK {
 		t.Fatalf("webhook on the new leader: %d %v", st, err)
