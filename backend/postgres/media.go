@@ -71,45 +71,6 @@ func dropBlobs(ctx context.Context, tx *Tx, hashes []string) error {
 	return nil
 }
 
-// keepInboundMedia makes the engine the keeper of an inbound message's
-// files: bytes that came inside the message are stored at once, files the
-// platform holds are recorded to fetch, and a web chat visitor's uploads
-// become files of the conversation (still read by the visitor at their
-// widget address). Kept files are named by /media/{id}.
-func keepInboundMedia(ctx context.Context, tx *Tx, conv *backend.Conversation, messageID string, atts []backend.Attachment) ([]backend.Attachment, error) {
-	out := make([]backend.Attachment, 0, len(atts))
-	for _, a := range atts {
-		f := &backend.MediaFile{ID: backend.NewID("me"), ConversationID: conv.ID, MessageID: messageID, Channel: conv.Channel,
-			Instance: conv.Instance, Name: a.Name, Type: a.Type, Size: a.Size}
-		data, typ, inside := storekit.InboundData(a)
-		switch {
-		case inside:
-			hash, err := putBlob(ctx, tx, data)
-			if err != nil {
-				return nil, err
-			}
-			f.Hash, f.Size, f.Type, f.State = hash, int64(len(data)), storekit.SniffType(typ, data), backend.MediaReady
-			if err := insertMedia(ctx, tx, f, time.Time{}); err != nil {
-				return nil, err
-			}
-			a = backend.Attachment{URL: backend.MediaPath + f.ID, Type: f.Type, Name: f.Name, Size: f.Size}
-		case a.Ref != "":
-			f.State, f.Source = backend.MediaFetching, a.Ref
-			if err := insertMedia(ctx, tx, f, tx.Now()); err != nil {
-				return nil, err
-			}
-			a = backend.Attachment{URL: backend.MediaPath + f.ID, Type: a.Type, Name: a.Name, Size: a.Size, State: backend.MediaFetching}
-		case conv.Channel == "webchat":
-			if err := keepWebchatUpload(ctx, tx, conv, messageID, a.URL); err != nil {
-				return nil, err
-			}
-		}
-		a.Data, a.Ref = nil, ""
-		out = append(out, a)
-	}
-	return out, nil
-}
-
 // keepWebchatUpload records a visitor's upload (/widget/{instance}/files/{id})
 // as a file of the conversation under the upload's own id, sharing its bytes.
 func keepWebchatUpload(ctx context.Context, tx *Tx, conv *backend.Conversation, messageID, url string) error {
@@ -142,35 +103,6 @@ func keepWebchatUpload(ctx context.Context, tx *Tx, conv *backend.Conversation, 
 		return fmt.Errorf("keep web chat upload: %w", err)
 	}
 	return nil
-}
-
-// attachOutboundMedia checks the kept files a reply carries: each must be a
-// ready file of this conversation, and it becomes the message's. Their
-// name, type and size are the store's.
-func attachOutboundMedia(ctx context.Context, tx *Tx, conv *backend.Conversation, messageID string, atts []backend.Attachment) ([]backend.Attachment, error) {
-	out := make([]backend.Attachment, 0, len(atts))
-	for i, a := range atts {
-		a.Data, a.Ref, a.State, a.Error = nil, "", "", ""
-		id, ok := backend.MediaIDFromPath(a.URL)
-		if !ok {
-			out = append(out, a)
-			continue
-		}
-		f, err := findMedia(ctx, tx, id, "FOR UPDATE")
-		if err != nil && backend.ErrorCode(err) != backend.ENotFound {
-			return nil, err
-		}
-		if err := storekit.CheckReplyFile(i, f, conv.ID); err != nil {
-			return nil, err
-		}
-		if f.MessageID == "" {
-			if _, err := tx.Exec(ctx, `UPDATE media_files SET message_id = $1 WHERE id = $2 AND message_id = ''`, messageID, id); err != nil {
-				return nil, fmt.Errorf("attach media: %w", err)
-			}
-		}
-		out = append(out, backend.Attachment{URL: a.URL, Type: f.Type, Name: f.Name, Size: f.Size})
-	}
-	return out, nil
 }
 
 // MediaFile implements backend.MediaService.
@@ -312,4 +244,21 @@ func (db *DB) SavePollerState(ctx context.Context, connector, instance string, s
 		}
 		return nil
 	})
+}
+
+// mediaKeeper keeps the files of a message of conv in tx (messageID: the
+// message's id).
+func mediaKeeper(ctx context.Context, tx *Tx, conv *backend.Conversation, messageID string) storekit.MediaKeeper {
+	return storekit.MediaKeeper{
+		PutBlob:           func(data []byte) (string, error) { return putBlob(ctx, tx, data) },
+		Insert:            func(f *backend.MediaFile, next time.Time) error { return insertMedia(ctx, tx, f, next) },
+		KeepWebchatUpload: func(url string) error { return keepWebchatUpload(ctx, tx, conv, messageID, url) },
+		Find:              func(id string) (*backend.MediaFile, error) { return findMedia(ctx, tx, id, "FOR UPDATE") },
+		Attach: func(id string) error {
+			if _, err := tx.Exec(ctx, `UPDATE media_files SET message_id = $1 WHERE id = $2 AND message_id = ''`, messageID, id); err != nil {
+				return fmt.Errorf("attach media: %w", err)
+			}
+			return nil
+		},
+	}
 }

@@ -136,7 +136,7 @@ func storeInbound(ctx context.Context, tx *Tx, in *backend.InboundMessage) (*bac
 	// could run script or reach a local file becomes a plain file name
 	// (the message itself is kept).
 	id := backend.NewID("msg")
-	atts, err := keepInboundMedia(ctx, tx, conv, id, in.Attachments)
+	atts, err := storekit.KeepInboundMedia(mediaKeeper(ctx, tx, conv, id), conv, id, in.Attachments, tx.Now())
 	if err != nil {
 		return nil, false, err
 	}
@@ -280,7 +280,7 @@ func (db *DB) StoreOutbound(ctx context.Context, out *backend.OutboundMessage) (
 			return err
 		}
 		id := backend.NewID("msg")
-		atts, err := attachOutboundMedia(ctx, tx, conv, id, out.Attachments)
+		atts, err := storekit.AttachReplyFiles(mediaKeeper(ctx, tx, conv, id), conv.ID, out.Attachments)
 		if err != nil {
 			return err
 		}

@@ -3,6 +3,7 @@ package storekit
 import (
 	"net/http"
 	"strings"
+	"time"
 
 	"switchboard/backend"
 )
@@ -127,4 +128,88 @@ func SettleAttachments(atts []backend.Attachment, f *backend.MediaFile) bool {
 		atts[i], changed = a, true
 	}
 	return changed
+}
+
+// MediaKeeper is what a store does, inside its transaction, to keep a
+// message's files (KeepInboundMedia, AttachReplyFiles).
+type MediaKeeper struct {
+	// PutBlob stores bytes once per content and returns their hash.
+	PutBlob func(data []byte) (string, error)
+	// Insert records a new file, to fetch at nextAttempt (zero: not).
+	Insert func(f *backend.MediaFile, nextAttempt time.Time) error
+	// KeepWebchatUpload makes the visitor's upload at url a file of the
+	// message's conversation (nothing when url names none).
+	KeepWebchatUpload func(url string) error
+	// Find returns a kept file, locked for the transaction; ENotFound.
+	Find func(id string) (*backend.MediaFile, error)
+	// Attach makes an agent's upload the reply's.
+	Attach func(id string) error
+}
+
+// KeepInboundMedia makes the engine the keeper of an inbound message's
+// files: bytes that came inside the message are stored at once, files the
+// platform holds are recorded to fetch, and a web chat visitor's uploads
+// become files of the conversation (still read by the visitor at their
+// widget address). Kept files are named by /media/{id}.
+func KeepInboundMedia(k MediaKeeper, conv *backend.Conversation, messageID string, atts []backend.Attachment, now time.Time) ([]backend.Attachment, error) {
+	out := make([]backend.Attachment, 0, len(atts))
+	for _, a := range atts {
+		f := &backend.MediaFile{ID: backend.NewID("me"), ConversationID: conv.ID, MessageID: messageID, Channel: conv.Channel,
+			Instance: conv.Instance, Name: a.Name, Type: a.Type, Size: a.Size}
+		data, typ, inside := InboundData(a)
+		switch {
+		case inside:
+			hash, err := k.PutBlob(data)
+			if err != nil {
+				return nil, err
+			}
+			f.Hash, f.Size, f.Type, f.State = hash, int64(len(data)), SniffType(typ, data), backend.MediaReady
+			if err := k.Insert(f, time.Time{}); err != nil {
+				return nil, err
+			}
+			a = backend.Attachment{URL: backend.MediaPath + f.ID, Type: f.Type, Name: f.Name, Size: f.Size}
+		case a.Ref != "":
+			f.State, f.Source = backend.MediaFetching, a.Ref
+			if err := k.Insert(f, now); err != nil {
+				return nil, err
+			}
+			a = backend.Attachment{URL: backend.MediaPath + f.ID, Type: a.Type, Name: a.Name, Size: a.Size, State: backend.MediaFetching}
+		case conv.Channel == "webchat":
+			if err := k.KeepWebchatUpload(a.URL); err != nil {
+				return nil, err
+			}
+		}
+		a.Data, a.Ref = nil, ""
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// AttachReplyFiles checks the kept files a reply in conversation convID
+// carries: each must be a ready file of that conversation, and it becomes
+// the reply's. Their name, type and size are the store's.
+func AttachReplyFiles(k MediaKeeper, convID string, atts []backend.Attachment) ([]backend.Attachment, error) {
+	out := make([]backend.Attachment, 0, len(atts))
+	for i, a := range atts {
+		a.Data, a.Ref, a.State, a.Error = nil, "", "", ""
+		id, ok := backend.MediaIDFromPath(a.URL)
+		if !ok {
+			out = append(out, a)
+			continue
+		}
+		f, err := k.Find(id)
+		if err != nil && backend.ErrorCode(err) != backend.ENotFound {
+			return nil, err
+		}
+		if err := CheckReplyFile(i, f, convID); err != nil {
+			return nil, err
+		}
+		if f.MessageID == "" {
+			if err := k.Attach(id); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, backend.Attachment{URL: a.URL, Type: f.Type, Name: f.Name, Size: f.Size})
+	}
+	return out, nil
 }
