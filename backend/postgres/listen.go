@@ -21,6 +21,9 @@ const (
 	// LeaderChannel carries the new term when a node takes over routing
 	// (for monitoring: the multi-node test times takeovers with it).
 	LeaderChannel = "switchboard_leader"
+	// relayChannel carries signals that are not kept, for every node
+	// (Relay).
+	relayChannel = "switchboard_relay"
 )
 
 // nodeLocks is, in SQL, the first key of the session advisory lock each
@@ -97,7 +100,7 @@ func (l *listener) connect(ctx context.Context) (*pgx.Conn, error) {
 	}
 	for _, q := range []string{
 		fmt.Sprintf(`SELECT pg_advisory_lock(%s, %d)`, nodeLocks, l.db.node),
-		`LISTEN ` + eventsChannel, `LISTEN ` + routingChannel, `LISTEN ` + routingDoneChannel,
+		`LISTEN ` + eventsChannel, `LISTEN ` + routingChannel, `LISTEN ` + routingDoneChannel, `LISTEN ` + relayChannel,
 	} {
 		if _, err := conn.Exec(ctx, q); err != nil {
 			conn.Close(context.Background())
@@ -209,4 +212,32 @@ func (l *listener) run(ctx context.Context, conn *pgx.Conn) {
 func (l *listener) close() {
 	l.cancel()
 	<-l.done
+}
+
+// MaxRelay is the largest payload Relay takes (PostgreSQL's NOTIFY takes
+// under 8,000 bytes).
+const MaxRelay = 7000
+
+// Relay hands payload to the OnRelay subscribers of every node, this one
+// included, as the store's commits are: a signal that is not kept (someone
+// typing), to reach the desktops and widgets connected to other nodes.
+func (db *DB) Relay(ctx context.Context, payload []byte) error {
+	if len(payload) > MaxRelay {
+		return fmt.Errorf("relay: %d bytes is more than %d", len(payload), MaxRelay)
+	}
+	if _, err := db.pool.Exec(ctx, `SELECT pg_notify('`+relayChannel+`', $1)`, string(payload)); err != nil {
+		return fmt.Errorf("relay: %w", err)
+	}
+	return nil
+}
+
+// OnRelay calls fn with every payload any node relays from now on, until
+// stop is called. A payload relayed while this node's connection was being
+// restored is lost.
+func (db *DB) OnRelay(fn func(payload []byte)) (stop func()) {
+	return db.ln.subscribe(relayChannel, func(p string) {
+		if p != "" { // "" after a reconnection: nothing to hand on
+			fn([]byte(p))
+		}
+	})
 }

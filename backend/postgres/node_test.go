@@ -150,3 +150,38 @@ func TestLeadership_FencedTermsAndHandedCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestRelay_ReachesEveryNode: a signal one node relays reaches every
+// node's subscribers, its own too, once each; a stopped subscriber gets
+// nothing more; an oversized one is refused.
+func TestRelay_ReachesEveryNode(t *testing.T) {
+	ctx := context.Background()
+	url, key := pgtest.NewDatabase(t), secret.MustNew()
+	a, b := openNode(t, url, key), openNode(t, url, key)
+	got := map[string]chan string{"a": make(chan string, 10), "b": make(chan string, 10)}
+	stopA := a.OnRelay(func(p []byte) { got["a"] <- string(p) })
+	defer b.OnRelay(func(p []byte) { got["b"] <- string(p) })()
+	if err := b.Relay(ctx, []byte(`{"typing":"cv_1"}`)); err != nil {
+		t.Fatal(err)
+	}
+	for _, node := range []string{"a", "b"} {
+		if p := <-got[node]; p != `{"typing":"cv_1"}` {
+			t.Fatalf("node %s got %s", node, p)
+		}
+	}
+	stopA()
+	if err := a.Relay(ctx, []byte("second")); err != nil {
+		t.Fatal(err)
+	}
+	if p := <-got["b"]; p != "second" {
+		t.Fatalf("node b got %s", p)
+	}
+	select {
+	case p := <-got["a"]:
+		t.Fatalf("a stopped subscriber got %s", p)
+	default:
+	}
+	if err := a.Relay(ctx, make([]byte, postgres.MaxRelay+1)); err == nil {
+		t.Fatal("an oversized payload was relayed")
+	}
+}
