@@ -40,6 +40,9 @@ type Routing interface {
 	DeleteWorkflow(ctx context.Context, id string) error
 	MatchingWorkers(ctx context.Context, expression string) ([]*backend.Worker, error)
 	Live(ctx context.Context) (*backend.RoutingLive, error)
+	TakeTask(ctx context.Context, taskID, workerID string) (*backend.Reservation, error)
+	AssignTask(ctx context.Context, taskID, workerID string) (*backend.Reservation, error)
+	Serves(ctx context.Context, taskID, workerID string) (bool, error)
 }
 
 // CreateTask implements Routing.
@@ -186,4 +189,21 @@ func (r *Router) MatchingWorkers(ctx context.Context, expression string) ([]*bac
 // Live implements Routing: the supervisors' live view, taken by the leader.
 func (r *Router) Live(ctx context.Context) (*backend.RoutingLive, error) {
 	return call(ctx, r, "Live", func(e *routing.Engine) (*backend.RoutingLive, error) { return e.Live(ctx) })
+}
+
+// TakeTask implements Routing.
+func (r *Router) TakeTask(ctx context.Context, taskID, workerID string) (*backend.Reservation, error) {
+	return call(ctx, r, "TakeTask", func(e *routing.Engine) (*backend.Reservation, error) { return e.TakeTask(ctx, taskID, workerID) },
+		taskID, workerID)
+}
+
+// AssignTask implements Routing.
+func (r *Router) AssignTask(ctx context.Context, taskID, workerID string) (*backend.Reservation, error) {
+	return call(ctx, r, "AssignTask", func(e *routing.Engine) (*backend.Reservation, error) { return e.AssignTask(ctx, taskID, workerID) },
+		taskID, workerID)
+}
+
+// Serves implements Routing.
+func (r *Router) Serves(ctx context.Context, taskID, workerID string) (bool, error) {
+	return call(ctx, r, "Serves", func(e *routing.Engine) (bool, error) { return e.Serves(ctx, taskID, workerID) }, taskID, workerID)
 }

@@ -141,17 +141,18 @@ func (db *DB) CallRouting(ctx context.Context, method string, args []byte) ([]by
 		case <-ctx.Done():
 			return nil, db.abandon(id)
 		}
-		var state, code, message string
+		var state, code, message, reason string
 		var result []byte
 		err := db.pool.QueryRow(context.WithoutCancel(ctx), `DELETE FROM routing_commands WHERE id = $1 AND state = 'done'
-			RETURNING state, COALESCE(result::text, 'null'), error_code, error_message`, id).Scan(&state, &result, &code, &message)
+			RETURNING state, COALESCE(result::text, 'null'), error_code, error_message, error_reason`, id).
+			Scan(&state, &result, &code, &message, &reason)
 		if errors.Is(err, pgx.ErrNoRows) {
 			continue // woken by a reconnection, not by the answer
 		} else if err != nil {
 			return nil, fmt.Errorf("routing answer: %w", err)
 		}
 		if code != "" {
-			return nil, &backend.Error{Code: code, Message: message}
+			return nil, &backend.Error{Code: code, Message: message, Reason: reason}
 		}
 		return result, nil
 	}
@@ -218,9 +219,9 @@ func (db *DB) ServeRouting(ctx context.Context, epoch int64, handle func(ctx con
 // answer runs one command and stores its result for the caller.
 func (db *DB) answer(ctx context.Context, epoch int64, c command, handle func(context.Context, string, []byte) ([]byte, error)) {
 	result, err := handle(ctx, c.method, c.args)
-	code, message := "", ""
+	code, message, reason := "", "", ""
 	if err != nil {
-		code, message = backend.ErrorCode(err), backend.ErrorMessage(err)
+		code, message, reason = backend.ErrorCode(err), backend.ErrorMessage(err), backend.ErrorReason(err)
 		if code == backend.EInternal {
 			db.Logger.Error("routing command", "method", c.method, "error", err)
 		}
@@ -233,8 +234,9 @@ func (db *DB) answer(ctx context.Context, epoch int64, c command, handle func(co
 		res = string(result)
 	}
 	if _, err := db.pool.Exec(context.WithoutCancel(ctx), `WITH d AS (UPDATE routing_commands SET state = 'done', result = $2,
-		error_code = $3, error_message = $4 WHERE id = $1 AND epoch = $5 RETURNING id) SELECT pg_notify('`+routingDoneChannel+`', id) FROM d`,
-		c.id, res, code, message, epoch); err != nil {
+		error_code = $3, error_message = $4, error_reason = $6 WHERE id = $1 AND epoch = $5 RETURNING id)
+		SELECT pg_notify('`+routingDoneChannel+`', id) FROM d`,
+		c.id, res, code, message, epoch, reason); err != nil {
 		db.Logger.Error("routing answer", "method", c.method, "error", err)
 	}
 }

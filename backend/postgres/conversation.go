@@ -35,6 +35,18 @@ func (db *DB) FindConversationByID(ctx context.Context, id string) (*backend.Con
 	return findConversation(ctx, db.pool, id)
 }
 
+// FindThreadConversation returns the newest unresolved conversation of a
+// platform thread (a web chat visitor, a chat id …). Returns ENotFound.
+func (db *DB) FindThreadConversation(ctx context.Context, channel, instance, threadKey string) (*backend.Conversation, error) {
+	c, err := one(ctx, db.pool, scanConversation, backend.Errorf(backend.ENotFound, "No open conversation in that thread."),
+		`SELECT `+conversationColumns+` FROM conversations WHERE channel = $1 AND instance = $2 AND thread_key = $3 AND status <> $4
+		ORDER BY created_at DESC LIMIT 1`, channel, instance, threadKey, backend.StatusResolved)
+	if backend.ErrorCode(err) == backend.EInternal {
+		return nil, fmt.Errorf("find thread conversation: %w", err)
+	}
+	return c, err
+}
+
 // FindConversations implements backend.ConversationService.
 func (db *DB) FindConversations(ctx context.Context, f backend.ConversationFilter) ([]*backend.Conversation, error) {
 	var where []string

@@ -142,6 +142,11 @@ func saveRouting(ctx context.Context, tx *Tx, c *backend.RoutingChange) error {
 			return err
 		}
 	}
+	for _, m := range c.MissedOffers {
+		if err := tx.AppendEvent(ctx, backend.EventOfferMissed, m.ReservationID, m); err != nil {
+			return err
+		}
+	}
 	return saveAccess(ctx, tx, c.Access, c.AccessComplete)
 }
 

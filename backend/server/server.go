@@ -66,10 +66,14 @@ type Config struct {
 	// OnInbound, when set, also sees every new inbound message after it was
 	// stored, acknowledged and handed to its flow.
 	OnInbound func(ctx context.Context, m *backend.Message)
+	// LowMemory keeps the store's reader pool small, for the engine
+	// embedded in the desktop app (one agent, not a team).
+	LowMemory bool
 	// Voice sets up calls: SIP trunks' address, media ports, public IP.
 	Voice VoiceConfig
 	// RoutingClock times the router's offers (reservation timeouts,
-	// cool-downs); nil is the wall clock. Tests drive a fake one.
+	// cool-downs, wrap-up limits); nil is the wall clock. Tests drive a
+	// fake one.
 	RoutingClock backend.Clock
 	Logger       *slog.Logger
 }
@@ -102,6 +106,9 @@ type Server struct {
 	http   *http.Server
 	cancel context.CancelFunc
 	served chan struct{}
+	// stopRelay ends this node's part in the typing signals relayed
+	// between nodes (PostgreSQL).
+	stopRelay func()
 }
 
 // Open starts the engine. Close stops it.
@@ -345,10 +352,14 @@ func (s *Server) startChannels(ctx, runCtx context.Context) (err error) {
 	if err := s.Channels.Start(runCtx); err != nil {
 		return err
 	}
-	if s.Widget, err = webchat.NewServer(ctx, s.Store, webchat.Options{Logger: s.Config.Logger, Calls: s.Voice}); err != nil {
+	if s.Widget, err = webchat.NewServer(ctx, s.Store, webchat.Options{Logger: s.Config.Logger, Calls: s.Voice, OnVisitorTyping: s.visitorTyping}); err != nil {
 		return fmt.Errorf("start web chat: %w", err)
 	}
 	s.API.Handle("/widget/", s.Widget)
+	s.API.SetTypist(s.agentTyping)
+	if s.PG != nil {
+		s.stopRelay = s.PG.OnRelay(s.onRelay)
+	}
 	s.Widget.Start(runCtx)
 	return nil
 }
@@ -433,6 +444,9 @@ func (s *Server) Close() error {
 	}
 	if s.Cluster != nil {
 		s.Cluster.Close() // another node leads from now on
+	}
+	if s.stopRelay != nil {
+		s.stopRelay()
 	}
 	if s.Widget != nil {
 		s.Widget.Close()

@@ -23,6 +23,9 @@ type Store interface {
 	webchat.Store
 	backend.ReportService
 	channels.ActivityStore
+	// FindThreadConversation returns the newest unresolved conversation of
+	// a platform thread. Returns ENotFound.
+	FindThreadConversation(ctx context.Context, channel, instance, threadKey string) (*backend.Conversation, error)
 	// HasSecrets reports whether the store holds sealed secrets.
 	HasSecrets(ctx context.Context) (bool, error)
 	Close() error
@@ -66,6 +69,9 @@ func OpenStore(ctx context.Context, cfg Config) (Store, error) {
 		}
 		lite := sqlite.NewDB(filepath.Join(cfg.DataDir, "engine.db"))
 		configure(cfg, &lite.PasswordCost, &lite.Secrets)
+		if cfg.LowMemory {
+			lite.MaxReaders = 2
+		}
 		db = lite
 	}
 	if err := db.Open(ctx); err != nil {

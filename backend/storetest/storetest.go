@@ -126,6 +126,8 @@ func Run(t *testing.T, b Backend) {
 		fn   func(*testing.T, harness)
 	}{
 		{"ReopenKeepsTheLog", testReopenKeepsTheLog},
+		{"FeedIdentity_KeptAcrossReopening", testFeedIdentity},
+		{"MessageTimes_ThePlatformsNeverTheFuture", testMessageTimes},
 		{"NotifyAfterCommit", testNotifyAfterCommit},
 		{"StoreInbound_DedupesRedelivery", testStoreInboundDedupesRedelivery},
 		{"StoreInbound_PhoneIsOneContactAcrossChannels", testPhoneIsOneContactAcrossChannels},
