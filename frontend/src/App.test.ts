@@ -77,6 +77,23 @@ describe('App', () => {
     await until(() => $$('conversation-item')[2].textContent?.includes('New message arrived'));
   });
 
+  it('tells a supervisor in the inbox when a queue turns red, until the supervisor’s view is opened', async () => {
+    backend.signInAs('supervisor');
+    const methods = (backend as unknown as { methods: Record<string, (...a: unknown[]) => unknown> }).methods;
+    methods.SupervisorLive = () => ({ at: new Date().toISOString(), queues: [], agents: [] });
+    methods.SupervisorHistory = () => ({ from: '', to: '', stepSeconds: 60, queues: {} });
+    methods.Activities = () => [];
+    start();
+    await until(() => $$('conversation-item').length === 3);
+    expect($('queue-alert-notice')).toBeNull();
+    backend.emit('queueAlert', { queueId: 'q1', name: 'Support', alert: ['waiting'] });
+    const notice = await until(() => $('queue-alert-notice'));
+    expect(notice.textContent).toContain('Support is past its threshold: waiting tasks');
+    $<HTMLButtonElement>('queue-alert-open')!.click();
+    await until(() => $('supervisor-view'));
+    expect($('queue-alert-notice')).toBeNull();
+  });
+
   it('passes filters through to Conversations', async () => {
     backend.signInAs('admin');
     start();

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { channelLabel, fileSize, initials, relativeTime, snippetParts, taskStateLabel } from './format';
+import { channelLabel, fileSize, initials, relativeTime, snippetParts, taskStateLabel, wholeNumber } from './format';
 import { setLocale } from './i18n';
 
 afterEach(() => setLocale('en'));
@@ -88,5 +88,14 @@ describe('taskStateLabel', () => {
     setLocale('es');
     expect(taskStateLabel('assigned')).toBe('Asignada');
     expect(taskStateLabel('weird')).toBe('weird');
+  });
+});
+
+describe('wholeNumber', () => {
+  it('reads counts and seconds from a form, refusing what is not a whole number of 0 or more', () => {
+    expect(wholeNumber('')).toBe(0);
+    expect(wholeNumber(' 45 ')).toBe(45);
+    expect(wholeNumber('0')).toBe(0);
+    for (const bad of ['-1', '1.5', 'ten', '1e3', '12 s', '9999999999']) expect(wholeNumber(bad)).toBeNull();
   });
 });

@@ -68,6 +68,9 @@ export const supervisorEn = {
   'super.loggedIn': 'Logged in',
   'super.expected': 'Expected SLA now',
   'super.tooMany': 'more than can be staffed',
+  'super.unanswered': 'Waiting or offered',
+  'super.time': 'Time',
+  'super.noticeOpen': 'Open the supervisor view',
 } as const;
 
 export const supervisorEs: Record<keyof typeof supervisorEn, string> = {
@@ -138,4 +141,7 @@ export const supervisorEs: Record<keyof typeof supervisorEn, string> = {
   'super.loggedIn': 'Conectados',
   'super.expected': 'SLA esperado ahora',
   'super.tooMany': 'más de los que se pueden asignar',
+  'super.unanswered': 'En espera u ofrecidas',
+  'super.time': 'Hora',
+  'super.noticeOpen': 'Abrir la supervisión',
 };
