@@ -5,7 +5,8 @@ package app
 // its server-sent-events stream. Event names: "sync" {lastSeq} after the
 // cache changed, "connection" {state} when the sync state changes,
 // "removed" {conversationIds} when the agent lost conversations (they left
-// the cache).
+// the cache), "supervisor" (a LiveView) and "queueAlert" (a QueueAlert) for
+// supervisors and admins.
 func (a *App) emit(name string, data any) {
 	a.mu.Lock()
 	emit := a.emitter
