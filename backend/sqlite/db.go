@@ -34,6 +34,9 @@ type DB struct {
 	Now func() time.Time
 	// PasswordCost is the bcrypt cost for new passwords.
 	PasswordCost int
+	// MaxReaders bounds the reader pool (default 8); each open connection
+	// keeps its own page cache. Idle readers close after a minute.
+	MaxReaders int
 	// SessionMaxAge and SessionIdle end sessions at an absolute time after
 	// sign-in and after a time without use (DefaultSessionMaxAge and
 	// DefaultSessionIdle when zero).
@@ -99,7 +102,12 @@ func (db *DB) Open(ctx context.Context) (err error) {
 		db.w.Close()
 		return fmt.Errorf("open store: %w", err)
 	}
-	db.r.SetMaxOpenConns(8)
+	if db.MaxReaders <= 0 {
+		db.MaxReaders = 8
+	}
+	db.r.SetMaxOpenConns(db.MaxReaders)
+	db.r.SetMaxIdleConns(min(db.MaxReaders, 2))
+	db.r.SetConnMaxIdleTime(time.Minute)
 	return nil
 }
 

@@ -98,6 +98,11 @@ func (db *DB) SaveRouting(ctx context.Context, c *backend.RoutingChange) error {
 				return err
 			}
 		}
+		for _, m := range c.MissedOffers {
+			if err := tx.AppendEvent(ctx, backend.EventOfferMissed, m.ReservationID, m); err != nil {
+				return err
+			}
+		}
 		return saveAccess(ctx, tx, c.Access, c.AccessComplete)
 	})
 }
