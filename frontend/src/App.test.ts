@@ -74,7 +74,8 @@ describe('App', () => {
     const notice = await until(() => $('queue-alert-notice'));
     expect(notice.textContent).toContain('Support is past its threshold: waiting tasks');
     $<HTMLButtonElement>('queue-alert-open')!.click();
-    await until(() => $('supervisor-view'));
+    // The view's module (and uPlot) load on first use.
+    await until(() => $('supervisor-view'), 20_000, 'the supervisor view');
     expect($('queue-alert-notice')).toBeNull();
   });
 
