@@ -32,7 +32,6 @@ import (
 	"switchboard/backend/flow"
 	"switchboard/backend/secret"
 	"switchboard/backend/server"
-	"switchboard/backend/sqlite"
 )
 
 //go:embed all:frontend/dist
@@ -177,8 +176,14 @@ func runServe(args []string, stderr io.Writer, wait func()) error {
 	if err != nil {
 		return err
 	}
-	log.Info("engine listening", "url", s.URL(), "data", cfg.DataDir, "publicURL", cfg.PublicURL)
-	if users, err := s.DB.FindUsers(context.Background()); err == nil && len(users) == 0 {
+	store := "sqlite"
+	if cfg.Store != "" {
+		store = "postgres" // the URL may hold a password
+	}
+	log.Info("engine listening", "url", s.URL(), "data", cfg.DataDir, "store", store, "publicURL", cfg.PublicURL)
+	// The hint names --data; a team on PostgreSQL adds users with --store
+	// (README).
+	if users, err := s.Store.FindUsers(context.Background()); err == nil && len(users) == 0 && cfg.Store == "" {
 		fmt.Fprint(stderr, firstUserHint(cfg.DataDir))
 	}
 	wait()
@@ -206,6 +211,7 @@ func runUser(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fset := flag.NewFlagSet("user add", flag.ContinueOnError)
 	fset.SetOutput(stderr)
 	data := fset.String("data", "switchboard-data", "engine data directory")
+	store := fset.String("store", os.Getenv(server.EnvPrefix+"STORE"), "PostgreSQL URL of a team's shared store (default: SQLite in --data)")
 	email := fset.String("email", "", "email to sign in with")
 	name := fset.String("name", "", "display name")
 	role := fset.String("role", "agent", "agent, supervisor or admin")
@@ -213,11 +219,8 @@ func runUser(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return err
 	}
 	password, _ := bufio.NewReader(stdin).ReadString('\n')
-	db := sqlite.NewDB(filepath.Join(*data, "engine.db"))
-	if err := os.MkdirAll(*data, 0o700); err != nil {
-		return err
-	}
-	if err := db.Open(context.Background()); err != nil {
+	db, err := server.OpenStore(context.Background(), server.Config{DataDir: *data, Store: *store, Logger: logger(stderr)})
+	if err != nil {
 		return err
 	}
 	defer db.Close()

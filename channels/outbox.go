@@ -18,10 +18,11 @@ const inboundCursor = "inbound.dispatch"
 // commit wakes it.
 const inboundIdle = 5 * time.Second
 
-// runInbound hands every new inbound message to OnInbound, in store order,
-// advancing a durable cursor after each. A message OnInbound refuses is
-// retried after a growing wait, before any later one.
-func (h *Hub) runInbound(ctx context.Context) {
+// RunInbound hands every new inbound message to OnInbound, in store order,
+// advancing a durable cursor after each, until ctx ends. A message
+// OnInbound refuses is retried after a growing wait, before any later one.
+// Start runs it unless Options.ManualInbound is set.
+func (h *Hub) RunInbound(ctx context.Context) {
 	if h.opts.OnInbound == nil {
 		return
 	}

@@ -4,9 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sort"
 
 	"switchboard/backend"
+	"switchboard/backend/internal/storekit"
 )
 
 // The conversation_access table holds who, besides supervisors and admins,
@@ -130,26 +130,15 @@ func saveAccess(ctx context.Context, tx *Tx, list []*backend.ConversationAccess,
 	if len(list) == 0 && !complete {
 		return nil
 	}
-	byConv, finished := map[string]map[string]string{}, map[string]string{}
-	for _, a := range list {
-		byConv[a.ConversationID], finished[a.ConversationID] = a.Users, a.Finished
-	}
+	var stale []string
 	if complete {
-		stale, err := stringList(ctx, tx, `SELECT DISTINCT conversation_id FROM conversation_access WHERE level IN `+routedLevels)
-		if err != nil {
+		var err error
+		if stale, err = stringList(ctx, tx, `SELECT DISTINCT conversation_id FROM conversation_access WHERE level IN `+routedLevels); err != nil {
 			return err
 		}
-		for _, id := range stale {
-			if _, ok := byConv[id]; !ok {
-				byConv[id] = nil
-			}
-		}
 	}
-	ids := make([]string, 0, len(byConv))
-	for id := range byConv {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
+	plan := storekit.PlanAccess(list, complete, stale)
+	byConv, finished, ids := plan.Users, plan.Finished, plan.Conversations()
 	scope, err := beginAccess(ctx, tx, ids)
 	if err != nil {
 		return err
@@ -215,17 +204,8 @@ func setDirectAccess(ctx context.Context, tx *Tx, conversationID string, users m
 	return nil
 }
 
-// owner returns the user holding a conversation ("" for nobody; the first
-// by id when two open tasks are held by different people).
-func owner(users map[string]string) string {
-	var out string
-	for user, level := range users {
-		if level == backend.AccessOwner && (out == "" || user < out) {
-			out = user
-		}
-	}
-	return out
-}
+// owner returns the user holding a conversation ("" for nobody).
+var owner = storekit.Owner
 
 // setAssignee records who holds a conversation and tells the feed.
 func setAssignee(ctx context.Context, tx *Tx, conversationID, userID string) error {
@@ -308,32 +288,11 @@ func (s *accessScope) finish(ctx context.Context, tx *Tx) error {
 	if err != nil {
 		return err
 	}
-	var ch backend.AccessChange
-	for g := range after {
-		if !s.before[g] {
-			ch.Granted = append(ch.Granted, g)
-		}
-	}
-	for g := range s.before {
-		if !after[g] {
-			ch.Revoked = append(ch.Revoked, g)
-		}
-	}
-	if ch.Empty() {
+	ch := storekit.AccessDiff(s.before, after)
+	if ch == nil {
 		return nil
 	}
-	sortGrants(ch.Granted)
-	sortGrants(ch.Revoked)
-	return tx.AppendEvent(ctx, backend.EventAccessChanged, "", &ch)
-}
-
-func sortGrants(gs []backend.AccessGrant) {
-	sort.Slice(gs, func(i, j int) bool {
-		if gs[i].UserID != gs[j].UserID {
-			return gs[i].UserID < gs[j].UserID
-		}
-		return gs[i].ConversationID < gs[j].ConversationID
-	})
+	return tx.AppendEvent(ctx, backend.EventAccessChanged, "", ch)
 }
 
 // refreshHistory gives everyone who holds, is offered or is assigned one of

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"switchboard/backend"
+	"switchboard/backend/internal/storekit"
 )
 
 // FindMessageByExternalID implements backend.ChannelService.
@@ -19,15 +20,12 @@ func (db *DB) FindMessageByExternalID(ctx context.Context, channel, instance, ex
 
 // SetThreadDeliveryStatus implements backend.ChannelService.
 func (db *DB) SetThreadDeliveryStatus(ctx context.Context, channel, instance, threadKey, status string, before time.Time) ([]*backend.Message, error) {
-	rank := backend.DeliveryRank(status)
-	if rank == 0 {
-		return nil, backend.Errorf(backend.EInvalid, "%q is not a delivery status.", status)
+	if err := storekit.CheckDelivery(status); err != nil {
+		return nil, err
 	}
 	var lower []any
-	for _, s := range []string{backend.DeliveryQueued, backend.DeliverySent, backend.DeliveryDelivered, backend.DeliveryRead} {
-		if backend.DeliveryRank(s) < rank {
-			lower = append(lower, s)
-		}
+	for _, s := range storekit.StatusesBelow(status) {
+		lower = append(lower, s)
 	}
 	if len(lower) == 0 {
 		return nil, nil

@@ -6,32 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"switchboard/backend"
+	"switchboard/backend/internal/storekit"
 )
-
-// PhoneChannels are the channels whose external user id is a phone number;
-// one number on any of them is one contact.
-var phoneChannels = map[string]bool{
-	"sms.twilio": true, "whatsapp.twilio": true, "whatsapp.cloud": true, "voice": true, "voice.sip": true,
-}
-
-// NormalizePhone returns the E.164 form of a channel's phone-like id
-// ("whatsapp:+1555…", "1555…") or "" when id is not a phone number.
-func NormalizePhone(id string) string {
-	id = strings.TrimPrefix(strings.TrimSpace(id), "whatsapp:")
-	digits := strings.TrimPrefix(id, "+")
-	if len(digits) < 6 || len(digits) > 15 {
-		return ""
-	}
-	for _, r := range digits {
-		if r < '0' || r > '9' {
-			return ""
-		}
-	}
-	return "+" + digits
-}
 
 // ResolveIdentity implements backend.ContactService.
 func (db *DB) ResolveIdentity(ctx context.Context, id backend.Identity) (*backend.Contact, error) {
@@ -45,8 +23,8 @@ func (db *DB) ResolveIdentity(ctx context.Context, id backend.Identity) (*backen
 
 // resolveIdentity finds or creates the contact for an identity inside tx.
 func resolveIdentity(ctx context.Context, tx *Tx, id backend.Identity) (*backend.Contact, error) {
-	if id.Channel == "" || id.ExternalID == "" {
-		return nil, backend.Errorf(backend.EInvalid, "An identity needs a channel and an external id.")
+	if err := storekit.CheckIdentity(id); err != nil {
+		return nil, err
 	}
 	var contactID string
 	err := tx.QueryRowContext(ctx, `SELECT contact_id FROM identities WHERE channel = ? AND external_id = ?`, id.Channel, id.ExternalID).Scan(&contactID)
@@ -56,10 +34,7 @@ func resolveIdentity(ctx context.Context, tx *Tx, id backend.Identity) (*backend
 		return nil, fmt.Errorf("find identity: %w", err)
 	}
 
-	phone := ""
-	if phoneChannels[id.Channel] {
-		phone = NormalizePhone(id.ExternalID)
-	}
+	phone := storekit.IdentityPhone(id)
 	if phone != "" {
 		err := tx.QueryRowContext(ctx, `SELECT id FROM contacts WHERE phone = ? AND merged_into IS NULL ORDER BY created_at LIMIT 1`, phone).Scan(&contactID)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
@@ -68,12 +43,8 @@ func resolveIdentity(ctx context.Context, tx *Tx, id backend.Identity) (*backend
 	}
 	if contactID == "" {
 		contactID = backend.NewID("ct")
-		name := id.DisplayName
-		if name == "" {
-			name = id.ExternalID
-		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO contacts (id, name, phone, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
-			contactID, name, phone, formatTime(tx.Now()), formatTime(tx.Now())); err != nil {
+			contactID, storekit.NewContactName(id), phone, formatTime(tx.Now()), formatTime(tx.Now())); err != nil {
 			return nil, fmt.Errorf("insert contact: %w", err)
 		}
 	}

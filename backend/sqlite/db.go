@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"switchboard/backend"
+	"switchboard/backend/internal/storekit"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
@@ -49,8 +50,7 @@ type DB struct {
 	w *sql.DB // single writer
 	r *sql.DB // readers
 
-	dummyOnce sync.Once
-	dummy     []byte
+	dummy storekit.Dummy
 
 	mu      sync.Mutex
 	waiters map[chan struct{}]struct{}

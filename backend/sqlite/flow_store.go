@@ -6,18 +6,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"switchboard/backend"
+	"switchboard/backend/internal/storekit"
 )
 
 var _ backend.FlowService = (*DB)(nil)
 
 // PutFlow implements backend.FlowService.
 func (db *DB) PutFlow(ctx context.Context, key string, f *backend.Flow) (*backend.FlowRevision, error) {
-	if strings.TrimSpace(key) == "" || f == nil {
-		return nil, backend.Errorf(backend.EInvalid, "A flow needs a channel instance and a definition.")
+	if err := storekit.CheckFlowPut(key, f); err != nil {
+		return nil, err
 	}
 	def, err := json.Marshal(f)
 	if err != nil {
@@ -171,20 +171,12 @@ func scanFlowExecution(s interface{ Scan(...any) error }) (*backend.FlowExecutio
 }
 
 // flowDeadline is the time the engine must look at x again, if any.
-func flowDeadline(x *backend.FlowExecution) time.Time {
-	switch x.Status {
-	case backend.FlowWaiting:
-		return x.TimeoutAt
-	case backend.FlowRunning:
-		return x.LeaseUntil
-	}
-	return time.Time{}
-}
+var flowDeadline = storekit.FlowDeadline
 
 // SaveFlowExecution implements backend.FlowService.
 func (db *DB) SaveFlowExecution(ctx context.Context, x *backend.FlowExecution, version int64) error {
-	if x.ConversationID == "" || x.ID == "" {
-		return backend.Errorf(backend.EInvalid, "A flow execution needs an id and a conversation.")
+	if err := storekit.CheckFlowExecution(x); err != nil {
+		return err
 	}
 	var saved backend.FlowExecution
 	err := db.update(ctx, func(tx *Tx) error {

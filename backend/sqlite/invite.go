@@ -2,15 +2,13 @@ package sqlite
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"net/mail"
 	"strings"
 
 	"switchboard/backend"
+	"switchboard/backend/internal/storekit"
 )
 
 var _ backend.InviteService = (*DB)(nil)
@@ -30,17 +28,14 @@ func scanInvite(s interface{ Scan(...any) error }) (*backend.Invite, error) {
 // CreateInvite implements backend.InviteService.
 func (db *DB) CreateInvite(ctx context.Context, inv *backend.Invite) (string, error) {
 	inv.Email = strings.TrimSpace(inv.Email)
-	if _, err := mail.ParseAddress(inv.Email); err != nil {
-		return "", backend.Errorf(backend.EInvalid, "%q is not an email address.", inv.Email)
-	} else if !inv.Role.Valid() {
-		return "", backend.Errorf(backend.EInvalid, "Role must be agent, supervisor or admin, not %q.", inv.Role)
-	}
-	var raw [32]byte
-	if _, err := rand.Read(raw[:]); err != nil {
+	if err := storekit.CheckInvite(inv); err != nil {
 		return "", err
 	}
-	token := base64.RawURLEncoding.EncodeToString(raw[:])
-	err := db.update(ctx, func(tx *Tx) error {
+	token, err := storekit.NewToken()
+	if err != nil {
+		return "", err
+	}
+	err = db.update(ctx, func(tx *Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE email = ?`, inv.Email).Scan(&n); err != nil {
 			return err

@@ -8,11 +8,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
-	"strings"
 	"time"
 
 	"switchboard/backend"
+	"switchboard/backend/internal/storekit"
 )
 
 var _ backend.MediaService = (*DB)(nil)
@@ -79,82 +78,13 @@ func dropBlobs(ctx context.Context, tx *Tx, hashes []string) error {
 	return nil
 }
 
-// sniffType returns the declared type unless it is missing or vague
-// (octet-stream, or only "image"/"document" as some platforms say), in
-// which case the bytes decide.
-func sniffType(declared string, data []byte) string {
-	declared = strings.ToLower(strings.TrimSpace(declared))
-	if strings.Contains(declared, "/") && declared != "application/octet-stream" && declared != "binary/octet-stream" {
-		return declared
-	}
-	if len(data) == 0 {
-		if declared == "" {
-			return "application/octet-stream"
-		}
-		return declared
-	}
-	t := http.DetectContentType(data)
-	if i := strings.IndexByte(t, ';'); i >= 0 && !strings.HasPrefix(t, "text/") {
-		t = t[:i]
-	}
-	return t
-}
-
-// keepInboundMedia makes the engine the keeper of an inbound message's
-// files: bytes that came inside the message are stored at once, files the
-// platform holds are recorded to fetch, and a web chat visitor's uploads
-// become files of the conversation (still read by the visitor at their
-// widget address). Kept files are named by /media/{id}.
-func keepInboundMedia(ctx context.Context, tx *Tx, conv *backend.Conversation, messageID string, atts []backend.Attachment) ([]backend.Attachment, error) {
-	out := make([]backend.Attachment, 0, len(atts))
-	for _, a := range atts {
-		f := &backend.MediaFile{ID: backend.NewID("me"), ConversationID: conv.ID, MessageID: messageID, Channel: conv.Channel,
-			Instance: conv.Instance, Name: a.Name, Type: a.Type, Size: a.Size}
-		data := a.Data
-		if data == nil {
-			if typ, d, ok := backend.ParseDataURL(a.URL); ok {
-				data = d
-				if f.Type == "" {
-					f.Type = typ
-				}
-			}
-		}
-		switch {
-		case data != nil:
-			hash, err := putBlob(ctx, tx, data)
-			if err != nil {
-				return nil, err
-			}
-			f.Hash, f.Size, f.Type, f.State = hash, int64(len(data)), sniffType(f.Type, data), backend.MediaReady
-			if err := insertMedia(ctx, tx, f, time.Time{}); err != nil {
-				return nil, err
-			}
-			a = backend.Attachment{URL: backend.MediaPath + f.ID, Type: f.Type, Name: f.Name, Size: f.Size}
-		case a.Ref != "":
-			f.State, f.Source = backend.MediaFetching, a.Ref
-			if err := insertMedia(ctx, tx, f, tx.Now()); err != nil {
-				return nil, err
-			}
-			a = backend.Attachment{URL: backend.MediaPath + f.ID, Type: a.Type, Name: a.Name, Size: a.Size, State: backend.MediaFetching}
-		case conv.Channel == "webchat":
-			if err := keepWebchatUpload(ctx, tx, conv, messageID, a.URL); err != nil {
-				return nil, err
-			}
-		}
-		a.Data, a.Ref = nil, ""
-		out = append(out, a)
-	}
-	return out, nil
-}
-
 // keepWebchatUpload records a visitor's upload (/widget/{instance}/files/{id})
 // as a file of the conversation under the upload's own id, sharing its bytes.
 func keepWebchatUpload(ctx context.Context, tx *Tx, conv *backend.Conversation, messageID, url string) error {
-	parts := strings.Split(strings.TrimPrefix(url, "/"), "/")
-	if !backend.IsEngineMediaPath(url) || len(parts) != 4 || parts[0] != "widget" || parts[1] != conv.Instance {
+	id, ok := storekit.WebchatUploadID(url, conv.Instance)
+	if !ok {
 		return nil
 	}
-	id := parts[3]
 	var hash, name, typ string
 	var data []byte
 	err := tx.QueryRowContext(ctx, `SELECT hash, name, type, data FROM webchat_uploads WHERE instance = ? AND id = ?`, conv.Instance, id).
@@ -184,50 +114,6 @@ func keepWebchatUpload(ctx context.Context, tx *Tx, conv *backend.Conversation, 
 	return nil
 }
 
-// attachOutboundMedia checks the kept files a reply carries: each must be a
-// ready file of this conversation, and it becomes the message's. Their
-// name, type and size are the store's.
-func attachOutboundMedia(ctx context.Context, tx *Tx, conv *backend.Conversation, messageID string, atts []backend.Attachment) ([]backend.Attachment, error) {
-	out := make([]backend.Attachment, 0, len(atts))
-	for i, a := range atts {
-		a.Data, a.Ref, a.State, a.Error = nil, "", "", ""
-		id, ok := backend.MediaIDFromPath(a.URL)
-		if !ok {
-			out = append(out, a)
-			continue
-		}
-		f, err := findMedia(ctx, tx, id)
-		if backend.ErrorCode(err) == backend.ENotFound || err == nil && f.ConversationID != conv.ID {
-			return nil, backend.Errorf(backend.EInvalid, "Attachment %d is not a file of this conversation; upload it to the conversation first.", i+1)
-		} else if err != nil {
-			return nil, err
-		}
-		if f.State != backend.MediaReady {
-			return nil, backend.Errorf(backend.EInvalid, "Attachment %d (%s) cannot be sent: %s", i+1, f.Name, mediaStateText(f))
-		}
-		if f.MessageID == "" {
-			if _, err := tx.ExecContext(ctx, `UPDATE media_files SET message_id = ? WHERE id = ? AND message_id = ''`, messageID, id); err != nil {
-				return nil, fmt.Errorf("attach media: %w", err)
-			}
-		}
-		out = append(out, backend.Attachment{URL: a.URL, Type: f.Type, Name: f.Name, Size: f.Size})
-	}
-	return out, nil
-}
-
-func mediaStateText(f *backend.MediaFile) string {
-	switch f.State {
-	case backend.MediaFetching:
-		return "it is still being fetched from the platform."
-	case backend.MediaFailed:
-		if f.Error != "" {
-			return f.Error
-		}
-		return "it could not be fetched from the platform."
-	}
-	return "it is not available."
-}
-
 // MediaFile implements backend.MediaService.
 func (db *DB) MediaFile(ctx context.Context, id string) (*backend.MediaFile, error) {
 	return findMedia(ctx, db.r, id)
@@ -240,7 +126,7 @@ func (db *DB) MediaContent(ctx context.Context, id string) ([]byte, error) {
 		return nil, err
 	}
 	if f.State != backend.MediaReady {
-		return nil, backend.Errorf(backend.EUnavailable, "The file %s is not available: %s", f.Name, mediaStateText(f))
+		return nil, storekit.ErrMediaUnavailable(f)
 	}
 	var data []byte
 	if err := db.r.QueryRowContext(ctx, `SELECT data FROM media_blobs WHERE hash = ?`, f.Hash).Scan(&data); errors.Is(err, sql.ErrNoRows) {
@@ -266,7 +152,7 @@ func (db *DB) PutMedia(ctx context.Context, f *backend.MediaFile, data []byte) e
 			return err
 		}
 		f.ID, f.Channel, f.Instance, f.Hash, f.Size = backend.NewID("me"), conv.Channel, conv.Instance, hash, int64(len(data))
-		f.Type, f.State, f.MessageID, f.Error, f.Source, f.Attempts = sniffType(f.Type, data), backend.MediaReady, "", "", "", 0
+		f.Type, f.State, f.MessageID, f.Error, f.Source, f.Attempts = storekit.SniffType(f.Type, data), backend.MediaReady, "", "", "", 0
 		return insertMedia(ctx, tx, f, time.Time{})
 	})
 }
@@ -320,18 +206,15 @@ func (db *DB) SettleMediaFetch(ctx context.Context, id string, res *backend.Medi
 		if err != nil {
 			return err
 		}
-		switch {
-		case res.Data != nil:
-			if f.Hash, err = putBlob(ctx, tx, res.Data); err != nil {
+		hash := ""
+		if res.Data != nil {
+			if hash, err = putBlob(ctx, tx, res.Data); err != nil {
 				return err
 			}
-			f.Type = sniffType(orString(res.Type, f.Type), res.Data)
-			f.Name, f.Size, f.State, f.Error = orString(f.Name, res.Name), int64(len(res.Data)), backend.MediaReady, ""
-		case !res.RetryAt.IsZero():
+		}
+		if storekit.SettleFetch(f, res, hash) {
 			_, err := tx.ExecContext(ctx, `UPDATE media_files SET error = ?, next_attempt_at = ? WHERE id = ?`, res.Reason, formatTime(res.RetryAt), id)
 			return err
-		default:
-			f.State, f.Error = backend.MediaFailed, res.Reason
 		}
 		// The platform's reference (a signed URL, a file id) is not kept
 		// once the file is settled.
@@ -341,13 +224,6 @@ func (db *DB) SettleMediaFetch(ctx context.Context, id string, res *backend.Medi
 		}
 		return updateAttachment(ctx, tx, f)
 	})
-}
-
-func orString(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // updateAttachment brings the attachment that names f on f's message in
@@ -362,18 +238,7 @@ func updateAttachment(ctx context.Context, tx *Tx, f *backend.MediaFile) error {
 	} else if err != nil {
 		return err
 	}
-	changed := false
-	for i, a := range m.Attachments {
-		if a.URL != backend.MediaPath+f.ID {
-			continue
-		}
-		a.Type, a.Name, a.Size, a.State, a.Error = f.Type, f.Name, f.Size, "", ""
-		if f.State != backend.MediaReady {
-			a.State, a.Error = f.State, f.Error
-		}
-		m.Attachments[i], changed = a, true
-	}
-	if !changed {
+	if !storekit.SettleAttachments(m.Attachments, f) {
 		return nil
 	}
 	b, err := json.Marshal(m.Attachments)
@@ -385,4 +250,21 @@ func updateAttachment(ctx context.Context, tx *Tx, f *backend.MediaFile) error {
 		return fmt.Errorf("update attachment: %w", err)
 	}
 	return tx.AppendEvent(ctx, backend.EventMessageUpserted, m.ID, m)
+}
+
+// mediaKeeper keeps the files of a message of conv in tx (messageID: the
+// message's id).
+func mediaKeeper(ctx context.Context, tx *Tx, conv *backend.Conversation, messageID string) storekit.MediaKeeper {
+	return storekit.MediaKeeper{
+		PutBlob:           func(data []byte) (string, error) { return putBlob(ctx, tx, data) },
+		Insert:            func(f *backend.MediaFile, next time.Time) error { return insertMedia(ctx, tx, f, next) },
+		KeepWebchatUpload: func(url string) error { return keepWebchatUpload(ctx, tx, conv, messageID, url) },
+		Find:              func(id string) (*backend.MediaFile, error) { return findMedia(ctx, tx, id) },
+		Attach: func(id string) error {
+			if _, err := tx.ExecContext(ctx, `UPDATE media_files SET message_id = ? WHERE id = ? AND message_id = ''`, messageID, id); err != nil {
+				return fmt.Errorf("attach media: %w", err)
+			}
+			return nil
+		},
+	}
 }

@@ -7,9 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"switchboard/backend"
+	"switchboard/backend/internal/storekit"
 )
 
 const messageColumns = `id, conversation_id, contact_id, direction, author_id, author_name, text, private, attachments,
@@ -109,11 +109,8 @@ func (db *DB) ImportInbound(ctx context.Context, batch []*backend.InboundMessage
 }
 
 func storeInbound(ctx context.Context, tx *Tx, in *backend.InboundMessage) (*backend.Message, bool, error) {
-	if in.Channel == "" || in.Instance == "" || in.ExternalUserID == "" {
-		return nil, false, backend.Errorf(backend.EInvalid, "An inbound message needs a channel, an instance and a sender.")
-	}
-	if in.ThreadKey == "" {
-		in.ThreadKey = in.ExternalUserID
+	if err := storekit.CheckInbound(in); err != nil {
+		return nil, false, err
 	}
 	if in.ExternalID != "" {
 		old, err := findMessage(ctx, tx, `channel = ? AND instance = ? AND external_id = ?`, in.Channel, in.Instance, in.ExternalID)
@@ -139,7 +136,7 @@ func storeInbound(ctx context.Context, tx *Tx, in *backend.InboundMessage) (*bac
 	// could run script or reach a local file becomes a plain file name
 	// (the message itself is kept).
 	id := backend.NewID("msg")
-	atts, err := keepInboundMedia(ctx, tx, conv, id, in.Attachments)
+	atts, err := storekit.KeepInboundMedia(mediaKeeper(ctx, tx, conv, id), conv, id, in.Attachments, tx.Now())
 	if err != nil {
 		return nil, false, err
 	}
@@ -252,7 +249,7 @@ func touchConversation(ctx context.Context, tx *Tx, c *backend.Conversation, m *
 		return nil
 	}
 	if at := m.At(); !at.Before(c.LastMessageAt) {
-		c.LastMessageAt, c.LastMessageText = at, preview(m)
+		c.LastMessageAt, c.LastMessageText = at, storekit.Preview(m)
 	}
 	c.UpdatedAt = tx.Now()
 	if m.Direction == backend.DirectionIn && c.Status == backend.StatusSnoozed {
@@ -265,28 +262,12 @@ func touchConversation(ctx context.Context, tx *Tx, c *backend.Conversation, m *
 	return tx.AppendEvent(ctx, backend.EventConversationUpserted, c.ID, c)
 }
 
-func preview(m *backend.Message) string {
-	s := strings.Join(strings.Fields(m.Text), " ")
-	if s == "" && len(m.Attachments) > 0 {
-		s = "[" + m.Attachments[0].Type + "]"
-	}
-	if utf8.RuneCountInString(s) > 140 {
-		s = string([]rune(s)[:140]) + "…"
-	}
-	return s
-}
-
 func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
 
 // StoreOutbound implements backend.MessageService.
 func (db *DB) StoreOutbound(ctx context.Context, out *backend.OutboundMessage) (*backend.Message, bool, error) {
-	if strings.TrimSpace(out.Text) == "" && len(out.Attachments) == 0 {
-		return nil, false, backend.Errorf(backend.EInvalid, "A reply needs text or an attachment.")
-	}
-	for i, a := range out.Attachments {
-		if err := backend.CheckAttachmentURL(a.URL); err != nil {
-			return nil, false, backend.Errorf(backend.EInvalid, "Attachment %d: %s", i+1, backend.ErrorMessage(err))
-		}
+	if err := storekit.CheckOutbound(out); err != nil {
+		return nil, false, err
 	}
 	var m *backend.Message
 	created := false
@@ -307,20 +288,13 @@ func (db *DB) StoreOutbound(ctx context.Context, out *backend.OutboundMessage) (
 		if err != nil {
 			return err
 		}
-		status := backend.DeliveryQueued
-		if out.Private {
-			status = backend.DeliverySent
-		}
 		id := backend.NewID("msg")
-		atts, err := attachOutboundMedia(ctx, tx, conv, id, out.Attachments)
+		atts, err := storekit.AttachReplyFiles(mediaKeeper(ctx, tx, conv, id), conv.ID, out.Attachments)
 		if err != nil {
 			return err
 		}
-		m = &backend.Message{
-			ID: id, ConversationID: conv.ID, ContactID: conv.ContactID, Direction: backend.DirectionOut,
-			AuthorID: out.AuthorID, AuthorName: out.AuthorName, Text: out.Text, Private: out.Private, Attachments: atts,
-			ClientID: out.ClientID, Status: status, CreatedAt: tx.Now(), UpdatedAt: tx.Now(), Cc: out.Cc,
-		}
+		m = storekit.NewOutbound(out, conv, id, tx.Now())
+		m.Attachments = atts
 		if err := insertMessage(ctx, tx, m, conv, ""); err != nil {
 			return err
 		}
@@ -335,8 +309,8 @@ func (db *DB) StoreOutbound(ctx context.Context, out *backend.OutboundMessage) (
 
 // SetDeliveryStatus implements backend.MessageService.
 func (db *DB) SetDeliveryStatus(ctx context.Context, id, status, reason string) (*backend.Message, error) {
-	if backend.DeliveryRank(status) == 0 {
-		return nil, backend.Errorf(backend.EInvalid, "%q is not a delivery status.", status)
+	if err := storekit.CheckDelivery(status); err != nil {
+		return nil, err
 	}
 	var m *backend.Message
 	err := db.update(ctx, func(tx *Tx) (err error) {

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"switchboard/backend"
+	"switchboard/backend/internal/storekit"
 )
 
 // outboxCursor names the cursor over messages that EnqueueOutbox advances.
@@ -77,15 +77,7 @@ func (db *DB) EnqueueOutbox(ctx context.Context, now time.Time) (int, error) {
 }
 
 // newUUID returns a random RFC 4122 version 4 UUID (LINE's retry key needs one).
-func newUUID() string {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic("read random: " + err.Error())
-	}
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
-}
+var newUUID = storekit.NewUUID
 
 // InterruptOutbox implements backend.ChannelService.
 func (db *DB) InterruptOutbox(ctx context.Context, now time.Time) (int, error) {

@@ -5,12 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net/mail"
-	"strings"
-
-	"golang.org/x/crypto/bcrypt"
 
 	"switchboard/backend"
+	"switchboard/backend/internal/storekit"
 )
 
 const userColumns = `id, name, email, role, disabled_at <> '', created_at`
@@ -37,23 +34,13 @@ func findUser(ctx context.Context, q queryer, id string) (*backend.User, error) 
 
 // hashPassword checks a new password and hashes it.
 func (db *DB) hashPassword(password string) (string, error) {
-	if err := backend.ValidPassword(password); err != nil {
-		return "", err
-	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), db.PasswordCost)
-	if err != nil {
-		return "", fmt.Errorf("hash password: %w", err)
-	}
-	return string(hash), nil
+	return storekit.HashPassword(password, db.PasswordCost)
 }
 
 // CreateUser implements backend.UserService.
 func (db *DB) CreateUser(ctx context.Context, u *backend.User, password string) error {
-	u.Email = strings.TrimSpace(u.Email)
-	if _, err := mail.ParseAddress(u.Email); err != nil {
-		return backend.Errorf(backend.EInvalid, "%q is not an email address.", u.Email)
-	} else if !u.Role.Valid() {
-		return backend.Errorf(backend.EInvalid, "Role must be agent, supervisor or admin, not %q.", u.Role)
+	if err := storekit.CheckUser(u); err != nil {
+		return err
 	}
 	hash, err := db.hashPassword(password)
 	if err != nil {
@@ -110,7 +97,7 @@ func (db *DB) ChangePassword(ctx context.Context, userID, current, next, keepSes
 	} else if err != nil {
 		return fmt.Errorf("find user: %w", err)
 	}
-	if len(current) > backend.MaxPasswordBytes || bcrypt.CompareHashAndPassword([]byte(old), []byte(current)) != nil {
+	if !storekit.PasswordMatches(old, current) {
 		return backend.Errorf(backend.EForbidden, "The current password is not correct.")
 	}
 	return db.setPassword(ctx, userID, next, keepSessionID, "password changed")

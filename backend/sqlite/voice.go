@@ -6,20 +6,17 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"switchboard/backend"
+	"switchboard/backend/internal/storekit"
 )
 
 var _ backend.CallService = (*DB)(nil)
 
-// callNoteAuthor is the author shown on a call's timeline notes.
-const callNoteAuthor = "Phone"
-
 // OpenCall implements backend.CallService.
 func (db *DB) OpenCall(ctx context.Context, c *backend.Call, caller backend.Identity, threadKey string, note backend.CallNote) error {
-	if c.Channel == "" || c.Instance == "" || caller.ExternalID == "" {
-		return backend.Errorf(backend.EInvalid, "A call needs a channel, an instance and a caller.")
+	if err := storekit.CheckCall(c, caller); err != nil {
+		return err
 	}
 	return db.update(ctx, func(tx *Tx) error {
 		caller.Channel = c.Channel
@@ -91,15 +88,11 @@ func addCallNote(ctx context.Context, tx *Tx, conv *backend.Conversation, c *bac
 	if note.Text == "" {
 		return nil
 	}
-	m := &backend.Message{
-		ID: backend.NewID("msg"), ConversationID: conv.ID, ContactID: conv.ContactID, Direction: backend.DirectionIn,
-		AuthorName: callNoteAuthor, Text: note.Text, Private: true, Attachments: note.Attachments,
-		ExternalID: c.ID + ":" + backend.NewID("n"), Status: backend.DeliveryReceived, CreatedAt: tx.Now(), UpdatedAt: tx.Now(),
-	}
+	m := storekit.CallNoteMessage(conv, c, note, tx.Now())
 	if err := insertMessage(ctx, tx, m, conv, ""); err != nil {
 		return err
 	}
-	conv.LastMessageAt, conv.LastMessageText, conv.UpdatedAt = m.CreatedAt, preview(m), tx.Now()
+	conv.LastMessageAt, conv.LastMessageText, conv.UpdatedAt = m.CreatedAt, storekit.Preview(m), tx.Now()
 	if note.Open {
 		conv.Status, conv.AssigneeID = backend.StatusOpen, ""
 	}
@@ -143,15 +136,12 @@ func (db *DB) FindLiveCalls(ctx context.Context) ([]*backend.Call, error) {
 
 // PutTrunk implements backend.CallService.
 func (db *DB) PutTrunk(ctx context.Context, t *backend.Trunk) error {
-	if strings.TrimSpace(t.Name) == "" {
-		return backend.Errorf(backend.EInvalid, "A trunk needs a name.")
-	}
-	if !json.Valid(t.Config) {
-		return backend.Errorf(backend.EInvalid, "The trunk configuration is not valid JSON.")
+	if err := storekit.CheckTrunk(t); err != nil {
+		return err
 	}
 	// The configuration holds the trunk's digest password: it is sealed
 	// whole, like a channel's.
-	sealed, err := db.seal(t.Config, trunkConfigContext(t.Name))
+	sealed, err := db.seal(t.Config, storekit.TrunkConfigContext(t.Name))
 	if err != nil {
 		return err
 	}
@@ -191,7 +181,7 @@ func (db *DB) FindTrunks(ctx context.Context) ([]*backend.Trunk, error) {
 		if err := rows.Scan(&t.Name, &config, &t.Enabled, &created, &updated); err != nil {
 			return nil, err
 		}
-		plain, err := db.open(config, trunkConfigContext(t.Name))
+		plain, err := db.open(config, storekit.TrunkConfigContext(t.Name))
 		if err != nil {
 			return nil, err
 		}

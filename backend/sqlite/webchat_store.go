@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"switchboard/backend"
+	"switchboard/backend/internal/storekit"
 )
 
 // WebchatKey returns the named 32-byte server key of the web chat widget,
@@ -56,11 +57,8 @@ func (db *DB) PutWebchatUpload(ctx context.Context, id, instance, subject, name,
 			return fmt.Errorf("webchat upload quota: %w", err)
 		}
 		size := int64(len(data))
-		if q.VisitorBytes > 0 && visitor+size > q.VisitorBytes {
-			return backend.Errorf(backend.ETooLarge, "You have sent as many files as you may for now (%d MiB); try again later.", q.VisitorBytes>>20)
-		}
-		if q.TotalBytes > 0 && total+size > q.TotalBytes {
-			return backend.Errorf(backend.ETooLarge, "This chat takes no more files for now; please try again later.")
+		if err := storekit.CheckUploadQuota(q, visitor, total, size); err != nil {
+			return err
 		}
 		hash, err := putBlob(ctx, tx, data)
 		if err != nil {

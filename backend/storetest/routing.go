@@ -1,4 +1,4 @@
-package sqlite_test
+package storetest
 
 import (
 	"context"
@@ -36,8 +36,8 @@ func routingFixture(now time.Time) *backend.RoutingChange {
 	}
 }
 
-func TestRouting_SaveAndLoad(t *testing.T) {
-	db := MustOpenDB(t)
+func testRoutingSaveAndLoad(t *testing.T, h harness) {
+	db := h.open(t)
 	ctx := context.Background()
 	now := time.Date(2026, 3, 2, 9, 0, 0, 123456789, time.UTC)
 	c := routingFixture(now)
@@ -95,8 +95,8 @@ func TestRouting_SaveAndLoad(t *testing.T) {
 	}
 }
 
-func TestRouting_OneActiveReservationPerTask(t *testing.T) {
-	db := MustOpenDB(t)
+func testRoutingOneActiveReservation(t *testing.T, h harness) {
+	db := h.open(t)
 	ctx := context.Background()
 	now := time.Now().UTC()
 	if err := db.SaveRouting(ctx, routingFixture(now)); err != nil {
@@ -125,8 +125,8 @@ func TestRouting_OneActiveReservationPerTask(t *testing.T) {
 	}
 }
 
-func TestRouting_WorkerUserIsUnique(t *testing.T) {
-	db := MustOpenDB(t)
+func testRoutingWorkerUserIsUnique(t *testing.T, h harness) {
+	db := h.open(t)
 	ctx := context.Background()
 	now := time.Now().UTC()
 	c := routingFixture(now)

@@ -1,16 +1,54 @@
-package sqlite_test
+package storetest
 
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
+	"time"
 
 	"switchboard/backend"
+	"switchboard/backend/secret"
 )
 
-func TestStoreInbound_DedupesRedelivery(t *testing.T) {
+func testReopenKeepsTheLog(t *testing.T, h harness) {
+	where, key := h.b.New(t), secret.MustNew()
+	db := h.openWith(t, where, Options{Key: key})
+	if _, _, err := db.StoreInbound(context.Background(), &backend.InboundMessage{
+		Channel: "sms.twilio", Instance: "main", ExternalUserID: "+15550001111", ExternalID: "SM1", Text: "hello",
+	}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	db2 := h.openWith(t, where, Options{Key: key})
+	seq, err := db2.LastSeq(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if seq != 3 { // contact, message, conversation
+		t.Fatalf("last seq after reopen = %d, want 3", seq)
+	}
+}
+
+func testNotifyAfterCommit(t *testing.T, h harness) {
+	db := h.open(t)
+	ch, stop := db.Notify()
+	defer stop()
+	if _, _, err := db.StoreInbound(context.Background(), &backend.InboundMessage{
+		Channel: "telegram", Instance: "bot", ExternalUserID: "42", ExternalID: "1", Text: "hi",
+	}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-ch:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no notification after a commit that appended events")
+	}
+}
+
+func testStoreInboundDedupesRedelivery(t *testing.T, h harness) {
 	ctx := context.Background()
-	db := MustOpenDB(t)
+	db := h.open(t)
 	in := &backend.InboundMessage{Channel: "sms.twilio", Instance: "main", ExternalUserID: "+15550001111", ExternalID: "SM1", Text: "hello"}
 	m1, created, err := db.StoreInbound(ctx, in)
 	if err != nil || !created {
@@ -32,9 +70,9 @@ func TestStoreInbound_DedupesRedelivery(t *testing.T) {
 	}
 }
 
-func TestStoreInbound_PhoneIsOneContactAcrossChannels(t *testing.T) {
+func testPhoneIsOneContactAcrossChannels(t *testing.T, h harness) {
 	ctx := context.Background()
-	db := MustOpenDB(t)
+	db := h.open(t)
 	sms, _, err := db.StoreInbound(ctx, &backend.InboundMessage{Channel: "sms.twilio", Instance: "main", ExternalUserID: "+15550001111", ExternalID: "SM1", Text: "sms"})
 	if err != nil {
 		t.Fatal(err)
@@ -58,9 +96,9 @@ func TestStoreInbound_PhoneIsOneContactAcrossChannels(t *testing.T) {
 	}
 }
 
-func TestMergeContacts_JoinsHistories(t *testing.T) {
+func testMergeContactsJoinsHistories(t *testing.T, h harness) {
 	ctx := context.Background()
-	db := MustOpenDB(t)
+	db := h.open(t)
 	a, _, _ := db.StoreInbound(ctx, &backend.InboundMessage{Channel: "telegram", Instance: "bot", ExternalUserID: "1", ExternalID: "1", Text: "a"})
 	b, _, _ := db.StoreInbound(ctx, &backend.InboundMessage{Channel: "line", Instance: "main", ExternalUserID: "U1", ExternalID: "1", Text: "b"})
 	merged, err := db.MergeContacts(ctx, a.ContactID, b.ContactID)
@@ -82,9 +120,9 @@ func TestMergeContacts_JoinsHistories(t *testing.T) {
 	}
 }
 
-func TestStoreOutbound_IdempotentByClientID(t *testing.T) {
+func testStoreOutboundIdempotentByClientID(t *testing.T, h harness) {
 	ctx := context.Background()
-	db := MustOpenDB(t)
+	db := h.open(t)
 	in, _, _ := db.StoreInbound(ctx, &backend.InboundMessage{Channel: "telegram", Instance: "bot", ExternalUserID: "1", ExternalID: "1", Text: "a"})
 	out := &backend.OutboundMessage{ConversationID: in.ConversationID, Text: "reply", ClientID: "c-1"}
 	m1, created1, err := db.StoreOutbound(ctx, out)
@@ -103,9 +141,9 @@ func TestStoreOutbound_IdempotentByClientID(t *testing.T) {
 	}
 }
 
-func TestSetDeliveryStatus_OnlyMovesForward(t *testing.T) {
+func testSetDeliveryStatusOnlyMovesForward(t *testing.T, h harness) {
 	ctx := context.Background()
-	db := MustOpenDB(t)
+	db := h.open(t)
 	in, _, _ := db.StoreInbound(ctx, &backend.InboundMessage{Channel: "telegram", Instance: "bot", ExternalUserID: "1", ExternalID: "1", Text: "a"})
 	m, _, _ := db.StoreOutbound(ctx, &backend.OutboundMessage{ConversationID: in.ConversationID, Text: "reply"})
 	for _, tc := range []struct{ set, want string }{
@@ -125,9 +163,9 @@ func TestSetDeliveryStatus_OnlyMovesForward(t *testing.T) {
 	}
 }
 
-func TestEventsSince_CarryEntities(t *testing.T) {
+func testEventsSinceCarryEntities(t *testing.T, h harness) {
 	ctx := context.Background()
-	db := MustOpenDB(t)
+	db := h.open(t)
 	m, _, _ := db.StoreInbound(ctx, &backend.InboundMessage{Channel: "telegram", Instance: "bot", ExternalUserID: "1", ExternalID: "1", Text: "find me"})
 	events, err := db.EventsSince(ctx, 0, 100)
 	if err != nil {
@@ -147,13 +185,8 @@ func TestEventsSince_CarryEntities(t *testing.T) {
 		}
 	}
 	want := []string{backend.EventContactUpserted, backend.EventMessageUpserted, backend.EventConversationUpserted}
-	if len(types) != len(want) {
+	if strings.Join(types, ",") != strings.Join(want, ",") {
 		t.Fatalf("event types = %v, want %v", types, want)
-	}
-	for i := range want {
-		if types[i] != want[i] {
-			t.Fatalf("event types = %v, want %v", types, want)
-		}
 	}
 	more, _ := db.EventsSince(ctx, 2, 100)
 	if len(more) != 1 || more[0].Seq != 3 {
@@ -161,9 +194,9 @@ func TestEventsSince_CarryEntities(t *testing.T) {
 	}
 }
 
-func TestImportInbound_OneTransactionWithDedupe(t *testing.T) {
+func testImportInboundOneTransaction(t *testing.T, h harness) {
 	ctx := context.Background()
-	db := MustOpenDB(t)
+	db := h.open(t)
 	batch := []*backend.InboundMessage{
 		{Channel: "telegram", Instance: "bot", ExternalUserID: "1", ExternalID: "a", Text: "one"},
 		{Channel: "telegram", Instance: "bot", ExternalUserID: "1", ExternalID: "b", Text: "two"},
@@ -179,5 +212,58 @@ func TestImportInbound_OneTransactionWithDedupe(t *testing.T) {
 	}
 	if _, err := db.FindMessageByExternalID(ctx, "telegram", "bot", "c"); backend.ErrorCode(err) != backend.ENotFound {
 		t.Fatalf("a failed batch left message c behind: %v", err)
+	}
+}
+
+// testAttachmentsUnsafeURLsNeverStored: an inbound message keeps its
+// files but not a URL that could run script; a file inside the message is
+// kept by the engine; an agent's reply with such a URL is refused.
+func testAttachmentsUnsafeURLsNeverStored(t *testing.T, h harness) {
+	ctx := context.Background()
+	db := h.open(t)
+	m, _, err := db.StoreInbound(ctx, &backend.InboundMessage{Channel: "custom", Instance: "shop", ExternalUserID: "u1", ExternalID: "e1",
+		Attachments: []backend.Attachment{
+			{URL: "javascript:alert(document.cookie)", Type: "image/png", Name: "evil.png"},
+			{URL: "https://cdn.example.com/photo.png", Type: "image/png"},
+			{URL: "data:text/plain;base64,aGVsbG8=", Name: "note.txt"},
+			{URL: "data:text/html,<script>alert(1)</script>", Name: "page.html"},
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := db.FindMessageByID(ctx, m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := stored.Attachments
+	if len(a) != 4 || a[0].URL != "" || a[0].Name != "evil.png" || a[1].URL != "https://cdn.example.com/photo.png" ||
+		!strings.HasPrefix(a[2].URL, backend.MediaPath) || a[2].Type != "text/plain" || a[2].Size != 5 || a[3].URL != "" {
+		t.Fatalf("stored attachments %+v", a)
+	}
+	f, err := db.MediaFile(ctx, strings.TrimPrefix(a[2].URL, backend.MediaPath))
+	if err != nil || f.Name != "note.txt" || f.Type != "text/plain" || f.ConversationID != m.ConversationID || f.State != backend.MediaReady {
+		t.Fatalf("kept file %+v %v", f, err)
+	}
+	if data, err := db.MediaContent(ctx, f.ID); err != nil || string(data) != "hello" {
+		t.Fatalf("kept file's bytes %q %v", data, err)
+	}
+	if _, err := db.MediaFile(ctx, "me_nope"); backend.ErrorCode(err) != backend.ENotFound {
+		t.Fatalf("unknown file: %v", err)
+	}
+	evs, _ := db.EventsSince(ctx, 0, 100)
+	for _, e := range evs {
+		if strings.Contains(string(e.Data), "javascript:") || strings.Contains(string(e.Data), "data:") {
+			t.Fatalf("event %s carries %s", e.Type, e.Data)
+		}
+	}
+
+	_, _, err = db.StoreOutbound(ctx, &backend.OutboundMessage{ConversationID: m.ConversationID, Text: "see", ClientID: "c1",
+		Attachments: []backend.Attachment{{URL: "https://ok.example/a.pdf"}, {URL: "javascript:alert(1)"}}})
+	if backend.ErrorCode(err) != backend.EInvalid || !strings.Contains(backend.ErrorMessage(err), "Attachment 2") {
+		t.Fatalf("reply with a javascript: attachment: %v", err)
+	}
+	if _, _, err := db.StoreOutbound(ctx, &backend.OutboundMessage{ConversationID: m.ConversationID, Text: "see", ClientID: "c2",
+		Attachments: []backend.Attachment{{URL: a[2].URL}, {URL: "https://ok.example/a.pdf"}}}); err != nil {
+		t.Fatalf("reply with the engine's file and a web URL: %v", err)
 	}
 }

@@ -1,21 +1,17 @@
-package sqlite_test
+package storetest
 
 import (
 	"context"
 	"encoding/json"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"testing"
-	"time"
 
 	"switchboard/backend"
-	"switchboard/backend/secret"
-	"switchboard/backend/sqlite"
 )
 
 // accessSince returns the grants and losses of the access events after seq.
-func accessSince(t *testing.T, db *sqlite.DB, seq int64) (granted, revoked []string) {
+func accessSince(t *testing.T, db Store, seq int64) (granted, revoked []string) {
 	t.Helper()
 	events, err := db.EventsSince(context.Background(), seq, 1000)
 	if err != nil {
@@ -39,9 +35,9 @@ func accessSince(t *testing.T, db *sqlite.DB, seq int64) (granted, revoked []str
 	return granted, revoked
 }
 
-func TestAccess_FollowsRoutingAndTheCustomersHistory(t *testing.T) {
+func testAccess(t *testing.T, h harness) {
 	ctx := context.Background()
-	db := MustOpenDB(t)
+	db := h.open(t)
 	open := func(from, thread string) *backend.Message {
 		m, _, err := db.StoreInbound(ctx, &backend.InboundMessage{Channel: "telegram", Instance: "bot", ExternalUserID: from, ThreadKey: thread,
 			ExternalID: from + thread, Text: "hi"})
@@ -144,36 +140,5 @@ func TestAccess_FollowsRoutingAndTheCustomersHistory(t *testing.T) {
 	snap, err := db.ConversationSnapshot(ctx, c2)
 	if err != nil || len(snap) != 3 || snap[0].Type != backend.EventContactUpserted || snap[1].Type != backend.EventConversationUpserted || snap[2].Type != backend.EventMessageUpserted {
 		t.Fatalf("snapshot: %+v %v", snap, err)
-	}
-}
-
-// A conversation's snapshot reads everything, its flow execution included,
-// in its one read transaction: with a single reader connection it still
-// answers, where a second connection taken from the pool would wait forever
-// (the embedded engine runs with two readers, and the hub and a desktop's
-// sync may each hold one).
-func TestConversationSnapshot_NeedsOneReader(t *testing.T) {
-	ctx := context.Background()
-	db := sqlite.NewDB(filepath.Join(t.TempDir(), "engine.db"))
-	db.PasswordCost, db.Secrets, db.MaxReaders = 4, secret.MustNew(), 1
-	if err := db.Open(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	m, _, err := db.StoreInbound(ctx, &backend.InboundMessage{Channel: "telegram", Instance: "bot", ExternalUserID: "maria", ExternalID: "m1", Text: "hi"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.SaveFlowExecution(ctx, &backend.FlowExecution{ID: "fx1", ConversationID: m.ConversationID, Status: backend.FlowWaiting}, 0); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	snap, err := db.ConversationSnapshot(ctx, m.ConversationID)
-	if err != nil {
-		t.Fatalf("snapshot with one reader: %v", err)
-	}
-	if last := snap[len(snap)-1]; last.Type != backend.EventFlowExecutionUpserted {
-		t.Fatalf("the snapshot ends with %s, want the flow execution", last.Type)
 	}
 }

@@ -1,4 +1,4 @@
-package sqlite_test
+package storetest
 
 import (
 	"context"
@@ -9,9 +9,9 @@ import (
 	"switchboard/backend"
 )
 
-func TestFlowStore_Revisions(t *testing.T) {
+func testFlowRevisions(t *testing.T, h harness) {
 	ctx := context.Background()
-	db := MustOpenDB(t)
+	db := h.open(t)
 	key := backend.FlowKey("sms.twilio", "main")
 	if _, err := db.FindFlow(ctx, key); backend.ErrorCode(err) != backend.ENotFound {
 		t.Fatalf("find before put: %v", err)
@@ -66,9 +66,9 @@ func TestFlowStore_Revisions(t *testing.T) {
 	}
 }
 
-func TestFlowStore_ExecutionCompareAndSet(t *testing.T) {
+func testFlowExecutionCompareAndSet(t *testing.T, h harness) {
 	ctx := context.Background()
-	db := MustOpenDB(t)
+	db := h.open(t)
 	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	x := &backend.FlowExecution{ID: "fx_1", ConversationID: "cv_1", FlowKey: "sms.twilio/main", Status: backend.FlowWaiting,
 		Widget: "ask", Variables: map[string]any{"n": "1"}, Outputs: map[string]map[string]any{"ask": {"k": 2.0}},

@@ -1,4 +1,4 @@
-package sqlite_test
+package storetest
 
 import (
 	"context"
@@ -9,9 +9,9 @@ import (
 	"switchboard/backend"
 )
 
-func TestOutbox_EnqueueClaimComplete(t *testing.T) {
+func testOutbox(t *testing.T, h harness) {
 	ctx := context.Background()
-	db := MustOpenDB(t)
+	db := h.open(t)
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	in, _, err := db.StoreInbound(ctx, &backend.InboundMessage{Channel: "sms.twilio", Instance: "main", ExternalUserID: "+15550001111", ExternalID: "SM1", Text: "hi"})
 	if err != nil {
@@ -71,9 +71,9 @@ func TestOutbox_EnqueueClaimComplete(t *testing.T) {
 	}
 }
 
-func TestChannel_ThreadStatusAndInboundCursor(t *testing.T) {
+func testThreadStatusAndInboundCursor(t *testing.T, h harness) {
 	ctx := context.Background()
-	db := MustOpenDB(t)
+	db := h.open(t)
 	db.PutChannelInstance(ctx, &backend.ChannelInstance{Connector: "messenger", Instance: "page", Enabled: true})
 	in, _, _ := db.StoreInbound(ctx, &backend.InboundMessage{Channel: "messenger", Instance: "page", ExternalUserID: "PSID", ThreadKey: "P|PSID", ExternalID: "m1", Text: "hi"})
 	db.StoreInbound(ctx, &backend.InboundMessage{Channel: "webchat", Instance: "x", ExternalUserID: "v", ExternalID: "w", Text: "not a channel instance"})
@@ -101,12 +101,12 @@ func TestChannel_ThreadStatusAndInboundCursor(t *testing.T) {
 	}
 }
 
-// TestOutbox_PeopleBeforeBots: an agent's reply is claimed before bot
+// testOutboxPeopleBeforeBots: an agent's reply is claimed before bot
 // messages already waiting on the same instance, while within one
 // conversation the order stays as written.
-func TestOutbox_PeopleBeforeBots(t *testing.T) {
+func testOutboxPeopleBeforeBots(t *testing.T, h harness) {
 	ctx := context.Background()
-	db := MustOpenDB(t)
+	db := h.open(t)
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	if err := db.PutChannelInstance(ctx, &backend.ChannelInstance{Connector: "email", Instance: "support", Config: []byte(`{}`), Enabled: true}); err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package sqlite_test
+package storetest
 
 import (
 	"context"
@@ -6,16 +6,39 @@ import (
 	"time"
 
 	"switchboard/backend"
+	"switchboard/backend/secret"
 )
 
-// TestMessageTimes: a conversation's time is its newest message's own time,
+// testFeedIdentity: a store keeps its feed's identity across reopening; a
+// new store has another.
+func testFeedIdentity(t *testing.T, h harness) {
+	ctx := context.Background()
+	where, key := h.b.New(t), secret.MustNew()
+	first := h.openWith(t, where, Options{Key: key})
+	id, err := first.FeedIdentity(ctx)
+	if err != nil || len(id.EngineID) != 32 || len(id.Epoch) != 16 {
+		t.Fatalf("identity %+v, %v", id, err)
+	}
+	first.Close()
+	again, err := h.openWith(t, where, Options{Key: key}).FeedIdentity(ctx)
+	if err != nil || again != id {
+		t.Fatalf("reopened store has identity %+v, want %+v (%v)", again, id, err)
+	}
+	other, err := h.open(t).FeedIdentity(ctx)
+	if err != nil || other.EngineID == id.EngineID || other.Epoch == id.Epoch {
+		t.Fatalf("a new store has identity %+v, like %+v (%v)", other, id, err)
+	}
+}
+
+// testMessageTimes: a conversation's time is its newest message's own time,
 // the platform's when it sent one, never the engine's arrival time, and a
 // platform clock running ahead never dates a message in the future.
-func TestMessageTimes(t *testing.T) {
+func testMessageTimes(t *testing.T, h harness) {
 	ctx := context.Background()
-	db := MustOpenDB(t)
 	now := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
-	db.Now = func() time.Time { return now }
+	c := &clock{}
+	c.set(now)
+	db := h.openClock(t, c, Options{})
 	sent := now.Add(-3 * time.Hour)
 	in := func(id string, at time.Time) *backend.Message {
 		m, _, err := db.StoreInbound(ctx, &backend.InboundMessage{Channel: "telegram", Instance: "bot", ExternalUserID: "42",

@@ -1,16 +1,15 @@
-package sqlite_test
+package storetest
 
 import (
 	"context"
 	"log/slog"
 	"math"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"switchboard/backend"
 	"switchboard/backend/routing"
-	"switchboard/backend/sqlite"
+	"switchboard/backend/secret"
 )
 
 // reportDay is a Monday.
@@ -21,21 +20,16 @@ type reportHarness struct {
 	t     *testing.T
 	ctx   context.Context
 	clock *backend.FakeClock
-	db    *sqlite.DB
+	db    Store
 	e     *routing.Engine
 	queue *backend.Queue
 	ana   *backend.Worker
 }
 
-func mustReportHarness(t *testing.T) *reportHarness {
+func mustReportHarness(t *testing.T, sh harness) *reportHarness {
 	t.Helper()
 	h := &reportHarness{t: t, ctx: context.Background(), clock: backend.NewFakeClock(reportDay)}
-	h.db = sqlite.NewDB(filepath.Join(t.TempDir(), "engine.db"))
-	h.db.Now = h.clock.Now
-	if err := h.db.Open(h.ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.db.Close() })
+	h.db = sh.openWith(t, sh.b.New(t), Options{Key: secret.MustNew(), Now: h.clock.Now})
 	h.e = routing.New(h.db, routing.Options{Clock: h.clock, ReservationTimeout: 5 * time.Minute, Logger: slog.New(slog.DiscardHandler)})
 	if err := h.e.Start(h.ctx); err != nil {
 		t.Fatal(err)
@@ -145,8 +139,10 @@ func seedReportDays(h *reportHarness) {
 
 func near(a, b float64) bool { return math.Abs(a-b) < 0.01 }
 
-func TestReport_FiguresByDayWeekAndGroup(t *testing.T) {
-	h := mustReportHarness(t)
+// testReportFiguresByDayWeekAndGroup: a report's figures by day, by week
+// and by channel and agent, and the refused queries.
+func testReportFiguresByDayWeekAndGroup(t *testing.T, sh harness) {
+	h := mustReportHarness(t, sh)
 	seedReportDays(h)
 	monday := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
 	rows, err := h.db.Report(h.ctx, backend.ReportQuery{From: monday, To: monday.AddDate(0, 0, 7)})
@@ -190,10 +186,10 @@ func TestReport_FiguresByDayWeekAndGroup(t *testing.T) {
 	}
 }
 
-// TestReport_DaysFollowTheTimeZone cuts days at local midnight: a task at
+// testReportDaysFollowTheTimeZone cuts days at local midnight: a task at
 // 23:30 UTC on Monday is Tuesday's in Berlin.
-func TestReport_DaysFollowTheTimeZone(t *testing.T) {
-	h := mustReportHarness(t)
+func testReportDaysFollowTheTimeZone(t *testing.T, sh harness) {
+	h := mustReportHarness(t, sh)
 	h.clock.Advance(14*time.Hour + 30*time.Minute)
 	h.task(backend.ChannelChat, "")
 	berlin, err := time.LoadLocation("Europe/Berlin")
@@ -206,8 +202,9 @@ func TestReport_DaysFollowTheTimeZone(t *testing.T) {
 	}
 }
 
-func TestQueueAndAgentFigures_Today(t *testing.T) {
-	h := mustReportHarness(t)
+// testQueueAndAgentFiguresToday: a day's figures per queue and per agent.
+func testQueueAndAgentFiguresToday(t *testing.T, sh harness) {
+	h := mustReportHarness(t, sh)
 	seedReportDays(h)
 	tuesday := time.Date(2026, 3, 3, 0, 0, 0, 0, time.UTC)
 	q, err := h.db.QueueFigures(h.ctx, tuesday.AddDate(0, 0, -1), tuesday)
