@@ -1,4 +1,4 @@
-package sqlite_test
+package storetest
 
 import (
 	"testing"
@@ -7,12 +7,12 @@ import (
 	"switchboard/backend"
 )
 
-// TestQueueHistory_PastHourFromTasks builds the chart of an hour from the
+// testQueueHistoryPastHourFromTasks builds the chart of an hour from the
 // stored tasks: a call that waits from the day before (and is canceled in
 // the hour), a call abandoned in the hour, a chat answered 10 s after it
 // arrived and two calls that arrive at the same instant.
-func TestQueueHistory_PastHourFromTasks(t *testing.T) {
-	h := mustReportHarness(t)
+func testQueueHistoryPastHourFromTasks(t *testing.T, sh harness) {
+	h := mustReportHarness(t, sh)
 	// Monday 09:00: a call nobody takes (Ana takes no calls).
 	x, _ := h.task(backend.ChannelVoice, "")
 	h.until(time.Date(2026, 3, 3, 8, 50, 0, 0, time.UTC))
