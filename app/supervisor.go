@@ -13,8 +13,9 @@ import (
 // an agent's activity, staffing and reports. The engine refuses agents.
 
 // liveFrame hands the supervisors' live view, pushed on the live feed, to
-// the UI as the "supervisor" event.
-func (a *App) liveFrame(typ string, frame []byte) {
+// the UI as the "supervisor" event, and announces queues that have just
+// crossed a threshold.
+func (a *App) liveFrame(s *session, typ string, frame []byte) {
 	if typ != backend.EventSupervisorLive {
 		return
 	}
@@ -24,6 +25,14 @@ func (a *App) liveFrame(typ string, frame []byte) {
 		return
 	}
 	a.emit("supervisor", f.Live)
+	a.announceAlerts(s, f.Live)
+}
+
+// SupervisorHistory returns each queue's chart of the past hour (a
+// sample a minute, from the engine's stored tasks).
+func (a *App) SupervisorHistory() (backend.QueueHistory, error) {
+	var h backend.QueueHistory
+	return h, a.api("GET", "/api/supervisor/history", nil, &h)
 }
 
 // SupervisorLive returns the live view of queues and agents now; updates

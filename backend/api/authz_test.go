@@ -151,6 +151,7 @@ var authzTable = []authzRow{
 	// Supervisors: the live view, setting an agent's activity, staffing
 	// and reports name every agent's work; agents are refused.
 	{"GET /api/supervisor/live", "/api/supervisor/live", "", [6]int{401, 401, 403, 403, 200, 200}},
+	{"GET /api/supervisor/history", "/api/supervisor/history", "", [6]int{401, 401, 403, 403, 200, 200}},
 	{"POST /api/workers/{id}/activity", "/api/workers/$worker/activity", `{"activity":"Break"}`, [6]int{401, 401, 403, 403, 200, 200}},
 	{"GET /api/supervisor/staffing", "/api/supervisor/staffing?window=30&target=80", "", [6]int{401, 401, 403, 403, 200, 200}},
 	{"GET /api/reports", "/api/reports?from=2026-01-01&to=2026-01-31&by=queue", "", [6]int{401, 401, 403, 403, 200, 200}},

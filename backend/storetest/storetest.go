@@ -159,6 +159,7 @@ func Run(t *testing.T, b Backend) {
 		{"Report_FiguresByDayWeekAndGroup", testReportFiguresByDayWeekAndGroup},
 		{"Report_DaysFollowTheTimeZone", testReportDaysFollowTheTimeZone},
 		{"QueueAndAgentFigures_Today", testQueueAndAgentFiguresToday},
+		{"QueueHistory_PastHourFromTasks", testQueueHistoryPastHourFromTasks},
 		{"Concurrent_OneCustomerOneConversation", testConcurrentOneCustomer},
 		{"Concurrent_FeedHasNoGapThatFillsLater", testFeedNoGaps},
 	} {

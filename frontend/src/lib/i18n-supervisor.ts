@@ -73,6 +73,9 @@ export const supervisorEn = {
   'super.monitor.whisper': 'Whisper',
   'super.monitor.barge': 'Barge',
   'super.monitor.leave': 'Leave',
+  'super.unanswered': 'Waiting or offered',
+  'super.time': 'Time',
+  'super.noticeOpen': 'Open the supervisor view',
 } as const;
 
 export const supervisorEs: Record<keyof typeof supervisorEn, string> = {
@@ -148,4 +151,7 @@ export const supervisorEs: Record<keyof typeof supervisorEn, string> = {
   'super.monitor.whisper': 'Susurrar',
   'super.monitor.barge': 'Intervenir',
   'super.monitor.leave': 'Salir',
+  'super.unanswered': 'En espera u ofrecidas',
+  'super.time': 'Hora',
+  'super.noticeOpen': 'Abrir la supervisión',
 };

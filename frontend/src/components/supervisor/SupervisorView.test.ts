@@ -31,6 +31,9 @@ beforeEach(() => {
   backend.signInAs('supervisor');
   const methods = (backend as unknown as { methods: Record<string, (...a: unknown[]) => unknown> }).methods;
   methods.SupervisorLive = () => live(new Date().toISOString(), {});
+  // The engine's past hour: a sample a minute up to a minute ago.
+  methods.SupervisorHistory = () => ({ from: '', to: '', stepSeconds: 60, queues: { q1: Array.from({ length: 60 }, (_, i) => ({
+    at: new Date(Date.now() - (60 - i) * 60_000).toISOString(), unanswered: i % 3, slaPercent: 80 })) } });
   methods.Activities = () => [{ name: 'Available', available: true }, { name: 'Break', available: false }, { name: 'Offline', available: false }];
   methods.SetAgentActivity = () => ({});
   methods.Report = () => ({ rows: [{ period: '2026-03-02', group: 'q1', ...figures }], names: { q1: 'Support' } });
@@ -65,7 +68,9 @@ describe('SupervisorView', () => {
     await until(() => $('super-queue')?.dataset.alarm === 'true');
     expect($('super-queue-waiting')!.textContent).toBe('4');
     expect($('super-alerts')!.textContent).toContain('Support is past its threshold');
-    expect(Number($('super-chart')!.dataset.points)).toBeGreaterThanOrEqual(1);
+    // The engine's 60 samples (the first is an hour old), then the pushed views.
+    await until(() => Number($('super-chart')!.dataset.points) >= 60);
+    expect(Number($('super-chart')!.dataset.points)).toBeLessThanOrEqual(62);
   });
 
   it('sets an agent’s activity', async () => {

@@ -389,6 +389,8 @@ export interface BridgeEvents {
   call: CallEvent;
   /** The supervisors' live view, pushed by the engine (supervisors and admins only). */
   supervisor: import('./supervisor').LiveView;
+  /** A queue on the live view has just passed one of its thresholds (supervisors and admins only). */
+  queueAlert: import('./supervisor').QueueAlert;
 }
 
 /** Live call quality from the softphone (RTCP and received audio). */
