@@ -138,7 +138,7 @@ desktop-test: build
 	scripts/desktop-smoke.sh $(BIN) $(OUT)/desktop.png
 	WAIT_FOR='inbox shown' scripts/desktop-smoke.sh $(BIN) $(OUT)/desktop-inbox.png --demo-user ana@example.com
 	grep -Eq 'inbox shown.* conversations=[1-9]' $(OUT)/desktop-inbox.log || { echo "the desktop never showed the seeded inbox"; exit 1; }
-	WAIT_FOR='supervisor view shown' scripts/desktop-smoke.sh $(BIN) $(OUT)/desktop-supervisor.png --demo-user admin@example.com --demo-screen supervisor
+	WAIT_FOR='supervisor view shown' MIN_COLOURS=1000 scripts/desktop-smoke.sh $(BIN) $(OUT)/desktop-supervisor.png --demo-user admin@example.com --demo-screen supervisor
 	grep -Eq 'supervisor view shown.* queues=[1-9]' $(OUT)/desktop-supervisor.log || { echo "the desktop never showed the supervisor's screen"; exit 1; }
 	scripts/desktop-call.sh $(BIN) $(OUT)/desktop-call.png
 	scripts/single-instance-test.sh $(BIN) $(OUT)
