@@ -11,6 +11,7 @@ import (
 
 	"switchboard/backend"
 	"switchboard/backend/internal/storekit"
+	"switchboard/backend/internal/storetx"
 )
 
 var _ backend.ChannelService = (*DB)(nil)
@@ -136,7 +137,7 @@ func (db *DB) SetThreadDeliveryStatus(ctx context.Context, channel, instance, th
 			return fmt.Errorf("thread delivery status: %w", err)
 		}
 		for _, m := range changed {
-			if err := setStatus(ctx, tx, m, status, ""); err != nil {
+			if err := storetx.SetStatus(ctx, steps{tx}, m, status, ""); err != nil {
 				return err
 			}
 		}

@@ -14,7 +14,6 @@ import (
 	"log/slog"
 	"os"
 	"sort"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -23,6 +22,7 @@ import (
 
 	"switchboard/backend"
 	"switchboard/backend/internal/storekit"
+	"switchboard/backend/internal/storetx"
 )
 
 //go:embed migration/*.sql
@@ -58,13 +58,20 @@ type DB struct {
 	node  int64
 	ln    *listener
 
-	mu      sync.Mutex
-	waiters map[chan struct{}]struct{}
+	waiters storetx.Waiters
+	// writes are the service methods storetx implements once for both
+	// stores, run in this store's transactions (run).
+	writes
 }
+
+// writes names storetx.Writes for embedding without an exported field.
+type writes = storetx.Writes
 
 // NewDB returns a DB for the database at url; call Open before use.
 func NewDB(url string) *DB {
-	return &DB{URL: url, Now: time.Now, PasswordCost: 10, waiters: map[chan struct{}]struct{}{}}
+	db := &DB{URL: url, Now: time.Now, PasswordCost: 10}
+	db.writes = storetx.Writes{Update: db.run, Lifetimes: db.lifetimes, Secrets: db.secrets}
+	return db
 }
 
 // Open connects, applies pending migrations, checks the secret key and
@@ -265,6 +272,11 @@ func retryable(err error) bool {
 	return false
 }
 
+// run runs fn in a write transaction through the store's steps.
+func (db *DB) run(ctx context.Context, fn func(storetx.Steps) error) error {
+	return db.update(ctx, func(tx *Tx) error { return fn(steps{tx}) })
+}
+
 // update runs fn in a write transaction and commits it when fn succeeds,
 // running it again (a few times) when it lost a race.
 func (db *DB) update(ctx context.Context, fn func(tx *Tx) error) error {
@@ -291,27 +303,8 @@ func (db *DB) updateOnce(ctx context.Context, fn func(tx *Tx) error) error {
 }
 
 // wake signals every Notify subscriber of this node without blocking.
-func (db *DB) wake() {
-	db.mu.Lock()
-	defer db.mu.Unlock()
-	for ch := range db.waiters {
-		select {
-		case ch <- struct{}{}:
-		default:
-		}
-	}
-}
+func (db *DB) wake() { db.waiters.Wake() }
 
 // Notify implements backend.EventService: it signals after every commit
 // that appended events, on any node.
-func (db *DB) Notify() (<-chan struct{}, func()) {
-	ch := make(chan struct{}, 1)
-	db.mu.Lock()
-	db.waiters[ch] = struct{}{}
-	db.mu.Unlock()
-	return ch, func() {
-		db.mu.Lock()
-		delete(db.waiters, ch)
-		db.mu.Unlock()
-	}
-}
+func (db *DB) Notify() (<-chan struct{}, func()) { return db.waiters.Notify() }

@@ -8,52 +8,32 @@ import (
 
 	"switchboard/backend"
 	"switchboard/backend/internal/storekit"
+	"switchboard/backend/internal/storetx"
 )
 
 var _ backend.FlowService = (*DB)(nil)
 
-// PutFlow implements backend.FlowService.
-func (db *DB) PutFlow(ctx context.Context, key string, f *backend.Flow) (*backend.FlowRevision, error) {
-	if err := storekit.CheckFlowPut(key, f); err != nil {
-		return nil, err
+var _ storetx.FlowTx = steps{}
+
+// InsertFlowRevision implements storetx.FlowTx, in one statement.
+func (s steps) InsertFlowRevision(ctx context.Context, key, sealedDef string, at time.Time) (int, error) {
+	var revision int
+	if err := s.QueryRow(ctx, `INSERT INTO flow_revisions (flow_key, revision, definition, created_at)
+		SELECT $1, COALESCE(MAX(revision), 0) + 1, $2, $3 FROM flow_revisions WHERE flow_key = $1 RETURNING revision`,
+		key, sealedDef, at).Scan(&revision); err != nil {
+		return 0, fmt.Errorf("insert flow revision: %w", err)
 	}
-	def, err := json.Marshal(f)
-	if err != nil {
-		return nil, fmt.Errorf("marshal flow: %w", err)
+	return revision, nil
+}
+
+// SetCurrentFlow implements storetx.FlowTx.
+func (s steps) SetCurrentFlow(ctx context.Context, key string, revision int, at time.Time) error {
+	if _, err := s.Exec(ctx, `INSERT INTO flows (flow_key, revision, updated_at) VALUES ($1, $2, $3)
+		ON CONFLICT (flow_key) DO UPDATE SET revision = excluded.revision, updated_at = excluded.updated_at`,
+		key, revision, at); err != nil {
+		return fmt.Errorf("set current flow: %w", err)
 	}
-	// HTTP widget headers are stored sealed and carried redacted on the feed.
-	sealedFlow, err := db.secrets().SealFlow(key, f)
-	if err != nil {
-		return nil, err
-	}
-	sealedDef, err := json.Marshal(sealedFlow)
-	if err != nil {
-		return nil, fmt.Errorf("marshal flow: %w", err)
-	}
-	var rev *backend.FlowRevision
-	err = db.update(ctx, func(tx *Tx) error {
-		rev = &backend.FlowRevision{Key: key, CreatedAt: tx.Now()}
-		if err := json.Unmarshal(def, &rev.Flow); err != nil { // a copy the caller cannot change
-			return err
-		}
-		if err := tx.QueryRow(ctx, `INSERT INTO flow_revisions (flow_key, revision, definition, created_at)
-			SELECT $1, COALESCE(MAX(revision), 0) + 1, $2, $3 FROM flow_revisions WHERE flow_key = $1 RETURNING revision`,
-			key, string(sealedDef), rev.CreatedAt).Scan(&rev.Revision); err != nil {
-			return fmt.Errorf("insert flow revision: %w", err)
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO flows (flow_key, revision, updated_at) VALUES ($1, $2, $3)
-			ON CONFLICT (flow_key) DO UPDATE SET revision = excluded.revision, updated_at = excluded.updated_at`,
-			key, rev.Revision, rev.CreatedAt); err != nil {
-			return fmt.Errorf("set current flow: %w", err)
-		}
-		shown := *rev
-		shown.Flow = rev.Flow.Redacted()
-		return tx.AppendEvent(ctx, backend.EventFlowUpserted, key, &shown)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return rev, nil
+	return nil
 }
 
 // scanFlowRevision reads a revision and opens its sealed header values.

@@ -7,6 +7,7 @@ import (
 
 	"switchboard/backend"
 	"switchboard/backend/internal/storekit"
+	"switchboard/backend/internal/storetx"
 )
 
 var _ backend.InviteService = (*DB)(nil)
@@ -18,33 +19,22 @@ func scanInvite(s scanner) (*backend.Invite, error) {
 	return &inv, s.Scan(&inv.ID, &inv.Email, &inv.Name, &inv.Role, &inv.InvitedBy, at{&inv.CreatedAt}, at{&inv.ExpiresAt}, at{&inv.AcceptedAt}, &inv.UserID)
 }
 
-// CreateInvite implements backend.InviteService.
-func (db *DB) CreateInvite(ctx context.Context, inv *backend.Invite) (string, error) {
-	inv.Email = strings.TrimSpace(inv.Email)
-	if err := storekit.CheckInvite(inv); err != nil {
-		return "", err
-	}
-	token, err := storekit.NewToken()
+var _ storetx.InviteTx = steps{}
+
+// EmailTaken implements storetx.InviteTx.
+func (s steps) EmailTaken(ctx context.Context, email string) (bool, error) {
+	return exists(ctx, s.Tx, `SELECT 1 FROM users WHERE lower(email) = lower($1)`, email)
+}
+
+// InsertInvite implements storetx.InviteTx.
+func (s steps) InsertInvite(ctx context.Context, inv *backend.Invite, tokenHash string) error {
+	_, err := s.Exec(ctx, `INSERT INTO invites (token_hash, id, email, name, role, invited_by, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		tokenHash, inv.ID, inv.Email, inv.Name, string(inv.Role), inv.InvitedBy, inv.CreatedAt, inv.ExpiresAt)
 	if err != nil {
-		return "", err
+		return fmt.Errorf("create invite: %w", err)
 	}
-	err = db.update(ctx, func(tx *Tx) error {
-		if taken, err := exists(ctx, tx, `SELECT 1 FROM users WHERE lower(email) = lower($1)`, inv.Email); err != nil {
-			return err
-		} else if taken {
-			return backend.Errorf(backend.EConflict, "%s already has an account.", inv.Email)
-		}
-		inv.ID, inv.CreatedAt = backend.NewID("inv"), tx.Now()
-		inv.ExpiresAt = inv.CreatedAt.Add(backend.InviteTTL)
-		_, err := tx.Exec(ctx, `INSERT INTO invites (token_hash, id, email, name, role, invited_by, created_at, expires_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-			storekit.HashToken(token), inv.ID, inv.Email, inv.Name, string(inv.Role), inv.InvitedBy, inv.CreatedAt, inv.ExpiresAt)
-		if err != nil {
-			return fmt.Errorf("create invite: %w", err)
-		}
-		return nil
-	})
-	return token, err
+	return nil
 }
 
 // FindInvites implements backend.InviteService.

@@ -2,8 +2,6 @@ package postgres
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -12,6 +10,7 @@ import (
 
 	"switchboard/backend"
 	"switchboard/backend/internal/storekit"
+	"switchboard/backend/internal/storetx"
 )
 
 var _ backend.MediaService = (*DB)(nil)
@@ -37,9 +36,11 @@ func findMedia(ctx context.Context, q querier, id string, lock string) (*backend
 	return f, err
 }
 
-func insertMedia(ctx context.Context, tx *Tx, f *backend.MediaFile, nextAttempt time.Time) error {
-	f.CreatedAt = tx.Now()
-	_, err := tx.Exec(ctx, `INSERT INTO media_files (`+mediaColumns+`, next_attempt_at)
+var _ storetx.MediaTx = steps{}
+
+// InsertMedia implements storetx.MediaTx.
+func (s steps) InsertMedia(ctx context.Context, f *backend.MediaFile, nextAttempt time.Time) error {
+	_, err := s.Exec(ctx, `INSERT INTO media_files (`+mediaColumns+`, next_attempt_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
 		f.ID, f.ConversationID, f.MessageID, f.Channel, f.Instance, f.Name, f.Type, f.Size, f.Hash, f.State, f.Error, f.Source,
 		f.Attempts, f.UploadedBy, f.CreatedAt, tz(nextAttempt))
@@ -49,21 +50,18 @@ func insertMedia(ctx context.Context, tx *Tx, f *backend.MediaFile, nextAttempt 
 	return nil
 }
 
-// putBlob stores data once per content and returns its hash.
-func putBlob(ctx context.Context, tx *Tx, data []byte) (string, error) {
-	sum := sha256.Sum256(data)
-	hash := hex.EncodeToString(sum[:])
-	if _, err := tx.Exec(ctx, `INSERT INTO media_blobs (hash, size, data, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (hash) DO NOTHING`,
-		hash, len(data), data, tx.Now()); err != nil {
-		return "", fmt.Errorf("keep media bytes: %w", err)
+// InsertBlob implements storetx.MediaTx.
+func (s steps) InsertBlob(ctx context.Context, hash string, data []byte) error {
+	if _, err := s.Exec(ctx, `INSERT INTO media_blobs (hash, size, data, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (hash) DO NOTHING`,
+		hash, len(data), data, s.Now()); err != nil {
+		return fmt.Errorf("keep media bytes: %w", err)
 	}
-	return hash, nil
+	return nil
 }
 
-// dropBlobs deletes the stored bytes of hashes no file or upload uses
-// any more.
-func dropBlobs(ctx context.Context, tx *Tx, hashes []string) error {
-	if _, err := tx.Exec(ctx, `DELETE FROM media_blobs AS b WHERE b.hash = ANY ($1) AND b.hash <> ''
+// DropBlobs implements storetx.WebchatTx.
+func (s steps) DropBlobs(ctx context.Context, hashes []string) error {
+	if _, err := s.Exec(ctx, `DELETE FROM media_blobs AS b WHERE b.hash = ANY ($1) AND b.hash <> ''
 		AND NOT EXISTS (SELECT 1 FROM media_files WHERE hash = b.hash) AND NOT EXISTS (SELECT 1 FROM webchat_uploads WHERE hash = b.hash)`,
 		hashes); err != nil {
 		return fmt.Errorf("drop media bytes: %w", err)
@@ -71,34 +69,33 @@ func dropBlobs(ctx context.Context, tx *Tx, hashes []string) error {
 	return nil
 }
 
-// keepWebchatUpload records a visitor's upload (/widget/{instance}/files/{id})
-// as a file of the conversation under the upload's own id, sharing its bytes.
-func keepWebchatUpload(ctx context.Context, tx *Tx, conv *backend.Conversation, messageID, url string) error {
-	id, ok := storekit.WebchatUploadID(url, conv.Instance)
-	if !ok {
-		return nil
-	}
-	var hash, name, typ string
-	var data []byte
-	err := tx.QueryRow(ctx, `SELECT hash, name, type, data FROM webchat_uploads WHERE instance = $1 AND id = $2`, conv.Instance, id).
-		Scan(&hash, &name, &typ, &data)
+// WebchatUpload implements storetx.MediaTx.
+func (s steps) WebchatUpload(ctx context.Context, instance, id string) (*storetx.Upload, error) {
+	up := &storetx.Upload{ID: id}
+	err := s.QueryRow(ctx, `SELECT hash, name, type, data FROM webchat_uploads WHERE instance = $1 AND id = $2`, instance, id).
+		Scan(&up.Hash, &up.Name, &up.Type, &up.Data)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil
+		return nil, nil
 	} else if err != nil {
+		return nil, fmt.Errorf("keep web chat upload: %w", err)
+	}
+	return up, nil
+}
+
+// SetUploadHash implements storetx.MediaTx.
+func (s steps) SetUploadHash(ctx context.Context, instance, id, hash string) error {
+	if _, err := s.Exec(ctx, `UPDATE webchat_uploads SET hash = $1, data = '' WHERE instance = $2 AND id = $3`, hash, instance, id); err != nil {
 		return fmt.Errorf("keep web chat upload: %w", err)
 	}
-	if hash == "" { // an upload from before files were stored by content
-		if hash, err = putBlob(ctx, tx, data); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `UPDATE webchat_uploads SET hash = $1, data = '' WHERE instance = $2 AND id = $3`, hash, conv.Instance, id); err != nil {
-			return fmt.Errorf("keep web chat upload: %w", err)
-		}
-	}
-	_, err = tx.Exec(ctx, `INSERT INTO media_files (`+mediaColumns+`)
+	return nil
+}
+
+// InsertUploadMedia implements storetx.MediaTx, in one statement.
+func (s steps) InsertUploadMedia(ctx context.Context, conv *backend.Conversation, messageID string, up *storetx.Upload) error {
+	_, err := s.Exec(ctx, `INSERT INTO media_files (`+mediaColumns+`)
 		SELECT $1, $2, $3, $4, $5, $6, $7, size, hash, 'ready', '', '', 0, '', $8 FROM media_blobs WHERE hash = $9
 		ON CONFLICT (id) DO NOTHING`,
-		id, conv.ID, messageID, conv.Channel, conv.Instance, name, typ, tx.Now(), hash)
+		up.ID, conv.ID, messageID, conv.Channel, conv.Instance, up.Name, up.Type, s.Now(), up.Hash)
 	if err != nil {
 		return fmt.Errorf("keep web chat upload: %w", err)
 	}
@@ -128,26 +125,6 @@ func (db *DB) MediaContent(ctx context.Context, id string) ([]byte, error) {
 	return data, nil
 }
 
-// PutMedia implements backend.MediaService.
-func (db *DB) PutMedia(ctx context.Context, f *backend.MediaFile, data []byte) error {
-	if len(data) == 0 {
-		return backend.Errorf(backend.EInvalid, "The file is empty.")
-	}
-	return db.update(ctx, func(tx *Tx) error {
-		conv, err := findConversation(ctx, tx, f.ConversationID)
-		if err != nil {
-			return err
-		}
-		hash, err := putBlob(ctx, tx, data)
-		if err != nil {
-			return err
-		}
-		f.ID, f.Channel, f.Instance, f.Hash, f.Size = backend.NewID("me"), conv.Channel, conv.Instance, hash, int64(len(data))
-		f.Type, f.State, f.MessageID, f.Error, f.Source, f.Attempts = storekit.SniffType(f.Type, data), backend.MediaReady, "", "", "", 0
-		return insertMedia(ctx, tx, f, time.Time{})
-	})
-}
-
 // ClaimMediaFetches implements backend.MediaService. Nodes claim at once:
 // each takes the due files no other is claiming (SKIP LOCKED).
 func (db *DB) ClaimMediaFetches(ctx context.Context, now, leaseUntil time.Time, limit int) ([]*backend.MediaFile, time.Time, error) {
@@ -172,53 +149,43 @@ func (db *DB) ClaimMediaFetches(ctx context.Context, now, leaseUntil time.Time, 
 	return out, next, err
 }
 
-// SettleMediaFetch implements backend.MediaService.
-func (db *DB) SettleMediaFetch(ctx context.Context, id string, res *backend.MediaFetch) error {
-	return db.update(ctx, func(tx *Tx) error {
-		f, err := findMedia(ctx, tx, id, "FOR UPDATE")
-		if err != nil {
-			return err
-		}
-		hash := ""
-		if res.Data != nil {
-			if hash, err = putBlob(ctx, tx, res.Data); err != nil {
-				return err
-			}
-		}
-		if storekit.SettleFetch(f, res, hash) {
-			_, err := tx.Exec(ctx, `UPDATE media_files SET error = $1, next_attempt_at = $2 WHERE id = $3`, res.Reason, res.RetryAt, id)
-			return err
-		}
-		// The platform's reference (a signed URL, a file id) is not kept
-		// once the file is settled.
-		if _, err := tx.Exec(ctx, `UPDATE media_files SET hash = $1, type = $2, name = $3, size = $4, state = $5, error = $6, source = '',
-			next_attempt_at = NULL WHERE id = $7`, f.Hash, f.Type, f.Name, f.Size, f.State, f.Error, id); err != nil {
-			return fmt.Errorf("settle media fetch: %w", err)
-		}
-		return updateAttachment(ctx, tx, f)
-	})
+// MediaForUpdate implements storetx.MediaTx: the row stays locked until
+// the commit.
+func (s steps) MediaForUpdate(ctx context.Context, id string) (*backend.MediaFile, error) {
+	return findMedia(ctx, s.Tx, id, "FOR UPDATE")
 }
 
-// updateAttachment brings the attachment that names f on f's message in
-// line with f, and tells the feed.
-func updateAttachment(ctx context.Context, tx *Tx, f *backend.MediaFile) error {
-	if f.MessageID == "" {
-		return nil
+// AttachMedia implements storetx.MediaTx.
+func (s steps) AttachMedia(ctx context.Context, messageID, id string) error {
+	if _, err := s.Exec(ctx, `UPDATE media_files SET message_id = $1 WHERE id = $2 AND message_id = ''`, messageID, id); err != nil {
+		return fmt.Errorf("attach media: %w", err)
 	}
-	m, err := findMessage(ctx, tx, `id = $1 FOR UPDATE`, f.MessageID)
-	if backend.ErrorCode(err) == backend.ENotFound {
-		return nil
-	} else if err != nil {
-		return err
+	return nil
+}
+
+// RetryMediaFetch implements storetx.MediaTx.
+func (s steps) RetryMediaFetch(ctx context.Context, id, reason string, retryAt time.Time) error {
+	_, err := s.Exec(ctx, `UPDATE media_files SET error = $1, next_attempt_at = $2 WHERE id = $3`, reason, retryAt, id)
+	return err
+}
+
+// SettleMedia implements storetx.MediaTx.
+func (s steps) SettleMedia(ctx context.Context, f *backend.MediaFile) error {
+	// The platform's reference (a signed URL, a file id) is not kept
+	// once the file is settled.
+	if _, err := s.Exec(ctx, `UPDATE media_files SET hash = $1, type = $2, name = $3, size = $4, state = $5, error = $6, source = '',
+		next_attempt_at = NULL WHERE id = $7`, f.Hash, f.Type, f.Name, f.Size, f.State, f.Error, f.ID); err != nil {
+		return fmt.Errorf("settle media fetch: %w", err)
 	}
-	if !storekit.SettleAttachments(m.Attachments, f) {
-		return nil
-	}
-	m.UpdatedAt = tx.Now()
-	if _, err := tx.Exec(ctx, `UPDATE messages SET attachments = $1, updated_at = $2 WHERE id = $3`, m.Attachments, m.UpdatedAt, m.ID); err != nil {
+	return nil
+}
+
+// UpdateAttachments implements storetx.MediaTx.
+func (s steps) UpdateAttachments(ctx context.Context, m *backend.Message) error {
+	if _, err := s.Exec(ctx, `UPDATE messages SET attachments = $1, updated_at = $2 WHERE id = $3`, m.Attachments, m.UpdatedAt, m.ID); err != nil {
 		return fmt.Errorf("update attachment: %w", err)
 	}
-	return tx.AppendEvent(ctx, backend.EventMessageUpserted, m.ID, m)
+	return nil
 }
 
 // PollerState implements backend.ChannelService.
@@ -244,21 +211,4 @@ func (db *DB) SavePollerState(ctx context.Context, connector, instance string, s
 		}
 		return nil
 	})
-}
-
-// mediaKeeper keeps the files of a message of conv in tx (messageID: the
-// message's id).
-func mediaKeeper(ctx context.Context, tx *Tx, conv *backend.Conversation, messageID string) storekit.MediaKeeper {
-	return storekit.MediaKeeper{
-		PutBlob:           func(data []byte) (string, error) { return putBlob(ctx, tx, data) },
-		Insert:            func(f *backend.MediaFile, next time.Time) error { return insertMedia(ctx, tx, f, next) },
-		KeepWebchatUpload: func(url string) error { return keepWebchatUpload(ctx, tx, conv, messageID, url) },
-		Find:              func(id string) (*backend.MediaFile, error) { return findMedia(ctx, tx, id, "FOR UPDATE") },
-		Attach: func(id string) error {
-			if _, err := tx.Exec(ctx, `UPDATE media_files SET message_id = $1 WHERE id = $2 AND message_id = ''`, messageID, id); err != nil {
-				return fmt.Errorf("attach media: %w", err)
-			}
-			return nil
-		},
-	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"switchboard/backend"
 	"switchboard/backend/internal/storekit"
+	"switchboard/backend/internal/storetx"
 )
 
 // outboxCursor names the cursor over messages that EnqueueOutbox advances.
@@ -177,48 +178,42 @@ func lastInbound(ctx context.Context, q querier, conversationID string) (*backen
 	return &ref, nil
 }
 
-// outboxMessage returns the message of an outbox job, locked.
-func outboxMessage(ctx context.Context, tx *Tx, id string) (*backend.Message, error) {
+var _ storetx.OutboxTx = steps{}
+
+// OutboxMessageID implements storetx.OutboxTx.
+func (s steps) OutboxMessageID(ctx context.Context, id string) (string, error) {
 	var msgID string
-	if err := tx.QueryRow(ctx, `SELECT message_id FROM channel_outbox WHERE id = $1`, id).Scan(&msgID); errors.Is(err, pgx.ErrNoRows) {
-		return nil, backend.Errorf(backend.ENotFound, "Outbox job %s does not exist.", id)
+	if err := s.QueryRow(ctx, `SELECT message_id FROM channel_outbox WHERE id = $1`, id).Scan(&msgID); errors.Is(err, pgx.ErrNoRows) {
+		return "", backend.Errorf(backend.ENotFound, "Outbox job %s does not exist.", id)
 	} else if err != nil {
-		return nil, fmt.Errorf("outbox job: %w", err)
+		return "", fmt.Errorf("outbox job: %w", err)
 	}
-	return findMessage(ctx, tx, `id = $1 FOR UPDATE`, msgID)
+	return msgID, nil
 }
 
-// CompleteOutbox implements backend.ChannelService.
-func (db *DB) CompleteOutbox(ctx context.Context, id, externalID, status string) (*backend.Message, error) {
-	if backend.DeliveryRank(status) == 0 {
-		status = backend.DeliverySent
+// MarkOutboxSent implements storetx.OutboxTx.
+func (s steps) MarkOutboxSent(ctx context.Context, id, externalID string) error {
+	if _, err := s.Exec(ctx, `UPDATE channel_outbox SET state = 'sent', external_id = $1, lease_until = NULL, last_error = '', updated_at = $2
+		WHERE id = $3`, externalID, s.Now(), id); err != nil {
+		return fmt.Errorf("complete outbox: %w", err)
 	}
-	var m *backend.Message
-	err := db.update(ctx, func(tx *Tx) (err error) {
-		if m, err = outboxMessage(ctx, tx, id); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `UPDATE channel_outbox SET state = 'sent', external_id = $1, lease_until = NULL, last_error = '', updated_at = $2
-			WHERE id = $3`, externalID, tx.Now(), id); err != nil {
-			return fmt.Errorf("complete outbox: %w", err)
-		}
-		if externalID != "" && m.ExternalID == "" {
-			m.ExternalID = externalID
-			if _, err := tx.Exec(ctx, `UPDATE messages SET external_id = $1 WHERE id = $2`, externalID, m.ID); err != nil {
-				return fmt.Errorf("complete outbox: %w", err)
-			}
-		}
-		if backend.DeliveryRank(status) <= backend.DeliveryRank(m.Status) {
-			// The id alone changed (or nothing): still tell the feed.
-			m.UpdatedAt = tx.Now()
-			if _, err := tx.Exec(ctx, `UPDATE messages SET updated_at = $1 WHERE id = $2`, m.UpdatedAt, m.ID); err != nil {
-				return fmt.Errorf("complete outbox: %w", err)
-			}
-			return tx.AppendEvent(ctx, backend.EventMessageUpserted, m.ID, m)
-		}
-		return setStatus(ctx, tx, m, status, "")
-	})
-	return m, err
+	return nil
+}
+
+// SetExternalID implements storetx.OutboxTx.
+func (s steps) SetExternalID(ctx context.Context, messageID, externalID string) error {
+	if _, err := s.Exec(ctx, `UPDATE messages SET external_id = $1 WHERE id = $2`, externalID, messageID); err != nil {
+		return fmt.Errorf("complete outbox: %w", err)
+	}
+	return nil
+}
+
+// TouchMessage implements storetx.OutboxTx.
+func (s steps) TouchMessage(ctx context.Context, m *backend.Message) error {
+	if _, err := s.Exec(ctx, `UPDATE messages SET updated_at = $1 WHERE id = $2`, m.UpdatedAt, m.ID); err != nil {
+		return fmt.Errorf("complete outbox: %w", err)
+	}
+	return nil
 }
 
 // RetryOutbox implements backend.ChannelService.
@@ -240,20 +235,13 @@ func (db *DB) RetryOutbox(ctx context.Context, id string, at time.Time, reason s
 	})
 }
 
-// FailOutbox implements backend.ChannelService.
-func (db *DB) FailOutbox(ctx context.Context, id, reason string) (*backend.Message, error) {
-	var m *backend.Message
-	err := db.update(ctx, func(tx *Tx) (err error) {
-		if m, err = outboxMessage(ctx, tx, id); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `UPDATE channel_outbox SET state = 'failed', lease_until = NULL, last_error = $1, updated_at = $2 WHERE id = $3`,
-			reason, tx.Now(), id); err != nil {
-			return fmt.Errorf("fail outbox: %w", err)
-		}
-		return setStatus(ctx, tx, m, backend.DeliveryFailed, reason)
-	})
-	return m, err
+// MarkOutboxFailed implements storetx.OutboxTx.
+func (s steps) MarkOutboxFailed(ctx context.Context, id, reason string) error {
+	if _, err := s.Exec(ctx, `UPDATE channel_outbox SET state = 'failed', lease_until = NULL, last_error = $1, updated_at = $2 WHERE id = $3`,
+		reason, s.Now(), id); err != nil {
+		return fmt.Errorf("fail outbox: %w", err)
+	}
+	return nil
 }
 
 // NextOutboxDue implements backend.ChannelService.

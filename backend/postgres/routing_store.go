@@ -9,6 +9,7 @@ import (
 
 	"switchboard/backend"
 	"switchboard/backend/internal/storekit"
+	"switchboard/backend/internal/storetx"
 )
 
 var _ backend.RoutingStore = (*DB)(nil)
@@ -147,7 +148,7 @@ func saveRouting(ctx context.Context, tx *Tx, c *backend.RoutingChange) error {
 			return err
 		}
 	}
-	return saveAccess(ctx, tx, c.Access, c.AccessComplete)
+	return storetx.SaveAccess(ctx, steps{tx}, c.Access, c.AccessComplete)
 }
 
 // saveEntity runs one upsert and appends the entity's event.

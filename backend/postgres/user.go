@@ -6,6 +6,7 @@ import (
 
 	"switchboard/backend"
 	"switchboard/backend/internal/storekit"
+	"switchboard/backend/internal/storetx"
 )
 
 const userColumns = `u.id, u.name, u.email, u.role, u.disabled_at IS NOT NULL, u.created_at`
@@ -106,7 +107,7 @@ func (db *DB) setPassword(ctx context.Context, userID, password, keep, reason st
 		} else if tag.RowsAffected() == 0 {
 			return backend.Errorf(backend.ENotFound, "User %s does not exist.", userID)
 		}
-		_, err = revokeSessions(ctx, tx, userID, keep, reason)
+		_, err = storetx.RevokeSessions(ctx, steps{tx}, userID, keep, reason)
 		return err
 	})
 }
@@ -134,7 +135,7 @@ func (db *DB) SetUserDisabled(ctx context.Context, userID string, disabled bool)
 			return nil // already so
 		}
 		if disabled {
-			if _, err := revokeSessions(ctx, tx, userID, "", "disabled"); err != nil {
+			if _, err := storetx.RevokeSessions(ctx, steps{tx}, userID, "", "disabled"); err != nil {
 				return err
 			}
 		}

@@ -7,89 +7,38 @@ import (
 
 	"switchboard/backend"
 	"switchboard/backend/internal/storekit"
+	"switchboard/backend/internal/storetx"
 )
 
 var _ backend.CallService = (*DB)(nil)
 
-// OpenCall implements backend.CallService. The call records this node,
-// whose media bridge carries it.
-func (db *DB) OpenCall(ctx context.Context, c *backend.Call, caller backend.Identity, threadKey string, note backend.CallNote) error {
-	if err := storekit.CheckCall(c, caller); err != nil {
-		return err
+var _ storetx.CallTx = steps{}
+
+// InsertCall implements storetx.CallTx: the call records this node.
+func (s steps) InsertCall(ctx context.Context, c *backend.Call) error {
+	if _, err := s.Exec(ctx, `INSERT INTO calls (id, conversation_id, state, node, started_at, data) VALUES ($1, $2, $3, $4, $5, $6)`,
+		c.ID, c.ConversationID, c.State, s.db.node, c.StartedAt, c); err != nil {
+		return fmt.Errorf("insert call: %w", err)
 	}
-	return db.update(ctx, func(tx *Tx) error {
-		caller.Channel = c.Channel
-		contact, err := resolveIdentity(ctx, tx, caller)
-		if err != nil {
-			return err
-		}
-		if threadKey == "" {
-			threadKey = caller.ExternalID
-		}
-		conv, err := openConversation(ctx, tx, contact.ID, &backend.InboundMessage{Channel: c.Channel, Instance: c.Instance, ThreadKey: threadKey})
-		if err != nil {
-			return err
-		}
-		if c.ID == "" {
-			c.ID = backend.NewID("call")
-		}
-		c.ConversationID, c.ContactID = conv.ID, contact.ID
-		c.StartedAt, c.UpdatedAt = tx.Now(), tx.Now()
-		if _, err := tx.Exec(ctx, `INSERT INTO calls (id, conversation_id, state, node, started_at, data) VALUES ($1, $2, $3, $4, $5, $6)`,
-			c.ID, c.ConversationID, c.State, db.node, c.StartedAt, c); err != nil {
-			return fmt.Errorf("insert call: %w", err)
-		}
-		if err := tx.AppendEvent(ctx, backend.EventCallUpserted, c.ID, c); err != nil {
-			return err
-		}
-		return addCallNote(ctx, tx, conv, c, note)
-	})
+	return nil
 }
 
-// SaveCall implements backend.CallService.
-func (db *DB) SaveCall(ctx context.Context, c *backend.Call, note backend.CallNote) error {
-	return db.update(ctx, func(tx *Tx) error {
-		c.UpdatedAt = tx.Now()
-		tag, err := tx.Exec(ctx, `UPDATE calls SET state = $1, data = $2 WHERE id = $3`, c.State, c, c.ID)
-		if err != nil {
-			return fmt.Errorf("save call: %w", err)
-		} else if tag.RowsAffected() == 0 {
-			return backend.Errorf(backend.ENotFound, "Call %s does not exist.", c.ID)
-		}
-		if err := tx.AppendEvent(ctx, backend.EventCallUpserted, c.ID, c); err != nil {
-			return err
-		}
-		if note.Text == "" {
-			return nil
-		}
-		conv, err := findConversation(ctx, tx, c.ConversationID)
-		if err != nil {
-			return err
-		}
-		return addCallNote(ctx, tx, conv, c, note)
-	})
+// UpdateCall implements storetx.CallTx.
+func (s steps) UpdateCall(ctx context.Context, c *backend.Call) (bool, error) {
+	tag, err := s.Exec(ctx, `UPDATE calls SET state = $1, data = $2 WHERE id = $3`, c.State, c, c.ID)
+	if err != nil {
+		return false, fmt.Errorf("save call: %w", err)
+	}
+	return tag.RowsAffected() > 0, nil
 }
 
-// addCallNote adds a call's timeline line as a note from the phone, and
-// moves the conversation to the top of the inbox (open and unassigned
-// when the note asks for it).
-func addCallNote(ctx context.Context, tx *Tx, conv *backend.Conversation, c *backend.Call, note backend.CallNote) error {
-	if note.Text == "" {
-		return nil
-	}
-	m := storekit.CallNoteMessage(conv, c, note, tx.Now())
-	if err := insertMessage(ctx, tx, m, conv, ""); err != nil {
-		return err
-	}
-	conv.LastMessageAt, conv.LastMessageText, conv.UpdatedAt = m.CreatedAt, storekit.Preview(m), tx.Now()
-	if note.Open {
-		conv.Status, conv.AssigneeID = backend.StatusOpen, ""
-	}
-	if _, err := tx.Exec(ctx, `UPDATE conversations SET last_message_at = $1, last_message_text = $2, status = $3, assignee_id = $4, updated_at = $5
+// UpdateCallConversation implements storetx.CallTx.
+func (s steps) UpdateCallConversation(ctx context.Context, conv *backend.Conversation) error {
+	if _, err := s.Exec(ctx, `UPDATE conversations SET last_message_at = $1, last_message_text = $2, status = $3, assignee_id = $4, updated_at = $5
 		WHERE id = $6`, conv.LastMessageAt, conv.LastMessageText, conv.Status, conv.AssigneeID, conv.UpdatedAt, conv.ID); err != nil {
 		return fmt.Errorf("touch call conversation: %w", err)
 	}
-	return tx.AppendEvent(ctx, backend.EventConversationUpserted, conv.ID, conv)
+	return nil
 }
 
 // FindCall implements backend.CallService.

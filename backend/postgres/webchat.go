@@ -11,6 +11,7 @@ import (
 
 	"switchboard/backend"
 	"switchboard/backend/internal/storekit"
+	"switchboard/backend/internal/storetx"
 )
 
 // WebchatKey returns the named 32-byte server key of the web chat widget,
@@ -51,73 +52,47 @@ func (db *DB) newWebchatKey(ctx context.Context, name string) (string, error) {
 	return stored, err
 }
 
-// PutWebchatUpload stores a file a visitor uploaded to a widget instance,
-// unless it would take the visitor or the instance over quota (ETooLarge).
-// Uploads to one instance are counted one at a time.
-func (db *DB) PutWebchatUpload(ctx context.Context, id, instance, subject, name, typ string, data []byte, q backend.UploadQuota) error {
-	return db.update(ctx, func(tx *Tx) error {
-		if err := lock(ctx, tx, "webchat-uploads:"+instance); err != nil {
-			return err
-		}
-		var visitor, total int64
-		if err := tx.QueryRow(ctx, `SELECT COALESCE(SUM(size) FILTER (WHERE subject = $1), 0), COALESCE(SUM(size), 0)
-			FROM webchat_uploads WHERE instance = $2 AND created_at >= $3`, subject, instance, q.Since).Scan(&visitor, &total); err != nil {
-			return fmt.Errorf("webchat upload quota: %w", err)
-		}
-		if err := storekit.CheckUploadQuota(q, visitor, total, int64(len(data))); err != nil {
-			return err
-		}
-		hash, err := putBlob(ctx, tx, data)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO webchat_uploads (id, instance, subject, name, type, size, data, hash, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, '', $7, $8)`, id, instance, subject, name, typ, len(data), hash, tx.Now()); err != nil {
-			return fmt.Errorf("put webchat upload: %w", err)
-		}
-		return nil
-	})
+var _ storetx.WebchatTx = steps{}
+
+// UploadTotals implements storetx.WebchatTx.
+func (s steps) UploadTotals(ctx context.Context, instance, subject string, since time.Time) (visitor, total int64, err error) {
+	if err := s.QueryRow(ctx, `SELECT COALESCE(SUM(size) FILTER (WHERE subject = $1), 0), COALESCE(SUM(size), 0)
+		FROM webchat_uploads WHERE instance = $2 AND created_at >= $3`, subject, instance, since).Scan(&visitor, &total); err != nil {
+		return 0, 0, fmt.Errorf("webchat upload quota: %w", err)
+	}
+	return visitor, total, nil
 }
 
-// AttachWebchatUploads marks a visitor's uploads as carried by a message,
-// so they are kept, and returns them as attachments in the order given.
-// An id that is not the visitor's upload on this instance (or was deleted
-// as never attached) is EInvalid, and nothing is marked.
-func (db *DB) AttachWebchatUploads(ctx context.Context, instance, subject string, ids []string, urlOf func(id string) string) ([]backend.Attachment, error) {
-	var out []backend.Attachment
-	err := db.update(ctx, func(tx *Tx) error {
-		out = nil
-		for _, id := range ids {
-			var a backend.Attachment
-			err := tx.QueryRow(ctx, `UPDATE webchat_uploads SET attached_at = COALESCE(attached_at, $1)
-				WHERE instance = $2 AND id = $3 AND subject = $4 RETURNING name, type, size`, tx.Now(), instance, id, subject).
-				Scan(&a.Name, &a.Type, &a.Size)
-			if errors.Is(err, pgx.ErrNoRows) {
-				return backend.Errorf(backend.EInvalid, "An attached file was not found.")
-			} else if err != nil {
-				return fmt.Errorf("attach webchat upload: %w", err)
-			}
-			a.URL = urlOf(id)
-			out = append(out, a)
-		}
-		return nil
-	})
-	return out, err
+// InsertUpload implements storetx.WebchatTx.
+func (s steps) InsertUpload(ctx context.Context, id, instance, subject, name, typ string, size int64, hash string) error {
+	if _, err := s.Exec(ctx, `INSERT INTO webchat_uploads (id, instance, subject, name, type, size, data, hash, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, '', $7, $8)`, id, instance, subject, name, typ, size, hash, s.Now()); err != nil {
+		return fmt.Errorf("put webchat upload: %w", err)
+	}
+	return nil
 }
 
-// DeleteOrphanWebchatUploads deletes the uploads no message carries that
-// were made before cutoff, and returns how many.
-func (db *DB) DeleteOrphanWebchatUploads(ctx context.Context, cutoff time.Time) (int, error) {
-	n := 0
-	err := db.update(ctx, func(tx *Tx) error {
-		hashes, err := stringList(ctx, tx, `DELETE FROM webchat_uploads WHERE attached_at IS NULL AND created_at < $1 RETURNING hash`, cutoff)
-		if err != nil {
-			return fmt.Errorf("delete unattached uploads: %w", err)
-		}
-		n = len(hashes)
-		return dropBlobs(ctx, tx, hashes)
-	})
-	return n, err
+// AttachUpload implements storetx.WebchatTx.
+func (s steps) AttachUpload(ctx context.Context, instance, id, subject string) (*backend.Attachment, error) {
+	var a backend.Attachment
+	err := s.QueryRow(ctx, `UPDATE webchat_uploads SET attached_at = COALESCE(attached_at, $1)
+		WHERE instance = $2 AND id = $3 AND subject = $4 RETURNING name, type, size`, s.Now(), instance, id, subject).
+		Scan(&a.Name, &a.Type, &a.Size)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("attach webchat upload: %w", err)
+	}
+	return &a, nil
+}
+
+// DeleteOrphanUploads implements storetx.WebchatTx.
+func (s steps) DeleteOrphanUploads(ctx context.Context, cutoff time.Time) ([]string, error) {
+	hashes, err := stringList(ctx, s.Tx, `DELETE FROM webchat_uploads WHERE attached_at IS NULL AND created_at < $1 RETURNING hash`, cutoff)
+	if err != nil {
+		return nil, fmt.Errorf("delete unattached uploads: %w", err)
+	}
+	return hashes, nil
 }
 
 // WebchatUpload returns one uploaded file of a widget instance and the

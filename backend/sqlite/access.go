@@ -6,7 +6,7 @@ import (
 	"fmt"
 
 	"switchboard/backend"
-	"switchboard/backend/internal/storekit"
+	"switchboard/backend/internal/storetx"
 )
 
 // The conversation_access table holds who, besides supervisors and admins,
@@ -75,98 +75,40 @@ func (db *DB) ConversationSnapshot(ctx context.Context, conversationID string) (
 		return nil, err
 	}
 	defer tx.Rollback()
-	conv, err := findConversation(ctx, tx, conversationID)
-	if err != nil {
-		return nil, err
-	}
-	var out []backend.Event
-	add := func(typ, id string, v any) error {
-		data, err := json.Marshal(v)
-		out = append(out, backend.Event{Type: typ, EntityID: id, Data: data})
-		return err
-	}
-	if ct, err := findContact(ctx, tx, conv.ContactID); err == nil {
-		if err := add(backend.EventContactUpserted, ct.ID, ct); err != nil {
-			return nil, err
-		}
-	} else if backend.ErrorCode(err) != backend.ENotFound {
-		return nil, err
-	}
-	if err := add(backend.EventConversationUpserted, conv.ID, conv); err != nil {
-		return nil, err
-	}
-	msgs, err := findMessages(ctx, tx, conversationID)
-	if err != nil {
-		return nil, err
-	}
-	for _, m := range msgs {
-		if err := add(backend.EventMessageUpserted, m.ID, m); err != nil {
-			return nil, err
-		}
-	}
-	tasks, err := findTasks(ctx, tx, `conversation_id = ? AND state NOT IN ('completed', 'canceled')`, conversationID)
-	if err != nil {
-		return nil, err
-	}
-	for _, t := range tasks {
-		if err := add(backend.EventTaskUpserted, t.ID, t); err != nil {
-			return nil, err
-		}
-	}
-	if x, err := findFlowExecution(ctx, tx, conversationID); err == nil {
-		if err := add(backend.EventFlowExecutionUpserted, conversationID, x); err != nil {
-			return nil, err
-		}
-	} else if backend.ErrorCode(err) != backend.ENotFound {
-		return nil, err
-	}
-	return out, nil
+	return storetx.ConversationSnapshot(ctx, snapshot{tx}, conversationID)
 }
 
-// saveAccess records who works on each conversation of a routing decision
-// (all of them when complete), keeps the customers' history access and the
-// conversations' assignees in step, and appends the access event.
-func saveAccess(ctx context.Context, tx *Tx, list []*backend.ConversationAccess, complete bool) error {
-	if len(list) == 0 && !complete {
-		return nil
-	}
-	var stale []string
-	if complete {
-		var err error
-		if stale, err = stringList(ctx, tx, `SELECT DISTINCT conversation_id FROM conversation_access WHERE level IN `+routedLevels); err != nil {
-			return err
-		}
-	}
-	plan := storekit.PlanAccess(list, complete, stale)
-	byConv, finished, ids := plan.Users, plan.Finished, plan.Conversations()
-	scope, err := beginAccess(ctx, tx, ids)
-	if err != nil {
-		return err
-	}
-	for _, id := range ids {
-		if err := setDirectAccess(ctx, tx, id, byConv[id], finished[id]); err != nil {
-			return err
-		}
-	}
-	if err := scope.finish(ctx, tx); err != nil {
-		return err
-	}
-	for _, id := range ids {
-		assignee := owner(byConv[id])
-		if assignee == "" {
-			if assigned, err := stringList(ctx, tx, `SELECT user_id FROM conversation_access WHERE conversation_id = ? AND level = 'assigned'
-				ORDER BY user_id LIMIT 1`, id); err != nil {
-				return err
-			} else if len(assigned) == 1 {
-				assignee = assigned[0]
-			}
-		}
-		if err := setAssignee(ctx, tx, id, assignee); err != nil {
-			return err
-		}
-	}
-	return nil
+// snapshot reads a conversation's snapshot through one read transaction.
+type snapshot struct{ q queryer }
+
+var _ storetx.SnapshotReader = snapshot{}
+
+// FindConversation implements storetx.SnapshotReader.
+func (r snapshot) FindConversation(ctx context.Context, id string) (*backend.Conversation, error) {
+	return findConversation(ctx, r.q, id)
 }
+
+// FindContact implements storetx.SnapshotReader.
+func (r snapshot) FindContact(ctx context.Context, id string) (*backend.Contact, error) {
+	return findContact(ctx, r.q, id)
+}
+
+// FindMessages implements storetx.SnapshotReader.
+func (r snapshot) FindMessages(ctx context.Context, conversationID string) ([]*backend.Message, error) {
+	return findMessages(ctx, r.q, conversationID)
+}
+
+// FindOpenTasks implements storetx.SnapshotReader.
+func (r snapshot) FindOpenTasks(ctx context.Context, conversationID string) ([]*backend.Task, error) {
+	return findTasks(ctx, r.q, `conversation_id = ? AND state NOT IN ('completed', 'canceled')`, conversationID)
+}
+
+// FindFlowExecution implements storetx.SnapshotReader.
+func (r snapshot) FindFlowExecution(ctx context.Context, conversationID string) (*backend.FlowExecution, error) {
+	return findFlowExecution(ctx, r.q, conversationID)
+}
+
+var _ storetx.AccessTx = steps{}
 
 // routedLevels are the levels routing hands out and replaces on each
 // report; holderLevels those that make a customer's other conversations
@@ -176,90 +118,27 @@ const (
 	holderLevels = `('owner', 'offered', 'assigned')`
 )
 
-// setDirectAccess replaces the routing levels of one conversation. Who
-// finished it stays assigned; a new holder ends everyone else's
-// assignment.
-func setDirectAccess(ctx context.Context, tx *Tx, conversationID string, users map[string]string, finished string) error {
-	if _, err := tx.ExecContext(ctx, `DELETE FROM conversation_access WHERE conversation_id = ? AND level IN `+routedLevels, conversationID); err != nil {
-		return fmt.Errorf("clear access: %w", err)
-	}
-	for user, level := range users {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO conversation_access (conversation_id, user_id, level) VALUES (?, ?, ?)`,
-			conversationID, user, level); err != nil {
-			return fmt.Errorf("grant access: %w", err)
-		}
-	}
-	if holder := owner(users); holder != "" {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM conversation_access WHERE conversation_id = ? AND level = 'assigned' AND user_id <> ?`,
-			conversationID, holder); err != nil {
-			return fmt.Errorf("end assignment: %w", err)
-		}
-	}
-	if finished != "" {
-		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO conversation_access (conversation_id, user_id, level) VALUES (?, ?, 'assigned')`,
-			conversationID, finished); err != nil {
-			return fmt.Errorf("keep assignment: %w", err)
-		}
-	}
-	return nil
+// RoutedConversations implements storetx.AccessTx.
+func (s steps) RoutedConversations(ctx context.Context) ([]string, error) {
+	return stringList(ctx, s.Tx, `SELECT DISTINCT conversation_id FROM conversation_access WHERE level IN `+routedLevels)
 }
 
-// owner returns the user holding a conversation ("" for nobody).
-var owner = storekit.Owner
-
-// setAssignee records who holds a conversation and tells the feed.
-func setAssignee(ctx context.Context, tx *Tx, conversationID, userID string) error {
-	res, err := tx.ExecContext(ctx, `UPDATE conversations SET assignee_id = ?, updated_at = ? WHERE id = ? AND assignee_id <> ?`,
-		userID, formatTime(tx.Now()), conversationID, userID)
-	if err != nil {
-		return fmt.Errorf("set assignee: %w", err)
-	} else if n, _ := res.RowsAffected(); n == 0 {
-		return nil
-	}
-	c, err := findConversation(ctx, tx, conversationID)
-	if err != nil {
-		return err
-	}
-	return tx.AppendEvent(ctx, backend.EventConversationUpserted, c.ID, c)
-}
-
-// accessScope remembers who could read a set of conversations before a
-// change, so finish can tell the feed who gained and who lost them.
-type accessScope struct {
-	convs    []string
-	contacts []string
-	before   map[backend.AccessGrant]bool
-}
-
-// beginAccess opens a scope over conversations and every other
-// conversation of their customers.
-func beginAccess(ctx context.Context, tx *Tx, conversationIDs []string) (*accessScope, error) {
+// ContactsOf implements storetx.AccessTx.
+func (s steps) ContactsOf(ctx context.Context, conversationIDs []string) ([]string, error) {
 	list, _ := json.Marshal(conversationIDs)
-	contacts, err := stringList(ctx, tx, `SELECT DISTINCT contact_id FROM conversations WHERE id IN (SELECT value FROM json_each(?)) ORDER BY contact_id`, string(list))
-	if err != nil {
-		return nil, err
-	}
-	return beginContactAccess(ctx, tx, contacts, conversationIDs)
+	return stringList(ctx, s.Tx, `SELECT DISTINCT contact_id FROM conversations WHERE id IN (SELECT value FROM json_each(?)) ORDER BY contact_id`, string(list))
 }
 
-// beginContactAccess opens a scope over the conversations of contacts and
-// the extra ones.
-func beginContactAccess(ctx context.Context, tx *Tx, contacts, extra []string) (*accessScope, error) {
-	s := &accessScope{contacts: contacts}
+// ConversationsOf implements storetx.AccessTx.
+func (s steps) ConversationsOf(ctx context.Context, contacts []string) ([]string, error) {
 	cl, _ := json.Marshal(contacts)
-	convs, err := stringList(ctx, tx, `SELECT id FROM conversations WHERE contact_id IN (SELECT value FROM json_each(?))`, string(cl))
-	if err != nil {
-		return nil, err
-	}
-	s.convs = append(convs, extra...)
-	s.before, err = s.readers(ctx, tx)
-	return s, err
+	return stringList(ctx, s.Tx, `SELECT id FROM conversations WHERE contact_id IN (SELECT value FROM json_each(?))`, string(cl))
 }
 
-// readers returns who may read the scope's conversations now.
-func (s *accessScope) readers(ctx context.Context, tx *Tx) (map[backend.AccessGrant]bool, error) {
-	list, _ := json.Marshal(s.convs)
-	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT conversation_id, user_id FROM conversation_access
+// Readers implements storetx.AccessTx.
+func (s steps) Readers(ctx context.Context, conversationIDs []string) (map[backend.AccessGrant]bool, error) {
+	list, _ := json.Marshal(conversationIDs)
+	rows, err := s.QueryContext(ctx, `SELECT DISTINCT conversation_id, user_id FROM conversation_access
 		WHERE conversation_id IN (SELECT value FROM json_each(?))`, string(list))
 	if err != nil {
 		return nil, fmt.Errorf("read access: %w", err)
@@ -276,34 +155,13 @@ func (s *accessScope) readers(ctx context.Context, tx *Tx) (map[backend.AccessGr
 	return out, rows.Err()
 }
 
-// finish recomputes the customers' history access and appends an
-// access.changed event when anyone gained or lost a conversation.
-func (s *accessScope) finish(ctx context.Context, tx *Tx) error {
-	for _, contact := range s.contacts {
-		if err := refreshHistory(ctx, tx, contact); err != nil {
-			return err
-		}
-	}
-	after, err := s.readers(ctx, tx)
-	if err != nil {
-		return err
-	}
-	ch := storekit.AccessDiff(s.before, after)
-	if ch == nil {
-		return nil
-	}
-	return tx.AppendEvent(ctx, backend.EventAccessChanged, "", ch)
-}
-
-// refreshHistory gives everyone who holds, is offered or is assigned one of
-// a customer's conversations read access to the customer's other
-// conversations that nobody holds.
-func refreshHistory(ctx context.Context, tx *Tx, contactID string) error {
-	if _, err := tx.ExecContext(ctx, `DELETE FROM conversation_access WHERE level = 'contact'
+// RefreshHistory implements storetx.AccessTx.
+func (s steps) RefreshHistory(ctx context.Context, contactID string) error {
+	if _, err := s.ExecContext(ctx, `DELETE FROM conversation_access WHERE level = 'contact'
 		AND conversation_id IN (SELECT id FROM conversations WHERE contact_id = ?)`, contactID); err != nil {
 		return fmt.Errorf("clear history access: %w", err)
 	}
-	_, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO conversation_access (conversation_id, user_id, level)
+	_, err := s.ExecContext(ctx, `INSERT OR IGNORE INTO conversation_access (conversation_id, user_id, level)
 		SELECT c.id, h.user_id, 'contact' FROM conversations c
 		JOIN (SELECT DISTINCT a.user_id FROM conversation_access a JOIN conversations c2 ON c2.id = a.conversation_id
 			WHERE c2.contact_id = ?1 AND a.level IN `+holderLevels+`) h
@@ -315,23 +173,63 @@ func refreshHistory(ctx context.Context, tx *Tx, contactID string) error {
 	return nil
 }
 
-// withContactAccess runs fn, which changes which conversations belong to
-// the contacts, and keeps their history access in step.
-func withContactAccess(ctx context.Context, tx *Tx, contacts []string, fn func() error) error {
-	s, err := beginContactAccess(ctx, tx, contacts, nil)
+// ClearRoutedAccess implements storetx.AccessTx.
+func (s steps) ClearRoutedAccess(ctx context.Context, conversationID string) error {
+	if _, err := s.ExecContext(ctx, `DELETE FROM conversation_access WHERE conversation_id = ? AND level IN `+routedLevels, conversationID); err != nil {
+		return fmt.Errorf("clear access: %w", err)
+	}
+	return nil
+}
+
+// GrantAccess implements storetx.AccessTx.
+func (s steps) GrantAccess(ctx context.Context, conversationID string, users map[string]string) error {
+	for user, level := range users {
+		if _, err := s.ExecContext(ctx, `INSERT INTO conversation_access (conversation_id, user_id, level) VALUES (?, ?, ?)`,
+			conversationID, user, level); err != nil {
+			return fmt.Errorf("grant access: %w", err)
+		}
+	}
+	return nil
+}
+
+// EndAssignments implements storetx.AccessTx.
+func (s steps) EndAssignments(ctx context.Context, conversationID, holder string) error {
+	if _, err := s.ExecContext(ctx, `DELETE FROM conversation_access WHERE conversation_id = ? AND level = 'assigned' AND user_id <> ?`,
+		conversationID, holder); err != nil {
+		return fmt.Errorf("end assignment: %w", err)
+	}
+	return nil
+}
+
+// KeepAssignment implements storetx.AccessTx.
+func (s steps) KeepAssignment(ctx context.Context, conversationID, user string) error {
+	if _, err := s.ExecContext(ctx, `INSERT OR IGNORE INTO conversation_access (conversation_id, user_id, level) VALUES (?, ?, 'assigned')`,
+		conversationID, user); err != nil {
+		return fmt.Errorf("keep assignment: %w", err)
+	}
+	return nil
+}
+
+// FirstAssigned implements storetx.AccessTx.
+func (s steps) FirstAssigned(ctx context.Context, conversationID string) (string, error) {
+	assigned, err := stringList(ctx, s.Tx, `SELECT user_id FROM conversation_access WHERE conversation_id = ? AND level = 'assigned'
+		ORDER BY user_id LIMIT 1`, conversationID)
+	if err != nil || len(assigned) == 0 {
+		return "", err
+	}
+	return assigned[0], nil
+}
+
+// SetAssignee implements storetx.AccessTx.
+func (s steps) SetAssignee(ctx context.Context, conversationID, userID string) (*backend.Conversation, error) {
+	res, err := s.ExecContext(ctx, `UPDATE conversations SET assignee_id = ?, updated_at = ? WHERE id = ? AND assignee_id <> ?`,
+		userID, formatTime(s.Now()), conversationID, userID)
 	if err != nil {
-		return err
+		return nil, fmt.Errorf("set assignee: %w", err)
+	} else if n, _ := res.RowsAffected(); n == 0 {
+		return nil, nil
 	}
-	if err := fn(); err != nil {
-		return err
-	}
-	cl, _ := json.Marshal(contacts)
-	now, err := stringList(ctx, tx, `SELECT id FROM conversations WHERE contact_id IN (SELECT value FROM json_each(?))`, string(cl))
-	if err != nil {
-		return err
-	}
-	s.convs = append(s.convs, now...) // a new conversation joins the scope
-	return s.finish(ctx, tx)
+	return findConversation(ctx, s.Tx, conversationID)
 }
 
 func stringList(ctx context.Context, q queryer, query string, args ...any) ([]string, error) {

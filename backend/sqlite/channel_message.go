@@ -8,6 +8,7 @@ import (
 
 	"switchboard/backend"
 	"switchboard/backend/internal/storekit"
+	"switchboard/backend/internal/storetx"
 )
 
 // FindMessageByExternalID implements backend.ChannelService.
@@ -52,26 +53,13 @@ func (db *DB) SetThreadDeliveryStatus(ctx context.Context, channel, instance, th
 			return err
 		}
 		for _, m := range changed {
-			if err := setStatus(ctx, tx, m, status, ""); err != nil {
+			if err := storetx.SetStatus(ctx, steps{tx}, m, status, ""); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
 	return changed, err
-}
-
-// setStatus writes a forward move of m's delivery state and its event.
-func setStatus(ctx context.Context, tx *Tx, m *backend.Message, status, reason string) error {
-	if backend.DeliveryRank(status) <= backend.DeliveryRank(m.Status) {
-		return nil
-	}
-	m.Status, m.Error, m.UpdatedAt = status, reason, tx.Now()
-	if _, err := tx.ExecContext(ctx, `UPDATE messages SET status = ?, error = ?, updated_at = ? WHERE id = ?`,
-		m.Status, m.Error, formatTime(m.UpdatedAt), m.ID); err != nil {
-		return fmt.Errorf("set delivery status: %w", err)
-	}
-	return tx.AppendEvent(ctx, backend.EventMessageUpserted, m.ID, m)
 }
 
 // InboundAfter implements backend.ChannelService.

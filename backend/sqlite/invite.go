@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"switchboard/backend"
-	"switchboard/backend/internal/storekit"
+	"switchboard/backend/internal/storetx"
 )
 
 var _ backend.InviteService = (*DB)(nil)
@@ -25,33 +25,23 @@ func scanInvite(s interface{ Scan(...any) error }) (*backend.Invite, error) {
 	return &inv, nil
 }
 
-// CreateInvite implements backend.InviteService.
-func (db *DB) CreateInvite(ctx context.Context, inv *backend.Invite) (string, error) {
-	inv.Email = strings.TrimSpace(inv.Email)
-	if err := storekit.CheckInvite(inv); err != nil {
-		return "", err
-	}
-	token, err := storekit.NewToken()
+var _ storetx.InviteTx = steps{}
+
+// EmailTaken implements storetx.InviteTx.
+func (s steps) EmailTaken(ctx context.Context, email string) (bool, error) {
+	var n int
+	err := s.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE email = ?`, email).Scan(&n)
+	return n > 0, err
+}
+
+// InsertInvite implements storetx.InviteTx.
+func (s steps) InsertInvite(ctx context.Context, inv *backend.Invite, tokenHash string) error {
+	_, err := s.ExecContext(ctx, `INSERT INTO invites (token_hash, `+inviteColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', '')`,
+		tokenHash, inv.ID, inv.Email, inv.Name, string(inv.Role), inv.InvitedBy, formatTime(inv.CreatedAt), formatTime(inv.ExpiresAt))
 	if err != nil {
-		return "", err
+		return fmt.Errorf("create invite: %w", err)
 	}
-	err = db.update(ctx, func(tx *Tx) error {
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE email = ?`, inv.Email).Scan(&n); err != nil {
-			return err
-		} else if n > 0 {
-			return backend.Errorf(backend.EConflict, "%s already has an account.", inv.Email)
-		}
-		inv.ID, inv.CreatedAt = backend.NewID("inv"), tx.Now()
-		inv.ExpiresAt = inv.CreatedAt.Add(backend.InviteTTL)
-		_, err := tx.ExecContext(ctx, `INSERT INTO invites (token_hash, `+inviteColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', '')`,
-			hashToken(token), inv.ID, inv.Email, inv.Name, string(inv.Role), inv.InvitedBy, formatTime(inv.CreatedAt), formatTime(inv.ExpiresAt))
-		if err != nil {
-			return fmt.Errorf("create invite: %w", err)
-		}
-		return nil
-	})
-	return token, err
+	return nil
 }
 
 // FindInvites implements backend.InviteService.

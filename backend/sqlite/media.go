@@ -2,9 +2,7 @@ package sqlite
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +10,7 @@ import (
 
 	"switchboard/backend"
 	"switchboard/backend/internal/storekit"
+	"switchboard/backend/internal/storetx"
 )
 
 var _ backend.MediaService = (*DB)(nil)
@@ -40,9 +39,11 @@ func findMedia(ctx context.Context, q queryer, id string) (*backend.MediaFile, e
 	return f, nil
 }
 
-func insertMedia(ctx context.Context, tx *Tx, f *backend.MediaFile, nextAttempt time.Time) error {
-	f.CreatedAt = tx.Now()
-	_, err := tx.ExecContext(ctx, `INSERT INTO media_files (`+mediaColumns+`, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+var _ storetx.MediaTx = steps{}
+
+// InsertMedia implements storetx.MediaTx.
+func (s steps) InsertMedia(ctx context.Context, f *backend.MediaFile, nextAttempt time.Time) error {
+	_, err := s.ExecContext(ctx, `INSERT INTO media_files (`+mediaColumns+`, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		f.ID, f.ConversationID, f.MessageID, f.Channel, f.Instance, f.Name, f.Type, f.Size, f.Hash, f.State, f.Error, f.Source,
 		f.Attempts, f.UploadedBy, formatTime(f.CreatedAt), formatTime(nextAttempt))
 	if err != nil {
@@ -51,25 +52,22 @@ func insertMedia(ctx context.Context, tx *Tx, f *backend.MediaFile, nextAttempt 
 	return nil
 }
 
-// putBlob stores data once per content and returns its hash.
-func putBlob(ctx context.Context, tx *Tx, data []byte) (string, error) {
-	sum := sha256.Sum256(data)
-	hash := hex.EncodeToString(sum[:])
-	if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO media_blobs (hash, size, data, created_at) VALUES (?, ?, ?, ?)`,
-		hash, len(data), data, formatTime(tx.Now())); err != nil {
-		return "", fmt.Errorf("keep media bytes: %w", err)
+// InsertBlob implements storetx.MediaTx.
+func (s steps) InsertBlob(ctx context.Context, hash string, data []byte) error {
+	if _, err := s.ExecContext(ctx, `INSERT OR IGNORE INTO media_blobs (hash, size, data, created_at) VALUES (?, ?, ?, ?)`,
+		hash, len(data), data, formatTime(s.Now())); err != nil {
+		return fmt.Errorf("keep media bytes: %w", err)
 	}
-	return hash, nil
+	return nil
 }
 
-// dropBlobs deletes the stored bytes of hashes no file or upload uses
-// any more.
-func dropBlobs(ctx context.Context, tx *Tx, hashes []string) error {
+// DropBlobs implements storetx.WebchatTx.
+func (s steps) DropBlobs(ctx context.Context, hashes []string) error {
 	for _, h := range hashes {
 		if h == "" {
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM media_blobs WHERE hash = ?
+		if _, err := s.ExecContext(ctx, `DELETE FROM media_blobs WHERE hash = ?
 			AND NOT EXISTS (SELECT 1 FROM media_files WHERE hash = ?) AND NOT EXISTS (SELECT 1 FROM webchat_uploads WHERE hash = ?)`,
 			h, h, h); err != nil {
 			return fmt.Errorf("drop media bytes: %w", err)
@@ -78,36 +76,35 @@ func dropBlobs(ctx context.Context, tx *Tx, hashes []string) error {
 	return nil
 }
 
-// keepWebchatUpload records a visitor's upload (/widget/{instance}/files/{id})
-// as a file of the conversation under the upload's own id, sharing its bytes.
-func keepWebchatUpload(ctx context.Context, tx *Tx, conv *backend.Conversation, messageID, url string) error {
-	id, ok := storekit.WebchatUploadID(url, conv.Instance)
-	if !ok {
-		return nil
-	}
-	var hash, name, typ string
-	var data []byte
-	err := tx.QueryRowContext(ctx, `SELECT hash, name, type, data FROM webchat_uploads WHERE instance = ? AND id = ?`, conv.Instance, id).
-		Scan(&hash, &name, &typ, &data)
+// WebchatUpload implements storetx.MediaTx.
+func (s steps) WebchatUpload(ctx context.Context, instance, id string) (*storetx.Upload, error) {
+	up := &storetx.Upload{ID: id}
+	err := s.QueryRowContext(ctx, `SELECT hash, name, type, data FROM webchat_uploads WHERE instance = ? AND id = ?`, instance, id).
+		Scan(&up.Hash, &up.Name, &up.Type, &up.Data)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil
+		return nil, nil
 	} else if err != nil {
+		return nil, fmt.Errorf("keep web chat upload: %w", err)
+	}
+	return up, nil
+}
+
+// SetUploadHash implements storetx.MediaTx.
+func (s steps) SetUploadHash(ctx context.Context, instance, id, hash string) error {
+	if _, err := s.ExecContext(ctx, `UPDATE webchat_uploads SET hash = ?, data = x'' WHERE instance = ? AND id = ?`, hash, instance, id); err != nil {
 		return fmt.Errorf("keep web chat upload: %w", err)
 	}
-	if hash == "" { // an upload from before files were stored by content
-		if hash, err = putBlob(ctx, tx, data); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE webchat_uploads SET hash = ?, data = x'' WHERE instance = ? AND id = ?`, hash, conv.Instance, id); err != nil {
-			return fmt.Errorf("keep web chat upload: %w", err)
-		}
-	}
+	return nil
+}
+
+// InsertUploadMedia implements storetx.MediaTx.
+func (s steps) InsertUploadMedia(ctx context.Context, conv *backend.Conversation, messageID string, up *storetx.Upload) error {
 	var size int64
-	if err := tx.QueryRowContext(ctx, `SELECT size FROM media_blobs WHERE hash = ?`, hash).Scan(&size); err != nil {
+	if err := s.QueryRowContext(ctx, `SELECT size FROM media_blobs WHERE hash = ?`, up.Hash).Scan(&size); err != nil {
 		return fmt.Errorf("keep web chat upload: %w", err)
 	}
-	_, err = tx.ExecContext(ctx, `INSERT OR IGNORE INTO media_files (`+mediaColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', 0, '', ?)`,
-		id, conv.ID, messageID, conv.Channel, conv.Instance, name, typ, size, hash, backend.MediaReady, formatTime(tx.Now()))
+	_, err := s.ExecContext(ctx, `INSERT OR IGNORE INTO media_files (`+mediaColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', 0, '', ?)`,
+		up.ID, conv.ID, messageID, conv.Channel, conv.Instance, up.Name, up.Type, size, up.Hash, backend.MediaReady, formatTime(s.Now()))
 	if err != nil {
 		return fmt.Errorf("keep web chat upload: %w", err)
 	}
@@ -135,26 +132,6 @@ func (db *DB) MediaContent(ctx context.Context, id string) ([]byte, error) {
 		return nil, fmt.Errorf("media content: %w", err)
 	}
 	return data, nil
-}
-
-// PutMedia implements backend.MediaService.
-func (db *DB) PutMedia(ctx context.Context, f *backend.MediaFile, data []byte) error {
-	if len(data) == 0 {
-		return backend.Errorf(backend.EInvalid, "The file is empty.")
-	}
-	return db.update(ctx, func(tx *Tx) error {
-		conv, err := findConversation(ctx, tx, f.ConversationID)
-		if err != nil {
-			return err
-		}
-		hash, err := putBlob(ctx, tx, data)
-		if err != nil {
-			return err
-		}
-		f.ID, f.Channel, f.Instance, f.Hash, f.Size = backend.NewID("me"), conv.Channel, conv.Instance, hash, int64(len(data))
-		f.Type, f.State, f.MessageID, f.Error, f.Source, f.Attempts = storekit.SniffType(f.Type, data), backend.MediaReady, "", "", "", 0
-		return insertMedia(ctx, tx, f, time.Time{})
-	})
 }
 
 // ClaimMediaFetches implements backend.MediaService.
@@ -199,72 +176,45 @@ func (db *DB) ClaimMediaFetches(ctx context.Context, now, leaseUntil time.Time, 
 	return out, next, err
 }
 
-// SettleMediaFetch implements backend.MediaService.
-func (db *DB) SettleMediaFetch(ctx context.Context, id string, res *backend.MediaFetch) error {
-	return db.update(ctx, func(tx *Tx) error {
-		f, err := findMedia(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		hash := ""
-		if res.Data != nil {
-			if hash, err = putBlob(ctx, tx, res.Data); err != nil {
-				return err
-			}
-		}
-		if storekit.SettleFetch(f, res, hash) {
-			_, err := tx.ExecContext(ctx, `UPDATE media_files SET error = ?, next_attempt_at = ? WHERE id = ?`, res.Reason, formatTime(res.RetryAt), id)
-			return err
-		}
-		// The platform's reference (a signed URL, a file id) is not kept
-		// once the file is settled.
-		if _, err := tx.ExecContext(ctx, `UPDATE media_files SET hash = ?, type = ?, name = ?, size = ?, state = ?, error = ?, source = '',
-			next_attempt_at = '' WHERE id = ?`, f.Hash, f.Type, f.Name, f.Size, f.State, f.Error, id); err != nil {
-			return fmt.Errorf("settle media fetch: %w", err)
-		}
-		return updateAttachment(ctx, tx, f)
-	})
+// MediaForUpdate implements storetx.MediaTx: the one writer keeps others
+// out.
+func (s steps) MediaForUpdate(ctx context.Context, id string) (*backend.MediaFile, error) {
+	return findMedia(ctx, s.Tx, id)
 }
 
-// updateAttachment brings the attachment that names f on f's message in
-// line with f, and tells the feed.
-func updateAttachment(ctx context.Context, tx *Tx, f *backend.MediaFile) error {
-	if f.MessageID == "" {
-		return nil
+// AttachMedia implements storetx.MediaTx.
+func (s steps) AttachMedia(ctx context.Context, messageID, id string) error {
+	if _, err := s.ExecContext(ctx, `UPDATE media_files SET message_id = ? WHERE id = ? AND message_id = ''`, messageID, id); err != nil {
+		return fmt.Errorf("attach media: %w", err)
 	}
-	m, err := findMessage(ctx, tx, `id = ?`, f.MessageID)
-	if backend.ErrorCode(err) == backend.ENotFound {
-		return nil
-	} else if err != nil {
-		return err
+	return nil
+}
+
+// RetryMediaFetch implements storetx.MediaTx.
+func (s steps) RetryMediaFetch(ctx context.Context, id, reason string, retryAt time.Time) error {
+	_, err := s.ExecContext(ctx, `UPDATE media_files SET error = ?, next_attempt_at = ? WHERE id = ?`, reason, formatTime(retryAt), id)
+	return err
+}
+
+// SettleMedia implements storetx.MediaTx.
+func (s steps) SettleMedia(ctx context.Context, f *backend.MediaFile) error {
+	// The platform's reference (a signed URL, a file id) is not kept
+	// once the file is settled.
+	if _, err := s.ExecContext(ctx, `UPDATE media_files SET hash = ?, type = ?, name = ?, size = ?, state = ?, error = ?, source = '',
+		next_attempt_at = '' WHERE id = ?`, f.Hash, f.Type, f.Name, f.Size, f.State, f.Error, f.ID); err != nil {
+		return fmt.Errorf("settle media fetch: %w", err)
 	}
-	if !storekit.SettleAttachments(m.Attachments, f) {
-		return nil
-	}
+	return nil
+}
+
+// UpdateAttachments implements storetx.MediaTx.
+func (s steps) UpdateAttachments(ctx context.Context, m *backend.Message) error {
 	b, err := json.Marshal(m.Attachments)
 	if err != nil {
 		return err
 	}
-	m.UpdatedAt = tx.Now()
-	if _, err := tx.ExecContext(ctx, `UPDATE messages SET attachments = ?, updated_at = ? WHERE id = ?`, string(b), formatTime(m.UpdatedAt), m.ID); err != nil {
+	if _, err := s.ExecContext(ctx, `UPDATE messages SET attachments = ?, updated_at = ? WHERE id = ?`, string(b), formatTime(m.UpdatedAt), m.ID); err != nil {
 		return fmt.Errorf("update attachment: %w", err)
 	}
-	return tx.AppendEvent(ctx, backend.EventMessageUpserted, m.ID, m)
-}
-
-// mediaKeeper keeps the files of a message of conv in tx (messageID: the
-// message's id).
-func mediaKeeper(ctx context.Context, tx *Tx, conv *backend.Conversation, messageID string) storekit.MediaKeeper {
-	return storekit.MediaKeeper{
-		PutBlob:           func(data []byte) (string, error) { return putBlob(ctx, tx, data) },
-		Insert:            func(f *backend.MediaFile, next time.Time) error { return insertMedia(ctx, tx, f, next) },
-		KeepWebchatUpload: func(url string) error { return keepWebchatUpload(ctx, tx, conv, messageID, url) },
-		Find:              func(id string) (*backend.MediaFile, error) { return findMedia(ctx, tx, id) },
-		Attach: func(id string) error {
-			if _, err := tx.ExecContext(ctx, `UPDATE media_files SET message_id = ? WHERE id = ? AND message_id = ''`, messageID, id); err != nil {
-				return fmt.Errorf("attach media: %w", err)
-			}
-			return nil
-		},
-	}
+	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"switchboard/backend"
+	"switchboard/backend/internal/storetx"
 )
 
 var _ backend.RoutingStore = (*DB)(nil)
@@ -103,7 +104,7 @@ func (db *DB) SaveRouting(ctx context.Context, c *backend.RoutingChange) error {
 				return err
 			}
 		}
-		return saveAccess(ctx, tx, c.Access, c.AccessComplete)
+		return storetx.SaveAccess(ctx, steps{tx}, c.Access, c.AccessComplete)
 	})
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"switchboard/backend"
 	"switchboard/backend/internal/storekit"
+	"switchboard/backend/internal/storetx"
 )
 
 // Session lifetimes unless the DB sets its own: a session ends a week after
@@ -103,7 +104,7 @@ func (db *DB) SessionByToken(ctx context.Context, token string) (*backend.Sessio
 		return nil, backend.Errorf(backend.EUnauthorized, "%s", why)
 	}
 	if now.Sub(s.LastUsed) >= renewEvery {
-		if err := db.update(ctx, func(tx *Tx) error { return touchSession(ctx, tx, s.ID) }); err != nil {
+		if err := db.update(ctx, func(tx *Tx) error { return steps{tx}.TouchSession(ctx, s.ID) }); err != nil {
 			return nil, fmt.Errorf("renew session: %w", err)
 		}
 		s.LastUsed = now
@@ -111,75 +112,43 @@ func (db *DB) SessionByToken(ctx context.Context, token string) (*backend.Sessio
 	return db.lifetimes().Session(s), nil
 }
 
-func touchSession(ctx context.Context, tx *Tx, id string) error {
-	_, err := tx.ExecContext(ctx, `UPDATE sessions SET last_used_at = ? WHERE token_hash = ?`, formatTime(tx.Now()), id)
+var _ storetx.SessionTx = steps{}
+
+// TouchSession implements storetx.SessionTx.
+func (s steps) TouchSession(ctx context.Context, id string) error {
+	_, err := s.ExecContext(ctx, `UPDATE sessions SET last_used_at = ? WHERE token_hash = ?`, formatTime(s.Now()), id)
 	return err
 }
 
-// RevokeToken implements backend.UserService.
-func (db *DB) RevokeToken(ctx context.Context, token string) error {
-	id := hashToken(token)
-	return db.update(ctx, func(tx *Tx) error {
-		var userID string
-		err := tx.QueryRowContext(ctx, `DELETE FROM sessions WHERE token_hash = ? RETURNING user_id`, id).Scan(&userID)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil
-		} else if err != nil {
-			return fmt.Errorf("revoke session: %w", err)
-		}
-		return tx.AppendEvent(ctx, backend.EventSessionRevoked, userID,
-			backend.SessionRevocation{UserID: userID, SessionIDs: []string{id}, Reason: "signed out"})
-	})
+// DeleteSession implements storetx.SessionTx.
+func (s steps) DeleteSession(ctx context.Context, id string) (string, error) {
+	var userID string
+	err := s.QueryRowContext(ctx, `DELETE FROM sessions WHERE token_hash = ? RETURNING user_id`, id).Scan(&userID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	} else if err != nil {
+		return "", fmt.Errorf("revoke session: %w", err)
+	}
+	return userID, nil
 }
 
-// RevokeUserSessions implements backend.UserService.
-func (db *DB) RevokeUserSessions(ctx context.Context, userID, keepSessionID, reason string) (int, error) {
-	var n int
-	err := db.update(ctx, func(tx *Tx) error {
-		var err error
-		n, err = revokeSessions(ctx, tx, userID, keepSessionID, reason)
-		return err
-	})
-	return n, err
-}
-
-// revokeSessions deletes a user's sessions but keep and tells the live
-// feed, which closes their sockets.
-func revokeSessions(ctx context.Context, tx *Tx, userID, keep, reason string) (int, error) {
-	res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ? AND token_hash <> ?`, userID, keep)
+// DeleteUserSessions implements storetx.SessionTx.
+func (s steps) DeleteUserSessions(ctx context.Context, userID, keep string) (int, error) {
+	res, err := s.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ? AND token_hash <> ?`, userID, keep)
 	if err != nil {
 		return 0, fmt.Errorf("revoke sessions: %w", err)
 	}
 	n, _ := res.RowsAffected()
-	err = tx.AppendEvent(ctx, backend.EventSessionRevoked, userID,
-		backend.SessionRevocation{UserID: userID, All: true, Except: keep, Reason: reason})
-	return int(n), err
+	return int(n), nil
 }
 
-// CheckSessions implements backend.UserService.
-func (db *DB) CheckSessions(ctx context.Context, ids []string) ([]string, error) {
-	var invalid []string
-	err := db.update(ctx, func(tx *Tx) error {
-		invalid = nil
-		for _, id := range ids {
-			s, err := findSession(ctx, tx, id)
-			if errors.Is(err, sql.ErrNoRows) {
-				invalid = append(invalid, id)
-				continue
-			} else if err != nil {
-				return err
-			}
-			if db.lifetimes().Invalid(s, tx.Now()) != "" {
-				invalid = append(invalid, id)
-			} else if tx.Now().Sub(s.LastUsed) >= renewEvery {
-				if err := touchSession(ctx, tx, id); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	})
-	return invalid, err
+// FindSession implements storetx.SessionTx.
+func (s steps) FindSession(ctx context.Context, id string) (*storekit.SessionRow, error) {
+	row, err := findSession(ctx, s.Tx, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return row, err
 }
 
 // PurgeSessions implements backend.UserService.

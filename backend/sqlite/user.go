@@ -8,6 +8,7 @@ import (
 
 	"switchboard/backend"
 	"switchboard/backend/internal/storekit"
+	"switchboard/backend/internal/storetx"
 )
 
 const userColumns = `id, name, email, role, disabled_at <> '', created_at`
@@ -122,7 +123,7 @@ func (db *DB) setPassword(ctx context.Context, userID, password, keep, reason st
 		} else if n, _ := res.RowsAffected(); n == 0 {
 			return backend.Errorf(backend.ENotFound, "User %s does not exist.", userID)
 		}
-		_, err = revokeSessions(ctx, tx, userID, keep, reason)
+		_, err = storetx.RevokeSessions(ctx, steps{tx}, userID, keep, reason)
 		return err
 	})
 }
@@ -146,7 +147,7 @@ func (db *DB) SetUserDisabled(ctx context.Context, userID string, disabled bool)
 			return nil // already so
 		}
 		if disabled {
-			if _, err := revokeSessions(ctx, tx, userID, "", "disabled"); err != nil {
+			if _, err := storetx.RevokeSessions(ctx, steps{tx}, userID, "", "disabled"); err != nil {
 				return err
 			}
 		}

@@ -9,98 +9,48 @@ import (
 
 	"switchboard/backend"
 	"switchboard/backend/internal/storekit"
+	"switchboard/backend/internal/storetx"
 )
 
 var _ backend.CallService = (*DB)(nil)
 
-// OpenCall implements backend.CallService.
-func (db *DB) OpenCall(ctx context.Context, c *backend.Call, caller backend.Identity, threadKey string, note backend.CallNote) error {
-	if err := storekit.CheckCall(c, caller); err != nil {
+var _ storetx.CallTx = steps{}
+
+// InsertCall implements storetx.CallTx.
+func (s steps) InsertCall(ctx context.Context, c *backend.Call) error {
+	data, err := json.Marshal(c)
+	if err != nil {
 		return err
 	}
-	return db.update(ctx, func(tx *Tx) error {
-		caller.Channel = c.Channel
-		contact, err := resolveIdentity(ctx, tx, caller)
-		if err != nil {
-			return err
-		}
-		if threadKey == "" {
-			threadKey = caller.ExternalID
-		}
-		conv, err := openConversation(ctx, tx, contact.ID, &backend.InboundMessage{Channel: c.Channel, Instance: c.Instance, ThreadKey: threadKey})
-		if err != nil {
-			return err
-		}
-		if c.ID == "" {
-			c.ID = backend.NewID("call")
-		}
-		c.ConversationID, c.ContactID = conv.ID, contact.ID
-		c.StartedAt, c.UpdatedAt = tx.Now(), tx.Now()
-		data, err := json.Marshal(c)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO calls (id, conversation_id, state, data, started_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
-			c.ID, c.ConversationID, c.State, string(data), formatTime(c.StartedAt), formatTime(c.UpdatedAt)); err != nil {
-			return fmt.Errorf("insert call: %w", err)
-		}
-		if err := tx.AppendEvent(ctx, backend.EventCallUpserted, c.ID, c); err != nil {
-			return err
-		}
-		return addCallNote(ctx, tx, conv, c, note)
-	})
+	if _, err := s.ExecContext(ctx, `INSERT INTO calls (id, conversation_id, state, data, started_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		c.ID, c.ConversationID, c.State, string(data), formatTime(c.StartedAt), formatTime(c.UpdatedAt)); err != nil {
+		return fmt.Errorf("insert call: %w", err)
+	}
+	return nil
 }
 
-// SaveCall implements backend.CallService.
-func (db *DB) SaveCall(ctx context.Context, c *backend.Call, note backend.CallNote) error {
-	return db.update(ctx, func(tx *Tx) error {
-		c.UpdatedAt = tx.Now()
-		data, err := json.Marshal(c)
-		if err != nil {
-			return err
-		}
-		res, err := tx.ExecContext(ctx, `UPDATE calls SET state = ?, data = ?, updated_at = ? WHERE id = ?`,
-			c.State, string(data), formatTime(c.UpdatedAt), c.ID)
-		if err != nil {
-			return fmt.Errorf("save call: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return backend.Errorf(backend.ENotFound, "Call %s does not exist.", c.ID)
-		}
-		if err := tx.AppendEvent(ctx, backend.EventCallUpserted, c.ID, c); err != nil {
-			return err
-		}
-		if note.Text == "" {
-			return nil
-		}
-		conv, err := findConversation(ctx, tx, c.ConversationID)
-		if err != nil {
-			return err
-		}
-		return addCallNote(ctx, tx, conv, c, note)
-	})
+// UpdateCall implements storetx.CallTx.
+func (s steps) UpdateCall(ctx context.Context, c *backend.Call) (bool, error) {
+	data, err := json.Marshal(c)
+	if err != nil {
+		return false, err
+	}
+	res, err := s.ExecContext(ctx, `UPDATE calls SET state = ?, data = ?, updated_at = ? WHERE id = ?`,
+		c.State, string(data), formatTime(c.UpdatedAt), c.ID)
+	if err != nil {
+		return false, fmt.Errorf("save call: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
 }
 
-// addCallNote adds a call's timeline line as a note from the phone, and
-// moves the conversation to the top of the inbox (open and unassigned
-// when the note asks for it).
-func addCallNote(ctx context.Context, tx *Tx, conv *backend.Conversation, c *backend.Call, note backend.CallNote) error {
-	if note.Text == "" {
-		return nil
-	}
-	m := storekit.CallNoteMessage(conv, c, note, tx.Now())
-	if err := insertMessage(ctx, tx, m, conv, ""); err != nil {
-		return err
-	}
-	conv.LastMessageAt, conv.LastMessageText, conv.UpdatedAt = m.CreatedAt, storekit.Preview(m), tx.Now()
-	if note.Open {
-		conv.Status, conv.AssigneeID = backend.StatusOpen, ""
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE conversations SET last_message_at = ?, last_message_text = ?, status = ?, assignee_id = ?, updated_at = ? WHERE id = ?`,
+// UpdateCallConversation implements storetx.CallTx.
+func (s steps) UpdateCallConversation(ctx context.Context, conv *backend.Conversation) error {
+	if _, err := s.ExecContext(ctx, `UPDATE conversations SET last_message_at = ?, last_message_text = ?, status = ?, assignee_id = ?, updated_at = ? WHERE id = ?`,
 		formatTime(conv.LastMessageAt), conv.LastMessageText, conv.Status, conv.AssigneeID, formatTime(conv.UpdatedAt), conv.ID); err != nil {
 		return fmt.Errorf("touch call conversation: %w", err)
 	}
-	return tx.AppendEvent(ctx, backend.EventConversationUpserted, conv.ID, conv)
+	return nil
 }
 
 func scanCall(s interface{ Scan(...any) error }) (*backend.Call, error) {
