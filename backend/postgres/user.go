@@ -100,46 +100,36 @@ func (db *DB) setPassword(ctx context.Context, userID, password, keep, reason st
 	if err != nil {
 		return err
 	}
-	return db.update(ctx, func(tx *Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE users SET password_hash = $1 WHERE id = $2`, hash, userID)
-		if err != nil {
-			return fmt.Errorf("set password: %w", err)
-		} else if tag.RowsAffected() == 0 {
-			return backend.Errorf(backend.ENotFound, "User %s does not exist.", userID)
-		}
-		_, err = storetx.RevokeSessions(ctx, steps{tx}, userID, keep, reason)
-		return err
-	})
+	return db.update(ctx, func(tx *Tx) error { return storetx.SetPassword(ctx, steps{tx}, userID, hash, keep, reason) })
 }
 
-// SetUserDisabled implements backend.UserService.
-func (db *DB) SetUserDisabled(ctx context.Context, userID string, disabled bool) (*backend.User, error) {
-	var u *backend.User
-	err := db.update(ctx, func(tx *Tx) error {
-		set := `UPDATE users SET disabled_at = NULL WHERE id = $1 AND disabled_at IS NOT NULL`
-		if disabled {
-			set = `UPDATE users SET disabled_at = $2 WHERE id = $1 AND disabled_at IS NULL`
-		}
-		args := []any{userID}
-		if disabled {
-			args = append(args, tx.Now())
-		}
-		tag, err := tx.Exec(ctx, set, args...)
-		if err != nil {
-			return fmt.Errorf("disable user: %w", err)
-		}
-		if u, err = findUser(ctx, tx, userID); err != nil {
-			return err
-		}
-		if tag.RowsAffected() == 0 {
-			return nil // already so
-		}
-		if disabled {
-			if _, err := storetx.RevokeSessions(ctx, steps{tx}, userID, "", "disabled"); err != nil {
-				return err
-			}
-		}
-		return tx.AppendEvent(ctx, backend.EventUserUpserted, u.ID, u)
-	})
-	return u, err
+var _ storetx.UserTx = steps{}
+
+// SetPasswordHash implements storetx.UserTx.
+func (s steps) SetPasswordHash(ctx context.Context, userID, hash string) (bool, error) {
+	tag, err := s.Exec(ctx, `UPDATE users SET password_hash = $1 WHERE id = $2`, hash, userID)
+	if err != nil {
+		return false, fmt.Errorf("set password: %w", err)
+	}
+	return tag.RowsAffected() > 0, nil
+}
+
+// SetDisabled implements storetx.UserTx.
+func (s steps) SetDisabled(ctx context.Context, userID string, disabled bool) (bool, error) {
+	set := `UPDATE users SET disabled_at = NULL WHERE id = $1 AND disabled_at IS NOT NULL`
+	args := []any{userID}
+	if disabled {
+		set = `UPDATE users SET disabled_at = $2 WHERE id = $1 AND disabled_at IS NULL`
+		args = append(args, s.Now())
+	}
+	tag, err := s.Exec(ctx, set, args...)
+	if err != nil {
+		return false, fmt.Errorf("disable user: %w", err)
+	}
+	return tag.RowsAffected() > 0, nil
+}
+
+// FindUser implements storetx.UserTx.
+func (s steps) FindUser(ctx context.Context, id string) (*backend.User, error) {
+	return findUser(ctx, s.Tx, id)
 }

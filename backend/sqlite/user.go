@@ -116,42 +116,36 @@ func (db *DB) setPassword(ctx context.Context, userID, password, keep, reason st
 	if err != nil {
 		return err
 	}
-	return db.update(ctx, func(tx *Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, hash, userID)
-		if err != nil {
-			return fmt.Errorf("set password: %w", err)
-		} else if n, _ := res.RowsAffected(); n == 0 {
-			return backend.Errorf(backend.ENotFound, "User %s does not exist.", userID)
-		}
-		_, err = storetx.RevokeSessions(ctx, steps{tx}, userID, keep, reason)
-		return err
-	})
+	return db.update(ctx, func(tx *Tx) error { return storetx.SetPassword(ctx, steps{tx}, userID, hash, keep, reason) })
 }
 
-// SetUserDisabled implements backend.UserService.
-func (db *DB) SetUserDisabled(ctx context.Context, userID string, disabled bool) (*backend.User, error) {
-	var u *backend.User
-	err := db.update(ctx, func(tx *Tx) error {
-		at, was := "", `disabled_at <> ''`
-		if disabled {
-			at, was = formatTime(tx.Now()), `disabled_at = ''`
-		}
-		res, err := tx.ExecContext(ctx, `UPDATE users SET disabled_at = ? WHERE id = ? AND `+was, at, userID)
-		if err != nil {
-			return fmt.Errorf("disable user: %w", err)
-		}
-		if u, err = findUser(ctx, tx, userID); err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return nil // already so
-		}
-		if disabled {
-			if _, err := storetx.RevokeSessions(ctx, steps{tx}, userID, "", "disabled"); err != nil {
-				return err
-			}
-		}
-		return tx.AppendEvent(ctx, backend.EventUserUpserted, u.ID, u)
-	})
-	return u, err
+var _ storetx.UserTx = steps{}
+
+// SetPasswordHash implements storetx.UserTx.
+func (s steps) SetPasswordHash(ctx context.Context, userID, hash string) (bool, error) {
+	res, err := s.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, hash, userID)
+	if err != nil {
+		return false, fmt.Errorf("set password: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
+}
+
+// SetDisabled implements storetx.UserTx.
+func (s steps) SetDisabled(ctx context.Context, userID string, disabled bool) (bool, error) {
+	at, was := "", `disabled_at <> ''`
+	if disabled {
+		at, was = formatTime(s.Now()), `disabled_at = ''`
+	}
+	res, err := s.ExecContext(ctx, `UPDATE users SET disabled_at = ? WHERE id = ? AND `+was, at, userID)
+	if err != nil {
+		return false, fmt.Errorf("disable user: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
+}
+
+// FindUser implements storetx.UserTx.
+func (s steps) FindUser(ctx context.Context, id string) (*backend.User, error) {
+	return findUser(ctx, s.Tx, id)
 }

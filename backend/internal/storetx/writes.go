@@ -14,7 +14,7 @@ type Steps interface {
 	CallTx
 	OutboxTx
 	WebchatTx
-	SessionTx
+	UserTx
 	InviteTx
 	FlowTx
 }
