@@ -11,7 +11,6 @@ import (
 
 	"switchboard/backend"
 	"switchboard/backend/internal/storekit"
-	"switchboard/backend/internal/storetx"
 )
 
 var _ backend.ChannelService = (*DB)(nil)
@@ -119,31 +118,16 @@ func (db *DB) FindMessageByExternalID(ctx context.Context, channel, instance, ex
 	return findMessage(ctx, db.pool, `channel = $1 AND instance = $2 AND external_id = $3`, channel, instance, externalID)
 }
 
-// SetThreadDeliveryStatus implements backend.ChannelService.
-func (db *DB) SetThreadDeliveryStatus(ctx context.Context, channel, instance, threadKey, status string, before time.Time) ([]*backend.Message, error) {
-	if err := storekit.CheckDelivery(status); err != nil {
-		return nil, err
+// ThreadMessagesIn implements storetx.MessageTx: the rows stay locked
+// until the commit.
+func (s steps) ThreadMessagesIn(ctx context.Context, channel, instance, threadKey string, before time.Time, statuses []string) ([]*backend.Message, error) {
+	out, err := collect(ctx, s.Tx, messageScan, `SELECT `+messageColumns+` FROM messages WHERE direction = 'out' AND NOT private
+		AND conversation_id IN (SELECT id FROM conversations WHERE channel = $1 AND instance = $2 AND thread_key = $3)
+		AND created_at <= $4 AND status = ANY ($5) ORDER BY pos, id FOR UPDATE`, channel, instance, threadKey, before, statuses)
+	if err != nil {
+		return nil, fmt.Errorf("thread delivery status: %w", err)
 	}
-	lower := storekit.StatusesBelow(status)
-	if len(lower) == 0 {
-		return nil, nil
-	}
-	var changed []*backend.Message
-	err := db.update(ctx, func(tx *Tx) (err error) {
-		changed, err = collect(ctx, tx, messageScan, `SELECT `+messageColumns+` FROM messages WHERE direction = 'out' AND NOT private
-			AND conversation_id IN (SELECT id FROM conversations WHERE channel = $1 AND instance = $2 AND thread_key = $3)
-			AND created_at <= $4 AND status = ANY ($5) ORDER BY pos, id FOR UPDATE`, channel, instance, threadKey, before, lower)
-		if err != nil {
-			return fmt.Errorf("thread delivery status: %w", err)
-		}
-		for _, m := range changed {
-			if err := storetx.SetStatus(ctx, steps{tx}, m, status, ""); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	return changed, err
+	return out, nil
 }
 
 // InboundAfter implements backend.ChannelService. The cursor is a

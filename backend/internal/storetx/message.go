@@ -44,6 +44,10 @@ type MessageTx interface {
 	UpdateConversationLast(ctx context.Context, c *backend.Conversation) error
 	// UpdateDeliveryStatus writes m's status, error and update time.
 	UpdateDeliveryStatus(ctx context.Context, m *backend.Message) error
+	// ThreadMessagesIn returns, in order and kept from other writers until
+	// the commit, the outbound messages (not private) of a thread created
+	// up to before whose status is one of statuses.
+	ThreadMessagesIn(ctx context.Context, channel, instance, threadKey string, before time.Time, statuses []string) ([]*backend.Message, error)
 }
 
 // StoreInbound stores a customer's message once (a platform's retry of a
@@ -229,4 +233,30 @@ func SetStatus(ctx context.Context, tx MessageTx, m *backend.Message, status, re
 		return err
 	}
 	return tx.AppendEvent(ctx, backend.EventMessageUpserted, m.ID, m)
+}
+
+// SetThreadDeliveryStatus implements backend.ChannelService: the platform
+// said that everything up to before in the thread reached status (a read
+// receipt), so every reply there that is behind it moves forward.
+func (w Writes) SetThreadDeliveryStatus(ctx context.Context, channel, instance, threadKey, status string, before time.Time) ([]*backend.Message, error) {
+	if err := storekit.CheckDelivery(status); err != nil {
+		return nil, err
+	}
+	lower := storekit.StatusesBelow(status)
+	if len(lower) == 0 {
+		return nil, nil
+	}
+	var changed []*backend.Message
+	err := w.Update(ctx, func(tx Steps) (err error) {
+		if changed, err = tx.ThreadMessagesIn(ctx, channel, instance, threadKey, before, lower); err != nil {
+			return err
+		}
+		for _, m := range changed {
+			if err := SetStatus(ctx, tx, m, status, ""); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return changed, err
 }
