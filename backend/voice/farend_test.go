@@ -1,0 +1,424 @@
+package voice
+
+import (
+	"bufio"
+	"context"
+	"crypto"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pion/dtls/v2"
+	"github.com/pion/dtls/v2/pkg/crypto/fingerprint"
+	"github.com/pion/dtls/v2/pkg/crypto/selfsign"
+	"github.com/pion/ice/v2"
+	"github.com/pion/logging"
+	"github.com/pion/rtp"
+	"github.com/pion/srtp/v2"
+	"golang.org/x/net/ipv4"
+
+	"switchboard/backend/voice/dsp"
+)
+
+// The benchmark's far end is as cheap as the engine's real legs allow, so
+// the machine's cores go to the engine. Every caller shares one UDP socket
+// and every agent another; one goroutine paces all streams and sends each
+// 2 ms slot's packets with one sendmmsg per socket; one goroutine per
+// socket reads with recvmmsg. An agent is no WebRTC stack: per call it does
+// the real handshake the engine's pion peer demands (ICE through a pion
+// agent on the shared socket, DTLS with pion/dtls), then encrypts its RTP
+// with the negotiated SRTP keys itself. It reads the engine's packets from
+// their clear RTP headers without decrypting them (only sequence numbers
+// and timestamps are counted).
+
+// farEnd is the benchmark's child process: every call's caller and agent.
+type farEnd struct {
+	callers, agents      *net.UDPConn
+	callerPC, agentPC    *ipv4.PacketConn
+	mux                  *ice.UDPMuxDefault
+	cert                 tls.Certificate
+	fingerprint          string
+	mu                   sync.Mutex
+	byLegPort, byICEPort map[int]*farCall
+	calls                []*farCall
+	ready                sync.WaitGroup
+	failed               chan error
+}
+
+// farCall is one call's far ends.
+type farCall struct {
+	leg   *net.UDPAddr // the engine's SIP leg
+	peer  *net.UDPAddr // the engine's WebRTC leg, as ICE chose it
+	agent *ice.Agent
+	dtls  *dtls.Conn
+	srtp  *srtp.Context
+	ssrc  uint32
+
+	mu                sync.Mutex
+	atAgent, atCaller dsp.RecvStats
+	seq               uint16
+	sent, dropped     uint64
+}
+
+func newFarEnd() (*farEnd, error) {
+	f := &farEnd{byLegPort: map[int]*farCall{}, byICEPort: map[int]*farCall{}, failed: make(chan error, 1)}
+	var err error
+	lo := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)}
+	if f.callers, err = net.ListenUDP("udp4", lo); err != nil {
+		return nil, err
+	}
+	if f.agents, err = net.ListenUDP("udp4", lo); err != nil {
+		return nil, err
+	}
+	for _, c := range []*net.UDPConn{f.callers, f.agents} {
+		c.SetReadBuffer(8 << 20)
+		c.SetWriteBuffer(8 << 20)
+	}
+	f.callerPC, f.agentPC = ipv4.NewPacketConn(f.callers), ipv4.NewPacketConn(f.agents)
+	logger := logging.NewDefaultLoggerFactory().NewLogger("ice")
+	f.mux = ice.NewUDPMuxDefault(ice.UDPMuxParams{Logger: logger, UDPConn: &srtpTap{UDPConn: f.agents, f: f, msgs: batch(64)}})
+	if f.cert, err = selfsign.GenerateSelfSigned(); err != nil {
+		return nil, err
+	}
+	x, err := x509.ParseCertificate(f.cert.Certificate[0])
+	if err != nil {
+		return nil, err
+	}
+	if f.fingerprint, err = fingerprint.Fingerprint(x, crypto.SHA256); err != nil {
+		return nil, err
+	}
+	go f.readCallers()
+	return f, nil
+}
+
+func batch(n int) []ipv4.Message {
+	msgs := make([]ipv4.Message, n)
+	for i := range msgs {
+		msgs[i].Buffers = [][]byte{make([]byte, 1500)}
+	}
+	return msgs
+}
+
+// readCallers counts what the callers hear: the engine's SIP legs send to
+// the one callers' socket, each from its own port.
+func (f *farEnd) readCallers() {
+	msgs := batch(64)
+	var h rtp.Header
+	for {
+		n, err := f.callerPC.ReadBatch(msgs, 0)
+		if err != nil {
+			return
+		}
+		now := time.Now()
+		for _, m := range msgs[:n] {
+			f.mu.Lock()
+			fc := f.byLegPort[m.Addr.(*net.UDPAddr).Port]
+			f.mu.Unlock()
+			if _, err := h.Unmarshal(m.Buffers[0][:m.N]); fc != nil && err == nil {
+				fc.mu.Lock()
+				fc.atCaller.Add(h.SequenceNumber, h.Timestamp, now)
+				fc.mu.Unlock()
+			}
+		}
+	}
+}
+
+// srtpTap is the agents' socket as the ICE mux sees it: it reads in
+// batches, counts SRTP packets from the engine itself and passes the rest
+// (STUN, DTLS) to the mux.
+type srtpTap struct {
+	*net.UDPConn
+	f    *farEnd
+	msgs []ipv4.Message
+	n, i int
+}
+
+// ReadFrom implements net.PacketConn for the mux's one reading goroutine.
+func (t *srtpTap) ReadFrom(b []byte) (int, net.Addr, error) {
+	var h rtp.Header
+	for {
+		if t.i >= t.n {
+			n, err := t.f.agentPC.ReadBatch(t.msgs, 0)
+			if err != nil {
+				return 0, nil, err
+			}
+			t.n, t.i = n, 0
+		}
+		m := &t.msgs[t.i]
+		t.i++
+		data := m.Buffers[0][:m.N]
+		if len(data) < 12 || data[0] < 128 || data[0] > 191 {
+			return copy(b, data), m.Addr, nil
+		}
+		if pt := data[1] & 0x7f; pt >= 72 && pt <= 79 {
+			continue // SRTCP: the engine's reports
+		}
+		t.f.mu.Lock()
+		fc := t.f.byICEPort[m.Addr.(*net.UDPAddr).Port]
+		t.f.mu.Unlock()
+		if _, err := h.Unmarshal(data); fc != nil && err == nil {
+			fc.mu.Lock()
+			fc.atAgent.Add(h.SequenceNumber, h.Timestamp, time.Now())
+			fc.mu.Unlock()
+		}
+	}
+}
+
+// offerICE is what the far end needs of the engine's offer.
+type offerICE struct {
+	ufrag, pwd, mid string
+	candidates      []string
+}
+
+func parseOffer(sdp string) offerICE {
+	var o offerICE
+	for _, line := range strings.Split(sdp, "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case strings.HasPrefix(line, "a=ice-ufrag:"):
+			o.ufrag = strings.TrimPrefix(line, "a=ice-ufrag:")
+		case strings.HasPrefix(line, "a=ice-pwd:"):
+			o.pwd = strings.TrimPrefix(line, "a=ice-pwd:")
+		case strings.HasPrefix(line, "a=mid:"):
+			o.mid = strings.TrimPrefix(line, "a=mid:")
+		case strings.HasPrefix(line, "a=candidate:"):
+			o.candidates = append(o.candidates, strings.TrimPrefix(line, "a="))
+		}
+	}
+	return o
+}
+
+// call sets up one call's far ends against the engine's SIP leg port and
+// its agent leg's offer, and returns the agent's answer. The handshake
+// (ICE, then DTLS) finishes in the background; f.ready waits for it.
+func (f *farEnd) call(legPort int, offer string) (string, error) {
+	o := parseOffer(offer)
+	agent, err := ice.NewAgent(&ice.AgentConfig{NetworkTypes: []ice.NetworkType{ice.NetworkTypeUDP4},
+		CandidateTypes: []ice.CandidateType{ice.CandidateTypeHost}, UDPMux: f.mux})
+	if err != nil {
+		return "", err
+	}
+	fc := &farCall{leg: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: legPort}, agent: agent, ssrc: rand.Uint32()}
+	gathered := make(chan struct{})
+	var cands []string
+	if err := agent.OnCandidate(func(c ice.Candidate) {
+		if c == nil {
+			close(gathered)
+			return
+		}
+		cands = append(cands, c.Marshal())
+	}); err != nil {
+		return "", err
+	}
+	if err := agent.GatherCandidates(); err != nil {
+		return "", err
+	}
+	<-gathered
+	for _, line := range o.candidates {
+		c, err := ice.UnmarshalCandidate(line)
+		if err != nil {
+			return "", err
+		}
+		if err := agent.AddRemoteCandidate(c); err != nil {
+			return "", err
+		}
+	}
+	ufrag, pwd, err := agent.GetLocalUserCredentials()
+	if err != nil {
+		return "", err
+	}
+	f.mu.Lock()
+	f.byLegPort[legPort] = fc
+	f.calls = append(f.calls, fc)
+	f.mu.Unlock()
+	f.ready.Add(1)
+	go func() {
+		defer f.ready.Done()
+		if err := f.handshake(fc, o); err != nil {
+			select {
+			case f.failed <- err:
+			default:
+			}
+		}
+	}()
+	var b strings.Builder
+	fmt.Fprintf(&b, "v=0\r\no=- %d 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE %s\r\na=fingerprint:sha-256 %s\r\n", fc.ssrc, o.mid, strings.ToUpper(f.fingerprint))
+	fmt.Fprintf(&b, "m=audio 9 UDP/TLS/RTP/SAVPF 0\r\nc=IN IP4 0.0.0.0\r\na=mid:%s\r\na=ice-ufrag:%s\r\na=ice-pwd:%s\r\n", o.mid, ufrag, pwd)
+	fmt.Fprintf(&b, "a=setup:active\r\na=rtcp-mux\r\na=sendrecv\r\na=rtpmap:0 PCMU/8000\r\na=msid:far far\r\na=ssrc:%d cname:far\r\n", fc.ssrc)
+	for _, c := range cands {
+		fmt.Fprintf(&b, "a=candidate:%s\r\n", c)
+	}
+	b.WriteString("a=end-of-candidates\r\n")
+	return b.String(), nil
+}
+
+// handshake connects ICE (the engine controls it), runs DTLS as the
+// client and derives the SRTP keys from it.
+func (f *farEnd) handshake(fc *farCall, o offerICE) error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	conn, err := fc.agent.Accept(ctx, o.ufrag, o.pwd)
+	if err != nil {
+		return fmt.Errorf("ice: %w", err)
+	}
+	pair, err := fc.agent.GetSelectedCandidatePair()
+	if err != nil || pair == nil {
+		return fmt.Errorf("ice: no selected pair (%v)", err)
+	}
+	if fc.dtls, err = dtls.ClientWithContext(ctx, conn, &dtls.Config{Certificates: []tls.Certificate{f.cert}, InsecureSkipVerify: true,
+		SRTPProtectionProfiles: []dtls.SRTPProtectionProfile{dtls.SRTP_AEAD_AES_128_GCM, dtls.SRTP_AES128_CM_HMAC_SHA1_80}}); err != nil {
+		return fmt.Errorf("dtls: %w", err)
+	}
+	profile, ok := fc.dtls.SelectedSRTPProtectionProfile()
+	if !ok {
+		return fmt.Errorf("dtls: no SRTP profile agreed")
+	}
+	cfg := srtp.Config{Profile: srtp.ProtectionProfile(profile)}
+	st := fc.dtls.ConnectionState()
+	if err := cfg.ExtractSessionKeysFromDTLS(&st, true); err != nil {
+		return err
+	}
+	if fc.srtp, err = srtp.CreateContext(cfg.Keys.LocalMasterKey, cfg.Keys.LocalMasterSalt, cfg.Profile); err != nil {
+		return err
+	}
+	fc.peer = &net.UDPAddr{IP: net.ParseIP(pair.Remote.Address()), Port: pair.Remote.Port()}
+	f.mu.Lock()
+	f.byICEPort[fc.peer.Port] = fc
+	f.mu.Unlock()
+	return nil
+}
+
+// run sends 20 ms packets both ways on every call and reports what
+// arrived. One goroutine paces every stream against absolute deadlines, the
+// calls spread over ten 2 ms slots of each 20 ms; each slot's packets go
+// out in one sendmmsg per socket.
+func (f *farEnd) run(seconds int, loss float64) (farResult, error) {
+	f.ready.Wait()
+	select {
+	case err := <-f.failed:
+		return farResult{}, err
+	default:
+	}
+	calls := f.calls
+	for _, fc := range calls {
+		fc.mu.Lock()
+		fc.atAgent, fc.atCaller, fc.sent, fc.dropped = dsp.RecvStats{}, dsp.RecvStats{}, 0, 0
+		fc.mu.Unlock()
+	}
+	const slots = 10
+	toLegs, toPeers := batch(len(calls)/slots+1), batch(len(calls)/slots+1)
+	plain := make([]byte, 1500)
+	pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 0}, Payload: dsp.Encode(nil, 0, make([]int16, dsp.FrameSamples))}
+	cpu0 := cpuTime()
+	start := time.Now()
+	for i := 0; i < seconds*50; i++ {
+		for slot := 0; slot < slots; slot++ {
+			time.Sleep(time.Until(start.Add(time.Duration(i*slots+slot) * 2 * time.Millisecond)))
+			nl, np := 0, 0
+			for j := slot; j < len(calls); j += slots {
+				fc := calls[j]
+				fc.mu.Lock()
+				pkt.SequenceNumber, pkt.Timestamp, pkt.SSRC = fc.seq, uint32(i*dsp.FrameSamples), fc.ssrc
+				fc.seq++
+				fc.sent++
+				drop := loss > 0 && rand.Float64() < loss
+				if drop {
+					fc.dropped++
+				}
+				fc.mu.Unlock()
+				n, _ := pkt.MarshalTo(plain)
+				if !drop {
+					m := &toLegs[nl]
+					m.N = copy(m.Buffers[0][:cap(m.Buffers[0])], plain[:n])
+					m.Buffers[0], m.Addr = m.Buffers[0][:m.N], fc.leg
+					nl++
+				}
+				out, err := fc.srtp.EncryptRTP(toPeers[np].Buffers[0][:0], plain[:n], nil)
+				if err != nil {
+					return farResult{}, err
+				}
+				toPeers[np].Buffers[0], toPeers[np].Addr = out, fc.peer
+				np++
+			}
+			if err := writeAll(f.callerPC, toLegs[:nl]); err != nil {
+				return farResult{}, err
+			}
+			if err := writeAll(f.agentPC, toPeers[:np]); err != nil {
+				return farResult{}, err
+			}
+		}
+	}
+	time.Sleep(300 * time.Millisecond) // the last packets land
+	r := farResult{CPUSeconds: (cpuTime() - cpu0).Seconds()}
+	for _, fc := range calls {
+		fc.mu.Lock()
+		r.Sent += fc.sent
+		r.Dropped += fc.dropped
+		r.AtAgent += fc.atAgent.Received()
+		r.AtCaller += fc.atCaller.Received()
+		r.JitterMs += fc.atAgent.JitterMs()
+		fc.mu.Unlock()
+	}
+	r.JitterMs /= float64(len(calls))
+	for _, p := range calls[0].agent.GetCandidatePairsStats() {
+		if p.Nominated && p.CurrentRoundTripTime > 0 {
+			r.RTTMs = p.CurrentRoundTripTime * 1000
+		}
+	}
+	return r, nil
+}
+
+// writeAll sends a batch with as many sendmmsg calls as it takes.
+func writeAll(pc *ipv4.PacketConn, msgs []ipv4.Message) error {
+	for len(msgs) > 0 {
+		n, err := pc.WriteBatch(msgs, 0)
+		if err != nil {
+			return err
+		}
+		msgs = msgs[n:]
+	}
+	return nil
+}
+
+func runFarEnd(t *testing.T, stdin io.Reader, stdout io.Writer) {
+	f, err := newFarEnd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stdin)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		fs := strings.Fields(sc.Text())
+		switch {
+		case len(fs) == 4 && fs[0] == "call":
+			port, _ := strconv.Atoi(fs[2])
+			offer, _ := base64.StdEncoding.DecodeString(fs[3])
+			answer, err := f.call(port, string(offer))
+			if err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintf(stdout, "answer %s %d %s\n", fs[1], f.callers.LocalAddr().(*net.UDPAddr).Port, base64.StdEncoding.EncodeToString([]byte(answer)))
+		case len(fs) == 3 && fs[0] == "run":
+			seconds, _ := strconv.Atoi(fs[1])
+			loss, _ := strconv.ParseFloat(fs[2], 64)
+			r, err := f.run(seconds, loss)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := json.Marshal(r)
+			fmt.Fprintf(stdout, "result %s\n", b)
+		case len(fs) == 1 && fs[0] == "quit":
+			return
+		}
+	}
+}
