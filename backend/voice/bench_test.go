@@ -36,8 +36,9 @@ import (
 type farResult struct {
 	Sent, Dropped, AtAgent, AtCaller uint64
 	JitterMs, RTTMs                  float64
-	// CPUSeconds is the far end's own CPU time over the run.
-	CPUSeconds float64
+	// CPUSeconds is the far end's own CPU time over the run; SendSeconds
+	// the wall time it took to send the run's packets.
+	CPUSeconds, SendSeconds float64
 }
 
 // BenchmarkBridge relays G.711 both ways through BRIDGE_CALLS (default
@@ -45,9 +46,12 @@ type farResult struct {
 // callers' path drops BRIDGE_LOSS (0..1) of their packets at random. It
 // reports loss, the engine's CPU per call, the delay the relay adds from
 // reading a caller's packet to handing it, encrypted, to the agent's
-// socket, and the MOS estimate at the agents.
+// socket, and the MOS estimate at the agents. With BRIDGE_LEGS=rtp the
+// agent's leg is a second SIP leg (plain RTP, as when a call is sent on to
+// a number), so the relay loop is measured without pion's WebRTC path.
 func BenchmarkBridge(b *testing.B) {
 	calls := envInt("BRIDGE_CALLS", 100)
+	plain := os.Getenv("BRIDGE_LEGS") == "rtp"
 	seconds := envInt("BRIDGE_SECONDS", 10)
 	loss, _ := strconv.ParseFloat(os.Getenv("BRIDGE_LOSS"), 64)
 	e, err := New(nil, Options{BindIP: net.IPv4(127, 0, 0, 1)})
@@ -76,7 +80,7 @@ func BenchmarkBridge(b *testing.B) {
 		}
 	}()
 	for i := 0; i < calls; i++ {
-		br, offer, err := newBridge(e, &mu, &delays)
+		br, offer, err := newBridge(e, plain, &mu, &delays)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -89,18 +93,28 @@ func BenchmarkBridge(b *testing.B) {
 		port, _ := strconv.Atoi(f[2])
 		sdp, _ := base64.StdEncoding.DecodeString(f[3])
 		bridges[i].leg.remote.Store(&net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port})
-		if err := bridges[i].peer.setAnswer(string(sdp)); err != nil {
+		if plain {
+			agents, _ := strconv.Atoi(strings.TrimPrefix(string(sdp), "rtp "))
+			bridges[i].other.remote.Store(&net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: agents})
+		} else if err := bridges[i].peer.setAnswer(string(sdp)); err != nil {
 			b.Fatal(err)
 		}
 	}
 	for _, br := range bridges {
+		if br.peer == nil {
+			continue
+		}
 		if err := br.peer.waitConnected(time.Minute); err != nil {
 			b.Fatal(err)
 		}
 	}
 	defer func() {
 		for _, br := range bridges {
-			br.peer.close()
+			if br.peer != nil {
+				br.peer.close()
+			} else {
+				br.other.close()
+			}
 			br.leg.close()
 		}
 	}()
@@ -109,10 +123,10 @@ func BenchmarkBridge(b *testing.B) {
 		mu.Lock()
 		delays = delays[:0]
 		mu.Unlock()
-		cpu0, wall0 := cpuTime(), time.Now()
+		cpu0, kdrops0 := cpuTime(), udpBufferDrops()
 		fmt.Fprintf(in, "run %d %g\n", seconds, loss)
 		f := nextLine(b, out, "result")
-		cpu, wall := cpuTime()-cpu0, time.Since(wall0)
+		cpu := cpuTime() - cpu0
 		var r farResult
 		json.Unmarshal([]byte(f[1]), &r)
 		mu.Lock()
@@ -136,9 +150,13 @@ func BenchmarkBridge(b *testing.B) {
 		b.ReportMetric(100*cpu.Seconds()/float64(calls*seconds), "%core/call")
 		b.ReportMetric(100*r.CPUSeconds/float64(calls*seconds), "%core/call-far-end")
 		b.ReportMetric(float64(r.Sent)/float64(calls*seconds*50), "sent/nominal")
-		b.ReportMetric(wall.Seconds()/float64(seconds), "pacing")
+		b.ReportMetric(r.SendSeconds/float64(seconds), "pacing")
 		b.ReportMetric(float64(pct(0.5).Nanoseconds())/1000, "µs-p50")
 		b.ReportMetric(float64(pct(0.99).Nanoseconds())/1000, "µs-p99")
+		// Datagrams the kernel dropped for full receive buffers on the
+		// whole machine during the run (the far end's, the engine's and
+		// any other process's sockets).
+		b.ReportMetric(float64(udpBufferDrops()-kdrops0), "kernel-drops")
 		b.ReportMetric(r.JitterMs, "ms-jitter")
 		b.ReportMetric(r.RTTMs, "ms-rtt")
 		b.ReportMetric(dsp.MOS(r.RTTMs, r.JitterMs, lossAgent), "MOS")
@@ -147,13 +165,17 @@ func BenchmarkBridge(b *testing.B) {
 }
 
 // bridge is the engine's side of one call: the SIP leg's RTP socket and
-// the agent's WebRTC leg, relaying to each other.
+// the agent's WebRTC leg (or, with BRIDGE_LEGS=rtp, a second SIP leg),
+// relaying to each other.
 type bridge struct {
-	leg  *rtpLeg
-	peer *peerLeg
+	leg   *rtpLeg
+	peer  *peerLeg
+	other *rtpLeg
 }
 
-func newBridge(e *Engine, mu *sync.Mutex, delays *[]time.Duration) (*bridge, string, error) {
+// newBridge returns the engine's side of one call and what the far end
+// needs for the agent's leg: the WebRTC offer, or "rtp <port>".
+func newBridge(e *Engine, plain bool, mu *sync.Mutex, delays *[]time.Duration) (*bridge, string, error) {
 	conn, err := listenRTP(net.IPv4(127, 0, 0, 1), 0, 0)
 	if err != nil {
 		return nil, "", err
@@ -162,14 +184,26 @@ func newBridge(e *Engine, mu *sync.Mutex, delays *[]time.Duration) (*bridge, str
 	callerSrc, agentSrc := newSourceID(), newSourceID()
 	toCaller := &outStream{sink: br.leg, audioPT: dsp.PayloadPCMU}
 	toCaller.setSource(agentSrc)
-	peer, offer, err := e.newPeer(context.Background(), dsp.PayloadPCMU, func(p *rtp.Packet, dt uint8) {
-		toCaller.write(agentSrc, p, dt)
-	}, nil)
-	if err != nil {
-		return nil, "", err
+	var agent sink
+	var offer string
+	if plain {
+		conn, err := listenRTP(net.IPv4(127, 0, 0, 1), 0, 0)
+		if err != nil {
+			return nil, "", err
+		}
+		br.other = newRTPLeg(conn)
+		go br.other.run(func(p *rtp.Packet) { toCaller.write(agentSrc, p, 0) })
+		agent, offer = br.other, fmt.Sprintf("rtp %d", br.other.port())
+	} else {
+		br.peer, offer, err = e.newPeer(context.Background(), dsp.PayloadPCMU, func(p *rtp.Packet, dt uint8) {
+			toCaller.write(agentSrc, p, dt)
+		}, nil)
+		if err != nil {
+			return nil, "", err
+		}
+		agent = br.peer
 	}
-	br.peer = peer
-	toAgent := &outStream{sink: peer, audioPT: dsp.PayloadPCMU}
+	toAgent := &outStream{sink: agent, audioPT: dsp.PayloadPCMU}
 	toAgent.setSource(callerSrc)
 	go br.leg.run(func(p *rtp.Packet) {
 		t0 := time.Now()
@@ -198,6 +232,30 @@ func envInt(name string, def int) int {
 		return n
 	}
 	return def
+}
+
+// udpBufferDrops is the kernel's count of UDP datagrams dropped because a
+// socket's receive buffer was full (RcvbufErrors in /proc/net/snmp).
+func udpBufferDrops() uint64 {
+	data, _ := os.ReadFile("/proc/net/snmp")
+	var names []string
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 || f[0] != "Udp:" {
+			continue
+		}
+		if names == nil {
+			names = f
+			continue
+		}
+		for i, n := range names {
+			if n == "RcvbufErrors" && i < len(f) {
+				v, _ := strconv.ParseUint(f[i], 10, 64)
+				return v
+			}
+		}
+	}
+	return 0
 }
 
 func cpuTime() time.Duration {

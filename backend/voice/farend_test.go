@@ -12,9 +12,12 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
+	"os"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -81,8 +84,7 @@ func newFarEnd() (*farEnd, error) {
 		return nil, err
 	}
 	for _, c := range []*net.UDPConn{f.callers, f.agents} {
-		c.SetReadBuffer(8 << 20)
-		c.SetWriteBuffer(8 << 20)
+		bigBuffers(c)
 	}
 	f.callerPC, f.agentPC = ipv4.NewPacketConn(f.callers), ipv4.NewPacketConn(f.agents)
 	logger := logging.NewDefaultLoggerFactory().NewLogger("ice")
@@ -99,6 +101,21 @@ func newFarEnd() (*farEnd, error) {
 	}
 	go f.readCallers()
 	return f, nil
+}
+
+// bigBuffers gives a socket that every call shares 32 MB buffers, so the
+// far end's own reader falling behind on a busy machine does not drop the
+// engine's packets: SO_RCVBUFFORCE when the process may (root), else up to
+// the system's maximum.
+func bigBuffers(c *net.UDPConn) {
+	c.SetReadBuffer(32 << 20)
+	c.SetWriteBuffer(32 << 20)
+	if raw, err := c.SyscallConn(); err == nil {
+		raw.Control(func(fd uintptr) {
+			syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUFFORCE, 32<<20)
+			syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_SNDBUFFORCE, 32<<20)
+		})
+	}
 }
 
 func batch(n int) []ipv4.Message {
@@ -202,6 +219,9 @@ func parseOffer(sdp string) offerICE {
 // its agent leg's offer, and returns the agent's answer. The handshake
 // (ICE, then DTLS) finishes in the background; f.ready waits for it.
 func (f *farEnd) call(legPort int, offer string) (string, error) {
+	if port, ok := strings.CutPrefix(offer, "rtp "); ok {
+		return f.plainCall(legPort, port)
+	}
 	o := parseOffer(offer)
 	agent, err := ice.NewAgent(&ice.AgentConfig{NetworkTypes: []ice.NetworkType{ice.NetworkTypeUDP4},
 		CandidateTypes: []ice.CandidateType{ice.CandidateTypeHost}, UDPMux: f.mux})
@@ -260,6 +280,22 @@ func (f *farEnd) call(legPort int, offer string) (string, error) {
 	}
 	b.WriteString("a=end-of-candidates\r\n")
 	return b.String(), nil
+}
+
+// plainCall sets up a call whose agent leg is plain RTP at the engine's
+// port: the agents' socket sends there unencrypted.
+func (f *farEnd) plainCall(legPort int, port string) (string, error) {
+	n, err := strconv.Atoi(port)
+	if err != nil {
+		return "", err
+	}
+	lo := net.IPv4(127, 0, 0, 1)
+	fc := &farCall{leg: &net.UDPAddr{IP: lo, Port: legPort}, peer: &net.UDPAddr{IP: lo, Port: n}, ssrc: rand.Uint32()}
+	f.mu.Lock()
+	f.byLegPort[legPort], f.byICEPort[n] = fc, fc
+	f.calls = append(f.calls, fc)
+	f.mu.Unlock()
+	return fmt.Sprintf("rtp %d", f.agents.LocalAddr().(*net.UDPAddr).Port), nil
 }
 
 // handshake connects ICE (the engine controls it), runs DTLS as the
@@ -343,9 +379,12 @@ func (f *farEnd) run(seconds int, loss float64) (farResult, error) {
 					m.Buffers[0], m.Addr = m.Buffers[0][:m.N], fc.leg
 					nl++
 				}
-				out, err := fc.srtp.EncryptRTP(toPeers[np].Buffers[0][:0], plain[:n], nil)
-				if err != nil {
-					return farResult{}, err
+				out := append(toPeers[np].Buffers[0][:0], plain[:n]...)
+				if fc.srtp != nil {
+					var err error
+					if out, err = fc.srtp.EncryptRTP(out[:0], plain[:n], nil); err != nil {
+						return farResult{}, err
+					}
 				}
 				toPeers[np].Buffers[0], toPeers[np].Addr = out, fc.peer
 				np++
@@ -358,9 +397,33 @@ func (f *farEnd) run(seconds int, loss float64) (farResult, error) {
 			}
 		}
 	}
-	time.Sleep(300 * time.Millisecond) // the last packets land
-	r := farResult{CPUSeconds: (cpuTime() - cpu0).Seconds()}
-	for _, fc := range calls {
+	sending := time.Since(start)
+	// The run ends when nothing more arrives for 300 ms (at most 10 s): a
+	// packet the engine relays late is counted late, not lost.
+	var r farResult
+	for last, quiet := ^uint64(0), time.Now(); time.Since(quiet) < 300*time.Millisecond && time.Since(start) < sending+10*time.Second; {
+		time.Sleep(20 * time.Millisecond)
+		r = f.tally()
+		if got := r.AtAgent + r.AtCaller; got != last {
+			last, quiet = got, time.Now()
+		}
+	}
+	r.CPUSeconds, r.SendSeconds = (cpuTime() - cpu0).Seconds(), sending.Seconds()
+	if calls[0].agent == nil {
+		return r, nil
+	}
+	for _, p := range calls[0].agent.GetCandidatePairsStats() {
+		if p.Nominated && p.CurrentRoundTripTime > 0 {
+			r.RTTMs = p.CurrentRoundTripTime * 1000
+		}
+	}
+	return r, nil
+}
+
+// tally sums what every call sent and heard.
+func (f *farEnd) tally() farResult {
+	var r farResult
+	for _, fc := range f.calls {
 		fc.mu.Lock()
 		r.Sent += fc.sent
 		r.Dropped += fc.dropped
@@ -369,13 +432,8 @@ func (f *farEnd) run(seconds int, loss float64) (farResult, error) {
 		r.JitterMs += fc.atAgent.JitterMs()
 		fc.mu.Unlock()
 	}
-	r.JitterMs /= float64(len(calls))
-	for _, p := range calls[0].agent.GetCandidatePairsStats() {
-		if p.Nominated && p.CurrentRoundTripTime > 0 {
-			r.RTTMs = p.CurrentRoundTripTime * 1000
-		}
-	}
-	return r, nil
+	r.JitterMs /= float64(len(f.calls))
+	return r
 }
 
 // writeAll sends a batch with as many sendmmsg calls as it takes.
@@ -394,6 +452,14 @@ func runFarEnd(t *testing.T, stdin io.Reader, stdout io.Writer) {
 	f, err := newFarEnd()
 	if err != nil {
 		t.Fatal(err)
+	}
+	if path := os.Getenv("BRIDGE_FAREND_PROFILE"); path != "" {
+		out, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pprof.StartCPUProfile(out)
+		defer pprof.StopCPUProfile()
 	}
 	sc := bufio.NewScanner(stdin)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
