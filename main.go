@@ -181,10 +181,8 @@ func runServe(args []string, stderr io.Writer, wait func()) error {
 		store = "postgres" // the URL may hold a password
 	}
 	log.Info("engine listening", "url", s.URL(), "data", cfg.DataDir, "store", store, "publicURL", cfg.PublicURL)
-	// The hint names --data; a team on PostgreSQL adds users with --store
-	// (README).
-	if users, err := s.Store.FindUsers(context.Background()); err == nil && len(users) == 0 && cfg.Store == "" {
-		fmt.Fprint(stderr, firstUserHint(cfg.DataDir))
+	if users, err := s.Store.FindUsers(context.Background()); err == nil && len(users) == 0 {
+		fmt.Fprint(stderr, firstUserHint(cfg.DataDir, cfg.Store != ""))
 	}
 	wait()
 	return s.Close()
@@ -233,8 +231,18 @@ func runUser(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 }
 
 // firstUserHint tells whoever started an engine with no users how to
-// create the first one; until then nobody can sign in.
-func firstUserHint(data string) string {
+// create the first one; until then nobody can sign in. On PostgreSQL it
+// names the store by its variable: the URL may hold a password.
+func firstUserHint(data string, onPostgres bool) string {
+	if onPostgres {
+		return `
+This engine has no users yet, so nobody can sign in. Create the first admin in the
+shared database, with the PostgreSQL URL this node was started with (every node sees
+the admin at once; the password is read from stdin):
+
+  echo 'a-long-password' | switchboard user add --store "$SWITCHBOARD_STORE" --email you@example.com --name "Your Name" --role admin
+`
+	}
 	return fmt.Sprintf(`
 This engine has no users yet, so nobody can sign in. Create the first admin
 (the running engine sees it at once; the password is read from stdin):

@@ -9,11 +9,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"switchboard/backend"
+	"switchboard/backend/api"
 	"switchboard/backend/postgres/pgtest"
 	"switchboard/backend/secret"
 	"switchboard/backend/server"
 	"switchboard/channels/twilio/twiliotest"
+	"switchboard/channels/webchat"
 )
 
 // agentPassword is the password of the agents the multi-node tests make.
@@ -161,4 +165,118 @@ func TestPostgres_TwoNodesShareOneWorkspace(t *testing.T) {
 		t.Fatalf("webhook on the new leader: %d %v", st, err)
 	}
 	sentTo(t, fake, "+15557770002", "echo: hello")
+}
+
+// Typing crosses nodes: a web chat visitor connected to one node and a
+// supervisor whose desktop is connected to the other each see the other
+// typing.
+func TestPostgres_TypingCrossesNodes(t *testing.T) {
+	ctx := context.Background()
+	url, key := pgtest.NewDatabase(t), secret.MustNew()
+	fake := twiliotest.NewServer(accountSID, authToken)
+	defer fake.Close()
+	setUpTeam(t, server.Config{Store: url, SecretKey: key}, fake, nil, nil)
+	cfg := server.Config{Store: url, SecretKey: key, PublicURL: crashPublic}
+	a, b := openEngine(t, cfg), openEngine(t, cfg)
+	if err := a.Store.CreateUser(ctx, &backend.User{Name: "Sue", Email: "sue@example.com", Role: backend.RoleSupervisor}, agentPassword); err != nil {
+		t.Fatal(err)
+	}
+	site := &backend.ChannelInstance{Connector: webchat.ID, Instance: "site", Config: json.RawMessage(`{"allowedOrigins":["*"]}`), Enabled: true}
+	if err := a.Channels.PutInstance(ctx, site); err != nil {
+		t.Fatal(err)
+	}
+
+	// The visitor chats on a.
+	req, _ := http.NewRequest("POST", a.URL()+"/widget/site/session", strings.NewReader(`{"name":"Vera"}`))
+	req.Header.Set("Origin", "https://shop.example.com")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sess webchat.SessionResponse
+	err = json.NewDecoder(resp.Body).Decode(&sess)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("widget session on a: %d %v", resp.StatusCode, err)
+	}
+	visitor, _, err := websocket.DefaultDialer.DialContext(ctx, "ws"+strings.TrimPrefix(a.URL(), "http")+"/widget/site/ws?token="+sess.Token, http.Header{"Origin": {"https://shop.example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer visitor.Close()
+	if err := visitor.WriteJSON(map[string]string{"type": "message", "nonce": "n1", "text": "hello"}); err != nil {
+		t.Fatal(err)
+	}
+	if f := nextFrame(t, visitor, "ack"); f.Message == nil || f.Message.Text != "hello" {
+		t.Fatalf("ack on a: %+v", f)
+	}
+
+	// The supervisor works on b.
+	sue, err := signInAgent(b.URL(), "sue@example.com", agentPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := sue.must("GET", "/api/conversations?channel=webchat", "")
+	var convs []backend.Conversation
+	if err != nil || json.Unmarshal(body, &convs) != nil || len(convs) != 1 {
+		t.Fatalf("the visitor's conversation on b: %s %v", body, err)
+	}
+	live, err := sue.follow(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer live.ws.Close()
+
+	// The visitor types on a; Sue's desktop on b shows it. The signal is
+	// not stored, so the visitor types until one reaches her (her socket
+	// may not be registered with b's hub yet).
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for {
+			visitor.WriteJSON(map[string]string{"type": "typing"})
+			select {
+			case <-stop:
+				return
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+	}()
+	live.ws.SetReadDeadline(time.Now().Add(30 * time.Second))
+	for {
+		var frame struct {
+			Type   string     `json:"type"`
+			Typing api.Typing `json:"typing"`
+		}
+		if err := live.ws.ReadJSON(&frame); err != nil {
+			t.Fatalf("no typing signal reached the desktop on b: %v", err)
+		}
+		if frame.Type == "typing" {
+			if frame.Typing.ConversationID != convs[0].ID || frame.Typing.Who != "customer" || frame.Typing.Name != "Vera" {
+				t.Fatalf("typing on b: %+v, want the visitor Vera in %s", frame.Typing, convs[0].ID)
+			}
+			break
+		}
+	}
+
+	// Sue types on b; the visitor's widget on a shows it.
+	if st, body, err := sue.call("POST", "/api/conversations/"+convs[0].ID+"/typing", ""); err != nil || st != http.StatusNoContent {
+		t.Fatalf("typing on b: %d %s %v", st, body, err)
+	}
+	nextFrame(t, visitor, "typing")
+}
+
+// nextFrame reads a web chat socket's frames until one of type typ.
+func nextFrame(t *testing.T, ws *websocket.Conn, typ string) webchat.ServerFrame {
+	t.Helper()
+	ws.SetReadDeadline(time.Now().Add(30 * time.Second))
+	for {
+		var f webchat.ServerFrame
+		if err := ws.ReadJSON(&f); err != nil {
+			t.Fatalf("no %q frame: %v", typ, err)
+		}
+		if f.Type == typ {
+			return f
+		}
+	}
 }

@@ -1,7 +1,10 @@
 // Package pgtest starts a private PostgreSQL server from Debian's package
-// (initdb into a temporary directory, pg_ctl on a Unix socket there) for
+// (initdb into a temporary directory, the server on a Unix socket there) for
 // tests, and hands each test a database of its own. Nothing needs to run
-// beforehand; the server stops when the test binary ends.
+// beforehand; the server stops when the test binary ends, also when it is
+// killed or times out (the server is its child, with a parent-death signal),
+// and the next start removes what such a binary left in the temporary
+// directory.
 package pgtest
 
 import (
@@ -12,6 +15,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -34,7 +38,20 @@ type Server struct {
 	// root (PostgreSQL refuses to run as root).
 	cred *syscall.Credential
 	uid  int
+	// proc is the postmaster; exited is closed when it has ended, with
+	// waitErr saying how.
+	proc    *os.Process
+	exited  chan struct{}
+	waitErr error
 }
+
+// dirPrefix names the servers' temporary directories.
+const dirPrefix = "switchboard-pg-"
+
+// orphanAge is how old a directory without a running server must be before
+// another test binary removes it: younger ones may be another binary's,
+// between its initdb and its server's start.
+const orphanAge = 10 * time.Minute
 
 // BinDir returns the directory of Debian's PostgreSQL server programs (the
 // newest version installed), or an error saying which package to install.
@@ -66,6 +83,7 @@ func Start(extra ...string) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	removeOrphans()
 	s := &Server{bin: bin, uid: -1}
 	if os.Geteuid() == 0 {
 		u, err := user.Lookup("postgres")
@@ -76,7 +94,7 @@ func Start(extra ...string) (*Server, error) {
 		gid, _ := strconv.Atoi(u.Gid)
 		s.cred, s.uid = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, uid
 	}
-	if s.Dir, err = os.MkdirTemp("", "switchboard-pg-"); err != nil {
+	if s.Dir, err = os.MkdirTemp("", dirPrefix+"*"); err != nil {
 		return nil, err
 	}
 	if s.uid >= 0 {
@@ -93,13 +111,112 @@ func Start(extra ...string) (*Server, error) {
 	for _, e := range extra {
 		opts = append(opts, "-c", e)
 	}
-	if err := s.run("pg_ctl", "-D", s.data(), "-l", filepath.Join(s.Dir, "server.log"), "-w", "-t", "60",
-		"-o", strings.Join(opts, " "), "start"); err != nil {
+	if err := s.start(opts); err != nil {
 		log, _ := os.ReadFile(filepath.Join(s.Dir, "server.log"))
-		os.RemoveAll(s.Dir)
+		s.Stop()
 		return nil, fmt.Errorf("%w\n%s", err, log)
 	}
 	return s, nil
+}
+
+// start runs the postmaster as this process's child and waits until it
+// accepts connections. The child gets SIGQUIT (PostgreSQL's immediate
+// shutdown) when this process dies, however it dies: pg_ctl would detach
+// it, and a killed test binary left its server running.
+func (s *Server) start(opts []string) error {
+	log, err := os.Create(filepath.Join(s.Dir, "server.log"))
+	if err != nil {
+		return err
+	}
+	defer log.Close()
+	cmd := exec.Command(filepath.Join(s.bin, "postgres"), append([]string{"-D", s.data()}, opts...)...)
+	cmd.Dir, cmd.Stdout, cmd.Stderr = s.Dir, log, log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred, Pdeathsig: syscall.SIGQUIT}
+	s.exited = make(chan struct{})
+	started := make(chan error, 1)
+	go func() {
+		// The parent-death signal follows the thread that started the
+		// child, not the process: keep that thread for the server's life.
+		runtime.LockOSThread()
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		s.proc = cmd.Process
+		started <- nil
+		s.waitErr = cmd.Wait()
+		close(s.exited)
+	}()
+	if err := <-started; err != nil {
+		s.exited = nil
+		return fmt.Errorf("postgres: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for {
+		conn, err := pgx.Connect(ctx, s.URL("postgres"))
+		if err == nil {
+			return conn.Close(ctx)
+		}
+		select {
+		case <-s.exited:
+			return fmt.Errorf("postgres ended before it accepted connections: %v", s.waitErr)
+		case <-ctx.Done():
+			return fmt.Errorf("postgres did not accept connections within a minute: %w", err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// removeOrphans removes the directories of servers whose test binary was
+// killed: their postmaster has ended with it (or, from before servers were
+// children, still runs and is stopped now).
+func removeOrphans() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), dirPrefix+"*"))
+	for _, d := range dirs {
+		fi, err := os.Stat(d)
+		if err != nil || time.Since(fi.ModTime()) < orphanAge {
+			continue
+		}
+		if pid := postmasterPID(filepath.Join(d, "data")); pid > 0 && isPostgres(pid) {
+			if ownerAlive(pid) {
+				continue
+			}
+			syscall.Kill(pid, syscall.SIGQUIT)
+		}
+		os.RemoveAll(d)
+	}
+}
+
+// postmasterPID reads the server's pid from its data directory, 0 when
+// there is none.
+func postmasterPID(data string) int {
+	b, err := os.ReadFile(filepath.Join(data, "postmaster.pid"))
+	if err != nil {
+		return 0
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0]))
+	return pid
+}
+
+// isPostgres says whether process pid runs PostgreSQL's server (and not
+// another program that was given the pid of a server long gone).
+func isPostgres(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+	return err == nil && strings.TrimSpace(string(b)) == "postgres"
+}
+
+// ownerAlive says whether the server process pid still has the test binary
+// that started it: a server started as a child has that binary as its
+// parent, and a detached one has been reparented to init.
+func ownerAlive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// The fields after the command's closing parenthesis: state, ppid, …
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	return len(f) > 1 && f[1] != "1"
 }
 
 func (s *Server) data() string { return filepath.Join(s.Dir, "data") }
@@ -137,9 +254,20 @@ func (s *Server) Exec(ctx context.Context, db string, sql ...string) error {
 	return nil
 }
 
-// Stop stops the server and removes its directory.
+// Stop stops the server (PostgreSQL's fast shutdown: sessions are ended,
+// nothing waits for clients) and removes its directory.
 func (s *Server) Stop() error {
-	err := s.run("pg_ctl", "-D", s.data(), "-m", "fast", "-w", "stop")
+	var err error
+	if s.exited != nil {
+		s.proc.Signal(syscall.SIGINT)
+		select {
+		case <-s.exited:
+		case <-time.After(time.Minute):
+			s.proc.Kill()
+			<-s.exited
+			err = errors.New("postgres did not stop within a minute of its fast shutdown; killed")
+		}
+	}
 	if rmErr := os.RemoveAll(s.Dir); err == nil {
 		err = rmErr
 	}
