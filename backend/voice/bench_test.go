@@ -39,6 +39,9 @@ type farResult struct {
 	// CPUSeconds is the far end's own CPU time over the run; SendSeconds
 	// the wall time it took to send the run's packets.
 	CPUSeconds, SendSeconds float64
+	// FarEndDrops is how many datagrams the kernel dropped on the far
+	// end's own sockets for full receive buffers.
+	FarEndDrops uint64
 }
 
 // BenchmarkBridge relays G.711 both ways through BRIDGE_CALLS (default
@@ -157,6 +160,7 @@ func BenchmarkBridge(b *testing.B) {
 		// whole machine during the run (the far end's, the engine's and
 		// any other process's sockets).
 		b.ReportMetric(float64(udpBufferDrops()-kdrops0), "kernel-drops")
+		b.ReportMetric(float64(r.FarEndDrops), "kernel-drops-far-end")
 		b.ReportMetric(r.JitterMs, "ms-jitter")
 		b.ReportMetric(r.RTTMs, "ms-rtt")
 		b.ReportMetric(dsp.MOS(r.RTTMs, r.JitterMs, lossAgent), "MOS")

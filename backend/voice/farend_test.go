@@ -211,7 +211,7 @@ func (f *farEnd) run(seconds int, loss float64) (farResult, error) {
 	toLegs, toPeers := batch(len(calls)/slots+1), batch(len(calls)/slots+1)
 	plain := make([]byte, 1500)
 	pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 0}, Payload: dsp.Encode(nil, 0, make([]int16, dsp.FrameSamples))}
-	cpu0 := cpuTime()
+	cpu0, drops0 := cpuTime(), socketDrops(f.callers, f.agents)
 	start := time.Now()
 	for i := 0; i < seconds*50; i++ {
 		for slot := 0; slot < slots; slot++ {
@@ -265,6 +265,7 @@ func (f *farEnd) run(seconds int, loss float64) (farResult, error) {
 		}
 	}
 	r.CPUSeconds, r.SendSeconds = (cpuTime() - cpu0).Seconds(), sending.Seconds()
+	r.FarEndDrops = socketDrops(f.callers, f.agents) - drops0
 	if calls[0].agent == nil {
 		return r, nil
 	}
@@ -290,6 +291,26 @@ func (f *farEnd) tally() farResult {
 	}
 	r.JitterMs /= float64(len(f.calls))
 	return r
+}
+
+// socketDrops is how many datagrams the kernel dropped for a full receive
+// buffer on these loopback sockets (the drops column of /proc/net/udp).
+func socketDrops(conns ...*net.UDPConn) uint64 {
+	data, _ := os.ReadFile("/proc/net/udp")
+	var n uint64
+	for _, line := range strings.Split(string(data), "\n")[1:] {
+		f := strings.Fields(line)
+		if len(f) < 13 {
+			continue
+		}
+		for _, c := range conns {
+			if f[1] == fmt.Sprintf("0100007F:%04X", c.LocalAddr().(*net.UDPAddr).Port) {
+				d, _ := strconv.ParseUint(f[len(f)-1], 10, 64)
+				n += d
+			}
+		}
+	}
+	return n
 }
 
 // writeAll sends a batch with as many sendmmsg calls as it takes.
