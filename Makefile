@@ -122,7 +122,8 @@ frontend-test: npm-deps
 # English and Spanish); the desktop when its session expires or its engine's store is
 # replaced; the admin's console, the supervisor's live view under a load generator with
 # simulated agents, a web call from the widget (fake media devices) to a Go softphone,
-# the call card (answer, hold, resume, hang up) with a SIP caller, and a supervisor
+# the call card (answer, hold, resume, hang up) with a SIP caller, an outbound call dialed
+# in the app to sipp as the carrier, and a supervisor
 # joining an agent's call (listen, whisper, barge, leave).
 e2e: build
 	mkdir -p $(OUT)

@@ -11,6 +11,7 @@ import (
 
 	"switchboard/app/softphone"
 	"switchboard/backend"
+	"switchboard/backend/voice/voicetest"
 )
 
 // An agent dials a number: the engine calls out through the trunk's proxy
@@ -21,14 +22,14 @@ import (
 func TestSoftphone_DialOutThroughTrunk(t *testing.T) {
 	e := MustStartEngine(t)
 	dir := t.TempDir()
-	writeULawTone(t, filepath.Join(dir, "tone.wav"), callerTone, 60)
-	port := freePort(t)
-	done, out := startSipp(t, dir, "callee.xml", map[string]string{"{{TONE}}": "tone.wav"},
-		"-m", "2", "-p", strconv.Itoa(port), "-mp", strconv.Itoa(freePort(t)), "-timeout", "60s")
+	voicetest.WriteULawTone(t, filepath.Join(dir, "tone.wav"), callerTone, 60)
+	port := voicetest.FreePort(t)
+	done, out := voicetest.StartSipp(t, dir, filepath.Join("testdata", "callee.xml"), map[string]string{"{{TONE}}": "tone.wav"},
+		"-m", "2", "-p", strconv.Itoa(port), "-mp", strconv.Itoa(voicetest.FreePort(t)), "-timeout", "60s")
 	e.do(t, e.admin, "PUT", "/api/voice/trunks/main", fmt.Sprintf(
 		`{"config":{"allow":["127.0.0.1"],"proxy":"127.0.0.1:%d","username":"acme","password":"s3cret","callerId":"+15550100"}}`, port), nil, 200)
 	ana := e.MustAgent(t, "ana@example.com", anaTone)
-	waitBound(t, port)
+	voicetest.WaitBound(t, port)
 	if err := ana.phone.Dial("call me"); err != nil {
 		t.Fatal(err)
 	}
