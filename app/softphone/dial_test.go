@@ -79,17 +79,7 @@ func TestSoftphone_DialOutThroughTrunk(t *testing.T) {
 		task, err := e.Routing.Task(context.Background(), call.TaskID)
 		return err == nil && task.State == backend.TaskWrapping
 	})
-	var msgs []backend.Message
-	e.do(t, ana.token, "GET", "/api/conversations/"+call.ConversationID+"/messages", "", &msgs, 200)
-	var texts []string
-	recording := false
-	for _, m := range msgs {
-		texts = append(texts, m.Text)
-		for _, a := range m.Attachments {
-			recording = recording || a.URL == "/api/calls/"+call.ID+"/recording"
-		}
-	}
-	all := strings.Join(texts, " | ")
+	all, recording := e.callTimeline(t, ana.token, call)
 	for _, want := range []string{"Ana Agent is calling +15557654321", "+15557654321 answered Ana Agent's call", "Call with Ana Agent ended after"} {
 		if !strings.Contains(all, want) {
 			t.Fatalf("timeline %q lacks %q", all, want)

@@ -122,6 +122,23 @@ type agent struct {
 	log []softphone.Event
 }
 
+// callTimeline reads a call's conversation as token sees it: its messages'
+// texts joined with " | ", and whether the call's recording is attached.
+func (e *engine) callTimeline(tb testing.TB, token string, call backend.Call) (string, bool) {
+	tb.Helper()
+	var msgs []backend.Message
+	e.do(tb, token, "GET", "/api/conversations/"+call.ConversationID+"/messages", "", &msgs, 200)
+	var texts []string
+	recording := false
+	for _, m := range msgs {
+		texts = append(texts, m.Text)
+		for _, a := range m.Attachments {
+			recording = recording || a.URL == "/api/calls/"+call.ID+"/recording"
+		}
+	}
+	return strings.Join(texts, " | "), recording
+}
+
 // MustAgent signs an agent in, makes them Available and dials their phone.
 func (e *engine) MustAgent(tb testing.TB, email string, tone float64) *agent {
 	tb.Helper()

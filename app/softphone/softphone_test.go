@@ -219,17 +219,7 @@ func checkTimeline(tb testing.TB, e *engine, contactID string, call backend.Call
 	if channels["sms.twilio"] == "" || channels[backend.CallChannelSIP] != call.ConversationID {
 		tb.Fatalf("contact conversations = %v", channels)
 	}
-	var msgs []backend.Message
-	e.do(tb, e.admin, "GET", "/api/conversations/"+call.ConversationID+"/messages", "", &msgs, 200)
-	var texts []string
-	recording := false
-	for _, m := range msgs {
-		texts = append(texts, m.Text)
-		for _, a := range m.Attachments {
-			recording = recording || a.URL == "/api/calls/"+call.ID+"/recording"
-		}
-	}
-	all := strings.Join(texts, " | ")
+	all, recording := e.callTimeline(tb, e.admin, call)
 	for _, want := range []string{"Incoming call from " + callerPhone, "Answered by Ana Agent", "Transferred from Ana Agent to Ben Agent", "Call with Ben Agent ended"} {
 		if !strings.Contains(all, want) {
 			tb.Fatalf("timeline %q lacks %q", all, want)
