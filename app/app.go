@@ -247,6 +247,10 @@ func (a *App) Conversations(filter cache.Filter) ([]cache.Summary, error) {
 	return list, a.toUI(err)
 }
 
+// loadOlderWithin bounds how long opening a conversation waits for its
+// older messages before it shows the cached ones.
+const loadOlderWithin = 5 * time.Second
+
 // Conversation returns one cached conversation and marks it read.
 func (a *App) Conversation(id string) (cache.Detail, error) {
 	s, err := a.current()
@@ -257,6 +261,13 @@ func (a *App) Conversation(id string) (cache.Detail, error) {
 	if err := s.cache.MarkRead(ctx, id); err != nil {
 		return cache.Detail{}, a.toUI(err)
 	}
+	// A conversation from the first sync's snapshot holds its newest
+	// messages; the older ones come now. Offline, the cached ones show.
+	loadCtx, cancel := context.WithTimeout(ctx, loadOlderWithin)
+	if _, err := s.syncer.LoadOlder(loadCtx, id); err != nil {
+		a.log.Debug("load older messages", "conversation", id, "err", err)
+	}
+	cancel()
 	d, err := s.cache.Conversation(ctx, id)
 	if err != nil {
 		return cache.Detail{}, a.toUI(err)

@@ -245,6 +245,12 @@ func (a *App) startSession(ctx context.Context, ac account, cl *client.Client, u
 				a.releaseMemory(runCtx, s)
 			}
 		},
+		OnSnapshotProgress: func(done, total int64) {
+			a.emit("progress", map[string]any{"done": done, "total": total, "unit": "conversations"})
+			if done == total {
+				a.releaseMemory(runCtx, s)
+			}
+		},
 		OnReset:   func(held int) { a.emit("reset", map[string]int{"held": held}) },
 		OnTyping:  func(t client.Typing) { a.emit("typing", t) },
 		OnRemoved: func(ids []string) { a.emit("removed", map[string][]string{"conversationIds": ids}) },

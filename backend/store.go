@@ -18,4 +18,5 @@ type Store interface {
 	InviteService
 	CallService
 	MediaService
+	SnapshotService
 }

@@ -49,6 +49,9 @@ var schema = []string{
 	`CREATE TABLE held (
 		client_id TEXT PRIMARY KEY, conversation_id TEXT NOT NULL, contact_name TEXT NOT NULL, channel TEXT NOT NULL,
 		text TEXT NOT NULL, private INTEGER NOT NULL, created_at TEXT NOT NULL, held_at TEXT NOT NULL);`,
+	// A conversation filled from a snapshot that may have older messages
+	// on the engine than the cache holds (loaded when it is opened).
+	`ALTER TABLE conversations ADD COLUMN older INTEGER NOT NULL DEFAULT 0;`,
 }
 
 // Cache is one local cache file, for one account on one engine.

@@ -22,6 +22,8 @@ type watched struct {
 	mu       sync.Mutex
 	resets   []int
 	progress [][2]int64
+	// snapshot is the snapshot's progress in conversations.
+	snapshot [][2]int64
 	changes  int
 }
 
@@ -39,6 +41,11 @@ func runWatchedSyncer(c *cache.Cache, cl *client.Client) (*watched, func()) {
 		OnProgress: func(done, total int64) {
 			w.mu.Lock()
 			w.progress = append(w.progress, [2]int64{done, total})
+			w.mu.Unlock()
+		},
+		OnSnapshotProgress: func(done, total int64) {
+			w.mu.Lock()
+			w.snapshot = append(w.snapshot, [2]int64{done, total})
 			w.mu.Unlock()
 		},
 		OnChange: func(int64) { w.mu.Lock(); w.changes++; w.mu.Unlock() },
@@ -166,27 +173,32 @@ func TestSyncer_OlderBackupStartsOver(t *testing.T) {
 	}
 }
 
-// TestSyncer_FirstSyncReportsProgressAndChangesOnce: a long first sync
-// reports how far it has come, and tells the inbox once, at the end.
-func TestSyncer_FirstSyncReportsProgressAndChangesOnce(t *testing.T) {
+// TestSyncer_LongCatchUpReportsProgressAndChangesOnce: a cache far behind
+// (the first sync, a snapshot, done before) reports how far its catch-up
+// over the feed has come, and tells the inbox once, at the end.
+func TestSyncer_LongCatchUpReportsProgressAndChangesOnce(t *testing.T) {
 	e := MustOpenEngine(t, t.TempDir(), "127.0.0.1:0")
 	defer e.Close()
-	storeInbound(t, e, 1500, "bulk") // about 3,000 events: three pages
 	cl, _ := signIn(t, e)
 	c := MustOpenCache(t, filepath.Join(t.TempDir(), "cache.db"))
 	defer c.Close()
+	_, stop := runWatchedSyncer(c, cl)
+	waitFor(t, "first sync", caughtUp(t, c, e))
+	stop()
+	cursor, _ := c.LastSeq(context.Background())
+	storeInbound(t, e, 1500, "bulk") // about 3,000 events: three pages
 	head, _ := e.DB.LastSeq(context.Background())
 	w, stop := runWatchedSyncer(c, cl)
 	defer stop()
-	waitFor(t, "initial sync", caughtUp(t, c, e))
+	waitFor(t, "catch-up", caughtUp(t, c, e))
 	waitFor(t, "the inbox told", func() bool { _, _, n := w.get(); return n >= 1 })
 	_, progress, changes := w.get()
 	if len(progress) < 3 {
 		t.Fatalf("progress = %v, want a report per page and one at the end", progress)
 	}
 	for i, p := range progress {
-		if p[0] > p[1] || (i > 0 && p[0] <= progress[i-1][0]) || p[1] < head-1 {
-			t.Fatalf("progress %v is not steady growth toward about %d", progress, head)
+		if p[0] > p[1] || (i > 0 && p[0] <= progress[i-1][0]) || p[1] < head-cursor-1 {
+			t.Fatalf("progress %v is not steady growth toward about %d", progress, head-cursor)
 		}
 	}
 	if last := progress[len(progress)-1]; last[0] != last[1] {

@@ -36,6 +36,11 @@ type Syncer struct {
 	// OnProgress, when set, is told how many of the feed's events a long
 	// catch-up (more than one page) has applied so far, of how many.
 	OnProgress func(done, total int64)
+	// OnSnapshotProgress, when set, is told how many conversations a
+	// snapshot (a first sync, or one behind the engine's pruned floor) has
+	// brought so far, of how many; OnChange is called after each batch, so
+	// the inbox fills newest first while it runs.
+	OnSnapshotProgress func(done, total int64)
 	// OnReset, when set, is told that the cache started over because the
 	// engine's feed changed, with how many unsent replies it held back.
 	OnReset func(held int)
@@ -298,7 +303,11 @@ func (s *Syncer) catchUp(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		page, err := s.Client.Sync(ctx, seq, 0)
+		limit := 0
+		if seq == 0 {
+			limit = 1 // a fresh cache only asks whom it follows: it takes a snapshot
+		}
+		page, err := s.Client.Sync(ctx, seq, limit)
 		if err != nil {
 			return err
 		}
@@ -313,6 +322,16 @@ func (s *Syncer) catchUp(ctx context.Context) error {
 			}
 			start, changed = -1, true
 			continue // read again from sequence 0
+		}
+		if seq == 0 || page.Behind {
+			at, took, err := s.snapshot(ctx, page.Engine, page.Behind)
+			if err != nil {
+				return err
+			}
+			if took && at > 0 {
+				start, changed = -1, true
+				continue // follow the feed from the snapshot's sequence
+			}
 		}
 		if start < 0 {
 			start = seq

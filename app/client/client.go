@@ -75,6 +75,10 @@ type SyncPage struct {
 	More   bool                 `json:"more"`
 	Head   int64                `json:"head"`
 	Engine backend.FeedIdentity `json:"engine"`
+	// Floor is the feed's pruned floor; Behind says since was below it, so
+	// the client must take a snapshot instead (Snapshot).
+	Floor  int64 `json:"floor"`
+	Behind bool  `json:"behind"`
 }
 
 // Sync returns the events after since.
@@ -199,6 +203,9 @@ func (c *Client) send(ctx context.Context, method, path, ctype string, body io.R
 	}
 	if out == nil {
 		return nil
+	}
+	if read, ok := out.(func(io.Reader) error); ok { // a stream
+		return read(resp.Body)
 	}
 	if raw, ok := out.(*[]byte); ok { // a file, such as a call recording
 		*raw, err = io.ReadAll(io.LimitReader(resp.Body, maxFile))

@@ -52,6 +52,7 @@ var authzTable = []authzRow{
 	{"GET /api/me", "/api/me", "", [6]int{401, 401, 200, 200, 200, 200}},
 	{"POST /api/me/password", "/api/me/password", `{"current":"password1","new":"password1"}`, [6]int{401, 401, 204, 204, 204, 204}},
 	{"GET /api/sync", "/api/sync", "", [6]int{401, 401, 200, 200, 200, 200}},
+	{"GET /api/sync/snapshot", "/api/sync/snapshot", "", [6]int{401, 401, 200, 200, 200, 200}},
 	// A plain GET is refused by the upgrader (400) once signed in.
 	{"GET /api/ws", "/api/ws", "", [6]int{401, 401, 400, 400, 400, 400}},
 	{"GET /api/conversations", "/api/conversations", "", [6]int{401, 401, 200, 200, 200, 200}},

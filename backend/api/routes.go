@@ -150,6 +150,7 @@ func (s *Server) routes() {
 	s.route("GET /api/me", SignedIn, s.handleMe)
 	s.route("POST /api/me/password", SignedIn, s.handleChangePassword)
 	s.route("GET /api/sync", SignedIn, s.handleSync)
+	s.route("GET /api/sync/snapshot", SignedIn, s.handleSnapshot)
 	s.route("GET /api/ws", Access{Name: "signed in (token may be in the query)", Role: backend.RoleAgent, QueryToken: true}, s.handleWebSocket)
 	s.route("GET /api/conversations", SignedIn, s.handleConversations)
 	s.route("GET /api/conversations/{id}", ConversationRule(Read, "id"), s.handleConversation)

@@ -26,6 +26,13 @@ type SyncResponse struct {
 	// Engine names the feed: a client whose cursor belongs to another
 	// engine or epoch, or is above Head, starts again from 0.
 	Engine backend.FeedIdentity `json:"engine"`
+	// Floor is the feed's pruned floor: events at or below it may be gone.
+	Floor int64 `json:"floor"`
+	// Behind says the cursor (since) is below Floor: the feed no longer
+	// holds every event after it, so the page is empty and the client
+	// takes a snapshot (GET /api/sync/snapshot) and follows on from its
+	// sequence.
+	Behind bool `json:"behind,omitempty"`
 }
 
 func (s *Server) handleSync(w http.ResponseWriter, r *http.Request) {
@@ -50,11 +57,27 @@ func (s *Server) handleSync(w http.ResponseWriter, r *http.Request) {
 		Error(w, r, s.Logger, err)
 		return
 	}
-	u := SessionFrom(r.Context()).User
+	sess := SessionFrom(r.Context())
+	u := sess.User
 	events, _, next, more, err := readPage(r.Context(), s.Store, u, s.workerID(r.Context(), u.ID), since, 0, int(limit))
 	if err != nil {
 		Error(w, r, s.Logger, err)
 		return
+	}
+	// The floor is read after the page: a prune that deleted events the
+	// page needed raised it first.
+	floor, err := s.Store.FeedFloor(r.Context())
+	if err != nil {
+		Error(w, r, s.Logger, err)
+		return
+	}
+	if since < floor {
+		writeJSON(w, http.StatusOK, SyncResponse{Events: []backend.Event{}, Next: since, Head: max(head, since), Engine: id, Floor: floor, Behind: true})
+		return
+	}
+	// The desktop has read up to since: pruning may go that far.
+	if err := s.Store.RecordFeedCursor(r.Context(), sess.ID, since); err != nil {
+		s.Logger.Error("record feed cursor", "err", err)
 	}
 	if events == nil {
 		events = []backend.Event{}
@@ -65,7 +88,7 @@ func (s *Server) handleSync(w http.ResponseWriter, r *http.Request) {
 	if next > since {
 		head = max(head, next)
 	}
-	writeJSON(w, http.StatusOK, SyncResponse{Events: events, Next: next, More: more, Head: head, Engine: id})
+	writeJSON(w, http.StatusOK, SyncResponse{Events: events, Next: next, More: more, Head: head, Engine: id, Floor: floor})
 }
 
 // feedPosition returns the change feed's newest sequence and identity.

@@ -48,7 +48,11 @@ func (db *DB) ContactReadable(ctx context.Context, userID, contactID string) (bo
 
 // ReadableConversations implements backend.AccessService.
 func (db *DB) ReadableConversations(ctx context.Context, userID string) (map[string]string, error) {
-	rows, err := db.pool.Query(ctx, `SELECT DISTINCT a.conversation_id, COALESCE(c.contact_id, '')
+	return readableConversations(ctx, db.pool, userID)
+}
+
+func readableConversations(ctx context.Context, q querier, userID string) (map[string]string, error) {
+	rows, err := q.Query(ctx, `SELECT DISTINCT a.conversation_id, COALESCE(c.contact_id, '')
 		FROM conversation_access a LEFT JOIN conversations c ON c.id = a.conversation_id WHERE a.user_id = $1`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("readable conversations: %w", err)

@@ -51,7 +51,11 @@ func exists(ctx context.Context, q queryer, what, query string, args ...any) (bo
 
 // ReadableConversations implements backend.AccessService.
 func (db *DB) ReadableConversations(ctx context.Context, userID string) (map[string]string, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT DISTINCT a.conversation_id, COALESCE(c.contact_id, '')
+	return readableConversations(ctx, db.r, userID)
+}
+
+func readableConversations(ctx context.Context, q queryer, userID string) (map[string]string, error) {
+	rows, err := q.QueryContext(ctx, `SELECT DISTINCT a.conversation_id, COALESCE(c.contact_id, '')
 		FROM conversation_access a LEFT JOIN conversations c ON c.id = a.conversation_id WHERE a.user_id = ?`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("readable conversations: %w", err)

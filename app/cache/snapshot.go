@@ -1,0 +1,137 @@
+package cache
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	"switchboard/backend"
+)
+
+// A fresh cache, or one whose cursor fell below the engine's pruned floor,
+// fills itself from a snapshot of what the user may see: BeginSnapshot
+// empties what was synced (keeping the outbox and the replies shown from
+// it), ApplySnapshot adds the snapshot's entities in large transactions as
+// they stream in, and EndSnapshot sets the cursor to the snapshot's
+// sequence, so the feed follows on from there. Until EndSnapshot the
+// cursor stays at 0: a snapshot cut short is taken again from the start.
+
+// BeginSnapshot prepares the cache for a snapshot of the feed named id.
+func (c *Cache) BeginSnapshot(ctx context.Context, id backend.FeedIdentity) error {
+	tx, err := c.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, q := range []string{
+		`DELETE FROM messages_fts`,
+		`DELETE FROM messages WHERE id NOT LIKE 'local:%'`,
+		`INSERT INTO messages_fts (rowid, text) SELECT rowid, text FROM messages`,
+		`DELETE FROM conversations`, `DELETE FROM contacts`, `DELETE FROM entities`, `DELETE FROM meta WHERE key = 'last_seq'`,
+	} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("begin snapshot: %w", err)
+		}
+	}
+	for k, v := range map[string]string{"engine_id": id.EngineID, "feed_epoch": id.Epoch} {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, k, v); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// ApplySnapshot applies a batch of a snapshot's events in one transaction,
+// without moving the cursor.
+func (c *Cache) ApplySnapshot(ctx context.Context, events []backend.Event) error {
+	tx, err := c.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	before, err := maxRowID(ctx, tx)
+	if err != nil {
+		return err
+	}
+	a := &applier{tx: tx, stmts: map[string]*sql.Stmt{}, indexed: before}
+	defer a.close()
+	for _, e := range events {
+		if err := a.apply(ctx, e); err != nil {
+			return fmt.Errorf("apply snapshot %s %s: %w", e.Type, e.EntityID, err)
+		}
+	}
+	if err := indexNew(ctx, tx, before); err != nil {
+		return fmt.Errorf("index messages: %w", err)
+	}
+	return tx.Commit()
+}
+
+// EndSnapshot marks the conversations that came with perConversation
+// messages (the most a snapshot holds: the engine may have older ones) and
+// moves the cursor to the snapshot's sequence: the cache is complete as of
+// seq.
+func (c *Cache) EndSnapshot(ctx context.Context, seq int64, perConversation int) error {
+	tx, err := c.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `UPDATE conversations SET older = 1 WHERE (SELECT COUNT(*) FROM messages m
+		WHERE m.conversation_id = conversations.id AND m.id NOT LIKE 'local:%') >= ?`, perConversation); err != nil {
+		return fmt.Errorf("end snapshot: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES ('last_seq', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+		strconv.FormatInt(seq, 10)); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// HasOlder reports whether the engine may hold older messages of a
+// conversation than the cache does (it came in a snapshot with as many
+// messages as a snapshot holds).
+func (c *Cache) HasOlder(ctx context.Context, conversationID string) (bool, error) {
+	var older bool
+	err := c.db.QueryRowContext(ctx, `SELECT older FROM conversations WHERE id = ?`, conversationID).Scan(&older)
+	if err == sql.ErrNoRows {
+		return false, nil
+	}
+	return older, err
+}
+
+// ApplyHistory keeps a conversation's whole history, loaded from the
+// engine when it was opened, and clears its mark of older messages.
+// Messages the cache holds already stay as they are (the feed keeps them
+// current); the older ones are added, and count as read.
+func (c *Cache) ApplyHistory(ctx context.Context, conversationID string, msgs []*backend.Message) error {
+	tx, err := c.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	before, err := maxRowID(ctx, tx)
+	if err != nil {
+		return err
+	}
+	a := &applier{tx: tx, stmts: map[string]*sql.Stmt{}, indexed: before}
+	defer a.close()
+	for _, m := range msgs {
+		data, err := json.Marshal(m)
+		if err != nil {
+			return err
+		}
+		if _, err := a.exec(ctx, `INSERT INTO messages (id, conversation_id, client_id, created_at, text, data) VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT DO NOTHING`, m.ID, m.ConversationID, nullString(m.ClientID), formatTime(m.At()), m.Text, string(data)); err != nil {
+			return fmt.Errorf("keep history: %w", err)
+		}
+	}
+	if err := indexNew(ctx, tx, before); err != nil {
+		return fmt.Errorf("index messages: %w", err)
+	}
+	if _, err := a.exec(ctx, `UPDATE conversations SET older = 0 WHERE id = ?`, conversationID); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
