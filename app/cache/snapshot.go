@@ -5,7 +5,10 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
+	"time"
 
 	"switchboard/backend"
 )
@@ -44,7 +47,10 @@ func (c *Cache) BeginSnapshot(ctx context.Context, id backend.FeedIdentity) erro
 }
 
 // ApplySnapshot applies a batch of a snapshot's events in one transaction,
-// without moving the cursor.
+// without moving the cursor. Messages go in with one statement each (a
+// snapshot brings each once); the batch's conversations then count their
+// unread messages, and the outbox's copies of replies the engine has
+// already stored go away.
 func (c *Cache) ApplySnapshot(ctx context.Context, events []backend.Event) error {
 	tx, err := c.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -57,15 +63,73 @@ func (c *Cache) ApplySnapshot(ctx context.Context, events []backend.Event) error
 	}
 	a := &applier{tx: tx, stmts: map[string]*sql.Stmt{}, indexed: before}
 	defer a.close()
+	touched := map[string]bool{}
 	for _, e := range events {
-		if err := a.apply(ctx, e); err != nil {
+		if e.Type != backend.EventMessageUpserted {
+			err = a.apply(ctx, e)
+		} else {
+			var conv string
+			conv, err = a.snapshotMessage(ctx, e.Data)
+			touched[conv] = true
+		}
+		if err != nil {
 			return fmt.Errorf("apply snapshot %s %s: %w", e.Type, e.EntityID, err)
 		}
+	}
+	if err := a.dropSentCopies(ctx, before); err != nil {
+		return err
 	}
 	if err := indexNew(ctx, tx, before); err != nil {
 		return fmt.Errorf("index messages: %w", err)
 	}
+	list, _ := json.Marshal(slices.Collect(maps.Keys(touched)))
+	if _, err := a.exec(ctx, `UPDATE conversations SET unread = (SELECT COUNT(*) FROM messages m
+		WHERE m.conversation_id = conversations.id AND m.data ->> '$.direction' = 'in')
+		WHERE id IN (SELECT value FROM json_each(?))`, string(list)); err != nil {
+		return fmt.Errorf("count unread: %w", err)
+	}
 	return tx.Commit()
+}
+
+// snapshotMessage is the fields of a message the cache's columns hold.
+type snapshotMessage struct {
+	ID             string    `json:"id"`
+	ConversationID string    `json:"conversationId"`
+	ClientID       string    `json:"clientId"`
+	Text           string    `json:"text"`
+	CreatedAt      time.Time `json:"createdAt"`
+	PlatformAt     time.Time `json:"platformAt"`
+}
+
+// snapshotMessage inserts (or replaces) one message of a snapshot and
+// returns its conversation.
+func (a *applier) snapshotMessage(ctx context.Context, data []byte) (string, error) {
+	var m snapshotMessage
+	if err := json.Unmarshal(data, &m); err != nil {
+		return "", err
+	}
+	at := (&backend.Message{CreatedAt: m.CreatedAt, PlatformAt: m.PlatformAt}).At()
+	_, err := a.exec(ctx, `INSERT INTO messages (id, conversation_id, client_id, created_at, text, data) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET conversation_id = excluded.conversation_id, text = excluded.text, data = excluded.data`,
+		m.ID, m.ConversationID, nullString(m.ClientID), formatTime(at), m.Text, string(data))
+	return m.ConversationID, err
+}
+
+// dropSentCopies removes the outbox's local copies of replies that rows
+// after afterRowID show the engine has stored, with their search entries.
+func (a *applier) dropSentCopies(ctx context.Context, afterRowID int64) error {
+	// The outbox's copies are the ids from 'local:' up to 'local;' (the
+	// character after ':'), a range of the primary key.
+	const sent = `FROM messages WHERE id > 'local:' AND id < 'local;' AND client_id IN
+		(SELECT client_id FROM messages WHERE rowid > ?1 AND client_id IS NOT NULL AND id NOT LIKE 'local:%')`
+	if _, err := a.exec(ctx, `INSERT INTO messages_fts (messages_fts, rowid, text) SELECT 'delete', rowid, text `+sent+` AND rowid <= ?2`,
+		afterRowID, a.indexed); err != nil {
+		return fmt.Errorf("drop sent copies: %w", err)
+	}
+	if _, err := a.exec(ctx, `DELETE `+sent, afterRowID); err != nil {
+		return fmt.Errorf("drop sent copies: %w", err)
+	}
+	return nil
 }
 
 // EndSnapshot marks the conversations that came with perConversation

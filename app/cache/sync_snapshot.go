@@ -2,6 +2,7 @@ package cache
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"switchboard/app/client"
@@ -14,10 +15,11 @@ const snapshotBatch = 10000
 
 // snapshot fills the cache from the engine's snapshot of what the user may
 // see, for the feed named id, and returns the sequence it is consistent
-// with. It reports false, changing nothing, when the
-// engine has no snapshot (an older engine) and the cache was not told it
-// is behind the pruned floor: the feed from 0 still holds everything then.
-// Unsent replies stay in the outbox throughout and are sent afterwards.
+// with. It reports false, changing nothing, when the engine has no
+// snapshot (an older engine) and the cache was not told it is behind the
+// pruned floor: the feed from 0 still holds everything then. Unsent
+// replies stay in the outbox throughout and are sent afterwards. The
+// stream is read while the batch before is applied.
 func (s *Syncer) snapshot(ctx context.Context, id backend.FeedIdentity, behind bool) (int64, bool, error) {
 	if behind {
 		s.Logger.Warn("sync: the engine pruned events this cache had not read; taking a snapshot")
@@ -28,21 +30,20 @@ func (s *Syncer) snapshot(ctx context.Context, id backend.FeedIdentity, behind b
 	began := time.Now()
 	var st client.SnapshotStart
 	var convs int64
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches, applied := make(chan []backend.Event, 1), make(chan error, 1)
+	go func() { applied <- s.applySnapshot(ctx, batches, &st) }()
 	batch := make([]backend.Event, 0, snapshotBatch)
-	flush := func() error {
-		if len(batch) == 0 {
+	send := func() error {
+		select {
+		case batches <- batch:
+			batch = make([]backend.Event, 0, snapshotBatch)
 			return nil
+		case err := <-applied:
+			applied <- err // the applier stopped early: say why below
+			return errApplyStopped
 		}
-		if err := s.Cache.ApplySnapshot(ctx, batch); err != nil {
-			return err
-		}
-		s.Fetched.Add(int64(len(batch)))
-		batch = batch[:0]
-		if s.OnSnapshotProgress != nil {
-			s.OnSnapshotProgress(convs, max(int64(st.Conversations), convs))
-		}
-		s.changed(ctx)
-		return nil
 	}
 	err := s.Client.Snapshot(ctx, 0, func(start client.SnapshotStart) error {
 		if start.Engine != id {
@@ -58,13 +59,17 @@ func (s *Syncer) snapshot(ctx context.Context, id backend.FeedIdentity, behind b
 		if len(batch) < snapshotBatch {
 			return nil
 		}
-		return flush()
+		return send()
 	})
+	if err == nil && len(batch) > 0 {
+		err = send()
+	}
+	close(batches)
+	if applyErr := <-applied; applyErr != nil && (err == nil || errors.Is(err, errApplyStopped)) {
+		err = applyErr
+	}
 	if backend.ErrorCode(err) == backend.ENotFound && !behind {
 		return 0, false, nil
-	}
-	if err == nil {
-		err = flush()
 	}
 	if err != nil {
 		return 0, false, err
@@ -77,6 +82,33 @@ func (s *Syncer) snapshot(ctx context.Context, id backend.FeedIdentity, behind b
 	}
 	s.Logger.Info("sync: snapshot taken", "conversations", convs, "seq", st.Seq, "took", time.Since(began).Round(time.Millisecond))
 	return st.Seq, true, nil
+}
+
+// errApplyStopped ends the snapshot's stream when applying it failed.
+var errApplyStopped = errors.New("applying the snapshot stopped")
+
+// applySnapshot applies the batches it receives until the channel closes,
+// reporting progress (conversations applied) and telling the inbox after
+// each. start is read only after the first batch, which the stream sends
+// after its start line.
+func (s *Syncer) applySnapshot(ctx context.Context, batches <-chan []backend.Event, start *client.SnapshotStart) error {
+	var done int64
+	for batch := range batches {
+		if err := s.Cache.ApplySnapshot(ctx, batch); err != nil {
+			return err
+		}
+		s.Fetched.Add(int64(len(batch)))
+		for _, e := range batch {
+			if e.Type == backend.EventConversationUpserted {
+				done++
+			}
+		}
+		if s.OnSnapshotProgress != nil {
+			s.OnSnapshotProgress(done, max(int64(start.Conversations), done))
+		}
+		s.changed(ctx)
+	}
+	return nil
 }
 
 // LoadOlder brings a conversation's older messages from the engine when

@@ -39,6 +39,12 @@ type Server struct {
 	// an invitation or the first-run setup (the engine makes agents
 	// routable here).
 	OnUserCreated func(ctx context.Context, u *backend.User) error
+	// EventRetention turns on pruning of the change log (prune.go): events
+	// older than it go even if a desktop has not read them. Zero keeps
+	// every event. Set it before Start.
+	EventRetention time.Duration
+	// PruneGrace keeps events newer than it (DefaultPruneGrace when zero).
+	PruneGrace time.Duration
 
 	mux      *http.ServeMux
 	table    map[string]string // pattern → access rule name
@@ -89,6 +95,7 @@ func (s *Server) Start(ctx context.Context) {
 	s.hub.workerOf = s.workerID
 	go s.hub.Run(ctx)
 	s.purgeSessions(ctx)
+	s.pruneEvents(ctx)
 }
 
 // Close stops the hub, disconnects every WebSocket client and waits.

@@ -75,8 +75,16 @@ type Config struct {
 	// cool-downs, wrap-up limits); nil is the wall clock. Tests drive a
 	// fake one.
 	RoutingClock backend.Clock
-	Logger       *slog.Logger
+	// EventRetention is how long the change log keeps an event that some
+	// desktop has not read (events every desktop has read go sooner);
+	// zero is DefaultEventRetention, negative keeps every event.
+	EventRetention time.Duration
+	Logger         *slog.Logger
 }
+
+// DefaultEventRetention is how long the change log keeps events a desktop
+// has not read: a desktop away longer takes a snapshot when it is back.
+const DefaultEventRetention = 30 * 24 * time.Hour
 
 // Router is the engine's routing: the engine itself on SQLite, or the
 // cluster's router (leading or handing calls to the leader) on PostgreSQL.
@@ -144,6 +152,10 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	s.cancel = cancel
 	s.API = api.NewServer(store, cfg.Logger)
 	s.API.PublicURL = cfg.PublicURL
+	s.API.EventRetention = cfg.EventRetention
+	if cfg.EventRetention == 0 {
+		s.API.EventRetention = DefaultEventRetention
+	}
 	s.API.Start(runCtx)
 	for _, start := range []func(ctx, runCtx context.Context) error{s.startRouting, s.startFlows, s.startVoice, s.startChannels} {
 		if err := start(ctx, runCtx); err != nil {

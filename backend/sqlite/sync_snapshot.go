@@ -2,10 +2,11 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"slices"
-	"fmt"
 	"strings"
 
 	"switchboard/backend"
@@ -26,7 +27,52 @@ func (db *DB) SyncSnapshot(ctx context.Context, req backend.SnapshotRequest, sin
 		return err
 	}
 	defer tx.Rollback()
-	return storetx.SyncSnapshot(ctx, syncSnapshot{snapshot{tx}}, req, sink)
+	q := &preparedTx{tx: tx, stmts: map[string]*sql.Stmt{}}
+	defer q.close()
+	return storetx.SyncSnapshot(ctx, syncSnapshot{snapshot{q}}, req, sink)
+}
+
+// preparedTx reads through one transaction, preparing each statement once:
+// a snapshot runs the same few queries for every conversation.
+type preparedTx struct {
+	tx    *sql.Tx
+	stmts map[string]*sql.Stmt
+}
+
+func (p *preparedTx) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	st, ok := p.stmts[query]
+	if !ok {
+		var err error
+		if st, err = p.tx.PrepareContext(ctx, query); err != nil {
+			return nil, err
+		}
+		p.stmts[query] = st
+	}
+	return st, nil
+}
+
+// QueryContext implements queryer.
+func (p *preparedTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := p.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+// QueryRowContext implements queryer.
+func (p *preparedTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	st, err := p.stmt(ctx, query)
+	if err != nil {
+		return p.tx.QueryRowContext(ctx, query, args...) // answers with the same error
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+func (p *preparedTx) close() {
+	for _, st := range p.stmts {
+		st.Close()
+	}
 }
 
 // syncSnapshot reads a sync snapshot through one read transaction.

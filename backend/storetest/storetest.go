@@ -135,6 +135,8 @@ func Run(t *testing.T, b Backend) {
 		{"StoreOutbound_IdempotentByClientID", testStoreOutboundIdempotentByClientID},
 		{"SetDeliveryStatus_OnlyMovesForward", testSetDeliveryStatusOnlyMovesForward},
 		{"EventsSince_CarryEntities", testEventsSinceCarryEntities},
+		{"SyncSnapshot_WhatTheReaderMayRead", testSyncSnapshot},
+		{"PruneEvents_KeepsWhatSessionsHaveNotRead", testPruneEvents},
 		{"ImportInbound_OneTransactionWithDedupe", testImportInboundOneTransaction},
 		{"Attachments_UnsafeURLsNeverStored", testAttachmentsUnsafeURLsNeverStored},
 		{"Media_FetchedOnceAndSettled", testMediaFetchedOnceAndSettled},
