@@ -84,6 +84,20 @@ describe('the desk', () => {
     await until(() => !$('sync-progress') && lists() === before + 1);
   });
 
+  it('fills the list while the first sync loads its snapshot, counting conversations', async () => {
+    h.backend.signInAs('admin');
+    start();
+    await until(() => $$('conversation-item').length === 3);
+    const lists = () => h.backend.calls.filter((c) => c.method === 'Conversations').length;
+    const before = lists();
+    h.backend.emit('progress', { done: 2, total: 3, unit: 'conversations' });
+    const bar = await until(() => $('sync-progress'));
+    expect(bar.textContent).toContain('Loading your inbox: 2 of 3 conversations');
+    await until(() => lists() === before + 1);
+    h.backend.emit('progress', { done: 3, total: 3, unit: 'conversations' });
+    await until(() => !$('sync-progress') && lists() === before + 2);
+  });
+
   it('shows the customer typing in the open conversation', async () => {
     h.backend.signInAs('admin');
     start();

@@ -278,6 +278,7 @@ const en = {
   'missed.more': '{n} more missed',
 
   'sync.progress': 'Loading your inbox: {done} of {total} updates',
+  'sync.progress.conversations': 'Loading your inbox: {done} of {total} conversations',
   'reset.notice': 'The server’s data changed (it was replaced or restored), so this computer loaded it again.',
   'held.title': 'Replies that were not sent ({n})',
   'held.why': 'You wrote these for data the server no longer has, so they were kept here and not sent. Copy what you still need and send it again.',
@@ -567,6 +568,7 @@ const es: Partial<Record<MessageKey, string>> = {
   'missed.more': '{n} perdidas más',
 
   'sync.progress': 'Cargando la bandeja: {done} de {total} cambios',
+  'sync.progress.conversations': 'Cargando la bandeja: {done} de {total} conversaciones',
   'reset.notice': 'Los datos del servidor cambiaron (se reemplazaron o restauraron), así que este equipo los volvió a cargar.',
   'held.title': 'Respuestas que no se enviaron ({n})',
   'held.why': 'Las escribiste para datos que el servidor ya no tiene, así que se guardaron aquí y no se enviaron. Copia lo que aún necesites y vuelve a enviarlo.',

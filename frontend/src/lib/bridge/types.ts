@@ -379,8 +379,8 @@ export interface BridgeEvents {
   connection: SyncInfo;
   offer: { offer: Offer };
   missed: { offer: MissedOffer };
-  /** A long catch-up's progress, in change-feed events. */
-  progress: { done: number; total: number };
+  /** A long catch-up's progress: in change-feed events, or in conversations while a snapshot (a first sync) loads. */
+  progress: { done: number; total: number; unit?: 'conversations' };
   /** The cache started over for a changed engine; held replies were kept, not sent. */
   reset: { held: number };
   typing: Typing;
