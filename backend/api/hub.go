@@ -216,6 +216,14 @@ func (s *Server) handleWebSocket(w http.ResponseWriter, r *http.Request) {
 		Error(w, r, s.Logger, backend.Errorf(backend.EInvalid, "Query parameter since must be a whole number of 0 or more."))
 		return
 	}
+	// A cursor below the pruned floor would be followed past a gap.
+	if floor, err := s.Store.FeedFloor(r.Context()); err != nil || since < floor {
+		if err == nil {
+			err = backend.Errorf(backend.EConflict, "The change feed no longer holds every event after %d: take the snapshot (GET /api/sync/snapshot) and follow on from its sequence.", since)
+		}
+		Error(w, r, s.Logger, err)
+		return
+	}
 	sess := SessionFrom(r.Context())
 	conn, err := upgrader.Upgrade(w, r, nil)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"switchboard/backend"
 	"switchboard/backend/api"
@@ -221,5 +222,63 @@ func TestSnapshot_FeedFromItsSeqMissesNothing(t *testing.T) {
 	e.DB.Reader().QueryRow(`SELECT COUNT(*) FROM events WHERE type = ? AND seq <= ?`, backend.EventMessageUpserted, start.Seq).Scan(&before)
 	if before != inSnapshot {
 		t.Fatalf("the snapshot at %d held %d messages; %d were logged by then", start.Seq, inSnapshot, before)
+	}
+}
+
+// The sync route records how far each desktop has read; pruning keeps every
+// event after that cursor, and the route tells a cursor below the floor to
+// take the snapshot instead of handing it a page with a gap.
+func TestSync_PruningKeepsWhatADesktopHasNotRead(t *testing.T) {
+	e := MustStartEngine(t)
+	token := e.SignIn(t, "admin@example.com")
+	ctx := context.Background()
+	inbound := func(from string, n int) {
+		for i := range n {
+			if _, _, err := e.DB.StoreInbound(ctx, &backend.InboundMessage{Channel: "telegram", Instance: "bot", ExternalUserID: from,
+				ExternalID: fmt.Sprint(from, i), Text: from}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	inbound("before", 10)
+	read, _ := e.DB.LastSeq(ctx)
+	var page api.SyncResponse
+	if status := e.Do(t, token, "GET", fmt.Sprintf("/api/sync?since=%d", read), "", &page); status != http.StatusOK || page.Behind {
+		t.Fatalf("sync: %d %+v", status, page)
+	}
+	inbound("after", 10)
+	head, _ := e.DB.LastSeq(ctx)
+	// An hour on, everything is past the grace period; the desktop's cursor holds.
+	res, err := e.DB.PruneEvents(ctx, backend.PruneRequest{Now: time.Now().Add(time.Hour), Grace: time.Minute, Retention: 30 * 24 * time.Hour})
+	if err != nil || res.Deleted == 0 || res.Floor > read {
+		t.Fatalf("prune: %+v %v, want events up to at most %d deleted", res, err, read)
+	}
+	var since int64 = read
+	seen := 0
+	for {
+		var page api.SyncResponse
+		if status := e.Do(t, token, "GET", fmt.Sprintf("/api/sync?since=%d", since), "", &page); status != http.StatusOK || page.Behind {
+			t.Fatalf("sync after pruning: %d %+v", status, page)
+		}
+		for _, ev := range page.Events {
+			if ev.Type == backend.EventMessageUpserted {
+				seen++
+			}
+		}
+		if since = page.Next; !page.More {
+			break
+		}
+	}
+	if seen != 10 || since != head {
+		t.Fatalf("after pruning the feed from the cursor brought %d of 10 new messages, up to %d of %d", seen, since, head)
+	}
+	var behind api.SyncResponse
+	e.Do(t, token, "GET", "/api/sync?since=0", "", &behind)
+	if !behind.Behind || behind.Floor != res.Floor || len(behind.Events) != 0 || behind.Next != 0 {
+		t.Fatalf("a cursor below the floor got %+v", behind)
+	}
+	// The live feed refuses such a cursor too, before upgrading.
+	if status, raw := e.DoRaw(t, token, "GET", "/api/ws?since=0", ""); status != http.StatusConflict || !strings.Contains(string(raw), "snapshot") {
+		t.Fatalf("the live feed from below the floor: %d %s", status, raw)
 	}
 }
