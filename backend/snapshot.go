@@ -36,11 +36,13 @@ type SnapshotStart struct {
 }
 
 // SnapshotSink receives a snapshot as the store reads it: Start once, then
-// the entities as events (without sequence numbers) in order: the latest
-// event of every entity the feed carries besides conversations (workers,
-// queues, tasks, offers, calls, …), then each conversation, newest first,
-// as its contact, itself, its recent messages (oldest first) and its flow
-// execution. An error from either func stops the read and is returned.
+// the entities as events in order: the latest event of every entity the
+// feed carries besides conversations (workers, queues, tasks, offers,
+// calls, …, with their own sequence), then, for a request without a
+// reader, every contact, then each conversation, newest first, as its
+// contact (for a reader), itself, its recent messages (oldest first) and
+// its flow execution (these without a sequence). An error from either func
+// stops the read and is returned.
 type SnapshotSink struct {
 	Start func(SnapshotStart) error
 	Event func(Event) error
