@@ -15,6 +15,7 @@ import (
 
 	"switchboard/backend"
 	"switchboard/backend/api"
+	"switchboard/backend/secret"
 	"switchboard/backend/sqlite"
 )
 
@@ -36,6 +37,7 @@ func MustStartEngineWith(tb testing.TB, setup func(*sqlite.DB, *api.Server)) *te
 	tb.Helper()
 	db := sqlite.NewDB(filepath.Join(tb.TempDir(), "engine.db"))
 	db.PasswordCost = 4
+	db.Secrets = secret.MustNew() // trunk and channel configurations are sealed
 	if err := db.Open(context.Background()); err != nil {
 		tb.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"switchboard/backend"
+	"switchboard/backend/secret"
 	"switchboard/backend/sqlite"
 	"switchboard/backend/voice"
 )
@@ -21,6 +22,7 @@ import (
 func mustEngine(tb testing.TB, allow string) (*voice.Engine, *sqlite.DB) {
 	tb.Helper()
 	db := sqlite.NewDB(filepath.Join(tb.TempDir(), "engine.db"))
+	db.Secrets = secret.MustNew() // trunk configurations are sealed
 	if err := db.Open(context.Background()); err != nil {
 		tb.Fatal(err)
 	}
