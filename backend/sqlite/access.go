@@ -70,7 +70,7 @@ func (db *DB) ReadableConversations(ctx context.Context, userID string) (map[str
 
 // ConversationSnapshot implements backend.AccessService.
 func (db *DB) ConversationSnapshot(ctx context.Context, conversationID string) ([]backend.Event, error) {
-	tx, err := db.r.BeginTx(ctx, nil)
+	tx, err := db.r.beginRead(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -54,8 +54,7 @@ type DB struct {
 
 	w      *sql.DB // the single write connection, owned by writer
 	writer *writer
-	r      *sql.DB // readers
-	rstmts *stmtCache
+	r      *reader // the read pool
 
 	dummyOnce sync.Once
 	dummy     []byte
@@ -119,11 +118,12 @@ func (db *DB) Open(ctx context.Context) (err error) {
 		return fail(err)
 	}
 	// Readers never write, so their synchronous setting does not matter.
-	if db.r, err = sql.Open("sqlite", dsn(db.Path, syncMode, "")); err != nil {
+	pool, err := sql.Open("sqlite", dsn(db.Path, syncMode, ""))
+	if err != nil {
 		return fail(err)
 	}
-	db.r.SetMaxOpenConns(8)
-	db.rstmts = newStmtCache(db.r)
+	pool.SetMaxOpenConns(8)
+	db.r = &reader{DB: pool, stmts: newStmtCache(pool)}
 	return nil
 }
 
@@ -152,10 +152,8 @@ func (db *DB) closeWriter() error {
 // Close closes both pools.
 func (db *DB) Close() error {
 	var err error
-	if db.rstmts != nil {
-		db.rstmts.close()
-	}
 	if db.r != nil {
+		db.r.stmts.close()
 		err = db.r.Close()
 	}
 	if e := db.closeWriter(); err == nil {
@@ -220,7 +218,7 @@ func (tx *Tx) AppendEvent(ctx context.Context, typ, entityID string, v any) erro
 }
 
 // Reader returns the read pool for packages that query their own tables.
-func (db *DB) Reader() *sql.DB { return db.r }
+func (db *DB) Reader() *sql.DB { return db.r.DB }
 
 // wake signals every Notify subscriber without blocking.
 func (db *DB) wake() {

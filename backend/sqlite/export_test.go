@@ -26,3 +26,18 @@ func (db *DB) WriterPragma(ctx context.Context, name string) (string, error) {
 	})
 	return v, err
 }
+
+// PendingWorkQueries are the queries that find pending work, by name, with
+// the indexes their plan must use.
+var PendingWorkQueries = []struct {
+	Name, Query string
+	Args        []any
+	Indexes     []string
+}{
+	{"outbox claim", claimOutboxQuery, []any{"", "", 100}, []string{"channel_outbox_open", "channel_outbox_open_conversation"}},
+	{"outbox next due", nextOutboxDueQuery, nil, []string{"channel_outbox_pending_due", "channel_outbox_sending_lease"}},
+	{"outbox enqueue", enqueueOutboxQuery, []any{0, 0}, []string{"messages_outbound_queued"}},
+	{"inbound cursor", inboundAfterQuery, []any{0, 100}, []string{"messages_inbound"}},
+	{"change feed", eventsSinceQuery, []any{0, 100}, []string{"INTEGER PRIMARY KEY (rowid>?)"}},
+	{"flow timeouts", dueFlowQuery, []any{"", 100}, []string{"flow_executions_deadline"}},
+}

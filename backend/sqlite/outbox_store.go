@@ -15,8 +15,23 @@ import (
 // outboxCursor names the cursor over messages that EnqueueOutbox advances.
 const outboxCursor = "outbox.enqueue"
 
+// enqueueOutboxQuery finds the queued outbound messages of configured
+// instances stored after the cursor; the partial index holds only those.
+const enqueueOutboxQuery = `SELECT m.rowid, m.id, m.conversation_id, m.channel, m.instance FROM messages AS m
+	JOIN channel_instances AS ci ON ci.connector = m.channel AND ci.instance = m.instance
+	WHERE m.rowid > ? AND m.rowid <= ? AND m.direction = 'out' AND m.private = 0 AND m.status = 'queued'
+	ORDER BY m.rowid`
+
 // EnqueueOutbox implements backend.ChannelService.
 func (db *DB) EnqueueOutbox(ctx context.Context, now time.Time) (int, error) {
+	// Nothing stored since the last pass needs no write transaction.
+	var fresh bool
+	if err := db.r.QueryRowContext(ctx, `SELECT COALESCE((SELECT MAX(rowid) FROM messages), 0) >
+		COALESCE((SELECT value FROM channel_cursors WHERE name = ?), 0)`, outboxCursor).Scan(&fresh); err != nil {
+		return 0, fmt.Errorf("enqueue outbox: %w", err)
+	} else if !fresh {
+		return 0, nil
+	}
 	n := 0
 	err := db.update(ctx, func(tx *Tx) error {
 		cursor, err := channelCursor(ctx, tx, outboxCursor)
@@ -30,10 +45,7 @@ func (db *DB) EnqueueOutbox(ctx context.Context, now time.Time) (int, error) {
 		if last <= cursor {
 			return nil
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT m.rowid, m.id, m.conversation_id, m.channel, m.instance FROM messages AS m
-			JOIN channel_instances AS ci ON ci.connector = m.channel AND ci.instance = m.instance
-			WHERE m.rowid > ? AND m.rowid <= ? AND m.direction = 'out' AND m.private = 0 AND m.status = ?
-			ORDER BY m.rowid`, cursor, last, backend.DeliveryQueued)
+		rows, err := tx.QueryContext(ctx, enqueueOutboxQuery, cursor, last)
 		if err != nil {
 			return fmt.Errorf("enqueue outbox: %w", err)
 		}
@@ -96,6 +108,17 @@ func (db *DB) InterruptOutbox(ctx context.Context, now time.Time) (int, error) {
 	return int(n), err
 }
 
+// claimOutboxQuery finds due jobs, each the oldest open one of its
+// conversation. It reads only open jobs (the partial indexes), however
+// many were sent before.
+const claimOutboxQuery = `SELECT o.id, o.idempotency_key, o.message_id, o.conversation_id, o.state, o.attempts
+	FROM channel_outbox AS o
+	WHERE o.state IN ('pending', 'sending')
+	AND ((o.state = 'pending' AND o.next_attempt_at <= ?) OR (o.state = 'sending' AND o.lease_until <= ?))
+	AND NOT EXISTS (SELECT 1 FROM channel_outbox AS p WHERE p.conversation_id = o.conversation_id
+		AND p.state IN ('pending', 'sending') AND p.seq < o.seq)
+	ORDER BY o.seq LIMIT ?`
+
 // ClaimOutbox implements backend.ChannelService.
 func (db *DB) ClaimOutbox(ctx context.Context, now, leaseUntil time.Time, limit int) ([]*backend.OutboxJob, error) {
 	if limit <= 0 {
@@ -103,12 +126,7 @@ func (db *DB) ClaimOutbox(ctx context.Context, now, leaseUntil time.Time, limit 
 	}
 	var jobs []*backend.OutboxJob
 	err := db.update(ctx, func(tx *Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT o.id, o.idempotency_key, o.message_id, o.conversation_id, o.state, o.attempts
-			FROM channel_outbox AS o
-			WHERE ((o.state = 'pending' AND o.next_attempt_at <= ?) OR (o.state = 'sending' AND o.lease_until <= ?))
-			AND NOT EXISTS (SELECT 1 FROM channel_outbox AS p WHERE p.conversation_id = o.conversation_id
-				AND p.state IN ('pending', 'sending') AND p.seq < o.seq)
-			ORDER BY o.seq LIMIT ?`, formatTime(now), formatTime(now), limit)
+		rows, err := tx.QueryContext(ctx, claimOutboxQuery, formatTime(now), formatTime(now), limit)
 		if err != nil {
 			return fmt.Errorf("claim outbox: %w", err)
 		}
@@ -255,12 +273,16 @@ func (db *DB) FailOutbox(ctx context.Context, id, reason string) (*backend.Messa
 	return m, err
 }
 
+// nextOutboxDueQuery reads the soonest attempt and lease from the open
+// jobs' partial indexes.
+const nextOutboxDueQuery = `SELECT MIN(t) FROM (
+	SELECT MIN(next_attempt_at) AS t FROM channel_outbox WHERE state = 'pending'
+	UNION ALL SELECT MIN(lease_until) FROM channel_outbox WHERE state = 'sending')`
+
 // NextOutboxDue implements backend.ChannelService.
 func (db *DB) NextOutboxDue(ctx context.Context) (time.Time, bool, error) {
 	var at sql.NullString
-	err := db.r.QueryRowContext(ctx, `SELECT MIN(t) FROM (
-		SELECT MIN(next_attempt_at) AS t FROM channel_outbox WHERE state = 'pending'
-		UNION ALL SELECT MIN(lease_until) FROM channel_outbox WHERE state = 'sending')`).Scan(&at)
+	err := db.r.QueryRowContext(ctx, nextOutboxDueQuery).Scan(&at)
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("next outbox due: %w", err)
 	}

@@ -335,6 +335,68 @@ func (tx *Tx) QueryRowContext(_ context.Context, query string, args ...any) *sql
 	return st.QueryRowContext(ctx, args...)
 }
 
+// reader is the read pool; its queries are prepared once per connection.
+type reader struct {
+	*sql.DB
+	stmts *stmtCache
+}
+
+// QueryContext runs a read query with a prepared statement.
+func (r *reader) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := r.stmts.get(ctx, query)
+	if err != nil {
+		return nil, err
+	} else if st == nil {
+		return r.DB.QueryContext(ctx, query, args...)
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+// QueryRowContext runs a read query expected to return at most one row.
+func (r *reader) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	st, err := r.stmts.get(ctx, query)
+	if err != nil || st == nil {
+		return r.DB.QueryRowContext(ctx, query, args...)
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+// readTx is a read transaction (one snapshot of the store) whose queries
+// use the pool's prepared statements.
+type readTx struct {
+	*sql.Tx
+	stmts *stmtCache
+}
+
+// beginRead starts a read transaction.
+func (r *reader) beginRead(ctx context.Context) (*readTx, error) {
+	tx, err := r.DB.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	return &readTx{Tx: tx, stmts: r.stmts}, nil
+}
+
+// QueryContext runs a query in the read transaction.
+func (t *readTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := t.stmts.get(ctx, query)
+	if err != nil {
+		return nil, err
+	} else if st == nil {
+		return t.Tx.QueryContext(ctx, query, args...)
+	}
+	return t.Tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+}
+
+// QueryRowContext runs a query in the read transaction.
+func (t *readTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	st, err := t.stmts.get(ctx, query)
+	if err != nil || st == nil {
+		return t.Tx.QueryRowContext(ctx, query, args...)
+	}
+	return t.Tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+}
+
 // update runs fn as one write transaction in the writer's next batch and
 // returns once that batch is durable (or fn's error, with fn's changes
 // rolled back).
