@@ -23,6 +23,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 
@@ -164,6 +165,13 @@ func runServe(args []string, stderr io.Writer) error {
 	}
 	log := logger(stderr)
 	cfg.Logger = log
+	if cfg.CPUProfile != "" {
+		stop, err := startCPUProfile(cfg.CPUProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	s, err := server.Open(context.Background(), cfg)
 	if err != nil {
 		return err
@@ -171,6 +179,19 @@ func runServe(args []string, stderr io.Writer) error {
 	log.Info("engine listening", "url", s.URL(), "data", cfg.DataDir, "publicURL", cfg.PublicURL)
 	waitForSignal()
 	return s.Close()
+}
+
+// startCPUProfile writes a CPU profile to path until stop is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("--cpu-profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("--cpu-profile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // runKey prints a new secret key for `serve` (--secret-key-file or

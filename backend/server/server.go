@@ -60,6 +60,12 @@ type Config struct {
 	// OnInbound, when set, also sees every new inbound message after it was
 	// stored, acknowledged and handed to its flow.
 	OnInbound func(ctx context.Context, m *backend.Message)
+	// Synchronous is the store's SQLite synchronous setting (FULL when
+	// empty; see sqlite.DB.Synchronous).
+	Synchronous string
+	// CPUProfile, for `serve`, names a file that receives a CPU profile
+	// of the process until it stops.
+	CPUProfile string
 	// Voice sets up calls: SIP trunks' address, media ports, public IP.
 	Voice  VoiceConfig
 	Logger *slog.Logger
@@ -102,6 +108,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if cfg.SecretKey != nil {
 		s.DB.Secrets = cfg.SecretKey
 	}
+	s.DB.Synchronous = cfg.Synchronous
 	if err := s.DB.Open(ctx); err != nil {
 		return nil, err
 	}
