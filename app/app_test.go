@@ -255,7 +255,7 @@ func TestSession_EndedByTheEngine(t *testing.T) {
 	a.setEmitter(func(name string, data any) {
 		if name == "connection" {
 			mu.Lock()
-			states = append(states, data.(map[string]string)["state"])
+			states = append(states, data.(SyncStatus).State)
 			mu.Unlock()
 		}
 	})

@@ -16,6 +16,7 @@ import (
 
 	"switchboard/app"
 	"switchboard/backend"
+	"switchboard/backend/secret"
 	"switchboard/backend/server"
 	"switchboard/backend/voice/voicetest"
 )
@@ -32,7 +33,7 @@ func TestCallControls(t *testing.T) {
 	}
 	ctx := context.Background()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	engine, err := server.Open(ctx, server.Config{DataDir: t.TempDir(), PasswordCost: 4, Logger: logger,
+	engine, err := server.Open(ctx, server.Config{DataDir: t.TempDir(), PasswordCost: 4, Logger: logger, SecretKey: secret.MustNew(),
 		Voice: server.VoiceConfig{SIPAddr: "127.0.0.1:0"}})
 	if err != nil {
 		t.Fatal(err)

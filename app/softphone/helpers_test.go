@@ -18,6 +18,7 @@ import (
 	"switchboard/app/client"
 	"switchboard/app/softphone"
 	"switchboard/backend"
+	"switchboard/backend/secret"
 	"switchboard/backend/server"
 	"switchboard/backend/sqlite"
 	"switchboard/backend/voice"
@@ -59,7 +60,7 @@ func MustStartEngine(tb testing.TB) *engine {
 	if os.Getenv("VOICE_DEBUG") != "" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	s, err := server.Open(context.Background(), server.Config{DataDir: dir, PasswordCost: 4, Logger: log,
+	s, err := server.Open(context.Background(), server.Config{DataDir: dir, PasswordCost: 4, Logger: log, SecretKey: secret.MustNew(),
 		Voice: server.VoiceConfig{SIPAddr: "127.0.0.1:0"}})
 	if err != nil {
 		tb.Fatal(err)

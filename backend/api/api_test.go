@@ -37,7 +37,7 @@ func MustStartEngineWith(tb testing.TB, setup func(*sqlite.DB, *api.Server)) *te
 	tb.Helper()
 	db := sqlite.NewDB(filepath.Join(tb.TempDir(), "engine.db"))
 	db.PasswordCost = 4
-	db.Secrets = secret.MustNew() // trunk and channel configurations are sealed
+	db.Secrets = secret.MustNew()
 	if err := db.Open(context.Background()); err != nil {
 		tb.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"sort"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -188,23 +189,48 @@ func startAuthzEngine(t *testing.T) *authzEngine {
 	return e
 }
 
-// authzFixture is what one request acts on: a web chat conversation whose
-// task ana holds, another conversation offered to her, and a spare user.
+// authzFixture is what one request acts on, made on first use: a web chat
+// conversation whose task ana holds and another conversation offered to
+// her ($conv, $contact, $task, $contact2, $offer), a spare user ($user),
+// what the admin's routes change (a web chat instance, a label, a canned
+// response, an invitation with its one-time token, a queue, a workflow, a
+// worker) and an ended call of ana's with its recording and voicemail, and
+// a SIP trunk.
 type authzFixture struct {
-	conv, contact, contact2, task, offer, user string
-	// What the admin's routes change: a web chat instance, a label, a
-	// canned response, an invitation (with its one-time token), a queue,
-	// a workflow and a worker.
-	channel, label, canned, invite, invtoken, queue, workflow, worker string
-	// An ended call ana answered, with a recording and a voicemail, and a
-	// SIP trunk.
-	call, trunk string
+	e    *authzEngine
+	t    *testing.T
+	n    int64
+	vals map[string]string
 }
 
 func (e *authzEngine) fixture(t *testing.T) *authzFixture {
+	return &authzFixture{e: e, t: t, n: e.n.Add(1), vals: map[string]string{}}
+}
+
+// fixtureParts makes the values of each group of placeholders.
+var fixtureParts = map[string]func(f *authzFixture){
+	"$conv": (*authzFixture).work, "$contact": (*authzFixture).work, "$task": (*authzFixture).work,
+	"$contact2": (*authzFixture).work, "$offer": (*authzFixture).work,
+	"$user": (*authzFixture).spareUser, "$chan": (*authzFixture).channel, "$label": (*authzFixture).label,
+	"$canned": (*authzFixture).canned, "$invite": (*authzFixture).invite, "$invtoken": (*authzFixture).invite,
+	"$queue": (*authzFixture).routing, "$workflow": (*authzFixture).routing, "$worker": (*authzFixture).routing,
+	"$call": (*authzFixture).call, "$trunk": (*authzFixture).trunk,
+}
+
+// value returns a placeholder's value, making its part of the fixture first.
+func (f *authzFixture) value(name string) string {
+	if v, ok := f.vals[name]; ok {
+		return v
+	}
+	fixtureParts[name](f)
+	return f.vals[name]
+}
+
+// work makes ana's held conversation and her pending offer.
+func (f *authzFixture) work() {
+	t, e, n := f.t, f.e, f.n
 	t.Helper()
 	ctx := context.Background()
-	n := e.n.Add(1)
 	r := e.Routing
 	// Ana takes what comes; ben is away, so the offers are hers.
 	if _, err := r.SetWorkerActivity(ctx, e.ana, backend.ActivityAvailable); err != nil {
@@ -214,7 +240,6 @@ func (e *authzEngine) fixture(t *testing.T) *authzFixture {
 	if _, err := r.SetWorkerActivity(ctx, ben.ID, backend.ActivityOffline); err != nil {
 		t.Fatal(err)
 	}
-	f := &authzFixture{}
 	var tasks [2]string
 	for i, ch := range []string{"webchat", "telegram"} {
 		m, _, err := e.DB.StoreInbound(ctx, &backend.InboundMessage{Channel: ch, Instance: "site", ExternalUserID: fmt.Sprintf("visitor-%d-%d", n, i),
@@ -228,9 +253,9 @@ func (e *authzEngine) fixture(t *testing.T) *authzFixture {
 		}
 		tasks[i] = task.ID
 		if i == 0 {
-			f.conv, f.contact, f.task = m.ConversationID, m.ContactID, task.ID
+			f.vals["$conv"], f.vals["$contact"], f.vals["$task"] = m.ConversationID, m.ContactID, task.ID
 		} else {
-			f.contact2 = m.ContactID
+			f.vals["$contact2"] = m.ContactID
 		}
 	}
 	offers, err := r.Reservations(ctx, e.ana)
@@ -244,86 +269,98 @@ func (e *authzEngine) fixture(t *testing.T) *authzFixture {
 				t.Fatal(err)
 			}
 		case res.TaskID == tasks[1]:
-			f.offer = res.ID
+			f.vals["$offer"] = res.ID
 		}
 	}
-	if f.offer == "" {
+	if f.vals["$offer"] == "" {
 		t.Fatal("the second task was not offered to ana")
 	}
-	u := &backend.User{Name: "Spare", Email: fmt.Sprintf("spare%d@example.com", n), Role: backend.RoleAgent}
-	if err := e.DB.CreateUser(ctx, u, authzPassword); err != nil {
-		t.Fatal(err)
-	}
-	f.user = u.ID
-	e.adminFixture(t, f, n)
-	return f
 }
 
-// adminFixture adds what the admin's console routes change to f.
-func (e *authzEngine) adminFixture(t *testing.T, f *authzFixture, n int64) {
-	t.Helper()
-	ctx := context.Background()
-	f.channel = fmt.Sprintf("wc%d", n)
-	if err := e.Channels.PutInstance(ctx, &backend.ChannelInstance{Connector: "webchat", Instance: f.channel,
+func (f *authzFixture) spareUser() {
+	u := &backend.User{Name: "Spare", Email: fmt.Sprintf("spare%d@example.com", f.n), Role: backend.RoleAgent}
+	if err := f.e.DB.CreateUser(context.Background(), u, authzPassword); err != nil {
+		f.t.Fatal(err)
+	}
+	f.vals["$user"] = u.ID
+}
+
+func (f *authzFixture) channel() {
+	name := fmt.Sprintf("wc%d", f.n)
+	if err := f.e.Channels.PutInstance(context.Background(), &backend.ChannelInstance{Connector: "webchat", Instance: name,
 		Config: json.RawMessage(`{"allowedOrigins":["*"]}`), Enabled: true}); err != nil {
-		t.Fatal(err)
+		f.t.Fatal(err)
 	}
-	l := &backend.Label{Name: fmt.Sprintf("Fixture %d", n)}
-	if err := e.DB.PutLabel(ctx, l); err != nil {
-		t.Fatal(err)
+	f.vals["$chan"] = name
+}
+
+func (f *authzFixture) label() {
+	l := &backend.Label{Name: fmt.Sprintf("Fixture %d", f.n)}
+	if err := f.e.DB.PutLabel(context.Background(), l); err != nil {
+		f.t.Fatal(err)
 	}
-	f.label = l.ID
-	c := &backend.CannedResponse{ID: fmt.Sprintf("cr_fixture%d", n), Shortcut: fmt.Sprintf("fx%d", n), Title: "Fixture", Text: "Hello"}
-	if err := e.DB.PutCannedResponse(ctx, c); err != nil {
-		t.Fatal(err)
+	f.vals["$label"] = l.ID
+}
+
+func (f *authzFixture) canned() {
+	c := &backend.CannedResponse{ID: fmt.Sprintf("cr_fixture%d", f.n), Shortcut: fmt.Sprintf("fx%d", f.n), Title: "Fixture", Text: "Hello"}
+	if err := f.e.DB.PutCannedResponse(context.Background(), c); err != nil {
+		f.t.Fatal(err)
 	}
-	f.canned = c.ID
-	inv := &backend.Invite{Email: fmt.Sprintf("fixture%d@example.com", n), Name: "Fixture", Role: backend.RoleAgent, InvitedBy: e.users[asAdmin].ID}
-	token, err := e.DB.CreateInvite(ctx, inv)
+	f.vals["$canned"] = c.ID
+}
+
+func (f *authzFixture) invite() {
+	inv := &backend.Invite{Email: fmt.Sprintf("fixture%d@example.com", f.n), Name: "Fixture", Role: backend.RoleAgent, InvitedBy: f.e.users[asAdmin].ID}
+	token, err := f.e.DB.CreateInvite(context.Background(), inv)
 	if err != nil {
-		t.Fatal(err)
+		f.t.Fatal(err)
 	}
-	f.invite, f.invtoken = inv.ID, token
-	q, err := e.Routing.UpsertQueue(ctx, &backend.Queue{ID: fmt.Sprintf("q_fixture%d", n), Name: fmt.Sprintf("Fixture %d", n)})
+	f.vals["$invite"], f.vals["$invtoken"] = inv.ID, token
+}
+
+// routing makes a queue, a workflow and a worker.
+func (f *authzFixture) routing() {
+	ctx, r, n := context.Background(), f.e.Routing, f.n
+	q, err := r.UpsertQueue(ctx, &backend.Queue{ID: fmt.Sprintf("q_fixture%d", n), Name: fmt.Sprintf("Fixture %d", n)})
 	if err != nil {
-		t.Fatal(err)
+		f.t.Fatal(err)
 	}
-	f.queue = q.ID
-	wf, err := e.Routing.UpsertWorkflow(ctx, &backend.Workflow{ID: fmt.Sprintf("wf_fixture%d", n), Name: fmt.Sprintf("Fixture %d", n),
+	wf, err := r.UpsertWorkflow(ctx, &backend.Workflow{ID: fmt.Sprintf("wf_fixture%d", n), Name: fmt.Sprintf("Fixture %d", n),
 		Default: []backend.WorkflowTarget{{QueueID: "q_support"}}})
 	if err != nil {
-		t.Fatal(err)
+		f.t.Fatal(err)
 	}
-	f.workflow = wf.ID
-	w, err := e.Routing.UpsertWorker(ctx, &backend.Worker{Name: fmt.Sprintf("Fixture %d", n), Attributes: map[string]any{}})
+	w, err := r.UpsertWorker(ctx, &backend.Worker{Name: fmt.Sprintf("Fixture %d", n), Attributes: map[string]any{}})
 	if err != nil {
-		t.Fatal(err)
+		f.t.Fatal(err)
 	}
-	f.worker = w.ID
-	e.voiceFixture(t, f, n)
+	f.vals["$queue"], f.vals["$workflow"], f.vals["$worker"] = q.ID, wf.ID, w.ID
 }
 
-// voiceFixture adds an ended call of ana's, with its recording and
-// voicemail files, and a trunk to f.
-func (e *authzEngine) voiceFixture(t *testing.T, f *authzFixture, n int64) {
-	t.Helper()
-	ctx := context.Background()
+// call makes an ended call of ana's with its recording and voicemail files.
+func (f *authzFixture) call() {
+	e, n := f.e, f.n
 	c := &backend.Call{Channel: backend.CallChannelSIP, Instance: "carrier", Direction: "inbound", From: fmt.Sprintf("+1555010%04d", n),
 		To: "+15550100", State: backend.CallEnded, UserID: e.users[asOwner].ID, UserName: "Ana",
 		Recording: fmt.Sprintf("authz-%d-rec.wav", n), Voicemail: fmt.Sprintf("authz-%d-vm.wav", n)}
-	if err := e.DB.OpenCall(ctx, c, backend.Identity{ExternalID: c.From}, "", backend.CallNote{Text: "Call ended"}); err != nil {
-		t.Fatal(err)
+	if err := e.DB.OpenCall(context.Background(), c, backend.Identity{ExternalID: c.From}, "", backend.CallNote{Text: "Call ended"}); err != nil {
+		f.t.Fatal(err)
 	}
 	for _, name := range []string{c.Recording, c.Voicemail} {
 		if err := os.WriteFile(e.Voice.RecordingPath(name), []byte("RIFF"), 0o600); err != nil {
-			t.Fatal(err)
+			f.t.Fatal(err)
 		}
 	}
-	f.call = c.ID
-	f.trunk = fmt.Sprintf("fixture%d", n)
-	if err := e.DB.PutTrunk(ctx, &backend.Trunk{Name: f.trunk, Config: json.RawMessage(`{"allow":["127.0.0.1"]}`)}); err != nil {
-		t.Fatal(err)
+	f.vals["$call"] = c.ID
+}
+
+func (f *authzFixture) trunk() {
+	name := fmt.Sprintf("fixture%d", f.n)
+	if err := f.e.DB.PutTrunk(context.Background(), &backend.Trunk{Name: name, Config: json.RawMessage(`{"allow":["127.0.0.1"]}`)}); err != nil {
+		f.t.Fatal(err)
 	}
+	f.vals["$trunk"] = name
 }
 
 func (e *authzEngine) signIn(t *testing.T, who int) string {
@@ -341,11 +378,28 @@ func (e *authzEngine) signIn(t *testing.T, who int) string {
 	return token
 }
 
+// placeholders lists the fixture's placeholders, longest first, so that
+// one never replaces the start of another.
+var placeholders = func() []string {
+	var names []string
+	for name := range fixtureParts {
+		names = append(names, name)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		return len(names[i]) > len(names[j]) || len(names[i]) == len(names[j]) && names[i] < names[j]
+	})
+	return names
+}()
+
+// expand fills a row's placeholders from f ($n is a number unique to the
+// call, $flow the default flow).
 func (e *authzEngine) expand(s string, f *authzFixture) string {
-	return strings.NewReplacer("$conv", f.conv, "$contact2", f.contact2, "$contact", f.contact, "$task", f.task, "$offer", f.offer,
-		"$user", f.user, "$n", fmt.Sprint(e.n.Add(1)), "$flow", e.flow,
-		"$chan", f.channel, "$label", f.label, "$canned", f.canned, "$invtoken", f.invtoken, "$invite", f.invite,
-		"$queue", f.queue, "$workflow", f.workflow, "$worker", f.worker, "$call", f.call, "$trunk", f.trunk).Replace(s)
+	for _, name := range placeholders {
+		if strings.Contains(s, name) {
+			s = strings.ReplaceAll(s, name, f.value(name))
+		}
+	}
+	return strings.NewReplacer("$n", fmt.Sprint(e.n.Add(1)), "$flow", e.flow).Replace(s)
 }
 
 // do sends one request; a body written "form:a=b&…" goes as an HTML form.
@@ -409,18 +463,23 @@ func TestAuthorization_EveryRoute(t *testing.T) {
 		if !found {
 			method = "GET"
 		}
+		changes := method != "GET" && strings.ContainsAny(strings.NewReplacer("$n", "", "$flow", "").Replace(row.path+row.body), "$")
 		t.Run(row.pattern, func(t *testing.T) {
+			f := shared
+			if changes {
+				f = e.fixture(t)
+			}
 			for who, name := range callerNames {
-				f := shared
-				if method != "GET" && strings.ContainsAny(strings.NewReplacer("$n", "", "$flow", "").Replace(row.path+row.body), "$") {
-					f = e.fixture(t) // it changes what it names
-				}
-				status, body := e.do(t, tokens[who], method, e.expand(row.path, f), e.expand(row.body, f))
+				path, body := e.expand(row.path, f), e.expand(row.body, f)
+				status, answer := e.do(t, tokens[who], method, path, body)
 				if endsSessions[row.pattern] {
 					tokens[who] = e.signIn(t, who)
 				}
 				if status != row.want[who] {
-					t.Errorf("as %s: %s %s → %d, want %d (%s)", name, method, e.expand(row.path, f), status, row.want[who], bytes.TrimSpace(body))
+					t.Errorf("as %s: %s %s → %d, want %d (%s)", name, method, path, status, row.want[who], bytes.TrimSpace(answer))
+				}
+				if changes && status < 300 {
+					f = e.fixture(t) // it changed what it names: the next caller gets its own
 				}
 			}
 		})

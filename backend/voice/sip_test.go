@@ -22,7 +22,7 @@ import (
 func mustEngine(tb testing.TB, allow string) (*voice.Engine, *sqlite.DB) {
 	tb.Helper()
 	db := sqlite.NewDB(filepath.Join(tb.TempDir(), "engine.db"))
-	db.Secrets = secret.MustNew() // trunk configurations are sealed
+	db.Secrets = secret.MustNew() // trunk configurations are sealed at rest
 	if err := db.Open(context.Background()); err != nil {
 		tb.Fatal(err)
 	}
