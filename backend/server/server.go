@@ -134,6 +134,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		}
 	}
 
+	s.API.SetMetrics(s.metrics)
 	if err := s.listen(); err != nil {
 		s.Close()
 		return nil, err

@@ -39,5 +39,6 @@ var PendingWorkQueries = []struct {
 	{"outbox enqueue", enqueueOutboxQuery, []any{0, 0}, []string{"messages_outbound_queued"}},
 	{"inbound cursor", inboundAfterQuery, []any{0, 100}, []string{"messages_inbound"}},
 	{"change feed", eventsSinceQuery, []any{0, 100}, []string{"INTEGER PRIMARY KEY (rowid>?)"}},
+	{"backlog", backlogQuery, []any{""}, []string{"channel_outbox_pending_due", "channel_outbox_sending_lease", "routing_tasks_waiting"}},
 	{"flow timeouts", dueFlowQuery, []any{"", 100}, []string{"flow_executions_deadline"}},
 }

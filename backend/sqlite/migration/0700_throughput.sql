@@ -8,6 +8,8 @@ CREATE INDEX channel_outbox_open ON channel_outbox (seq) WHERE state IN ('pendin
 CREATE INDEX channel_outbox_open_conversation ON channel_outbox (conversation_id, seq) WHERE state IN ('pending', 'sending');
 CREATE INDEX channel_outbox_pending_due ON channel_outbox (next_attempt_at) WHERE state = 'pending';
 CREATE INDEX channel_outbox_sending_lease ON channel_outbox (lease_until) WHERE state = 'sending';
+-- Tasks waiting for an agent, oldest first (the routing stage's backlog).
+CREATE INDEX routing_tasks_waiting ON routing_tasks (created_at) WHERE state = 'pending';
 -- The old indexes these replace held every sent job.
 DROP INDEX channel_outbox_due;
 DROP INDEX channel_outbox_conversation;
