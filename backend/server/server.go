@@ -181,6 +181,9 @@ func PrivateDir(dir string) error {
 	return nil
 }
 
+// The router queues its decisions in the SQLite store's group commit.
+var _ routing.QueuedStore = (*sqlite.DB)(nil)
+
 func (s *Server) startRouting(ctx, runCtx context.Context) error {
 	s.Routing = routing.New(s.DB, routing.Options{Logger: s.Config.Logger})
 	if err := s.Routing.Start(runCtx); err != nil {

@@ -138,14 +138,14 @@ func synchronousMode(s string) (string, error) {
 	return "", fmt.Errorf("synchronous must be FULL, NORMAL, OFF or EXTRA, not %q", s)
 }
 
-// closeWriter stops the writer and closes the write connection.
+// closeWriter stops the writer and closes the write connection. The
+// stopped writer stays in place and refuses later work, so a write racing
+// Close gets EUnavailable.
 func (db *DB) closeWriter() error {
-	if db.writer == nil {
+	if db.writer == nil || !db.writer.close() {
 		return nil
 	}
-	db.writer.close()
 	db.writer.conn.Close()
-	db.writer = nil
 	return db.w.Close()
 }
 

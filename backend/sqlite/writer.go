@@ -74,11 +74,17 @@ func newWriter(db *DB, conn *sql.Conn) *writer {
 
 // submit queues o and waits until the writer answered it.
 func (w *writer) submit(o *op) error {
+	return w.enqueue(o)()
+}
+
+// enqueue queues o behind everything queued before it and returns what
+// waits until the writer answered it (and re-raises a panic of o's work).
+func (w *writer) enqueue(o *op) (wait func() error) {
 	o.done = make(chan struct{})
 	w.mu.Lock()
 	if w.closed {
 		w.mu.Unlock()
-		return errClosed
+		return func() error { return errClosed }
 	}
 	w.queue = append(w.queue, o)
 	w.mu.Unlock()
@@ -86,16 +92,23 @@ func (w *writer) submit(o *op) error {
 	case w.wake <- struct{}{}:
 	default:
 	}
-	<-o.done
-	if o.panic != nil {
-		panic(o.panic)
+	return func() error {
+		<-o.done
+		if o.panic != nil {
+			panic(o.panic)
+		}
+		return o.err
 	}
-	return o.err
 }
 
-// close answers what is queued, then stops the writer.
-func (w *writer) close() {
+// close answers what is queued, then stops the writer; it reports false
+// when the writer was already closed.
+func (w *writer) close() bool {
 	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return false
+	}
 	w.closed = true
 	w.mu.Unlock()
 	select {
@@ -104,6 +117,7 @@ func (w *writer) close() {
 	}
 	<-w.exited
 	w.stmts.close()
+	return true
 }
 
 func (w *writer) loop() {
