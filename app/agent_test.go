@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -16,16 +17,25 @@ import (
 
 // fakeNotifications is a freedesktop Notifications service on the test's
 // private session bus, standing in for the desktop's notification daemon.
+// Other test binaries share that bus (go test runs packages in parallel)
+// and their apps notify too, so it keeps only what this process sent.
 type fakeNotifications struct {
+	conn     *dbus.Conn
 	mu       sync.Mutex
 	received []string
 }
 
-func (f *fakeNotifications) Notify(app string, replaces uint32, icon, summary, body string, actions []string,
+func (f *fakeNotifications) Notify(sender dbus.Sender, app string, replaces uint32, icon, summary, body string, actions []string,
 	hints map[string]dbus.Variant, timeout int32) (uint32, *dbus.Error) {
+	var pid uint32
+	if err := f.conn.BusObject().Call("org.freedesktop.DBus.GetConnectionUnixProcessID", 0, string(sender)).Store(&pid); err != nil {
+		return 0, dbus.MakeFailedError(err)
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.received = append(f.received, summary+" | "+body)
+	if int(pid) == os.Getpid() {
+		f.received = append(f.received, summary+" | "+body)
+	}
 	return uint32(len(f.received)), nil
 }
 
@@ -48,7 +58,7 @@ func serveNotifications(t *testing.T) *fakeNotifications {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	f := &fakeNotifications{}
+	f := &fakeNotifications{conn: conn}
 	if err := conn.Export(f, "/org/freedesktop/Notifications", "org.freedesktop.Notifications"); err != nil {
 		t.Fatal(err)
 	}

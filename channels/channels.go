@@ -143,6 +143,9 @@ type Params struct {
 	Client  *http.Client
 	Logger  *slog.Logger
 	Now     func() time.Time
+	// After is the engine clock's timer, for connectors that keep time on
+	// a connection (the Discord Gateway's heartbeats): tests drive it.
+	After func(d time.Duration) <-chan time.Time
 }
 
 // JSON is Info.ContentTypes of connectors whose platform posts JSON.

@@ -213,6 +213,7 @@ func (h *Hub) build(ci *backend.ChannelInstance) (*instance, error) {
 		Connector: ci.Connector, Instance: ci.Instance, Config: ci.Config, HookURL: hook,
 		BaseURL: h.opts.BaseURLs[ci.Connector], Client: h.opts.Client,
 		Logger: h.log.With("connector", ci.Connector, "instance", ci.Instance), Now: h.clock.Now,
+		After: h.clock.After,
 	})
 	if err != nil {
 		return nil, err

@@ -11,6 +11,7 @@ import (
 
 	"switchboard/app/softphone"
 	"switchboard/backend"
+	"switchboard/backend/server"
 	"switchboard/backend/voice/dsp"
 	"switchboard/backend/voice/voicetest"
 )
@@ -204,7 +205,10 @@ func TestSoftphone_VoicemailAndWhoMayHearIt(t *testing.T) {
 // A ringing call that the agent does not answer times out like any offer
 // and rings the next agent.
 func TestSoftphone_UnansweredCallRingsTheNextAgent(t *testing.T) {
-	e := MustStartEngine(t)
+	// Offers time out on a clock the test moves: the first ring ends when
+	// the test says so, and the second rings until it is answered.
+	clock := backend.NewFakeClock(time.Now())
+	e := MustStartEngine(t, func(c *server.Config) { c.RoutingClock = clock })
 	ctx := context.Background()
 	wf, err := e.Routing.Workflows(ctx)
 	if err != nil || len(wf) != 1 {
@@ -237,6 +241,12 @@ func TestSoftphone_UnansweredCallRingsTheNextAgent(t *testing.T) {
 	if in.Type != "incoming" {
 		t.Fatalf("first event %+v", in)
 	}
+	// The router armed the ring's timeout in the step that offered the call,
+	// under its lock; any call into the router waits for that step to end.
+	if _, err := e.Routing.Workers(ctx); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(time.Second)
 	if ev := first.next(t, "ended"); ev.Call.EndReason != backend.ReservationTimeout {
 		t.Fatalf("the ring ended with %q", ev.Call.EndReason)
 	}

@@ -26,7 +26,7 @@ func TestSoftphone_DialOutThroughTrunk(t *testing.T) {
 	e.do(t, e.admin, "PUT", "/api/voice/trunks/main", fmt.Sprintf(
 		`{"config":{"allow":["127.0.0.1"],"proxy":"127.0.0.1:%d","username":"acme","password":"s3cret","callerId":"+15550100"}}`, port), nil, 200)
 	ana := e.MustAgent(t, "ana@example.com", anaTone)
-	time.Sleep(200 * time.Millisecond) // sipp binds its port
+	waitBound(t, port)
 	if err := ana.phone.Dial("call me"); err != nil {
 		t.Fatal(err)
 	}

@@ -42,7 +42,7 @@ var agents = []backend.User{
 	{Name: "Alex Admin", Email: "admin@example.com", Role: backend.RoleAdmin},
 }
 
-func MustStartEngine(tb testing.TB) *engine {
+func MustStartEngine(tb testing.TB, options ...func(*server.Config)) *engine {
 	tb.Helper()
 	dir := tb.TempDir()
 	db := sqlite.NewDB(filepath.Join(dir, "engine.db"))
@@ -60,8 +60,12 @@ func MustStartEngine(tb testing.TB) *engine {
 	if os.Getenv("VOICE_DEBUG") != "" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	s, err := server.Open(context.Background(), server.Config{DataDir: dir, PasswordCost: 4, Logger: log, SecretKey: secret.MustNew(),
-		Voice: server.VoiceConfig{SIPAddr: "127.0.0.1:0"}})
+	cfg := server.Config{DataDir: dir, PasswordCost: 4, Logger: log, SecretKey: secret.MustNew(),
+		Voice: server.VoiceConfig{SIPAddr: "127.0.0.1:0"}}
+	for _, o := range options {
+		o(&cfg)
+	}
+	s, err := server.Open(context.Background(), cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -19,7 +19,7 @@ func TestSoftphone_RegisterAnswersDigestChallenge(t *testing.T) {
 			port := freePort(t)
 			done, out := startSipp(t, t.TempDir(), "registrar.xml", map[string]string{"{{USER}}": "acme", "{{PASSWORD}}": "s3cret"},
 				"-p", strconv.Itoa(port), "-timeout", "30s")
-			time.Sleep(200 * time.Millisecond) // sipp binds its port
+			waitBound(t, port)
 			e.do(t, e.admin, "PUT", "/api/voice/trunks/carrier", fmt.Sprintf(
 				`{"config":{"registrar":"127.0.0.1:%d","username":"acme","password":%q}}`, port, tc.password), nil, 200)
 			select {

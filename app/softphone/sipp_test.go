@@ -3,6 +3,7 @@ package softphone_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -144,6 +145,25 @@ func freePort(tb testing.TB) int {
 	return c.LocalAddr().(*net.UDPAddr).Port
 }
 
+// waitBound waits until a process (sipp) listens on the UDP port, reading
+// the kernel's socket table rather than binding the port to probe it.
+func waitBound(tb testing.TB, port int) {
+	tb.Helper()
+	local := fmt.Sprintf("0100007F:%04X", port)
+	waitFor(tb, fmt.Sprintf("a listener on UDP port %d", port), func() bool {
+		table, err := os.ReadFile("/proc/net/udp")
+		if err != nil {
+			tb.Fatal(err)
+		}
+		for _, line := range strings.Split(string(table), "\n")[1:] {
+			if f := strings.Fields(line); len(f) > 1 && f[1] == local {
+				return true
+			}
+		}
+		return false
+	})
+}
+
 func filepathGlobRead(dir, pattern string) (string, error) {
 	names, err := filepath.Glob(filepath.Join(dir, pattern))
 	if err != nil {
@@ -182,10 +202,11 @@ func startSipp(t *testing.T, dir, scenario string, replace map[string]string, ar
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	exited, waited := make(chan error, 1), make(chan struct{})
+	go func() { exited <- cmd.Wait(); close(waited) }()
 	t.Cleanup(func() {
 		cmd.Process.Kill()
+		<-waited // sipp's output is complete only once Wait returned
 		if t.Failed() {
 			errs, _ := filepathGlobRead(dir, "*_errors.log")
 			t.Logf("sipp said:\n%s\n%s", out.String(), errs)

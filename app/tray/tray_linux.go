@@ -59,7 +59,10 @@ func (t *Tray) Start() (stop func()) {
 }
 
 // build creates the menu; systray calls it once the item is exported.
+// systray's menu outlives a stopped tray in the same process, so a tray
+// started again begins from an empty menu rather than adding to the old one.
 func (t *Tray) build() {
+	systray.ResetMenu()
 	systray.SetTitle("Switchboard")
 	t.open = systray.AddMenuItem("", "")
 	systray.AddSeparator()

@@ -200,6 +200,10 @@ func TestSession_IdleAndAbsoluteExpiry(t *testing.T) {
 	used := e.SignIn(t, "admin@example.com")
 	watching := e.SignIn(t, "admin@example.com")
 	conn := dialFeed(t, e, watching, 0)
+	// The hub takes a socket in after the upgrade; only a socket it took in
+	// renews its session, so wait until one event arrived before the clock
+	// moves.
+	expectOpen(t, e, conn, "a new session's socket")
 
 	// Called every hour, one session lives; with an open socket and no
 	// call, another does too (the live feed renews it); unused, the

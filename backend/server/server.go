@@ -67,8 +67,11 @@ type Config struct {
 	// of the process until it stops.
 	CPUProfile string
 	// Voice sets up calls: SIP trunks' address, media ports, public IP.
-	Voice  VoiceConfig
-	Logger *slog.Logger
+	Voice VoiceConfig
+	// RoutingClock times the router's offers (reservation timeouts,
+	// cool-downs); nil is the wall clock. Tests drive a fake one.
+	RoutingClock backend.Clock
+	Logger       *slog.Logger
 }
 
 // Server is a running engine.
@@ -185,7 +188,7 @@ func PrivateDir(dir string) error {
 var _ routing.QueuedStore = (*sqlite.DB)(nil)
 
 func (s *Server) startRouting(ctx, runCtx context.Context) error {
-	s.Routing = routing.New(s.DB, routing.Options{Logger: s.Config.Logger})
+	s.Routing = routing.New(s.DB, routing.Options{Logger: s.Config.Logger, Clock: s.Config.RoutingClock})
 	if err := s.Routing.Start(runCtx); err != nil {
 		return fmt.Errorf("start routing: %w", err)
 	}

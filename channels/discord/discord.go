@@ -56,6 +56,7 @@ type Connector struct {
 	client *http.Client
 	log    *slog.Logger
 	now    func() time.Time
+	after  func(time.Duration) <-chan time.Time // heartbeat timer
 
 	mu      sync.Mutex
 	buckets map[string]time.Time // route (channel id) → when sending may resume
@@ -68,7 +69,7 @@ var (
 
 // New builds a connector from its configuration.
 func New(p channels.Params) (channels.Connector, error) {
-	c := &Connector{base: p.BaseURL, client: p.Client, log: p.Logger, now: p.Now, guilds: map[string]bool{}, buckets: map[string]time.Time{}}
+	c := &Connector{base: p.BaseURL, client: p.Client, log: p.Logger, now: p.Now, after: p.After, guilds: map[string]bool{}, buckets: map[string]time.Time{}}
 	if err := channels.DecodeConfig(p.Config, &c.cfg); err != nil {
 		return nil, err
 	}
@@ -90,6 +91,9 @@ func New(p channels.Params) (channels.Connector, error) {
 	}
 	if c.now == nil {
 		c.now = time.Now
+	}
+	if c.after == nil {
+		c.after = time.After
 	}
 	return c, nil
 }

@@ -231,8 +231,7 @@ func (c *Connector) connect(ctx context.Context, u string, s *session, deliver f
 	if err != nil {
 		return k.sendFailed()
 	}
-	beat := time.NewTimer(time.Duration(rand.Float64() * float64(interval)))
-	defer beat.Stop()
+	beat := c.after(time.Duration(rand.Float64() * float64(interval)))
 	acked := true
 	heartbeat := func() error {
 		var d any
@@ -271,7 +270,7 @@ func (c *Connector) connect(ctx context.Context, u string, s *session, deliver f
 			return ctx.Err()
 		case err := <-k.errs:
 			return readError(err)
-		case <-beat.C:
+		case <-beat:
 			// An ACK may be waiting behind a slow dispatch: read what has
 			// arrived before calling the connection a zombie.
 			for drained := false; !acked && !drained; {
@@ -297,7 +296,7 @@ func (c *Connector) connect(ctx context.Context, u string, s *session, deliver f
 				return k.sendFailed()
 			}
 			acked = false
-			beat.Reset(interval)
+			beat = c.after(interval)
 		case p := <-k.frames:
 			if err := handle(p); err != nil {
 				return err

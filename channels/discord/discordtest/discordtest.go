@@ -25,7 +25,8 @@ const BotID = "100000000000000001"
 type Server struct {
 	*httptest.Server
 	Token string
-	// HeartbeatInterval is sent in Hello (default 100 ms).
+	// HeartbeatInterval is sent in Hello (default 41.25 s, the value
+	// Discord's documentation shows; clients time it on the engine's clock).
 	HeartbeatInterval time.Duration
 
 	mu         sync.Mutex
@@ -75,7 +76,7 @@ func (c *gwConn) send(v any) error {
 
 // NewServer starts a fake Discord for the bot token.
 func NewServer(token string) *Server {
-	s := &Server{Token: token, HeartbeatInterval: 100 * time.Millisecond, nextID: 1_200_000_000_000_000_000, sessions: map[string]*session{}}
+	s := &Server{Token: token, HeartbeatInterval: 41250 * time.Millisecond, nextID: 1_200_000_000_000_000_000, sessions: map[string]*session{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /gateway/bot", s.handleGatewayBot)
 	mux.HandleFunc("GET /users/@me", s.handleMe)
