@@ -94,8 +94,9 @@ func (h *Hub) outboxPass(ctx context.Context) (handled int, limited bool, err er
 		}
 		byInstance[k] = append(byInstance[k], j)
 	}
-	// Outcomes are written as they come, without waiting for each other,
-	// so the store commits them together.
+	// Each instance records an outcome before its next send, so a crash
+	// leaves in doubt only the send on the wire; instances run in
+	// parallel, so the store commits their outcomes together.
 	var mu sync.Mutex
 	var errs []error
 	var wg sync.WaitGroup
@@ -104,16 +105,11 @@ func (h *Hub) outboxPass(ctx context.Context) (handled int, limited bool, err er
 		go func() {
 			defer wg.Done()
 			for _, j := range byInstance[k] {
-				record := h.attempt(ctx, k, j)
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					if err := record(ctx); err != nil {
-						mu.Lock()
-						errs = append(errs, err)
-						mu.Unlock()
-					}
-				}()
+				if err := h.attempt(ctx, k, j)(ctx); err != nil {
+					mu.Lock()
+					errs = append(errs, err)
+					mu.Unlock()
+				}
 			}
 		}()
 	}
