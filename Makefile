@@ -10,7 +10,8 @@ WAILS := $(GOBIN)/wails
 BIN := build/bin/switchboard
 OUT := build/test-output
 DEB_PACKAGES := build-essential pkg-config libgtk-3-dev libwebkit2gtk-4.1-dev xvfb xauth imagemagick \
-	chromium gnome-keyring dbus-daemon sip-tester curl desktop-file-utils man-db openbox xdotool x11-utils wmctrl
+	chromium gnome-keyring dbus-daemon sip-tester curl desktop-file-utils man-db openbox xdotool x11-utils wmctrl \
+	dovecot-imapd
 # For `make package`: icons, dependencies, the man page and lintian; for `make package-test`: a clean root.
 PACKAGE_DEB_PACKAGES := librsvg2-bin imagemagick dpkg-dev desktop-file-utils lintian man-db debootstrap xvfb
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

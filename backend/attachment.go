@@ -90,3 +90,25 @@ func SafeAttachments(atts []Attachment) ([]Attachment, int) {
 	}
 	return atts, removed
 }
+
+// FileHeaders are the HTTP response headers a customer's or agent's file is
+// served with: never rendered as a page of the engine's origin (a
+// sandboxing policy, no type sniffing), shown inline only when it is a
+// raster image, cached privately.
+func FileHeaders(name, typ string) map[string]string {
+	disp := "attachment"
+	if strings.HasPrefix(typ, "image/") && typ != "image/svg+xml" {
+		disp = "inline"
+	}
+	if name == "" {
+		name = "file"
+	}
+	return map[string]string{
+		"Content-Type":                 typ,
+		"Content-Security-Policy":      "sandbox; default-src 'none'",
+		"X-Content-Type-Options":       "nosniff",
+		"Cross-Origin-Resource-Policy": "cross-origin",
+		"Content-Disposition":          mime.FormatMediaType(disp, map[string]string{"filename": name}),
+		"Cache-Control":                "private, max-age=86400",
+	}
+}

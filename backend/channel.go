@@ -97,12 +97,14 @@ type ChannelService interface {
 	SetChannelCursor(ctx context.Context, name string, v int64) error
 
 	// EnqueueOutbox adds every outbound, non-private message of a configured
-	// instance stored since the last call to the outbox, due at now. It
-	// returns how many were added.
+	// instance stored since the last call to the outbox, due at now. A
+	// person's reply is marked to go before bot messages. It returns how
+	// many were added.
 	EnqueueOutbox(ctx context.Context, now time.Time) (int, error)
 	// ClaimOutbox marks up to limit due jobs as sending until leaseUntil and
 	// returns them. A job is due when pending with its attempt time reached,
-	// or sending with an expired lease (then InDoubt is set). Jobs of one
+	// or sending with an expired lease (then InDoubt is set). People's
+	// replies come before bot messages, then the oldest first; jobs of one
 	// conversation are claimed in order, one at a time.
 	ClaimOutbox(ctx context.Context, now, leaseUntil time.Time, limit int) ([]*OutboxJob, error)
 	// CompleteOutbox records a send the platform accepted: the job is sent,
@@ -121,4 +123,11 @@ type ChannelService interface {
 	// NextOutboxDue returns when the next pending job is due (ok false when
 	// none is pending).
 	NextOutboxDue(ctx context.Context) (at time.Time, ok bool, err error)
+
+	// PollerState returns what an instance's poller saved last (its
+	// platform cursor or session: Telegram's offset, the IMAP UIDs, the
+	// Discord session), nil when nothing was saved.
+	PollerState(ctx context.Context, connector, instance string) ([]byte, error)
+	// SavePollerState stores an instance's poller state durably.
+	SavePollerState(ctx context.Context, connector, instance string, state []byte) error
 }

@@ -42,6 +42,10 @@ const (
 	// ChannelError means the instance is enabled but its configuration no
 	// longer builds (see ChannelStatus.Error).
 	ChannelError = "error"
+	// ChannelStopped means the platform refused the instance in a way
+	// retrying cannot fix (a revoked token, a refused login): it stays
+	// stopped until its settings are saved again (see ChannelStatus.Error).
+	ChannelStopped = "stopped"
 )
 
 // ChannelActivity is what the store knows about an instance's traffic.
@@ -67,6 +71,12 @@ type ChannelStatus struct {
 	// poller or gateway reported.
 	Error   string    `json:"error,omitempty"`
 	ErrorAt time.Time `json:"errorAt,omitzero"`
+	// ConnectedAt is the last time the platform accepted the instance's
+	// connection (connectors that hold one: Telegram polling, Discord,
+	// email).
+	ConnectedAt time.Time `json:"connectedAt,omitzero"`
+	// RetryAt is when a dropped connection is tried again.
+	RetryAt time.Time `json:"retryAt,omitzero"`
 	// WebhookURL is the address to paste into the platform's console
 	// (empty for connectors that receive no webhooks).
 	WebhookURL string `json:"webhookUrl,omitempty"`

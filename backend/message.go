@@ -42,12 +42,27 @@ func DeliveryRank(status string) int {
 	return 0
 }
 
-// Attachment is a file sent with a message.
+// Attachment is a file sent with a message. A file the engine keeps is
+// named by its own path (/media/{id}); while it is still being fetched
+// from the platform, or when that failed, State and Error say so.
 type Attachment struct {
 	URL  string `json:"url"`
 	Type string `json:"type"`
 	Name string `json:"name,omitempty"`
 	Size int64  `json:"size,omitempty"`
+	// State is MediaFetching or MediaFailed for a kept file that cannot be
+	// read yet or at all; empty when the file is there (or not kept).
+	State string `json:"state,omitempty"`
+	// Error says why a file could not be fetched or kept.
+	Error string `json:"error,omitempty"`
+	// Ref is a connector's reference to a file the platform holds (a
+	// URL that needs the instance's credentials, a media id, a file id):
+	// the engine keeps the attachment as a file to fetch with it. Never
+	// shown or stored with the message.
+	Ref string `json:"-"`
+	// Data is a file that came inside the message (an email's part),
+	// which the engine keeps as it stores the message. Never shown.
+	Data []byte `json:"-"`
 }
 
 // Message is one message in a conversation, in either direction.
@@ -72,8 +87,17 @@ type Message struct {
 	Error    string `json:"error,omitempty"`
 	// PlatformAt is the platform's timestamp when it sends one.
 	PlatformAt time.Time `json:"platformAt,omitzero"`
-	CreatedAt  time.Time `json:"createdAt"`
-	UpdatedAt  time.Time `json:"updatedAt"`
+	// Cc lists the other people a message went to besides the business
+	// and its author (an email's To and Cc); on a reply, who is copied.
+	Cc []string `json:"cc,omitempty"`
+	// Problem says what the engine could not read of an inbound message
+	// (kept anyway, with what could be read and, for email, the original).
+	Problem string `json:"problem,omitempty"`
+	// Automatic marks an inbound message sent by a program rather than a
+	// person (an out-of-office reply, a bounce): no bot answers it.
+	Automatic bool      `json:"automatic,omitempty"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
 }
 
 // InboundMessage is a normalized message from a channel connector.
@@ -88,6 +112,15 @@ type InboundMessage struct {
 	Subject        string
 	Attachments    []Attachment
 	PlatformAt     time.Time
+	// Cc, Problem and Automatic are as on Message.
+	Cc        []string
+	Problem   string
+	Automatic bool
+	// Refs are the platform ids of earlier messages this one answers
+	// (an email's In-Reply-To and References): when one of them is
+	// stored, the message joins that message's thread whatever ThreadKey
+	// says.
+	Refs []string
 	// Raw is the payload as received, kept for audit.
 	Raw json.RawMessage
 }
@@ -100,6 +133,9 @@ type OutboundMessage struct {
 	Text           string
 	Private        bool
 	Attachments    []Attachment
+	// Cc, on channels that copy people (email), names who is copied; nil
+	// lets the connector copy everyone on the thread (reply all).
+	Cc []string
 	// ClientID makes the send idempotent: the same ClientID twice returns
 	// the first message.
 	ClientID string
@@ -110,11 +146,17 @@ type MessageService interface {
 	// StoreInbound resolves the contact, finds or opens the conversation and
 	// stores the message, all in one transaction. Created is false when the
 	// platform message id was stored before (a redelivery). An attachment
-	// URL that CheckAttachmentURL refuses is dropped (SafeAttachments).
+	// URL that CheckAttachmentURL refuses is dropped (SafeAttachments). An
+	// attachment with Data (or a data: URL) is kept at once, one with a Ref
+	// is kept as a file to fetch (MediaService), and a web chat upload of
+	// the instance becomes a kept file of the conversation; each then
+	// names its /media/{id}.
 	StoreInbound(ctx context.Context, in *InboundMessage) (m *Message, created bool, err error)
 	// StoreOutbound records an outbound message as queued. Returns ENotFound
-	// for an unknown conversation, and EInvalid for empty text or an
-	// attachment URL CheckAttachmentURL refuses.
+	// for an unknown conversation, and EInvalid for empty text, an
+	// attachment URL CheckAttachmentURL refuses or a kept file (/media/{id})
+	// of another conversation. A kept file's name, type and size come from
+	// the store, and the file becomes the message's.
 	StoreOutbound(ctx context.Context, out *OutboundMessage) (m *Message, created bool, err error)
 	// FindMessages lists a conversation's messages, oldest first.
 	FindMessages(ctx context.Context, conversationID string) ([]*Message, error)

@@ -17,4 +17,5 @@ type Store interface {
 	LabelService
 	InviteService
 	CallService
+	MediaService
 }

@@ -20,7 +20,9 @@ type ActivityStore interface {
 }
 
 // healthBook remembers, per instance, the last error its poller or gateway
-// reported, for the admin console. The zero value is ready.
+// reported, its last successful connection, when it reconnects and
+// whether it stopped for good, for the admin console. The zero value is
+// ready.
 type healthBook struct {
 	mu   sync.Mutex
 	errs map[string]healthNote
@@ -29,15 +31,39 @@ type healthBook struct {
 type healthNote struct {
 	msg string
 	at  time.Time
+	// connectedAt is the last time the platform accepted the connection.
+	connectedAt time.Time
+	// retryAt is when the poller reconnects (zero while connected).
+	retryAt time.Time
+	// stopped: the platform said retrying cannot help (FinalError).
+	stopped bool
 }
 
-func (b *healthBook) note(key, msg string, at time.Time) {
+func (b *healthBook) update(key string, fn func(n *healthNote)) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.errs == nil {
 		b.errs = map[string]healthNote{}
 	}
-	b.errs[key] = healthNote{msg: msg, at: at}
+	n := b.errs[key]
+	fn(&n)
+	b.errs[key] = n
+}
+
+// note records an error; retryAt is when the poller tries again (zero:
+// it does not reconnect by itself).
+func (b *healthBook) note(key, msg string, at, retryAt time.Time) {
+	b.update(key, func(n *healthNote) { n.msg, n.at, n.retryAt, n.stopped = msg, at, retryAt, false })
+}
+
+// stop records an error after which the poller stopped.
+func (b *healthBook) stop(key, msg string, at time.Time) {
+	b.update(key, func(n *healthNote) { n.msg, n.at, n.retryAt, n.stopped = msg, at, time.Time{}, true })
+}
+
+// connected records a connection the platform accepted.
+func (b *healthBook) connected(key string, at time.Time) {
+	b.update(key, func(n *healthNote) { n.connectedAt, n.retryAt, n.stopped = at, time.Time{}, false })
 }
 
 // healthText is the sentence the channel list shows for a poller's error.
@@ -107,7 +133,10 @@ func (h *Hub) Statuses(ctx context.Context, base string) ([]*backend.ChannelStat
 		case h.lookup(ci.Connector, ci.Instance) != nil:
 			st.State = backend.ChannelRunning
 			if n, ok := h.health.last(key); ok {
-				st.Error, st.ErrorAt = n.msg, n.at
+				st.Error, st.ErrorAt, st.ConnectedAt, st.RetryAt = n.msg, n.at, n.connectedAt, n.retryAt
+				if n.stopped {
+					st.State = backend.ChannelStopped
+				}
 			}
 		default:
 			st.State = backend.ChannelError
@@ -156,7 +185,7 @@ func (h *Hub) SetEnabled(ctx context.Context, connector, instance string, enable
 	h.health.forget(connector + "/" + instance)
 	info, _ := Lookup(connector)
 	ci.Config = RedactConfig(ci.Config, info.Secrets)
-	return ci, h.Reload(ctx)
+	return ci, h.reload(ctx, connector+"/"+instance)
 }
 
 // RemoveInstance deletes an instance and reloads. Its conversations and

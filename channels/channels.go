@@ -47,15 +47,53 @@ type Acker interface {
 	Ack(w http.ResponseWriter)
 }
 
-// Poller is a Connector that can fetch updates itself, for installs with no
-// public URL (Telegram's getUpdates).
+// Poller is a Connector that fetches updates itself over a connection it
+// holds (Telegram's getUpdates, the Discord Gateway, IMAP IDLE).
 type Poller interface {
 	// Polling reports whether this instance is configured to poll.
 	Polling() bool
-	// Poll fetches updates until ctx ends, handing each batch to deliver and
-	// confirming it to the platform only after deliver returned nil.
-	Poll(ctx context.Context, deliver func(context.Context, *Webhook) error) error
+	// Poll fetches updates until ctx ends, handing each batch to
+	// link.Deliver and confirming it to the platform only after Deliver
+	// returned nil. It calls link.Connected once the platform accepted the
+	// connection. A *FinalError (a revoked token, a refused login) stops
+	// the instance until its settings are saved again; any other error
+	// reconnects after a short wait.
+	Poll(ctx context.Context, link PollLink) error
 }
+
+// PollLink is what a Poller reports to: the hub, which stores what it
+// delivers, keeps its state across restarts and shows its health.
+type PollLink interface {
+	// Deliver stores a batch durably (deduplicated); an error means
+	// something was not stored.
+	Deliver(ctx context.Context, wh *Webhook) error
+	// Connected says the platform accepted the connection: the wait
+	// before the next reconnect starts over.
+	Connected()
+	// State returns what the poller saved last (nil when nothing).
+	State(ctx context.Context) ([]byte, error)
+	// SaveState stores the poller's state (an offset, a session) durably.
+	SaveState(ctx context.Context, state []byte) error
+}
+
+// FinalError is an error the platform says retrying cannot fix (Discord's
+// 4004, a 401 for a revoked token, an IMAP login refused): the poller stops
+// and the instance shows Reason in its health until saved again.
+type FinalError struct {
+	Reason string
+	Err    error
+}
+
+// Error implements the error interface.
+func (e *FinalError) Error() string {
+	if e.Err != nil {
+		return e.Reason + ": " + e.Err.Error()
+	}
+	return e.Reason
+}
+
+// Unwrap returns the underlying error.
+func (e *FinalError) Unwrap() error { return e.Err }
 
 // IdempotentSender is a Connector whose platform deduplicates sends on
 // Outbound.IdempotencyKey, so a send that may or may not have arrived can be
@@ -109,9 +147,17 @@ type Outbound struct {
 	IdempotencyKey string
 	// ThreadKey is the conversation's thread key as the connector produced
 	// it from inbound messages; it names the recipient.
-	ThreadKey   string
-	Text        string
+	ThreadKey string
+	Text      string
+	// Attachments are every attachment of the message; links to other
+	// sites go as links.
 	Attachments []backend.Attachment
+	// Files are the attachments the engine keeps (/media/{id}), with
+	// their content, already checked against Info.Media.
+	Files []File
+	// Cc, on channels that copy people, names who is copied; nil means
+	// everyone on the thread (reply all).
+	Cc []string
 	// LastInbound is the conversation's newest inbound message, or nil.
 	LastInbound *backend.InboundRef
 	// InDoubt is true when an earlier attempt may have reached the platform.
@@ -179,6 +225,10 @@ type Info struct {
 	Webhook bool
 	// Testable is true when the connector implements Tester.
 	Testable bool
+	// Media says which files the platform carries in a reply.
+	Media MediaLimits
+	// Cc is true when replies can copy people (email).
+	Cc bool
 }
 
 var registry = struct {

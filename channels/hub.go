@@ -17,6 +17,7 @@ import (
 // Store is what the Hub needs from the engine's store.
 type Store interface {
 	backend.ChannelService
+	backend.MediaService
 	// StoreInbound stores a message once per platform id.
 	StoreInbound(ctx context.Context, in *backend.InboundMessage) (*backend.Message, bool, error)
 	// SetDeliveryStatus moves a message's delivery state forward.
@@ -88,6 +89,13 @@ type Options struct {
 	// an injected clock use it, so no sender they do not control can claim
 	// a job between their steps.
 	ManualOutbox bool
+	// ManualMedia keeps Start from running the background media fetcher:
+	// the caller fetches with RunMediaFetches (tests with an injected
+	// clock).
+	ManualMedia bool
+	// MaxMediaBytes is the largest file the engine fetches and keeps
+	// (default DefaultMaxMediaBytes).
+	MaxMediaBytes int64
 	// TakeOverOnStart makes Start treat every send left under way as
 	// interrupted at once (resent when the platform deduplicates, failed
 	// as in doubt otherwise) instead of waiting out its lease, which holds
@@ -111,12 +119,13 @@ type Hub struct {
 
 	wakeInbound chan struct{}
 	wakeOutbox  chan struct{}
+	wakeMedia   chan struct{}
 
 	runMu   sync.Mutex
 	ctx     context.Context
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
-	pollers map[string]context.CancelFunc
+	pollers map[string]*pollerRun
 
 	outbox   outboxState
 	health   healthBook // the admin console's last errors (admin.go)
@@ -129,6 +138,9 @@ type instance struct {
 	name      string
 	connector Connector
 	limiter   *limiter
+	// config is the configuration it was built from: an instance whose
+	// stored configuration is unchanged keeps running as it is.
+	config string
 }
 
 // NewHub returns a Hub over store with the instances configured in it.
@@ -160,12 +172,15 @@ func NewHub(ctx context.Context, store Store, opts Options) (*Hub, error) {
 	if opts.InboundRetry <= 0 {
 		opts.InboundRetry = 100 * time.Millisecond
 	}
+	if opts.MaxMediaBytes <= 0 {
+		opts.MaxMediaBytes = DefaultMaxMediaBytes
+	}
 	opts.PublicURL = strings.TrimRight(opts.PublicURL, "/")
 	h := &Hub{
 		store: store, opts: opts, log: opts.Logger.With("component", "channels"), clock: opts.Clock,
 		instances:   map[string]*instance{},
-		wakeInbound: make(chan struct{}, 1), wakeOutbox: make(chan struct{}, 1),
-		pollers: map[string]context.CancelFunc{},
+		wakeInbound: make(chan struct{}, 1), wakeOutbox: make(chan struct{}, 1), wakeMedia: make(chan struct{}, 1),
+		pollers: map[string]*pollerRun{},
 		outbox:  outboxState{paused: map[string]time.Time{}},
 	}
 	if err := h.Reload(ctx); err != nil {
@@ -174,16 +189,34 @@ func NewHub(ctx context.Context, store Store, opts Options) (*Hub, error) {
 	return h, nil
 }
 
-// Reload rebuilds the running instances from the store. An instance whose
-// configuration no longer builds is logged (without its config) and skipped.
+// Reload brings the running instances in line with the store. An instance
+// whose configuration is unchanged keeps running untouched (its poller's
+// connection too); changed, added and removed ones are rebuilt, started or
+// stopped. An instance whose configuration no longer builds is logged
+// (without its config) and skipped.
 func (h *Hub) Reload(ctx context.Context) error {
+	return h.reload(ctx, "")
+}
+
+// reload is Reload that also restarts the instance named by restart
+// ("connector/instance"), changed or not: saving an instance starts it
+// afresh, which is how an admin restarts one stopped by a final error.
+func (h *Hub) reload(ctx context.Context, restart string) error {
 	cis, err := h.store.FindChannelInstances(ctx)
 	if err != nil {
 		return fmt.Errorf("reload channels: %w", err)
 	}
+	h.mu.RLock()
+	running := h.instances
+	h.mu.RUnlock()
 	next := map[string]*instance{}
 	for _, ci := range cis {
 		if !ci.Enabled {
+			continue
+		}
+		key := ci.Connector + "/" + ci.Instance
+		if old := running[key]; old != nil && old.config == string(ci.Config) && key != restart {
+			next[key] = old
 			continue
 		}
 		inst, err := h.build(ci)
@@ -191,12 +224,12 @@ func (h *Hub) Reload(ctx context.Context) error {
 			h.log.Error("channel instance not started", "connector", ci.Connector, "instance", ci.Instance, "error", backend.ErrorMessage(err))
 			continue
 		}
-		next[ci.Connector+"/"+ci.Instance] = inst
+		next[key] = inst
 	}
 	h.mu.Lock()
 	h.instances = next
 	h.mu.Unlock()
-	h.restartPollers()
+	h.syncPollers()
 	return nil
 }
 
@@ -218,7 +251,7 @@ func (h *Hub) build(ci *backend.ChannelInstance) (*instance, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &instance{info: info, name: ci.Instance, connector: c, limiter: newLimiter(info.Rate, info.Burst)}, nil
+	return &instance{info: info, name: ci.Instance, connector: c, limiter: newLimiter(info.Rate, info.Burst), config: string(ci.Config)}, nil
 }
 
 // PutInstance validates and stores an instance's configuration (secrets
@@ -248,7 +281,8 @@ func (h *Hub) PutInstance(ctx context.Context, ci *backend.ChannelInstance) erro
 		return err
 	}
 	ci.Config = RedactConfig(ci.Config, info.Secrets)
-	return h.Reload(ctx)
+	h.health.forget(ci.Connector + "/" + ci.Instance)
+	return h.reload(ctx, ci.Connector+"/"+ci.Instance)
 }
 
 // Instances lists the configured instances with their secrets redacted.
@@ -296,6 +330,7 @@ func (h *Hub) deliver(ctx context.Context, connector, name string, wh *Webhook) 
 	}
 	if created {
 		signal(h.wakeInbound)
+		signal(h.wakeMedia)
 	}
 	return nil
 }
@@ -346,7 +381,11 @@ func (h *Hub) Start(ctx context.Context) error {
 		h.wg.Add(1)
 		go func() { defer h.wg.Done(); h.runOutbox(h.ctx) }()
 	}
-	h.restartPollersLocked()
+	if !h.opts.ManualMedia {
+		h.wg.Add(1)
+		go func() { defer h.wg.Done(); h.runMedia(h.ctx) }()
+	}
+	h.syncPollersLocked()
 	return nil
 }
 
@@ -360,65 +399,4 @@ func (h *Hub) Close() error {
 	}
 	h.wg.Wait()
 	return nil
-}
-
-func (h *Hub) restartPollers() {
-	h.runMu.Lock()
-	defer h.runMu.Unlock()
-	h.restartPollersLocked()
-}
-
-// restartPollersLocked stops every poller and starts one per polling
-// instance; runMu is held.
-func (h *Hub) restartPollersLocked() {
-	for k, stop := range h.pollers {
-		stop()
-		delete(h.pollers, k)
-	}
-	if h.ctx == nil || h.ctx.Err() != nil {
-		return
-	}
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	for key, inst := range h.instances {
-		p, ok := inst.connector.(Poller)
-		if !ok || !p.Polling() {
-			continue
-		}
-		ctx, cancel := context.WithCancel(h.ctx)
-		h.pollers[key] = cancel
-		connector, name := inst.info.ID, inst.name
-		h.wg.Add(1)
-		go func() {
-			defer h.wg.Done()
-			h.runPoller(ctx, connector, name, p)
-		}()
-	}
-}
-
-// runPoller keeps a poller running, waiting between failures.
-func (h *Hub) runPoller(ctx context.Context, connector, name string, p Poller) {
-	deliver := func(ctx context.Context, wh *Webhook) error { return h.deliver(ctx, connector, name, wh) }
-	delay := time.Second
-	for ctx.Err() == nil {
-		err := p.Poll(ctx, deliver)
-		if ctx.Err() != nil {
-			return
-		}
-		var se *SendError
-		wait := delay
-		if errors.As(err, &se) && se.RetryAfter > 0 {
-			wait = se.RetryAfter
-		}
-		if err != nil {
-			h.log.Warn("poller stopped, restarting", "connector", connector, "instance", name, "error", err, "wait", wait)
-			h.health.note(connector+"/"+name, healthText(err), h.clock.Now())
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-h.clock.After(wait):
-		}
-		delay = min(delay*2, time.Minute)
-	}
 }

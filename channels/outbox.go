@@ -148,10 +148,15 @@ func (h *Hub) attempt(ctx context.Context, key string, j *backend.OutboxJob) fun
 	if wait := inst.limiter.take(now); wait > 0 {
 		return retry(now.Add(wait), "", false)
 	}
-	sent, err := inst.connector.Send(ctx, &Outbound{
-		MessageID: j.Message.ID, IdempotencyKey: j.IdempotencyKey, ThreadKey: j.Conversation.ThreadKey,
-		Text: j.Message.Text, Attachments: j.Message.Attachments, LastInbound: j.LastInbound, InDoubt: j.InDoubt,
-	})
+	files, err := h.outboundFiles(ctx, inst, j.Message.Attachments)
+	var sent *Sent
+	if err == nil {
+		sent, err = inst.connector.Send(ctx, &Outbound{
+			MessageID: j.Message.ID, IdempotencyKey: j.IdempotencyKey, ThreadKey: j.Conversation.ThreadKey,
+			Text: j.Message.Text, Attachments: j.Message.Attachments, Files: files, Cc: j.Message.Cc,
+			LastInbound: j.LastInbound, InDoubt: j.InDoubt,
+		})
+	}
 	if err == nil {
 		if sent == nil {
 			sent = &Sent{}

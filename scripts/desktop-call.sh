@@ -21,7 +21,8 @@ export BIN="$bin" SHOT="$shot" LOG="$log" DATA="$work/data" SIP="$sip" SCENARIO=
 		\"\$BIN\" --data \"\$DATA\" --demo --demo-user ana@example.com --sip 127.0.0.1:\$SIP --audio null --auto-answer >\"\$LOG\" 2>&1 &
 		pid=\$!
 		for i in \$(seq 1 120); do
-			grep -q \"frontend ready\" \"\$LOG\" && break
+			# The page calls Go first; the demo sign-in then starts the engine.
+			grep -q \"frontend ready\" \"\$LOG\" && grep -q \"embedded engine started\" \"\$LOG\" && break
 			kill -0 \$pid 2>/dev/null || { echo \"desktop app exited early:\"; cat \"\$LOG\"; exit 1; }
 			sleep 0.5
 		done

@@ -41,13 +41,19 @@ var schema = []string{
 	`CREATE INDEX entities_conversation ON entities (type, data ->> '$.conversationId');
 	CREATE INDEX entities_worker ON entities (type, data ->> '$.workerId');
 	ALTER TABLE outbox ADD COLUMN private INTEGER NOT NULL DEFAULT 0;`,
+	// Customer files recently opened, for offline use (media.go).
+	`CREATE TABLE media (path TEXT PRIMARY KEY, type TEXT NOT NULL, size INTEGER NOT NULL, data BLOB NOT NULL, used_at TEXT NOT NULL);
+	CREATE INDEX media_used ON media (used_at);`,
 }
 
 // Cache is one local cache file, for one account on one engine.
 type Cache struct {
 	Path string
 	Now  func() time.Time
-	db   *sql.DB
+	// MediaBudget is how many bytes of files the cache keeps; the least
+	// recently opened go first (DefaultMediaBudget when zero).
+	MediaBudget int64
+	db          *sql.DB
 }
 
 // Open opens (creating if needed) the cache file at path.

@@ -9,7 +9,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime"
+	"mime/multipart"
 	"net/http"
+	"net/textproto"
 	"net/url"
 	"strings"
 	"time"
@@ -88,6 +91,39 @@ func (c *Client) SendMessage(ctx context.Context, conversationID, text, clientID
 	return &m, c.do(ctx, "POST", "/api/conversations/"+url.PathEscape(conversationID)+"/messages", body, &m)
 }
 
+// Reply is a reply with files (uploaded with Upload) and, on email, who
+// is copied (nil: everyone on the thread; empty: the sender only).
+type Reply struct {
+	Text        string               `json:"text"`
+	ClientID    string               `json:"clientId"`
+	Attachments []backend.Attachment `json:"attachments,omitempty"`
+	Cc          []string             `json:"cc"`
+}
+
+// SendReplyWith posts a reply with files or a chosen Cc.
+func (c *Client) SendReplyWith(ctx context.Context, conversationID string, r Reply) (*backend.Message, error) {
+	var m backend.Message
+	return &m, c.do(ctx, "POST", "/api/conversations/"+url.PathEscape(conversationID)+"/messages", r, &m)
+}
+
+// Upload keeps a file for a reply in the conversation and returns the
+// attachment to send.
+func (c *Client) Upload(ctx context.Context, conversationID, name, typ string, data []byte) (*backend.Attachment, error) {
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	h := textproto.MIMEHeader{}
+	h.Set("Content-Disposition", mime.FormatMediaType("form-data", map[string]string{"name": "file", "filename": name}))
+	h.Set("Content-Type", typ)
+	part, err := w.CreatePart(h)
+	if err != nil {
+		return nil, err
+	}
+	part.Write(data)
+	w.Close()
+	var a backend.Attachment
+	return &a, c.send(ctx, "POST", "/api/conversations/"+url.PathEscape(conversationID)+"/files", w.FormDataContentType(), &body, &a)
+}
+
 // ChangePassword replaces the signed-in user's password; their other
 // sessions end, this one goes on.
 func (c *Client) ChangePassword(ctx context.Context, current, next string) error {
@@ -98,6 +134,13 @@ func (c *Client) ChangePassword(ctx context.Context, current, next string) error
 func (c *Client) SetStatus(ctx context.Context, conversationID, status string) (*backend.Conversation, error) {
 	var conv backend.Conversation
 	return &conv, c.do(ctx, "POST", "/api/conversations/"+url.PathEscape(conversationID)+"/status", map[string]string{"status": status}, &conv)
+}
+
+// File is a file the engine serves (a kept customer file), with the type
+// the engine gave it; an out of type *File of Do receives it.
+type File struct {
+	Type string
+	Data []byte
 }
 
 // Do sends a JSON request to path and decodes a JSON answer into out.
@@ -112,20 +155,25 @@ func (c *Client) Do(ctx context.Context, method, path string, in, out any) error
 }
 
 func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return err
-		}
-		body = bytes.NewReader(b)
+	if in == nil {
+		return c.send(ctx, method, path, "", nil, out)
 	}
+	b, err := json.Marshal(in)
+	if err != nil {
+		return err
+	}
+	return c.send(ctx, method, path, "application/json", bytes.NewReader(b), out)
+}
+
+// send sends a request with a body of the given type (none when body is
+// nil) and reads the answer into out as Do describes.
+func (c *Client) send(ctx context.Context, method, path, ctype string, body io.Reader, out any) error {
 	req, err := http.NewRequestWithContext(ctx, method, c.BaseURL+path, body)
 	if err != nil {
 		return backend.Errorf(backend.EInvalid, "The server address %q is not a valid URL.", c.BaseURL)
 	}
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", ctype)
 	}
 	if c.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.Token)
@@ -150,6 +198,11 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	}
 	if raw, ok := out.(*[]byte); ok { // a file, such as a call recording
 		*raw, err = io.ReadAll(io.LimitReader(resp.Body, maxFile))
+		return err
+	}
+	if f, ok := out.(*File); ok {
+		f.Type = resp.Header.Get("Content-Type")
+		f.Data, err = io.ReadAll(io.LimitReader(resp.Body, maxFile))
 		return err
 	}
 	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {

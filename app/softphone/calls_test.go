@@ -156,7 +156,14 @@ func TestSoftphone_VoicemailAndWhoMayHearIt(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer caller.Close()
-	time.Sleep(2 * time.Second) // the beep, then a second and a half of the caller's tone
+	// The recording starts once the beep (1 kHz, 25 frames) has played;
+	// then the caller speaks for a second and a half and presses #.
+	waitFor(t, "the caller to hear the beep", func() bool {
+		n, share := caller.ToneShare(1000)
+		return float64(n)*share >= 20
+	})
+	spoken := caller.Spoken()
+	waitFor(t, "a second and a half of the caller's tone", func() bool { return caller.Spoken() >= spoken+75 })
 	caller.Press("#")
 	select {
 	case <-caller.Ended():

@@ -16,13 +16,15 @@ import (
 // An agent dials a number: the engine calls out through the trunk's proxy
 // (sipp as the carrier, which demands digest authentication), the agent
 // hears the far end, hangs up, and the call joins the number's timeline.
+// The engine also pings the proxy with OPTIONS once the trunk is saved: sipp
+// ends after two calls, that keep-alive and the agent's.
 func TestSoftphone_DialOutThroughTrunk(t *testing.T) {
 	e := MustStartEngine(t)
 	dir := t.TempDir()
 	writeULawTone(t, filepath.Join(dir, "tone.wav"), callerTone, 60)
 	port := freePort(t)
 	done, out := startSipp(t, dir, "callee.xml", map[string]string{"{{TONE}}": "tone.wav"},
-		"-p", strconv.Itoa(port), "-mp", strconv.Itoa(freePort(t)), "-timeout", "60s")
+		"-m", "2", "-p", strconv.Itoa(port), "-mp", strconv.Itoa(freePort(t)), "-timeout", "60s")
 	e.do(t, e.admin, "PUT", "/api/voice/trunks/main", fmt.Sprintf(
 		`{"config":{"allow":["127.0.0.1"],"proxy":"127.0.0.1:%d","username":"acme","password":"s3cret","callerId":"+15550100"}}`, port), nil, 200)
 	ana := e.MustAgent(t, "ana@example.com", anaTone)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -178,7 +179,8 @@ func filepathGlobRead(dir, pattern string) (string, error) {
 }
 
 // startSipp runs sipp in dir with a scenario template from testdata, its
-// placeholders replaced, and returns a channel that gets its exit.
+// placeholders replaced, and returns a channel that gets its exit. sipp
+// ends after one call unless args say otherwise with -m.
 func startSipp(t *testing.T, dir, scenario string, replace map[string]string, args ...string) (<-chan error, *bytes.Buffer) {
 	t.Helper()
 	sipp, err := exec.LookPath("sipp")
@@ -197,7 +199,11 @@ func startSipp(t *testing.T, dir, scenario string, replace map[string]string, ar
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	cmd := exec.Command(sipp, append([]string{"-sf", scenario, "-m", "1", "-i", "127.0.0.1", "-nostdin", "-trace_err", "-timeout_error"}, args...)...)
+	base := []string{"-sf", scenario, "-i", "127.0.0.1", "-nostdin", "-trace_err", "-timeout_error"}
+	if !slices.Contains(args, "-m") {
+		base = append(base, "-m", "1")
+	}
+	cmd := exec.Command(sipp, append(base, args...)...)
 	cmd.Dir, cmd.Stdout, cmd.Stderr = dir, &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

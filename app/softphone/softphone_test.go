@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"switchboard/backend"
 	"switchboard/backend/voice/dsp"
@@ -110,7 +109,8 @@ func answerHoldTransfer(t *testing.T, e *engine, ana, ben *agent, ear ear) strin
 	ana.nextState(t, backend.CallHeld)
 	ear.ResetHeard()
 	ana.speaker.Reset()
-	time.Sleep(time.Second)
+	// Half a second of what the caller hears on hold (the music).
+	waitFor(t, "the caller to hear the hold music", func() bool { n, _ := ear.ToneShare(anaTone); return n >= 25 })
 	if n, share := ear.ToneShare(anaTone); n < 25 || share > 0.1 {
 		t.Fatalf("on hold the caller heard Ana in %.0f%% of %d frames", 100*share, n)
 	}

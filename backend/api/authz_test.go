@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
 	"os"
 	"sort"
@@ -94,7 +95,13 @@ var authzTable = []authzRow{
 	// visitor tokens); the API's token changes nothing there.
 	{"/hooks/", "/hooks/sms.twilio/nowhere", "", [6]int{404, 404, 404, 404, 404, 404}},
 	{"/widget/", "/widget/nowhere/widget.js", "", [6]int{404, 404, 404, 404, 404, 404}},
-	{"/media/", "/media/nothing-with-this-id", "", [6]int{404, 404, 404, 404, 404, 404}},
+	// Public links of files the engine sends (Twilio, LINE and Instagram
+	// fetch them): the signed link is the capability.
+	{"/shared/", "/shared/nothing.1.x/file.jpg", "", [6]int{404, 404, 404, 404, 404, 404}},
+	// Kept files: whoever may read their conversation; to others they do
+	// not exist. An agent uploads a file for a reply where they may reply.
+	{"GET /media/{id}", "/media/$media", "", [6]int{401, 401, 200, 404, 200, 200}},
+	{"POST /api/conversations/{id}/files", "/api/conversations/$conv/files", "multipart:photo.png", [6]int{401, 401, 201, 403, 201, 201}},
 	// The agent's typing signal to a web chat visitor is work on the conversation.
 	{"POST /widget/{instance}/typing/{conversation}", "/widget/site/typing/$conv", "", [6]int{401, 401, 204, 403, 204, 204}},
 
@@ -198,8 +205,8 @@ func startAuthzEngine(t *testing.T) *authzEngine {
 // her ($conv, $contact, $task, $contact2, $offer), a spare user ($user),
 // what the admin's routes change (a web chat instance, a label, a canned
 // response, an invitation with its one-time token, a queue, a workflow, a
-// worker) and an ended call of ana's with its recording and voicemail, and
-// a SIP trunk.
+// worker), an ended call of ana's with its recording and voicemail, a SIP
+// trunk and a file kept for ana's conversation ($media).
 type authzFixture struct {
 	e    *authzEngine
 	t    *testing.T
@@ -218,7 +225,7 @@ var fixtureParts = map[string]func(f *authzFixture){
 	"$user": (*authzFixture).spareUser, "$chan": (*authzFixture).channel, "$label": (*authzFixture).label,
 	"$canned": (*authzFixture).canned, "$invite": (*authzFixture).invite, "$invtoken": (*authzFixture).invite,
 	"$queue": (*authzFixture).routing, "$workflow": (*authzFixture).routing, "$worker": (*authzFixture).routing,
-	"$call": (*authzFixture).call, "$trunk": (*authzFixture).trunk,
+	"$call": (*authzFixture).call, "$trunk": (*authzFixture).trunk, "$media": (*authzFixture).media,
 }
 
 // value returns a placeholder's value, making its part of the fixture first.
@@ -359,6 +366,18 @@ func (f *authzFixture) call() {
 	f.vals["$call"] = c.ID
 }
 
+// media keeps a file for ana's held conversation.
+func (f *authzFixture) media() {
+	if _, ok := f.vals["$conv"]; !ok {
+		f.work()
+	}
+	file := &backend.MediaFile{ConversationID: f.vals["$conv"], Name: "receipt.pdf", Type: "application/pdf"}
+	if err := f.e.DB.PutMedia(context.Background(), file, []byte("%PDF-1.4 receipt")); err != nil {
+		f.t.Fatal(err)
+	}
+	f.vals["$media"] = file.ID
+}
+
 func (f *authzFixture) trunk() {
 	name := fmt.Sprintf("fixture%d", f.n)
 	if err := f.e.DB.PutTrunk(context.Background(), &backend.Trunk{Name: name, Config: json.RawMessage(`{"allow":["127.0.0.1"]}`)}); err != nil {
@@ -406,18 +425,29 @@ func (e *authzEngine) expand(s string, f *authzFixture) string {
 	return strings.NewReplacer("$n", fmt.Sprint(e.n.Add(1)), "$flow", e.flow).Replace(s)
 }
 
-// do sends one request; a body written "form:a=b&…" goes as an HTML form.
+// do sends one request; a body written "form:a=b&…" goes as an HTML form,
+// "multipart:name" as a file upload of that name.
 func (e *authzEngine) do(t *testing.T, token, method, path, body string) (int, []byte) {
 	t.Helper()
 	form, isForm := strings.CutPrefix(body, "form:")
-	if !isForm {
+	file, isFile := strings.CutPrefix(body, "multipart:")
+	if !isForm && !isFile {
 		return (&testEngine{URL: e.URL()}).DoRaw(t, token, method, path, body)
+	}
+	ctype := "application/x-www-form-urlencoded"
+	if isFile {
+		var buf bytes.Buffer
+		w := multipart.NewWriter(&buf)
+		part, _ := w.CreateFormFile("file", file)
+		part.Write([]byte("\x89PNG\r\n\x1a\n a picture"))
+		w.Close()
+		form, ctype = buf.String(), w.FormDataContentType()
 	}
 	req, err := http.NewRequest(method, e.URL()+path, strings.NewReader(form))
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Content-Type", ctype)
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}

@@ -30,7 +30,13 @@ type PutChannelRequest struct {
 	Enabled *bool           `json:"enabled,omitempty"`
 }
 
+// handleChannels lists the instances; with the admin console, each with
+// its state and health (last error, last connection, next reconnect).
 func (s *Server) handleChannels(w http.ResponseWriter, r *http.Request) {
+	if s.console != nil {
+		s.handleChannelStatus(w, r)
+		return
+	}
 	list, err := s.channels.Instances(r.Context())
 	if err != nil {
 		Error(w, r, s.Logger, err)

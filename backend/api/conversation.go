@@ -48,6 +48,9 @@ type SendMessageRequest struct {
 	Text        string               `json:"text"`
 	Private     bool                 `json:"private,omitempty"`
 	Attachments []backend.Attachment `json:"attachments,omitempty"`
+	// Cc, on email, names who is copied; absent, the reply goes to
+	// everyone on the thread (reply all), and [] to the sender only.
+	Cc []string `json:"cc,omitempty"`
 	// ClientID makes the request idempotent: a retry returns the first message.
 	ClientID string `json:"clientId,omitempty"`
 }
@@ -59,9 +62,21 @@ func (s *Server) handleSendMessage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u := SessionFrom(r.Context()).User
+	if req.Private {
+		req.Cc = nil // a note reaches nobody
+	} else if s.replies != nil {
+		conv, err := s.Store.FindConversationByID(r.Context(), r.PathValue("id"))
+		if err == nil {
+			err = s.replies.CheckReply(r.Context(), conv, req.Attachments, req.Cc)
+		}
+		if err != nil {
+			Error(w, r, s.Logger, err)
+			return
+		}
+	}
 	m, created, err := s.Store.StoreOutbound(r.Context(), &backend.OutboundMessage{
 		ConversationID: r.PathValue("id"), AuthorID: u.ID, AuthorName: u.Name,
-		Text: req.Text, Private: req.Private, Attachments: req.Attachments, ClientID: req.ClientID,
+		Text: req.Text, Private: req.Private, Attachments: req.Attachments, Cc: req.Cc, ClientID: req.ClientID,
 	})
 	if err != nil {
 		Error(w, r, s.Logger, err)

@@ -80,6 +80,15 @@ func (p *Policy) Call(ctx context.Context, u *backend.User, c *backend.Call) err
 	return backend.Errorf(backend.ENotFound, "Call %s does not exist.", c.ID)
 }
 
+// Media allows u to read a kept file: whoever may read its conversation.
+// Others get ENotFound, as for a file that does not exist.
+func (p *Policy) Media(ctx context.Context, u *backend.User, f *backend.MediaFile) error {
+	if privileged(u) || p.Conversation(ctx, u, Read, f.ConversationID) == nil {
+		return nil
+	}
+	return backend.Errorf(backend.ENotFound, "The file does not exist.")
+}
+
 // Contact allows u to read a contact: one of its conversations is
 // readable to them.
 func (p *Policy) Contact(ctx context.Context, u *backend.User, id string) error {

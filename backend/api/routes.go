@@ -157,6 +157,7 @@ func (s *Server) routes() {
 	s.route("POST /api/users/{id}/enable", Admin, s.handleDisableUser(false))
 	s.route("POST /api/users/{id}/password", Admin, s.handleResetPassword)
 	s.route("POST /api/users/{id}/signout", Admin, s.handleSignOutEverywhere)
+	s.mediaRoutes()
 	s.adminRoutes()
 	s.route("GET /metrics", MetricsAccess, s.handleMetrics)
 	s.route("GET /healthz", Public, func(w http.ResponseWriter, r *http.Request) {

@@ -23,6 +23,8 @@ type Server struct {
 	Logger *slog.Logger
 	// MaxBody limits JSON request bodies (DefaultMaxBody when zero).
 	MaxBody int64
+	// MaxUpload limits a file an agent uploads (DefaultMaxUpload when zero).
+	MaxUpload int64
 	// Clock times sign-in throttling, session checks and purges (the
 	// wall clock when nil). Set it before Start.
 	Clock backend.Clock
@@ -48,6 +50,7 @@ type Server struct {
 	channels ChannelAdmin
 	router   Router
 	console  ChannelConsole
+	replies  ReplyChecker
 	routing  RoutingAdmin
 	importTR TaskRouterImporter
 	importer FlowImporter

@@ -21,9 +21,11 @@ const retryDelay = 5 * time.Second
 // conversation's channel instance. Messages of one conversation are
 // handled one at a time; a message handled before (a redelivery) and
 // messages of a conversation an agent holds are ignored. Outbound and
-// private messages are ignored.
+// private messages are ignored, and so are automatic ones (an
+// out-of-office reply, a bounce): a bot answering them would start a mail
+// loop; they stay in the conversation for people to read.
 func (e *Engine) HandleInbound(ctx context.Context, m *backend.Message, conv *backend.Conversation) error {
-	if m == nil || conv == nil || m.Direction != backend.DirectionIn || m.Private {
+	if m == nil || conv == nil || m.Direction != backend.DirectionIn || m.Private || m.Automatic {
 		return nil
 	}
 	if m.ConversationID != "" && m.ConversationID != conv.ID {

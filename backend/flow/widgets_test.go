@@ -240,9 +240,10 @@ func TestEngine_RedeliveredMessageRunsOnce(t *testing.T) {
 	if got := h.texts(); len(got) != 1 {
 		t.Fatalf("sent %q, want one question", got)
 	}
-	// outbound and private messages do not run the flow
+	// outbound, private and automatic messages do not run the flow
 	h.eng.HandleInbound(context.Background(), &backend.Message{ID: "o", Direction: backend.DirectionOut, Text: "x"}, h.conv)
 	h.eng.HandleInbound(context.Background(), &backend.Message{ID: "p", Direction: backend.DirectionIn, Private: true, Text: "x"}, h.conv)
+	h.eng.HandleInbound(context.Background(), &backend.Message{ID: "a", Direction: backend.DirectionIn, Automatic: true, Text: "x"}, h.conv)
 	if x := h.exec(); x.Status != "waiting" || len(x.Seen) != 1 {
 		t.Fatalf("execution %s seen %v", x.Status, x.Seen)
 	}

@@ -317,7 +317,8 @@ func (s *Server) startChannels(ctx, runCtx context.Context) (err error) {
 		return fmt.Errorf("start channels: %w", err)
 	}
 	s.API.Handle("/hooks/", s.Channels)
-	s.API.Handle(backend.MediaPath, channels.MediaHandler(s.DB))
+	s.API.Handle(channels.LinkPath, http.HandlerFunc(s.Channels.ServeLink))
+	s.API.SetReplyChecker(s.Channels)
 	s.API.SetChannelAdmin(s.Channels)
 	s.API.SetChannelConsole(s.Channels)
 	if err := s.Channels.Start(runCtx); err != nil {

@@ -70,7 +70,12 @@ func TestUntrusted_AttachmentURLsAtTheBoundary(t *testing.T) {
 		t.Fatalf("attachments as the API shows them: %s", body)
 	}
 
-	resp, err := http.Get(e.URL() + a[2].URL)
+	if st, _ := apiCall(t, e, "", "GET", a[2].URL, ""); st != http.StatusUnauthorized {
+		t.Fatalf("a kept file without signing in: %d", st)
+	}
+	req, _ := http.NewRequest("GET", e.URL()+a[2].URL, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +86,7 @@ func TestUntrusted_AttachmentURLsAtTheBoundary(t *testing.T) {
 		!strings.Contains(h.Get("Content-Security-Policy"), "sandbox") || h.Get("X-Content-Type-Options") != "nosniff" {
 		t.Fatalf("GET %s: %d %q %v", a[2].URL, resp.StatusCode, b, h)
 	}
-	if st, body := apiCall(t, e, "", "GET", "/media/me_unknown", ""); st != http.StatusNotFound || !strings.Contains(body, `"code":"not_found"`) {
+	if st, body := apiCall(t, e, token, "GET", "/media/me_unknown", ""); st != http.StatusNotFound || !strings.Contains(body, `"code":"not_found"`) {
 		t.Fatalf("unknown file: %d %s", st, body)
 	}
 

@@ -33,10 +33,14 @@ func TestAttachments_UnsafeURLsNeverStored(t *testing.T) {
 		!strings.HasPrefix(a[2].URL, backend.MediaPath) || a[2].Type != "text/plain" || a[2].Size != 5 || a[3].URL != "" {
 		t.Fatalf("stored attachments %+v", a)
 	}
-	if name, typ, data, err := db.Media(ctx, strings.TrimPrefix(a[2].URL, backend.MediaPath)); err != nil || name != "note.txt" || typ != "text/plain" || string(data) != "hello" {
-		t.Fatalf("kept file %q %q %q %v", name, typ, data, err)
+	f, err := db.MediaFile(ctx, strings.TrimPrefix(a[2].URL, backend.MediaPath))
+	if err != nil || f.Name != "note.txt" || f.Type != "text/plain" || f.ConversationID != m.ConversationID || f.State != backend.MediaReady {
+		t.Fatalf("kept file %+v %v", f, err)
 	}
-	if _, _, _, err := db.Media(ctx, "me_nope"); backend.ErrorCode(err) != backend.ENotFound {
+	if data, err := db.MediaContent(ctx, f.ID); err != nil || string(data) != "hello" {
+		t.Fatalf("kept file's bytes %q %v", data, err)
+	}
+	if _, err := db.MediaFile(ctx, "me_nope"); backend.ErrorCode(err) != backend.ENotFound {
 		t.Fatalf("unknown file: %v", err)
 	}
 	evs, _ := db.EventsSince(ctx, 0, 100)

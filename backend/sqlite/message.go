@@ -13,18 +13,23 @@ import (
 )
 
 const messageColumns = `id, conversation_id, contact_id, direction, author_id, author_name, text, private, attachments,
-	COALESCE(external_id, ''), COALESCE(client_id, ''), status, error, platform_at, created_at, updated_at`
+	COALESCE(external_id, ''), COALESCE(client_id, ''), status, error, platform_at, created_at, updated_at, cc, problem, automatic`
 
 func scanMessage(s interface{ Scan(...any) error }) (*backend.Message, error) {
 	var m backend.Message
-	var attachments, platformAt, created, updated string
+	var attachments, platformAt, created, updated, cc string
 	if err := s.Scan(&m.ID, &m.ConversationID, &m.ContactID, &m.Direction, &m.AuthorID, &m.AuthorName, &m.Text, &m.Private,
-		&attachments, &m.ExternalID, &m.ClientID, &m.Status, &m.Error, &platformAt, &created, &updated); err != nil {
+		&attachments, &m.ExternalID, &m.ClientID, &m.Status, &m.Error, &platformAt, &created, &updated, &cc, &m.Problem, &m.Automatic); err != nil {
 		return nil, err
 	}
 	m.PlatformAt, m.CreatedAt, m.UpdatedAt = parseTime(platformAt), parseTime(created), parseTime(updated)
 	if err := json.Unmarshal([]byte(attachments), &m.Attachments); err != nil {
 		return nil, fmt.Errorf("message %s attachments: %w", m.ID, err)
+	}
+	if cc != "" {
+		if err := json.Unmarshal([]byte(cc), &m.Cc); err != nil {
+			return nil, fmt.Errorf("message %s cc: %w", m.ID, err)
+		}
 	}
 	if m.Attachments == nil {
 		m.Attachments = []backend.Attachment{}
@@ -118,15 +123,9 @@ func storeInbound(ctx context.Context, tx *Tx, in *backend.InboundMessage) (*bac
 			return nil, false, err
 		}
 	}
-	// Files inside the message are kept by the engine; any other URL that
-	// could run script or reach a local file becomes a plain file name (the
-	// message itself is kept).
-	id := backend.NewID("msg")
-	atts, err := keepMedia(ctx, tx, id, in.Attachments)
-	if err != nil {
+	if err := joinReferencedThread(ctx, tx, in); err != nil {
 		return nil, false, err
 	}
-	in.Attachments, _ = backend.SafeAttachments(atts)
 	contact, err := resolveIdentity(ctx, tx, backend.Identity{Channel: in.Channel, ExternalID: in.ExternalUserID, DisplayName: in.DisplayName})
 	if err != nil {
 		return nil, false, err
@@ -135,15 +134,55 @@ func storeInbound(ctx context.Context, tx *Tx, in *backend.InboundMessage) (*bac
 	if err != nil {
 		return nil, false, err
 	}
+	// Files are kept by the engine (at once when they came inside the
+	// message, later when they are to be fetched); any other URL that
+	// could run script or reach a local file becomes a plain file name
+	// (the message itself is kept).
+	id := backend.NewID("msg")
+	atts, err := keepInboundMedia(ctx, tx, conv, id, in.Attachments)
+	if err != nil {
+		return nil, false, err
+	}
+	in.Attachments, _ = backend.SafeAttachments(atts)
 	m := &backend.Message{
 		ID: id, ConversationID: conv.ID, ContactID: contact.ID, Direction: backend.DirectionIn,
 		AuthorName: contact.Name, Text: in.Text, Attachments: in.Attachments, ExternalID: in.ExternalID,
 		Status: backend.DeliveryReceived, PlatformAt: in.PlatformAt, CreatedAt: tx.Now(), UpdatedAt: tx.Now(),
+		Cc: in.Cc, Problem: in.Problem, Automatic: in.Automatic,
 	}
 	if err := insertMessage(ctx, tx, m, conv, string(in.Raw)); err != nil {
 		return nil, false, err
 	}
 	return m, true, touchConversation(ctx, tx, conv, m)
+}
+
+// joinReferencedThread points in at the thread of the newest stored
+// message it answers (Refs), so a reply whose headers name another root (a
+// mail client that keeps only In-Reply-To, a colleague's reply-all) still
+// joins its conversation.
+func joinReferencedThread(ctx context.Context, tx *Tx, in *backend.InboundMessage) error {
+	refs := in.Refs
+	if len(refs) == 0 {
+		return nil
+	}
+	if len(refs) > 50 {
+		refs = refs[len(refs)-50:]
+	}
+	args := []any{in.Channel, in.Instance}
+	for _, r := range refs {
+		args = append(args, r)
+	}
+	var key string
+	err := tx.QueryRowContext(ctx, `SELECT c.thread_key FROM messages AS m JOIN conversations AS c ON c.id = m.conversation_id
+		WHERE m.channel = ? AND m.instance = ? AND m.external_id IN (?`+strings.Repeat(", ?", len(refs)-1)+`)
+		ORDER BY m.rowid DESC LIMIT 1`, args...).Scan(&key)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("find referenced thread: %w", err)
+	}
+	in.ThreadKey = key
+	return nil
 }
 
 // openConversation returns the thread's newest unresolved conversation, or
@@ -183,12 +222,18 @@ func insertMessage(ctx context.Context, tx *Tx, m *backend.Message, conv *backen
 	if err != nil {
 		return err
 	}
+	cc := ""
+	if m.Cc != nil {
+		b, _ := json.Marshal(m.Cc)
+		cc = string(b)
+	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO messages (id, conversation_id, contact_id, channel, instance, direction, author_id,
-		author_name, text, private, attachments, external_id, client_id, status, error, platform_at, raw, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		author_name, text, private, attachments, external_id, client_id, status, error, platform_at, raw, created_at, updated_at,
+		cc, problem, automatic)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		m.ID, m.ConversationID, m.ContactID, conv.Channel, conv.Instance, m.Direction, m.AuthorID, m.AuthorName, m.Text, m.Private,
 		string(attachments), nullString(m.ExternalID), nullString(m.ClientID), m.Status, m.Error, formatTime(m.PlatformAt), raw,
-		formatTime(m.CreatedAt), formatTime(m.UpdatedAt))
+		formatTime(m.CreatedAt), formatTime(m.UpdatedAt), cc, m.Problem, m.Automatic)
 	if err != nil {
 		return fmt.Errorf("insert message: %w", err)
 	}
@@ -257,10 +302,15 @@ func (db *DB) StoreOutbound(ctx context.Context, out *backend.OutboundMessage) (
 		if out.Private {
 			status = backend.DeliverySent
 		}
+		id := backend.NewID("msg")
+		atts, err := attachOutboundMedia(ctx, tx, conv, id, out.Attachments)
+		if err != nil {
+			return err
+		}
 		m = &backend.Message{
-			ID: backend.NewID("msg"), ConversationID: conv.ID, ContactID: conv.ContactID, Direction: backend.DirectionOut,
-			AuthorID: out.AuthorID, AuthorName: out.AuthorName, Text: out.Text, Private: out.Private, Attachments: out.Attachments,
-			ClientID: out.ClientID, Status: status, CreatedAt: tx.Now(), UpdatedAt: tx.Now(),
+			ID: id, ConversationID: conv.ID, ContactID: conv.ContactID, Direction: backend.DirectionOut,
+			AuthorID: out.AuthorID, AuthorName: out.AuthorName, Text: out.Text, Private: out.Private, Attachments: atts,
+			ClientID: out.ClientID, Status: status, CreatedAt: tx.Now(), UpdatedAt: tx.Now(), Cc: out.Cc,
 		}
 		if err := insertMessage(ctx, tx, m, conv, ""); err != nil {
 			return err

@@ -17,7 +17,7 @@ const outboxCursor = "outbox.enqueue"
 
 // enqueueOutboxQuery finds the queued outbound messages of configured
 // instances stored after the cursor; the partial index holds only those.
-const enqueueOutboxQuery = `SELECT m.rowid, m.id, m.conversation_id, m.channel, m.instance FROM messages AS m
+const enqueueOutboxQuery = `SELECT m.rowid, m.id, m.conversation_id, m.channel, m.instance, m.author_id <> '' FROM messages AS m
 	JOIN channel_instances AS ci ON ci.connector = m.channel AND ci.instance = m.instance
 	WHERE m.rowid > ? AND m.rowid <= ? AND m.direction = 'out' AND m.private = 0 AND m.status = 'queued'
 	ORDER BY m.rowid`
@@ -52,11 +52,12 @@ func (db *DB) EnqueueOutbox(ctx context.Context, now time.Time) (int, error) {
 		type item struct {
 			seq                            int64
 			msg, conv, connector, instance string
+			person                         bool
 		}
 		var items []item
 		for rows.Next() {
 			var it item
-			if err := rows.Scan(&it.seq, &it.msg, &it.conv, &it.connector, &it.instance); err != nil {
+			if err := rows.Scan(&it.seq, &it.msg, &it.conv, &it.connector, &it.instance, &it.person); err != nil {
 				rows.Close()
 				return err
 			}
@@ -67,10 +68,15 @@ func (db *DB) EnqueueOutbox(ctx context.Context, now time.Time) (int, error) {
 			return err
 		}
 		for _, it := range items {
+			// A person's reply (priority 0) goes before bot messages (1).
+			priority := 1
+			if it.person {
+				priority = 0
+			}
 			res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO channel_outbox (id, seq, message_id, conversation_id, connector, instance,
-				idempotency_key, state, next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				idempotency_key, state, next_attempt_at, created_at, updated_at, priority) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 				backend.NewID("ob"), it.seq, it.msg, it.conv, it.connector, it.instance, newUUID(), backend.OutboxPending,
-				formatTime(now), formatTime(tx.Now()), formatTime(tx.Now()))
+				formatTime(now), formatTime(tx.Now()), formatTime(tx.Now()), priority)
 			if err != nil {
 				return fmt.Errorf("enqueue outbox: %w", err)
 			}
@@ -117,7 +123,7 @@ const claimOutboxQuery = `SELECT o.id, o.idempotency_key, o.message_id, o.conver
 	AND ((o.state = 'pending' AND o.next_attempt_at <= ?) OR (o.state = 'sending' AND o.lease_until <= ?))
 	AND NOT EXISTS (SELECT 1 FROM channel_outbox AS p WHERE p.conversation_id = o.conversation_id
 		AND p.state IN ('pending', 'sending') AND p.seq < o.seq)
-	ORDER BY o.seq LIMIT ?`
+	ORDER BY o.priority, o.seq LIMIT ?`
 
 // ClaimOutbox implements backend.ChannelService.
 func (db *DB) ClaimOutbox(ctx context.Context, now, leaseUntil time.Time, limit int) ([]*backend.OutboxJob, error) {

@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -97,5 +98,74 @@ func TestChannel_ThreadStatusAndInboundCursor(t *testing.T) {
 	}
 	if _, err := db.FindChannelInstance(ctx, "messenger", "page"); backend.ErrorCode(err) != backend.ENotFound {
 		t.Fatalf("after delete: %v", err)
+	}
+}
+
+// TestOutbox_PeopleBeforeBots: an agent's reply is claimed before bot
+// messages already waiting on the same instance, while within one
+// conversation the order stays as written.
+func TestOutbox_PeopleBeforeBots(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpenDB(t)
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	if err := db.PutChannelInstance(ctx, &backend.ChannelInstance{Connector: "email", Instance: "support", Config: []byte(`{}`), Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	conv := func(n int) string {
+		in, _, err := db.StoreInbound(ctx, &backend.InboundMessage{Channel: "email", Instance: "support",
+			ExternalUserID: fmt.Sprintf("c%d@example.net", n), ExternalID: fmt.Sprintf("m%d", n), Text: "hello"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return in.ConversationID
+	}
+	store := func(convID, text, author string) string {
+		m, _, err := db.StoreOutbound(ctx, &backend.OutboundMessage{ConversationID: convID, Text: text, AuthorID: author})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.ID
+	}
+	// A burst of bot answers, then an agent's reply in another conversation
+	// and, in the first one, an agent's reply behind the bot's answer.
+	var bots []string
+	first := conv(0)
+	bots = append(bots, store(first, "bot 0", ""))
+	for i := 1; i < 5; i++ {
+		bots = append(bots, store(conv(i), fmt.Sprintf("bot %d", i), ""))
+	}
+	agent := store(conv(9), "agent", "us_agent")
+	behind := store(first, "agent after the bot", "us_agent")
+	if n, err := db.EnqueueOutbox(ctx, now); err != nil || n != 7 {
+		t.Fatalf("enqueued %d, %v", n, err)
+	}
+	var order []string
+	for {
+		jobs, err := db.ClaimOutbox(ctx, now, now.Add(time.Minute), 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(jobs) == 0 {
+			break
+		}
+		order = append(order, jobs[0].Message.ID)
+		if _, err := db.CompleteOutbox(ctx, jobs[0].ID, "x"+jobs[0].Message.ID, backend.DeliverySent); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(order) != 7 || order[0] != agent {
+		t.Fatalf("claimed %v; want the agent's reply %s first", order, agent)
+	}
+	pos := map[string]int{}
+	for i, id := range order {
+		pos[id] = i
+	}
+	if pos[behind] < pos[bots[0]] {
+		t.Fatalf("within a conversation the agent's reply overtook the bot's earlier answer: %v", order)
+	}
+	for i := 1; i < len(bots); i++ {
+		if pos[bots[i]] < pos[bots[i-1]] {
+			t.Fatalf("bot messages out of order: %v", order)
+		}
 	}
 }

@@ -62,8 +62,12 @@ func (db *DB) PutWebchatUpload(ctx context.Context, id, instance, subject, name,
 		if q.TotalBytes > 0 && total+size > q.TotalBytes {
 			return backend.Errorf(backend.ETooLarge, "This chat takes no more files for now; please try again later.")
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO webchat_uploads (id, instance, subject, name, type, size, data, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, id, instance, subject, name, typ, size, data, formatTime(tx.Now()))
+		hash, err := putBlob(ctx, tx, data)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO webchat_uploads (id, instance, subject, name, type, size, data, hash, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, x'', ?, ?)`, id, instance, subject, name, typ, size, hash, formatTime(tx.Now()))
 		if err != nil {
 			return fmt.Errorf("put webchat upload: %w", err)
 		}
@@ -99,22 +103,36 @@ func (db *DB) AttachWebchatUploads(ctx context.Context, instance, subject string
 // DeleteOrphanWebchatUploads deletes the uploads no message carries that
 // were made before cutoff, and returns how many.
 func (db *DB) DeleteOrphanWebchatUploads(ctx context.Context, cutoff time.Time) (int, error) {
-	var n int64
+	n := 0
 	err := db.update(ctx, func(tx *Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM webchat_uploads WHERE attached_at = '' AND created_at < ?`, formatTime(cutoff))
+		rows, err := tx.QueryContext(ctx, `DELETE FROM webchat_uploads WHERE attached_at = '' AND created_at < ? RETURNING hash`, formatTime(cutoff))
 		if err != nil {
 			return fmt.Errorf("delete unattached uploads: %w", err)
 		}
-		n, err = res.RowsAffected()
-		return err
+		var hashes []string
+		for rows.Next() {
+			var h string
+			if err := rows.Scan(&h); err != nil {
+				rows.Close()
+				return err
+			}
+			hashes = append(hashes, h)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		n = len(hashes)
+		return dropBlobs(ctx, tx, hashes)
 	})
-	return int(n), err
+	return n, err
 }
 
 // WebchatUpload returns one uploaded file of a widget instance and the
 // visitor (subject) who uploaded it. Returns ENotFound.
 func (db *DB) WebchatUpload(ctx context.Context, instance, id string) (subject, name, typ string, data []byte, err error) {
-	err = db.r.QueryRowContext(ctx, `SELECT subject, name, type, data FROM webchat_uploads WHERE instance = ? AND id = ?`, instance, id).
+	err = db.r.QueryRowContext(ctx, `SELECT u.subject, u.name, u.type, CASE WHEN u.hash = '' THEN u.data ELSE b.data END
+		FROM webchat_uploads AS u LEFT JOIN media_blobs AS b ON b.hash = u.hash WHERE u.instance = ? AND u.id = ?`, instance, id).
 		Scan(&subject, &name, &typ, &data)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", "", "", nil, backend.Errorf(backend.ENotFound, "The file does not exist.")

@@ -8,7 +8,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -37,7 +39,9 @@ const MaxContent = 2000
 
 func init() {
 	channels.Register(channels.Info{ID: ID, New: New, Secrets: []string{"botToken"}, Rate: 5, Burst: 5,
-		Title: channels.T("Discord", "Discord"), Settings: settings, Testable: true})
+		Title: channels.T("Discord", "Discord"), Settings: settings, Testable: true,
+		// Up to 10 files per message, 10 MiB each without server boosts.
+		Media: channels.MediaLimits{MaxFiles: 10, Kinds: []channels.MediaKind{{Name: "files", Types: []string{"*"}, MaxBytes: 10 << 20}}}})
 }
 
 // Config is one bot.
@@ -63,8 +67,9 @@ type Connector struct {
 }
 
 var (
-	_ channels.Connector = (*Connector)(nil)
-	_ channels.Poller    = (*Connector)(nil)
+	_ channels.Connector    = (*Connector)(nil)
+	_ channels.Poller       = (*Connector)(nil)
+	_ channels.MediaFetcher = (*Connector)(nil)
 )
 
 // New builds a connector from its configuration.
@@ -131,18 +136,26 @@ func (c *Connector) newRequest(ctx context.Context, method, path string, body an
 
 // Send implements channels.Connector with POST /channels/{id}/messages.
 // Replies longer than MaxContent go in parts; the first part's id is the
-// message's external id.
+// message's external id. Kept files are uploaded with the last part
+// (multipart: payload_json and files[n]).
 func (c *Connector) Send(ctx context.Context, out *channels.Outbound) (*channels.Sent, error) {
 	if out.ThreadKey == "" {
 		return nil, channels.Permanent("The conversation has no Discord channel.")
 	}
 	text := out.Text
 	for _, a := range out.Attachments {
-		text = strings.TrimSpace(text + "\n" + a.URL)
+		if _, kept := backend.MediaIDFromPath(a.URL); !kept {
+			text = strings.TrimSpace(text + "\n" + a.URL)
+		}
 	}
 	var first string
-	for i, part := range split(text, MaxContent) {
-		id, err := c.post(ctx, out.ThreadKey, part)
+	parts := split(text, MaxContent)
+	for i, part := range parts {
+		var files []channels.File
+		if i == len(parts)-1 {
+			files = out.Files
+		}
+		id, err := c.post(ctx, out.ThreadKey, part, files)
 		if err != nil {
 			if i > 0 {
 				err.InDoubt, err.Reason = true, "Only part of the reply was sent: "+err.Reason
@@ -156,8 +169,9 @@ func (c *Connector) Send(ctx context.Context, out *channels.Outbound) (*channels
 	return &channels.Sent{ExternalID: first, Status: backend.DeliverySent}, nil
 }
 
-// post sends one message, waiting out a known empty rate-limit bucket.
-func (c *Connector) post(ctx context.Context, channel, content string) (string, *channels.SendError) {
+// post sends one message (with files, as multipart), waiting out a known
+// empty rate-limit bucket.
+func (c *Connector) post(ctx context.Context, channel, content string, files []channels.File) (string, *channels.SendError) {
 	now := c.now()
 	c.mu.Lock()
 	resume := c.buckets[channel]
@@ -165,9 +179,27 @@ func (c *Connector) post(ctx context.Context, channel, content string) (string, 
 	if resume.After(now) {
 		return "", &channels.SendError{Status: http.StatusTooManyRequests, RetryAfter: resume.Sub(now), Reason: "Discord's rate limit for this channel is used up."}
 	}
-	req, err := c.newRequest(ctx, http.MethodPost, "/channels/"+channel+"/messages", map[string]any{
-		"content": content, "allowed_mentions": map[string]any{"parse": []string{}},
-	})
+	payload := map[string]any{"content": content, "allowed_mentions": map[string]any{"parse": []string{}}}
+	var req *http.Request
+	var err error
+	if len(files) == 0 {
+		req, err = c.newRequest(ctx, http.MethodPost, "/channels/"+channel+"/messages", payload)
+	} else {
+		var parts []channels.FilePart
+		var described []map[string]any
+		for i, f := range files {
+			parts = append(parts, channels.FilePart{Field: fmt.Sprintf("files[%d]", i), File: f})
+			described = append(described, map[string]any{"id": i, "filename": f.Name})
+		}
+		payload["attachments"] = described
+		pj, _ := json.Marshal(payload)
+		body, ctype := channels.Multipart([]string{"payload_json", string(pj)}, parts...)
+		if req, err = c.newRequest(ctx, http.MethodPost, "/channels/"+channel+"/messages", nil); err == nil {
+			req.Body, req.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+			req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+			req.Header.Set("Content-Type", ctype)
+		}
+	}
 	if err != nil {
 		return "", channels.Permanent("The Discord request could not be built.")
 	}
@@ -273,6 +305,40 @@ func (c *Connector) TestConnection(ctx context.Context) (string, error) {
 		return "", backend.Errorf(backend.EUnavailable, "Discord gave no Gateway address.")
 	}
 	return fmt.Sprintf("Discord bot %s (%s); Gateway reachable, %d session starts left today", me.Username, me.ID, gw.SessionStartLimit.Remaining), nil
+}
+
+// FetchMedia implements channels.MediaFetcher: attachments are on
+// Discord's CDN at signed addresses that expire (ex=…); an expired one is
+// refreshed with POST /attachments/refresh-urls and fetched again.
+func (c *Connector) FetchMedia(ctx context.Context, ref string, max int64) (*channels.Fetched, error) {
+	get := func(u string) (*channels.Fetched, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+		if err != nil {
+			return nil, channels.Permanent("The Discord attachment address is not valid.")
+		}
+		req.Header.Set("User-Agent", "DiscordBot (https://github.com/switchboard, 1.0)")
+		return channels.Download(c.client, req, max)
+	}
+	got, err := get(ref)
+	var se *channels.SendError
+	if !errors.As(err, &se) || (se.Status != http.StatusNotFound && se.Status != http.StatusForbidden) {
+		return got, err
+	}
+	req, rerr := c.newRequest(ctx, http.MethodPost, "/attachments/refresh-urls", map[string]any{"attachment_urls": []string{ref}})
+	if rerr != nil {
+		return nil, err
+	}
+	body, _, rerr := channels.Do(c.client, req, reason)
+	var res struct {
+		Refreshed []struct {
+			Original  string `json:"original"`
+			Refreshed string `json:"refreshed"`
+		} `json:"refreshed_urls"`
+	}
+	if rerr != nil || json.Unmarshal(body, &res) != nil || len(res.Refreshed) == 0 || res.Refreshed[0].Refreshed == "" {
+		return nil, err
+	}
+	return get(res.Refreshed[0].Refreshed)
 }
 
 func (c *Connector) getJSON(ctx context.Context, path string, out any) error {

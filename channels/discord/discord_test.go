@@ -147,16 +147,6 @@ func TestGateway_NothingLostOrDuplicated(t *testing.T) {
 	t.Logf("%d messages across 8 reconnects: %d stored, 0 duplicates", sent, len(seen))
 }
 
-func TestGateway_FatalCloseStops(t *testing.T) {
-	env, fake := setup(t)
-	fake.CloseWith(4004)
-	time.Sleep(300 * time.Millisecond)
-	if i, r, _ := fake.Counts(); i != 1 || r != 0 || fake.Connected() {
-		t.Fatalf("reconnected after 4004: identifies %d resumes %d", i, r)
-	}
-	_ = env
-}
-
 func TestSend_ReplyAndRateLimit(t *testing.T) {
 	env, fake := setup(t)
 	fake.Message("DM1", "", "42", "ana", "hi")

@@ -92,9 +92,10 @@ func NormalizeMessage(d json.RawMessage, botID string, guilds map[string]bool) (
 	if t, err := time.Parse(time.RFC3339Nano, m.Timestamp); err == nil {
 		in.PlatformAt = t.UTC()
 	}
+	// CDN addresses expire: the engine fetches and keeps each file.
 	for _, a := range m.Attachments {
 		if a.URL != "" {
-			in.Attachments = append(in.Attachments, backend.Attachment{URL: a.URL, Type: a.ContentType, Name: a.Filename, Size: a.Size})
+			in.Attachments = append(in.Attachments, backend.Attachment{Ref: a.URL, Type: a.ContentType, Name: a.Filename, Size: a.Size})
 		}
 	}
 	return in, nil

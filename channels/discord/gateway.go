@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,12 +18,52 @@ import (
 	"switchboard/channels"
 )
 
-// session is what survives a dropped connection: enough to Resume.
+// session is what survives a dropped connection and a restart: the
+// Gateway session (enough to Resume) and, per channel a customer wrote in,
+// the newest message stored from it (to backfill through REST when the
+// session cannot be resumed). It is the poller's saved state.
 type session struct {
-	id        string
-	resumeURL string
-	seq       int64 // last dispatch stored (0: none)
-	botID     string
+	ID        string `json:"sessionId,omitempty"`
+	ResumeURL string `json:"resumeUrl,omitempty"`
+	Seq       int64  `json:"seq,omitempty"` // last dispatch stored (0: none)
+	BotID     string `json:"botId,omitempty"`
+	// Channels maps a channel id to the newest message id stored from it.
+	Channels map[string]string `json:"channels,omitempty"`
+	// backfill is set when the session was lost: once a new one is ready,
+	// the known channels are read for what was missed.
+	backfill bool
+	// live is set once a connection reached READY or RESUMED.
+	live bool
+}
+
+// maxKnownChannels bounds how many channels a session remembers.
+const maxKnownChannels = 1000
+
+// seen records a stored message as the newest of its channel.
+func (s *session) seen(channel, id string) {
+	if s.Channels == nil {
+		s.Channels = map[string]string{}
+	}
+	if old, ok := s.Channels[channel]; !ok || snowflakeLess(old, id) {
+		s.Channels[channel] = id
+	}
+	for len(s.Channels) > maxKnownChannels { // forget the quietest channel
+		var quiet string
+		for ch, last := range s.Channels {
+			if quiet == "" || snowflakeLess(last, s.Channels[quiet]) {
+				quiet = ch
+			}
+		}
+		delete(s.Channels, quiet)
+	}
+}
+
+// snowflakeLess orders Discord ids (decimal numbers as strings).
+func snowflakeLess(a, b string) bool {
+	if len(a) != len(b) {
+		return len(a) < len(b)
+	}
+	return a < b
 }
 
 // Reasons a connection ended, which decide how Poll reconnects.
@@ -47,59 +89,95 @@ func closeAction(code int) error {
 	return errResume
 }
 
+// fatalReasons say what an admin does about each close code that stops the bot.
+var fatalReasons = map[int]string{
+	4004: "Discord refused the bot token (close code 4004, authentication failed); it may have been reset. Paste the current token and save the channel.",
+	4010: "Discord refused the shard the bot asked for (close code 4010).",
+	4011: "Discord requires sharding for this bot (close code 4011); it is in too many servers for one connection.",
+	4012: "Discord refused the Gateway version (close code 4012).",
+	4013: "Discord refused the bot's intents (close code 4013).",
+	4014: "Discord refused a privileged intent (close code 4014): enable Message Content for the bot in the Developer Portal, then save the channel.",
+}
+
 // Waits between connections; tests shorten them.
 var (
 	// reidentifyWait is the pause before a new Identify after op 9 d:false.
 	reidentifyWait = func() time.Duration { return time.Second + rand.N(4*time.Second) }
-	// retryWait is the pause after the n-th failed connection in a row.
-	retryWait = func(n int) time.Duration { return min(time.Second<<min(n, 5), 30*time.Second) }
 	// helloTimeout bounds the wait for op 10 Hello.
 	helloTimeout = 20 * time.Second
 )
 
 // Poll implements channels.Poller: it holds a Gateway session until ctx
-// ends. A dispatch's sequence counts as seen only after deliver stored it,
-// so when storing fails the connection is dropped and Resume replays it.
-func (c *Connector) Poll(ctx context.Context, deliver func(context.Context, *channels.Webhook) error) error {
+// ends. A dispatch's sequence counts as seen only after it was stored, so
+// when storing fails the connection is dropped and Resume replays it. The
+// session is saved, and the connection closed without ending it (never
+// 1000), so after a restart or a reload Poll resumes and the Gateway
+// replays what arrived meanwhile; when the session is gone it identifies
+// anew and reads each known channel's messages since the newest stored one
+// through REST. A revoked token (401, close 4004) or a refused intent stops
+// the poller with a FinalError. Connection failures return to the hub,
+// which reconnects after a short wait.
+func (c *Connector) Poll(ctx context.Context, link channels.PollLink) error {
+	var s session
+	if raw, err := link.State(ctx); err != nil {
+		return err
+	} else if raw != nil {
+		json.Unmarshal(raw, &s)
+	}
 	gw, err := c.gatewayURL(ctx)
 	if err != nil {
 		return err
 	}
-	var s session
-	failures := 0
-	for ctx.Err() == nil {
+	if s.ID == "" && len(s.Channels) > 0 {
+		s.backfill = true
+	}
+	defer func() {
+		// The session outlives this process: save where it stands.
+		save, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		c.saveSession(save, link, &s)
+	}()
+	for stalls := 0; ctx.Err() == nil; {
 		u := gw
-		if s.id != "" && s.resumeURL != "" {
-			u = s.resumeURL
+		if s.ID != "" && s.ResumeURL != "" {
+			u = s.ResumeURL
 		}
-		err := c.connect(ctx, withQuery(u), &s, deliver)
+		s.live = false
+		err := c.connect(ctx, withQuery(u), &s, link)
 		if ctx.Err() != nil {
 			break
 		}
 		var fe *fatalError
-		var wait time.Duration
 		switch {
 		case errors.As(err, &fe):
-			return err
+			reason := fatalReasons[fe.code]
+			return &channels.FinalError{Reason: reason, Err: err}
 		case errors.Is(err, errReidentify):
-			s = session{botID: s.botID}
-			wait = reidentifyWait()
-			failures = 0
-		case errors.Is(err, errResume):
-			failures = 0
-		default: // dial failure, storage failure: keep the session, back off
-			failures++
-			wait = retryWait(failures)
-			c.log.Warn("discord gateway connection failed", "error", err, "wait", wait)
-		}
-		if wait > 0 {
+			s = session{BotID: s.BotID, Channels: s.Channels, backfill: true}
+			c.saveSession(ctx, link, &s)
 			select {
 			case <-ctx.Done():
-			case <-time.After(wait):
+			case <-time.After(reidentifyWait()):
 			}
+		case errors.Is(err, errResume) && (s.live || stalls == 0):
+			// Discord asked to reconnect (or the connection dropped):
+			// resume at once, unless resuming got nowhere twice.
+			stalls++
+			if s.live {
+				stalls = 0
+			}
+		default: // dial failure, storage failure: the hub waits and retries
+			return err
 		}
 	}
 	return ctx.Err()
+}
+
+func (c *Connector) saveSession(ctx context.Context, link channels.PollLink, s *session) {
+	b, _ := json.Marshal(s)
+	if err := link.SaveState(ctx, b); err != nil {
+		c.log.Warn("discord session not saved", "error", err)
+	}
 }
 
 // gatewayURL asks GET /gateway/bot for the URL to connect to.
@@ -109,14 +187,27 @@ func (c *Connector) gatewayURL(ctx context.Context) (string, error) {
 		return "", err
 	}
 	body, _, err := channels.Do(c.client, req, reason)
-	if err != nil {
+	var se *channels.SendError
+	if errors.As(err, &se) && se.Status == http.StatusUnauthorized {
+		return "", &channels.FinalError{Reason: "Discord refused the bot token (401 Unauthorized); it may have been reset. Paste the current token and save the channel.", Err: err}
+	} else if err != nil {
 		return "", fmt.Errorf("discord gateway/bot: %w", err)
 	}
 	var g struct {
-		URL string `json:"url"`
+		URL   string `json:"url"`
+		Limit struct {
+			Remaining  int   `json:"remaining"`
+			ResetAfter int64 `json:"reset_after"`
+		} `json:"session_start_limit"`
 	}
 	if json.Unmarshal(body, &g) != nil || g.URL == "" {
 		return "", errors.New("discord gateway/bot: no url")
+	}
+	if g.Limit.Remaining == 0 && g.Limit.ResetAfter > 0 {
+		// No session starts left today: wait for the reset rather than
+		// spend Identify calls Discord would refuse.
+		return "", &channels.SendError{RetryAfter: time.Duration(g.Limit.ResetAfter) * time.Millisecond,
+			Reason: "Discord allows no more session starts until its daily limit resets."}
 	}
 	return g.URL, nil
 }
@@ -195,19 +286,18 @@ func (k *conn) send(op int, d any) error {
 }
 
 // connect runs one connection: Hello, Identify or Resume, heartbeats and
-// dispatches, until it ends with a reason for Poll.
-func (c *Connector) connect(ctx context.Context, u string, s *session, deliver func(context.Context, *channels.Webhook) error) error {
+// dispatches, until it ends with a reason for Poll. It always closes with
+// 4000, never 1000 or 1001, which would end the session.
+func (c *Connector) connect(ctx context.Context, u string, s *session, link channels.PollLink) error {
 	k, err := c.dial(ctx, u)
 	if err != nil {
 		return err
 	}
-	closeCode := 4000
-	defer func() { k.close(closeCode) }()
+	defer k.close(4000)
 
 	var interval time.Duration
 	select {
 	case <-ctx.Done():
-		closeCode = websocket.CloseNormalClosure
 		return ctx.Err()
 	case err := <-k.errs:
 		return readError(err)
@@ -222,8 +312,8 @@ func (c *Connector) connect(ctx context.Context, u string, s *session, deliver f
 		}
 		interval = time.Duration(h.HeartbeatInterval) * time.Millisecond
 	}
-	if s.id != "" {
-		err = k.send(opResume, map[string]any{"token": c.cfg.BotToken.Reveal(), "session_id": s.id, "seq": s.seq})
+	if s.ID != "" {
+		err = k.send(opResume, map[string]any{"token": c.cfg.BotToken.Reveal(), "session_id": s.ID, "seq": s.Seq})
 	} else {
 		err = k.send(opIdentify, map[string]any{"token": c.cfg.BotToken.Reveal(), "intents": Intents,
 			"properties": map[string]string{"os": "linux", "browser": "switchboard", "device": "switchboard"}})
@@ -235,8 +325,8 @@ func (c *Connector) connect(ctx context.Context, u string, s *session, deliver f
 	acked := true
 	heartbeat := func() error {
 		var d any
-		if s.seq > 0 {
-			d = s.seq
+		if s.Seq > 0 {
+			d = s.Seq
 		}
 		return k.send(opHeartbeat, d)
 	}
@@ -258,15 +348,13 @@ func (c *Connector) connect(ctx context.Context, u string, s *session, deliver f
 			}
 			return errReidentify
 		case opDispatch:
-			return c.dispatch(ctx, p, s, deliver)
+			return c.dispatch(ctx, p, s, link)
 		}
 		return nil
 	}
 	for {
 		select {
 		case <-ctx.Done():
-			// 1000 would end the session; the next Poll identifies anew anyway.
-			closeCode = websocket.CloseNormalClosure
 			return ctx.Err()
 		case err := <-k.errs:
 			return readError(err)
@@ -306,7 +394,8 @@ func (c *Connector) connect(ctx context.Context, u string, s *session, deliver f
 }
 
 // dispatch handles one event and then records its sequence.
-func (c *Connector) dispatch(ctx context.Context, p *Payload, s *session, deliver func(context.Context, *channels.Webhook) error) error {
+func (c *Connector) dispatch(ctx context.Context, p *Payload, s *session, link channels.PollLink) error {
+	save := false
 	switch p.T {
 	case "READY":
 		var r struct {
@@ -317,19 +406,83 @@ func (c *Connector) dispatch(ctx context.Context, p *Payload, s *session, delive
 		if err := json.Unmarshal(p.D, &r); err != nil || r.SessionID == "" {
 			return errReidentify
 		}
-		s.id, s.resumeURL, s.botID = r.SessionID, r.ResumeGatewayURL, r.User.ID
+		s.ID, s.ResumeURL, s.BotID, s.live = r.SessionID, r.ResumeGatewayURL, r.User.ID, true
+		link.Connected()
+		if s.backfill {
+			if err := c.backfill(ctx, s, link); err != nil {
+				return err
+			}
+			s.backfill = false
+		}
+		save = true
+	case "RESUMED":
+		s.live = true
+		link.Connected()
+		save = true
 	case "MESSAGE_CREATE":
-		in, err := NormalizeMessage(p.D, s.botID, c.guilds)
+		in, err := NormalizeMessage(p.D, s.BotID, c.guilds)
 		if err != nil {
 			c.log.Warn("discord event unreadable", "error", backend.ErrorMessage(err))
 		} else if in != nil {
-			if err := deliver(ctx, &channels.Webhook{Messages: []*backend.InboundMessage{in}}); err != nil {
+			if err := link.Deliver(ctx, &channels.Webhook{Messages: []*backend.InboundMessage{in}}); err != nil {
 				return fmt.Errorf("store discord message: %w", err)
 			}
+			s.seen(in.ThreadKey, in.ExternalID)
+			save = true
 		}
 	}
-	if p.S != nil && *p.S > s.seq {
-		s.seq = *p.S
+	if p.S != nil && *p.S > s.Seq {
+		s.Seq = *p.S
+	}
+	if save {
+		c.saveSession(ctx, link, s)
+	}
+	return nil
+}
+
+// backfill reads, through REST, each known channel's messages after the
+// newest one stored (GET /channels/{id}/messages?after=), oldest first, and
+// stores them: what arrived while there was no session to resume.
+func (c *Connector) backfill(ctx context.Context, s *session, link channels.PollLink) error {
+	for channel, after := range s.Channels {
+		for {
+			var page []json.RawMessage
+			err := c.getJSON(ctx, "/channels/"+url.PathEscape(channel)+"/messages?limit=100&after="+url.QueryEscape(after), &page)
+			var se *channels.SendError
+			if errors.As(err, &se) && (se.Status == http.StatusNotFound || se.Status == http.StatusForbidden) {
+				delete(s.Channels, channel) // gone, or the bot may no longer read it
+				break
+			} else if err != nil {
+				return fmt.Errorf("discord backfill: %w", err)
+			}
+			var msgs []*backend.InboundMessage
+			for _, raw := range page {
+				in, err := NormalizeMessage(raw, s.BotID, c.guilds)
+				if err == nil && in != nil {
+					msgs = append(msgs, in)
+				}
+				var m struct {
+					ID string `json:"id"`
+				}
+				if json.Unmarshal(raw, &m) == nil && snowflakeLess(after, m.ID) {
+					after = m.ID
+				}
+			}
+			slices.SortFunc(msgs, func(a, b *backend.InboundMessage) int {
+				if snowflakeLess(a.ExternalID, b.ExternalID) {
+					return -1
+				}
+				return 1
+			})
+			if err := link.Deliver(ctx, &channels.Webhook{Messages: msgs}); err != nil {
+				return fmt.Errorf("store discord message: %w", err)
+			}
+			s.Channels[channel] = after
+			c.saveSession(ctx, link, s)
+			if len(page) < 100 {
+				break
+			}
+		}
 	}
 	return nil
 }

@@ -34,7 +34,10 @@ const ID = "email"
 
 func init() {
 	channels.Register(channels.Info{ID: ID, New: New, Secrets: []string{"imapPassword", "smtpPassword"}, Rate: 2, Burst: 5,
-		Title: channels.T("Email (IMAP and SMTP)", "Correo (IMAP y SMTP)"), Settings: settings, Testable: true})
+		Title: channels.T("Email (IMAP and SMTP)", "Correo (IMAP y SMTP)"), Settings: settings, Testable: true, Cc: true,
+		// Most mail servers take 25 MB per mail, which base64 makes of
+		// about 18 MB of files.
+		Media: channels.MediaLimits{MaxFiles: 10, Kinds: []channels.MediaKind{{Name: "files", Types: []string{"*"}, MaxBytes: 18 << 20}}}})
 }
 
 // Connection security settings.
@@ -158,33 +161,63 @@ func (c *Connector) tlsConfig(addr string) *tls.Config {
 }
 
 // Send implements channels.Connector: one mail over SMTP, threaded under
-// the customer's last mail. The generated Message-ID is the external id.
+// the last mail of the conversation, to its sender (or Reply-To) and, as a
+// mail client's "reply all" does, copied to everyone else it went to
+// unless the reply names its own Cc. The generated Message-ID is the
+// external id.
 func (c *Connector) Send(ctx context.Context, out *channels.Outbound) (*channels.Sent, error) {
 	var last rawInfo
 	if out.LastInbound == nil || json.Unmarshal(out.LastInbound.Raw, &last) != nil || (last.From == "" && last.ReplyTo == "") {
-		return nil, channels.Permanent("The conversation has no customer mail to answer.")
+		return nil, channels.Permanent("The conversation has no mail with a sender address to answer.")
 	}
 	to := last.ReplyTo
 	if to == "" {
 		to = last.From
 	}
+	cc := out.Cc
+	if cc == nil {
+		cc = append(append([]string(nil), last.To...), last.Cc...)
+	}
+	cc = others(cc, to, c.cfg.Address)
 	id := NewMessageID(out.ThreadKey, c.cfg.Address)
-	raw, err := c.compose(out, &last, to, id)
+	raw, err := c.compose(out, &last, to, cc, id)
 	if err != nil {
 		return nil, channels.Permanent("The mail could not be composed.")
 	}
-	if err := c.deliver(to, raw); err != nil {
+	if err := c.deliver(append([]string{to}, cc...), raw); err != nil {
 		return nil, err
 	}
 	return &channels.Sent{ExternalID: id, Status: backend.DeliverySent}, nil
 }
 
+// references returns a reply's References per RFC 5322 §3.6.4: the
+// parent's References (or, without them, its single In-Reply-To) followed
+// by the parent's Message-ID; the root and the newest are kept when long.
+func references(last *rawInfo) []string {
+	refs := append([]string(nil), last.References...)
+	if len(refs) == 0 && len(last.InReplyTo) == 1 {
+		refs = append(refs, last.InReplyTo[0])
+	}
+	refs = append(refs, last.MessageID)
+	if len(refs) > 20 {
+		refs = append(refs[:1], refs[len(refs)-19:]...)
+	}
+	return refs
+}
+
 // compose writes the reply as a MIME mail.
-func (c *Connector) compose(out *channels.Outbound, last *rawInfo, to, id string) ([]byte, error) {
+func (c *Connector) compose(out *channels.Outbound, last *rawInfo, to string, cc []string, id string) ([]byte, error) {
 	var h mail.Header
 	h.SetDate(c.now())
 	h.SetAddressList("From", []*mail.Address{{Name: c.cfg.Name, Address: c.cfg.Address}})
 	h.SetAddressList("To", []*mail.Address{{Address: to}})
+	if len(cc) > 0 {
+		list := make([]*mail.Address, len(cc))
+		for i, a := range cc {
+			list[i] = &mail.Address{Address: a}
+		}
+		h.SetAddressList("Cc", list)
+	}
 	subject := last.Subject
 	if !strings.HasPrefix(strings.ToLower(subject), "re:") {
 		subject = strings.TrimSpace("Re: " + subject)
@@ -193,22 +226,19 @@ func (c *Connector) compose(out *channels.Outbound, last *rawInfo, to, id string
 	h.SetMessageID(id)
 	if last.MessageID != "" {
 		h.SetMsgIDList("In-Reply-To", []string{last.MessageID})
-		refs := append(append([]string(nil), last.References...), last.MessageID)
-		if len(refs) > 20 { // keep the root and the newest
-			refs = append(refs[:1], refs[len(refs)-19:]...)
-		}
-		h.SetMsgIDList("References", refs)
+		h.SetMsgIDList("References", references(last))
 	}
 	h.Set("Auto-Submitted", "no")
 	text := out.Text
-	var files []backend.Attachment
+	var files []channels.File
 	for _, a := range out.Attachments {
-		if strings.HasPrefix(a.URL, "data:") {
-			files = append(files, a)
-		} else {
+		if typ, data, ok := backend.ParseDataURL(a.URL); ok {
+			files = append(files, channels.File{Attachment: backend.Attachment{Name: a.Name, Type: typ}, Data: data})
+		} else if _, kept := backend.MediaIDFromPath(a.URL); !kept {
 			text = strings.TrimSpace(text + "\n" + a.URL)
 		}
 	}
+	files = append(files, out.Files...)
 	var buf bytes.Buffer
 	w, err := mail.CreateWriter(&buf, h)
 	if err != nil {
@@ -222,19 +252,15 @@ func (c *Connector) compose(out *channels.Outbound, last *rawInfo, to, id string
 	}
 	tw.Write([]byte(strings.ReplaceAll(text, "\n", "\r\n")))
 	tw.Close()
-	for _, a := range files {
-		data, typ, ok := decodeDataURL(a.URL)
-		if !ok {
-			continue
-		}
+	for _, f := range files {
 		var ah mail.AttachmentHeader
-		ah.SetContentType(typ, nil)
-		ah.SetFilename(a.Name)
+		ah.SetContentType(f.Type, nil)
+		ah.SetFilename(f.Name)
 		aw, err := w.CreateAttachment(ah)
 		if err != nil {
 			return nil, err
 		}
-		aw.Write(data)
+		aw.Write(f.Data)
 		aw.Close()
 	}
 	if err := w.Close(); err != nil {
@@ -243,19 +269,10 @@ func (c *Connector) compose(out *channels.Outbound, last *rawInfo, to, id string
 	return buf.Bytes(), nil
 }
 
-func decodeDataURL(u string) ([]byte, string, bool) {
-	meta, data, ok := strings.Cut(strings.TrimPrefix(u, "data:"), ",")
-	if !ok || !strings.HasSuffix(meta, ";base64") {
-		return nil, "", false
-	}
-	b, err := base64.StdEncoding.DecodeString(data)
-	return b, strings.TrimSuffix(meta, ";base64"), err == nil
-}
-
-// deliver hands a mail to the SMTP server. A failure before the server
-// took the data is retried (4xx, network) or final (5xx); a failure while
-// finishing the data may have delivered it.
-func (c *Connector) deliver(to string, raw []byte) error {
+// deliver hands a mail to the SMTP server for its recipients. A failure
+// before the server took the data is retried (4xx, network) or final
+// (5xx); a failure while finishing the data may have delivered it.
+func (c *Connector) deliver(rcpts []string, raw []byte) error {
 	cl, err := c.dialSMTP()
 	if err != nil {
 		return &channels.SendError{Reason: "The mail server could not be reached.", Err: err}
@@ -269,8 +286,10 @@ func (c *Connector) deliver(to string, raw []byte) error {
 	if err := cl.Mail(c.cfg.Address, nil); err != nil {
 		return smtpError(err, "The mail server refused the sender.")
 	}
-	if err := cl.Rcpt(to, nil); err != nil {
-		return smtpError(err, "The mail server refused the recipient.")
+	for _, to := range rcpts {
+		if err := cl.Rcpt(to, nil); err != nil {
+			return smtpError(err, "The mail server refused the recipient "+to+".")
+		}
 	}
 	wc, err := cl.Data()
 	if err != nil {

@@ -2,6 +2,8 @@ package email
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -25,11 +27,21 @@ const batch = 50
 // idleRestart re-issues IDLE before servers drop an idle session (30 min).
 const idleRestart = 25 * time.Minute
 
+// pollState is what the poller keeps between runs: the mailbox's
+// UIDVALIDITY and the highest UID imported under it.
+type pollState struct {
+	UIDValidity uint32 `json:"uidValidity"`
+	LastUID     uint32 `json:"lastUid"`
+}
+
 // Poll implements channels.Poller: it imports the mails not yet imported,
 // then waits in IDLE (or polls) for more, until ctx ends. A mail is flagged
-// imported only after deliver stored it, so a crash re-imports at most what
-// the store already deduplicates by Message-ID.
-func (c *Connector) Poll(ctx context.Context, deliver func(context.Context, *channels.Webhook) error) error {
+// imported only after it was stored, so a crash re-imports at most what
+// the store already deduplicates by Message-ID; the highest UID imported is
+// saved too, so after a restart (or on a server that keeps no custom
+// flags) only newer mail is read. A login the server refuses stops the
+// poller: retrying cannot fix a wrong password.
+func (c *Connector) Poll(ctx context.Context, link channels.PollLink) error {
 	wake := make(chan struct{}, 1)
 	opts := &imapclient.Options{
 		TLSConfig: c.tlsConfig(c.cfg.IMAPAddr),
@@ -52,6 +64,12 @@ func (c *Connector) Poll(ctx context.Context, deliver func(context.Context, *cha
 	stop := context.AfterFunc(ctx, func() { cl.Close() })
 	defer stop()
 	if err := cl.Login(c.cfg.IMAPUsername, c.cfg.IMAPPassword.Reveal()).Wait(); err != nil {
+		var ie *imap.Error
+		if errors.As(err, &ie) && (ie.Code == imap.ResponseCodeAuthenticationFailed || ie.Code == imap.ResponseCodeAuthorizationFailed ||
+			ie.Code == imap.ResponseCodeExpired || ie.Type == imap.StatusResponseTypeNo && ie.Code == "") {
+			return &channels.FinalError{Reason: fmt.Sprintf("The IMAP server refused the login of %s (%s). Correct the user name or password and save the channel.",
+				c.cfg.IMAPUsername, ie.Text), Err: err}
+		}
 		return fmt.Errorf("imap login: %w", err)
 	}
 	sel, err := cl.Select(c.cfg.Mailbox, nil).Wait()
@@ -62,7 +80,17 @@ func (c *Connector) Poll(ctx context.Context, deliver func(context.Context, *cha
 	if !canFlag {
 		c.log.Warn("imap server keeps no custom flags: after a restart, mail is re-read and deduplicated by Message-ID", "mailbox", c.cfg.Mailbox)
 	}
+	link.Connected()
+	var st pollState
+	if raw, err := link.State(ctx); err != nil {
+		return err
+	} else if raw != nil {
+		json.Unmarshal(raw, &st)
+	}
 	c.mu.Lock()
+	if c.uidValidity == 0 && st.UIDValidity == sel.UIDValidity {
+		c.uidValidity, c.lastUID = st.UIDValidity, st.LastUID
+	}
 	if c.uidValidity != sel.UIDValidity { // a new mailbox, or UIDs renumbered: resync
 		c.uidValidity, c.lastUID = sel.UIDValidity, 0
 	}
@@ -70,7 +98,7 @@ func (c *Connector) Poll(ctx context.Context, deliver func(context.Context, *cha
 	idle := !c.cfg.NoIdle && cl.Caps().Has(imap.CapIdle)
 	for ctx.Err() == nil {
 		for {
-			n, err := c.importNew(ctx, cl, canFlag, deliver)
+			n, err := c.importNew(ctx, cl, canFlag, link)
 			if err != nil {
 				return err
 			}
@@ -122,7 +150,7 @@ func (c *Connector) wait(ctx context.Context, cl *imapclient.Client, wake <-chan
 
 // importNew stores up to one batch of mails not yet imported and returns
 // how many it read.
-func (c *Connector) importNew(ctx context.Context, cl *imapclient.Client, canFlag bool, deliver func(context.Context, *channels.Webhook) error) (int, error) {
+func (c *Connector) importNew(ctx context.Context, cl *imapclient.Client, canFlag bool, link channels.PollLink) (int, error) {
 	c.mu.Lock()
 	last := c.lastUID
 	c.mu.Unlock()
@@ -162,17 +190,21 @@ func (c *Connector) importNew(ctx context.Context, cl *imapclient.Client, canFla
 		if len(m.BodySection) == 0 {
 			continue
 		}
-		p, err := ParseMessage(m.BodySection[0].Bytes)
-		if err != nil {
-			c.log.Warn("mail unreadable, skipped", "uid", m.UID, "error", backend.ErrorMessage(err))
-			continue
+		// Every mail becomes a message, whatever could not be read of it;
+		// a bounce also fails the reply it returns.
+		p, _ := ParseMessage(m.BodySection[0].Bytes)
+		if strings.EqualFold(p.From, c.cfg.Address) {
+			continue // our own copy of a reply
 		}
-		if strings.EqualFold(p.From, c.cfg.Address) || p.AutoReply {
-			continue // our own copy, a bounce or an auto-responder
+		if len(p.Problems) > 0 {
+			c.log.Warn("mail not fully readable, kept with its original", "uid", m.UID, "problems", strings.Join(p.Problems, " "))
 		}
-		wh.Messages = append(wh.Messages, p.Inbound(uint32(m.UID)))
+		wh.Messages = append(wh.Messages, p.Inbound(uint32(m.UID), c.cfg.Address))
+		if b := p.Bounce; b != nil && b.MessageID != "" {
+			wh.Statuses = append(wh.Statuses, channels.Status{ExternalID: b.MessageID, Status: backend.DeliveryFailed, Reason: b.Reason()})
+		}
 	}
-	if err := deliver(ctx, wh); err != nil {
+	if err := link.Deliver(ctx, wh); err != nil {
 		return 0, err
 	}
 	if canFlag {
@@ -182,7 +214,12 @@ func (c *Connector) importNew(ctx context.Context, cl *imapclient.Client, canFla
 	}
 	c.mu.Lock()
 	c.lastUID = max(c.lastUID, maxUID)
+	st := pollState{UIDValidity: c.uidValidity, LastUID: c.lastUID}
 	c.mu.Unlock()
+	b, _ := json.Marshal(st)
+	if err := link.SaveState(ctx, b); err != nil {
+		return 0, err
+	}
 	return len(uids), nil
 }
 

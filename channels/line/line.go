@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -38,6 +39,13 @@ func init() {
 		ID: ID, New: New, Secrets: []string{"channelSecret", "channelAccessToken"}, ContentTypes: channels.JSON,
 		Title: channels.T("LINE", "LINE"), Settings: settings, Testable: true, Webhook: true,
 		Rate: 100, Burst: 100, // far under 2,000 req/s per channel
+		// LINE fetches images from public HTTPS addresses: JPEG or PNG,
+		// and the same file serves as the preview, which may be 1 MB at
+		// most. Bots cannot send files, and video or audio needs a preview
+		// image or a duration the engine does not have.
+		Media: channels.MediaLimits{MaxFiles: 4, NeedsLink: true, Kinds: []channels.MediaKind{
+			{Name: "images (JPEG, PNG)", Types: []string{"image/jpeg", "image/png"}, MaxBytes: 1 << 20},
+		}},
 	})
 }
 
@@ -51,6 +59,7 @@ type Config struct {
 type Connector struct {
 	cfg    Config
 	base   string
+	data   string // the content API's base (api-data.line.me)
 	client *http.Client
 	now    func() time.Time
 
@@ -61,6 +70,7 @@ type Connector struct {
 var (
 	_ channels.Connector        = (*Connector)(nil)
 	_ channels.IdempotentSender = (*Connector)(nil)
+	_ channels.MediaFetcher     = (*Connector)(nil)
 )
 
 // New builds a connector from its configuration.
@@ -72,8 +82,9 @@ func New(p channels.Params) (channels.Connector, error) {
 	if c.cfg.ChannelSecret == "" || c.cfg.ChannelAccessToken == "" {
 		return nil, backend.Errorf(backend.EInvalid, "A LINE channel needs channelSecret and channelAccessToken.")
 	}
+	c.data = c.base // a test's fake serves both
 	if c.base == "" {
-		c.base = DefaultBaseURL
+		c.base, c.data = DefaultBaseURL, DefaultDataBaseURL
 	}
 	if c.now == nil {
 		c.now = time.Now
@@ -111,7 +122,7 @@ func (c *Connector) Verify(req *channels.Request) error {
 
 // Parse implements channels.Connector.
 func (c *Connector) Parse(req *channels.Request) (*channels.Webhook, error) {
-	return Parse(req.Body, DefaultDataBaseURL)
+	return Parse(req.Body)
 }
 
 type event struct {
@@ -140,8 +151,9 @@ type event struct {
 }
 
 // Parse normalizes a LINE webhook. An empty events list (the console's
-// "Verify") is valid and carries nothing. dataBase names content URLs.
-func Parse(body []byte, dataBase string) (*channels.Webhook, error) {
+// "Verify") is valid and carries nothing. Images, video, audio and files
+// are named by their message id, which the engine fetches them with.
+func Parse(body []byte) (*channels.Webhook, error) {
 	var p struct {
 		Destination string            `json:"destination"`
 		Events      []json.RawMessage `json:"events"`
@@ -179,8 +191,7 @@ func Parse(body []byte, dataBase string) (*channels.Webhook, error) {
 			case "text":
 				in.Text = ev.Message.Text
 			case "image", "video", "audio", "file":
-				in.Attachments = []backend.Attachment{{URL: dataBase + "/v2/bot/message/" + ev.Message.ID + "/content",
-					Type: ev.Message.Type, Name: ev.Message.FileName, Size: ev.Message.FileSize}}
+				in.Attachments = []backend.Attachment{{Ref: ev.Message.ID, Type: ev.Message.Type, Name: ev.Message.FileName, Size: ev.Message.FileSize}}
 			case "location":
 				in.Text = strings.TrimSpace(ev.Message.Title + " " + ev.Message.Address)
 			default:
@@ -206,11 +217,21 @@ func (c *Connector) Send(ctx context.Context, out *channels.Outbound) (*channels
 		msgs = append(msgs, map[string]any{"type": "text", "text": out.Text})
 	}
 	for _, a := range out.Attachments {
+		if _, kept := backend.MediaIDFromPath(a.URL); kept {
+			continue
+		}
 		if strings.HasPrefix(a.Type, "image") && len(msgs) < 5 {
 			msgs = append(msgs, map[string]any{"type": "image", "originalContentUrl": a.URL, "previewImageUrl": a.URL})
 		} else if len(msgs) < 5 {
 			msgs = append(msgs, map[string]any{"type": "text", "text": a.URL})
 		}
+	}
+	for _, f := range out.Files {
+		if len(msgs) == 5 {
+			return nil, channels.Permanent("LINE takes at most 5 messages at once: send the text and the images in separate replies.")
+		}
+		// LINE fetches the image from the engine's public link.
+		msgs = append(msgs, map[string]any{"type": "image", "originalContentUrl": f.Link, "previewImageUrl": f.Link})
 	}
 	token := c.freshReplyToken(out.LastInbound)
 	if token != "" && out.InDoubt {
@@ -294,6 +315,23 @@ func (c *Connector) call(ctx context.Context, path, retryKey string, body any) (
 		sent.ExternalID = res.SentMessages[0].ID
 	}
 	return sent, nil
+}
+
+// FetchMedia implements channels.MediaFetcher with the content API
+// (GET /v2/bot/message/{id}/content on api-data.line.me, bearer token).
+// LINE answers 202 while it still prepares a video or audio file.
+func (c *Connector) FetchMedia(ctx context.Context, ref string, max int64) (*channels.Fetched, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.data+"/v2/bot/message/"+url.PathEscape(ref)+"/content", nil)
+	if err != nil {
+		return nil, channels.Permanent("The LINE message id is not valid.")
+	}
+	req.Header.Set("Authorization", "Bearer "+c.cfg.ChannelAccessToken.Reveal())
+	got, err := channels.Download(c.client, req, max)
+	var se *channels.SendError
+	if errors.As(err, &se) && se.Status == http.StatusNotFound {
+		se.Reason = "LINE no longer has this file (content is kept for a limited time)."
+	}
+	return got, err
 }
 
 func errorReason(body []byte) string {

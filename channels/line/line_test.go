@@ -153,7 +153,7 @@ func TestReply_429IsRetriedAfterTheDelayAsked(t *testing.T) {
 
 func TestGolden(t *testing.T) {
 	hubtest.Golden(t, *update, func(_ string, body []byte) (*channels.Webhook, error) {
-		return line.Parse(body, line.DefaultDataBaseURL)
+		return line.Parse(body)
 	})
 }
 
@@ -188,7 +188,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(`{"events":[{"type":"message","timestamp":1,"source":{"type":"group","groupId":"C1"},"message":{"id":"1","type":"image"}}]}`))
 	f.Add([]byte(`{"events":[{"type":"postback","source":{"userId":"U"},"webhookEventId":"01","postback":{"data":"a=1"}}]}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		wh, err := line.Parse(body, "d")
+		wh, err := line.Parse(body)
 		if err == nil {
 			for _, m := range wh.Messages {
 				if m.ExternalID == "" || m.ExternalUserID == "" {

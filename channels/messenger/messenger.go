@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -37,8 +38,22 @@ func init() {
 			ID: id, New: New, Secrets: []string{"appSecret", "accessToken", "verifyToken"}, ContentTypes: channels.JSON,
 			Rate: 300, Burst: 50, // Send API: 300 calls/s per Page or IG account
 			Title: titles[id], Settings: settings, Testable: true, Webhook: true,
+			Media: limits[id],
 		})
 	}
+}
+
+// limits are the files each platform takes, one per message: Messenger
+// uploads any file up to 25 MB (the attachment upload API); Instagram
+// fetches images up to 8 MB and video or audio up to 25 MB from a public
+// address.
+var limits = map[string]channels.MediaLimits{
+	Messenger: {MaxFiles: 1, Kinds: []channels.MediaKind{{Name: "files", Types: []string{"*"}, MaxBytes: 25 << 20}}},
+	Instagram: {MaxFiles: 1, NeedsLink: true, Kinds: []channels.MediaKind{
+		{Name: "images (PNG, JPEG)", Types: []string{"image/png", "image/jpeg"}, MaxBytes: 8 << 20},
+		{Name: "video and audio", Types: []string{"video/mp4", "video/ogg", "video/webm", "video/quicktime", "video/x-msvideo",
+			"audio/aac", "audio/mp4", "audio/x-m4a", "audio/wav", "audio/x-wav"}, MaxBytes: 25 << 20},
+	}},
 }
 
 var titles = map[string]channels.Text{Messenger: channels.T("Facebook Messenger", "Facebook Messenger"), Instagram: channels.T("Instagram", "Instagram")}
@@ -69,8 +84,9 @@ type Connector struct {
 }
 
 var (
-	_ channels.Connector  = (*Connector)(nil)
-	_ channels.Handshaker = (*Connector)(nil)
+	_ channels.Connector    = (*Connector)(nil)
+	_ channels.Handshaker   = (*Connector)(nil)
+	_ channels.MediaFetcher = (*Connector)(nil)
 )
 
 // New builds a connector from its configuration.
@@ -181,8 +197,15 @@ func Parse(body []byte, object string) (*channels.Webhook, error) {
 				in := &backend.InboundMessage{ExternalUserID: ev.Sender.ID, ThreadKey: thread, ExternalID: ev.Message.Mid,
 					Text: ev.Message.Text, PlatformAt: at, Raw: raw}
 				for _, a := range ev.Message.Attachments {
-					if a.Payload.URL != "" {
+					switch {
+					case a.Payload.URL == "":
+					case a.Type == "fallback" || a.Type == "template" || a.Type == "share":
+						// A shared link: a page, not a file.
 						in.Attachments = append(in.Attachments, backend.Attachment{URL: a.Payload.URL, Type: a.Type})
+					default:
+						// Files are on Meta's CDN at addresses that expire:
+						// the engine fetches and keeps them.
+						in.Attachments = append(in.Attachments, backend.Attachment{Ref: a.Payload.URL, Type: a.Type})
 					}
 				}
 				wh.Messages = append(wh.Messages, in)
@@ -214,14 +237,16 @@ func Parse(body []byte, object string) (*channels.Webhook, error) {
 
 // Send implements channels.Connector with the Send API. Messenger posts to
 // /{version}/me/messages?access_token=…, Instagram to
-// /{version}/{account-id}/messages with a bearer token. One call per
-// message: attachments beyond the first go as links in the text.
+// /{version}/{account-id}/messages with a bearer token. Text and a file go
+// as two messages (the Send API carries one or the other): a kept file is
+// uploaded first with the attachment upload API (Messenger) or named by its
+// public link (Instagram). The first message's id is the external id.
 func (c *Connector) Send(ctx context.Context, out *channels.Outbound) (*channels.Sent, error) {
 	_, psid, ok := strings.Cut(out.ThreadKey, "|")
 	if !ok {
 		psid = out.ThreadKey
 	}
-	body := map[string]any{"recipient": map[string]string{"id": psid}}
+	envelope := map[string]any{"recipient": map[string]string{"id": psid}}
 	age := HumanWindow + 1
 	if out.LastInbound != nil {
 		at := out.LastInbound.PlatformAt
@@ -232,36 +257,78 @@ func (c *Connector) Send(ctx context.Context, out *channels.Outbound) (*channels
 	}
 	switch {
 	case age < Window:
-		body["messaging_type"] = "RESPONSE"
+		envelope["messaging_type"] = "RESPONSE"
 	case age < HumanWindow:
-		body["messaging_type"], body["tag"] = "MESSAGE_TAG", "HUMAN_AGENT"
+		envelope["messaging_type"], envelope["tag"] = "MESSAGE_TAG", "HUMAN_AGENT"
 	default:
 		return nil, channels.Permanent("The customer has not written in the last 7 days, so Meta allows no reply.")
 	}
+	var msgs []map[string]any
 	text := out.Text
-	msg := map[string]any{}
-	atts := out.Attachments
-	if text == "" && len(atts) > 0 {
-		msg["attachment"] = map[string]any{"type": attachmentType(atts[0].Type), "payload": map[string]any{"url": atts[0].URL, "is_reusable": true}}
-		atts = atts[1:]
+	var links []backend.Attachment
+	for _, a := range out.Attachments {
+		if _, kept := backend.MediaIDFromPath(a.URL); !kept {
+			links = append(links, a)
+		}
 	}
-	for _, a := range atts {
+	if text == "" && len(out.Files) == 0 && len(links) > 0 {
+		a := links[0]
+		msgs = append(msgs, map[string]any{"attachment": map[string]any{"type": attachmentType(a.Type), "payload": map[string]any{"url": a.URL, "is_reusable": true}}})
+		links = links[1:]
+	}
+	for _, a := range links {
 		text += "\n" + a.URL
 	}
-	if text != "" {
-		msg["text"] = strings.TrimLeft(text, "\n")
+	if text = strings.TrimLeft(text, "\n"); text != "" {
+		msgs = append([]map[string]any{{"text": text}}, msgs...)
 	}
-	body["message"] = msg
-	b, _ := json.Marshal(body)
-	var endpoint string
+	for _, f := range out.Files {
+		payload := map[string]any{"url": f.Link, "is_reusable": true}
+		if !c.instagram {
+			id, err := c.uploadAttachment(ctx, f)
+			if err != nil {
+				return nil, err
+			}
+			payload = map[string]any{"attachment_id": id}
+		}
+		msgs = append(msgs, map[string]any{"attachment": map[string]any{"type": attachmentType(f.Type), "payload": payload}})
+	}
+	var first string
+	for i, m := range msgs {
+		body := map[string]any{"message": m}
+		for k, v := range envelope {
+			body[k] = v
+		}
+		id, err := c.post(ctx, "/messages", body)
+		if err != nil {
+			var se *channels.SendError
+			if i > 0 && errors.As(err, &se) {
+				se.InDoubt, se.Reason = true, "Only part of the reply was sent: "+se.Reason
+			}
+			return nil, err
+		}
+		if first == "" {
+			first = id
+		}
+	}
+	return &channels.Sent{ExternalID: first, Status: backend.DeliverySent}, nil
+}
+
+// endpoint returns the Send API address of path (/messages,
+// /message_attachments) for this account.
+func (c *Connector) endpoint(path string) string {
 	if c.instagram {
-		endpoint = c.base + "/" + c.cfg.APIVersion + "/" + url.PathEscape(c.cfg.AccountID) + "/messages"
-	} else {
-		endpoint = c.base + "/" + c.cfg.APIVersion + "/me/messages?access_token=" + url.QueryEscape(c.cfg.AccessToken.Reveal())
+		return c.base + "/" + c.cfg.APIVersion + "/" + url.PathEscape(c.cfg.AccountID) + path
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(b))
+	return c.base + "/" + c.cfg.APIVersion + "/me" + path + "?access_token=" + url.QueryEscape(c.cfg.AccessToken.Reveal())
+}
+
+// post sends one Send API call and returns the message id it answers.
+func (c *Connector) post(ctx context.Context, path string, body map[string]any) (string, error) {
+	b, _ := json.Marshal(body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint(path), bytes.NewReader(b))
 	if err != nil {
-		return nil, channels.Permanent("The Send API request could not be built.")
+		return "", channels.Permanent("The Send API request could not be built.")
 	}
 	req.Header.Set("Content-Type", "application/json")
 	if c.instagram {
@@ -269,15 +336,50 @@ func (c *Connector) Send(ctx context.Context, out *channels.Outbound) (*channels
 	}
 	resp, _, err := channels.Do(c.client, req, nil)
 	if err != nil {
-		return nil, meta.Classify(err, resp)
+		return "", meta.Classify(err, resp)
 	}
 	var res struct {
 		MessageID string `json:"message_id"`
 	}
 	if json.Unmarshal(resp, &res) != nil || res.MessageID == "" {
-		return nil, &channels.SendError{InDoubt: true, Reason: "The Send API answer had no message id."}
+		return "", &channels.SendError{InDoubt: true, Reason: "The Send API answer had no message id."}
 	}
-	return &channels.Sent{ExternalID: res.MessageID, Status: backend.DeliverySent}, nil
+	return res.MessageID, nil
+}
+
+// uploadAttachment sends a file to the attachment upload API
+// (/me/message_attachments, multipart: message and filedata) and returns
+// its reusable attachment id.
+func (c *Connector) uploadAttachment(ctx context.Context, f channels.File) (string, error) {
+	msg, _ := json.Marshal(map[string]any{"attachment": map[string]any{"type": attachmentType(f.Type), "payload": map[string]any{"is_reusable": true}}})
+	body, ctype := channels.Multipart([]string{"message", string(msg)}, channels.FilePart{Field: "filedata", File: f})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint("/message_attachments"), bytes.NewReader(body))
+	if err != nil {
+		return "", channels.Permanent("The Messenger upload could not be built.")
+	}
+	req.Header.Set("Content-Type", ctype)
+	resp, _, err := channels.Do(c.client, req, nil)
+	if err != nil {
+		return "", meta.Classify(err, resp)
+	}
+	var res struct {
+		AttachmentID string `json:"attachment_id"`
+	}
+	if json.Unmarshal(resp, &res) != nil || res.AttachmentID == "" {
+		return "", &channels.SendError{Reason: "Messenger's answer to the upload had no attachment id."}
+	}
+	return res.AttachmentID, nil
+}
+
+// FetchMedia implements channels.MediaFetcher: attachments are on Meta's
+// CDN at signed addresses that expire after a while; they need no token
+// (none is sent to the CDN).
+func (c *Connector) FetchMedia(ctx context.Context, ref string, max int64) (*channels.Fetched, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ref, nil)
+	if err != nil {
+		return nil, channels.Permanent("The attachment address is not valid.")
+	}
+	return channels.Download(c.client, req, max)
 }
 
 func attachmentType(mime string) string {

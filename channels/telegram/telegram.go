@@ -10,9 +10,11 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"path"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"switchboard/backend"
 	"switchboard/channels"
@@ -29,6 +31,12 @@ func init() {
 		ID: ID, New: New, Secrets: []string{"botToken", "secretToken"}, ContentTypes: channels.JSON,
 		Title: channels.T("Telegram", "Telegram"), Settings: settings, Testable: true, Webhook: true,
 		Rate: 25, Burst: 25, // ~30 msgs/s overall per bot
+		// Bots upload photos up to 10 MB and other files up to 50 MB, one
+		// file per call.
+		Media: channels.MediaLimits{MaxFiles: 10, Kinds: []channels.MediaKind{
+			{Name: "photos", Types: []string{"image/jpeg", "image/png", "image/webp"}, MaxBytes: 10 << 20},
+			{Name: "files", Types: []string{"*"}, MaxBytes: 50 << 20},
+		}},
 	})
 }
 
@@ -52,8 +60,9 @@ type Connector struct {
 }
 
 var (
-	_ channels.Connector = (*Connector)(nil)
-	_ channels.Poller    = (*Connector)(nil)
+	_ channels.Connector    = (*Connector)(nil)
+	_ channels.Poller       = (*Connector)(nil)
+	_ channels.MediaFetcher = (*Connector)(nil)
 )
 
 // New builds a connector from its configuration.
@@ -127,14 +136,17 @@ type message struct {
 	Chat      struct {
 		ID int64 `json:"id"`
 	} `json:"chat"`
-	Date     int64  `json:"date"`
-	Text     string `json:"text"`
-	Caption  string `json:"caption"`
-	Photo    []file `json:"photo"`
-	Document *file  `json:"document"`
-	Voice    *file  `json:"voice"`
-	Video    *file  `json:"video"`
-	Audio    *file  `json:"audio"`
+	Date      int64  `json:"date"`
+	Text      string `json:"text"`
+	Caption   string `json:"caption"`
+	Photo     []file `json:"photo"`
+	Document  *file  `json:"document"`
+	Voice     *file  `json:"voice"`
+	Video     *file  `json:"video"`
+	Audio     *file  `json:"audio"`
+	Animation *file  `json:"animation"`
+	VideoNote *file  `json:"video_note"`
+	Sticker   *file  `json:"sticker"`
 }
 
 type update struct {
@@ -185,15 +197,15 @@ func normalize(u *update, raw []byte) *backend.InboundMessage {
 	if in.Text == "" {
 		in.Text = m.Caption
 	}
-	if n := len(m.Photo); n > 0 {
+	// Files are fetched with getFile and the bot token (which the download
+	// address holds), so attachments carry the file_id to fetch them with.
+	if n := len(m.Photo); n > 0 && m.Photo[n-1].FileID != "" {
 		p := m.Photo[n-1] // the largest size
-		// Telegram's download URL holds the bot token, so attachments carry
-		// no URL; the file_id stays in the stored update.
-		in.Attachments = append(in.Attachments, backend.Attachment{Type: "image/jpeg", Size: p.FileSize})
+		in.Attachments = append(in.Attachments, backend.Attachment{Ref: p.FileID, Type: "image/jpeg", Name: "photo.jpg", Size: p.FileSize})
 	}
-	for _, f := range []*file{m.Document, m.Voice, m.Video, m.Audio} {
+	for _, f := range []*file{m.Document, m.Voice, m.Video, m.Audio, m.Animation, m.VideoNote, m.Sticker} {
 		if f != nil && f.FileID != "" {
-			in.Attachments = append(in.Attachments, backend.Attachment{Type: f.MimeType, Name: f.FileName, Size: f.FileSize})
+			in.Attachments = append(in.Attachments, backend.Attachment{Ref: f.FileID, Type: f.MimeType, Name: f.FileName, Size: f.FileSize})
 		}
 	}
 	return in
@@ -207,37 +219,85 @@ func name(u *user) string {
 	return n
 }
 
-// Send implements channels.Connector with sendMessage.
+// captionMax is the longest caption Telegram puts under a file.
+const captionMax = 1024
+
+// sentMessage is the part of a sent Message the connector reads.
+type sentMessage struct {
+	MessageID int64 `json:"message_id"`
+	Chat      struct {
+		ID int64 `json:"id"`
+	} `json:"chat"`
+}
+
+func (m *sentMessage) id() string {
+	return strconv.FormatInt(m.Chat.ID, 10) + ":" + strconv.FormatInt(m.MessageID, 10)
+}
+
+// Send implements channels.Connector: sendMessage for text (with links to
+// other sites' files), and each kept file uploaded with sendPhoto, sendVideo
+// or sendDocument, the text as the first file's caption when it fits.
 func (c *Connector) Send(ctx context.Context, out *channels.Outbound) (*channels.Sent, error) {
 	text := out.Text
 	for _, a := range out.Attachments {
-		text = strings.TrimSpace(text + "\n" + a.URL)
+		if _, kept := backend.MediaIDFromPath(a.URL); !kept {
+			text = strings.TrimSpace(text + "\n" + a.URL)
+		}
 	}
 	chatID, err := strconv.ParseInt(out.ThreadKey, 10, 64)
 	if err != nil {
 		return nil, channels.Permanent("The conversation has no Telegram chat id.")
 	}
-	var res struct {
-		MessageID int64 `json:"message_id"`
-		Chat      struct {
-			ID int64 `json:"id"`
-		} `json:"chat"`
+	var first string
+	if text != "" && (len(out.Files) == 0 || utf8.RuneCountInString(text) > captionMax) {
+		var res sentMessage
+		if err := c.call(ctx, "sendMessage", map[string]any{"chat_id": chatID, "text": text}, &res); err != nil {
+			return nil, err
+		}
+		first, text = res.id(), ""
 	}
-	if err := c.call(ctx, "sendMessage", map[string]any{"chat_id": chatID, "text": text}, &res); err != nil {
-		return nil, err
+	for i, f := range out.Files {
+		method, field := "sendDocument", "document"
+		switch {
+		case strings.HasPrefix(f.Type, "image/") && f.Type != "image/gif" && f.Size <= 10<<20:
+			method, field = "sendPhoto", "photo"
+		case f.Type == "video/mp4":
+			method, field = "sendVideo", "video"
+		}
+		fields := []string{"chat_id", strconv.FormatInt(chatID, 10)}
+		if text != "" {
+			fields, text = append(fields, "caption", text), ""
+		}
+		body, ctype := channels.Multipart(fields, channels.FilePart{Field: field, File: f})
+		var res sentMessage
+		if err := c.post(ctx, method, ctype, body, &res); err != nil {
+			var se *channels.SendError
+			if (first != "" || i > 0) && errors.As(err, &se) {
+				se.InDoubt, se.Reason = true, "Only part of the reply was sent: "+se.Reason
+			}
+			return nil, err
+		}
+		if first == "" {
+			first = res.id()
+		}
 	}
-	return &channels.Sent{ExternalID: strconv.FormatInt(res.Chat.ID, 10) + ":" + strconv.FormatInt(res.MessageID, 10), Status: backend.DeliverySent}, nil
+	return &channels.Sent{ExternalID: first, Status: backend.DeliverySent}, nil
 }
 
-// call posts a Bot API method and decodes result. Errors are *SendError,
-// with retry_after from a 429's parameters.
+// call posts a Bot API method with JSON parameters and decodes result.
+// Errors are *SendError, with retry_after from a 429's parameters.
 func (c *Connector) call(ctx context.Context, method string, params any, result any) error {
 	b, _ := json.Marshal(params)
+	return c.post(ctx, method, "application/json", b, result)
+}
+
+// post sends a Bot API method's body (JSON or multipart) and decodes result.
+func (c *Connector) post(ctx context.Context, method, ctype string, b []byte, result any) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/bot"+c.cfg.BotToken.Reveal()+"/"+method, bytes.NewReader(b))
 	if err != nil {
 		return channels.Permanent("The Telegram request could not be built.")
 	}
-	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Content-Type", ctype)
 	body, _, err := channels.Do(c.client, req, nil)
 	var env struct {
 		OK          bool            `json:"ok"`
@@ -273,18 +333,35 @@ func (c *Connector) call(ctx context.Context, method string, params any, result 
 // Polling implements channels.Poller.
 func (c *Connector) Polling() bool { return c.cfg.Mode == "polling" }
 
+// pollState is what the poller keeps between runs.
+type pollState struct {
+	Offset int64 `json:"offset"`
+}
+
 // Poll implements channels.Poller with getUpdates: updates are confirmed
-// (by asking for a higher offset) only after deliver stored them, so a
-// crash re-fetches what was not stored. Telegram keeps unconfirmed updates
-// for 24 hours, so no offset needs persisting.
-func (c *Connector) Poll(ctx context.Context, deliver func(context.Context, *channels.Webhook) error) error {
-	var offset int64
-	for ctx.Err() == nil {
+// (by asking for a higher offset) only after they were stored, so a crash
+// re-fetches what was not stored, and the offset is saved after each
+// batch, so a restart asks for what arrived meanwhile (Telegram keeps
+// unconfirmed updates for 24 hours). A token Telegram refuses (401, 404)
+// or a webhook set on the bot (409) stops polling: retrying cannot help.
+func (c *Connector) Poll(ctx context.Context, link channels.PollLink) error {
+	var st pollState
+	if raw, err := link.State(ctx); err != nil {
+		return err
+	} else if raw != nil {
+		json.Unmarshal(raw, &st)
+	}
+	offset := st.Offset
+	for connected := false; ctx.Err() == nil; {
 		var updates []json.RawMessage
 		params := map[string]any{"offset": offset, "timeout": c.cfg.PollTimeout, "limit": 100,
 			"allowed_updates": []string{"message", "callback_query"}}
 		if err := c.call(ctx, "getUpdates", params, &updates); err != nil {
-			return err
+			return finalPollError(err)
+		}
+		if !connected {
+			connected = true
+			link.Connected()
 		}
 		wh := &channels.Webhook{}
 		next := offset
@@ -298,12 +375,67 @@ func (c *Connector) Poll(ctx context.Context, deliver func(context.Context, *cha
 			}
 			next = max(next, u.UpdateID+1)
 		}
-		if err := deliver(ctx, wh); err != nil {
+		if err := link.Deliver(ctx, wh); err != nil {
 			return err
 		}
-		offset = next
+		if next != offset {
+			offset = next
+			b, _ := json.Marshal(pollState{Offset: offset})
+			if err := link.SaveState(ctx, b); err != nil {
+				return err
+			}
+		}
 	}
 	return ctx.Err()
+}
+
+// finalPollError marks the getUpdates answers retrying cannot fix.
+func finalPollError(err error) error {
+	var se *channels.SendError
+	if !errors.As(err, &se) {
+		return err
+	}
+	switch se.Status {
+	case http.StatusUnauthorized, http.StatusNotFound:
+		return &channels.FinalError{Reason: "Telegram refused the bot token (" + se.Reason + "); it may have been revoked. Paste the current token from @BotFather and save the channel.", Err: err}
+	case http.StatusConflict:
+		return &channels.FinalError{Reason: "Telegram will not hand out updates while a webhook is set for this bot (" + se.Reason + "). Remove the webhook (deleteWebhook) or switch the channel to webhook mode.", Err: err}
+	}
+	return err
+}
+
+// FetchMedia implements channels.MediaFetcher: getFile names the file's
+// path, then it is downloaded from /file/bot<token>/<path> (bots may
+// download files up to 20 MB).
+func (c *Connector) FetchMedia(ctx context.Context, ref string, max int64) (*channels.Fetched, error) {
+	var f struct {
+		FileSize int64  `json:"file_size"`
+		FilePath string `json:"file_path"`
+	}
+	if err := c.call(ctx, "getFile", map[string]any{"file_id": ref}, &f); err != nil {
+		return nil, err
+	}
+	if f.FilePath == "" {
+		return nil, channels.Permanent("Telegram gave no download path for the file.")
+	}
+	if f.FileSize > max {
+		return nil, channels.Permanent("The file is larger than the engine keeps.")
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/file/bot"+c.cfg.BotToken.Reveal()+"/"+f.FilePath, nil)
+	if err != nil {
+		return nil, channels.Permanent("The Telegram file address could not be built.")
+	}
+	got, err := channels.Download(c.client, req, max)
+	if err != nil {
+		return nil, err
+	}
+	if got.Type == "application/octet-stream" {
+		got.Type = "" // Telegram serves every file so; the store sniffs
+	}
+	if got.Name == "" {
+		got.Name = path.Base(f.FilePath)
+	}
+	return got, nil
 }
 
 var _ channels.Tester = (*Connector)(nil)

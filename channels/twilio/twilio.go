@@ -42,8 +42,25 @@ func init() {
 			// well under its ~100 concurrent API requests per account.
 			Rate: 10, Burst: 10,
 			Title: titles[id], Settings: settings, Testable: true, Webhook: true,
+			Media: limits[id],
 		})
 	}
+}
+
+// limits are what Twilio carries per message: MMS up to 10 media of 5 MB
+// in all; WhatsApp one file (images 5 MB, other media 16 MB). Twilio
+// fetches each file from its MediaUrl.
+var limits = map[string]channels.MediaLimits{
+	SMS: {MaxFiles: 10, NeedsLink: true, Kinds: []channels.MediaKind{
+		{Name: "images (JPEG, PNG, GIF)", Types: []string{"image/jpeg", "image/png", "image/gif"}, MaxBytes: 5 << 20},
+		{Name: "audio, video, PDF and vCard files", Types: []string{"audio/*", "video/*", "application/pdf", "text/vcard", "text/x-vcard"}, MaxBytes: 5 << 20},
+	}},
+	WhatsApp: {MaxFiles: 1, NeedsLink: true, Kinds: []channels.MediaKind{
+		{Name: "images (JPEG, PNG)", Types: []string{"image/jpeg", "image/png"}, MaxBytes: 5 << 20},
+		{Name: "audio, video and documents", Types: []string{"audio/*", "video/mp4", "video/3gpp", "application/pdf", "application/msword",
+			"application/vnd.openxmlformats-officedocument.wordprocessingml.document", "application/vnd.ms-excel",
+			"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "text/plain"}, MaxBytes: 16 << 20},
+	}},
 }
 
 var titles = map[string]channels.Text{SMS: channels.T("SMS (Twilio)", "SMS (Twilio)"), WhatsApp: channels.T("WhatsApp (Twilio)", "WhatsApp (Twilio)")}
@@ -76,8 +93,9 @@ type Connector struct {
 }
 
 var (
-	_ channels.Connector = (*Connector)(nil)
-	_ channels.Acker     = (*Connector)(nil)
+	_ channels.Connector    = (*Connector)(nil)
+	_ channels.Acker        = (*Connector)(nil)
+	_ channels.MediaFetcher = (*Connector)(nil)
 )
 
 // New builds a connector from its configuration.
@@ -244,13 +262,15 @@ func ParseForm(body []byte, whatsapp bool) (*channels.Webhook, error) {
 		ExternalUserID: from, DisplayName: f.Get("ProfileName"), ThreadKey: to + "|" + from,
 		ExternalID: sid, Text: f.Get("Body"), Raw: rawJSON,
 	}
+	// Media stays on Twilio behind the account's credentials: the engine
+	// fetches and keeps each file.
 	n, _ := strconv.Atoi(f.Get("NumMedia"))
 	for i := 0; i < n && i < 10; i++ {
 		u := f.Get(fmt.Sprintf("MediaUrl%d", i))
 		if u == "" {
 			continue
 		}
-		in.Attachments = append(in.Attachments, backend.Attachment{URL: u, Type: f.Get(fmt.Sprintf("MediaContentType%d", i))})
+		in.Attachments = append(in.Attachments, backend.Attachment{Ref: u, Type: f.Get(fmt.Sprintf("MediaContentType%d", i))})
 	}
 	return &channels.Webhook{Messages: []*backend.InboundMessage{in}}, nil
 }
@@ -308,7 +328,12 @@ func (c *Connector) Send(ctx context.Context, out *channels.Outbound) (*channels
 		form.Set("Body", out.Text)
 	}
 	for _, a := range out.Attachments {
-		form.Add("MediaUrl", a.URL)
+		if _, kept := backend.MediaIDFromPath(a.URL); !kept {
+			form.Add("MediaUrl", a.URL)
+		}
+	}
+	for _, f := range out.Files {
+		form.Add("MediaUrl", f.Link) // Twilio fetches it from the engine
 	}
 	if c.hookURL != "" {
 		form.Set("StatusCallback", c.hookURL)
@@ -391,6 +416,20 @@ func (c *Connector) TestConnection(ctx context.Context) (string, error) {
 		return "", backend.Errorf(backend.EInvalid, "Twilio account %s is %s, not active.", acct.FriendlyName, acct.Status)
 	}
 	return fmt.Sprintf("Twilio account %s (%s), active", acct.FriendlyName, acct.SID), nil
+}
+
+// FetchMedia implements channels.MediaFetcher: a MediaUrl answers, with
+// the account's basic auth, with a redirect to a short-lived address of the
+// file. Credentials go only to the configured Twilio API host.
+func (c *Connector) FetchMedia(ctx context.Context, ref string, max int64) (*channels.Fetched, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ref, nil)
+	if err != nil {
+		return nil, channels.Permanent("The Twilio media address is not valid.")
+	}
+	if u, err := url.Parse(c.base); err == nil && req.URL.Host == u.Host && req.URL.Scheme == u.Scheme {
+		c.auth(req)
+	}
+	return channels.Download(c.client, req, max)
 }
 
 // auth sets the basic auth of API calls: the API key when there is one,

@@ -70,18 +70,6 @@ func TestInbound_SMSBecomesOneMessage(t *testing.T) {
 	}
 }
 
-func TestInbound_MMSKeepsMedia(t *testing.T) {
-	env, fake := setup(t, twilio.SMS)
-	p := fake.InboundParams(customer, business, "", "https://api.twilio.com/media/ME1", "https://api.twilio.com/media/ME2")
-	if status, _ := post(t, env, fake, twilio.SMS, p); status != http.StatusOK {
-		t.Fatalf("status %d", status)
-	}
-	m := env.Messages()[0]
-	if len(m.Attachments) != 2 || m.Attachments[1].URL != "https://api.twilio.com/media/ME2" || m.Attachments[0].Type != "image/jpeg" {
-		t.Fatalf("attachments = %+v", m.Attachments)
-	}
-}
-
 func TestInbound_BadSignatureStoresNothing(t *testing.T) {
 	env, fake := setup(t, twilio.SMS)
 	p := fake.InboundParams(customer, business, "forged")

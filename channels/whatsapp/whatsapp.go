@@ -7,8 +7,12 @@ package whatsapp
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -30,6 +34,17 @@ func init() {
 		ID: ID, New: New, Secrets: []string{"appSecret", "accessToken", "verifyToken"}, ContentTypes: channels.JSON,
 		Title: channels.T("WhatsApp (Meta Cloud API)", "WhatsApp (API de Meta Cloud)"), Settings: settings, Testable: true, Webhook: true,
 		Rate: 80, Burst: 80, // Cloud API default throughput per number
+		// One file per message, uploaded to the media endpoint first.
+		Media: channels.MediaLimits{MaxFiles: 1, Kinds: []channels.MediaKind{
+			{Name: "images (JPEG, PNG)", Types: []string{"image/jpeg", "image/png"}, MaxBytes: 5 << 20},
+			{Name: "stickers (WebP)", Types: []string{"image/webp"}, MaxBytes: 500 << 10},
+			{Name: "audio", Types: []string{"audio/aac", "audio/amr", "audio/mpeg", "audio/mp4", "audio/ogg"}, MaxBytes: 16 << 20},
+			{Name: "video (MP4, 3GP)", Types: []string{"video/mp4", "video/3gpp"}, MaxBytes: 16 << 20},
+			{Name: "documents", Types: []string{"text/plain", "application/pdf", "application/msword", "application/vnd.ms-excel",
+				"application/vnd.ms-powerpoint", "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+				"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+				"application/vnd.openxmlformats-officedocument.presentationml.presentation"}, MaxBytes: 100 << 20},
+		}},
 	})
 }
 
@@ -54,8 +69,9 @@ type Connector struct {
 }
 
 var (
-	_ channels.Connector  = (*Connector)(nil)
-	_ channels.Handshaker = (*Connector)(nil)
+	_ channels.Connector    = (*Connector)(nil)
+	_ channels.Handshaker   = (*Connector)(nil)
+	_ channels.MediaFetcher = (*Connector)(nil)
 )
 
 // New builds a connector from its configuration.
@@ -91,7 +107,7 @@ func (c *Connector) Handshake(req *channels.Request) (int, string) {
 
 // Parse implements channels.Connector.
 func (c *Connector) Parse(req *channels.Request) (*channels.Webhook, error) {
-	return Parse(req.Body, c.base+"/"+c.cfg.APIVersion)
+	return Parse(req.Body)
 }
 
 type payload struct {
@@ -158,9 +174,9 @@ type message struct {
 	} `json:"location"`
 }
 
-// Parse normalizes a WhatsApp Cloud webhook body. graph is the Graph base
-// with version, used to name media (fetch them with the access token).
-func Parse(body []byte, graph string) (*channels.Webhook, error) {
+// Parse normalizes a WhatsApp Cloud webhook body. Media come as ids the
+// engine fetches with the access token.
+func Parse(body []byte) (*channels.Webhook, error) {
 	var p payload
 	if err := json.Unmarshal(body, &p); err != nil {
 		return nil, backend.Errorf(backend.EInvalid, "The WhatsApp webhook is not valid JSON.")
@@ -200,7 +216,7 @@ func Parse(body []byte, graph string) (*channels.Webhook, error) {
 					if ctype == "" {
 						ctype = typ
 					}
-					in.Attachments = append(in.Attachments, backend.Attachment{URL: graph + "/" + md.ID, Type: ctype, Name: md.Filename})
+					in.Attachments = append(in.Attachments, backend.Attachment{Ref: md.ID, Type: ctype, Name: md.Filename})
 					if in.Text == "" {
 						in.Text = md.Caption
 					}
@@ -246,19 +262,31 @@ func (c *Connector) Send(ctx context.Context, out *channels.Outbound) (*channels
 		phoneID, to = c.cfg.PhoneNumberID, out.ThreadKey
 	}
 	msg := map[string]any{"messaging_product": "whatsapp", "recipient_type": "individual", "to": to}
-	if len(out.Attachments) > 0 {
-		a := out.Attachments[0]
-		typ := mediaType(a.Type)
-		m := map[string]any{"link": a.URL}
-		if out.Text != "" && typ != "audio" {
-			m["caption"] = out.Text
+	text := out.Text
+	var links []backend.Attachment
+	for _, a := range out.Attachments {
+		if _, kept := backend.MediaIDFromPath(a.URL); !kept {
+			links = append(links, a)
 		}
-		if typ == "document" && a.Name != "" {
-			m["filename"] = a.Name
+	}
+	switch {
+	case len(out.Files) > 0:
+		// A kept file is uploaded to the media endpoint and sent by id;
+		// links to other sites ride in the caption.
+		f := out.Files[0]
+		id, err := c.upload(ctx, phoneID, f)
+		if err != nil {
+			return nil, err
 		}
-		msg["type"], msg[typ] = typ, m
-	} else {
-		msg["type"], msg["text"] = "text", map[string]any{"body": out.Text, "preview_url": false}
+		for _, a := range links {
+			text = strings.TrimSpace(text + "\n" + a.URL)
+		}
+		msg["type"], msg[mediaType(f.Type)] = mediaType(f.Type), mediaObject(map[string]any{"id": id}, f.Attachment, text)
+	case len(links) > 0:
+		a := links[0]
+		msg["type"], msg[mediaType(a.Type)] = mediaType(a.Type), mediaObject(map[string]any{"link": a.URL}, a, text)
+	default:
+		msg["type"], msg["text"] = "text", map[string]any{"body": text, "preview_url": false}
 	}
 	if out.LastInbound != nil && out.LastInbound.ExternalID != "" {
 		msg["context"] = map[string]string{"message_id": out.LastInbound.ExternalID}
@@ -285,6 +313,87 @@ func (c *Connector) Send(ctx context.Context, out *channels.Outbound) (*channels
 	return &channels.Sent{ExternalID: res.Messages[0].ID, Status: backend.DeliverySent}, nil
 }
 
+// mediaObject completes a media message's object with its caption (not
+// for audio or stickers) and a document's file name.
+func mediaObject(m map[string]any, a backend.Attachment, caption string) map[string]any {
+	typ := mediaType(a.Type)
+	if caption != "" && typ != "audio" && typ != "sticker" {
+		m["caption"] = caption
+	}
+	if typ == "document" && a.Name != "" {
+		m["filename"] = a.Name
+	}
+	return m
+}
+
+// upload sends a file to POST /{version}/{phone-number-id}/media and
+// returns its media id.
+func (c *Connector) upload(ctx context.Context, phoneID string, f channels.File) (string, error) {
+	body, ctype := channels.Multipart([]string{"messaging_product", "whatsapp", "type", f.Type}, channels.FilePart{Field: "file", File: f})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/"+c.cfg.APIVersion+"/"+phoneID+"/media", bytes.NewReader(body))
+	if err != nil {
+		return "", channels.Permanent("The WhatsApp upload could not be built.")
+	}
+	req.Header.Set("Authorization", "Bearer "+c.cfg.AccessToken.Reveal())
+	req.Header.Set("Content-Type", ctype)
+	resp, _, err := channels.Do(c.client, req, nil)
+	if err != nil {
+		return "", meta.Classify(err, resp)
+	}
+	var res struct {
+		ID string `json:"id"`
+	}
+	if json.Unmarshal(resp, &res) != nil || res.ID == "" {
+		return "", &channels.SendError{Reason: "WhatsApp's answer to the upload had no media id."}
+	}
+	return res.ID, nil
+}
+
+// FetchMedia implements channels.MediaFetcher: GET /{version}/{media-id}
+// names a short-lived address of the file, which is then read with the
+// same bearer token; the bytes must match the SHA-256 WhatsApp gives.
+func (c *Connector) FetchMedia(ctx context.Context, ref string, max int64) (*channels.Fetched, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/"+c.cfg.APIVersion+"/"+url.PathEscape(ref), nil)
+	if err != nil {
+		return nil, channels.Permanent("The WhatsApp media id is not valid.")
+	}
+	req.Header.Set("Authorization", "Bearer "+c.cfg.AccessToken.Reveal())
+	body, _, err := channels.Do(c.client, req, nil)
+	if err != nil {
+		var se *channels.SendError
+		if errors.As(err, &se) && se.Status == http.StatusNotFound {
+			se.Reason = "WhatsApp no longer has this file (media are kept 30 days)."
+		}
+		return nil, meta.Classify(err, body)
+	}
+	var info struct {
+		URL      string `json:"url"`
+		MimeType string `json:"mime_type"`
+		SHA256   string `json:"sha256"`
+		FileSize int64  `json:"file_size"`
+	}
+	if json.Unmarshal(body, &info) != nil || info.URL == "" {
+		return nil, &channels.SendError{Reason: "WhatsApp gave no address for the file."}
+	}
+	if info.FileSize > max {
+		return nil, channels.Permanent("The file is larger than the engine keeps.")
+	}
+	dl, err := http.NewRequestWithContext(ctx, http.MethodGet, info.URL, nil)
+	if err != nil {
+		return nil, channels.Permanent("WhatsApp's file address is not valid.")
+	}
+	dl.Header.Set("Authorization", "Bearer "+c.cfg.AccessToken.Reveal())
+	got, err := channels.Download(c.client, dl, max)
+	if err != nil {
+		return nil, err
+	}
+	if sum := sha256.Sum256(got.Data); info.SHA256 != "" && !strings.EqualFold(hex.EncodeToString(sum[:]), info.SHA256) {
+		return nil, &channels.SendError{Reason: "The file WhatsApp sent does not match its checksum."}
+	}
+	got.Type = info.MimeType
+	return got, nil
+}
+
 // InWindow reports whether the customer's last message is recent enough for
 // a free-form reply.
 func InWindow(last *backend.InboundRef, now time.Time) bool {
@@ -300,6 +409,8 @@ func InWindow(last *backend.InboundRef, now time.Time) bool {
 
 func mediaType(mime string) string {
 	switch {
+	case mime == "image/webp":
+		return "sticker"
 	case strings.HasPrefix(mime, "image/") || mime == "image":
 		return "image"
 	case strings.HasPrefix(mime, "audio/") || mime == "audio":

@@ -179,7 +179,7 @@ func mustJSON(v any) string { b, _ := json.Marshal(v); return string(b) }
 
 func TestGolden(t *testing.T) {
 	hubtest.Golden(t, *update, func(_ string, body []byte) (*channels.Webhook, error) {
-		return whatsapp.Parse(body, "https://graph.facebook.com/v25.0")
+		return whatsapp.Parse(body)
 	})
 }
 
@@ -188,7 +188,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(`{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":{"statuses":[{"id":"w","status":"failed","errors":[{"code":1}]}]}}]}]}`))
 	f.Add([]byte(`{"object":"page"}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		wh, err := whatsapp.Parse(body, "g")
+		wh, err := whatsapp.Parse(body)
 		if err == nil {
 			for _, m := range wh.Messages {
 				if m.ExternalID == "" || m.ExternalUserID == "" {

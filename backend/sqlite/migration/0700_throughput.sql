@@ -4,7 +4,7 @@
 -- for the outbox, and the outbox's open jobs.
 CREATE INDEX messages_inbound ON messages (direction) WHERE direction = 'in';
 CREATE INDEX messages_outbound_queued ON messages (direction) WHERE direction = 'out' AND private = 0 AND status = 'queued';
-CREATE INDEX channel_outbox_open ON channel_outbox (seq) WHERE state IN ('pending', 'sending');
+CREATE INDEX channel_outbox_open ON channel_outbox (priority, seq) WHERE state IN ('pending', 'sending');
 CREATE INDEX channel_outbox_open_conversation ON channel_outbox (conversation_id, seq) WHERE state IN ('pending', 'sending');
 CREATE INDEX channel_outbox_pending_due ON channel_outbox (next_attempt_at) WHERE state = 'pending';
 CREATE INDEX channel_outbox_sending_lease ON channel_outbox (lease_until) WHERE state = 'sending';

@@ -45,6 +45,7 @@ type Caller struct {
 	keys   []byte // RFC 4733 digits received
 	lastEv uint32
 	stats  dsp.RecvStats
+	spoken int // voice frames sent
 	seq    uint16
 	ts     uint32
 	ssrc   uint32
@@ -168,6 +169,7 @@ func (c *Caller) send() {
 			Payload: dsp.Encode(nil, 0, frame)}
 		c.seq++
 		c.ts += dsp.FrameSamples
+		c.spoken++
 		c.mu.Unlock()
 		n, _ := pkt.MarshalTo(buf)
 		c.write(append([]byte(nil), buf[:n]...))
@@ -281,6 +283,13 @@ func ToneShare(pcm []int16, freq float64) (int, float64) {
 		return 0, 0
 	}
 	return d.Frames, float64(d.Hits) / float64(d.Frames)
+}
+
+// Spoken returns how many 20 ms frames of its tone the caller has sent.
+func (c *Caller) Spoken() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.spoken
 }
 
 // Received returns the packets the caller received and its loss figure.

@@ -1,15 +1,24 @@
 // Package discordtest is a fake Discord for tests: a Gateway over WebSocket
 // (Hello, Identify, Resume with replay, heartbeats and ACKs, op 7, op 9) and
-// the REST endpoints the connector uses (users/@me, gateway/bot, channel messages with
-// rate-limit headers and 429s). Tests drive it to drop connections, skip
-// ACKs and invalidate sessions.
+// the REST endpoints the connector uses (users/@me, gateway/bot, channel
+// messages with rate-limit headers and 429s, reading a channel's messages
+// with ?after=, multipart uploads with payload_json and files[n]), and the
+// CDN: attachments at signed addresses that expire (ex, is, hm), renewed with
+// POST /attachments/refresh-urls. Tests drive it to drop connections, skip
+// ACKs, invalidate sessions and expire addresses.
 package discordtest
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -41,6 +50,11 @@ type Server struct {
 	heartbeats int
 	sent       []Sent
 	closeCode  int
+	connects   int
+	history    map[string][]map[string]any // channel → messages, oldest first
+	cdn        map[string][]byte           // attachment path → bytes
+	cdnGets    int
+	now        func() time.Time
 }
 
 // Sent is a message the bot posted.
@@ -48,7 +62,21 @@ type Sent struct {
 	ChannelID string
 	Content   string
 	ID        string
+	// Files are the files uploaded with it.
+	Files []File
 }
+
+// File is a file uploaded with a message.
+type File struct {
+	Name, Type string
+	Data       []byte
+}
+
+// AttachmentTTL is how long a CDN address works (Discord: about a day).
+const AttachmentTTL = 24 * time.Hour
+
+// cdnKey signs CDN addresses (hm=).
+var cdnKey = []byte("fake-discord-cdn")
 
 type event struct {
 	seq int64
@@ -76,12 +104,16 @@ func (c *gwConn) send(v any) error {
 
 // NewServer starts a fake Discord for the bot token.
 func NewServer(token string) *Server {
-	s := &Server{Token: token, HeartbeatInterval: 41250 * time.Millisecond, nextID: 1_200_000_000_000_000_000, sessions: map[string]*session{}}
+	s := &Server{Token: token, HeartbeatInterval: 41250 * time.Millisecond, nextID: 1_200_000_000_000_000_000, sessions: map[string]*session{},
+		history: map[string][]map[string]any{}, cdn: map[string][]byte{}, now: time.Now}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /gateway/bot", s.handleGatewayBot)
 	mux.HandleFunc("GET /users/@me", s.handleMe)
 	mux.HandleFunc("GET /gateway", s.handleGateway)
 	mux.HandleFunc("POST /channels/{id}/messages", s.handlePost)
+	mux.HandleFunc("GET /channels/{id}/messages", s.handleHistory)
+	mux.HandleFunc("POST /attachments/refresh-urls", s.handleRefresh)
+	mux.HandleFunc("GET /attachments/{channel}/{id}/{name}", s.handleCDN)
 	s.Server = httptest.NewServer(mux)
 	return s
 }
@@ -133,6 +165,9 @@ func (s *Server) handleGateway(w http.ResponseWriter, r *http.Request) {
 	}
 	c := &gwConn{ws: ws}
 	defer ws.Close()
+	s.mu.Lock()
+	s.connects++
+	s.mu.Unlock()
 	c.send(map[string]any{"op": 10, "d": map[string]any{"heartbeat_interval": s.HeartbeatInterval.Milliseconds()}})
 	for {
 		var p struct {
@@ -230,19 +265,41 @@ func (s *Server) resume(c *gwConn, d json.RawMessage) {
 func frame(e event) map[string]any { return map[string]any{"op": 0, "s": e.seq, "t": e.t, "d": e.d} }
 
 // Message makes a user send a message: MESSAGE_CREATE goes to the current
-// session (sent now if connected, replayed on Resume otherwise). guildID ""
-// is a direct message. It returns the message id.
+// session (sent now if connected, replayed on Resume otherwise) and the
+// channel's history (GET /channels/{id}/messages). guildID "" is a direct
+// message. It returns the message id.
 func (s *Server) Message(channelID, guildID, authorID, username, content string) string {
+	return s.MessageWithFile(channelID, guildID, authorID, username, content, "", nil)
+}
+
+// MessageWithFile is Message with a file attached, put on the CDN at a
+// signed address that expires after AttachmentTTL.
+func (s *Server) MessageWithFile(channelID, guildID, authorID, username, content, fileName string, data []byte) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	id := s.id()
+	atts := []any{}
+	if data != nil {
+		aid := s.id()
+		p := "/attachments/" + channelID + "/" + aid + "/" + fileName
+		s.cdn[p] = data
+		atts = append(atts, map[string]any{"id": aid, "filename": fileName, "size": len(data), "url": s.signCDN(p),
+			"proxy_url": s.signCDN(p), "content_type": http.DetectContentType(data)})
+	}
 	d := map[string]any{"id": id, "channel_id": channelID, "type": 0, "content": content,
 		"timestamp":   time.Now().UTC().Format("2006-01-02T15:04:05.000000+00:00"),
 		"author":      map[string]any{"id": authorID, "username": username, "global_name": username, "bot": authorID == BotID},
-		"attachments": []any{}}
+		"attachments": atts}
 	if guildID != "" {
 		d["guild_id"] = guildID
 	}
+	rest := map[string]any{}
+	for k, v := range d {
+		if k != "guild_id" { // REST message objects carry no guild_id
+			rest[k] = v
+		}
+	}
+	s.history[channelID] = append(s.history[channelID], rest)
 	var sess *session
 	if s.cur != nil {
 		sess = s.cur.sess
@@ -262,6 +319,120 @@ func (s *Server) Message(channelID, guildID, authorID, username, content string)
 		s.cur.send(frame(e))
 	}
 	return id
+}
+
+// signCDN returns the CDN address of p, signed and expiring as Discord's
+// are: ex (expiry) and is (issue) in hex seconds, hm an HMAC of both.
+func (s *Server) signCDN(p string) string {
+	now := s.now()
+	ex := strconv.FormatInt(now.Add(AttachmentTTL).Unix(), 16)
+	is := strconv.FormatInt(now.Unix(), 16)
+	return s.URL + p + "?ex=" + ex + "&is=" + is + "&hm=" + cdnSignature(p, ex, is) + "&"
+}
+
+func cdnSignature(p, ex, is string) string {
+	mac := hmac.New(sha256.New, cdnKey)
+	mac.Write([]byte(p + "|" + ex + "|" + is))
+	return hex.EncodeToString(mac.Sum(nil))
+}
+
+// SetNow replaces the fake's clock (CDN expiry).
+func (s *Server) SetNow(now func() time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.now = now
+}
+
+// handleCDN serves an attachment while its signed address is valid; an
+// expired or forged one is 404 "This content is no longer available.".
+func (s *Server) handleCDN(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	s.mu.Lock()
+	data, ok := s.cdn[r.URL.Path]
+	now := s.now()
+	s.cdnGets++
+	s.mu.Unlock()
+	ex, err := strconv.ParseInt(q.Get("ex"), 16, 64)
+	if !ok || err != nil || !hmac.Equal([]byte(q.Get("hm")), []byte(cdnSignature(r.URL.Path, q.Get("ex"), q.Get("is")))) || now.Unix() > ex {
+		http.Error(w, "This content is no longer available.", http.StatusNotFound)
+		return
+	}
+	w.Header().Set("Content-Type", http.DetectContentType(data))
+	w.Write(data)
+}
+
+// CDNGets counts the CDN requests (valid or not).
+func (s *Server) CDNGets() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cdnGets
+}
+
+// handleRefresh answers POST /attachments/refresh-urls with fresh signed
+// addresses of the same files.
+func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) {
+	if !s.authorized(r) {
+		http.Error(w, `{"message":"401: Unauthorized","code":0}`, http.StatusUnauthorized)
+		return
+	}
+	var body struct {
+		URLs []string `json:"attachment_urls"`
+	}
+	json.NewDecoder(r.Body).Decode(&body)
+	var out []map[string]string
+	s.mu.Lock()
+	for _, raw := range body.URLs {
+		u, err := url.Parse(raw)
+		if _, ok := s.cdn[u.Path]; err == nil && ok {
+			out = append(out, map[string]string{"original": raw, "refreshed": s.signCDN(u.Path)})
+		}
+	}
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string]any{"refreshed_urls": out})
+}
+
+// handleHistory answers GET /channels/{id}/messages?after=&limit=: the
+// channel's messages after the id, newest first, at most limit (max 100).
+func (s *Server) handleHistory(w http.ResponseWriter, r *http.Request) {
+	if !s.authorized(r) {
+		http.Error(w, `{"message":"401: Unauthorized","code":0}`, http.StatusUnauthorized)
+		return
+	}
+	after := r.URL.Query().Get("after")
+	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+	if limit <= 0 || limit > 100 {
+		limit = 50
+	}
+	s.mu.Lock()
+	msgs, ok := s.history[r.PathValue("id")]
+	var out []map[string]any
+	for _, m := range msgs { // oldest first: the first `limit` after the id
+		if id := m["id"].(string); len(id) > len(after) || len(id) == len(after) && id > after {
+			if len(out) < limit {
+				out = append(out, m)
+			}
+		}
+	}
+	s.mu.Unlock()
+	if !ok {
+		w.WriteHeader(http.StatusNotFound)
+		json.NewEncoder(w).Encode(map[string]any{"message": "Unknown Channel", "code": 10003})
+		return
+	}
+	slices.Reverse(out)
+	if out == nil {
+		out = []map[string]any{}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(out)
+}
+
+// Connects counts Gateway connections opened.
+func (s *Server) Connects() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.connects
 }
 
 // Drop cuts the connection without a close frame.
@@ -318,6 +489,16 @@ func (s *Server) sendOp(v any) {
 	}
 }
 
+// ExpireSessions ends every session, as Discord does some time after a
+// client disconnected: a Resume then gets op 9 d:false.
+func (s *Server) ExpireSessions() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, x := range s.sessions {
+		x.invalid = true
+	}
+}
+
 // SkipACKs stops (or resumes) answering heartbeats.
 func (s *Server) SkipACKs(skip bool) {
 	s.mu.Lock()
@@ -368,7 +549,14 @@ func (s *Server) handlePost(w http.ResponseWriter, r *http.Request) {
 	var body struct {
 		Content string `json:"content"`
 	}
-	if err := json.NewDecoder(r.Body).Decode(&body); err != nil || body.Content == "" || len([]rune(body.Content)) > 2000 {
+	var files []File
+	var err error
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+		files, err = readUpload(r, &body)
+	} else {
+		err = json.NewDecoder(r.Body).Decode(&body)
+	}
+	if err != nil || body.Content == "" && len(files) == 0 || len([]rune(body.Content)) > 2000 {
 		w.WriteHeader(http.StatusBadRequest)
 		json.NewEncoder(w).Encode(map[string]any{"message": "Invalid Form Body", "code": 50035})
 		return
@@ -390,11 +578,36 @@ func (s *Server) handlePost(w http.ResponseWriter, r *http.Request) {
 		json.NewEncoder(w).Encode(map[string]any{"message": "You are being rate limited.", "retry_after": ra, "global": false})
 		return
 	}
-	m := Sent{ChannelID: r.PathValue("id"), Content: body.Content, ID: s.id()}
+	m := Sent{ChannelID: r.PathValue("id"), Content: body.Content, ID: s.id(), Files: files}
 	s.sent = append(s.sent, m)
 	s.mu.Unlock()
 	h.Set("X-RateLimit-Remaining", "4")
 	h.Set("X-RateLimit-Reset-After", "1.000")
 	json.NewEncoder(w).Encode(map[string]any{"id": m.ID, "channel_id": m.ChannelID, "content": m.Content,
 		"author": map[string]any{"id": BotID, "bot": true}})
+}
+
+// readUpload reads a multipart message post: payload_json, and files[n]
+// parts that payload_json's attachments describe, each at most 10 MiB.
+func readUpload(r *http.Request, body any) ([]File, error) {
+	if err := r.ParseMultipartForm(64 << 20); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(r.FormValue("payload_json")), body); err != nil {
+		return nil, err
+	}
+	var files []File
+	for i := 0; i < 10; i++ {
+		f, hdr, err := r.FormFile(fmt.Sprintf("files[%d]", i))
+		if err != nil {
+			break
+		}
+		data, _ := io.ReadAll(f)
+		f.Close()
+		if len(data) > 10<<20 {
+			return nil, fmt.Errorf("file too large")
+		}
+		files = append(files, File{Name: hdr.Filename, Type: hdr.Header.Get("Content-Type"), Data: data})
+	}
+	return files, nil
 }

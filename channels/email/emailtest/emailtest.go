@@ -1,7 +1,8 @@
-// Package emailtest runs a real IMAP server (go-imap's in-memory server)
-// and an SMTP sink (go-smtp's server) on loopback for email connector
-// tests. Both offer STARTTLS with a self-signed certificate and require a
-// login; SMTP records every mail it accepts.
+// Package emailtest runs mail servers on loopback for email connector
+// tests: Debian's Dovecot (Dovecot, a real IMAP server the test starts),
+// go-imap's in-memory IMAP server, and an SMTP server (go-smtp's) that
+// records every mail it accepts. All offer STARTTLS with a self-signed
+// certificate and require a login.
 package emailtest
 
 import (
@@ -16,6 +17,7 @@ import (
 	"io"
 	"math/big"
 	"net"
+	"strings"
 	"sync"
 	"time"
 
@@ -33,23 +35,51 @@ type Mail struct {
 	Data []byte
 }
 
-// Server is a mail host with one account.
+// Server is a mail host with one account: the in-memory IMAP server and
+// an SMTP server.
 type Server struct {
-	IMAPAddr, SMTPAddr string
-	Username, Password string
+	IMAPAddr string
+	*SMTP
 
 	user *imapmemserver.User
 	imap *imapserver.Server
-	smtp *smtp.Server
+}
 
+// SMTP is an SMTP submission server with one account (STARTTLS, AUTH
+// PLAIN) that keeps every mail it accepts.
+type SMTP struct {
+	SMTPAddr           string
+	Username, Password string
+
+	smtp    *smtp.Server
 	mu      sync.Mutex
 	sent    []Mail
-	failRcp int // answer the next n RCPT with 451
+	failRcp int    // answer the next n RCPT with 451
+	refuse  string // answer RCPT to this address with 550
 }
+
+// NewSMTP starts an SMTP server for one account.
+func NewSMTP(username, password string) *SMTP {
+	s := &SMTP{Username: username, Password: password}
+	s.smtp = smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &session{s: s}, nil }))
+	s.smtp.Domain = "localhost"
+	s.smtp.TLSConfig = &tls.Config{Certificates: []tls.Certificate{selfSigned()}}
+	s.smtp.ReadTimeout, s.smtp.WriteTimeout = 10*time.Second, 10*time.Second
+	sl := listen()
+	s.SMTPAddr = sl.Addr().String()
+	go s.smtp.Serve(sl)
+	return s
+}
+
+// Close stops the SMTP server.
+func (s *SMTP) Close() { s.smtp.Close() }
+
+// insecureTLS accepts the test servers' self-signed certificates.
+func insecureTLS() *tls.Config { return &tls.Config{InsecureSkipVerify: true} }
 
 // NewServer starts both servers for one account.
 func NewServer(username, password string) *Server {
-	s := &Server{Username: username, Password: password}
+	s := &Server{SMTP: NewSMTP(username, password)}
 	cert := selfSigned()
 	tlsCfg := &tls.Config{Certificates: []tls.Certificate{cert}}
 
@@ -68,14 +98,6 @@ func NewServer(username, password string) *Server {
 	ln := listen()
 	s.IMAPAddr = ln.Addr().String()
 	go s.imap.Serve(ln)
-
-	s.smtp = smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &session{s: s}, nil }))
-	s.smtp.Domain = "localhost"
-	s.smtp.TLSConfig = tlsCfg
-	s.smtp.ReadTimeout, s.smtp.WriteTimeout = 10*time.Second, 10*time.Second
-	sl := listen()
-	s.SMTPAddr = sl.Addr().String()
-	go s.smtp.Serve(sl)
 	return s
 }
 
@@ -94,7 +116,7 @@ func listen() net.Listener {
 // Close stops both servers.
 func (s *Server) Close() {
 	s.imap.Close()
-	s.smtp.Close()
+	s.SMTP.Close()
 }
 
 type literal struct {
@@ -109,22 +131,29 @@ func (s *Server) Deliver(raw []byte) error {
 	return err
 }
 
-// Sent returns the mails the SMTP sink accepted.
-func (s *Server) Sent() []Mail {
+// Sent returns the mails the SMTP server accepted.
+func (s *SMTP) Sent() []Mail {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]Mail(nil), s.sent...)
 }
 
 // FailRcpt answers the next n RCPT commands with 451 (try again later).
-func (s *Server) FailRcpt(n int) {
+func (s *SMTP) FailRcpt(n int) {
 	s.mu.Lock()
 	s.failRcp = n
 	s.mu.Unlock()
 }
 
+// RefuseRcpt answers RCPT to addr with 550 (no such user) from now on.
+func (s *SMTP) RefuseRcpt(addr string) {
+	s.mu.Lock()
+	s.refuse = addr
+	s.mu.Unlock()
+}
+
 type session struct {
-	s      *Server
+	s      *SMTP
 	authed bool
 	from   string
 	to     []string
@@ -156,6 +185,9 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	if ss.s.failRcp > 0 {
 		ss.s.failRcp--
 		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Try again later"}
+	}
+	if ss.s.refuse != "" && strings.EqualFold(to, ss.s.refuse) {
+		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "User unknown"}
 	}
 	ss.to = append(ss.to, to)
 	return nil

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"switchboard/backend"
 	"switchboard/channels"
 )
 
@@ -34,7 +35,7 @@ func Golden(t *testing.T, update bool, parse func(name string, body []byte) (*ch
 			var got []byte
 			if err != nil {
 				got = []byte("error: " + err.Error() + "\n")
-			} else if got, err = json.MarshalIndent(wh, "", "\t"); err != nil {
+			} else if got, err = json.MarshalIndent(goldenView(wh), "", "\t"); err != nil {
 				t.Fatal(err)
 			} else {
 				got = append(got, '\n')
@@ -55,4 +56,33 @@ func Golden(t *testing.T, update bool, parse func(name string, body []byte) (*ch
 			}
 		})
 	}
+}
+
+// goldenAttachment shows an attachment with the platform reference the
+// engine fetches it with, which a stored message never shows.
+type goldenAttachment struct {
+	backend.Attachment
+	Ref string `json:"ref,omitempty"`
+}
+
+// goldenMessage is an inbound message as its golden file shows it.
+type goldenMessage struct {
+	*backend.InboundMessage
+	Attachments []goldenAttachment
+}
+
+// goldenView is a webhook with its attachments' references shown.
+func goldenView(wh *channels.Webhook) any {
+	msgs := []goldenMessage{}
+	for _, m := range wh.Messages {
+		g := goldenMessage{InboundMessage: m}
+		for _, a := range m.Attachments {
+			g.Attachments = append(g.Attachments, goldenAttachment{Attachment: a, Ref: a.Ref})
+		}
+		msgs = append(msgs, g)
+	}
+	return struct {
+		Messages []goldenMessage   `json:"messages,omitempty"`
+		Statuses []channels.Status `json:"statuses,omitempty"`
+	}{msgs, wh.Statuses}
 }

@@ -3,8 +3,12 @@
 package hubtest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"image"
+	"image/color"
+	"image/jpeg"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,6 +16,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -56,6 +61,18 @@ func (c *Clock) After(d time.Duration) <-chan time.Time {
 	return ch
 }
 
+// Waiting reports whether a timer waits to fire at t.
+func (c *Clock) Waiting(t time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, w := range c.waiters {
+		if w.at.Equal(t) {
+			return true
+		}
+	}
+	return false
+}
+
 // Advance moves the clock forward and fires due timers.
 func (c *Clock) Advance(d time.Duration) {
 	c.mu.Lock()
@@ -86,6 +103,9 @@ type Env struct {
 	refuse   func(m *backend.Message) error
 
 	baseURLs map[string]string
+	opts     channels.Options
+	// serving is the hub the HTTP server hands requests to.
+	serving atomic.Pointer[channels.Hub]
 }
 
 // Start is the fixed start time of every Env clock.
@@ -104,8 +124,14 @@ func New(tb testing.TB, connector, instance string, config any, baseURL string) 
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { e.DB.Close() })
-	var hub *channels.Hub
-	e.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hub.ServeHTTP(w, r) }))
+	e.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hub := e.serving.Load()
+		if strings.HasPrefix(r.URL.Path, channels.LinkPath) {
+			hub.ServeLink(w, r) // public file links platforms fetch
+			return
+		}
+		hub.ServeHTTP(w, r)
+	}))
 	tb.Cleanup(e.Server.Close)
 	raw, err := json.Marshal(config)
 	if err != nil {
@@ -116,16 +142,33 @@ func New(tb testing.TB, connector, instance string, config any, baseURL string) 
 	}); err != nil {
 		tb.Fatal(err)
 	}
-	hub, err = channels.NewHub(context.Background(), e.DB, channels.Options{
+	e.opts = channels.Options{
 		PublicURL: e.Server.URL, BaseURLs: e.baseURLs,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: e.Clock, ManualOutbox: true,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: e.Clock, ManualOutbox: true, ManualMedia: true,
 		OnInbound: e.onInbound,
-	})
+	}
+	e.newHub()
+	return e
+}
+
+// newHub builds a hub on the Env's store and serves it.
+func (e *Env) newHub() {
+	e.T.Helper()
+	hub, err := channels.NewHub(context.Background(), e.DB, e.opts)
 	if err != nil {
-		tb.Fatal(err)
+		e.T.Fatal(err)
 	}
 	e.Hub = hub
-	return e
+	e.serving.Store(hub)
+}
+
+// Restart closes the hub, as an engine shutting down does, and builds a
+// new one on the same store (not started: call Hub.Start), as the engine
+// does when it starts again.
+func (e *Env) Restart() {
+	e.T.Helper()
+	e.Hub.Close()
+	e.newHub()
 }
 
 // BaseURL is the platform API base URL the connector was pointed at.
@@ -201,6 +244,43 @@ func (e *Env) Reply(m *backend.Message, text string) *backend.Message {
 	return out
 }
 
+// ReplyWith stores an agent's reply with attachments (files uploaded
+// with Upload) in the conversation of m.
+func (e *Env) ReplyWith(m *backend.Message, text string, atts ...backend.Attachment) *backend.Message {
+	e.T.Helper()
+	out, _, err := e.DB.StoreOutbound(context.Background(), &backend.OutboundMessage{ConversationID: m.ConversationID, Text: text,
+		AuthorID: "us_agent", AuthorName: "Agent", Attachments: atts})
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	return out
+}
+
+// Upload keeps a file an agent attaches to a reply in the conversation of
+// m, and returns the attachment to send.
+func (e *Env) Upload(m *backend.Message, name, typ string, data []byte) backend.Attachment {
+	e.T.Helper()
+	f := &backend.MediaFile{ConversationID: m.ConversationID, Name: name, Type: typ, UploadedBy: "us_agent"}
+	if err := e.DB.PutMedia(context.Background(), f, data); err != nil {
+		e.T.Fatal(err)
+	}
+	return backend.Attachment{URL: backend.MediaPath + f.ID, Name: f.Name, Type: f.Type, Size: f.Size}
+}
+
+// JPEG returns a small real JPEG picture; seed varies its pixels (and so
+// its bytes).
+func JPEG(seed int) []byte {
+	img := image.NewRGBA(image.Rect(0, 0, 32, 24))
+	for x := 0; x < 32; x++ {
+		for y := 0; y < 24; y++ {
+			img.Set(x, y, color.RGBA{uint8(x * 8), uint8(y * 10), uint8(seed * 40), 255})
+		}
+	}
+	var buf bytes.Buffer
+	jpeg.Encode(&buf, img, nil)
+	return buf.Bytes()
+}
+
 // RunOutbox runs one outbox pass and returns how many jobs it handled.
 func (e *Env) RunOutbox() int {
 	e.T.Helper()
@@ -209,6 +289,35 @@ func (e *Env) RunOutbox() int {
 		e.T.Fatal(err)
 	}
 	return n
+}
+
+// RunMedia makes one attempt at every file due to be fetched and returns
+// how many it tried.
+func (e *Env) RunMedia() int {
+	e.T.Helper()
+	n, err := e.Hub.RunMediaFetches(context.Background())
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	return n
+}
+
+// Media returns a kept file and its bytes (nil until it is ready).
+func (e *Env) Media(url string) (*backend.MediaFile, []byte) {
+	e.T.Helper()
+	id, ok := backend.MediaIDFromPath(url)
+	if !ok {
+		e.T.Fatalf("%q is not a kept file's address", url)
+	}
+	f, err := e.DB.MediaFile(context.Background(), id)
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	data, err := e.DB.MediaContent(context.Background(), id)
+	if err != nil && backend.ErrorCode(err) != backend.EUnavailable {
+		e.T.Fatal(err)
+	}
+	return f, data
 }
 
 // Message reloads a message.

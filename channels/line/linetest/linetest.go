@@ -1,7 +1,10 @@
 // Package linetest is a fake LINE Messaging API for tests: reply (single-use
 // reply tokens that expire) and push (X-Line-Retry-Key answered 409 on a
-// repeat), bearer auth, 429 injection, and webhooks signed with
-// x-line-signature like LINE does. Standard library only.
+// repeat), bearer auth, 429 injection, webhooks signed with
+// x-line-signature like LINE does, the content API for files users send
+// (GET /v2/bot/message/{id}/content, 202 while a video is being prepared)
+// and image messages, whose originalContentUrl the fake fetches as LINE
+// does (it takes http: too, for tests). Standard library only.
 package linetest
 
 import (
@@ -17,6 +20,7 @@ import (
 	"math/big"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"time"
 )
@@ -39,18 +43,32 @@ type Server struct {
 	Now      func() time.Time
 	TokenTTL time.Duration
 
-	mu       sync.Mutex
-	requests []Request
-	tokens   map[string]time.Time
-	retried  map[string]string
-	fail     int
-	retry    string
+	mu          sync.Mutex
+	requests    []Request
+	tokens      map[string]time.Time
+	retried     map[string]string
+	fail        int
+	retry       string
+	content     map[string][]byte // message id → file
+	pending     map[string]int    // message id → 202 answers still to give
+	contentGets int
+	fetched     []Fetched
+}
+
+// Fetched is an image the fake fetched from an image message's
+// originalContentUrl.
+type Fetched struct {
+	URL    string
+	Status int
+	Type   string
+	Data   []byte
 }
 
 // NewServer starts a fake.
 func NewServer(channelSecret, accessToken string) *Server {
 	s := &Server{ChannelSecret: channelSecret, AccessToken: accessToken, Destination: "U0123456789abcdef0123456789abcdef",
-		Now: time.Now, TokenTTL: time.Minute, tokens: map[string]time.Time{}, retried: map[string]string{}}
+		Now: time.Now, TokenTTL: time.Minute, tokens: map[string]time.Time{}, retried: map[string]string{},
+		content: map[string][]byte{}, pending: map[string]int{}}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
 }
@@ -85,6 +103,21 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Line-Request-Id", reqID)
 	if r.Header.Get("Authorization") != "Bearer "+s.AccessToken {
 		writeErr(w, http.StatusUnauthorized, "Authentication failed due to the following reason: invalid token.")
+		return
+	}
+	if id, ok := contentID(r.URL.Path); ok && r.Method == http.MethodGet {
+		s.contentGets++
+		data, found := s.content[id]
+		switch {
+		case !found:
+			writeErr(w, http.StatusNotFound, "Not found")
+		case s.pending[id] > 0:
+			s.pending[id]--
+			w.WriteHeader(http.StatusAccepted) // still being prepared
+		default:
+			w.Header().Set("Content-Type", http.DetectContentType(data))
+			w.Write(data)
+		}
 		return
 	}
 	if r.Method == http.MethodGet && r.URL.Path == "/v2/bot/info" {
@@ -136,7 +169,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sent := []map[string]string{}
-	for range req.Messages {
+	for _, raw := range req.Messages {
+		var m struct {
+			Type     string `json:"type"`
+			Original string `json:"originalContentUrl"`
+		}
+		if json.Unmarshal(raw, &m) == nil && m.Type == "image" {
+			s.fetchImage(m.Original)
+		}
 		sent = append(sent, map[string]string{"id": newDigits(18), "quoteToken": newHex(8)})
 	}
 	json.NewEncoder(w).Encode(map[string]any{"sentMessages": sent})
@@ -189,4 +229,60 @@ func (s *Server) TextEvent(userID, text string) (body []byte, messageID, replyTo
 		"replyToken": replyToken, "message": map[string]string{"id": messageID, "type": "text", "quoteToken": newHex(8), "text": text},
 	}}})
 	return body, messageID, replyToken
+}
+
+// contentID reads the message id of a content API path.
+func contentID(p string) (string, bool) {
+	rest, ok := strings.CutPrefix(p, "/v2/bot/message/")
+	id, ok2 := strings.CutSuffix(rest, "/content")
+	return id, ok && ok2 && id != "" && !strings.Contains(id, "/")
+}
+
+// fetchImage gets an image message's file as LINE's servers do; s.mu is
+// held.
+func (s *Server) fetchImage(u string) {
+	f := Fetched{URL: u}
+	if resp, err := http.Get(u); err == nil {
+		f.Status, f.Type = resp.StatusCode, resp.Header.Get("Content-Type")
+		f.Data, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+	}
+	s.fetched = append(s.fetched, f)
+}
+
+// Fetched returns the images the fake fetched from image messages.
+func (s *Server) Fetched() []Fetched {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Fetched(nil), s.fetched...)
+}
+
+// ContentGets counts requests to the content API.
+func (s *Server) ContentGets() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.contentGets
+}
+
+// FileEvent returns the webhook body of an image ("image"), video, audio or
+// file message from userID whose content the content API serves (after
+// `preparing` answers of 202), and its message id.
+func (s *Server) FileEvent(userID, typ, fileName string, data []byte, preparing int) (body []byte, messageID string) {
+	messageID = newDigits(18)
+	s.mu.Lock()
+	s.content[messageID], s.pending[messageID] = data, preparing
+	replyToken := newHex(16)
+	s.tokens[replyToken] = s.Now()
+	s.mu.Unlock()
+	msg := map[string]any{"id": messageID, "type": typ, "quoteToken": newHex(8), "contentProvider": map[string]string{"type": "line"}}
+	if typ == "file" {
+		msg["fileName"], msg["fileSize"] = fileName, len(data)
+	}
+	body, _ = json.Marshal(map[string]any{"destination": s.Destination, "events": []any{map[string]any{
+		"type": "message", "mode": "active", "timestamp": s.Now().UnixMilli(),
+		"source":         map[string]string{"type": "user", "userId": userID},
+		"webhookEventId": "01J" + newHex(12), "deliveryContext": map[string]bool{"isRedelivery": false},
+		"replyToken": replyToken, "message": msg,
+	}}})
+	return body, messageID
 }

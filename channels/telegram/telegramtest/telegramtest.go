@@ -1,7 +1,10 @@
 // Package telegramtest is a fake Telegram Bot API for tests: getMe, sendMessage,
 // getUpdates long polling (updates stay until confirmed by a higher
-// offset), 429 answers with parameters.retry_after, and webhook posts with
-// the X-Telegram-Bot-Api-Secret-Token header. Standard library only.
+// offset), 429 answers with parameters.retry_after, webhook posts with
+// the X-Telegram-Bot-Api-Secret-Token header, files as the Bot API serves
+// them (getFile names a file_path, downloaded from /file/bot<token>/<path>
+// with the token, at most 20 MB) and uploads with sendPhoto, sendVideo and
+// sendDocument (multipart/form-data). Standard library only.
 package telegramtest
 
 import (
@@ -45,11 +48,31 @@ type Server struct {
 	fail      int
 	retry     int
 	arrived   chan struct{}
+	files     map[string]storedFile // file_id → file
+	uploads   []Upload
+	downloads int
+	refuse    bool
 }
+
+// storedFile is a file the fake keeps for getFile.
+type storedFile struct {
+	path string
+	data []byte
+}
+
+// Upload is a file the bot sent with sendPhoto, sendVideo or sendDocument.
+type Upload struct {
+	Method, ChatID, Caption string
+	Name, Type              string
+	Data                    []byte
+}
+
+// MaxDownload is the largest file bots may download (getFile refuses more).
+const MaxDownload = 20 << 20
 
 // NewServer starts a fake for the bot token.
 func NewServer(token string) *Server {
-	s := &Server{Token: token, Now: time.Now, nextID: 100000000, messageID: 1000, arrived: make(chan struct{})}
+	s := &Server{Token: token, Now: time.Now, nextID: 100000000, messageID: 1000, arrived: make(chan struct{}), files: map[string]storedFile{}}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
 }
@@ -69,10 +92,21 @@ func (s *Server) Requests() []Request {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
+	if strings.HasPrefix(r.URL.Path, "/file/") {
+		s.download(w, r)
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
 	prefix := "/bot" + s.Token + "/"
-	if !strings.HasPrefix(r.URL.Path, prefix) {
+	s.mu.Lock()
+	refuse := s.refuse
+	s.mu.Unlock()
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") && strings.HasPrefix(r.URL.Path, prefix) && !refuse {
+		s.upload(w, r, strings.TrimPrefix(r.URL.Path, prefix))
+		return
+	}
+	body, _ := io.ReadAll(r.Body)
+	if !strings.HasPrefix(r.URL.Path, prefix) || refuse {
 		reply(w, http.StatusUnauthorized, map[string]any{"ok": false, "error_code": 401, "description": "Unauthorized"})
 		return
 	}
@@ -110,6 +144,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}})
 	case "getUpdates":
 		s.getUpdates(w, r, body)
+	case "getFile":
+		s.getFile(w, body)
 	case "getMe":
 		// The bot's own User, as Telegram documents getMe.
 		reply(w, http.StatusOK, map[string]any{"ok": true, "result": map[string]any{
@@ -188,6 +224,129 @@ func (s *Server) TextUpdate(userID int64, firstName, text string) ([]byte, strin
 		"date":       s.Now().Unix(), "text": text,
 	}})
 	return b, strconv.FormatInt(userID, 10) + ":" + strconv.FormatInt(mid, 10)
+}
+
+// RevokeToken makes the fake refuse the bot token from now on (401), as
+// Telegram does once @BotFather revokes it.
+func (s *Server) RevokeToken() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refuse = true
+}
+
+// AddFile keeps a file the way Telegram stores what users send, and
+// returns its file_id.
+func (s *Server) AddFile(name string, data []byte) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.nextID++
+	id := "BQACAgIAAxkBAAI" + strconv.FormatInt(s.nextID, 36)
+	s.files[id] = storedFile{path: "documents/file_" + strconv.Itoa(len(s.files)) + "_" + name, data: data}
+	return id
+}
+
+// PhotoUpdate returns an Update with a photo (in two sizes, the larger
+// being fileID) and a caption, and its normalized message id.
+func (s *Server) PhotoUpdate(userID int64, firstName, caption, fileID string, size int) ([]byte, string) {
+	s.mu.Lock()
+	s.nextID++
+	s.messageID++
+	uid, mid := s.nextID, s.messageID
+	s.mu.Unlock()
+	b, _ := json.Marshal(map[string]any{"update_id": uid, "message": map[string]any{
+		"message_id": mid,
+		"from":       map[string]any{"id": userID, "is_bot": false, "first_name": firstName},
+		"chat":       map[string]any{"id": userID, "type": "private", "first_name": firstName},
+		"date":       s.Now().Unix(), "caption": caption,
+		"photo": []any{
+			map[string]any{"file_id": fileID + "-small", "file_unique_id": "AQADs", "width": 90, "height": 67, "file_size": 1200},
+			map[string]any{"file_id": fileID, "file_unique_id": "AQADl", "width": 1280, "height": 960, "file_size": size},
+		},
+	}})
+	return b, strconv.FormatInt(userID, 10) + ":" + strconv.FormatInt(mid, 10)
+}
+
+// getFile answers with a File: its file_path, valid for an hour.
+func (s *Server) getFile(w http.ResponseWriter, body []byte) {
+	var p struct {
+		FileID string `json:"file_id"`
+	}
+	json.Unmarshal(body, &p)
+	s.mu.Lock()
+	f, ok := s.files[p.FileID]
+	s.mu.Unlock()
+	switch {
+	case !ok:
+		reply(w, http.StatusBadRequest, map[string]any{"ok": false, "error_code": 400, "description": "Bad Request: invalid file_id"})
+	case len(f.data) > MaxDownload:
+		reply(w, http.StatusBadRequest, map[string]any{"ok": false, "error_code": 400, "description": "Bad Request: file is too big"})
+	default:
+		reply(w, http.StatusOK, map[string]any{"ok": true, "result": map[string]any{
+			"file_id": p.FileID, "file_unique_id": "AgAD" + p.FileID[len(p.FileID)-4:], "file_size": len(f.data), "file_path": f.path}})
+	}
+}
+
+// download serves /file/bot<token>/<file_path>: the bytes, to the bot only.
+func (s *Server) download(w http.ResponseWriter, r *http.Request) {
+	rest, ok := strings.CutPrefix(r.URL.Path, "/file/bot"+s.Token+"/")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ok && !s.refuse {
+		for _, f := range s.files {
+			if f.path == rest {
+				s.downloads++
+				w.Header().Set("Content-Type", "application/octet-stream")
+				w.Write(f.data)
+				return
+			}
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	reply(w, http.StatusNotFound, map[string]any{"ok": false, "error_code": 404, "description": "Not Found"})
+}
+
+// Downloads counts the files the fake served.
+func (s *Server) Downloads() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.downloads
+}
+
+// upload answers sendPhoto, sendVideo and sendDocument with the file as a
+// multipart part.
+func (s *Server) upload(w http.ResponseWriter, r *http.Request, method string) {
+	field := map[string]string{"sendPhoto": "photo", "sendVideo": "video", "sendDocument": "document"}[method]
+	if field == "" || r.ParseMultipartForm(64<<20) != nil {
+		reply(w, http.StatusBadRequest, map[string]any{"ok": false, "error_code": 400, "description": "Bad Request: unsupported upload"})
+		return
+	}
+	file, hdr, err := r.FormFile(field)
+	chatID := r.FormValue("chat_id")
+	if err != nil || chatID == "" {
+		reply(w, http.StatusBadRequest, map[string]any{"ok": false, "error_code": 400, "description": "Bad Request: there is no " + field + " in the request"})
+		return
+	}
+	data, _ := io.ReadAll(file)
+	if method == "sendPhoto" && len(data) > 10<<20 {
+		reply(w, http.StatusBadRequest, map[string]any{"ok": false, "error_code": 400, "description": "Bad Request: PHOTO_SAVE_FILE_INVALID"})
+		return
+	}
+	s.mu.Lock()
+	s.messageID++
+	id := s.messageID
+	s.uploads = append(s.uploads, Upload{Method: method, ChatID: chatID, Caption: r.FormValue("caption"), Name: hdr.Filename,
+		Type: hdr.Header.Get("Content-Type"), Data: data})
+	s.mu.Unlock()
+	chat, _ := strconv.ParseInt(chatID, 10, 64)
+	reply(w, http.StatusOK, map[string]any{"ok": true, "result": map[string]any{
+		"message_id": id, "chat": map[string]any{"id": chat, "type": "private"}, "date": s.Now().Unix()}})
+}
+
+// Uploads returns the files the bot sent.
+func (s *Server) Uploads() []Upload {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Upload(nil), s.uploads...)
 }
 
 // Queue adds an update for getUpdates.

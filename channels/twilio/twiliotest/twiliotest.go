@@ -1,6 +1,9 @@
 // Package twiliotest is a fake Twilio for tests: it serves the Accounts fetch and the Messages API
-// (basic auth, form posts, JSON answers, 429 injection) and sends webhooks
-// signed with X-Twilio-Signature the way Twilio does. Standard library only.
+// (basic auth, form posts, JSON answers, 429 injection), sends webhooks
+// signed with X-Twilio-Signature the way Twilio does, serves inbound media
+// as Twilio does with "enforce HTTP auth on media URLs" on (the MediaUrl
+// needs basic auth and redirects to a short-lived signed address), and
+// fetches each MediaUrl of a send as Twilio does. Standard library only.
 package twiliotest
 
 import (
@@ -18,6 +21,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -44,11 +48,32 @@ type Server struct {
 	callbacks map[string]string // sid → StatusCallback
 	fail      int
 	retry     string
+	media     map[string]media // media path → file
+	mediaGets int
+	fetched   []Fetched
 }
+
+// media is an inbound file the fake keeps.
+type media struct {
+	typ  string
+	data []byte
+}
+
+// Fetched is a file the fake fetched from a MediaUrl of a send.
+type Fetched struct {
+	URL    string
+	Status int
+	Type   string
+	Data   []byte
+}
+
+// MediaTTL is how long the short-lived address a MediaUrl redirects to
+// works.
+const MediaTTL = 5 * time.Minute
 
 // NewServer starts a fake for one account.
 func NewServer(accountSID, authToken string) *Server {
-	s := &Server{AccountSID: accountSID, AuthToken: authToken, Now: time.Now, callbacks: map[string]string{}}
+	s := &Server{AccountSID: accountSID, AuthToken: authToken, Now: time.Now, callbacks: map[string]string{}, media: map[string]media{}}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
 }
@@ -69,6 +94,10 @@ func (s *Server) Requests() []Request {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/signed/") {
+		s.serveSigned(w, r)
+		return
+	}
 	r.ParseForm()
 	s.mu.Lock()
 	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Form: r.PostForm})
@@ -87,6 +116,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.Method == http.MethodGet && r.URL.Path == "/2010-04-01/Accounts/"+s.AccountSID+".json" {
 		s.account(w)
+		return
+	}
+	if r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/Media/") {
+		s.serveMedia(w, r)
 		return
 	}
 	if r.Method != http.MethodPost || r.URL.Path != "/2010-04-01/Accounts/"+s.AccountSID+"/Messages.json" {
@@ -114,6 +147,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sid := NewSID("SM")
+	for _, u := range f["MediaUrl"] {
+		s.fetch(u)
+	}
 	s.mu.Lock()
 	if cb := f.Get("StatusCallback"); cb != "" {
 		s.callbacks[sid] = cb
@@ -131,6 +167,83 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		"date_created": s.Now().UTC().Format(time.RFC1123Z), "date_sent": nil,
 		"uri": "/2010-04-01/Accounts/" + s.AccountSID + "/Messages/" + sid + ".json",
 	})
+}
+
+// AddMedia keeps an inbound file and returns its MediaUrl, as an inbound
+// MMS webhook names it.
+func (s *Server) AddMedia(typ string, data []byte) string {
+	path := "/2010-04-01/Accounts/" + s.AccountSID + "/Messages/" + NewSID("MM") + "/Media/" + NewSID("ME")
+	s.mu.Lock()
+	s.media[path] = media{typ: typ, data: data}
+	s.mu.Unlock()
+	return s.URL + path
+}
+
+// serveMedia answers a MediaUrl (basic auth checked by serve) with a
+// redirect to a signed address that works for MediaTTL.
+func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	_, ok := s.media[r.URL.Path]
+	s.mu.Unlock()
+	if !ok {
+		writeErr(w, http.StatusNotFound, 20404, "The requested resource was not found")
+		return
+	}
+	exp := strconv.FormatInt(s.Now().Add(MediaTTL).Unix(), 10)
+	http.Redirect(w, r, "/signed"+r.URL.Path+"?Expires="+exp+"&Signature="+s.mediaSignature(r.URL.Path, exp), http.StatusTemporaryRedirect)
+}
+
+func (s *Server) mediaSignature(path, exp string) string {
+	mac := hmac.New(sha1.New, []byte(s.AuthToken+"/media"))
+	io.WriteString(mac, path+"|"+exp)
+	return hex.EncodeToString(mac.Sum(nil))
+}
+
+// serveSigned serves a file at its short-lived address: no credentials,
+// but refused (403) once expired or with a wrong signature.
+func (s *Server) serveSigned(w http.ResponseWriter, r *http.Request) {
+	path := strings.TrimPrefix(r.URL.Path, "/signed")
+	exp := r.URL.Query().Get("Expires")
+	at, err := strconv.ParseInt(exp, 10, 64)
+	s.mu.Lock()
+	m, ok := s.media[path]
+	s.mediaGets++
+	s.mu.Unlock()
+	if !ok || err != nil || s.Now().Unix() > at || !hmac.Equal([]byte(r.URL.Query().Get("Signature")), []byte(s.mediaSignature(path, exp))) {
+		w.Header().Set("Content-Type", "application/xml")
+		w.WriteHeader(http.StatusForbidden)
+		io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>`)
+		return
+	}
+	w.Header().Set("Content-Type", m.typ)
+	w.Write(m.data)
+}
+
+// MediaGets counts requests for files' short-lived addresses.
+func (s *Server) MediaGets() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.mediaGets
+}
+
+// fetch gets a MediaUrl of a send, as Twilio does before delivering.
+func (s *Server) fetch(u string) {
+	f := Fetched{URL: u}
+	if resp, err := http.Get(u); err == nil {
+		f.Status, f.Type = resp.StatusCode, resp.Header.Get("Content-Type")
+		f.Data, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+	}
+	s.mu.Lock()
+	s.fetched = append(s.fetched, f)
+	s.mu.Unlock()
+}
+
+// Fetched returns the files the fake fetched from sends' MediaUrls.
+func (s *Server) Fetched() []Fetched {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Fetched(nil), s.fetched...)
 }
 
 // FriendlyName is the fake account's name, as the Accounts resource shows it.

@@ -36,6 +36,9 @@ export const adminEn = {
   'admin.state.running': 'Connected',
   'admin.state.disabled': 'Disabled',
   'admin.state.error': 'Not working',
+  'admin.state.stopped': 'Stopped',
+  'admin.channels.connectedAt': 'Last connected',
+  'admin.channels.retryAt': 'Reconnects',
 
   'admin.channels.title': 'Channels',
   'admin.channels.add': 'Add a channel',
@@ -324,6 +327,9 @@ export const adminEs: Record<AdminKey, string> = {
   'admin.state.running': 'Conectado',
   'admin.state.disabled': 'Desactivado',
   'admin.state.error': 'No funciona',
+  'admin.state.stopped': 'Detenido',
+  'admin.channels.connectedAt': 'Última conexión',
+  'admin.channels.retryAt': 'Se reconecta',
 
   'admin.channels.title': 'Canales',
   'admin.channels.add': 'Añadir un canal',

@@ -350,6 +350,12 @@ export class FakeBackend implements Transport {
     },
     SendReply: (conversationId: string, text: string): Message => this.addMessage(conversationId, text, false),
     SendNote: (conversationId: string, text: string): Message => this.addMessage(conversationId, text, true),
+    SendReplyWith: (conversationId: string, text: string, files: { name: string; type: string; data: string }[]): Message => {
+      this.requireOnline();
+      const m = this.addMessage(conversationId, text, false);
+      m.attachments = files.map((f, i) => ({ url: `/media/${m.id}-${i}`, name: f.name, type: f.type, size: atob(f.data).length }));
+      return m;
+    },
     SetConversationStatus: (conversationId: string, status: string): ConversationSummary => {
       this.requireSession();
       this.requireOnline();

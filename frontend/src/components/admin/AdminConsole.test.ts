@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mount, unmount } from 'svelte';
 import App from '../../App.svelte';
 import ChannelForm from './ChannelForm.svelte';
+import ChannelsAdmin from './ChannelsAdmin.svelte';
 import { setTransport } from '../../lib/bridge';
 import { FakeBackend } from '../../test/fakeBackend';
 import { $, $$, choose, type, until } from '../../test/dom';
@@ -132,5 +133,24 @@ describe('the channel form', () => {
     $<HTMLButtonElement>('channel-save')!.click();
     await until(() => backend.calls.some((c) => c.method === 'SaveChannel'));
     expect(backend.calls.find((c) => c.method === 'SaveChannel')?.args[2]).toEqual({ botToken: '********', mode: 'polling' });
+  });
+});
+
+describe('the channel list', () => {
+  it('shows a stopped poller with its reason, its last connection and a dropped one\'s reconnect', async () => {
+    const base = { enabled: true, config: {}, secretsSet: ['botToken'], failedReplies: 0, retryingReplies: 0 };
+    backend.channels = [
+      { ...base, connector: 'discord', instance: 'bot', title: 'Discord', state: 'stopped', connectedAt: '2026-01-01T09:00:00Z',
+        error: 'Discord refused the bot token (close code 4004, authentication failed); it may have been reset.' },
+      { ...base, connector: 'telegram', instance: 'main', title: 'Telegram', state: 'running', error: 'The connection ended.',
+        connectedAt: '2026-01-01T09:30:00Z', retryAt: '2026-01-01T10:00:02Z' },
+    ];
+    app = mount(ChannelsAdmin, { target: document.body, props: {} });
+    const rows = await until(() => ($$('channel-row').length === 2 ? $$('channel-row') : null));
+    expect($('channel-state', rows[0])?.textContent).toBe('Stopped');
+    expect($('channel-last-error', rows[0])?.textContent).toContain('4004');
+    expect($('channel-connected-at', rows[0])?.textContent).not.toBe('');
+    expect($('channel-state', rows[1])?.textContent).toBe('Connected');
+    expect(rows[1].textContent).toContain('Reconnects');
   });
 });

@@ -35,9 +35,14 @@ export interface ChannelStatus {
   config: Record<string, unknown>;
   enabled: boolean;
   title: string;
-  state: 'running' | 'disabled' | 'error';
+  /** 'stopped': the platform refused the instance for good (a revoked token); saving it again restarts it. */
+  state: 'running' | 'disabled' | 'error' | 'stopped';
   error?: string;
   errorAt?: string;
+  /** When a poller (Telegram, Discord, email) last had its connection accepted. */
+  connectedAt?: string;
+  /** When a poller whose connection dropped tries again. */
+  retryAt?: string;
   webhookUrl?: string;
   secretsSet: string[];
   lastInboundAt?: string;

@@ -19,6 +19,7 @@ import type {
   FlowTestResult,
   Message,
   Offer,
+  ReplyFile,
   SavedFlow,
   SearchResult,
   Session,
@@ -71,6 +72,9 @@ export const Conversations = (filter: ConversationFilter) =>
 export const Conversation = (id: string) => call<ConversationDetail>('Conversation', id);
 /** SendReply sends an agent reply; it may come back queued while offline. */
 export const SendReply = (conversationId: string, text: string) => call<Message>('SendReply', conversationId, text);
+/** SendReplyWith sends a reply with files and, on email, a chosen Cc (null: everyone on the thread; []: the sender only); it needs the engine. */
+export const SendReplyWith = (conversationId: string, text: string, files: ReplyFile[], cc: string[] | null) =>
+  call<Message>('SendReplyWith', conversationId, text, files, cc);
 /** SyncStatus returns the connection state, the next retry, the outbox and the last applied change sequence. */
 export const SyncStatus = () => call<SyncInfo>('SyncStatus');
 /** ReconnectNow tries to reach the server at once instead of waiting for the next retry. */
@@ -155,6 +159,8 @@ export const DialNumber = (number: string) => call<void>('DialNumber', number);
 
 /** CallAudio returns a call's recording or voicemail (its /api/calls/… attachment) as a playable data URL. */
 export const CallAudio = (path: string) => call<string>('CallAudio', path);
+/** Media returns a kept customer file (its /media/{id} attachment) as a data URL; the engine checks access, the cache answers offline. */
+export const Media = (path: string) => call<string>('Media', path);
 
 /** on subscribes to an app event ("sync", "connection", "offer", "removed"); the returned function unsubscribes. */
 export function on<K extends keyof BridgeEvents>(event: K, cb: (data: BridgeEvents[K]) => void): () => void {

@@ -132,6 +132,17 @@ export interface Attachment {
   type: string;
   name: string;
   size: number;
+  /** 'fetching' while the engine fetches the file from its platform, 'failed' when it could not; absent when ready. */
+  state?: 'fetching' | 'failed';
+  /** Why the file could not be fetched or kept. */
+  error?: string;
+}
+
+/** ReplyFile is a file attached in the composer, its bytes in base64. */
+export interface ReplyFile {
+  name: string;
+  type: string;
+  data: string;
 }
 
 export type MessageStatus = 'received' | 'queued' | 'sent' | 'delivered' | 'read' | 'failed';
@@ -149,6 +160,12 @@ export interface Message {
   attachments: Attachment[] | null;
   /** A note between agents, never sent to the customer. */
   private?: boolean;
+  /** Who else the message went to (an email's To and Cc), or who a reply copies. */
+  cc?: string[];
+  /** What the engine could not read of the message; the original is then attached. */
+  problem?: string;
+  /** Sent by a program (an out-of-office reply, a bounce); no bot answers it. */
+  automatic?: boolean;
 }
 
 /** TimelineItem is a message of the contact's whole history, with the channel it went through. */
