@@ -60,7 +60,9 @@ frontend/node_modules/.package-lock.json: frontend/package-lock.json
 	cd frontend && npm ci --no-audit --no-fund --loglevel=error
 
 wails-cli:
-	if ! $(WAILS) version 2>/dev/null | grep -q "$(WAILS_VERSION)"; then
+	# grep reads to the end: with -q it would stop early, wails would get SIGPIPE and pipefail would
+	# count the pinned CLI as missing.
+	if ! $(WAILS) version 2>/dev/null | grep "$(WAILS_VERSION)" >/dev/null; then
 		echo "installing the Wails CLI $(WAILS_VERSION)"
 		GOFLAGS= go install github.com/wailsapp/wails/v2/cmd/wails@$(WAILS_VERSION)
 	fi
@@ -105,14 +107,15 @@ frontend-test: npm-deps
 
 # Playwright (playwright-core + Debian's Chromium) against the real app in browser mode:
 # the inbox, the web chat widget and untrusted attachments, then the agents' story (app/e2etest starts a
-# real engine, the fake Twilio platform and two agents' apps for it), the admin's console, a web
+# real engine, the fake Twilio platform and two agents' apps for it), the admin's console, the
+# supervisor's live view under a load generator with simulated agents, a web
 # call from the widget (fake media devices) to a Go softphone, and the call card
 # (answer, hold, resume, hang up) with a SIP caller.
 e2e: build
 	mkdir -p $(OUT)
 	export XDG_DATA_HOME=$$(mktemp -d) XDG_CONFIG_HOME=$$(mktemp -d) XDG_STATE_HOME=$$(mktemp -d) SWITCHBOARD_BIN=$(CURDIR)/$(BIN)
 	scripts/with-keyring.sh bash -c '(cd frontend && npm run e2e) \
-		&& SWITCHBOARD_E2E=1 go test -v -count=1 -run "TestAgentDesktop|TestAdminConsole|TestCallControls" ./app/e2etest \
+		&& SWITCHBOARD_E2E=1 go test -v -count=1 -run "TestAgentDesktop|TestAdminConsole|TestCallControls|TestSupervisorView" ./app/e2etest \
 		&& SWITCHBOARD_E2E=1 go test -v -count=1 -run TestWebCall ./app/softphone'
 
 # The real desktop window under Xvfb: it starts, the frontend calls Go, a screenshot is taken;
@@ -122,6 +125,8 @@ desktop-test: build
 	scripts/desktop-smoke.sh $(BIN) $(OUT)/desktop.png
 	WAIT_FOR='inbox shown' scripts/desktop-smoke.sh $(BIN) $(OUT)/desktop-inbox.png --demo-user ana@example.com
 	grep -Eq 'inbox shown.* conversations=[1-9]' $(OUT)/desktop-inbox.log || { echo "the desktop never showed the seeded inbox"; exit 1; }
+	WAIT_FOR='supervisor view shown' scripts/desktop-smoke.sh $(BIN) $(OUT)/desktop-supervisor.png --demo-user admin@example.com --demo-screen supervisor
+	grep -Eq 'supervisor view shown.* queues=[1-9]' $(OUT)/desktop-supervisor.log || { echo "the desktop never showed the supervisor's screen"; exit 1; }
 	scripts/desktop-call.sh $(BIN) $(OUT)/desktop-call.png
 	scripts/single-instance-test.sh $(BIN) $(OUT)
 

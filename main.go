@@ -112,6 +112,7 @@ func appFlags(name string, args []string, stderr io.Writer) (*flag.FlagSet, *str
 func runDesktop(args []string, stderr io.Writer) error {
 	fset, data, demo, _ := appFlags("switchboard", args, stderr)
 	demoUser := fset.String("demo-user", "", "with --demo: sign in as this demo account on start (e.g. ana@example.com)")
+	demoScreen := fset.String("demo-screen", "", "with --demo-user: open this screen on start (supervisor)")
 	sound := audioFlag(fset)
 	autoAnswer := fset.Bool("auto-answer", false, "answer offered calls as they ring")
 	voice := server.VoiceFlags(fset)
@@ -130,7 +131,7 @@ func runDesktop(args []string, stderr io.Writer) error {
 		return err
 	}
 	defer closeLog()
-	cfg.DemoUser, cfg.Audio, cfg.AutoAnswer, cfg.Voice = *demoUser, *sound, *autoAnswer, vc
+	cfg.DemoUser, cfg.DemoScreen, cfg.Audio, cfg.AutoAnswer, cfg.Voice = *demoUser, *demoScreen, *sound, *autoAnswer, vc
 	return app.RunDesktop(app.New(cfg, "desktop"), frontendFS())
 }
 

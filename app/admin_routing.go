@@ -47,6 +47,10 @@ type QueueInput struct {
 	OrderAscending bool   `json:"orderAscending,omitempty"`
 	LIFO           bool   `json:"lifo,omitempty"`
 	SLASeconds     int    `json:"slaSeconds,omitempty"`
+	// AlertWaitSeconds and AlertWaiting are the supervisor view's
+	// thresholds (longest wait; waiting tasks).
+	AlertWaitSeconds int `json:"alertWaitSeconds,omitempty"`
+	AlertWaiting     int `json:"alertWaiting,omitempty"`
 }
 
 // SaveQueue creates (empty id) or changes a queue.

@@ -41,6 +41,9 @@ type Config struct {
 	// first calls Ready (so a second launch that only hands over to the
 	// running window never opens the engine).
 	DemoUser string
+	// DemoScreen, with DemoUser, is the screen the UI opens on start
+	// ("supervisor"), so the desktop test can photograph it.
+	DemoScreen string
 	// ConfigDir holds settings.json (DataDir when empty).
 	ConfigDir string
 	// Autostart is the start-at-login entry; nil means this run cannot
@@ -131,6 +134,8 @@ type AppInfo struct {
 	Demo         bool              `json:"demo"`
 	DemoAccounts []DemoAccount     `json:"demoAccounts"`
 	Settings     settings.Settings `json:"settings"`
+	// StartScreen is the screen to open once signed in (demo only).
+	StartScreen string `json:"startScreen,omitempty"`
 }
 
 // Ready is the frontend's first call. It also tells a watcher (the desktop
@@ -147,6 +152,7 @@ func (a *App) Ready() (AppInfo, error) {
 	b := Build()
 	info := AppInfo{Version: b.Version, Build: b, Mode: a.mode, Demo: a.cfg.Demo, DemoAccounts: []DemoAccount{}, Settings: a.currentSettings()}
 	if a.cfg.Demo {
+		info.StartScreen = a.cfg.DemoScreen
 		for _, u := range server.DemoUsers {
 			info.DemoAccounts = append(info.DemoAccounts, DemoAccount{Email: u.Email, Password: server.DemoPassword, Role: u.Role})
 		}

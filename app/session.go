@@ -220,6 +220,7 @@ func (a *App) startSession(ctx context.Context, ac account, cl *client.Client, u
 			}
 		},
 		OnRemoved: func(ids []string) { a.emit("removed", map[string][]string{"conversationIds": ids}) },
+		OnFrame:   a.liveFrame,
 	}
 	// After sleep the connection may be dead without either side knowing:
 	// reconnect at once rather than wait for it to time out.

@@ -22,9 +22,15 @@ type Queue struct {
 	LIFO bool `json:"lifo,omitempty"`
 	// SLASeconds is the answer-time threshold for the service level;
 	// 0 means DefaultSLA.
-	SLASeconds int       `json:"slaSeconds"`
-	CreatedAt  time.Time `json:"createdAt"`
-	UpdatedAt  time.Time `json:"updatedAt"`
+	SLASeconds int `json:"slaSeconds"`
+	// AlertWaitSeconds and AlertWaiting are the thresholds past which the
+	// supervisor's live view shows the queue in alarm: the oldest waiting
+	// task's age (0 means the SLA threshold) and the number of waiting
+	// tasks (0 means no limit).
+	AlertWaitSeconds int       `json:"alertWaitSeconds,omitempty"`
+	AlertWaiting     int       `json:"alertWaiting,omitempty"`
+	CreatedAt        time.Time `json:"createdAt"`
+	UpdatedAt        time.Time `json:"updatedAt"`
 }
 
 // SLA returns the queue's answer-time threshold.
@@ -33,6 +39,23 @@ func (q *Queue) SLA() time.Duration {
 		return time.Duration(q.SLASeconds) * time.Second
 	}
 	return DefaultSLA
+}
+
+// Alerts returns the thresholds a queue with waiting tasks, the oldest
+// longestWait old, is past: "longest wait" and "waiting".
+func (q *Queue) Alerts(waiting int, longestWait time.Duration) []string {
+	out := []string{}
+	limit := q.SLA()
+	if q.AlertWaitSeconds > 0 {
+		limit = time.Duration(q.AlertWaitSeconds) * time.Second
+	}
+	if waiting > 0 && longestWait >= limit {
+		out = append(out, "longest wait")
+	}
+	if q.AlertWaiting > 0 && waiting >= q.AlertWaiting {
+		out = append(out, "waiting")
+	}
+	return out
 }
 
 // RoutingCounters are cumulative routing counts for a queue or a worker.

@@ -36,6 +36,9 @@ type Syncer struct {
 	// OnRemoved is called with the conversations the user lost (the
 	// cache dropped them), before OnChange.
 	OnRemoved func(conversationIDs []string)
+	// OnFrame is called with the live feed's frames that are not events
+	// (the supervisors' live view).
+	OnFrame func(typ string, frame []byte)
 	// OnStatus is called when the state changes and whenever a retry is
 	// scheduled, so the UI can say when the next attempt is.
 	OnStatus func(Status)
@@ -244,6 +247,7 @@ func (s *Syncer) session(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	feed.OnFrame = s.OnFrame
 	s.setState(StateOnline)
 	feedCtx, cancel := context.WithCancel(ctx)
 	defer cancel()

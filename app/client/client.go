@@ -214,6 +214,10 @@ func (c *Client) send(ctx context.Context, method, path, ctype string, body io.R
 // Feed is a live WebSocket connection to the change feed.
 type Feed struct {
 	conn *websocket.Conn
+	// OnFrame, when set, receives the frames that are not change-feed
+	// events (the supervisors' live view), with their type; Next goes on
+	// to the next frame.
+	OnFrame func(typ string, frame []byte)
 }
 
 // OpenFeed connects to the live feed; events after since arrive in order.
@@ -242,19 +246,29 @@ const closeSessionEnded = 4401
 // brings the client to (or an error: the caller then reconnects from its
 // cursor). A feed closed because the session ended returns EUnauthorized.
 func (f *Feed) Next() ([]backend.Event, int64, error) {
-	f.conn.SetReadDeadline(time.Now().Add(90 * time.Second))
-	var frame struct {
-		Type   string          `json:"type"`
-		Events []backend.Event `json:"events"`
-		Next   int64           `json:"next"`
-	}
-	if err := f.conn.ReadJSON(&frame); err != nil {
-		if websocket.IsCloseError(err, closeSessionEnded) {
-			return nil, 0, backend.Errorf(backend.EUnauthorized, "Your session has ended; please sign in again.")
+	for {
+		f.conn.SetReadDeadline(time.Now().Add(90 * time.Second))
+		var frame struct {
+			Type   string          `json:"type"`
+			Events []backend.Event `json:"events"`
+			Next   int64           `json:"next"`
 		}
-		return nil, 0, err
+		_, raw, err := f.conn.ReadMessage()
+		if err == nil {
+			err = json.Unmarshal(raw, &frame)
+		}
+		if err != nil {
+			if websocket.IsCloseError(err, closeSessionEnded) {
+				return nil, 0, backend.Errorf(backend.EUnauthorized, "Your session has ended; please sign in again.")
+			}
+			return nil, 0, err
+		}
+		if frame.Type != "events" && f.OnFrame != nil {
+			f.OnFrame(frame.Type, raw)
+			continue
+		}
+		return frame.Events, frame.Next, nil
 	}
-	return frame.Events, frame.Next, nil
 }
 
 // Close closes the connection; a blocked Next returns an error.

@@ -57,6 +57,9 @@ type QueueRequest struct {
 	OrderAscending bool   `json:"orderAscending,omitempty"`
 	LIFO           bool   `json:"lifo,omitempty"`
 	SLASeconds     int    `json:"slaSeconds,omitempty"`
+	// AlertWaitSeconds and AlertWaiting are the live view's thresholds.
+	AlertWaitSeconds int `json:"alertWaitSeconds,omitempty"`
+	AlertWaiting     int `json:"alertWaiting,omitempty"`
 }
 
 // exists checks that PUT names an existing entity, so a typo in an id does
@@ -87,7 +90,8 @@ func (s *Server) handlePutQueue(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q, err := s.routing.UpsertQueue(r.Context(), &backend.Queue{ID: id, Name: req.Name, TargetWorkers: req.TargetWorkers,
-		OrderBy: req.OrderBy, OrderAscending: req.OrderAscending, LIFO: req.LIFO, SLASeconds: req.SLASeconds})
+		OrderBy: req.OrderBy, OrderAscending: req.OrderAscending, LIFO: req.LIFO, SLASeconds: req.SLASeconds,
+		AlertWaitSeconds: req.AlertWaitSeconds, AlertWaiting: req.AlertWaiting})
 	if err != nil {
 		Error(w, r, s.Logger, err)
 		return

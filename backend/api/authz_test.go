@@ -145,6 +145,14 @@ var authzTable = []authzRow{
 	{"PUT /api/workers/{id}", "/api/workers/$worker", `{"name":"Worker $n","attributes":{},"capacity":{}}`, [6]int{401, 401, 403, 403, 403, 200}},
 	{"DELETE /api/workers/{id}", "/api/workers/$worker", "", [6]int{401, 401, 403, 403, 403, 204}},
 
+	// Supervisors: the live view, setting an agent's activity, staffing
+	// and reports name every agent's work; agents are refused.
+	{"GET /api/supervisor/live", "/api/supervisor/live", "", [6]int{401, 401, 403, 403, 200, 200}},
+	{"POST /api/workers/{id}/activity", "/api/workers/$worker/activity", `{"activity":"Break"}`, [6]int{401, 401, 403, 403, 200, 200}},
+	{"GET /api/supervisor/staffing", "/api/supervisor/staffing?window=30&target=80", "", [6]int{401, 401, 403, 403, 200, 200}},
+	{"GET /api/reports", "/api/reports?from=2026-01-01&to=2026-01-31&by=queue", "", [6]int{401, 401, 403, 403, 200, 200}},
+	{"GET /api/reports/csv", "/api/reports/csv?from=2026-01-01&to=2026-01-07&period=week", "", [6]int{401, 401, 403, 403, 200, 200}},
+
 	// Calls: the agent who had the call (ana here), whoever may read its
 	// conversation, supervisors and admins; to anyone else it does not exist.
 	{"GET /api/calls/{id}", "/api/calls/$call", "", [6]int{401, 401, 200, 404, 200, 200}},

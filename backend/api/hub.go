@@ -67,9 +67,12 @@ type Hub struct {
 	check      chan chan struct{}
 	positions  chan struct{}
 	direct     chan directFrame
-	done       chan struct{}
-	closeOnce  sync.Once
-	stopped    chan struct{}
+	// changed receives a signal (never blocking) after a broadcast that
+	// carried routing or call events: the supervisors' live view follows.
+	changed   chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
+	stopped   chan struct{}
 }
 
 // NewHub returns a hub reading from store. Run must be called.
@@ -78,8 +81,8 @@ func NewHub(store hubStore, log *slog.Logger) *Hub {
 		store: store, log: log, clock: backend.SystemClock{},
 		workerOf: func(context.Context, string) string { return "" },
 		register: make(chan *wsClient), unregister: make(chan *wsClient), check: make(chan chan struct{}), positions: make(chan struct{}),
-		direct: make(chan directFrame, sendBuffer),
-		done:   make(chan struct{}), stopped: make(chan struct{}),
+		direct: make(chan directFrame, sendBuffer), changed: make(chan struct{}, 1),
+		done: make(chan struct{}), stopped: make(chan struct{}),
 	}
 }
 
@@ -250,10 +253,23 @@ func (c *wsClient) readPump() {
 	}
 }
 
-// directFrame is a frame for one user's connections only.
+// directFrame is a frame for one user's connections only, or, with an
+// event type, for every connection whose user may see events of that type.
 type directFrame struct {
 	userID string
 	frame  []byte
+	event  string
+}
+
+// Publish queues a frame that is not kept in the change log (the
+// supervisors' live view) for every connection whose user the Policy lets
+// see events of type typ; when the hub is too busy, the frame is dropped
+// (the next one replaces it).
+func (h *Hub) Publish(typ string, frame []byte) {
+	select {
+	case h.direct <- directFrame{event: typ, frame: frame}:
+	default:
+	}
 }
 
 // SendTo queues a frame for every connection of one user; when the hub is
@@ -261,7 +277,7 @@ type directFrame struct {
 // timeouts).
 func (h *Hub) SendTo(userID string, frame []byte) {
 	select {
-	case h.direct <- directFrame{userID, frame}:
+	case h.direct <- directFrame{userID: userID, frame: frame}:
 	default:
 	}
 }

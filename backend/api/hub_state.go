@@ -220,6 +220,7 @@ func (st *hubState) broadcast(ctx context.Context, events []backend.Event) {
 		}
 	}
 	st.last = events[len(events)-1].Seq
+	st.signalChanged(events)
 	for c := range st.clients {
 		if out := b.out[c]; len(out) > 0 || st.last-c.cursor >= positionEvery {
 			st.sendFrame(c, out)
@@ -426,7 +427,16 @@ func (st *hubState) checkSessions(ctx context.Context) {
 // signaling); a client too slow to take it is dropped and resyncs from its
 // cursor.
 func (st *hubState) sendDirect(d directFrame) {
-	for c := range st.byUser[d.userID] {
+	set := st.byUser[d.userID]
+	if d.event != "" {
+		set = clientSet{}
+		for c := range st.clients {
+			if c.acc.canSee(&backend.Event{Type: d.event}) {
+				set[c] = true
+			}
+		}
+	}
+	for c := range set {
 		select {
 		case c.send <- d.frame:
 		default:

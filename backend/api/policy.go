@@ -196,6 +196,9 @@ func kindOf(typ string) scopeKind {
 		return scopeEveryone
 	case backend.EventUserUpserted, backend.EventQueueStats, backend.EventWorkflowUpserted, backend.EventWorkflowDeleted:
 		return scopeSupervisors
+	case backend.EventSupervisorLive:
+		// The live view names every agent's work: supervisors and admins only.
+		return scopeSupervisors
 	case backend.EventConversationUpserted, backend.EventFlowExecutionUpserted, backend.EventMessageUpserted, backend.EventTaskUpserted,
 		backend.EventCallUpserted:
 		return scopeConversation

@@ -50,6 +50,7 @@ type Server struct {
 	channels ChannelAdmin
 	router   Router
 	console  ChannelConsole
+	super    *supervisor
 	replies  ReplyChecker
 	routing  RoutingAdmin
 	importTR TaskRouterImporter

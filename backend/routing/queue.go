@@ -19,6 +19,9 @@ func (e *Engine) UpsertQueue(ctx context.Context, in *backend.Queue) (*backend.Q
 	if in.SLASeconds < 0 {
 		return nil, backend.Errorf(backend.EInvalid, "The SLA of queue %s cannot be negative.", name)
 	}
+	if in.AlertWaitSeconds < 0 || in.AlertWaiting < 0 {
+		return nil, backend.Errorf(backend.EInvalid, "The alert thresholds of queue %s cannot be negative.", name)
+	}
 	p, err := compileExpr("target expression of queue "+name, in.TargetWorkers)
 	if err != nil {
 		return nil, err

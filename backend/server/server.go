@@ -194,6 +194,7 @@ func (s *Server) startRouting(ctx, runCtx context.Context) error {
 	}
 	s.API.SetRouter(s.Routing)
 	s.API.SetRoutingAdmin(s.Routing, routing.ImportTaskRouterWorkflow)
+	s.API.SetSupervisor(s.Routing, s.DB, nil)
 	if err := ensureRoutingDefaults(ctx, s.Routing); err != nil {
 		return fmt.Errorf("routing defaults: %w", err)
 	}

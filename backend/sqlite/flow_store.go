@@ -245,20 +245,11 @@ func (db *DB) RunningFlowExecutions(ctx context.Context, limit int) ([]*backend.
 }
 
 func (db *DB) flowExecutions(ctx context.Context, query string, args ...any) ([]*backend.FlowExecution, error) {
-	rows, err := db.r.QueryContext(ctx, query, args...)
+	xs, err := collect(ctx, db.r, query, func(r *sql.Rows) (*backend.FlowExecution, error) { return scanFlowExecution(r) }, args...)
 	if err != nil {
 		return nil, fmt.Errorf("flow executions: %w", err)
 	}
-	defer rows.Close()
-	var out []*backend.FlowExecution
-	for rows.Next() {
-		x, err := scanFlowExecution(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, x)
-	}
-	return out, rows.Err()
+	return xs, nil
 }
 
 // NextFlowDeadline implements backend.FlowService.

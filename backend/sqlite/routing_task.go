@@ -21,16 +21,22 @@ func saveTask(ctx context.Context, tx *Tx, t *backend.Task) error {
 		rejected = []string{}
 	}
 	rj, _ := json.Marshal(rejected)
-	_, err = tx.ExecContext(ctx, `INSERT INTO routing_tasks (`+taskColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	// For reports: answered_at and wait_ms keep the first accept (?18 and
+	// ?21 only while the task has none); handle_ms is the completed task's
+	// time from its last accept to its end.
+	_, err = tx.ExecContext(ctx, `INSERT INTO routing_tasks (`+taskColumns+`, answered_at, wait_ms, handle_ms)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?18, ?21, ?22)
 		ON CONFLICT (id) DO UPDATE SET attributes = excluded.attributes, priority = excluded.priority, state = excluded.state,
 		workflow_id = excluded.workflow_id, filter = excluded.filter, filter_index = excluded.filter_index,
 		target_index = excluded.target_index, queue_id = excluded.queue_id, target_expires = excluded.target_expires,
 		worker_id = excluded.worker_id, rejected_by = excluded.rejected_by, reason = excluded.reason,
 		disposition = excluded.disposition, assigned_at = excluded.assigned_at, ended_at = excluded.ended_at,
-		updated_at = excluded.updated_at`,
+		updated_at = excluded.updated_at, handle_ms = excluded.handle_ms,
+		wait_ms = CASE WHEN routing_tasks.answered_at = '' THEN excluded.wait_ms ELSE routing_tasks.wait_ms END,
+		answered_at = CASE WHEN routing_tasks.answered_at = '' THEN excluded.assigned_at ELSE routing_tasks.answered_at END`,
 		t.ID, t.Channel, string(attrs), t.Priority, t.ConversationID, t.State, t.WorkflowID, t.Filter, t.FilterIndex, t.TargetIndex,
 		t.QueueID, formatTime(t.TargetExpiresAt), t.WorkerID, string(rj), t.Reason, t.Disposition,
-		formatTime(t.CreatedAt), formatTime(t.AssignedAt), formatTime(t.EndedAt), formatTime(t.UpdatedAt))
+		formatTime(t.CreatedAt), formatTime(t.AssignedAt), formatTime(t.EndedAt), formatTime(t.UpdatedAt), waitMillis(t), handleMillis(t))
 	if err != nil {
 		return fmt.Errorf("save task: %w", err)
 	}
@@ -97,4 +103,22 @@ func findReservations(ctx context.Context, q queryer, where string, args ...any)
 		out = append(out, &r)
 	}
 	return out, rows.Err()
+}
+
+// waitMillis is a task's time from creation to its (latest) accept, nil
+// before any.
+func waitMillis(t *backend.Task) any {
+	if t.AssignedAt.IsZero() {
+		return nil
+	}
+	return t.AssignedAt.Sub(t.CreatedAt).Milliseconds()
+}
+
+// handleMillis is a completed task's time from its accept to its end, nil
+// for any other.
+func handleMillis(t *backend.Task) any {
+	if t.State != backend.TaskCompleted || t.AssignedAt.IsZero() {
+		return nil
+	}
+	return t.EndedAt.Sub(t.AssignedAt).Milliseconds()
 }

@@ -161,10 +161,11 @@ func (db *DB) openSecrets(ctx context.Context) error {
 	})
 }
 
-// collect reads every row of a query with scan before the caller writes
-// (one connection cannot update while a result set is open).
-func collect[T any](ctx context.Context, tx *Tx, query string, scan func(*sql.Rows) (T, error), args ...any) ([]T, error) {
-	rows, err := tx.QueryContext(ctx, query, args...)
+// collect reads every row of a query with scan. Inside a transaction it
+// reads them all before the caller writes (one connection cannot update
+// while a result set is open).
+func collect[T any](ctx context.Context, q queryer, query string, scan func(*sql.Rows) (T, error), args ...any) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -133,20 +133,12 @@ func (db *DB) FindCall(ctx context.Context, id string) (*backend.Call, error) {
 
 // FindLiveCalls implements backend.CallService.
 func (db *DB) FindLiveCalls(ctx context.Context) ([]*backend.Call, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT data FROM calls WHERE state <> ? ORDER BY started_at`, backend.CallEnded)
+	calls, err := collect(ctx, db.r, `SELECT data FROM calls WHERE state <> ? ORDER BY started_at`,
+		func(r *sql.Rows) (*backend.Call, error) { return scanCall(r) }, backend.CallEnded)
 	if err != nil {
 		return nil, fmt.Errorf("find live calls: %w", err)
 	}
-	defer rows.Close()
-	var out []*backend.Call
-	for rows.Next() {
-		c, err := scanCall(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return calls, nil
 }
 
 // PutTrunk implements backend.CallService.

@@ -1,6 +1,7 @@
 // Every string the UI shows. English is the source; other languages may leave keys out
 // and fall back to English.
 import { adminEn, adminEs } from './i18n-admin';
+import { supervisorEn, supervisorEs } from './i18n-supervisor';
 
 const en = {
   'app.name': 'Switchboard',
@@ -305,6 +306,7 @@ const en = {
   'error.unavailable': 'Switchboard is not reachable right now. Try again in a moment.',
   'error.generic': 'Something went wrong. Try again.',
   ...adminEn,
+  ...supervisorEn,
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -602,6 +604,7 @@ const es: Partial<Record<MessageKey, string>> = {
   'error.unavailable': 'Switchboard no está disponible ahora mismo. Inténtalo de nuevo en un momento.',
   'error.generic': 'Algo salió mal. Inténtalo de nuevo.',
   ...adminEs,
+  ...supervisorEs,
 };
 
 const tables: Record<string, Partial<Record<MessageKey, string>>> = { en, es };

@@ -31,6 +31,7 @@ import type {
 
 export * from './types';
 export * from './admin';
+export * from './supervisor';
 export { BridgeError, decodeError } from './errors';
 export { browserTransport, wailsTransport, takeToken, type Transport } from './transport';
 

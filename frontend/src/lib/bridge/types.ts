@@ -15,6 +15,8 @@ export interface AppInfo {
   demo: boolean;
   demoAccounts: DemoAccount[];
   settings: Settings;
+  /** The screen to open once signed in (demo only): "supervisor". */
+  startScreen?: string;
 }
 
 /** BuildInfo describes the running binary (the About box). */
@@ -341,6 +343,8 @@ export interface BridgeEvents {
   /** Conversations I lost (transferred away, taken by someone else): they left the cache. */
   removed: { conversationIds: string[] };
   call: CallEvent;
+  /** The supervisors' live view, pushed by the engine (supervisors and admins only). */
+  supervisor: import('./supervisor').LiveView;
 }
 
 /** Live call quality from the softphone (RTCP and received audio). */

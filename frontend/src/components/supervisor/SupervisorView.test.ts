@@ -1,0 +1,91 @@
+// @vitest-environment happy-dom
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { flushSync, mount, unmount } from 'svelte';
+import SupervisorView from './SupervisorView.svelte';
+import { setTransport, type LiveView, type QueueLive } from '../../lib/bridge';
+import { FakeBackend } from '../../test/fakeBackend';
+import { $, $$, until } from '../../test/dom';
+
+const figures = { volume: 4, answered: 3, abandoned: 1, handled: 2, avgWaitSeconds: 12, avgHandleSeconds: 95, avgFirstResponseSeconds: 20, withinSla: 3, slaPercent: 75 };
+
+function queue(over: Partial<QueueLive>): QueueLive {
+  return { queueId: 'q1', name: 'Support', tasks: { pending: 1, reserved: 1, assigned: 2, wrapping: 0 }, waiting: 1,
+    longestWaitSeconds: 8, agents: { available: 1, busy: 2, away: 0, offline: 1 }, today: figures, slaSeconds: 20, alert: [], ...over };
+}
+
+function live(at: string, q: Partial<QueueLive>): LiveView {
+  return {
+    at,
+    queues: [queue(q)],
+    agents: [{ workerId: 'w1', name: 'Ana', activity: 'Available', state: 'busy', activitySince: at, load: { chat: 2 },
+      capacity: { chat: 3, voice: 1, email: 5 }, calls: [], today: { handled: 5, avgHandleSeconds: 61, rejected: 1, timedOut: 2 } }],
+  };
+}
+
+let app: Record<string, unknown> | null = null;
+let backend: FakeBackend;
+
+beforeEach(() => {
+  backend = new FakeBackend();
+  backend.signInAs('supervisor');
+  const methods = (backend as unknown as { methods: Record<string, (...a: unknown[]) => unknown> }).methods;
+  methods.SupervisorLive = () => live(new Date().toISOString(), {});
+  methods.Activities = () => [{ name: 'Available', available: true }, { name: 'Break', available: false }, { name: 'Offline', available: false }];
+  methods.SetAgentActivity = () => ({});
+  methods.Report = () => ({ rows: [{ period: '2026-03-02', group: 'q1', ...figures }], names: { q1: 'Support' } });
+  methods.Staffing = () => ({ windowMinutes: 60, queues: [{ queueId: 'q1', name: 'Support', arrivals: 30, perHour: 30, ahtSeconds: 180,
+    trafficErlangs: 1.5, slaSeconds: 20, targetPercent: 80, agentsNeeded: 3, agentsLoggedIn: 2, serviceLevelPercent: 61 }] });
+  setTransport(backend);
+});
+
+afterEach(() => {
+  if (app) unmount(app);
+  app = null;
+  setTransport(null);
+  document.body.innerHTML = '';
+});
+
+describe('SupervisorView', () => {
+  it('shows the live view and follows the pushed views, turning a queue red', async () => {
+    app = mount(SupervisorView, { target: document.body, props: { session: backend.signInAs('supervisor'), onClose: () => {} } });
+    const row = await until(() => $('super-queue'));
+    expect(row.dataset.queue).toBe('Support');
+    expect(row.dataset.alarm).toBe('false');
+    expect($('super-queue-waiting')!.textContent).toBe('1');
+    expect(row.textContent).toContain('75%');
+    expect(row.textContent).toContain('1 / 2 / 0 / 1');
+    const agent = $('super-agent')!;
+    expect(agent.dataset.state).toBe('busy');
+    expect($('super-agent-load')!.textContent).toMatch(/2\/3/);
+    expect($('super-agent-handled')!.textContent).toBe('5');
+    expect($$('super-alerts')[0].textContent).toBe('');
+
+    backend.emit('supervisor', live(new Date().toISOString(), { waiting: 4, longestWaitSeconds: 40, alert: ['longest wait', 'waiting'] }));
+    await until(() => $('super-queue')?.dataset.alarm === 'true');
+    expect($('super-queue-waiting')!.textContent).toBe('4');
+    expect($('super-alerts')!.textContent).toContain('Support is past its threshold');
+    expect(Number($('super-chart')!.dataset.points)).toBeGreaterThanOrEqual(1);
+  });
+
+  it('sets an agent’s activity', async () => {
+    app = mount(SupervisorView, { target: document.body, props: { session: backend.signInAs('supervisor'), onClose: () => {} } });
+    const select = await until(() => $<HTMLSelectElement>('super-agent-activity'));
+    await until(() => select.options.length === 3);
+    select.value = 'Offline';
+    select.dispatchEvent(new Event('change', { bubbles: true }));
+    flushSync();
+    await until(() => backend.calls.find((c) => c.method === 'SetAgentActivity'));
+    expect(backend.calls.find((c) => c.method === 'SetAgentActivity')?.args).toEqual(['w1', 'Offline']);
+  });
+
+  it('shows a report and staffing', async () => {
+    app = mount(SupervisorView, { target: document.body, props: { session: backend.signInAs('supervisor'), onClose: () => {} } });
+    (await until(() => $<HTMLButtonElement>('super-tab-reports'))).click();
+    const row = await until(() => $('report-row'));
+    expect(row.textContent).toContain('2026-03-02');
+    expect(row.textContent).toContain('75%');
+    const staff = await until(() => $('staffing-row'));
+    expect(staff.textContent).toContain('1.50');
+    expect(staff.classList.contains('short')).toBe(true);
+  });
+});

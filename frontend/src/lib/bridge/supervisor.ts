@@ -1,0 +1,99 @@
+// The supervisor's screen's bound methods (app/supervisor.go) and the shapes they return.
+import { call } from './index';
+
+export type AgentState = 'available' | 'busy' | 'away' | 'offline';
+
+/** Figures are a report's measures over a set of tasks. */
+export interface Figures {
+  volume: number;
+  answered: number;
+  abandoned: number;
+  handled: number;
+  avgWaitSeconds: number;
+  avgHandleSeconds: number;
+  avgFirstResponseSeconds: number;
+  withinSla: number;
+  slaPercent: number;
+}
+
+export interface QueueLive {
+  queueId: string;
+  name: string;
+  tasks: Record<string, number>;
+  waiting: number;
+  longestWaitSeconds: number;
+  agents: Record<AgentState, number>;
+  today: Figures;
+  slaSeconds: number;
+  /** The thresholds the queue is past now: "longest wait", "waiting". */
+  alert: string[] | null;
+}
+
+export interface AgentLive {
+  workerId: string;
+  userId?: string;
+  name: string;
+  activity: string;
+  state: AgentState;
+  activitySince: string;
+  load: Record<string, number>;
+  capacity: Record<string, number>;
+  calls: { callId: string; conversationId: string; startedAt: string }[];
+  today: { handled: number; avgHandleSeconds: number; rejected: number; timedOut: number };
+}
+
+/** LiveView is the supervisor's picture now; the "supervisor" event brings each new one. */
+export interface LiveView {
+  at: string;
+  queues: QueueLive[];
+  agents: AgentLive[];
+}
+
+export interface StaffingRow {
+  queueId: string;
+  name: string;
+  arrivals: number;
+  perHour: number;
+  ahtSeconds: number;
+  trafficErlangs: number;
+  slaSeconds: number;
+  targetPercent: number;
+  /** -1 when no team is enough. */
+  agentsNeeded: number;
+  agentsLoggedIn: number;
+  serviceLevelPercent: number;
+}
+
+export interface ReportQuery {
+  from: string;
+  to: string;
+  period: 'day' | 'week';
+  by: '' | 'channel' | 'queue' | 'agent';
+  tz?: string;
+}
+
+export interface ReportRow extends Figures {
+  period: string;
+  group: string;
+}
+
+export interface ReportResponse {
+  rows: ReportRow[];
+  names: Record<string, string>;
+}
+
+/** SupervisorLive returns the live view now (supervisors and admins). */
+export const SupervisorLive = () => call<LiveView>('SupervisorLive');
+/** SetAgentActivity sets another agent's activity. */
+export const SetAgentActivity = (workerId: string, activity: string) => call<unknown>('SetAgentActivity', workerId, activity);
+/** Staffing sizes each queue with Erlang C over the last window minutes for a goal in percent. */
+export const Staffing = (window: number, target: number) =>
+  call<{ windowMinutes: number; queues: StaffingRow[] }>('Staffing', window, target);
+/** Report returns a report's rows and the names of the queues and agents in them. */
+export const Report = (q: ReportQuery) => call<ReportResponse>('Report', q);
+/** ReportCSV returns the same report as CSV text. */
+export const ReportCSV = (q: ReportQuery) => call<string>('ReportCSV', q);
+/** Activities lists the workspace's activities. */
+export const Activities = () => call<{ name: string; available: boolean }[] | null>('Activities').then((r) => r ?? []);
+/** LogFrontendError writes an unhandled UI error to the app's log. */
+export const LogFrontendError = (message: string) => call<void>('LogFrontendError', message).catch(() => {});
