@@ -9,17 +9,17 @@ import (
 	"switchboard/backend"
 )
 
-// The conversation_access table holds who, besides supervisors and admins,
-// may read each conversation: the levels routing hands out (owner,
-// offered, queue), who completed it (assigned) and the customer's history
-// (contact). Every change to it
-// happens in the transaction that caused it and appends one
-// access.changed event, so the change feed knows who gained and who lost a
-// conversation at that point of the log.
+// The conversation_readers view holds who, besides supervisors and admins,
+// may read each conversation: the levels routing hands out (owner and
+// offered in conversation_access, queue through the conversation's access
+// group, access_group.go), who completed it (assigned) and the customer's
+// history (contact). Every change to them happens in the transaction that
+// caused it and appends one access.changed event, so the change feed knows
+// who gained and who lost a conversation at that point of the log.
 
 // ConversationAccess implements backend.AccessService.
 func (db *DB) ConversationAccess(ctx context.Context, userID, conversationID string) ([]string, error) {
-	levels, err := stringList(ctx, db.r, `SELECT level FROM conversation_access WHERE conversation_id = ? AND user_id = ? ORDER BY level`,
+	levels, err := stringList(ctx, db.r, `SELECT level FROM conversation_readers WHERE conversation_id = ? AND user_id = ? ORDER BY level`,
 		conversationID, userID)
 	if err != nil {
 		return nil, fmt.Errorf("conversation access: %w", err)
@@ -36,7 +36,7 @@ func (db *DB) HoldsCustomer(ctx context.Context, userID, conversationID string) 
 
 // ContactReadable implements backend.AccessService.
 func (db *DB) ContactReadable(ctx context.Context, userID, contactID string) (bool, error) {
-	return exists(ctx, db.r, "contact access", `SELECT 1 FROM conversation_access a JOIN conversations c ON c.id = a.conversation_id
+	return exists(ctx, db.r, "contact access", `SELECT 1 FROM conversation_readers a JOIN conversations c ON c.id = a.conversation_id
 		WHERE a.user_id = ? AND c.contact_id = ?`, userID, contactID)
 }
 
@@ -52,7 +52,7 @@ func exists(ctx context.Context, q queryer, what, query string, args ...any) (bo
 // ReadableConversations implements backend.AccessService.
 func (db *DB) ReadableConversations(ctx context.Context, userID string) (map[string]string, error) {
 	rows, err := db.r.QueryContext(ctx, `SELECT DISTINCT a.conversation_id, COALESCE(c.contact_id, '')
-		FROM conversation_access a LEFT JOIN conversations c ON c.id = a.conversation_id WHERE a.user_id = ?`, userID)
+		FROM conversation_readers a LEFT JOIN conversations c ON c.id = a.conversation_id WHERE a.user_id = ?`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("readable conversations: %w", err)
 	}
@@ -135,7 +135,8 @@ func saveAccess(ctx context.Context, tx *Tx, list []*backend.ConversationAccess,
 		byConv[a.ConversationID], finished[a.ConversationID] = a.Users, a.Finished
 	}
 	if complete {
-		stale, err := stringList(ctx, tx, `SELECT DISTINCT conversation_id FROM conversation_access WHERE level IN `+routedLevels)
+		stale, err := stringList(ctx, tx, `SELECT conversation_id FROM conversation_access WHERE level IN `+routedLevels+`
+			UNION SELECT conversation_id FROM conversation_access_groups`)
 		if err != nil {
 			return err
 		}
@@ -154,12 +155,22 @@ func saveAccess(ctx context.Context, tx *Tx, list []*backend.ConversationAccess,
 	if err != nil {
 		return err
 	}
+	var oldGroups []string
 	for _, id := range ids {
 		if err := setDirectAccess(ctx, tx, id, byConv[id], finished[id]); err != nil {
 			return err
 		}
+		old, err := setGroup(ctx, tx, id, byConv[id])
+		if err != nil {
+			return err
+		} else if old != "" {
+			oldGroups = append(oldGroups, old)
+		}
 	}
 	if err := scope.finish(ctx, tx); err != nil {
+		return err
+	}
+	if err := dropGroups(ctx, tx, oldGroups); err != nil {
 		return err
 	}
 	for _, id := range ids {
@@ -180,21 +191,24 @@ func saveAccess(ctx context.Context, tx *Tx, list []*backend.ConversationAccess,
 }
 
 // routedLevels are the levels routing hands out and replaces on each
-// report; holderLevels those that make a customer's other conversations
+// report (queue is kept by group since migration 0720); holderLevels those that make a customer's other conversations
 // readable as history.
 const (
 	routedLevels = `('owner', 'offered', 'queue')`
 	holderLevels = `('owner', 'offered', 'assigned')`
 )
 
-// setDirectAccess replaces the routing levels of one conversation. Who
-// finished it stays assigned; a new holder ends everyone else's
-// assignment.
+// setDirectAccess replaces the routing levels of one conversation but the
+// queue level (setGroup keeps it). Who finished it stays assigned; a new
+// holder ends everyone else's assignment.
 func setDirectAccess(ctx context.Context, tx *Tx, conversationID string, users map[string]string, finished string) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM conversation_access WHERE conversation_id = ? AND level IN `+routedLevels, conversationID); err != nil {
 		return fmt.Errorf("clear access: %w", err)
 	}
 	for user, level := range users {
+		if level == backend.AccessQueue {
+			continue
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO conversation_access (conversation_id, user_id, level) VALUES (?, ?, ?)`,
 			conversationID, user, level); err != nil {
 			return fmt.Errorf("grant access: %w", err)
@@ -248,7 +262,7 @@ func setAssignee(ctx context.Context, tx *Tx, conversationID, userID string) err
 type accessScope struct {
 	convs    []string
 	contacts []string
-	before   map[backend.AccessGrant]bool
+	before   *readerState
 }
 
 // beginAccess opens a scope over conversations and every other
@@ -272,28 +286,8 @@ func beginContactAccess(ctx context.Context, tx *Tx, contacts, extra []string) (
 		return nil, err
 	}
 	s.convs = append(convs, extra...)
-	s.before, err = s.readers(ctx, tx)
+	s.before, err = readersOf(ctx, tx, s.convs)
 	return s, err
-}
-
-// readers returns who may read the scope's conversations now.
-func (s *accessScope) readers(ctx context.Context, tx *Tx) (map[backend.AccessGrant]bool, error) {
-	list, _ := json.Marshal(s.convs)
-	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT conversation_id, user_id FROM conversation_access
-		WHERE conversation_id IN (SELECT value FROM json_each(?))`, string(list))
-	if err != nil {
-		return nil, fmt.Errorf("read access: %w", err)
-	}
-	defer rows.Close()
-	out := map[backend.AccessGrant]bool{}
-	for rows.Next() {
-		var g backend.AccessGrant
-		if err := rows.Scan(&g.ConversationID, &g.UserID); err != nil {
-			return nil, err
-		}
-		out[g] = true
-	}
-	return out, rows.Err()
 }
 
 // finish recomputes the customers' history access and appends an
@@ -304,27 +298,15 @@ func (s *accessScope) finish(ctx context.Context, tx *Tx) error {
 			return err
 		}
 	}
-	after, err := s.readers(ctx, tx)
+	after, err := readersOf(ctx, tx, s.convs)
 	if err != nil {
 		return err
 	}
-	var ch backend.AccessChange
-	for g := range after {
-		if !s.before[g] {
-			ch.Granted = append(ch.Granted, g)
-		}
+	ch, err := readerChange(ctx, tx, s.before, after)
+	if err != nil || ch.Empty() {
+		return err
 	}
-	for g := range s.before {
-		if !after[g] {
-			ch.Revoked = append(ch.Revoked, g)
-		}
-	}
-	if ch.Empty() {
-		return nil
-	}
-	sortGrants(ch.Granted)
-	sortGrants(ch.Revoked)
-	return tx.AppendEvent(ctx, backend.EventAccessChanged, "", &ch)
+	return tx.AppendEvent(ctx, backend.EventAccessChanged, "", ch)
 }
 
 func sortGrants(gs []backend.AccessGrant) {

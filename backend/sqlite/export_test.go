@@ -42,3 +42,10 @@ var PendingWorkQueries = []struct {
 	{"backlog", backlogQuery, []any{""}, []string{"channel_outbox_pending_due", "channel_outbox_sending_lease", "routing_tasks_waiting"}},
 	{"flow timeouts", dueFlowQuery, []any{"", 100}, []string{"flow_executions_deadline"}},
 }
+
+// CountRows counts the rows of a table.
+func (db *DB) CountRows(ctx context.Context, table string) (int, error) {
+	var n int
+	err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM `+table).Scan(&n)
+	return n, err
+}
