@@ -307,12 +307,6 @@ func (s *Server) startChannels(ctx, runCtx context.Context) (err error) {
 	s.Channels, err = channels.NewHub(ctx, s.DB, channels.Options{
 		PublicURL: s.Config.PublicURL, BaseURLs: s.Config.ChannelBaseURLs, Logger: s.Config.Logger, OnInbound: s.onInbound,
 		TakeOverOnStart: true, // one engine process per SQLite file
-		// One conversation at a time: with flows in parallel, the outbox
-		// holds many more claimed replies at any moment, and a crash turns
-		// every claimed reply of a platform that cannot deduplicate into
-		// one failed "in doubt" (the whole-engine crash test lost about 100
-		// of 352 echoes that way over 20 kills, against 16 and 39 in two runs one at a time; main recorded 6).
-		InboundParallel: 1,
 	})
 	if err != nil {
 		return fmt.Errorf("start channels: %w", err)

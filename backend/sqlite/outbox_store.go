@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -150,18 +151,28 @@ func (db *DB) ClaimOutbox(ctx context.Context, now, leaseUntil time.Time, limit 
 				rows.Close()
 				return err
 			}
-			c.job.InDoubt = state == backend.OutboxSending
+			c.wasSending = state == backend.OutboxSending
 			cs = append(cs, c)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		for _, c := range cs {
+		for _, c := range cs { // before any claim below moves them to this batch
+			if c.wasSending {
+				if c.job.InDoubt, err = sendMayHaveStarted(ctx, tx, c.job.ID); err != nil {
+					return err
+				}
+			}
+		}
+		batch := claimBatch()
+		for rank, c := range cs {
 			j := c.job
-			j.Attempts++
-			if _, err := tx.ExecContext(ctx, `UPDATE channel_outbox SET state = 'sending', attempts = ?, lease_until = ?, updated_at = ? WHERE id = ?`,
-				j.Attempts, formatTime(leaseUntil), formatTime(tx.Now()), j.ID); err != nil {
+			if !c.wasSending || j.InDoubt {
+				j.Attempts++ // a claim whose send never started was counted already
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE channel_outbox SET state = 'sending', attempts = ?, lease_until = ?, claim_batch = ?, claim_rank = ?, updated_at = ?
+				WHERE id = ?`, j.Attempts, formatTime(leaseUntil), batch, rank, formatTime(tx.Now()), j.ID); err != nil {
 				return fmt.Errorf("claim outbox: %w", err)
 			}
 			if j.Message, err = findMessage(ctx, tx, `id = ?`, c.msg); err != nil {
@@ -178,6 +189,36 @@ func (db *DB) ClaimOutbox(ctx context.Context, now, leaseUntil time.Time, limit 
 		return nil
 	})
 	return jobs, err
+}
+
+// The hub sends the jobs of one claim in the order returned, one instance's
+// at a time, and records each outcome before that instance's next send. So
+// a job whose claim is over (its process died) may have reached the
+// platform only if no earlier job of its instance in the same claim is
+// still sending: those after it never started and are not in doubt.
+
+// sendMayHaveStarted reports whether the interrupted send of job id may
+// have reached the platform.
+func sendMayHaveStarted(ctx context.Context, tx *Tx, id string) (bool, error) {
+	var earlier bool
+	err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM channel_outbox AS o JOIN channel_outbox AS p
+		ON p.state = 'sending' AND p.claim_batch = o.claim_batch AND p.connector = o.connector AND p.instance = o.instance
+			AND p.claim_rank < o.claim_rank
+		WHERE o.id = ? AND o.claim_batch <> 0)`, id).Scan(&earlier)
+	if err != nil {
+		return false, fmt.Errorf("claim outbox: %w", err)
+	}
+	return !earlier, nil
+}
+
+// claimBatch returns a new claim's number: random, so that claims of
+// different processes never share one.
+func claimBatch() int64 {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("read random: " + err.Error())
+	}
+	return int64(binary.BigEndian.Uint64(b[:])>>1) | 1
 }
 
 // lastInbound returns the conversation's newest inbound message reference.
