@@ -10,8 +10,11 @@
 #   -p PACKAGES  Go packages for the go suite (default ./...)
 #
 # The go suite is `go test -race -count=RUNS` (every test RUNS times); the
-# browser suites are the Playwright files in frontend/e2e, and the agents'
-# story is app/e2etest, each started RUNS times. Everything runs inside a
+# browser suites are the Playwright files `npm run e2e` runs (inbox, widget,
+# untrusted attachments, desktop), and the stories are the end-to-end tests
+# that start their own engines (the agents', the admin's, the supervisor's,
+# the call card and the web call), each started RUNS times, as `make e2e`
+# runs them. Everything runs inside a
 # private D-Bus session with an unlocked gnome-keyring, as in `make test`.
 # Logs and the report go to build/test-output/repeat/. Exits 1 when any test
 # failed.
@@ -86,7 +89,8 @@ if has browser || has story; then
 fi
 
 if has browser; then
-	for file in frontend/e2e/inbox.e2e.mjs frontend/e2e/widget.e2e.mjs; do
+	for file in $(grep '"e2e":' frontend/package.json | grep -o 'e2e/[a-z-]*\.e2e\.mjs'); do
+		file=frontend/$file
 		name=$(basename "$file" .e2e.mjs)
 		start=$(date +%s) ok=0
 		for i in $(seq "$runs"); do
@@ -102,16 +106,21 @@ if has browser; then
 fi
 
 if has story; then
-	start=$(date +%s) ok=0
-	for i in $(seq "$runs"); do
-		if in_session env SWITCHBOARD_E2E=1 go test -count=1 -v -run TestAgentDesktop ./app/e2etest >"$out/story-$i.log" 2>&1; then
-			ok=$((ok + 1))
-		else
-			grep -E -- '--- FAIL|^not ok' "$out/story-$i.log" | sed "s/^/story run $i: /" >>"$failures" || true
-			grep -qE -- '--- FAIL|^not ok' "$out/story-$i.log" || echo "story run $i: the suite failed to run" >>"$failures"
-		fi
+	# Each story as `make e2e` runs it: the test's name and its package.
+	for story in TestAgentDesktop:./app/e2etest TestAdminConsole:./app/e2etest TestCallControls:./app/e2etest \
+		TestSupervisorView:./app/e2etest TestWebCall:./app/softphone; do
+		name=${story%%:*} pkg=${story#*:}
+		start=$(date +%s) ok=0
+		for i in $(seq "$runs"); do
+			if in_session env SWITCHBOARD_E2E=1 go test -count=1 -v -run "^$name\$" "$pkg" >"$out/story-$name-$i.log" 2>&1; then
+				ok=$((ok + 1))
+			else
+				grep -E -- '--- FAIL|^not ok' "$out/story-$name-$i.log" | sed "s/^/story $name run $i: /" >>"$failures" || true
+				grep -qE -- '--- FAIL|^not ok' "$out/story-$name-$i.log" || echo "story $name run $i: the suite failed to run" >>"$failures"
+			fi
+		done
+		echo "story $name: $ok of $runs runs passed in $(elapsed "$start")" | tee -a "$report"
 	done
-	echo "story: $ok of $runs runs passed in $(elapsed "$start")" | tee -a "$report"
 fi
 
 if [ -s "$failures" ]; then

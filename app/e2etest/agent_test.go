@@ -39,7 +39,7 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// TestAgentDesktop is issue 7's end-to-end test; see frontend/e2e/agent.e2e.mjs.
+// TestAgentDesktop is the agents' end-to-end story; see frontend/e2e/agent.e2e.mjs.
 func TestAgentDesktop(t *testing.T) {
 	if os.Getenv("SWITCHBOARD_E2E") == "" {
 		t.Skip("set SWITCHBOARD_E2E=1 (make test does) to run the browser end-to-end test")

@@ -81,7 +81,7 @@ func sentTo(t *testing.T, fake *twiliotest.Server, to, want string) {
 	t.Fatalf("the fake platform never received %q for %s", want, to)
 }
 
-// TestFlows_ThroughTheFakePlatform is issue 5's end-to-end test: real
+// TestFlows_ThroughTheFakePlatform is the flows' end-to-end test: real
 // webhooks through the fake Twilio into the engine's default flow, and a
 // flow whose HTTP widget asks a local test bot.
 func TestFlows_ThroughTheFakePlatform(t *testing.T) {
