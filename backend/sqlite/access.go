@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"sort"
 
 	"switchboard/backend"
@@ -202,17 +203,8 @@ const (
 // queue level (setGroup keeps it). Who finished it stays assigned; a new
 // holder ends everyone else's assignment.
 func setDirectAccess(ctx context.Context, tx *Tx, conversationID string, users map[string]string, finished string) error {
-	if _, err := tx.ExecContext(ctx, `DELETE FROM conversation_access WHERE conversation_id = ? AND level IN `+routedLevels, conversationID); err != nil {
-		return fmt.Errorf("clear access: %w", err)
-	}
-	for user, level := range users {
-		if level == backend.AccessQueue {
-			continue
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO conversation_access (conversation_id, user_id, level) VALUES (?, ?, ?)`,
-			conversationID, user, level); err != nil {
-			return fmt.Errorf("grant access: %w", err)
-		}
+	if err := replaceRouted(ctx, tx, conversationID, users); err != nil {
+		return err
 	}
 	if holder := owner(users); holder != "" {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM conversation_access WHERE conversation_id = ? AND level = 'assigned' AND user_id <> ?`,
@@ -224,6 +216,36 @@ func setDirectAccess(ctx context.Context, tx *Tx, conversationID string, users m
 		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO conversation_access (conversation_id, user_id, level) VALUES (?, ?, 'assigned')`,
 			conversationID, finished); err != nil {
 			return fmt.Errorf("keep assignment: %w", err)
+		}
+	}
+	return nil
+}
+
+// replaceRouted makes the conversation's owner and offered rows those of
+// users, writing nothing when they are already.
+func replaceRouted(ctx context.Context, tx *Tx, conversationID string, users map[string]string) error {
+	want := map[string]string{}
+	for user, level := range users {
+		if level != backend.AccessQueue {
+			want[user] = level
+		}
+	}
+	have, n := map[string]string{}, 0
+	err := scanPairs(ctx, tx, `SELECT user_id, level FROM conversation_access WHERE conversation_id = ? AND level IN `+routedLevels,
+		conversationID, func(user, level string) { have[user], n = level, n+1 })
+	if err != nil {
+		return fmt.Errorf("read access: %w", err)
+	}
+	if n == len(have) && maps.Equal(have, want) {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM conversation_access WHERE conversation_id = ? AND level IN `+routedLevels, conversationID); err != nil {
+		return fmt.Errorf("clear access: %w", err)
+	}
+	for user, level := range want {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO conversation_access (conversation_id, user_id, level) VALUES (?, ?, ?)`,
+			conversationID, user, level); err != nil {
+			return fmt.Errorf("grant access: %w", err)
 		}
 	}
 	return nil
