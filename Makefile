@@ -30,7 +30,7 @@ BUILD_DATE := $(shell git log -1 --format=%cs 2>/dev/null)
 LDFLAGS := -X switchboard/app.Version=$(VERSION) -X switchboard/app.Commit=$(COMMIT) -X switchboard/app.BuildDate=$(BUILD_DATE)
 DEB := build/bin/switchboard_$(VERSION)_$(ARCH).deb
 
-.PHONY: test-repeat layout-check run test deps deb-deps npm-deps wails-cli frontend build go-vet go-test crash-test frontend-test e2e desktop-test bench clean \
+.PHONY: test-repeat layout-check run test deps deb-deps npm-deps wails-cli frontend build go-vet go-test crash-test frontend-test e2e desktop-test bench bench-desktop-memory clean \
 	icons package package-deps package-deb package-windows package-test package-lint
 
 run: deps build
@@ -106,16 +106,19 @@ frontend-test: npm-deps
 	cd frontend && npm test
 
 # Playwright (playwright-core + Debian's Chromium) against the real app in browser mode:
-# the inbox, the web chat widget and untrusted attachments, then the agents' story (app/e2etest starts a
-# real engine, the fake Twilio platform and two agents' apps for it), the admin's console, the
-# supervisor's live view under a load generator with simulated agents, a web
-# call from the widget (fake media devices) to a Go softphone, and the call card
-# (answer, hold, resume, hang up) with a SIP caller.
+# the inbox, the web chat widget and untrusted attachments, then the agents' stories
+# (app/e2etest starts a real engine, the fake Twilio platform and the agents' apps for
+# them): two agents and an offer; the desk (a web chat visitor rejected, re-offered and
+# taken from My queues, with screenshots and layout checks at 900 and 1,600 px in
+# English and Spanish); the desktop when its session expires or its engine's store is
+# replaced; the admin's console, the supervisor's live view under a load generator with
+# simulated agents, a web call from the widget (fake media devices) to a Go softphone,
+# and the call card (answer, hold, resume, hang up) with a SIP caller.
 e2e: build
 	mkdir -p $(OUT)
 	export XDG_DATA_HOME=$$(mktemp -d) XDG_CONFIG_HOME=$$(mktemp -d) XDG_STATE_HOME=$$(mktemp -d) SWITCHBOARD_BIN=$(CURDIR)/$(BIN)
 	scripts/with-keyring.sh bash -c '(cd frontend && npm run e2e) \
-		&& SWITCHBOARD_E2E=1 go test -v -count=1 -run "TestAgentDesktop|TestAdminConsole|TestCallControls|TestSupervisorView" ./app/e2etest \
+		&& SWITCHBOARD_E2E=1 go test -v -count=1 -run "TestAgentDesktop|TestDesk|TestAdminConsole|TestCallControls|TestSupervisorView" ./app/e2etest \
 		&& SWITCHBOARD_E2E=1 go test -v -count=1 -run TestWebCall ./app/softphone'
 
 # The real desktop window under Xvfb: it starts, the frontend calls Go, a screenshot is taken;
@@ -182,6 +185,11 @@ bench: build
 	mkdir -p $(OUT)
 	go test -run '^$$' -bench . -benchtime 1x ./... | tee $(OUT)/bench.txt
 	go run ./scripts/loadgen -bin $(BIN) -rate 100 -duration 10s -agents 20 -check | tee $(OUT)/loadgen.txt
+
+# The desktop's memory (PSS of its whole process tree) with 100,000 cached
+# messages, in the real window under Xvfb; see BENCHMARKS.md.
+bench-desktop-memory: build
+	scripts/desktop-memory.sh $(BIN) 100000 | tee $(OUT)/desktop-memory.txt
 
 clean:
 	rm -rf build/bin $(OUT) frontend/dist frontend/wailsjs

@@ -28,6 +28,7 @@ import (
 	"syscall"
 
 	"switchboard/app"
+	"switchboard/app/keychain"
 	"switchboard/backend"
 	"switchboard/backend/flow"
 	"switchboard/backend/secret"
@@ -39,10 +40,12 @@ import (
 var assets embed.FS
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, waitForSignal))
 }
 
-func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+// run runs one command; wait blocks while a server command serves (until
+// a signal, in main).
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer, wait func()) int {
 	cmd := ""
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
@@ -52,9 +55,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "":
 		err = runDesktop(args, stderr)
 	case "serve":
-		err = runServe(args, stderr)
+		err = runServe(args, stderr, wait)
 	case "browser":
-		err = runBrowser(args, stdout, stderr)
+		err = runBrowser(args, stdout, stderr, wait)
 	case "user":
 		err = runUser(args, stdin, stdout, stderr)
 	case "key":
@@ -135,7 +138,7 @@ func runDesktop(args []string, stderr io.Writer) error {
 	return app.RunDesktop(app.New(cfg, "desktop"), frontendFS())
 }
 
-func runBrowser(args []string, stdout, stderr io.Writer) error {
+func runBrowser(args []string, stdout, stderr io.Writer, wait func()) error {
 	fset, data, demo, addr := appFlags("browser", args, stderr)
 	sound := audioFlag(fset)
 	if err := fset.Parse(args); err != nil {
@@ -143,6 +146,11 @@ func runBrowser(args []string, stdout, stderr io.Writer) error {
 	}
 	if !strings.HasPrefix(*addr, "127.") && !strings.HasPrefix(*addr, "localhost:") && !strings.HasPrefix(*addr, "[::1]:") {
 		return fmt.Errorf("browser mode listens on loopback only, not %s", *addr)
+	}
+	// Signing in keeps the session in the keyring: without one, say so now
+	// and what to do, rather than fail at the sign-in screen.
+	if err := keychain.New("").Check(); err != nil {
+		return errors.New(backend.ErrorMessage(err))
 	}
 	cfg, closeLog, err := userConfig(*data, *demo, stderr)
 	if err != nil {
@@ -155,11 +163,11 @@ func runBrowser(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintln(stdout, "Switchboard UI:", b.URL)
-	waitForSignal()
+	wait()
 	return b.Close()
 }
 
-func runServe(args []string, stderr io.Writer) error {
+func runServe(args []string, stderr io.Writer, wait func()) error {
 	cfg, err := server.ParseServe(args, os.Getenv, stderr)
 	if err != nil {
 		return err
@@ -178,7 +186,10 @@ func runServe(args []string, stderr io.Writer) error {
 		return err
 	}
 	log.Info("engine listening", "url", s.URL(), "data", cfg.DataDir, "publicURL", cfg.PublicURL)
-	waitForSignal()
+	if users, err := s.DB.FindUsers(context.Background()); err == nil && len(users) == 0 {
+		fmt.Fprint(stderr, firstUserHint(cfg.DataDir))
+	}
+	wait()
 	return s.Close()
 }
 
@@ -237,6 +248,27 @@ func runUser(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "created %s (%s) %s\n", u.Email, u.Role, u.ID)
 	return nil
+}
+
+// firstUserHint tells whoever started an engine with no users how to
+// create the first one; until then nobody can sign in.
+func firstUserHint(data string) string {
+	return fmt.Sprintf(`
+This engine has no users yet, so nobody can sign in. Create the first admin
+(the running engine sees it at once; the password is read from stdin):
+
+  echo 'a-long-password' | switchboard user add --data %s --email you@example.com --name "Your Name" --role admin
+
+Or start with a demo workspace instead: switchboard serve --data %s --demo
+`, shellQuote(data), shellQuote(data))
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func waitForSignal() {

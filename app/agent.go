@@ -10,21 +10,28 @@ import (
 	"switchboard/backend"
 )
 
-// Dispositions are the wrap-up codes an agent picks from.
-var Dispositions = []string{"Resolved", "Follow-up needed", "Escalated", "No response from customer", "Spam"}
+// Dispositions are the wrap-up codes an agent picks from: outcomes, named
+// so they read differently from the actions beside them (no "Resolved"
+// next to a Resolve button). The UI shows each in the agent's language.
+var Dispositions = []string{"issue_solved", "needs_follow_up", "passed_to_specialist", "customer_went_quiet", "spam"}
+
+// OfferedTask is what an offer (open or missed) shows of its task.
+type OfferedTask struct {
+	ReservationID  string `json:"reservationId"`
+	TaskID         string `json:"taskId"`
+	ConversationID string `json:"conversationId"`
+	Channel        string `json:"channel"`
+	TaskChannel    string `json:"taskChannel"`
+	ContactName    string `json:"contactName"`
+	Preview        string `json:"preview"`
+	QueueName      string `json:"queueName"`
+}
 
 // Offer is a task offered to the signed-in agent, waiting for an answer.
 type Offer struct {
-	ReservationID  string    `json:"reservationId"`
-	TaskID         string    `json:"taskId"`
-	ConversationID string    `json:"conversationId"`
-	Channel        string    `json:"channel"`
-	TaskChannel    string    `json:"taskChannel"`
-	ContactName    string    `json:"contactName"`
-	Preview        string    `json:"preview"`
-	QueueName      string    `json:"queueName"`
-	CreatedAt      time.Time `json:"createdAt"`
-	ExpiresAt      time.Time `json:"expiresAt"`
+	OfferedTask
+	CreatedAt time.Time `json:"createdAt"`
+	ExpiresAt time.Time `json:"expiresAt"`
 }
 
 // Offers lists the signed-in agent's open offers, oldest first, from the cache.
@@ -38,47 +45,75 @@ func (a *App) Offers() ([]Offer, error) {
 }
 
 func (a *App) offers(ctx context.Context, s *session) ([]Offer, error) {
-	w, err := s.cache.WorkerByUser(ctx, s.user.ID)
-	if backend.ErrorCode(err) == backend.ENotFound {
-		return []Offer{}, nil
-	} else if err != nil {
-		return nil, err
+	out := []Offer{}
+	w, names, err := workAndQueues(ctx, s)
+	if err != nil || w == nil {
+		return out, err
 	}
 	res, err := s.cache.PendingReservations(ctx, w.ID)
 	if err != nil {
 		return nil, err
 	}
+	for _, r := range res {
+		conv := ""
+		if t, err := s.cache.Task(ctx, r.TaskID); err == nil {
+			conv = t.ConversationID
+		}
+		task, err := offered(ctx, s, r.ID, r.TaskID, conv, r.Channel, names[r.QueueID])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Offer{OfferedTask: task, CreatedAt: r.CreatedAt, ExpiresAt: r.ExpiresAt})
+	}
+	return out, nil
+}
+
+// workAndQueues returns the signed-in user's worker (nil when they take no
+// tasks) and the queue names by id.
+func workAndQueues(ctx context.Context, s *session) (*backend.Worker, map[string]string, error) {
+	w, err := s.cache.WorkerByUser(ctx, s.user.ID)
+	if backend.ErrorCode(err) == backend.ENotFound {
+		return nil, nil, nil
+	} else if err != nil {
+		return nil, nil, err
+	}
 	queues, err := s.cache.Queues(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	names := map[string]string{}
 	for _, q := range queues {
 		names[q.ID] = q.Name
 	}
-	out := []Offer{}
-	for _, r := range res {
-		o := Offer{ReservationID: r.ID, TaskID: r.TaskID, TaskChannel: r.Channel, QueueName: names[r.QueueID], CreatedAt: r.CreatedAt, ExpiresAt: r.ExpiresAt}
-		if t, err := s.cache.Task(ctx, r.TaskID); err == nil && t.ConversationID != "" {
-			o.ConversationID = t.ConversationID
-			// Only the summary: this runs after every sync batch.
-			list, err := s.cache.Conversations(ctx, cache.Filter{ID: t.ConversationID})
-			if err != nil {
-				return nil, err
-			}
-			if len(list) == 1 {
-				o.Channel, o.ContactName = list[0].Channel, list[0].ContactName
-				if o.Preview, err = s.cache.FirstInbound(ctx, t.ConversationID); err != nil {
-					return nil, err
-				}
-				if o.Preview == "" && o.TaskChannel == backend.ChannelVoice {
-					o.Preview = list[0].ThreadKey // the caller's number
-				}
-			}
-		}
-		out = append(out, o)
+	return w, names, nil
+}
+
+// offered describes one offer's task from the cache.
+func offered(ctx context.Context, s *session, reservationID, taskID, conversationID, taskChannel, queue string) (OfferedTask, error) {
+	o := OfferedTask{ReservationID: reservationID, TaskID: taskID, ConversationID: conversationID, TaskChannel: taskChannel, QueueName: queue}
+	if conversationID == "" {
+		return o, nil
 	}
-	return out, nil
+	var err error
+	o.Channel, o.ContactName, o.Preview, err = describe(ctx, s, conversationID, taskChannel)
+	return o, err
+}
+
+// describe returns what an offer shows of a task's conversation: the
+// platform channel, the customer's name and the first message (a caller's
+// number for a call). It reads only the summary: it runs after every sync.
+func describe(ctx context.Context, s *session, conversationID, taskChannel string) (channel, contact, preview string, err error) {
+	list, err := s.cache.Conversations(ctx, cache.Filter{ID: conversationID})
+	if err != nil || len(list) != 1 {
+		return "", "", "", err
+	}
+	if preview, err = s.cache.FirstInbound(ctx, conversationID); err != nil {
+		return "", "", "", err
+	}
+	if preview == "" && taskChannel == backend.ChannelVoice {
+		preview = list[0].ThreadKey
+	}
+	return list[0].Channel, list[0].ContactName, preview, nil
 }
 
 // AcceptOffer accepts an offer; the conversation becomes the agent's.

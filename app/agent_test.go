@@ -90,8 +90,8 @@ func TestAgent_OffersNotifyAcceptAndFinish(t *testing.T) {
 	var mu sync.Mutex
 	events := map[string]int{}
 	a.setEmitter(func(name string, data any) { mu.Lock(); events[name]++; mu.Unlock() })
-	// The demo's waiting web chat is offered to whoever has room: Ben.
-	if _, err := a.SignIn(SignInRequest{Email: "ben@example.com", Password: server.DemoPassword}); err != nil {
+	// The demo's waiting web chat is offered to the agent with room: Ana.
+	if _, err := a.SignIn(SignInRequest{Email: "ana@example.com", Password: server.DemoPassword}); err != nil {
 		t.Fatal(err)
 	}
 	var offers []Offer
@@ -113,14 +113,14 @@ func TestAgent_OffersNotifyAcceptAndFinish(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// A second offer (an email while Ana is away) is rejected.
+	// A second offer (an email while Ben is away) is rejected.
 	ctx := context.Background()
 	r := a.engine.Routing
-	ana, err := r.WorkerByUserID(ctx, userID(t, a, "ana@example.com"))
+	ben, err := r.WorkerByUserID(ctx, userID(t, a, "ben@example.com"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.SetWorkerActivity(ctx, ana.ID, backend.ActivityOffline); err != nil {
+	if _, err := r.SetWorkerActivity(ctx, ben.ID, backend.ActivityOffline); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := r.CreateTask(ctx, backend.TaskInput{Channel: backend.ChannelEmail, QueueID: "q_support"}); err != nil {
@@ -155,10 +155,10 @@ func TestAgent_OffersNotifyAcceptAndFinish(t *testing.T) {
 	if _, err := a.SendNote(d.Conversation.ID, "VIP: be nice"); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.WrapUp(d.Task.ID, "Resolved"); err != nil {
+	if err := a.WrapUp(d.Task.ID, "issue_solved"); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.CompleteTask(d.Task.ID, "Resolved"); err != nil {
+	if err := a.CompleteTask(d.Task.ID, "issue_solved"); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "the task completed and the note synced", func() bool {
@@ -175,7 +175,7 @@ func TestAgent_OffersNotifyAcceptAndFinish(t *testing.T) {
 		t.Fatalf("activity = %+v, %v", st, err)
 	}
 	targets, err := a.TransferTargets()
-	if err != nil || len(targets.Workers) != 1 || targets.Workers[0].Name != "Ana Agent" || len(targets.Queues) != 2 {
+	if err != nil || len(targets.Workers) != 1 || targets.Workers[0].Name != "Ben Agent" || len(targets.Queues) != 2 {
 		t.Fatalf("targets = %+v, %v", targets, err)
 	}
 	canned, err := a.CannedResponses()

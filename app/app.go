@@ -35,8 +35,10 @@ type Config struct {
 	// AutoAnswer answers offered calls as they ring (not consults).
 	AutoAnswer bool
 	// Voice lets the embedded engine take phone calls (a SIP address).
-	Voice  server.VoiceConfig
-	Logger *slog.Logger
+	Voice server.VoiceConfig
+	// EngineClock drives the embedded engine's routing timers (tests).
+	EngineClock backend.Clock
+	Logger      *slog.Logger
 	// DemoUser, with Demo, signs in as this demo account when the page
 	// first calls Ready (so a second launch that only hands over to the
 	// running window never opens the engine).
@@ -78,6 +80,8 @@ type App struct {
 	engine   *server.Server
 	session  *session
 	demoOnce sync.Once
+	// ended is set when the engine ended the last session.
+	ended bool
 }
 
 // New returns an App; mode is "desktop" or "browser".
@@ -96,11 +100,13 @@ func New(cfg Config, mode string) *App {
 	return a
 }
 
-// uiError crosses the bridge as JSON {code, message}: Wails rejects a
-// promise with the error's string, and the frontend decodes it.
+// uiError crosses the bridge as JSON {code, message, reason}: Wails
+// rejects a promise with the error's string, and the frontend decodes it
+// and shows its own sentence for the code and reason in the user's language.
 type uiError struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	Reason  string `json:"reason,omitempty"`
 }
 
 func (e *uiError) Error() string {
@@ -116,7 +122,7 @@ func (a *App) toUI(err error) error {
 	if backend.ErrorCode(err) == backend.EInternal {
 		a.log.Error("internal error", "err", err)
 	}
-	return &uiError{Code: backend.ErrorCode(err), Message: backend.ErrorMessage(err)}
+	return &uiError{Code: backend.ErrorCode(err), Message: backend.ErrorMessage(err), Reason: backend.ErrorReason(err)}
 }
 
 // DemoAccount is a seeded account shown on the sign-in screen.

@@ -20,7 +20,7 @@ import (
 )
 
 // replayed are the events a newly connected page receives at once.
-var replayed = []string{"connection", "sync"}
+var replayed = []string{"connection", "sync", "progress"}
 
 // tokenCookie remembers the page token across reloads of the same browser.
 const tokenCookie = "switchboard_bridge"
@@ -37,8 +37,8 @@ type Browser struct {
 
 	mu   sync.Mutex
 	subs map[chan []byte]struct{}
-	// latest holds the newest "connection" and "sync" events, replayed to
-	// a page whose event stream connects after they were sent: both say
+	// latest holds the newest "connection", "sync" and "progress" events, replayed to
+	// a page whose event stream connects after they were sent: each says
 	// "this is the state now", so the page re-reads instead of missing it.
 	latest map[string][]byte
 }

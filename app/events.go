@@ -3,7 +3,11 @@ package app
 // emit sends an event to the frontend. Every UI event leaves through here:
 // the desktop runner sets the emitter to Wails' EventsEmit, browser mode to
 // its server-sent-events stream. Event names: "sync" {lastSeq} after the
-// cache changed, "connection" {state} when the sync state changes,
+// cache changed, "connection" {state} when the sync state changes (also
+// "signed_out": the engine ended the session), "offer" {offer} and "missed"
+// {offer} for new and missed offers, "progress" {done, total} during a
+// long catch-up, "reset" {held} when the cache started over for a changed
+// engine, "typing" {conversationId, who, name} while a customer types,
 // "removed" {conversationIds} when the agent lost conversations (they left
 // the cache).
 func (a *App) emit(name string, data any) {

@@ -41,7 +41,7 @@ func TestResolveMedia_OnlyTheEnginesOwnPaths(t *testing.T) {
 func TestMedia_ThroughTheEngineAndCachedOffline(t *testing.T) {
 	requireKeyring(t)
 	a := newTestApp(t, t.TempDir())
-	if _, err := a.SignIn(SignInRequest{Email: "ben@example.com", Password: server.DemoPassword}); err != nil {
+	if _, err := a.SignIn(SignInRequest{Email: "ana@example.com", Password: server.DemoPassword}); err != nil {
 		t.Fatal(err)
 	}
 	var offers []Offer
@@ -55,7 +55,7 @@ func TestMedia_ThroughTheEngineAndCachedOffline(t *testing.T) {
 	if err := a.engine.DB.PutMedia(ctx, mine, photo); err != nil {
 		t.Fatal(err)
 	}
-	in, _, err := a.engine.DB.StoreInbound(ctx, &backend.InboundMessage{Channel: "sms.twilio", Instance: "main", ExternalUserID: "+15550009999", ExternalID: "SMx", Text: "not Ben's"})
+	in, _, err := a.engine.DB.StoreInbound(ctx, &backend.InboundMessage{Channel: "sms.twilio", Instance: "main", ExternalUserID: "+15550009999", ExternalID: "SMx", Text: "not Ana's"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func TestMedia_ThroughTheEngineAndCachedOffline(t *testing.T) {
 func TestSendReplyWith_UploadsFilesAndSends(t *testing.T) {
 	requireKeyring(t)
 	a := newTestApp(t, t.TempDir())
-	if _, err := a.SignIn(SignInRequest{Email: "ben@example.com", Password: server.DemoPassword}); err != nil {
+	if _, err := a.SignIn(SignInRequest{Email: "ana@example.com", Password: server.DemoPassword}); err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
@@ -107,7 +107,7 @@ func TestSendReplyWith_UploadsFilesAndSends(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := a.engine.DB.SaveRouting(ctx, &backend.RoutingChange{Access: []*backend.ConversationAccess{{ConversationID: in.ConversationID,
-		Users: map[string]string{userID(t, a, "ben@example.com"): backend.AccessOwner}}}}); err != nil {
+		Users: map[string]string{userID(t, a, "ana@example.com"): backend.AccessOwner}}}}); err != nil {
 		t.Fatal(err)
 	}
 	photo := []byte("\x89PNG\r\n\x1a\n the label")

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -92,8 +93,9 @@ func (a *App) engineURL(ctx context.Context, name string) (string, error) {
 		}
 		e, err := server.Open(ctx, server.Config{
 			DataDir: filepath.Join(a.cfg.DataDir, "engine"), Demo: a.cfg.Demo, PasswordCost: a.cfg.PasswordCost, Logger: a.log,
-			SecretKey: key,
-			Voice:     a.cfg.Voice,
+			SecretKey:    key,
+			Voice:        a.cfg.Voice,
+			RoutingClock: a.cfg.EngineClock, LowMemory: true,
 		})
 		if err != nil {
 			return "", fmt.Errorf("start embedded engine: %w", err)
@@ -138,6 +140,14 @@ func (a *App) signIn(ctx context.Context, req SignInRequest) (Session, error) {
 	return s.public(), nil
 }
 
+// ReasonSessionEnded marks the error RestoreSession returns when the
+// engine ended the last session: the UI shows why it asks to sign in.
+const ReasonSessionEnded = "session_ended"
+
+func sessionEnded() error {
+	return backend.ReasonErrorf(backend.ENotFound, ReasonSessionEnded, "Your session has ended (it expired or was signed out on the server). Sign in again; replies you wrote are kept.")
+}
+
 // rememberServer makes a team server the one the sign-in screen offers
 // next time.
 func (a *App) rememberServer(server string) {
@@ -154,6 +164,12 @@ func (a *App) rememberServer(server string) {
 func (a *App) restore(ctx context.Context) (Session, error) {
 	if s, err := a.current(); err == nil {
 		return s.public(), nil
+	}
+	a.mu.Lock()
+	ended := a.ended
+	a.mu.Unlock()
+	if ended {
+		return Session{}, sessionEnded()
 	}
 	ac, err := a.loadAccount()
 	if err != nil {
@@ -179,7 +195,7 @@ func (a *App) restore(ctx context.Context) (Session, error) {
 		}
 	case backend.EUnauthorized:
 		a.keychain.Delete(ac.keyringKey())
-		return Session{}, backend.Errorf(backend.ENotFound, "Your saved session has expired; please sign in again.")
+		return Session{}, sessionEnded()
 	default:
 		return Session{}, err
 	}
@@ -211,14 +227,25 @@ func (a *App) startSession(ctx context.Context, ac account, cl *client.Client, u
 		OnChange: func(seq int64) {
 			a.emit("sync", map[string]int64{"lastSeq": seq})
 			a.announceOffers(runCtx, s)
+			a.announceMissed(runCtx, s)
 			a.refreshTray(runCtx)
 		},
 		OnStatus: func(st cache.Status) { a.connectionChanged(runCtx, s, st) },
 		OnState: func(state string) {
 			if state == cache.StateSignedOut {
-				go a.forget(s, ac)
+				// The engine no longer knows the session: back to the
+				// sign-in screen. The outbox stays for the next session.
+				a.endSession(s, ac)
 			}
 		},
+		OnProgress: func(done, total int64) {
+			a.emit("progress", map[string]int64{"done": done, "total": total})
+			if done == total {
+				a.releaseMemory(runCtx, s)
+			}
+		},
+		OnReset:   func(held int) { a.emit("reset", map[string]int{"held": held}) },
+		OnTyping:  func(t client.Typing) { a.emit("typing", t) },
 		OnRemoved: func(ids []string) { a.emit("removed", map[string][]string{"conversationIds": ids}) },
 		OnFrame:   a.liveFrame,
 	}
@@ -228,6 +255,14 @@ func (a *App) startSession(ctx context.Context, ac account, cl *client.Client, u
 		a.log.Info("woke from sleep; reconnecting", "slept", slept.Round(time.Second))
 		s.syncer.Reconnect()
 	}}
+	// A page that listens only after sign-in hears the newest connection and
+	// progress events again: make them this session's before its syncer
+	// reports, not the last session's (whose "signed out" would send the agent
+	// straight back to the sign-in screen).
+	a.emit("progress", map[string]int64{"done": 0, "total": 0})
+	if st, err := a.syncStatus(ctx, s, cache.Status{State: cache.StateReconnecting}); err == nil {
+		a.emit("connection", st)
+	}
 	go func() {
 		defer close(s.done)
 		var wg sync.WaitGroup
@@ -238,7 +273,7 @@ func (a *App) startSession(ctx context.Context, ac account, cl *client.Client, u
 	s.phone = a.startPhone(runCtx, s)
 	a.mu.Lock()
 	old := a.session
-	a.session = s
+	a.session, a.ended = s, false
 	a.mu.Unlock()
 	if old != nil {
 		old.close()
@@ -246,6 +281,35 @@ func (a *App) startSession(ctx context.Context, ac account, cl *client.Client, u
 	a.rememberUser(ac, u)
 	a.refreshTray(ctx)
 	return s, nil
+}
+
+// endSession ends a session the engine refused (expired or signed out
+// elsewhere) and forgets its token, so the next start asks for the
+// password; RestoreSession then says why. Its syncer calls it.
+func (a *App) endSession(s *session, ac account) {
+	a.mu.Lock()
+	if a.session != s {
+		a.mu.Unlock()
+		return
+	}
+	a.session = nil
+	a.ended = true
+	a.mu.Unlock()
+	if err := a.keychain.Delete(ac.keyringKey()); err != nil {
+		a.log.Warn("forget the refused session", "err", err)
+	}
+	a.log.Info("session ended by the engine", "server", ac.Server)
+	go s.close() // its syncer calls this, so it cannot wait for itself
+}
+
+// releaseMemory gives back what a long catch-up left behind: SQLite's
+// page cache of the local cache beyond what it needs, and the Go heap's
+// free pages.
+func (a *App) releaseMemory(ctx context.Context, s *session) {
+	if err := s.cache.ShrinkMemory(ctx); err != nil {
+		a.log.Debug("shrink the cache's memory", "err", err)
+	}
+	debug.FreeOSMemory()
 }
 
 // connectionChanged tells the page and the tray how the connection stands,
@@ -283,23 +347,6 @@ func (a *App) signOut(ctx context.Context) error {
 	}
 	a.refreshTray(ctx)
 	return nil
-}
-
-// forget drops a session the engine ended (signed out elsewhere, expired,
-// password changed, user disabled): its token leaves the keyring, so the
-// next start asks for the password. The cache stays for the next sign-in.
-func (a *App) forget(s *session, ac account) {
-	a.mu.Lock()
-	if a.session != s {
-		a.mu.Unlock()
-		return
-	}
-	a.session = nil
-	a.mu.Unlock()
-	s.close()
-	if err := a.keychain.Delete(ac.keyringKey()); err != nil {
-		a.log.Warn("forget ended session", "err", err)
-	}
 }
 
 // shutdown stops syncing and the embedded engine. The runners call it when

@@ -19,6 +19,22 @@ const (
 	EInternal     = "internal"
 )
 
+// Reasons refine a code for clients that show their own sentence in the
+// user's language: the code says what kind of failure, the reason which one.
+const (
+	// ReasonNoCapacity: the worker already holds as many tasks of the
+	// channel as their capacity allows.
+	ReasonNoCapacity = "no_capacity"
+	// ReasonTaskTaken: another worker has accepted the task.
+	ReasonTaskTaken = "task_taken"
+	// ReasonTaskEnded: the task was completed or canceled.
+	ReasonTaskEnded = "task_ended"
+	// ReasonNotInQueue: the worker does not serve the task's queue.
+	ReasonNotInQueue = "not_in_queue"
+	// ReasonOfferGone: the offer expired, was withdrawn or was answered.
+	ReasonOfferGone = "offer_gone"
+)
+
 // HTTPStatus returns the HTTP status an error code is answered with (500
 // for an unknown code).
 func HTTPStatus(code string) int {
@@ -41,10 +57,13 @@ func HTTPStatus(code string) int {
 	return 500
 }
 
-// Error is an application error with a code and a sentence meant for people.
+// Error is an application error with a code, a sentence meant for people
+// and, optionally, a Reason: a stable key (one of the Reason constants) a
+// client may translate instead of showing the sentence.
 type Error struct {
 	Code    string
 	Message string
+	Reason  string
 }
 
 // Error implements the error interface.
@@ -55,6 +74,21 @@ func (e *Error) Error() string {
 // Errorf returns an *Error with the given code and a formatted message.
 func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ReasonErrorf returns an *Error with the given code, reason and formatted
+// message.
+func ReasonErrorf(code, reason, format string, args ...any) *Error {
+	return &Error{Code: code, Reason: reason, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorReason returns the reason of the first *Error in err's chain, or "".
+func ErrorReason(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Reason
+	}
+	return ""
 }
 
 // ErrorCode returns the code of the first *Error in err's chain, EInternal

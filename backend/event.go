@@ -25,8 +25,21 @@ type Event struct {
 	CreatedAt time.Time       `json:"createdAt"`
 }
 
+// FeedIdentity names the change feed a client follows. EngineID is made
+// when the store is created, so a replaced store has another; Epoch is new
+// whenever the feed's sequence starts over. A client that sees either
+// change, or the feed's newest sequence fall below its own cursor (a store
+// restored from an older backup), must drop what it applied and start
+// again from sequence 0.
+type FeedIdentity struct {
+	EngineID string `json:"engineId"`
+	Epoch    string `json:"epoch"`
+}
+
 // EventService reads the change log.
 type EventService interface {
+	// FeedIdentity returns the identity of this store's change feed.
+	FeedIdentity(ctx context.Context) (FeedIdentity, error)
 	// EventsSince returns up to limit events with Seq > since, in order.
 	EventsSince(ctx context.Context, since int64, limit int) ([]Event, error)
 	// LastSeq returns the newest committed sequence (0 when empty).

@@ -100,6 +100,17 @@ type Message struct {
 	UpdatedAt time.Time `json:"updatedAt"`
 }
 
+// At is when the message was written, as people see it: the platform's
+// time when it gave one (never later than the engine stored the message,
+// so a platform clock running ahead cannot put it in the future), else
+// the engine's.
+func (m *Message) At() time.Time {
+	if !m.PlatformAt.IsZero() && m.PlatformAt.Before(m.CreatedAt) {
+		return m.PlatformAt
+	}
+	return m.CreatedAt
+}
+
 // InboundMessage is a normalized message from a channel connector.
 type InboundMessage struct {
 	Channel        string

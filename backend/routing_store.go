@@ -13,6 +13,8 @@ const (
 	// EventQueueStats carries a QueueStats; EventWorkerStats a WorkerStats.
 	EventQueueStats  = "queue.stats"
 	EventWorkerStats = "worker.stats"
+	// EventOfferMissed carries a MissedOffer: an offer expired unanswered.
+	EventOfferMissed = "offer.missed"
 	// EventQueueDeleted, EventWorkflowDeleted and EventWorkerDeleted carry
 	// {"id"} of what an admin removed.
 	EventQueueDeleted    = "queue.deleted"
@@ -46,6 +48,9 @@ type RoutingChange struct {
 	Reservations []*Reservation
 	QueueStats   []*QueueStats
 	WorkerStats  []*WorkerStats
+	// MissedOffers are offers that expired in this change; each becomes an
+	// EventOfferMissed.
+	MissedOffers []*MissedOffer
 	// Access holds, for every conversation whose tasks changed hands or
 	// queues, who works on it now; the store keeps the access policy's
 	// levels and the conversation's assignee from it.
@@ -63,7 +68,7 @@ type RoutingChange struct {
 // Empty reports whether the change holds nothing.
 func (c *RoutingChange) Empty() bool {
 	return len(c.Activities)+len(c.Workers)+len(c.Queues)+len(c.Workflows)+len(c.Tasks)+
-		len(c.Reservations)+len(c.QueueStats)+len(c.WorkerStats)+len(c.Access)+
+		len(c.Reservations)+len(c.QueueStats)+len(c.WorkerStats)+len(c.MissedOffers)+len(c.Access)+
 		len(c.DeletedQueues)+len(c.DeletedWorkflows)+len(c.DeletedWorkers) == 0 && !c.AccessComplete
 }
 

@@ -43,14 +43,21 @@ type Task struct {
 	// wrapping, and the last one who did afterwards.
 	WorkerID string `json:"workerId,omitempty"`
 	// RejectedBy lists workers who rejected the task or let its offer time
-	// out; it is never offered to them again.
-	RejectedBy  []string  `json:"rejectedBy,omitempty"`
+	// out; it is not offered to them again until RetryAt.
+	RejectedBy []string `json:"rejectedBy,omitempty"`
+	// RetryAt is when the workers in RejectedBy may be offered the task
+	// again, if it still waits then (the cool-down after the last decline).
+	RetryAt     time.Time `json:"retryAt,omitzero"`
 	Reason      string    `json:"reason,omitempty"`
 	Disposition string    `json:"disposition,omitempty"`
 	CreatedAt   time.Time `json:"createdAt"`
 	AssignedAt  time.Time `json:"assignedAt,omitzero"`
-	EndedAt     time.Time `json:"endedAt,omitzero"`
-	UpdatedAt   time.Time `json:"updatedAt"`
+	// WrapUpAt is when the task entered wrap-up; WrapUpEndsAt, when set, is
+	// when wrap-up ends by itself (the workflow's wrap-up limit).
+	WrapUpAt     time.Time `json:"wrapUpAt,omitzero"`
+	WrapUpEndsAt time.Time `json:"wrapUpEndsAt,omitzero"`
+	EndedAt      time.Time `json:"endedAt,omitzero"`
+	UpdatedAt    time.Time `json:"updatedAt"`
 }
 
 // Open reports whether the task is neither completed nor canceled.
@@ -110,6 +117,20 @@ type Reservation struct {
 // Active reports whether the reservation still holds the worker's capacity.
 func (r *Reservation) Active() bool {
 	return r.State == ReservationPending || r.State == ReservationAccepted || r.State == ReservationWrapping
+}
+
+// MissedOffer is an offer that expired before the worker answered it. The
+// store appends it to the change feed as an EventOfferMissed, so the agent
+// who missed it is told.
+type MissedOffer struct {
+	ReservationID  string    `json:"reservationId"`
+	TaskID         string    `json:"taskId"`
+	WorkerID       string    `json:"workerId"`
+	ConversationID string    `json:"conversationId,omitempty"`
+	Channel        string    `json:"channel"`
+	QueueID        string    `json:"queueId"`
+	OfferedAt      time.Time `json:"offeredAt"`
+	ExpiredAt      time.Time `json:"expiredAt"`
 }
 
 // TaskFilter narrows Engine.Tasks. Empty fields match all open tasks.

@@ -14,9 +14,16 @@ type Workflow struct {
 	Default []WorkflowTarget `json:"default"`
 	// ReservationTimeoutSeconds is how long a worker has to answer an
 	// offer; 0 means the engine's default.
-	ReservationTimeoutSeconds int       `json:"reservationTimeoutSeconds,omitempty"`
-	CreatedAt                 time.Time `json:"createdAt"`
-	UpdatedAt                 time.Time `json:"updatedAt"`
+	ReservationTimeoutSeconds int `json:"reservationTimeoutSeconds,omitempty"`
+	// ReofferSeconds is the cool-down before a task that every eligible
+	// worker declined (or let expire) is offered to them again; 0 means the
+	// reservation timeout.
+	ReofferSeconds int `json:"reofferSeconds,omitempty"`
+	// WrapUpSeconds limits wrap-up: a task still wrapping after this long
+	// is completed with the disposition chosen so far; 0 means no limit.
+	WrapUpSeconds int       `json:"wrapUpSeconds,omitempty"`
+	CreatedAt     time.Time `json:"createdAt"`
+	UpdatedAt     time.Time `json:"updatedAt"`
 }
 
 // WorkflowFilter matches tasks by an expression over task attributes, such

@@ -161,6 +161,9 @@ func (a *applier) apply(ctx context.Context, e backend.Event) error {
 		return err
 	case backend.EventMessageUpserted:
 		return a.message(ctx, e.Data)
+	case backend.EventOfferMissed:
+		_, err := a.exec(ctx, `INSERT OR IGNORE INTO entities (type, id, data) VALUES (?, ?, ?)`, EntityMissedOffer, e.EntityID, string(e.Data))
+		return err
 	case backend.EventConversationRemoved:
 		return a.removeConversation(ctx, e.EntityID)
 	}
@@ -207,7 +210,7 @@ func (a *applier) message(ctx context.Context, data []byte) error {
 		return a.reindex(ctx, rowid, oldText, m.Text, false)
 	}
 	if _, err := a.exec(ctx, `INSERT INTO messages (id, conversation_id, client_id, created_at, text, data) VALUES (?, ?, ?, ?, ?, ?)`,
-		m.ID, m.ConversationID, nullString(m.ClientID), formatTime(m.CreatedAt), m.Text, string(data)); err != nil {
+		m.ID, m.ConversationID, nullString(m.ClientID), formatTime(m.At()), m.Text, string(data)); err != nil {
 		return err
 	}
 	if m.Direction == backend.DirectionIn {

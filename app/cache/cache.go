@@ -44,6 +44,11 @@ var schema = []string{
 	// Customer files recently opened, for offline use (media.go).
 	`CREATE TABLE media (path TEXT PRIMARY KEY, type TEXT NOT NULL, size INTEGER NOT NULL, data BLOB NOT NULL, used_at TEXT NOT NULL);
 	CREATE INDEX media_used ON media (used_at);`,
+	// Replies written for an engine the cache no longer follows: kept for
+	// the agent to see, never sent.
+	`CREATE TABLE held (
+		client_id TEXT PRIMARY KEY, conversation_id TEXT NOT NULL, contact_name TEXT NOT NULL, channel TEXT NOT NULL,
+		text TEXT NOT NULL, private INTEGER NOT NULL, created_at TEXT NOT NULL, held_at TEXT NOT NULL);`,
 }
 
 // Cache is one local cache file, for one account on one engine.
@@ -59,7 +64,9 @@ type Cache struct {
 // Open opens (creating if needed) the cache file at path.
 func Open(ctx context.Context, path string) (*Cache, error) {
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "synchronous(NORMAL)", "foreign_keys(1)", "cache_size(-32000)"} {
+	// A 4 MB page cache: enough for the inbox and search; more only grows
+	// the desktop's memory as the cache file grows.
+	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "synchronous(NORMAL)", "foreign_keys(1)", "cache_size(-4000)"} {
 		q.Add("_pragma", p)
 	}
 	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode()+"&_txlock=immediate")
@@ -101,6 +108,13 @@ func (c *Cache) migrate(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// ShrinkMemory gives back the memory SQLite holds for the cache beyond what
+// it needs now (after a long catch-up filled its page cache).
+func (c *Cache) ShrinkMemory(ctx context.Context) error {
+	_, err := c.db.ExecContext(ctx, `PRAGMA shrink_memory`)
+	return err
 }
 
 // LastSeq is the newest change-feed sequence applied to the cache.

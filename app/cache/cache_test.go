@@ -72,3 +72,47 @@ func FuzzSearchQuery(f *testing.F) {
 		}
 	})
 }
+
+// TestOutbox_QueuedAndRejected: a queued reply shows in the list's preview;
+// one the engine refuses is marked failed with the engine's code and
+// reason, from which the UI words it.
+func TestOutbox_QueuedAndRejected(t *testing.T) {
+	ctx := context.Background()
+	c := MustOpenCache(t, filepath.Join(t.TempDir(), "cache.db"))
+	defer c.Close()
+	now := time.Now().UTC()
+	if _, err := c.Apply(ctx, []backend.Event{
+		event(1, backend.EventContactUpserted, "ct_1", backend.Contact{ID: "ct_1", Name: "Maria"}),
+		event(2, backend.EventConversationUpserted, "cv_1", backend.Conversation{ID: "cv_1", ContactID: "ct_1", Channel: "sms.twilio", Status: "open", LastMessageAt: now}),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	me := backend.User{ID: "u1", Name: "Ana"}
+	if _, err := c.Queue(ctx, "cv_1", "cl-1", "On its way!", me, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Queue(ctx, "cv_1", "cl-2", "private thought", me, true); err != nil {
+		t.Fatal(err)
+	}
+	list, _ := c.Conversations(ctx, cache.Filter{})
+	if len(list) != 1 || list[0].Queued != 2 || list[0].QueuedText != "On its way!" {
+		t.Fatalf("list = %+v", list)
+	}
+	refusal := backend.ReasonErrorf(backend.EConflict, backend.ReasonTaskTaken, "Task task_9 is held by wk_2.")
+	if err := c.Rejected(ctx, "cl-1", refusal); err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := c.Conversations(ctx, cache.Filter{})
+	if rows[0].Queued != 1 || rows[0].QueuedText != "" {
+		t.Fatalf("after the refusal the list shows %+v", rows[0])
+	}
+	var data string
+	var raw map[string]any
+	if err := cache.DB(c).QueryRow(`SELECT data FROM messages WHERE id = 'local:cl-1'`).Scan(&data); err != nil {
+		t.Fatal(err)
+	}
+	json.Unmarshal([]byte(data), &raw)
+	if raw["status"] != "failed" || raw["errorCode"] != "conflict" || raw["errorReason"] != "task_taken" || raw["error"] == "" {
+		t.Fatalf("refused reply = %s", data)
+	}
+}

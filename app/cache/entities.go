@@ -7,6 +7,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"time"
 
 	"switchboard/backend"
 )
@@ -20,6 +21,8 @@ const (
 	EntityActivity    = "activity"
 	EntityCanned      = "canned"
 	EntityLabel       = "label"
+	// EntityMissedOffer keeps offer.missed events, by reservation id.
+	EntityMissedOffer = "missed_offer"
 )
 
 // Labels lists the cached labels by name.
@@ -85,6 +88,27 @@ func (c *Cache) Activities(ctx context.Context) ([]backend.Activity, error) {
 func (c *Cache) PendingReservations(ctx context.Context, workerID string) ([]backend.Reservation, error) {
 	return entities[backend.Reservation](ctx, c, EntityReservation,
 		`data ->> '$.workerId' = ? AND data ->> '$.state' = 'pending' ORDER BY data ->> '$.createdAt'`, workerID)
+}
+
+// MissedOffer is an offer the worker let expire, as the inbox shows it.
+type MissedOffer struct {
+	backend.MissedOffer
+	Dismissed bool `json:"dismissed,omitempty"`
+}
+
+// MissedOffers lists a worker's missed offers that expired at or after
+// since and were not dismissed, newest first.
+func (c *Cache) MissedOffers(ctx context.Context, workerID string, since time.Time) ([]MissedOffer, error) {
+	return entities[MissedOffer](ctx, c, EntityMissedOffer, `data ->> '$.workerId' = ? AND data ->> '$.expiredAt' >= ?
+		AND COALESCE(data ->> '$.dismissed', 0) = 0 ORDER BY data ->> '$.expiredAt' DESC, id DESC`,
+		workerID, since.UTC().Format(time.RFC3339))
+}
+
+// DismissMissedOffer hides a missed offer from the inbox.
+func (c *Cache) DismissMissedOffer(ctx context.Context, reservationID string) error {
+	_, err := c.db.ExecContext(ctx, `UPDATE entities SET data = json_set(data, '$.dismissed', json('true')) WHERE type = ? AND id = ?`,
+		EntityMissedOffer, reservationID)
+	return err
 }
 
 // Task returns a cached task, or ENotFound.

@@ -87,8 +87,10 @@ func (c *Cache) Sent(ctx context.Context, clientID string) error {
 }
 
 // Rejected removes a reply the engine refused and marks its local copy
-// failed with the engine's reason, so the agent sees it.
-func (c *Cache) Rejected(ctx context.Context, clientID, reason string) error {
+// failed with the engine's error: its sentence, and its code and reason
+// (errorCode, errorReason) from which the UI words it in the agent's
+// language.
+func (c *Cache) Rejected(ctx context.Context, clientID string, refusal error) error {
 	tx, err := c.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -97,8 +99,8 @@ func (c *Cache) Rejected(ctx context.Context, clientID, reason string) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE client_id = ?`, clientID); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE messages SET data = json_set(json_set(data, '$.status', 'failed'), '$.error', ?) WHERE id = ?`,
-		reason, localID(clientID)); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE messages SET data = json_set(data, '$.status', 'failed', '$.error', ?, '$.errorCode', ?, '$.errorReason', ?)
+		WHERE id = ?`, backend.ErrorMessage(refusal), backend.ErrorCode(refusal), backend.ErrorReason(refusal), localID(clientID)); err != nil {
 		return err
 	}
 	return tx.Commit()

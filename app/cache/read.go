@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 	"unicode"
 
 	"switchboard/backend"
@@ -21,6 +22,17 @@ type Summary struct {
 	TaskState    string `json:"taskState,omitempty"`
 	QueueName    string `json:"queueName,omitempty"`
 	AssigneeName string `json:"assigneeName,omitempty"`
+	// TaskWorkerID is the worker the open task is offered or assigned to.
+	TaskWorkerID string `json:"taskWorkerId,omitempty"`
+	// TaskCreatedAt is when the open task started waiting, and
+	// QueueSLASeconds its queue's answer-time threshold (0: the default):
+	// a task waiting longer is flagged.
+	TaskCreatedAt   time.Time `json:"taskCreatedAt,omitzero"`
+	QueueSLASeconds int       `json:"queueSlaSeconds,omitempty"`
+	// Queued counts replies and notes waiting in this computer's outbox;
+	// QueuedText is the newest such reply, for the list's preview.
+	Queued     int    `json:"queued,omitempty"`
+	QueuedText string `json:"queuedText,omitempty"`
 }
 
 // Inbox scopes.
@@ -90,7 +102,10 @@ func (c *Cache) Conversations(ctx context.Context, f Filter) ([]Summary, error) 
 		limit = 500
 	}
 	rows, err := c.db.QueryContext(ctx, `SELECT cv.data, cv.unread, COALESCE(ct.name, ''), COALESCE(t.id, ''),
-			COALESCE(t.data ->> '$.state', ''), COALESCE(q.data ->> '$.name', ''), COALESCE(w.data ->> '$.name', '')
+			COALESCE(t.data ->> '$.state', ''), COALESCE(q.data ->> '$.name', ''), COALESCE(w.data ->> '$.name', ''),
+			COALESCE(t.data ->> '$.workerId', ''), COALESCE(t.data ->> '$.createdAt', ''), COALESCE(q.data ->> '$.slaSeconds', 0),
+			(SELECT COUNT(*) FROM outbox o WHERE o.conversation_id = cv.id),
+			COALESCE((SELECT o.text FROM outbox o WHERE o.conversation_id = cv.id AND o.private = 0 ORDER BY o.created_at DESC LIMIT 1), '')
 		FROM conversations cv
 		LEFT JOIN contacts ct ON ct.id = cv.contact_id
 		LEFT JOIN entities t ON t.type = 'task' AND t.data ->> '$.conversationId' = cv.id
@@ -98,7 +113,7 @@ func (c *Cache) Conversations(ctx context.Context, f Filter) ([]Summary, error) 
 		LEFT JOIN entities q ON q.type = 'queue' AND q.id = t.data ->> '$.queueId'
 		LEFT JOIN entities w ON w.type = 'worker' AND w.id = t.data ->> '$.workerId'
 		WHERE `+strings.Join(where, " AND ")+`
-		GROUP BY cv.id ORDER BY cv.last_message_at DESC LIMIT ?`, append(args, limit)...)
+		GROUP BY cv.id ORDER BY cv.last_message_at DESC, cv.id LIMIT ?`, append(args, limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("list conversations: %w", err)
 	}
@@ -106,10 +121,12 @@ func (c *Cache) Conversations(ctx context.Context, f Filter) ([]Summary, error) 
 	out := []Summary{}
 	for rows.Next() {
 		var s Summary
-		var data string
-		if err := rows.Scan(&data, &s.Unread, &s.ContactName, &s.TaskID, &s.TaskState, &s.QueueName, &s.AssigneeName); err != nil {
+		var data, taskCreated string
+		if err := rows.Scan(&data, &s.Unread, &s.ContactName, &s.TaskID, &s.TaskState, &s.QueueName, &s.AssigneeName,
+			&s.TaskWorkerID, &taskCreated, &s.QueueSLASeconds, &s.Queued, &s.QueuedText); err != nil {
 			return nil, err
 		}
+		s.TaskCreatedAt, _ = time.Parse(time.RFC3339Nano, taskCreated)
 		if err := json.Unmarshal([]byte(data), &s.Conversation); err != nil {
 			return nil, err
 		}

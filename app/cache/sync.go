@@ -33,6 +33,14 @@ type Syncer struct {
 	OnChange func(lastSeq int64)
 	// OnState is called when the connection state changes.
 	OnState func(state string)
+	// OnProgress, when set, is told how many of the feed's events a long
+	// catch-up (more than one page) has applied so far, of how many.
+	OnProgress func(done, total int64)
+	// OnReset, when set, is told that the cache started over because the
+	// engine's feed changed, with how many unsent replies it held back.
+	OnReset func(held int)
+	// OnTyping, when set, sees the engine's typing signals.
+	OnTyping func(client.Typing)
 	// OnRemoved is called with the conversations the user lost (the
 	// cache dropped them), before OnChange.
 	OnRemoved func(conversationIDs []string)
@@ -247,6 +255,7 @@ func (s *Syncer) session(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	feed.OnTyping = s.OnTyping
 	feed.OnFrame = s.OnFrame
 	s.setState(StateOnline)
 	feedCtx, cancel := context.WithCancel(ctx)
@@ -277,7 +286,13 @@ func (s *Syncer) session(ctx context.Context) (bool, error) {
 	}
 }
 
+// catchUp pages through the change feed from the cache's cursor. Each page
+// first checks that the cache still follows the same engine (Follow); the
+// inbox hears about the pages once, at the end (OnChange), and about how
+// far a long catch-up has come meanwhile (OnProgress), so it does not
+// reshuffle under the agent while it runs.
 func (s *Syncer) catchUp(ctx context.Context) error {
+	start, changed, reported, began := int64(-1), false, false, time.Now()
 	for {
 		seq, err := s.Cache.LastSeq(ctx)
 		if err != nil {
@@ -287,12 +302,68 @@ func (s *Syncer) catchUp(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := s.apply(ctx, page.Events, page.Next); err != nil {
+		reset, held, err := s.Cache.Follow(ctx, page.Engine, page.Head)
+		if err != nil {
 			return err
 		}
+		if reset {
+			s.Logger.Warn("sync: the engine's feed changed; the cache starts over", "engine", page.Engine.EngineID, "held", held)
+			if s.OnReset != nil {
+				s.OnReset(held)
+			}
+			start, changed = -1, true
+			continue // read again from sequence 0
+		}
+		if start < 0 {
+			start = seq
+		}
+		s.Fetched.Add(int64(len(page.Events)))
+		n, err := s.Cache.ApplyPage(ctx, page.Events, page.Next)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			s.removed(page.Events)
+		}
+		changed = changed || n > 0
+		if page.More && s.OnProgress != nil {
+			reported = true
+			s.OnProgress(page.Next-start, page.Head-start)
+		}
 		if !page.More {
+			if reported {
+				s.OnProgress(page.Next-start, page.Next-start)
+				s.Logger.Info("sync: caught up", "events", page.Next-start, "took", time.Since(began).Round(time.Millisecond))
+			}
+			if changed {
+				s.changed(ctx)
+			}
 			return nil
 		}
+	}
+}
+
+// changed tells OnChange the cursor after events were applied.
+func (s *Syncer) changed(ctx context.Context) {
+	if s.OnChange != nil {
+		seq, _ := s.Cache.LastSeq(ctx)
+		s.OnChange(seq)
+	}
+}
+
+// removed tells OnRemoved which conversations the user lost in events.
+func (s *Syncer) removed(events []backend.Event) {
+	if s.OnRemoved == nil {
+		return
+	}
+	var gone []string
+	for _, e := range events {
+		if e.Type == backend.EventConversationRemoved {
+			gone = append(gone, e.EntityID)
+		}
+	}
+	if len(gone) > 0 {
+		s.OnRemoved(gone)
 	}
 }
 
@@ -302,21 +373,8 @@ func (s *Syncer) apply(ctx context.Context, events []backend.Event, next int64) 
 	if err != nil || n == 0 {
 		return err
 	}
-	if s.OnRemoved != nil {
-		var gone []string
-		for _, e := range events {
-			if e.Type == backend.EventConversationRemoved {
-				gone = append(gone, e.EntityID)
-			}
-		}
-		if len(gone) > 0 {
-			s.OnRemoved(gone)
-		}
-	}
-	if s.OnChange != nil {
-		seq, _ := s.Cache.LastSeq(ctx)
-		s.OnChange(seq)
-	}
+	s.removed(events)
+	s.changed(ctx)
 	return nil
 }
 
@@ -348,11 +406,8 @@ func (s *Syncer) flush(ctx context.Context) {
 			s.Cache.Attempted(ctx, p.ClientID, backend.ErrorMessage(err))
 			return // try again after the next reconnect or kick
 		default:
-			err = s.Cache.Rejected(ctx, p.ClientID, backend.ErrorMessage(err))
-			if s.OnChange != nil {
-				seq, _ := s.Cache.LastSeq(ctx)
-				s.OnChange(seq)
-			}
+			err = s.Cache.Rejected(ctx, p.ClientID, err)
+			s.changed(ctx)
 		}
 		if err != nil {
 			s.Logger.Error("outbox: record", "err", err)

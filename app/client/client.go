@@ -38,9 +38,10 @@ func New(baseURL, token string) *Client {
 
 // SignInResult is what a successful sign-in returns.
 type SignInResult struct {
-	Token   string       `json:"token"`
-	User    backend.User `json:"user"`
-	LastSeq int64        `json:"lastSeq"`
+	Token   string               `json:"token"`
+	User    backend.User         `json:"user"`
+	LastSeq int64                `json:"lastSeq"`
+	Engine  backend.FeedIdentity `json:"engine"`
 }
 
 // SignIn exchanges an email and password for a token and keeps it.
@@ -65,12 +66,15 @@ func (c *Client) Me(ctx context.Context) (*backend.User, error) {
 }
 
 // SyncPage is one page of the change feed, as the signed-in user may see
-// it. Next is the log position the page reached (events there that were
+// it, with the feed's newest sequence (Head) and identity when it was
+// read. Next is the log position the page reached (events there that were
 // not for this user are left out).
 type SyncPage struct {
-	Events []backend.Event `json:"events"`
-	Next   int64           `json:"next"`
-	More   bool            `json:"more"`
+	Events []backend.Event      `json:"events"`
+	Next   int64                `json:"next"`
+	More   bool                 `json:"more"`
+	Head   int64                `json:"head"`
+	Engine backend.FeedIdentity `json:"engine"`
 }
 
 // Sync returns the events after since.
@@ -185,13 +189,13 @@ func (c *Client) send(ctx context.Context, method, path, ctype string, body io.R
 	defer resp.Body.Close()
 	if resp.StatusCode >= 300 {
 		var e struct {
-			Error struct{ Code, Message string } `json:"error"`
+			Error struct{ Code, Message, Reason string } `json:"error"`
 		}
 		raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 		if json.Unmarshal(raw, &e) != nil || e.Error.Code == "" {
 			return backend.Errorf(backend.EUnavailable, "The server answered %s, which is not a Switchboard engine's answer.", resp.Status)
 		}
-		return &backend.Error{Code: e.Error.Code, Message: e.Error.Message}
+		return &backend.Error{Code: e.Error.Code, Message: e.Error.Message, Reason: e.Error.Reason}
 	}
 	if out == nil {
 		return nil
@@ -214,10 +218,21 @@ func (c *Client) send(ctx context.Context, method, path, ctype string, body io.R
 // Feed is a live WebSocket connection to the change feed.
 type Feed struct {
 	conn *websocket.Conn
-	// OnFrame, when set, receives the frames that are not change-feed
+	// OnTyping, when set, sees the typing signals the engine pushes
+	// between batches of events (they are not in the change feed).
+	OnTyping func(Typing)
+	// OnFrame, when set, receives the other frames that are not change-feed
 	// events (the supervisors' live view), with their type; Next goes on
 	// to the next frame.
 	OnFrame func(typ string, frame []byte)
+}
+
+// Typing says someone is typing in a conversation: a customer ("customer")
+// or an agent ("agent").
+type Typing struct {
+	ConversationID string `json:"conversationId"`
+	Who            string `json:"who"`
+	Name           string `json:"name,omitempty"`
 }
 
 // OpenFeed connects to the live feed; events after since arrive in order.
@@ -245,6 +260,7 @@ const closeSessionEnded = 4401
 // Next blocks until the next batch of events and the log position it
 // brings the client to (or an error: the caller then reconnects from its
 // cursor). A feed closed because the session ended returns EUnauthorized.
+// Typing signals on the way go to OnTyping, other frames to OnFrame.
 func (f *Feed) Next() ([]backend.Event, int64, error) {
 	for {
 		f.conn.SetReadDeadline(time.Now().Add(90 * time.Second))
@@ -252,6 +268,7 @@ func (f *Feed) Next() ([]backend.Event, int64, error) {
 			Type   string          `json:"type"`
 			Events []backend.Event `json:"events"`
 			Next   int64           `json:"next"`
+			Typing *Typing         `json:"typing"`
 		}
 		_, raw, err := f.conn.ReadMessage()
 		if err == nil {
@@ -263,12 +280,23 @@ func (f *Feed) Next() ([]backend.Event, int64, error) {
 			}
 			return nil, 0, err
 		}
-		if frame.Type != "events" && f.OnFrame != nil {
+		switch {
+		case frame.Type == "typing":
+			if f.OnTyping != nil && frame.Typing != nil {
+				f.OnTyping(*frame.Typing)
+			}
+		case frame.Type != "events" && f.OnFrame != nil:
 			f.OnFrame(frame.Type, raw)
-			continue
+		default:
+			return frame.Events, frame.Next, nil
 		}
-		return frame.Events, frame.Next, nil
 	}
+}
+
+// Typing tells the engine that the signed-in agent is typing in a
+// conversation, so a web chat visitor sees it.
+func (c *Client) Typing(ctx context.Context, conversationID string) error {
+	return c.do(ctx, "POST", "/api/conversations/"+url.PathEscape(conversationID)+"/typing", nil, nil)
 }
 
 // Close closes the connection; a blocked Next returns an error.

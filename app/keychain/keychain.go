@@ -28,12 +28,30 @@ func New(service string) *Keychain {
 	return &Keychain{Service: service}
 }
 
+// ReasonNoKeyring marks the error of a keyring that is missing or locked.
+const ReasonNoKeyring = "no_keyring"
+
+// Hint says what to install and run when no keyring answers (Linux).
+const Hint = "Switchboard keeps your session in the system keyring (the Secret Service), and none answered. " +
+	"On Debian or Ubuntu install it with `sudo apt-get install gnome-keyring dbus-x11`; a desktop session starts it for you. " +
+	"Without a desktop session, start Switchboard inside a session bus with an unlocked keyring: " +
+	"dbus-run-session -- sh -c 'echo -n a-password | gnome-keyring-daemon --unlock --components=secrets; switchboard browser --demo'"
+
 // Set stores secret for account, replacing any previous one.
 func (k *Keychain) Set(account, secret string) error {
 	if err := keyring.Set(k.Service, account, secret); err != nil {
-		return backend.Errorf(backend.EUnavailable, "The system keyring refused to store a secret (%v). Is a keyring service running and unlocked?", err)
+		return backend.ReasonErrorf(backend.EUnavailable, ReasonNoKeyring, "The system keyring did not store a secret (%v). %s", err, Hint)
 	}
 	return nil
+}
+
+// Check reports whether a keyring answers, with Hint when none does.
+func (k *Keychain) Check() error {
+	_, err := keyring.Get(k.Service, "switchboard-keyring-check")
+	if err == nil || errors.Is(err, keyring.ErrNotFound) {
+		return nil
+	}
+	return backend.ReasonErrorf(backend.EUnavailable, ReasonNoKeyring, "No system keyring answered (%v). %s", err, Hint)
 }
 
 // Get returns the secret for account. Returns ENotFound when there is none.

@@ -173,13 +173,19 @@ func TestAPI_SignInSendAndSync(t *testing.T) {
 		t.Fatalf("retry: status %d id %s, want 200 %s", st, again.ID, sent.ID)
 	}
 
-	// Page through the feed two events at a time: every event once, in order.
+	// Page through the feed two events at a time: every event once, in
+	// order, each page naming the engine and how far the feed goes.
+	id, _ := e.DB.FeedIdentity(ctx)
+	last, _ := e.DB.LastSeq(ctx)
 	var seqs []int64
 	since := int64(0)
 	for {
 		var page api.SyncResponse
 		if st := e.Do(t, token, "GET", fmt.Sprintf("/api/sync?since=%d&limit=2", since), "", &page); st != 200 {
 			t.Fatalf("sync status %d", st)
+		}
+		if page.Engine != id || id.EngineID == "" || page.Head != last {
+			t.Fatalf("page names engine %+v head %d, want %+v head %d", page.Engine, page.Head, id, last)
 		}
 		for _, ev := range page.Events {
 			seqs = append(seqs, ev.Seq)
@@ -189,7 +195,6 @@ func TestAPI_SignInSendAndSync(t *testing.T) {
 			break
 		}
 	}
-	last, _ := e.DB.LastSeq(ctx)
 	if int64(len(seqs)) != last {
 		t.Fatalf("synced %d events, store has %d", len(seqs), last)
 	}

@@ -20,8 +20,10 @@ type SignInResponse struct {
 	Token string       `json:"token"`
 	User  backend.User `json:"user"`
 	// LastSeq is the change feed's newest sequence at sign-in.
-	LastSeq int64     `json:"lastSeq"`
-	Now     time.Time `json:"now"`
+	LastSeq int64 `json:"lastSeq"`
+	// Engine names the feed LastSeq belongs to.
+	Engine backend.FeedIdentity `json:"engine"`
+	Now    time.Time            `json:"now"`
 }
 
 // handleSignIn checks a password. Failures are throttled per account and
@@ -55,13 +57,13 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.throttle.succeed(account)
-	seq, err := s.Store.LastSeq(r.Context())
+	seq, id, err := s.feedPosition(r.Context())
 	if err != nil {
 		Error(w, r, s.Logger, err)
 		return
 	}
 	s.Logger.Info("signed in", "user", u.ID, "client", ip)
-	writeJSON(w, http.StatusOK, SignInResponse{Token: token, User: *u, LastSeq: seq, Now: s.Clock.Now().UTC()})
+	writeJSON(w, http.StatusOK, SignInResponse{Token: token, User: *u, LastSeq: seq, Engine: id, Now: s.Clock.Now().UTC()})
 }
 
 // allowAttempt answers 429 with Retry-After and reports false while the

@@ -63,6 +63,8 @@ var authzTable = []authzRow{
 	{"GET /api/conversations/{id}/messages", "/api/conversations/$conv/messages", "", [6]int{401, 401, 200, 403, 200, 200}},
 	{"POST /api/conversations/{id}/messages", "/api/conversations/$conv/messages", `{"text":"On it","clientId":"authz-$n"}`, [6]int{401, 401, 201, 403, 201, 201}},
 	{"POST /api/conversations/{id}/status", "/api/conversations/$conv/status", `{"status":"snoozed"}`, [6]int{401, 401, 200, 403, 200, 200}},
+	// The agent's typing signal is work on the conversation.
+	{"POST /api/conversations/{id}/typing", "/api/conversations/$conv/typing", "", [6]int{401, 401, 204, 403, 204, 204}},
 	{"GET /api/contacts/{id}", "/api/contacts/$contact", "", [6]int{401, 401, 200, 403, 200, 200}},
 	{"POST /api/contacts/merge", "/api/contacts/merge", `{"into":"$contact","from":"$contact2"}`, [6]int{401, 401, 403, 403, 403, 200}},
 	{"GET /api/canned", "/api/canned", "", [6]int{401, 401, 200, 200, 200, 200}},
@@ -82,6 +84,11 @@ var authzTable = []authzRow{
 	{"POST /api/tasks/{id}/wrapup", "/api/tasks/$task/wrapup", `{"disposition":"Resolved"}`, [6]int{401, 401, 200, 403, 200, 200}},
 	{"POST /api/tasks/{id}/complete", "/api/tasks/$task/complete", `{"disposition":"Resolved"}`, [6]int{401, 401, 200, 403, 200, 200}},
 	{"POST /api/tasks/{id}/transfer", "/api/tasks/$task/transfer", `{"queueId":"q_support"}`, [6]int{401, 401, 200, 403, 200, 200}},
+	// Taking needs a worker of one's own serving the task's queue (ana's
+	// skill; supervisors and admins here have none); assigning is for
+	// supervisors and admins.
+	{"POST /api/tasks/{id}/take", "/api/tasks/$waiting/take", "", [6]int{401, 401, 200, 403, 403, 403}},
+	{"POST /api/tasks/{id}/assign", "/api/tasks/$waiting/assign", `{"workerId":"$anaworker"}`, [6]int{401, 401, 403, 403, 200, 200}},
 	{"GET /api/workers", "/api/workers", "", [6]int{401, 401, 200, 200, 200, 200}},
 	{"GET /api/queues", "/api/queues", "", [6]int{401, 401, 200, 200, 200, 200}},
 	{"GET /api/activities", "/api/activities", "", [6]int{401, 401, 200, 200, 200, 200}},
@@ -195,7 +202,8 @@ func startAuthzEngine(t *testing.T) *authzEngine {
 		}
 		e.users[who] = &u
 	}
-	w, err := srv.Routing.UpsertWorker(ctx, &backend.Worker{UserID: e.users[asOwner].ID, Name: "Ana", Capacity: map[string]int{backend.ChannelChat: 10000}})
+	w, err := srv.Routing.UpsertWorker(ctx, &backend.Worker{UserID: e.users[asOwner].ID, Name: "Ana", Capacity: map[string]int{backend.ChannelChat: 10000},
+		Attributes: map[string]any{"skills": []any{"takes"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,8 +221,9 @@ func startAuthzEngine(t *testing.T) *authzEngine {
 // her ($conv, $contact, $task, $contact2, $offer), a spare user ($user),
 // what the admin's routes change (a web chat instance, a label, a canned
 // response, an invitation with its one-time token, a queue, a workflow, a
-// worker), an ended call of ana's with its recording and voicemail, a SIP
-// trunk and a file kept for ana's conversation ($media).
+// worker), a task waiting in a queue only ana serves ($waiting, with her
+// worker $anaworker), an ended call of ana's with its recording and
+// voicemail, a SIP trunk and a file kept for ana's conversation ($media).
 type authzFixture struct {
 	e    *authzEngine
 	t    *testing.T
@@ -234,6 +243,7 @@ var fixtureParts = map[string]func(f *authzFixture){
 	"$canned": (*authzFixture).canned, "$invite": (*authzFixture).invite, "$invtoken": (*authzFixture).invite,
 	"$queue": (*authzFixture).routing, "$workflow": (*authzFixture).routing, "$worker": (*authzFixture).routing,
 	"$call": (*authzFixture).call, "$trunk": (*authzFixture).trunk, "$media": (*authzFixture).media,
+	"$waiting": (*authzFixture).waiting, "$anaworker": (*authzFixture).waiting,
 }
 
 // value returns a placeholder's value, making its part of the fixture first.
@@ -294,6 +304,26 @@ func (f *authzFixture) work() {
 	if f.vals["$offer"] == "" {
 		t.Fatal("the second task was not offered to ana")
 	}
+}
+
+// waiting makes a task waiting in a queue only ana serves ($waiting) and
+// names her worker ($anaworker).
+func (f *authzFixture) waiting() {
+	ctx, r, n := context.Background(), f.e.Routing, f.n
+	q, err := r.UpsertQueue(ctx, &backend.Queue{ID: fmt.Sprintf("q_take%d", n), Name: fmt.Sprintf("Take %d", n), TargetWorkers: `"takes" in worker.skills`})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	m, _, err := f.e.DB.StoreInbound(ctx, &backend.InboundMessage{Channel: "webchat", Instance: "site", ExternalUserID: fmt.Sprintf("waiting-%d", n),
+		ExternalID: fmt.Sprintf("authz-waiting-%d", n), Text: "Anyone there?"})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	task, err := r.CreateTask(ctx, backend.TaskInput{Channel: backend.ChannelChat, QueueID: q.ID, ConversationID: m.ConversationID})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	f.vals["$waiting"], f.vals["$anaworker"] = task.ID, f.e.ana
 }
 
 func (f *authzFixture) spareUser() {

@@ -30,6 +30,9 @@ type ErrorResponse struct {
 	Error struct {
 		Code    string `json:"code"`
 		Message string `json:"message"`
+		// Reason, when set, names the failure more precisely than the code
+		// (backend.ReasonNoCapacity …) for clients that translate it.
+		Reason string `json:"reason,omitempty"`
 	} `json:"error"`
 }
 
@@ -45,7 +48,7 @@ func Error(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) 
 		status = http.StatusInternalServerError
 	}
 	var body ErrorResponse
-	body.Error.Code, body.Error.Message = code, backend.ErrorMessage(err)
+	body.Error.Code, body.Error.Message, body.Error.Reason = code, backend.ErrorMessage(err), backend.ErrorReason(err)
 	writeJSON(w, status, body)
 }
 

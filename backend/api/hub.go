@@ -36,7 +36,9 @@ const (
 	CloseSessionEnded = 4401
 )
 
-// Frame is what the server sends on the WebSocket.
+// Frame is what the server sends on the WebSocket. Besides "events" frames
+// the hub sends "typing" frames ({"type":"typing","typing":{…}}, see
+// Typing), which are not in the change feed.
 type Frame struct {
 	Type   string          `json:"type"` // "events"
 	Events []backend.Event `json:"events"`
@@ -67,6 +69,9 @@ type Hub struct {
 	check      chan chan struct{}
 	positions  chan struct{}
 	direct     chan directFrame
+	// ephemeral carries frames that are not in the change feed (typing),
+	// each for whoever may read its conversation.
+	ephemeral chan scopedFrame
 	// changed receives a signal (never blocking) after a broadcast that
 	// carried routing or call events: the supervisors' live view follows.
 	changed   chan struct{}
@@ -81,7 +86,7 @@ func NewHub(store hubStore, log *slog.Logger) *Hub {
 		store: store, log: log, clock: backend.SystemClock{},
 		workerOf: func(context.Context, string) string { return "" },
 		register: make(chan *wsClient), unregister: make(chan *wsClient), check: make(chan chan struct{}), positions: make(chan struct{}),
-		direct: make(chan directFrame, sendBuffer), changed: make(chan struct{}, 1),
+		direct: make(chan directFrame, sendBuffer), ephemeral: make(chan scopedFrame, 64), changed: make(chan struct{}, 1),
 		done: make(chan struct{}), stopped: make(chan struct{}),
 	}
 }
@@ -140,6 +145,8 @@ func (h *Hub) Run(ctx context.Context) {
 			close(done)
 		case d := <-h.direct:
 			st.sendDirect(d)
+		case f := <-h.ephemeral:
+			st.sendScoped(f)
 		case <-notify:
 			st.follow(ctx)
 		case <-h.positions:
@@ -270,6 +277,12 @@ func (h *Hub) Publish(typ string, frame []byte) {
 	case h.direct <- directFrame{event: typ, frame: frame}:
 	default:
 	}
+}
+
+// scopedFrame is a frame for whoever may read one conversation.
+type scopedFrame struct {
+	conversationID string
+	frame          []byte
 }
 
 // SendTo queues a frame for every connection of one user; when the hub is

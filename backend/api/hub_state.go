@@ -444,3 +444,19 @@ func (st *hubState) sendDirect(d directFrame) {
 		}
 	}
 }
+
+// sendScoped sends a frame that is not in the change feed to the clients
+// who may read its conversation; a client whose buffer is full misses it
+// (there is nothing to catch up on).
+func (st *hubState) sendScoped(f scopedFrame) {
+	sc := eventScope{kind: scopeConversation, id: f.conversationID}
+	for c := range st.candidates(sc) {
+		if !c.acc.canRead(sc) {
+			continue
+		}
+		select {
+		case c.send <- f.frame:
+		default:
+		}
+	}
+}

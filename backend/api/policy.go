@@ -19,8 +19,12 @@ import (
 // queue they serve, or in the history of a customer they work with, and
 // acts on it (reply, note, status) only while it is theirs: they hold its
 // task, or completed it and nobody has taken it since (or it is another,
-// unheld conversation of a customer whose conversation is theirs). The
-// facts come from durable state that routing keeps in step.
+// unheld conversation of a customer whose conversation is theirs). Of the
+// tasks in queues they serve, an agent sees and may take those that wait
+// (pending, reserved to nobody), with their conversation, so they can
+// decide to take one; a task reserved or assigned to another agent never
+// reaches them. The facts come from durable state that routing keeps in
+// step.
 type Policy struct {
 	store  backend.Store
 	router func() Router
@@ -142,6 +146,38 @@ func (p *Policy) Task(ctx context.Context, u *backend.User, t *backend.Task) err
 	return nil
 }
 
+// Take allows u to take a task: it is offered to them, or it waits
+// (pending, reserved to nobody) in a queue they serve (TaskClaimer.Serves).
+// A task reserved or assigned to another agent is not theirs to take:
+// EConflict with ReasonTaskTaken, naming nobody.
+func (p *Policy) Take(ctx context.Context, u *backend.User, t *backend.Task) error {
+	if privileged(u) {
+		return nil
+	}
+	w, err := p.worker(ctx, u)
+	if err != nil {
+		return err
+	}
+	if t.WorkerID == w.ID {
+		return nil
+	}
+	c, ok := p.router().(TaskClaimer)
+	if !ok {
+		return backend.Errorf(backend.EUnavailable, "This router cannot hand out waiting tasks.")
+	}
+	serves, err := c.Serves(ctx, t.ID, w.ID)
+	if err != nil {
+		return err
+	}
+	if !serves {
+		return backend.ReasonErrorf(backend.EForbidden, backend.ReasonNotInQueue, "%s does not serve the queue this task waits in.", w.Name)
+	}
+	if t.WorkerID != "" || t.State != backend.TaskPending {
+		return backend.ReasonErrorf(backend.EConflict, backend.ReasonTaskTaken, "Another agent has this task now.")
+	}
+	return nil
+}
+
 // Reservation allows u to answer an offer: it is made to them.
 func (p *Policy) Reservation(ctx context.Context, u *backend.User, res *backend.Reservation) error {
 	if privileged(u) {
@@ -177,6 +213,9 @@ type eventScope struct {
 	id string
 	// contact is a conversation's contact (conversation.upserted only).
 	contact string
+	// worker is the worker a task is reserved or assigned to
+	// (task.upserted only; "" while it waits).
+	worker string
 }
 
 // eventRefs are the fields of an event's entity the policy reads.
@@ -204,7 +243,7 @@ func kindOf(typ string) scopeKind {
 		return scopeConversation
 	case backend.EventContactUpserted:
 		return scopeContact
-	case backend.EventReservationUpserted, backend.EventWorkerStats:
+	case backend.EventReservationUpserted, backend.EventWorkerStats, backend.EventOfferMissed:
 		return scopeWorker
 	case backend.EventAccessChanged, backend.EventSessionRevoked, backend.EventConversationRemoved:
 		return scopeInternal
@@ -228,10 +267,10 @@ func classify(e *backend.Event) eventScope {
 		sc.id = r.ConversationID
 	case backend.EventTaskUpserted:
 		json.Unmarshal(e.Data, &r)
-		if sc.id = r.ConversationID; sc.id == "" {
+		if sc.id, sc.worker = r.ConversationID, r.WorkerID; sc.id == "" {
 			sc.kind, sc.id = scopeWorker, r.WorkerID
 		}
-	case backend.EventReservationUpserted:
+	case backend.EventReservationUpserted, backend.EventOfferMissed:
 		json.Unmarshal(e.Data, &r)
 		sc.id = r.WorkerID
 	}
@@ -312,6 +351,11 @@ func (a *feedAccess) canRead(sc eventScope) bool {
 	case scopeSupervisors:
 		return sc.id != "" && sc.id == a.user.ID
 	case scopeConversation:
+		// A task reserved or assigned to another agent stays theirs, even
+		// in a conversation this agent may read.
+		if sc.worker != "" && sc.worker != a.workerID {
+			return false
+		}
 		_, ok := a.convs[sc.id]
 		return ok
 	case scopeContact:

@@ -66,6 +66,22 @@ func TaskRule(param string) Access {
 	}}
 }
 
+// TakeRule allows an agent to take the task named by the path parameter
+// when they serve the queue it waits in (or it is offered to them), and
+// supervisors and admins.
+func TakeRule(param string) Access {
+	return Access{Name: "agent serving the task's queue", Role: backend.RoleAgent, Check: func(s *Server, r *http.Request, u *backend.User) error {
+		id := r.PathValue(param)
+		t, err := s.router.Task(r.Context(), id)
+		if backend.ErrorCode(err) == backend.ENotFound {
+			return backend.ReasonErrorf(backend.ENotFound, backend.ReasonTaskEnded, "Task %s does not exist or has ended.", id)
+		} else if err != nil {
+			return err
+		}
+		return s.policy.Take(r.Context(), u, t)
+	}}
+}
+
 // ReservationRule allows the agent the offer is made to, supervisors and
 // admins.
 func ReservationRule(param string) Access {

@@ -40,6 +40,9 @@ func (s *Server) SetRouter(r Router) {
 	s.route("GET /api/queues", SignedIn, s.handleQueues)
 	s.route("GET /api/activities", SignedIn, s.handleActivities)
 	s.route("GET /api/queues/{id}/stats", Supervisor, s.handleQueueStats)
+	if c, ok := r.(TaskClaimer); ok {
+		s.claimRoutes(c)
+	}
 }
 
 // myWorker returns the signed-in user's worker. Returns EForbidden when the

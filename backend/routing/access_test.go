@@ -114,3 +114,66 @@ func TestAccess_FollowsTheWork(t *testing.T) {
 	}
 	want("back in the queue", map[string][]string{"u_ana": {backend.AccessQueue}, "u_ben": {backend.AccessQueue}}, "")
 }
+
+// TestAccess_TakenAndAssigned: a conversation taken from a queue, or
+// assigned by a supervisor, records its assignee as an accepted offer
+// does, on the real store.
+func TestAccess_TakenAndAssigned(t *testing.T) {
+	ctx := context.Background()
+	clock := routing.NewFakeClock(t0)
+	db := MustOpenDB(t, filepath.Join(t.TempDir(), "engine.db"), clock)
+	e := routing.New(db, routing.Options{Clock: clock, NewID: seqIDs(), Logger: slog.New(slog.DiscardHandler)})
+	if err := e.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if _, err := e.UpsertQueue(ctx, &backend.Queue{ID: "billing", Name: "Billing", TargetWorkers: `"billing" in worker.skills`}); err != nil {
+		t.Fatal(err)
+	}
+	skills := map[string]any{"skills": []any{"billing"}}
+	ana, err := e.UpsertWorker(ctx, &backend.Worker{UserID: "u_ana", Name: "Ana", Attributes: skills})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ben, err := e.UpsertWorker(ctx, &backend.Worker{UserID: "u_ben", Name: "Ben", Attributes: skills})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _, err := db.StoreInbound(ctx, &backend.InboundMessage{Channel: "sms.twilio", Instance: "main", ExternalUserID: "+15550002", ExternalID: "SM2", Text: "refund?"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conv := m.ConversationID
+	want := func(what string, levels map[string][]string, assignee string) {
+		t.Helper()
+		for user, l := range levels {
+			if got, err := db.ConversationAccess(ctx, user, conv); err != nil || !reflect.DeepEqual(got, l) {
+				t.Fatalf("%s: %s holds %v (%v), want %v", what, user, got, err, l)
+			}
+		}
+		if c, _ := db.FindConversationByID(ctx, conv); c.AssigneeID != assignee {
+			t.Fatalf("%s: assignee %q, want %q", what, c.AssigneeID, assignee)
+		}
+	}
+	// Both are offline: the task waits in the queue.
+	task, err := e.CreateTask(ctx, backend.TaskInput{Channel: backend.ChannelChat, QueueID: "billing", ConversationID: conv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want("waiting", map[string][]string{"u_ana": {backend.AccessQueue}, "u_ben": {backend.AccessQueue}}, "")
+
+	if _, err := e.TakeTask(ctx, task.ID, ana.ID); err != nil {
+		t.Fatal(err)
+	}
+	want("taken by ana", map[string][]string{"u_ana": {backend.AccessOwner}, "u_ben": nil}, "u_ana")
+
+	if _, err := e.TransferTask(ctx, task.ID, backend.TransferTarget{QueueID: "billing"}); err != nil {
+		t.Fatal(err)
+	}
+	want("back in the queue", map[string][]string{"u_ana": {backend.AccessQueue}, "u_ben": {backend.AccessQueue}}, "")
+
+	if _, err := e.AssignTask(ctx, task.ID, ben.ID); err != nil {
+		t.Fatal(err)
+	}
+	want("assigned to ben", map[string][]string{"u_ana": nil, "u_ben": {backend.AccessOwner}}, "u_ben")
+}

@@ -2,6 +2,7 @@ package routing
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -280,6 +281,7 @@ func (e *Engine) release(t *task, s string) *worker {
 // when its target's timeout already passed.
 func (e *Engine) requeue(t *task) {
 	t.t.WorkerID = ""
+	e.forgive(t)
 	e.setState(t, backend.TaskPending)
 	e.waiting = append(e.waiting, t)
 	if exp := t.t.TargetExpiresAt; !exp.IsZero() && !exp.After(e.now()) {
@@ -287,19 +289,59 @@ func (e *Engine) requeue(t *task) {
 	}
 }
 
-// reject records that w turned t down or let it time out.
+// reject records that w turned t down or let it time out. The task is not
+// offered to w again until its cool-down (the workflow's ReofferSeconds)
+// has passed since the last decline.
 func (e *Engine) reject(t *task, w *worker) {
-	if w == nil || t.rejected[w.w.ID] {
+	if w == nil {
 		return
 	}
-	t.rejected[w.w.ID] = true
-	t.t.RejectedBy = append(t.t.RejectedBy, w.w.ID)
+	if !t.rejected[w.w.ID] {
+		t.rejected[w.w.ID] = true
+		t.t.RejectedBy = append(t.t.RejectedBy, w.w.ID)
+	}
+	t.t.RetryAt = e.now().Add(e.reofferDelay(t))
+	e.schedule(t.t.RetryAt, dlReoffer, t.t.ID)
 }
 
-// expireReservation handles an offer nobody answered in time.
+// unreject forgets that the worker id declined t.
+func (e *Engine) unreject(t *task, id string) {
+	if !t.rejected[id] {
+		return
+	}
+	delete(t.rejected, id)
+	t.t.RejectedBy = slices.DeleteFunc(t.t.RejectedBy, func(x string) bool { return x == id })
+}
+
+// reofferDelay is the cool-down before t goes back to those who declined it.
+func (e *Engine) reofferDelay(t *task) time.Duration {
+	if wf := e.workflows[t.t.WorkflowID]; wf != nil && wf.wf.ReofferSeconds > 0 {
+		return time.Duration(wf.wf.ReofferSeconds) * time.Second
+	}
+	return e.reservationTimeout(t)
+}
+
+// forgive clears t's declines once its cool-down has passed, so the
+// workers who declined may be offered it again. It reports whether it did.
+func (e *Engine) forgive(t *task) bool {
+	if t.t.RetryAt.IsZero() || t.t.RetryAt.After(e.now()) {
+		return false
+	}
+	t.rejected = map[string]bool{}
+	t.t.RejectedBy, t.t.RetryAt = nil, time.Time{}
+	e.touchTask(t)
+	return true
+}
+
+// expireReservation handles an offer nobody answered in time: the worker
+// is told they missed it, and the task moves on.
 func (e *Engine) expireReservation(r *backend.Reservation) {
 	t := e.tasks[r.TaskID]
 	w := e.release(t, backend.ReservationTimeout)
+	e.dirty.missed = append(e.dirty.missed, &backend.MissedOffer{
+		ReservationID: r.ID, TaskID: t.t.ID, WorkerID: r.WorkerID, ConversationID: t.t.ConversationID,
+		Channel: r.Channel, QueueID: r.QueueID, OfferedAt: r.CreatedAt, ExpiredAt: r.UpdatedAt,
+	})
 	e.reject(t, w)
 	e.count(t, w, func(c *backend.RoutingCounters) { c.TimedOut++ })
 	e.requeue(t)

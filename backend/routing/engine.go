@@ -60,6 +60,9 @@ type Options struct {
 	// TimeoutActivity, when set, is the activity a worker is moved to when
 	// an offer to them times out (for example "Offline").
 	TimeoutActivity string
+	// WrapUpLimit, when set, ends wrap-up by itself after this long for
+	// tasks whose workflow sets no limit of its own.
+	WrapUpLimit time.Duration
 	// NewID makes identifiers; defaults to backend.NewID.
 	NewID  func(prefix string) string
 	Logger *slog.Logger
@@ -160,6 +163,7 @@ type changeSet struct {
 	reservations []*backend.Reservation
 	queueStats   []*queue
 	workerStats  []*worker
+	missed       []*backend.MissedOffer
 	// access marks conversations whose workers may have changed;
 	// finished maps a conversation to the user who completed its task.
 	access         map[string]bool
@@ -330,7 +334,7 @@ func (e *Engine) commitQueued(ctx context.Context, qs QueuedStore, c *backend.Ro
 func (cs *changeSet) change(now time.Time) *backend.RoutingChange {
 	c := &backend.RoutingChange{
 		Activities: cs.activities, Workers: cs.workers, Queues: cs.queues, Workflows: cs.workflows,
-		Tasks: cs.tasks, Reservations: cs.reservations,
+		Tasks: cs.tasks, Reservations: cs.reservations, MissedOffers: cs.missed,
 		DeletedQueues: cs.deletedQueues, DeletedWorkflows: cs.deletedWorkflows, DeletedWorkers: cs.deletedWorkers,
 	}
 	for _, q := range cs.queueStats {

@@ -76,6 +76,12 @@ func (e *Engine) load(ctx context.Context) error {
 		if !t.t.TargetExpiresAt.IsZero() {
 			e.schedule(t.t.TargetExpiresAt, dlEscalation, t.t.ID)
 		}
+		if !t.t.RetryAt.IsZero() {
+			e.schedule(t.t.RetryAt, dlReoffer, t.t.ID)
+		}
+		if !t.t.WrapUpEndsAt.IsZero() {
+			e.schedule(t.t.WrapUpEndsAt, dlWrapUp, t.t.ID)
+		}
 	}
 	return nil
 }

@@ -57,7 +57,7 @@ func TestReservations(t *testing.T) {
 				t.Fatalf("offered to %q, want a (level 1)", got)
 			}
 		}},
-		{"reject offers the next worker and never the same one again", func(t *testing.T) {
+		{"reject offers the next worker and not the same one before the cool-down", func(t *testing.T) {
 			h, q := staffed(t, routing.Options{}, backend.Queue{})
 			task := h.task(backend.TaskInput{Channel: "voice", QueueID: q.ID})
 			var order []string

@@ -26,6 +26,7 @@ type memStore struct {
 	qc, wc       map[string]backend.RoutingCounters
 	active       map[string]string // task → its active reservation
 	events       map[string]int
+	missed       []*backend.MissedOffer
 	saves        int
 	// fail, when set, may refuse a change before it is applied.
 	fail func(c *backend.RoutingChange) error
@@ -155,7 +156,18 @@ func (s *memStore) SaveRouting(ctx context.Context, c *backend.RoutingChange) er
 		s.wc[v.WorkerID] = v.RoutingCounters
 		s.events[backend.EventWorkerStats]++
 	}
+	for _, v := range c.MissedOffers {
+		s.missed = append(s.missed, copyJSON(v))
+		s.events[backend.EventOfferMissed]++
+	}
 	return nil
+}
+
+// missedOffers returns the missed-offer events written so far.
+func (s *memStore) missedOffers() []*backend.MissedOffer {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]*backend.MissedOffer(nil), s.missed...)
 }
 
 func (s *memStore) FindTask(ctx context.Context, id string) (*backend.Task, error) {

@@ -84,10 +84,10 @@ func (e *Engine) pickWorkflow(id string) (*workflow, error) {
 func (e *Engine) pendingReservation(id string) (*backend.Reservation, *task, error) {
 	r := e.res[id]
 	if r == nil {
-		return nil, nil, backend.Errorf(backend.ENotFound, "Reservation %s does not exist or has ended.", id)
+		return nil, nil, backend.ReasonErrorf(backend.ENotFound, backend.ReasonOfferGone, "Reservation %s does not exist or has ended.", id)
 	}
 	if r.State != backend.ReservationPending {
-		return nil, nil, backend.Errorf(backend.EConflict, "Reservation %s is %s, not pending.", id, r.State)
+		return nil, nil, backend.ReasonErrorf(backend.EConflict, backend.ReasonOfferGone, "Reservation %s is %s, not pending.", id, r.State)
 	}
 	return r, e.tasks[r.TaskID], nil
 }
@@ -104,12 +104,22 @@ func (e *Engine) AcceptReservation(ctx context.Context, id string) (*backend.Res
 	if err != nil {
 		return nil, err
 	}
+	e.accept(r, t)
+	if err := e.finish(ctx, false); err != nil {
+		return nil, err
+	}
+	return cloneReservation(r), nil
+}
+
+// accept assigns t to the worker of its pending reservation r.
+func (e *Engine) accept(r *backend.Reservation, t *task) {
 	w := e.workers[r.WorkerID]
 	now := e.now()
 	r.State, r.UpdatedAt = backend.ReservationAccepted, now
 	e.touchReservation(r)
 	first := t.t.AssignedAt.IsZero()
 	t.t.AssignedAt = now
+	t.t.RetryAt = time.Time{}
 	e.setState(t, backend.TaskAssigned)
 	wait := now.Sub(t.t.CreatedAt)
 	sla := backend.DefaultSLA
@@ -127,10 +137,6 @@ func (e *Engine) AcceptReservation(ctx context.Context, id string) (*backend.Res
 		}
 	})
 	e.setIdleSince(w)
-	if err := e.finish(ctx, false); err != nil {
-		return nil, err
-	}
-	return cloneReservation(r), nil
 }
 
 // RejectReservation declines an offer: the task is offered to the next
@@ -159,7 +165,7 @@ func (e *Engine) RejectReservation(ctx context.Context, id string) (*backend.Res
 func (e *Engine) openTask(id string, states ...string) (*task, error) {
 	t := e.tasks[id]
 	if t == nil {
-		return nil, backend.Errorf(backend.ENotFound, "Task %s does not exist or has ended.", id)
+		return nil, backend.ReasonErrorf(backend.ENotFound, backend.ReasonTaskEnded, "Task %s does not exist or has ended.", id)
 	}
 	for _, s := range states {
 		if t.t.State == s {
@@ -170,8 +176,9 @@ func (e *Engine) openTask(id string, states ...string) (*task, error) {
 }
 
 // WrapUp moves an assigned task to wrapping with a disposition code; the
-// worker keeps its capacity until CompleteTask. Returns ENotFound or
-// EConflict.
+// worker keeps its capacity until CompleteTask, or until the workflow's
+// wrap-up limit passes and the task completes by itself. Returns ENotFound
+// or EConflict.
 func (e *Engine) WrapUp(ctx context.Context, taskID, disposition string) (*backend.Task, error) {
 	if err := e.begin(); err != nil {
 		return nil, err
@@ -181,9 +188,15 @@ func (e *Engine) WrapUp(ctx context.Context, taskID, disposition string) (*backe
 	if err != nil {
 		return nil, err
 	}
-	t.res.State, t.res.UpdatedAt = backend.ReservationWrapping, e.now()
+	now := e.now()
+	t.res.State, t.res.UpdatedAt = backend.ReservationWrapping, now
 	e.touchReservation(t.res)
 	t.t.Disposition = disposition
+	t.t.WrapUpAt, t.t.WrapUpEndsAt = now, time.Time{}
+	if limit := e.wrapUpLimit(t); limit > 0 {
+		t.t.WrapUpEndsAt = now.Add(limit)
+		e.schedule(t.t.WrapUpEndsAt, dlWrapUp, t.t.ID)
+	}
 	e.setState(t, backend.TaskWrapping)
 	if err := e.finish(ctx, false); err != nil {
 		return nil, err
@@ -203,22 +216,35 @@ func (e *Engine) CompleteTask(ctx context.Context, taskID, disposition string) (
 	if err != nil {
 		return nil, err
 	}
-	now := e.now()
+	e.complete(t, disposition)
+	if err := e.finish(ctx, false); err != nil {
+		return nil, err
+	}
+	return cloneTask(t.t), nil
+}
+
+// complete ends an assigned or wrapping t and frees its worker; an empty
+// disposition keeps the one given at wrap-up.
+func (e *Engine) complete(t *task, disposition string) {
 	if disposition != "" {
 		t.t.Disposition = disposition
 	}
 	w := e.release(t, backend.ReservationCompleted)
 	e.finishAccess(t, w)
-	handle := now.Sub(t.t.AssignedAt)
+	handle := e.now().Sub(t.t.AssignedAt)
 	e.count(t, w, func(c *backend.RoutingCounters) { c.Completed++; c.HandleMillis += handle.Milliseconds() })
 	e.end(t, backend.TaskCompleted)
 	if w != nil {
 		e.setIdleSince(w)
 	}
-	if err := e.finish(ctx, false); err != nil {
-		return nil, err
+}
+
+// wrapUpLimit is how long t may stay in wrap-up; 0 means no limit.
+func (e *Engine) wrapUpLimit(t *task) time.Duration {
+	if wf := e.workflows[t.t.WorkflowID]; wf != nil && wf.wf.WrapUpSeconds > 0 {
+		return time.Duration(wf.wf.WrapUpSeconds) * time.Second
 	}
-	return cloneTask(t.t), nil
+	return e.opts.WrapUpLimit
 }
 
 // end closes t in state s and forgets it.
@@ -289,7 +315,7 @@ func (e *Engine) TransferTask(ctx context.Context, taskID string, to backend.Tra
 	old := e.release(t, backend.ReservationTransferred)
 	e.reject(t, old)
 	if w2 != nil {
-		delete(t.rejected, w2.w.ID)
+		e.unreject(t, w2.w.ID)
 		e.offer(t, w2, true)
 	} else {
 		e.detach(t)
@@ -297,6 +323,7 @@ func (e *Engine) TransferTask(ctx context.Context, taskID string, to backend.Tra
 		t.t.QueueID, t.target, t.t.TargetExpiresAt = to.QueueID, nil, time.Time{}
 		t.t.WorkerID = ""
 		t.t.State = backend.TaskPending
+		e.forgive(t)
 		e.attach(t)
 		e.touchTask(t)
 		e.waiting = append(e.waiting, t)

@@ -9,6 +9,8 @@ import (
 const (
 	dlReservation = iota // a pending offer expires
 	dlEscalation         // a task's target timeout passes
+	dlReoffer            // a declined task's cool-down ends
+	dlWrapUp             // a task's wrap-up limit passes
 )
 
 type deadline struct {
@@ -60,6 +62,15 @@ func (e *Engine) runDue() {
 			if t != nil && t.t.State == "pending" && !t.t.TargetExpiresAt.IsZero() && !t.t.TargetExpiresAt.After(now) {
 				e.escalate(t)
 				e.waiting = append(e.waiting, t)
+			}
+		case dlReoffer:
+			if t := e.tasks[d.id]; t != nil && t.t.State == "pending" && e.forgive(t) {
+				e.waiting = append(e.waiting, t)
+			}
+		case dlWrapUp:
+			t := e.tasks[d.id]
+			if t != nil && t.t.State == "wrapping" && !t.t.WrapUpEndsAt.IsZero() && !t.t.WrapUpEndsAt.After(now) {
+				e.complete(t, "")
 			}
 		}
 		e.settle()

@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"fmt"
-	"sort"
 	"time"
 
 	"switchboard/backend"
@@ -23,18 +22,30 @@ var DemoUsers = []backend.User{
 
 type demoMessage struct {
 	channel, instance, from, name, text, reply string
+	ago                                        time.Duration // when the customer wrote
 }
 
 // demoMessages is a small living inbox: one customer on SMS and WhatsApp
-// (one contact, two conversations), others on chat platforms and email.
+// (one contact, two conversations), others on chat platforms and email,
+// spread over the last three hours, and a web chat visitor who has just
+// asked for a person.
 var demoMessages = []demoMessage{
-	{"sms.twilio", "support", "+14155550123", "Maria Lopez", "Hi, my order #4411 hasn't arrived yet. Can you check?", "Hi Maria, I'm looking into order #4411 now."},
-	{"whatsapp.twilio", "support", "whatsapp:+14155550123", "Maria Lopez", "Following up here on WhatsApp: any news on #4411?", ""},
-	{"telegram", "bot", "99812211", "Kenji Sato", "Do you ship to Japan?", "Yes! We ship to Japan in 5-7 business days."},
-	{"messenger", "page", "7340012299", "Olivia Brown", "I'd like to change the delivery address for my order.", ""},
-	{"line", "main", "U4af4980629f1a2b3c4d5e6f708192a3b", "Somchai", "Is the blue jacket available in size M?", ""},
-	{"email", "support", "li.wei@example.net", "Li Wei", "Invoice request for March: please send a PDF copy.", "Attached is your invoice for March."},
-	{"webchat", "site", "visitor-5521", "Website visitor", "I want to talk to a live agent about a refund.", ""},
+	{"sms.twilio", "support", "+14155550123", "Maria Lopez", "Hi, my order #4411 hasn't arrived yet. Can you check?", "Hi Maria, I'm looking into order #4411 now.", 3 * time.Hour},
+	{"whatsapp.twilio", "support", "whatsapp:+14155550123", "Maria Lopez", "Following up here on WhatsApp: any news on #4411?", "", 150 * time.Minute},
+	{"telegram", "bot", "99812211", "Kenji Sato", "Do you ship to Japan?", "Yes! We ship to Japan in 5-7 business days.", 2 * time.Hour},
+	{"messenger", "page", "7340012299", "Olivia Brown", "I'd like to change the delivery address for my order.", "", 95 * time.Minute},
+	{"line", "main", "U4af4980629f1a2b3c4d5e6f708192a3b", "Somchai", "Is the blue jacket available in size M?", "", 70 * time.Minute},
+	{"email", "support", "li.wei@example.net", "Li Wei", "Invoice request for March: please send a PDF copy.", "Attached is your invoice for March.", 45 * time.Minute},
+	{"webchat", "website", "v_demo5521", "Website visitor 5521", "I want to talk to a live agent about a refund.", "", 2 * time.Minute},
+}
+
+// demoAssignees says which demo agent works on which seeded conversation:
+// Ben's three chats fill his chat capacity and Ana keeps room for one
+// more, so when the web chat's flow hands the visitor to a person, the
+// offer goes to her.
+var demoAssignees = map[string]string{
+	"sms.twilio": "ana@example.com", "telegram": "ana@example.com", "email": "ana@example.com",
+	"whatsapp.twilio": "ben@example.com", "messenger": "ben@example.com", "line": "ben@example.com",
 }
 
 // SeedDemo fills an empty store with demo users and conversations. It does
@@ -74,11 +85,17 @@ func SeedDemo(ctx context.Context, db *sqlite.DB) error {
 			return err
 		}
 	}
-	base := db.Now().Add(-3 * time.Hour)
+	// The conversations happened over the last three hours: each message
+	// carries its platform time and each reply is stored as written a few
+	// minutes later, so the inbox shows real times, not "now".
+	now := db.Now
+	defer func() { db.Now = now }()
 	for i, dm := range demoMessages {
+		at := now().Add(-dm.ago)
+		db.Now = func() time.Time { return at.Add(2 * time.Second) }
 		in, _, err := db.StoreInbound(ctx, &backend.InboundMessage{
 			Channel: dm.channel, Instance: dm.instance, ExternalUserID: dm.from, DisplayName: dm.name,
-			ExternalID: fmt.Sprintf("demo-%d", i), Text: dm.text, PlatformAt: base.Add(time.Duration(i) * 20 * time.Minute),
+			ExternalID: fmt.Sprintf("demo-%d", i), Text: dm.text, PlatformAt: at,
 		})
 		if err != nil {
 			return err
@@ -86,6 +103,7 @@ func SeedDemo(ctx context.Context, db *sqlite.DB) error {
 		if dm.reply == "" {
 			continue
 		}
+		db.Now = func() time.Time { return at.Add(4 * time.Minute) }
 		out, _, err := db.StoreOutbound(ctx, &backend.OutboundMessage{
 			ConversationID: in.ConversationID, AuthorID: agent.ID, AuthorName: agent.Name, Text: dm.reply,
 			ClientID: fmt.Sprintf("demo-reply-%d", i),
@@ -103,8 +121,7 @@ func SeedDemo(ctx context.Context, db *sqlite.DB) error {
 // SeedDemoRouting sets up the demo's routing once: a worker for each demo
 // agent, a Support and a Billing queue, a workflow that sends billing work
 // to Billing first, assigned tasks for the demo conversations and one
-// waiting web chat, offered to an agent. It does nothing when any worker
-// exists.
+// waiting web chat, offered to Ana. It does nothing when any worker exists.
 func SeedDemoRouting(ctx context.Context, db *sqlite.DB, r *routing.Engine) error {
 	if ws, err := r.Workers(ctx); err != nil || len(ws) > 0 {
 		return err
@@ -115,16 +132,19 @@ func SeedDemoRouting(ctx context.Context, db *sqlite.DB, r *routing.Engine) erro
 	}
 	skills := map[string][]any{"ana@example.com": {"support", "billing"}, "ben@example.com": {"support"}}
 	langs := map[string][]any{"ana@example.com": {"en", "es"}, "ben@example.com": {"en"}}
+	workers := map[string]string{} // email → worker id
 	for _, u := range users {
 		if u.Role != backend.RoleAgent {
 			continue
 		}
-		if _, err := r.UpsertWorker(ctx, &backend.Worker{
-			ID: backend.NewID("wk"), UserID: u.ID, Name: u.Name, Activity: backend.ActivityAvailable,
+		w, err := r.UpsertWorker(ctx, &backend.Worker{
+			ID: backend.NewID("wk"), UserID: u.ID, Name: u.Name, Activity: backend.ActivityBreak,
 			Attributes: map[string]any{"skills": skills[u.Email], "languages": langs[u.Email]},
-		}); err != nil {
+		})
+		if err != nil {
 			return fmt.Errorf("demo worker %s: %w", u.Email, err)
 		}
+		workers[u.Email] = w.ID
 	}
 	support, err := r.UpsertQueue(ctx, &backend.Queue{ID: "q_support", Name: "Support"}) // also a default
 	if err != nil {
@@ -142,43 +162,34 @@ func SeedDemoRouting(ctx context.Context, db *sqlite.DB, r *routing.Engine) erro
 	}); err != nil {
 		return err
 	}
-	// Every demo conversation but the web chat is already being worked on;
-	// the web chat visitor waits, so a signed-in agent sees a live offer.
+	// Every demo conversation but the web chat is already being worked on
+	// (assigned while the agents are on a break, so nothing is offered in
+	// between). The web chat runs through its flow once the engine is up,
+	// which hands the visitor to a person: Ana, the one with room.
 	convs, err := db.FindConversations(ctx, backend.ConversationFilter{})
 	if err != nil {
 		return err
 	}
-	sort.Slice(convs, func(i, j int) bool { return convs[i].Channel == "webchat" }) // the offer comes last
-	for i := len(convs) - 1; i >= 0; i-- {
-		c := convs[i]
+	for _, c := range convs {
+		w := workers[demoAssignees[c.Channel]]
+		if w == "" {
+			continue
+		}
 		attrs := map[string]any{"language": "en", "department": "support", "customer": c.ContactID}
 		t, err := r.CreateTask(ctx, backend.TaskInput{Channel: TaskChannel(c.Channel), Attributes: attrs, ConversationID: c.ID})
 		if err != nil {
 			return err
 		}
-		if c.Channel == "webchat" {
-			continue
+		if _, err := r.AssignTask(ctx, t.ID, w); err != nil {
+			return fmt.Errorf("demo task for %s: %w", c.Channel, err)
 		}
-		if err := acceptDemoOffer(ctx, r, t.ID); err != nil {
+	}
+	for _, w := range workers {
+		if _, err := r.SetWorkerActivity(ctx, w, backend.ActivityAvailable); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// acceptDemoOffer accepts the pending offer of a task, whoever got it.
-func acceptDemoOffer(ctx context.Context, r *routing.Engine, taskID string) error {
-	res, err := r.Reservations(ctx, "")
-	if err != nil {
-		return err
-	}
-	for _, rv := range res {
-		if rv.TaskID == taskID && rv.State == backend.ReservationPending {
-			_, err := r.AcceptReservation(ctx, rv.ID)
-			return err
-		}
-	}
-	return nil // nobody had room: the task waits in its queue
 }
 
 // TaskChannel maps a platform connector to the kind of work it makes for

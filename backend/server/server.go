@@ -66,10 +66,14 @@ type Config struct {
 	// CPUProfile, for `serve`, names a file that receives a CPU profile
 	// of the process until it stops.
 	CPUProfile string
+	// LowMemory keeps the store's reader pool small, for the engine
+	// embedded in the desktop app (one agent, not a team).
+	LowMemory bool
 	// Voice sets up calls: SIP trunks' address, media ports, public IP.
 	Voice VoiceConfig
 	// RoutingClock times the router's offers (reservation timeouts,
-	// cool-downs); nil is the wall clock. Tests drive a fake one.
+	// cool-downs, wrap-up limits); nil is the wall clock. Tests drive a
+	// fake one.
 	RoutingClock backend.Clock
 	Logger       *slog.Logger
 }
@@ -107,6 +111,9 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	s.DB = sqlite.NewDB(filepath.Join(cfg.DataDir, "engine.db"))
 	if cfg.PasswordCost > 0 {
 		s.DB.PasswordCost = cfg.PasswordCost
+	}
+	if cfg.LowMemory {
+		s.DB.MaxReaders = 2
 	}
 	if cfg.SecretKey != nil {
 		s.DB.Secrets = cfg.SecretKey
@@ -319,12 +326,39 @@ func (s *Server) startChannels(ctx, runCtx context.Context) (err error) {
 	if err := s.Channels.Start(runCtx); err != nil {
 		return err
 	}
-	if s.Widget, err = webchat.NewServer(ctx, s.DB, webchat.Options{Logger: s.Config.Logger, Calls: s.Voice}); err != nil {
+	if s.Widget, err = webchat.NewServer(ctx, s.DB, webchat.Options{Logger: s.Config.Logger, Calls: s.Voice, OnVisitorTyping: s.visitorTyping}); err != nil {
 		return fmt.Errorf("start web chat: %w", err)
 	}
 	s.API.Handle("/widget/", s.Widget)
+	s.API.SetTypist(s.agentTyping)
 	s.Widget.Start(runCtx)
 	return nil
+}
+
+// visitorTyping tells the agents' desktops that a web chat visitor is
+// typing in their conversation.
+func (s *Server) visitorTyping(instance, threadKey string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := s.DB.FindThreadConversation(ctx, webchat.ID, instance, threadKey)
+	if err != nil {
+		return // nothing written yet: no conversation to show it in
+	}
+	t := api.Typing{ConversationID: c.ID, Who: "customer"}
+	if ct, err := s.DB.FindContactByID(ctx, c.ContactID); err == nil {
+		t.Name = ct.Name
+	}
+	s.API.PublishTyping(t)
+}
+
+// agentTyping shows a web chat visitor that an agent is typing; other
+// channels have no such signal here.
+func (s *Server) agentTyping(ctx context.Context, conversationID, agentName string) error {
+	c, err := s.DB.FindConversationByID(ctx, conversationID)
+	if err != nil || c.Channel != webchat.ID {
+		return err
+	}
+	return s.Widget.AgentTyping(ctx, c.ID)
 }
 
 // Default HTTP server timeouts: a request (headers and body, so a 10 MiB

@@ -114,7 +114,7 @@ func (db *DB) ConversationSnapshot(ctx context.Context, conversationID string) (
 			return nil, err
 		}
 	}
-	if x, err := db.FindFlowExecution(ctx, conversationID); err == nil {
+	if x, err := findFlowExecution(ctx, tx, conversationID); err == nil {
 		if err := add(backend.EventFlowExecutionUpserted, conversationID, x); err != nil {
 			return nil, err
 		}

@@ -43,6 +43,20 @@ func (db *DB) FindConversationByID(ctx context.Context, id string) (*backend.Con
 	return findConversation(ctx, db.r, id)
 }
 
+// FindThreadConversation returns the newest unresolved conversation of a
+// platform thread (a web chat visitor, a chat id …). Returns ENotFound.
+func (db *DB) FindThreadConversation(ctx context.Context, channel, instance, threadKey string) (*backend.Conversation, error) {
+	c, err := scanConversation(db.r.QueryRowContext(ctx, `SELECT `+conversationColumns+` FROM conversations
+		WHERE channel = ? AND instance = ? AND thread_key = ? AND status <> ? ORDER BY created_at DESC LIMIT 1`,
+		channel, instance, threadKey, backend.StatusResolved))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, backend.Errorf(backend.ENotFound, "No open conversation in that thread.")
+	} else if err != nil {
+		return nil, fmt.Errorf("find thread conversation: %w", err)
+	}
+	return c, nil
+}
+
 // FindConversations implements backend.ConversationService.
 func (db *DB) FindConversations(ctx context.Context, f backend.ConversationFilter) ([]*backend.Conversation, error) {
 	var where []string

@@ -37,6 +37,9 @@ type DB struct {
 	Now func() time.Time
 	// PasswordCost is the bcrypt cost for new passwords.
 	PasswordCost int
+	// MaxReaders bounds the reader pool (default 8); each open connection
+	// keeps its own page cache. Idle readers close after a minute.
+	MaxReaders int
 	// SessionMaxAge and SessionIdle end sessions at an absolute time after
 	// sign-in and after a time without use (DefaultSessionMaxAge and
 	// DefaultSessionIdle when zero).
@@ -122,7 +125,12 @@ func (db *DB) Open(ctx context.Context) (err error) {
 	if err != nil {
 		return fail(err)
 	}
-	pool.SetMaxOpenConns(8)
+	if db.MaxReaders <= 0 {
+		db.MaxReaders = 8
+	}
+	pool.SetMaxOpenConns(db.MaxReaders)
+	pool.SetMaxIdleConns(min(db.MaxReaders, 2))
+	pool.SetConnMaxIdleTime(time.Minute)
 	db.r = &reader{DB: pool, stmts: newStmtCache(pool)}
 	return nil
 }

@@ -79,3 +79,23 @@ func TestDB_NotifyAfterCommit(t *testing.T) {
 		t.Fatal("no notification after a commit that appended events")
 	}
 }
+
+func TestDB_FeedIdentity(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "engine.db")
+	key := secret.MustNew()
+	first := MustOpenDBWith(t, path, key)
+	id, err := first.FeedIdentity(ctx)
+	if err != nil || len(id.EngineID) != 32 || len(id.Epoch) != 16 {
+		t.Fatalf("identity %+v, %v", id, err)
+	}
+	first.Close()
+	again, err := MustOpenDBWith(t, path, key).FeedIdentity(ctx)
+	if err != nil || again != id {
+		t.Fatalf("reopened store has identity %+v, want %+v (%v)", again, id, err)
+	}
+	other, err := MustOpenDB(t).FeedIdentity(ctx)
+	if err != nil || other.EngineID == id.EngineID || other.Epoch == id.Epoch {
+		t.Fatalf("a new store has identity %+v, like %+v (%v)", other, id, err)
+	}
+}

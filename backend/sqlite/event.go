@@ -43,3 +43,14 @@ func (db *DB) LastSeq(ctx context.Context) (int64, error) {
 	}
 	return seq, nil
 }
+
+// FeedIdentity implements backend.EventService.
+func (db *DB) FeedIdentity(ctx context.Context) (backend.FeedIdentity, error) {
+	var id backend.FeedIdentity
+	err := db.r.QueryRowContext(ctx, `SELECT (SELECT value FROM engine_meta WHERE key = 'engine_id'),
+		(SELECT value FROM engine_meta WHERE key = 'feed_epoch')`).Scan(&id.EngineID, &id.Epoch)
+	if err != nil {
+		return id, fmt.Errorf("feed identity: %w", err)
+	}
+	return id, nil
+}

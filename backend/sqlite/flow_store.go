@@ -140,7 +140,14 @@ func (db *DB) DeleteFlow(ctx context.Context, key string) error {
 
 // FindFlowExecution implements backend.FlowService.
 func (db *DB) FindFlowExecution(ctx context.Context, conversationID string) (*backend.FlowExecution, error) {
-	x, err := scanFlowExecution(db.r.QueryRowContext(ctx, `SELECT data, version FROM flow_executions WHERE conversation_id = ?`, conversationID))
+	return findFlowExecution(ctx, db.r, conversationID)
+}
+
+// findFlowExecution reads a conversation's flow execution through q, so a
+// caller already holding a read transaction never waits for a second
+// connection from the pool.
+func findFlowExecution(ctx context.Context, q queryer, conversationID string) (*backend.FlowExecution, error) {
+	x, err := scanFlowExecution(q.QueryRowContext(ctx, `SELECT data, version FROM flow_executions WHERE conversation_id = ?`, conversationID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, backend.Errorf(backend.ENotFound, "Conversation %s has no flow execution.", conversationID)
 	} else if err != nil {

@@ -196,9 +196,13 @@ func openConversation(ctx context.Context, tx *Tx, contactID string, in *backend
 	} else if !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("find open conversation: %w", err)
 	}
+	first := tx.Now()
+	if !in.PlatformAt.IsZero() && in.PlatformAt.Before(first) {
+		first = in.PlatformAt // as Message.At will say of its first message
+	}
 	c = &backend.Conversation{
 		ID: backend.NewID("cv"), ContactID: contactID, Channel: in.Channel, Instance: in.Instance, ThreadKey: in.ThreadKey,
-		Status: backend.StatusOpen, Subject: in.Subject, LastMessageAt: tx.Now(), CreatedAt: tx.Now(), UpdatedAt: tx.Now(),
+		Status: backend.StatusOpen, Subject: in.Subject, LastMessageAt: first, CreatedAt: tx.Now(), UpdatedAt: tx.Now(),
 	}
 	// Whoever works on another of the customer's conversations sees this
 	// one in the customer's history.
@@ -240,12 +244,17 @@ func insertMessage(ctx context.Context, tx *Tx, m *backend.Message, conv *backen
 	return tx.AppendEvent(ctx, backend.EventMessageUpserted, m.ID, m)
 }
 
-// touchConversation records the newest message on its conversation.
+// touchConversation records the newest message on its conversation: its
+// time (Message.At, the platform's when it gave one) and its preview. A
+// message that arrives late with an older time does not move them back.
 func touchConversation(ctx context.Context, tx *Tx, c *backend.Conversation, m *backend.Message) error {
 	if m.Private {
 		return nil
 	}
-	c.LastMessageAt, c.LastMessageText, c.UpdatedAt = m.CreatedAt, preview(m), tx.Now()
+	if at := m.At(); !at.Before(c.LastMessageAt) {
+		c.LastMessageAt, c.LastMessageText = at, preview(m)
+	}
+	c.UpdatedAt = tx.Now()
 	if m.Direction == backend.DirectionIn && c.Status == backend.StatusSnoozed {
 		c.Status = backend.StatusOpen
 	}

@@ -95,7 +95,8 @@ func (h *reportHarness) complete(task *backend.Task) {
 // reply 15 s after the task (after a private note at 5 s), a chat answered
 // in 30 s (within the queue's SLA, past the default 20 s) and handled for
 // 120 s, a call abandoned after 5 s, and an offer Ana
-// rejected; on Tuesday, a chat answered in 5 s.
+// rejected before going offline for the night; on Tuesday, back at work, a
+// chat answered in 5 s (the declined task is offered to her again too).
 func seedReportDays(h *reportHarness) {
 	in, _, err := h.db.StoreInbound(h.ctx, &backend.InboundMessage{Channel: "telegram", Instance: "bot", ExternalUserID: "1", ExternalID: "1", Text: "hi"})
 	h.must(err)
@@ -128,8 +129,14 @@ func seedReportDays(h *reportHarness) {
 	_, rd := h.task(backend.ChannelChat, "")
 	_, err = h.e.RejectReservation(h.ctx, rd.ID)
 	h.must(err)
+	// Ana goes home: a declined task comes back to her after its cool-down,
+	// so only her being away keeps Monday's night free of offers.
+	_, err = h.e.SetWorkerActivity(h.ctx, h.ana.ID, backend.ActivityOffline)
+	h.must(err)
 
 	h.clock.Advance(24 * time.Hour)
+	_, err = h.e.SetWorkerActivity(h.ctx, h.ana.ID, backend.ActivityAvailable)
+	h.must(err)
 	e, re := h.task(backend.ChannelChat, "")
 	h.clock.Advance(5 * time.Second)
 	h.accept(re)

@@ -108,6 +108,11 @@ func (db *DB) QueueRouting(ctx context.Context, c *backend.RoutingChange) (wait 
 				return err
 			}
 		}
+		for _, m := range c.MissedOffers {
+			if err := tx.AppendEvent(ctx, backend.EventOfferMissed, m.ReservationID, m); err != nil {
+				return err
+			}
+		}
 		return saveAccess(ctx, tx, c.Access, c.AccessComplete)
 	}})
 }

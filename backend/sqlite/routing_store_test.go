@@ -23,14 +23,16 @@ func routingFixture(now time.Time) *backend.RoutingChange {
 		Tasks: []*backend.Task{
 			{ID: "task_1", Channel: "chat", Attributes: map[string]any{"vip": true}, Priority: 4, ConversationID: "conv_1", State: backend.TaskReserved,
 				WorkflowID: "wf_1", Filter: "vip", QueueID: "q_1", TargetExpiresAt: now.Add(10 * time.Second), WorkerID: "wk_1",
-				RejectedBy: []string{"wk_0"}, CreatedAt: now, UpdatedAt: now},
+				RejectedBy: []string{"wk_0"}, RetryAt: now.Add(45 * time.Second), CreatedAt: now, UpdatedAt: now},
 			{ID: "task_2", Channel: "voice", Attributes: map[string]any{}, State: backend.TaskCompleted, QueueID: "q_1", Disposition: "sale",
-				CreatedAt: now, AssignedAt: now, EndedAt: now, UpdatedAt: now},
+				CreatedAt: now, AssignedAt: now, WrapUpAt: now, WrapUpEndsAt: now.Add(time.Minute), EndedAt: now, UpdatedAt: now},
 		},
 		Reservations: []*backend.Reservation{{ID: "res_1", TaskID: "task_1", WorkerID: "wk_1", Channel: "chat", QueueID: "q_1",
 			State: backend.ReservationPending, ExpiresAt: now.Add(30 * time.Second), CreatedAt: now, UpdatedAt: now}},
 		QueueStats:  []*backend.QueueStats{{QueueID: "q_1", Tasks: map[string]int{"reserved": 1}, RoutingCounters: backend.RoutingCounters{Offered: 3, Answered: 1, WaitMillis: 1500}}},
 		WorkerStats: []*backend.WorkerStats{{WorkerID: "wk_1", RoutingCounters: backend.RoutingCounters{Offered: 3, Rejected: 1}}},
+		MissedOffers: []*backend.MissedOffer{{ReservationID: "res_0", TaskID: "task_1", WorkerID: "wk_0", ConversationID: "conv_1",
+			Channel: "chat", QueueID: "q_1", OfferedAt: now.Add(-30 * time.Second), ExpiredAt: now}},
 	}
 }
 
@@ -64,7 +66,7 @@ func TestRouting_SaveAndLoad(t *testing.T) {
 		t.Errorf("counters %+v %+v", snap.QueueCounters, snap.WorkerCounters)
 	}
 	done, err := db.FindTask(ctx, "task_2")
-	if err != nil || done.Disposition != "sale" || done.State != backend.TaskCompleted {
+	if err != nil || done.Disposition != "sale" || done.State != backend.TaskCompleted || !done.WrapUpEndsAt.Equal(now.Add(time.Minute)) {
 		t.Fatalf("find ended task: %+v %v", done, err)
 	}
 	if _, err := db.FindTask(ctx, "task_9"); backend.ErrorCode(err) != backend.ENotFound {
@@ -81,9 +83,15 @@ func TestRouting_SaveAndLoad(t *testing.T) {
 	}
 	want := map[string]int{backend.EventActivityUpserted: 2, backend.EventWorkerUpserted: 1, backend.EventQueueUpserted: 1,
 		backend.EventWorkflowUpserted: 1, backend.EventTaskUpserted: 2, backend.EventReservationUpserted: 1,
-		backend.EventQueueStats: 1, backend.EventWorkerStats: 1}
+		backend.EventQueueStats: 1, backend.EventWorkerStats: 1, backend.EventOfferMissed: 1}
 	if !reflect.DeepEqual(types, want) {
 		t.Fatalf("events %v, want %v", types, want)
+	}
+	for _, e := range events {
+		var m backend.MissedOffer
+		if e.Type == backend.EventOfferMissed && (json.Unmarshal(e.Data, &m) != nil || !reflect.DeepEqual(&m, c.MissedOffers[0]) || e.EntityID != "res_0") {
+			t.Fatalf("missed-offer event %s: %s", e.EntityID, e.Data)
+		}
 	}
 }
 

@@ -9,7 +9,8 @@ import (
 )
 
 const taskColumns = `id, channel, attributes, priority, conversation_id, state, workflow_id, filter, filter_index, target_index,
-	queue_id, target_expires, worker_id, rejected_by, reason, disposition, created_at, assigned_at, ended_at, updated_at`
+	queue_id, target_expires, worker_id, rejected_by, reason, disposition, created_at, assigned_at, ended_at, updated_at,
+	retry_at, wrap_up_at, wrap_up_ends`
 
 func saveTask(ctx context.Context, tx *Tx, t *backend.Task) error {
 	attrs, err := json.Marshal(t.Attributes)
@@ -22,21 +23,23 @@ func saveTask(ctx context.Context, tx *Tx, t *backend.Task) error {
 	}
 	rj, _ := json.Marshal(rejected)
 	// For reports: answered_at and wait_ms keep the first accept (?18 and
-	// ?21 only while the task has none); handle_ms is the completed task's
+	// ?24 only while the task has none); handle_ms is the completed task's
 	// time from its last accept to its end.
 	_, err = tx.ExecContext(ctx, `INSERT INTO routing_tasks (`+taskColumns+`, answered_at, wait_ms, handle_ms)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?18, ?21, ?22)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?18, ?24, ?25)
 		ON CONFLICT (id) DO UPDATE SET attributes = excluded.attributes, priority = excluded.priority, state = excluded.state,
 		workflow_id = excluded.workflow_id, filter = excluded.filter, filter_index = excluded.filter_index,
 		target_index = excluded.target_index, queue_id = excluded.queue_id, target_expires = excluded.target_expires,
 		worker_id = excluded.worker_id, rejected_by = excluded.rejected_by, reason = excluded.reason,
 		disposition = excluded.disposition, assigned_at = excluded.assigned_at, ended_at = excluded.ended_at,
-		updated_at = excluded.updated_at, handle_ms = excluded.handle_ms,
+		updated_at = excluded.updated_at, retry_at = excluded.retry_at, wrap_up_at = excluded.wrap_up_at,
+		wrap_up_ends = excluded.wrap_up_ends, handle_ms = excluded.handle_ms,
 		wait_ms = CASE WHEN routing_tasks.answered_at = '' THEN excluded.wait_ms ELSE routing_tasks.wait_ms END,
 		answered_at = CASE WHEN routing_tasks.answered_at = '' THEN excluded.assigned_at ELSE routing_tasks.answered_at END`,
 		t.ID, t.Channel, string(attrs), t.Priority, t.ConversationID, t.State, t.WorkflowID, t.Filter, t.FilterIndex, t.TargetIndex,
 		t.QueueID, formatTime(t.TargetExpiresAt), t.WorkerID, string(rj), t.Reason, t.Disposition,
-		formatTime(t.CreatedAt), formatTime(t.AssignedAt), formatTime(t.EndedAt), formatTime(t.UpdatedAt), waitMillis(t), handleMillis(t))
+		formatTime(t.CreatedAt), formatTime(t.AssignedAt), formatTime(t.EndedAt), formatTime(t.UpdatedAt),
+		formatTime(t.RetryAt), formatTime(t.WrapUpAt), formatTime(t.WrapUpEndsAt), waitMillis(t), handleMillis(t))
 	if err != nil {
 		return fmt.Errorf("save task: %w", err)
 	}
@@ -52,10 +55,10 @@ func findTasks(ctx context.Context, q queryer, where string, args ...any) ([]*ba
 	var out []*backend.Task
 	for rows.Next() {
 		var t backend.Task
-		var attrs, expires, rejected, created, assigned, ended, updated string
+		var attrs, expires, rejected, created, assigned, ended, updated, retry, wrapAt, wrapEnds string
 		if err := rows.Scan(&t.ID, &t.Channel, &attrs, &t.Priority, &t.ConversationID, &t.State, &t.WorkflowID, &t.Filter,
 			&t.FilterIndex, &t.TargetIndex, &t.QueueID, &expires, &t.WorkerID, &rejected, &t.Reason, &t.Disposition,
-			&created, &assigned, &ended, &updated); err != nil {
+			&created, &assigned, &ended, &updated, &retry, &wrapAt, &wrapEnds); err != nil {
 			return nil, err
 		}
 		if err := json.Unmarshal([]byte(attrs), &t.Attributes); err != nil {
@@ -69,6 +72,7 @@ func findTasks(ctx context.Context, q queryer, where string, args ...any) ([]*ba
 		}
 		t.TargetExpiresAt, t.CreatedAt, t.AssignedAt = parseTime(expires), parseTime(created), parseTime(assigned)
 		t.EndedAt, t.UpdatedAt = parseTime(ended), parseTime(updated)
+		t.RetryAt, t.WrapUpAt, t.WrapUpEndsAt = parseTime(retry), parseTime(wrapAt), parseTime(wrapEnds)
 		out = append(out, &t)
 	}
 	return out, rows.Err()

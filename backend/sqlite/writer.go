@@ -292,6 +292,15 @@ func (c *stmtCache) get(ctx context.Context, query string) (*sql.Stmt, error) {
 	return st, nil
 }
 
+// cached returns the statement prepared for query, or nil when there is
+// none yet. A read transaction asks this instead of get: preparing takes a
+// connection from the pool, and the transaction may hold the last one.
+func (c *stmtCache) cached(query string) *sql.Stmt {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.stmts[query]
+}
+
 func (c *stmtCache) close() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -391,24 +400,22 @@ func (r *reader) beginRead(ctx context.Context) (*readTx, error) {
 	return &readTx{Tx: tx, stmts: r.stmts}, nil
 }
 
-// QueryContext runs a query in the read transaction.
+// QueryContext runs a query in the read transaction, with the pool's
+// prepared statement when there is one.
 func (t *readTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	st, err := t.stmts.get(ctx, query)
-	if err != nil {
-		return nil, err
-	} else if st == nil {
-		return t.Tx.QueryContext(ctx, query, args...)
+	if st := t.stmts.cached(query); st != nil {
+		return t.Tx.StmtContext(ctx, st).QueryContext(ctx, args...)
 	}
-	return t.Tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	return t.Tx.QueryContext(ctx, query, args...)
 }
 
-// QueryRowContext runs a query in the read transaction.
+// QueryRowContext runs a query in the read transaction, with the pool's
+// prepared statement when there is one.
 func (t *readTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	st, err := t.stmts.get(ctx, query)
-	if err != nil || st == nil {
-		return t.Tx.QueryRowContext(ctx, query, args...)
+	if st := t.stmts.cached(query); st != nil {
+		return t.Tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
 	}
-	return t.Tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	return t.Tx.QueryRowContext(ctx, query, args...)
 }
 
 // update runs fn as one write transaction in the writer's next batch and

@@ -3,6 +3,8 @@ package webchat
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"hash/fnv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -104,7 +106,7 @@ type WireMessage struct {
 
 // wire converts a stored message for the visitor with the given subject.
 func wire(m *backend.Message, subject string) *WireMessage {
-	w := &WireMessage{ID: m.ID, Direction: m.Direction, Text: m.Text, Attachments: m.Attachments, CreatedAt: m.CreatedAt}
+	w := &WireMessage{ID: m.ID, Direction: m.Direction, Text: m.Text, Attachments: m.Attachments, CreatedAt: m.At()}
 	if m.Direction == backend.DirectionIn {
 		w.Nonce = strings.TrimPrefix(m.ExternalID, subject+":")
 		if w.Nonce == m.ExternalID {
@@ -131,4 +133,13 @@ type ServerFrame struct {
 func (f *ServerFrame) bytes() []byte {
 	b, _ := json.Marshal(f)
 	return b
+}
+
+// VisitorName is the contact name of a visitor who gave none: "Website
+// visitor" and four digits drawn from their id, the same on every visit,
+// so agents can tell visitors apart without seeing an internal id.
+func VisitorName(subject string) string {
+	h := fnv.New32a()
+	h.Write([]byte(subject))
+	return fmt.Sprintf("Website visitor %04d", h.Sum32()%10000)
 }

@@ -325,8 +325,12 @@ func isCallFrame(b []byte) bool {
 
 // storeMessage stores a visitor's message once per nonce.
 func (s *Server) storeMessage(ctx context.Context, claims *Claims, f *ClientFrame) (*backend.Message, error) {
+	name := claims.Name
+	if name == "" {
+		name = VisitorName(claims.Subject)
+	}
 	in := &backend.InboundMessage{
-		Channel: ID, Instance: claims.Instance, ExternalUserID: claims.Subject, DisplayName: claims.Name,
+		Channel: ID, Instance: claims.Instance, ExternalUserID: claims.Subject, DisplayName: name,
 		ThreadKey: claims.Subject, ExternalID: claims.Subject + ":" + f.Nonce, Text: f.Text,
 		PlatformAt: s.opts.Now().UTC(),
 	}

@@ -109,6 +109,8 @@ type Server struct {
 
 	keyMu sync.Mutex
 	key   []byte // the visitor-token signing key, loaded on first use
+	// scripts caches the served script per look.
+	scripts scripts
 
 	sweepMu     sync.Mutex
 	sweepStop   func() bool

@@ -347,6 +347,24 @@ func TestSocket_RateLimitCloses(t *testing.T) {
 	}
 }
 
+func TestVisitorName(t *testing.T) {
+	e := setup(t, webchat.Options{})
+	s, _ := e.session(t, webchat.SessionRequest{})
+	ws := e.dial(t, s.Token)
+	send(t, ws, map[string]any{"type": "message", "nonce": "n", "text": "hi"})
+	m := e.Message(next(t, ws, "ack").Message.ID)
+	ct, err := e.DB.FindContactByID(context.Background(), m.ContactID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ct.Name != webchat.VisitorName(m.ExternalID[:strings.Index(m.ExternalID, ":")]) || !strings.HasPrefix(ct.Name, "Website visitor ") || len(ct.Name) != len("Website visitor 0000") {
+		t.Fatalf("an anonymous visitor is named %q", ct.Name)
+	}
+	if webchat.VisitorName("v_a") == webchat.VisitorName("v_b") || webchat.VisitorName("v_a") != webchat.VisitorName("v_a") {
+		t.Fatal("visitor names are not stable and distinct")
+	}
+}
+
 func TestSocket_AgentTyping(t *testing.T) {
 	e := setup(t, webchat.Options{})
 	s, _ := e.session(t, webchat.SessionRequest{})
@@ -363,8 +381,23 @@ func TestSocket_AgentTyping(t *testing.T) {
 func TestScript_ServedAndSmall(t *testing.T) {
 	e := setup(t, webchat.Options{})
 	st, js := hubtest.Do(t, mustReq("GET", e.srv.URL+"/widget/site/widget.js"))
-	if st != 200 || !strings.Contains(js, "sb-bubble") || strings.Contains(js, "/*CSS*/") {
+	if st != 200 || !strings.Contains(js, "sb-bubble") || strings.Contains(js, "/*CSS*/") || strings.Contains(js, "/*LOOK*/") {
 		t.Fatalf("script %d", st)
+	}
+	// The look is in the script, so the launcher has the brand colour before any request.
+	look := `var LOOK = {"color":"#2b6cb0","title":"Shop","allowedOrigins":["` + origin + `"]};`
+	if !strings.Contains(js, look) {
+		t.Fatalf("the script does not carry the instance's look %s", look)
+	}
+	req := mustReq("GET", e.srv.URL+"/widget/site/widget.js")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	req.Header.Set("If-None-Match", resp.Header.Get("ETag"))
+	if st, _ := hubtest.Do(t, req); st != http.StatusNotModified || resp.Header.Get("ETag") == "" {
+		t.Fatalf("revalidation: %d with ETag %q", st, resp.Header.Get("ETag"))
 	}
 	if st, _ := hubtest.Do(t, mustReq("GET", e.srv.URL+"/widget/nope/widget.js")); st != 404 {
 		t.Fatalf("unknown instance: %d", st)

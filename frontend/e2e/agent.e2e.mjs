@@ -100,7 +100,7 @@ test('an offer goes to the right agent, moves on after a reject, and a reply is 
   await ben.getByTestId('offer-reject').first().click();
   await ben.getByTestId('offer-card').first().waitFor({ state: 'detached', timeout: STEP });
 
-  // Ana comes back: the task is offered to her, never back to Ben.
+  // Ana comes back: the task is offered to her, not back to Ben (his cool-down has not passed).
   await setActivity(ana, 'Available');
   const anaOffer = ana.getByTestId('offer-card').first();
   await anaOffer.waitFor({ timeout: STEP });

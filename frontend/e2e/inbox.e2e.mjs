@@ -224,6 +224,36 @@ test('sign in, open a conversation and reply', async (t) => {
   });
 });
 
+test('seeded messages show the times they were written, not now', async (t) => {
+  const HOUR = 3_600_000;
+  await step(t, 'the list shows Maria’s SMS as hours old, with the full time on hover', async () => {
+    const maria = page.locator(byId('conversation-item')).filter({ hasText: 'Maria Lopez' }).filter({ has: page.locator(byId('channel-badge'), { hasText: 'SMS' }) });
+    const time = maria.locator(byId('conversation-time'));
+    const at = Date.parse(await time.getAttribute('datetime'));
+    const age = Date.now() - at;
+    // The demo seeds her SMS three hours ago and the reply four minutes after it.
+    assert.ok(age > 2.8 * HOUR && age < 3.1 * HOUR, `the conversation is ${Math.round(age / 60_000)} minutes old`);
+    assert.equal(await time.innerText(), `${Math.floor(age / HOUR)}h`);
+    assert.match(await time.getAttribute('title'), /\d{4} at \d{1,2}:\d\d (AM|PM)$/);
+    await maria.click();
+  });
+  await step(t, 'the timeline dates each message by its own time, under a day separator', async () => {
+    const first = page.locator(byId('timeline-item')).filter({ hasText: 'hasn’t arrived' }).or(page.locator(byId('timeline-item')).filter({ hasText: "hasn't arrived" }));
+    const time = first.first().locator(byId('message-time'));
+    await time.waitFor();
+    const iso = await time.getAttribute('datetime');
+    const age = Date.now() - Date.parse(iso);
+    assert.ok(age > 2.95 * HOUR && age < 3.05 * HOUR, `the first message is ${Math.round(age / 60_000)} minutes old`);
+    const clock = new Intl.DateTimeFormat('en-US', { hour: 'numeric', minute: '2-digit' }).format(new Date(iso));
+    assert.equal(await time.innerText(), clock);
+    const day = page.locator(byId('day-separator')).first();
+    const seeded = new Date(iso);
+    const today = new Date();
+    assert.equal(await day.innerText(), seeded.toDateString() === today.toDateString() ? 'Today' : 'Yesterday');
+    await page.screenshot({ path: join(outDir, 'e2e-times.png') });
+  });
+});
+
 test('the admin dry-runs a message through a channel flow on the canvas', async (t) => {
   await step(t, 'the flow editor opens on a channel with its flow drawn', async () => {
     await page.locator(byId('open-admin')).click();

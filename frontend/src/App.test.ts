@@ -1,47 +1,31 @@
 // @vitest-environment happy-dom
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { flushSync, mount, unmount } from 'svelte';
-import App from './App.svelte';
-import { setTransport } from './lib/bridge';
-import { FakeBackend } from './test/fakeBackend';
+import { describe, expect, it } from 'vitest';
+import { BridgeError } from './lib/bridge/errors';
+import { flushSync } from 'svelte';
+import { useApp } from './test/app';
 import { $, $$, type, until } from './test/dom';
 
-let app: Record<string, unknown> | null = null;
-let backend: FakeBackend;
-
-beforeEach(() => {
-  backend = new FakeBackend();
-  setTransport(backend);
-});
-
-afterEach(() => {
-  if (app) unmount(app);
-  app = null;
-  setTransport(null);
-  document.body.innerHTML = '';
-});
-
-function start() {
-  app = mount(App, { target: document.body });
-}
+const h = useApp();
+const start = () => h.start();
 
 describe('App', () => {
   it('signs in, lists, opens a conversation and replies', async () => {
     start();
     const form = await until(() => $('signin-form'));
-    expect(backend.calls.map((c) => c.method)).toEqual(['Ready', 'RestoreSession', 'SetupStatus']);
+    expect(h.backend.calls.map((c) => c.method)).toEqual(['Ready', 'RestoreSession', 'SetupStatus']);
     expect($('signin-demo')?.textContent).toContain('admin@example.com');
 
     type($<HTMLInputElement>('signin-email')!, 'admin@example.com');
     type($<HTMLInputElement>('signin-password')!, 'nope');
     form.dispatchEvent(new Event('submit', { bubbles: true, cancelable: true }));
     const err = await until(() => $('signin-error'));
-    expect(err.textContent).toBe('Wrong email or password.');
+    // The app's own sentence for a refused sign-in, not the engine's wording.
+    expect(err.textContent).toBe('The email or password is not correct.');
 
     type($<HTMLInputElement>('signin-password')!, 'switchboard');
     $<HTMLButtonElement>('signin-submit')!.click();
     await until(() => $('inbox'));
-    expect(backend.calls.findLast((c) => c.method === 'SignIn')?.args).toEqual([
+    expect(h.backend.calls.findLast((c) => c.method === 'SignIn')?.args).toEqual([
       { server: '', email: 'admin@example.com', password: 'switchboard' },
     ]);
     expect($('connection-state')?.dataset.state).toBe('online');
@@ -59,33 +43,33 @@ describe('App', () => {
     const last = $$('message')[2];
     expect(last.dataset.direction).toBe('out');
     expect(last.textContent).toContain('On my way');
-    expect(backend.calls.find((c) => c.method === 'SendReply')?.args).toEqual(['c2', 'On my way']);
+    expect(h.backend.calls.find((c) => c.method === 'SendReply')?.args).toEqual(['c2', 'On my way']);
     expect(input.value).toBe('');
   });
 
   it('goes straight to the inbox when a session is restored, and follows events', async () => {
-    backend.signInAs('admin');
+    h.backend.signInAs('admin');
     start();
     await until(() => $$('conversation-item').length === 3);
     expect($('signin-form')).toBeNull();
 
-    backend.emit('connection', { state: 'reconnecting' });
+    h.backend.emit('connection', { state: 'reconnecting' });
     await until(() => $('connection-state')?.dataset.state === 'reconnecting');
 
-    backend.data[2].conversation.lastMessageText = 'New message arrived';
-    backend.emit('sync', { lastSeq: 9 });
+    h.backend.data[2].conversation.lastMessageText = 'New message arrived';
+    h.backend.emit('sync', { lastSeq: 9 });
     await until(() => $$('conversation-item')[2].textContent?.includes('New message arrived'));
   });
 
   it('passes filters through to Conversations', async () => {
-    backend.signInAs('admin');
+    h.backend.signInAs('admin');
     start();
     await until(() => $$('conversation-item').length === 3);
     const status = $<HTMLSelectElement>('status-filter')!;
     status.value = 'pending';
     status.dispatchEvent(new Event('change', { bubbles: true }));
     await until(() => $$('conversation-item').length === 1);
-    expect(backend.calls.filter((c) => c.method === 'Conversations').at(-1)?.args).toEqual([{ scope: 'all', status: 'pending' }]);
+    expect(h.backend.calls.filter((c) => c.method === 'Conversations').at(-1)?.args).toEqual([{ scope: 'all', status: 'pending' }]);
     const channel = $<HTMLSelectElement>('channel-filter')!;
     channel.value = 'line';
     channel.dispatchEvent(new Event('change', { bubbles: true }));
@@ -94,7 +78,7 @@ describe('App', () => {
   });
 
   it('shows the scope tabs a role may use', async () => {
-    backend.signInAs('agent');
+    h.backend.signInAs('agent');
     start();
     // Agents start on their own work: only c1 is assigned to them.
     await until(() => $$('conversation-item').length === 1);
@@ -102,7 +86,7 @@ describe('App', () => {
     expect($('scope-mine')!.getAttribute('aria-selected')).toBe('true');
     expect($$('conversation-item')[0].dataset.id).toBe('c1');
     expect($('task-state')!.dataset.state).toBe('assigned');
-    expect(backend.calls.find((c) => c.method === 'Conversations')?.args).toEqual([{ scope: 'mine' }]);
+    expect(h.backend.calls.find((c) => c.method === 'Conversations')?.args).toEqual([{ scope: 'mine' }]);
 
     $<HTMLButtonElement>('scope-queues')!.click();
     await until(() => $$('conversation-item').length === 2);
@@ -112,7 +96,7 @@ describe('App', () => {
   });
 
   it('lets supervisors and admins see all', async () => {
-    backend.signInAs('supervisor');
+    h.backend.signInAs('supervisor');
     start();
     await until(() => $$('conversation-item').length === 3);
     expect($('scope-all')!.getAttribute('aria-selected')).toBe('true');
@@ -123,7 +107,7 @@ describe('App', () => {
   });
 
   it('searches messages and opens a hit', async () => {
-    backend.signInAs('admin');
+    h.backend.signInAs('admin');
     start();
     await until(() => $$('conversation-item').length === 3);
     type($<HTMLInputElement>('search-input')!, 'order');
@@ -134,7 +118,7 @@ describe('App', () => {
     const hit = $$('search-hit')[0];
     expect(hit.querySelector('mark')?.textContent).toBe('order');
     expect(hit.textContent).toContain('Maria Garcia');
-    expect(backend.calls.find((c) => c.method === 'SearchMessages')?.args).toEqual(['order']);
+    expect(h.backend.calls.find((c) => c.method === 'SearchMessages')?.args).toEqual(['order']);
     hit.click();
     await until(() => $('contact-name')?.textContent === 'Maria Garcia');
     expect(results.isConnected).toBe(true);
@@ -146,8 +130,8 @@ describe('App', () => {
   });
 
   it('shows the contact’s whole history in one timeline with channel dividers', async () => {
-    backend.data.push(...(await import('./test/fakeBackend')).seedHistory());
-    backend.signInAs('admin');
+    h.backend.data.push(...(await import('./test/fakeBackend')).seedHistory());
+    h.backend.signInAs('admin');
     start();
     await until(() => $$('conversation-item').length === 4);
     $$('conversation-item')[0].click();
@@ -168,16 +152,16 @@ describe('App', () => {
     expect(past[0].getAttribute('aria-current')).toBe('true');
     past[1].click();
     await until(() => $('past-conversation[aria-current]') ?? $$('past-conversation').find((p) => p.dataset.id === 'c0' && p.getAttribute('aria-current')));
-    expect(backend.calls.findLast((c) => c.method === 'Conversation')?.args).toEqual(['c0']);
+    expect(h.backend.calls.findLast((c) => c.method === 'Conversation')?.args).toEqual(['c0']);
   });
 
   it('fills a canned response picked with /', async () => {
-    backend.signInAs('admin');
+    h.backend.signInAs('admin');
     start();
     await until(() => $$('conversation-item').length === 3);
     $$('conversation-item')[0].click();
     const input = await until(() => $<HTMLTextAreaElement>('reply-input'));
-    await until(() => backend.calls.some((c) => c.method === 'CannedResponses'));
+    await until(() => h.backend.calls.some((c) => c.method === 'CannedResponses'));
 
     type(input, '/');
     await until(() => $$('canned-option').length === 3);
@@ -187,7 +171,7 @@ describe('App', () => {
     input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true, cancelable: true }));
     await until(() => !$('canned-menu'));
     expect(input.value).toBe('Refunds take 5 days, Maria Garcia.');
-    expect(backend.calls.some((c) => c.method === 'SendReply')).toBe(false);
+    expect(h.backend.calls.some((c) => c.method === 'SendReply')).toBe(false);
 
     type(input, '/');
     await until(() => $('canned-menu'));
@@ -201,8 +185,8 @@ describe('App', () => {
   });
 
   it('adds private notes and replies on another channel of the contact', async () => {
-    backend.data.push(...(await import('./test/fakeBackend')).seedHistory());
-    backend.signInAs('admin');
+    h.backend.data.push(...(await import('./test/fakeBackend')).seedHistory());
+    h.backend.signInAs('admin');
     start();
     await until(() => $$('conversation-item').length === 4);
     $$('conversation-item')[0].click();
@@ -222,7 +206,7 @@ describe('App', () => {
     expect(note.dataset.private).toBe('true');
     expect(note.textContent).toContain('Note');
     expect(note.querySelector('[data-testid="message-status"]')).toBeNull();
-    expect(backend.calls.find((c) => c.method === 'SendNote')?.args).toEqual(['c1', 'VIP customer, be nice']);
+    expect(h.backend.calls.find((c) => c.method === 'SendNote')?.args).toEqual(['c1', 'VIP customer, be nice']);
 
     $<HTMLButtonElement>('note-toggle')!.click();
     const via2 = await until(() => $<HTMLSelectElement>('send-via'));
@@ -231,14 +215,14 @@ describe('App', () => {
     type(input, 'Sent by SMS instead');
     $<HTMLButtonElement>('reply-send')!.click();
     await until(() => $$('timeline-item').length === 5);
-    expect(backend.calls.find((c) => c.method === 'SendReply')?.args).toEqual(['c0', 'Sent by SMS instead']);
+    expect(h.backend.calls.find((c) => c.method === 'SendReply')?.args).toEqual(['c0', 'Sent by SMS instead']);
     expect($$('timeline-item')[4].dataset.channel).toBe('sms.twilio');
     expect($$('channel-divider').length).toBe(2);
   });
 
   it('warns about channel limits before sending', async () => {
-    backend.data.push(...(await import('./test/fakeBackend')).seedHistory());
-    backend.signInAs('admin');
+    h.backend.data.push(...(await import('./test/fakeBackend')).seedHistory());
+    h.backend.signInAs('admin');
     start();
     await until(() => $$('conversation-item').length === 4);
     $$('conversation-item')[0].click();
@@ -246,8 +230,8 @@ describe('App', () => {
     expect($('limit-warning')).toBeNull();
 
     // Maria last wrote on WhatsApp 30 hours ago.
-    backend.data[0].messages[0].createdAt = new Date(Date.now() - 30 * 3_600_000 - 60_000).toISOString();
-    backend.emit('sync', { lastSeq: 2 });
+    h.backend.data[0].messages[0].createdAt = new Date(Date.now() - 30 * 3_600_000 - 60_000).toISOString();
+    h.backend.emit('sync', { lastSeq: 2 });
     const w = await until(() => $('limit-warning'));
     expect(w.dataset.kind).toBe('template');
     expect(w.textContent).toContain('The customer last wrote 30 hours ago, so WhatsApp only allows template messages.');
@@ -269,36 +253,59 @@ describe('App', () => {
     await until(() => !$('limit-warning'));
   });
 
-  it('wraps up, completes, transfers, snoozes and resolves', async () => {
-    backend.signInAs('admin');
+  it('wraps up with a timer and an outcome, transfers, snoozes and resolves', async () => {
+    h.backend.signInAs('admin');
     start();
     await until(() => $$('conversation-item').length === 3);
     $$('conversation-item')[0].click();
-    await until(() => $('task-wrapup'));
-    const disp = await until(() => $<HTMLSelectElement>('task-disposition'));
-    expect([...disp.options].map((o) => o.value)).toEqual(['Resolved', 'Follow-up', 'Spam']);
-    disp.value = 'Follow-up';
-    disp.dispatchEvent(new Event('change', { bubbles: true }));
-
-    $<HTMLButtonElement>('task-wrapup')!.click();
+    (await until(() => $<HTMLButtonElement>('task-wrapup')))!.click();
     await until(() => !$('task-wrapup'));
-    expect(backend.calls.find((c) => c.method === 'WrapUp')?.args).toEqual(['t1', 'Follow-up']);
+    expect(h.backend.calls.find((c) => c.method === 'WrapUp')?.args).toEqual(['t1', '']);
     expect($('conversation-view')!.querySelector('[data-testid="task-state"]')?.getAttribute('data-state')).toBe('wrapping');
-
+    // Wrap-up: a running timer, and outcomes that read unlike the actions beside them.
+    expect((await until(() => $('wrapup-timer'))).textContent).toMatch(/^Wrap-up 0:0\d$/);
+    const disp = await until(() => $<HTMLSelectElement>('task-disposition'));
+    expect([...disp.options].map((o) => [o.value, o.textContent])).toEqual([
+      ['issue_solved', 'Problem fixed'],
+      ['needs_follow_up', 'Needs a follow-up'],
+      ['spam', 'Spam'],
+    ]);
+    disp.value = 'needs_follow_up';
+    disp.dispatchEvent(new Event('change', { bubbles: true }));
     $<HTMLButtonElement>('task-complete')!.click();
     await until(() => !$('task-complete'));
-    expect(backend.calls.find((c) => c.method === 'CompleteTask')?.args).toEqual(['t1', 'Follow-up']);
+    expect(h.backend.calls.find((c) => c.method === 'CompleteTask')?.args).toEqual(['t1', 'needs_follow_up']);
 
-    $<HTMLButtonElement>('conv-snooze')!.click();
+    $<HTMLButtonElement>('task-more')!.click();
+    (await until(() => $<HTMLButtonElement>('conv-snooze')))!.click();
     await until(() => $('conversation-view')!.querySelector('[data-status="snoozed"]'));
-    expect(backend.calls.find((c) => c.method === 'SetConversationStatus')?.args).toEqual(['c1', 'snoozed']);
+    expect(h.backend.calls.find((c) => c.method === 'SetConversationStatus')?.args).toEqual(['c1', 'snoozed']);
     $<HTMLButtonElement>('conv-resolve')!.click();
     await until(() => $('conv-reopen') && !$('conv-resolve'));
 
-    // Transfer John's waiting task to the Billing queue.
+    // John waits in a queue: a supervisor can take him or assign him to an agent.
     $$('conversation-item')[1].click();
     await until(() => $('contact-name')?.textContent === 'John Smith');
-    $<HTMLButtonElement>('task-transfer')!.click();
+    expect(await until(() => $('task-take'))).not.toBeNull();
+    expect($('task-transfer')).toBeNull();
+    (await until(() => $<HTMLButtonElement>('task-assign')))!.click();
+    const dialog = await until(() => $('transfer-dialog'));
+    await until(() => $$('transfer-worker').length === 1);
+    expect($$('transfer-queue')).toEqual([]);
+    $$('transfer-worker')[0].querySelector('input')!.click();
+    flushSync();
+    $<HTMLButtonElement>('transfer-confirm')!.click();
+    await until(() => !dialog.isConnected);
+    expect(h.backend.calls.find((c) => c.method === 'AssignTask')?.args).toEqual(['t2', 'w2']);
+  });
+
+  it('transfers an assigned task to a queue', async () => {
+    h.backend.signInAs('admin');
+    start();
+    await until(() => $$('conversation-item').length === 3);
+    $$('conversation-item')[0].click();
+    (await until(() => $<HTMLButtonElement>('task-more')))!.click();
+    (await until(() => $<HTMLButtonElement>('task-transfer')))!.click();
     const dialog = await until(() => $('transfer-dialog'));
     await until(() => $$('transfer-queue').length === 2);
     expect($$('transfer-worker').map((w) => w.textContent)).toEqual([expect.stringContaining('Bob Agent')]);
@@ -306,23 +313,43 @@ describe('App', () => {
     flushSync();
     $<HTMLButtonElement>('transfer-confirm')!.click();
     await until(() => !dialog.isConnected);
-    expect(backend.calls.find((c) => c.method === 'TransferTask')?.args).toEqual(['t2', { queueId: 'q2' }]);
+    expect(h.backend.calls.find((c) => c.method === 'TransferTask')?.args).toEqual(['t1', { queueId: 'q2' }]);
+  });
+
+  it('takes a waiting conversation, or says in the user’s language why not', async () => {
+    h.backend.signInAs('agent');
+    start();
+    (await until(() => $<HTMLButtonElement>('scope-queues')))!.click();
+    const john = await until(() => $$('conversation-item').find((el) => el.textContent?.includes('John Smith')));
+    john.click();
+    (await until(() => $<HTMLButtonElement>('task-take')))!.click();
+    await until(() => !$('task-take'));
+    expect(h.backend.calls.find((c) => c.method === 'TakeTask')?.args).toEqual(['t2']);
+    expect($('task-assign')).toBeNull(); // agents do not assign
+    // Someone else took it first: the reason, translated, and no internal id.
+    h.backend.tasks.c2.state = 'pending';
+    h.backend.emit('sync', { lastSeq: 99 });
+    h.backend.failNext.TakeTask = new BridgeError('conflict', 'Task t2 is held by wk_7.', 'task_taken');
+    (await until(() => $<HTMLButtonElement>('task-take')))!.click();
+    const err = await until(() => $('action-error'));
+    expect(err.textContent).toBe('Another agent is already handling this conversation.');
+    expect(err.textContent).not.toContain('t2');
   });
 
   it('says so when offline, and still queues replies', async () => {
-    backend.signInAs('admin');
+    h.backend.signInAs('admin');
     start();
     await until(() => $$('conversation-item').length === 3);
     $$('conversation-item')[1].click();
     await until(() => $('conv-resolve'));
-    backend.online = false;
-    backend.emit('connection', { state: 'offline' });
+    h.backend.online = false;
+    h.backend.emit('connection', { state: 'offline' });
     await until(() => $('connection-state')?.dataset.state === 'offline');
 
     $<HTMLButtonElement>('conv-resolve')!.click();
     const err = await until(() => $('action-error'));
     expect(err.textContent).toContain('offline');
-    expect(backend.calls.some((c) => c.method === 'SetConversationStatus')).toBe(false);
+    expect(h.backend.calls.some((c) => c.method === 'SetConversationStatus')).toBe(false);
     expect($('reply-offline')).not.toBeNull();
 
     type($<HTMLTextAreaElement>('reply-input')!, 'Sent while offline');
@@ -333,7 +360,7 @@ describe('App', () => {
   });
 
   it('switches activity and theme from the header', async () => {
-    backend.signInAs('agent');
+    h.backend.signInAs('agent');
     start();
     const sel = await until(() => $<HTMLSelectElement>('activity-select'));
     await until(() => sel.value === 'Available');
@@ -342,7 +369,7 @@ describe('App', () => {
     sel.value = 'Break';
     sel.dispatchEvent(new Event('change', { bubbles: true }));
     await until(() => sel.dataset.available === 'false');
-    expect(backend.calls.find((c) => c.method === 'SetActivity')?.args).toEqual(['Break']);
+    expect(h.backend.calls.find((c) => c.method === 'SetActivity')?.args).toEqual(['Break']);
 
     const theme = $<HTMLButtonElement>('theme-toggle')!;
     expect(theme.dataset.theme).toBe('system');
@@ -357,10 +384,10 @@ describe('App', () => {
   });
 
   it('opens the conversation of an accepted offer', async () => {
-    backend.signInAs('agent');
+    h.backend.signInAs('agent');
     start();
     await until(() => $$('conversation-item').length === 1);
-    backend.addOffer('c2', 30_000);
+    h.backend.addOffer('c2', 30_000);
     await until(() => $('offer-card'));
     $<HTMLButtonElement>('offer-accept')!.click();
     await until(() => $('contact-name')?.textContent === 'John Smith');

@@ -30,7 +30,7 @@ describe('Session', () => {
     await until(() => $$('conversation-item').length === 1);
     backend.emit('connection', { state: 'signed_out' });
     const err = await until(() => $('signin-error'));
-    expect(err.textContent).toContain('session has ended');
+    expect(err.textContent).toContain('Your session ended');
     expect($('inbox')).toBeNull();
   });
 

@@ -1,5 +1,18 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { channelLabel, fileSize, initials, relativeTime, snippetParts, taskStateLabel } from './format';
+import {
+  absoluteTime,
+  activityLabel,
+  channelLabel,
+  dayLabel,
+  dispositionLabel,
+  fileSize,
+  initials,
+  messageTime,
+  relativeTime,
+  shortTime,
+  snippetParts,
+  taskStateLabel,
+} from './format';
 import { setLocale } from './i18n';
 
 afterEach(() => setLocale('en'));
@@ -88,5 +101,40 @@ describe('taskStateLabel', () => {
     setLocale('es');
     expect(taskStateLabel('assigned')).toBe('Asignada');
     expect(taskStateLabel('weird')).toBe('weird');
+  });
+});
+
+describe('times people see', () => {
+  const now = new Date(2025, 5, 15, 14, 0, 0);
+  it('uses the platform’s time when it is earlier than the engine’s', () => {
+    expect(messageTime({ createdAt: '2025-06-15T12:00:00Z', platformAt: '2025-06-15T09:00:00Z' })).toBe('2025-06-15T09:00:00Z');
+    expect(messageTime({ createdAt: '2025-06-15T12:00:00Z', platformAt: '2025-06-15T13:00:00Z' })).toBe('2025-06-15T12:00:00Z');
+    expect(messageTime({ createdAt: '2025-06-15T12:00:00Z' })).toBe('2025-06-15T12:00:00Z');
+  });
+  it('is relative within the hour, a time of day after, absolute on hover', () => {
+    expect(shortTime(new Date(2025, 5, 15, 13, 55).toISOString(), now, 'en-US')).toBe('5m');
+    expect(shortTime(new Date(2025, 5, 15, 11, 0).toISOString(), now, 'en-US')).toBe('11:00 AM');
+    expect(absoluteTime(new Date(2025, 5, 15, 11, 0).toISOString(), 'en-US')).toBe('Sunday, June 15, 2025 at 11:00 AM');
+  });
+  it('names days', () => {
+    expect(dayLabel(new Date(2025, 5, 15, 8).toISOString(), now, 'en-US')).toBe('Today');
+    expect(dayLabel(new Date(2025, 5, 14, 8).toISOString(), now, 'en-US')).toBe('Yesterday');
+    expect(dayLabel(new Date(2025, 5, 10, 8).toISOString(), now, 'en-US')).toBe('Tuesday, June 10');
+    expect(dayLabel(new Date(2024, 5, 10, 8).toISOString(), now, 'en-US')).toBe('Monday, June 10, 2024');
+    setLocale('es');
+    expect(dayLabel(new Date(2025, 5, 14, 8).toISOString(), now, 'es')).toBe('Ayer');
+    expect(dayLabel(new Date(2025, 5, 10, 8).toISOString(), now, 'es')).toBe('martes, 10 de junio');
+  });
+});
+
+describe('activities and outcomes', () => {
+  it('are translated, custom names kept', () => {
+    expect(activityLabel('Break')).toBe('Break');
+    expect(dispositionLabel('needs_follow_up')).toBe('Needs a follow-up');
+    expect(dispositionLabel('Custom outcome')).toBe('Custom outcome');
+    setLocale('es');
+    expect(activityLabel('Break')).toBe('Descanso');
+    expect(activityLabel('Training')).toBe('Training');
+    expect(dispositionLabel('spam')).toBe('Spam');
   });
 });

@@ -27,6 +27,72 @@ export function relativeTime(iso: string, now: Date = new Date(), loc: string = 
   return new Intl.DateTimeFormat(loc, opts).format(d);
 }
 
+/** absoluteTime formats a timestamp in full, for hovering over a relative one ("Monday, June 15, 2025 at 2:05 PM"). */
+export function absoluteTime(iso: string, loc: string = locale()): string {
+  const d = new Date(iso);
+  if (!iso || Number.isNaN(d.getTime())) return '';
+  return new Intl.DateTimeFormat(loc, { dateStyle: 'full', timeStyle: 'short' }).format(d);
+}
+
+/** dayLabel names a timeline day: "Today", "Yesterday", else the weekday and date. */
+export function dayLabel(iso: string, now: Date = new Date(), loc: string = locale()): string {
+  const d = new Date(iso);
+  if (!iso || Number.isNaN(d.getTime())) return '';
+  const days = Math.round((startOfDay(now) - startOfDay(d)) / DAY);
+  if (days === 0) return t('time.today');
+  if (days === 1) return t('time.yesterday.title');
+  const opts: Intl.DateTimeFormatOptions = { weekday: 'long', month: 'long', day: 'numeric' };
+  if (d.getFullYear() !== now.getFullYear()) opts.year = 'numeric';
+  return new Intl.DateTimeFormat(loc, opts).format(d);
+}
+
+/** dayKey is the local calendar day of a timestamp, for grouping ("2025-6-15"). */
+export function dayKey(iso: string): string {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? '' : `${d.getFullYear()}-${d.getMonth() + 1}-${d.getDate()}`;
+}
+
+/**
+ * messageTime is when a message was written, as people see it: the platform's time when it
+ * sent one (never later than the engine stored it), else the engine's. It matches Message.At
+ * on the Go side.
+ */
+export function messageTime(m: { createdAt: string; platformAt?: string }): string {
+  if (m.platformAt) {
+    const p = new Date(m.platformAt).getTime();
+    if (!Number.isNaN(p) && p < new Date(m.createdAt).getTime()) return m.platformAt;
+  }
+  return m.createdAt;
+}
+
+/** shortTime is a message's time in the timeline: relative within the hour, else the time of day. */
+export function shortTime(iso: string, now: Date = new Date(), loc: string = locale()): string {
+  const d = new Date(iso);
+  if (!iso || Number.isNaN(d.getTime())) return '';
+  if (now.getTime() - d.getTime() < HOUR) return relativeTime(iso, now, loc);
+  return new Intl.DateTimeFormat(loc, { hour: 'numeric', minute: '2-digit' }).format(d);
+}
+
+/** waitedFor says how long something has waited since iso, in minutes or hours ("4 min", "2 h"). */
+export function waitedFor(iso: string, now: Date = new Date()): string {
+  const d = new Date(iso);
+  if (!iso || Number.isNaN(d.getTime())) return '';
+  const min = Math.max(0, Math.floor((now.getTime() - d.getTime()) / MIN));
+  if (min < 1) return t('wait.seconds');
+  if (min < 60) return t('wait.minutes', { n: min });
+  return t('wait.hours', { n: Math.floor(min / 60) });
+}
+
+/** activityLabel names a routing activity in the UI language; custom ones keep their name. */
+export function activityLabel(name: string): string {
+  return tOr(`activity.${name}`, name);
+}
+
+/** dispositionLabel names a wrap-up outcome code in the UI language; unknown codes keep theirs. */
+export function dispositionLabel(code: string): string {
+  return tOr(`disposition.${code}`, code);
+}
+
 /** clockTime formats a timestamp as a short time of day, with the date when it is not today. */
 export function clockTime(iso: string, now: Date = new Date(), loc: string = locale()): string {
   const d = new Date(iso);

@@ -28,7 +28,8 @@ describe('timelineRows', () => {
       item('e', 'voice'),
       item('f', 'sms.twilio'),
     ]);
-    expect(rows.map((r) => (r.kind === 'divider' ? `|${r.channel}` : r.item.id))).toEqual([
+    expect(rows.map((r) => (r.kind === 'divider' ? `|${r.channel}` : r.kind === 'day' ? '#' : r.item.id))).toEqual([
+      '#',
       'a',
       'b',
       '|whatsapp.cloud',
@@ -48,6 +49,25 @@ describe('timelineRows', () => {
   });
 
   it('is empty for no messages', () => expect(timelineRows([])).toEqual([]));
+
+  it('starts every day with a separator, by the platform’s own time', () => {
+    const local = (d: number, h: number) => new Date(2025, 5, d, h, 0).toISOString();
+    const rows = timelineRows([
+      item('a', 'sms.twilio', { createdAt: local(16, 9), platformAt: local(14, 23) }), // written on the 14th, stored later
+      item('b', 'sms.twilio', { createdAt: local(15, 8) }),
+      item('c', 'sms.twilio', { createdAt: local(15, 18) }),
+      item('d', 'sms.twilio', { createdAt: local(16, 7) }),
+    ]);
+    expect(rows.map((r) => (r.kind === 'day' ? `#${r.day}` : r.kind === 'item' ? r.item.id : '|'))).toEqual([
+      '#2025-6-14',
+      'a',
+      '#2025-6-15',
+      'b',
+      'c',
+      '#2025-6-16',
+      'd',
+    ]);
+  });
 });
 
 describe('timelineOf', () => {

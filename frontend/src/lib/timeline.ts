@@ -1,9 +1,13 @@
 // The contact's history across channels as one list, with a divider where the channel changes.
 import type { ConversationDetail, Message, TimelineItem } from './bridge';
-import { channelBase } from './format';
+import { channelBase, dayKey, messageTime } from './format';
 
-/** TimelineRow is what the conversation view renders: a message, or a divider naming the channel. */
+/**
+ * TimelineRow is what the conversation view renders: a message, a divider naming the channel,
+ * or a day separator (at is the first message's time that day).
+ */
 export type TimelineRow =
+  | { kind: 'day'; key: string; day: string; at: string }
   | { kind: 'divider'; key: string; channel: string }
   | { kind: 'item'; key: string; item: TimelineItem };
 
@@ -21,13 +25,21 @@ export function timelineOf(d: ConversationDetail): TimelineItem[] {
 }
 
 /**
- * timelineRows puts a divider before every message whose platform differs from the previous
- * message's ("sms.twilio" then "whatsapp.cloud"), not before the first one.
+ * timelineRows puts a day separator before the first message of every calendar day (by the
+ * message's own time), and a divider before every message whose platform differs from the
+ * previous message's ("sms.twilio" then "whatsapp.cloud"), not before the first one.
  */
 export function timelineRows(items: readonly TimelineItem[]): TimelineRow[] {
   const rows: TimelineRow[] = [];
   let prev: string | null = null;
+  let prevDay = '';
   for (const item of items) {
+    const at = messageTime(item);
+    const day = dayKey(at);
+    if (day && day !== prevDay) {
+      rows.push({ kind: 'day', key: `day-${day}-${item.id}`, day, at });
+      prevDay = day;
+    }
     const base = channelBase(item.channel);
     if (prev !== null && base !== prev) {
       rows.push({ kind: 'divider', key: `div-${item.id}`, channel: item.channel });

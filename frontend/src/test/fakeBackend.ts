@@ -14,7 +14,9 @@ import type {
   ConversationSummary,
   FlowInstance,
   FlowTestResult,
+  HeldReply,
   Message,
+  MissedOffer,
   Offer,
   SearchHit,
   Session,
@@ -157,8 +159,11 @@ export class FakeBackend implements Transport {
       { name: 'Break', available: false },
       { name: 'Offline', available: false },
     ],
-    dispositions: ['Resolved', 'Follow-up', 'Spam'],
+    dispositions: ['issue_solved', 'needs_follow_up', 'spam'],
   };
+  /** Missed offers MissedOffers returns (newest first) and held replies HeldReplies returns. */
+  missed: MissedOffer[] = [];
+  held: HeldReply[] = [];
   targets: TransferChoices = {
     workers: [{ id: 'w2', name: 'Bob Agent', available: true }],
     queues: [
@@ -205,8 +210,16 @@ export class FakeBackend implements Transport {
     };
   }
 
+  /** failNext makes the next call of a method fail with the given error (as if the engine refused it). */
+  failNext: Record<string, BridgeError> = {};
+
   async call<T>(method: string, args: unknown[]): Promise<T> {
     this.calls.push({ method, args });
+    const fail = this.failNext[method];
+    if (fail) {
+      delete this.failNext[method];
+      throw fail;
+    }
     const fn = (this.methods as Record<string, (...a: unknown[]) => unknown>)[method];
     if (!fn) throw new BridgeError('internal', `no method ${method}`);
     return fn(...args) as T;
@@ -407,11 +420,35 @@ export class FakeBackend implements Transport {
       this.agent.worker.available = a.available;
       return structuredClone(this.agent);
     },
-    WrapUp: (taskId: string) => {
+    WrapUp: (taskId: string, disposition: string) => {
       this.requireOnline();
-      this.findTask(taskId).state = 'wrapping';
+      Object.assign(this.findTask(taskId), { state: 'wrapping', disposition, wrapUpAt: new Date().toISOString() });
       return null;
     },
+    TakeTask: (taskId: string) => {
+      this.requireOnline();
+      const task = this.findTask(taskId);
+      if (task.state === 'assigned' || task.state === 'wrapping') throw new BridgeError('conflict', `Task ${taskId} is taken.`, 'task_taken');
+      Object.assign(task, { state: 'assigned', workerId: ME, assignedAt: new Date().toISOString() });
+      return null;
+    },
+    AssignTask: (taskId: string, workerId: string) => {
+      this.requireOnline();
+      if (this.session?.user.role === 'agent') throw new BridgeError('forbidden', 'Supervisors assign.');
+      Object.assign(this.findTask(taskId), { state: 'assigned', workerId, assignedAt: new Date().toISOString() });
+      return null;
+    },
+    MissedOffers: (): MissedOffer[] => structuredClone(this.missed),
+    DismissMissedOffer: (id: string) => {
+      this.missed = this.missed.filter((m) => m.reservationId !== id);
+      return null;
+    },
+    HeldReplies: (): HeldReply[] => structuredClone(this.held),
+    DiscardHeldReply: (id: string) => {
+      this.held = this.held.filter((h) => h.clientId !== id);
+      return null;
+    },
+    Typing: () => null,
     CompleteTask: (taskId: string) => {
       this.requireOnline();
       const task = this.findTask(taskId);

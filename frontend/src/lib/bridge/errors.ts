@@ -1,11 +1,16 @@
-/** BridgeError is every failure of a bridge call, with one of the backend's error codes. */
+/**
+ * BridgeError is every failure of a bridge call, with one of the backend's error codes and,
+ * when the engine named it, a reason (no_capacity, task_taken …) the UI translates.
+ */
 export class BridgeError extends Error {
   readonly code: string;
+  readonly reason: string;
 
-  constructor(code: string, message: string) {
+  constructor(code: string, message: string, reason = '') {
     super(message);
     this.name = 'BridgeError';
     this.code = code || 'internal';
+    this.reason = reason;
   }
 }
 
@@ -19,7 +24,7 @@ function fromObject(v: Record<string, unknown>): BridgeError | null {
   if (typeof v.code === 'string' || typeof v.message === 'string') {
     const code = typeof v.code === 'string' && v.code ? v.code : 'internal';
     const message = typeof v.message === 'string' && v.message ? v.message : code;
-    return new BridgeError(code, message);
+    return new BridgeError(code, message, typeof v.reason === 'string' ? v.reason : '');
   }
   return null;
 }

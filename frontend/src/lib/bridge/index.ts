@@ -17,7 +17,9 @@ import type {
   FlowDoc,
   FlowInstance,
   FlowTestResult,
+  HeldReply,
   Message,
+  MissedOffer,
   Offer,
   ReplyFile,
   SavedFlow,
@@ -117,6 +119,21 @@ export const CompleteTask = (taskId: string, disposition: string) => call<void>(
 export const TransferTargets = () => call<TransferChoices>('TransferTargets');
 /** TransferTask hands a task to another agent or queue. */
 export const TransferTask = (taskId: string, target: TransferTarget) => call<void>('TransferTask', taskId, target);
+
+/** TakeTask takes a conversation waiting in one of my queues; the error's reason says why not (no_capacity …). */
+export const TakeTask = (taskId: string) => call<void>('TakeTask', taskId);
+/** AssignTask gives a waiting or offered task to a named agent (supervisors and admins). */
+export const AssignTask = (taskId: string, workerId: string) => call<void>('AssignTask', taskId, workerId);
+/** MissedOffers lists my offers that expired unanswered in the last twelve hours, newest first. */
+export const MissedOffers = () => call<MissedOffer[] | null>('MissedOffers').then((r) => r ?? []);
+/** DismissMissedOffer hides a missed offer. */
+export const DismissMissedOffer = (reservationId: string) => call<void>('DismissMissedOffer', reservationId);
+/** HeldReplies lists replies kept (not sent) when the server's data changed under this computer. */
+export const HeldReplies = () => call<HeldReply[] | null>('HeldReplies').then((r) => r ?? []);
+/** DiscardHeldReply forgets one held reply. */
+export const DiscardHeldReply = (clientId: string) => call<void>('DiscardHeldReply', clientId);
+/** SignalTyping tells the customer I am typing (the web chat shows it); it does nothing offline. */
+export const SignalTyping = (conversationId: string) => call<void>('Typing', conversationId);
 
 /** CannedResponses lists the saved replies; their text may hold placeholders. */
 export const CannedResponses = () => call<CannedResponse[] | null>('CannedResponses').then((r) => r ?? []);

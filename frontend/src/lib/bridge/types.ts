@@ -112,6 +112,14 @@ export interface ConversationSummary {
   taskState?: TaskState;
   queueName?: string;
   assigneeName?: string;
+  /** The worker the open task is offered or assigned to. */
+  taskWorkerId?: string;
+  /** When the open task started waiting, and its queue's answer-time target (0: the default, 20 s). */
+  taskCreatedAt?: string;
+  queueSlaSeconds?: number;
+  /** Replies and notes waiting in this computer's outbox, and the newest reply's text. */
+  queued?: number;
+  queuedText?: string;
 }
 
 export interface Identity {
@@ -156,9 +164,13 @@ export interface Message {
   authorName: string;
   text: string;
   status: MessageStatus;
+  /** Why delivery failed: the platform's words, or for a reply the engine refused, its code and reason. */
   error?: string;
-  /** RFC 3339 timestamp. */
+  errorCode?: string;
+  errorReason?: string;
+  /** RFC 3339 timestamps: when the engine stored it, and the platform's own time if it sent one. */
   createdAt: string;
+  platformAt?: string;
   attachments: Attachment[] | null;
   /** A note between agents, never sent to the customer. */
   private?: boolean;
@@ -188,6 +200,10 @@ export interface Task {
   /** RFC 3339 timestamps. */
   createdAt: string;
   assignedAt?: string;
+  /** When wrap-up began, and when it ends by itself (the workflow's limit), if it has one. */
+  wrapUpAt?: string;
+  wrapUpEndsAt?: string;
+  disposition?: string;
 }
 
 export interface ConversationDetail {
@@ -202,7 +218,32 @@ export interface ConversationDetail {
 }
 
 /** Offer is a reservation of a task for me, waiting for Accept or Reject. */
-export interface Offer {
+export interface Offer extends OfferedTask {
+  /** RFC 3339 timestamps. */
+  createdAt: string;
+  expiresAt: string;
+}
+
+/** MissedOffer is an offer of mine that expired before I answered it. */
+export interface MissedOffer extends OfferedTask {
+  offeredAt: string;
+  expiredAt: string;
+}
+
+/** HeldReply is a reply written for data the server no longer has: kept, never sent. */
+export interface HeldReply {
+  clientId: string;
+  conversationId: string;
+  contactName: string;
+  channel: string;
+  text: string;
+  private: boolean;
+  createdAt: string;
+  heldAt: string;
+}
+
+/** OfferedTask is what an offer, open or missed, shows of its task. */
+export interface OfferedTask {
   reservationId: string;
   taskId: string;
   conversationId: string;
@@ -213,9 +254,6 @@ export interface Offer {
   /** The first message's text or the caller's number. */
   preview: string;
   queueName: string;
-  /** RFC 3339 timestamps. */
-  createdAt: string;
-  expiresAt: string;
 }
 
 export interface Worker {
@@ -320,7 +358,7 @@ export interface FlowTestResult {
   runs: FlowRun[] | null;
 }
 
-export type ConnectionState = 'online' | 'reconnecting' | 'offline';
+export type ConnectionState = 'online' | 'reconnecting' | 'offline' | 'signed_out';
 
 export interface SyncInfo {
   state: ConnectionState | 'signed_out';
@@ -340,6 +378,12 @@ export interface BridgeEvents {
   sync: { lastSeq: number };
   connection: SyncInfo;
   offer: { offer: Offer };
+  missed: { offer: MissedOffer };
+  /** A long catch-up's progress, in change-feed events. */
+  progress: { done: number; total: number };
+  /** The cache started over for a changed engine; held replies were kept, not sent. */
+  reset: { held: number };
+  typing: Typing;
   /** Conversations I lost (transferred away, taken by someone else): they left the cache. */
   removed: { conversationIds: string[] };
   call: CallEvent;
@@ -398,4 +442,11 @@ export interface CallEvent {
 export interface ChangePasswordRequest {
   current: string;
   new: string;
+}
+
+/** Typing says someone is typing in a conversation. */
+export interface Typing {
+  conversationId: string;
+  who: 'customer' | 'agent';
+  name?: string;
 }

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Measures the desktop app's memory the way the system accounts for it: the
+# proportional set size (PSS, /proc/PID/smaps_rollup) summed over the whole
+# process tree (the Go process with the embedded engine and WebKit's web and
+# network processes), with a cache of N synced messages (default 100,000).
+#
+# It seeds a data directory (the demo workspace plus N messages, through
+# scripts/memseed), starts the real desktop window under Xvfb with a real
+# Secret Service, signed in as the demo agent Ana, waits until her cache has
+# synced every message and the inbox is on screen, lets it settle, and prints
+# each process's PSS and RSS and the total.
+#
+# Usage: scripts/desktop-memory.sh BINARY [MESSAGES]
+set -euo pipefail
+bin=$(realpath "${1:?binary}")
+messages=${2:-100000}
+here=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+(cd "$here" && go run ./scripts/memseed -data "$work/data" -messages "$messages")
+
+# Runs inside the private session bus and the X server.
+cat >"$work/measure.sh" <<'INNER'
+set -euo pipefail
+"$BIN" --data "$DATA" --demo --demo-user ana@example.com >"$LOG" 2>&1 &
+pid=$!
+for _ in $(seq 1 600); do
+	grep -q "sync: caught up" "$LOG" && break
+	kill -0 "$pid" 2>/dev/null || { echo "the desktop app exited:"; cat "$LOG"; exit 1; }
+	sleep 1
+done
+grep "sync: caught up" "$LOG" || { echo "the cache never caught up:"; tail -20 "$LOG"; kill "$pid"; exit 1; }
+grep -q "inbox shown" "$LOG" || { echo "the inbox never showed"; kill "$pid"; exit 1; }
+sleep 10 # the list reloads after the catch-up; let the processes settle
+tree() {
+	echo "$1"
+	for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do tree "$c"; done
+}
+total=0
+printf '%-30s %9s %9s\n' process 'PSS (MB)' 'RSS (MB)'
+for p in $(tree "$pid"); do
+	[ -r "/proc/$p/smaps_rollup" ] || continue
+	pss=$(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup")
+	rss=$(awk '/^Rss:/ {print $2}' "/proc/$p/smaps_rollup")
+	awk -v n="$(cat /proc/"$p"/comm)" -v p="$pss" -v r="$rss" 'BEGIN { printf "%-30s %9.1f %9.1f\n", n, p / 1024, r / 1024 }'
+	total=$((total + pss))
+done
+awk -v t="$total" -v m="$MESSAGES" 'BEGIN { printf "%-30s %9.1f\n", "total, " m " cached messages", t / 1024 }'
+kill "$pid"
+wait "$pid" || true
+INNER
+
+export XDG_DATA_HOME="$work/xdg" XDG_CONFIG_HOME="$work/config"
+export BIN="$bin" DATA="$work/data" LOG="$work/app.log" MESSAGES="$messages"
+dbus-run-session -- bash -c "echo -n pass | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+	xvfb-run -a -s '-screen 0 1280x900x24' bash '$work/measure.sh'" \
+	2> >(grep -v "Failed to set fd limit\|dbus-daemon\|SpiRegistry" >&2)
