@@ -33,7 +33,6 @@ import (
 	"switchboard/backend/flow"
 	"switchboard/backend/secret"
 	"switchboard/backend/server"
-	"switchboard/backend/sqlite"
 )
 
 //go:embed all:frontend/dist
@@ -185,9 +184,13 @@ func runServe(args []string, stderr io.Writer, wait func()) error {
 	if err != nil {
 		return err
 	}
-	log.Info("engine listening", "url", s.URL(), "data", cfg.DataDir, "publicURL", cfg.PublicURL)
-	if users, err := s.DB.FindUsers(context.Background()); err == nil && len(users) == 0 {
-		fmt.Fprint(stderr, firstUserHint(cfg.DataDir))
+	store := "sqlite"
+	if cfg.Store != "" {
+		store = "postgres" // the URL may hold a password
+	}
+	log.Info("engine listening", "url", s.URL(), "data", cfg.DataDir, "store", store, "publicURL", cfg.PublicURL)
+	if users, err := s.Store.FindUsers(context.Background()); err == nil && len(users) == 0 {
+		fmt.Fprint(stderr, firstUserHint(cfg.DataDir, cfg.Store != ""))
 	}
 	wait()
 	return s.Close()
@@ -227,6 +230,7 @@ func runUser(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fset := flag.NewFlagSet("user add", flag.ContinueOnError)
 	fset.SetOutput(stderr)
 	data := fset.String("data", "switchboard-data", "engine data directory")
+	store := fset.String("store", os.Getenv(server.EnvPrefix+"STORE"), "PostgreSQL URL of a team's shared store (default: SQLite in --data)")
 	email := fset.String("email", "", "email to sign in with")
 	name := fset.String("name", "", "display name")
 	role := fset.String("role", "agent", "agent, supervisor or admin")
@@ -234,11 +238,8 @@ func runUser(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return err
 	}
 	password, _ := bufio.NewReader(stdin).ReadString('\n')
-	db := sqlite.NewDB(filepath.Join(*data, "engine.db"))
-	if err := os.MkdirAll(*data, 0o700); err != nil {
-		return err
-	}
-	if err := db.Open(context.Background()); err != nil {
+	db, err := server.OpenStore(context.Background(), server.Config{DataDir: *data, Store: *store, Logger: logger(stderr)})
+	if err != nil {
 		return err
 	}
 	defer db.Close()
@@ -251,8 +252,18 @@ func runUser(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 }
 
 // firstUserHint tells whoever started an engine with no users how to
-// create the first one; until then nobody can sign in.
-func firstUserHint(data string) string {
+// create the first one; until then nobody can sign in. On PostgreSQL it
+// names the store by its variable: the URL may hold a password.
+func firstUserHint(data string, onPostgres bool) string {
+	if onPostgres {
+		return `
+This engine has no users yet, so nobody can sign in. Create the first admin in the
+shared database, with the PostgreSQL URL this node was started with (every node sees
+the admin at once; the password is read from stdin):
+
+  echo 'a-long-password' | switchboard user add --store "$SWITCHBOARD_STORE" --email you@example.com --name "Your Name" --role admin
+`
+	}
 	return fmt.Sprintf(`
 This engine has no users yet, so nobody can sign in. Create the first admin
 (the running engine sees it at once; the password is read from stdin):

@@ -2,10 +2,14 @@ package main
 
 import (
 	"bytes"
+	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"switchboard/backend/postgres/pgtest"
+	"switchboard/backend/secret"
 )
 
 // lockedBuffer is an io.Writer safe for the command's goroutines.
@@ -26,13 +30,15 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-// serveOnce runs `switchboard serve` on dir until the engine is listening,
-// then stops it, and returns what it printed.
-func serveOnce(t *testing.T, dir string) string {
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+// serveOnce runs `switchboard serve` on dir (and more arguments) until the
+// engine is listening, then stops it, and returns what it printed.
+func serveOnce(t *testing.T, dir string, more ...string) string {
 	t.Helper()
 	var out lockedBuffer
 	listening := make(chan struct{})
-	code := run([]string{"serve", "--addr", "127.0.0.1:0", "--data", dir}, nil, &out, &out, func() { close(listening) })
+	code := run(append([]string{"serve", "--addr", "127.0.0.1:0", "--data", dir}, more...), nil, &out, &out, func() { close(listening) })
 	select {
 	case <-listening:
 	case <-time.After(30 * time.Second):
@@ -59,6 +65,27 @@ func TestServe_NoUsersSaysHowToCreateTheFirst(t *testing.T) {
 		t.Fatalf("user add: %s", added.String())
 	}
 	if out := serveOnce(t, dir); strings.Contains(out, "no users yet") {
+		t.Fatalf("serve with an admin still says:\n%s", out)
+	}
+}
+
+// On PostgreSQL the hint names the store's variable, never its URL (it may
+// hold a password), and the command it gives creates the admin there.
+func TestServe_NoUsersOnPostgreSQLSaysHowToCreateTheFirst(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	t.Setenv("SWITCHBOARD_SECRET_KEY", secret.MustNew().Text())
+	out := serveOnce(t, t.TempDir(), "--store", url)
+	want := `switchboard user add --store "$SWITCHBOARD_STORE" --email you@example.com`
+	if !strings.Contains(out, "no users yet") || !strings.Contains(out, want) || strings.Contains(out, url) {
+		t.Fatalf("serve on an empty PostgreSQL store printed:\n%s\nwant the command %q and not the URL", out, want)
+	}
+	t.Setenv("SWITCHBOARD_STORE", url)
+	var added lockedBuffer
+	if code := run([]string{"user", "add", "--data", t.TempDir(), "--email", "you@example.com", "--name", "You", "--role", "admin"},
+		strings.NewReader("a-long-password\n"), &added, &added, nil); code != 0 {
+		t.Fatalf("user add: %s", added.String())
+	}
+	if out := serveOnce(t, t.TempDir(), "--store", url); strings.Contains(out, "no users yet") {
 		t.Fatalf("serve with an admin still says:\n%s", out)
 	}
 }

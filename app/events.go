@@ -9,7 +9,8 @@ package app
 // long catch-up, "reset" {held} when the cache started over for a changed
 // engine, "typing" {conversationId, who, name} while a customer types,
 // "removed" {conversationIds} when the agent lost conversations (they left
-// the cache).
+// the cache), "supervisor" (a LiveView) and "queueAlert" (a QueueAlert) for
+// supervisors and admins.
 func (a *App) emit(name string, data any) {
 	a.mu.Lock()
 	emit := a.emitter

@@ -113,6 +113,9 @@ func (l *phoneLink) onEvent(ev softphone.Event) {
 		if ev.Call.ContactName != "" {
 			body = ev.Call.ContactName
 		}
+		if ev.Call.QueueName != "" {
+			body += " · " + ev.Call.QueueName
+		}
 		if ev.Call.Consult {
 			title, body = "Consult call", ev.Call.FromAgent+" asks you about "+ev.Call.From
 		}

@@ -50,6 +50,7 @@ type session struct {
 
 	mu        sync.Mutex
 	announced map[string]bool // offers already announced
+	alerted   map[string]bool // queues red on the last live view
 	inboxOnce sync.Once
 }
 
@@ -247,7 +248,7 @@ func (a *App) startSession(ctx context.Context, ac account, cl *client.Client, u
 		OnReset:   func(held int) { a.emit("reset", map[string]int{"held": held}) },
 		OnTyping:  func(t client.Typing) { a.emit("typing", t) },
 		OnRemoved: func(ids []string) { a.emit("removed", map[string][]string{"conversationIds": ids}) },
-		OnFrame:   a.liveFrame,
+		OnFrame:   func(typ string, frame []byte) { a.liveFrame(s, typ, frame) },
 	}
 	// After sleep the connection may be dead without either side knowing:
 	// reconnect at once rather than wait for it to time out.

@@ -13,8 +13,9 @@ import (
 // an agent's activity, staffing and reports. The engine refuses agents.
 
 // liveFrame hands the supervisors' live view, pushed on the live feed, to
-// the UI as the "supervisor" event.
-func (a *App) liveFrame(typ string, frame []byte) {
+// the UI as the "supervisor" event, and announces queues that have just
+// crossed a threshold.
+func (a *App) liveFrame(s *session, typ string, frame []byte) {
 	if typ != backend.EventSupervisorLive {
 		return
 	}
@@ -24,6 +25,14 @@ func (a *App) liveFrame(typ string, frame []byte) {
 		return
 	}
 	a.emit("supervisor", f.Live)
+	a.announceAlerts(s, f.Live)
+}
+
+// SupervisorHistory returns each queue's chart of the past hour (a
+// sample a minute, from the engine's stored tasks).
+func (a *App) SupervisorHistory() (backend.QueueHistory, error) {
+	var h backend.QueueHistory
+	return h, a.api("GET", "/api/supervisor/history", nil, &h)
 }
 
 // SupervisorLive returns the live view of queues and agents now; updates
@@ -42,6 +51,18 @@ func (a *App) SupervisorLive() (backend.LiveView, error) {
 func (a *App) SetAgentActivity(workerID, activity string) (backend.Worker, error) {
 	var w backend.Worker
 	return w, a.api("POST", "/api/workers/"+url.PathEscape(workerID)+"/activity", api.ActivityRequest{Activity: activity}, &w)
+}
+
+// MonitorCall joins the supervisor's softphone to another agent's live call
+// to listen, whisper or barge in (backend.Monitor*), or changes how they
+// are on it; the call then shows on their phone with its mode.
+func (a *App) MonitorCall(callID, mode string) error {
+	return a.api("POST", "/api/calls/"+url.PathEscape(callID)+"/monitor", api.MonitorRequest{Mode: mode}, nil)
+}
+
+// LeaveCall takes the supervisor off a call they joined.
+func (a *App) LeaveCall(callID string) error {
+	return a.api("DELETE", "/api/calls/"+url.PathEscape(callID)+"/monitor", nil, nil)
 }
 
 // Staffing returns each queue's Erlang C staffing over the last window

@@ -158,6 +158,33 @@ type ReportService interface {
 	// AgentFigures returns, per worker ID, the tasks completed and the
 	// offers declined or expired in [from, to).
 	AgentFigures(ctx context.Context, from, to time.Time) (map[string]AgentDay, error)
+	// QueueHistory returns, per queue ID (every queue, with or without
+	// tasks), one sample at each of at (in ascending order); a sample's
+	// SLA share covers the tasks created since midnight in loc (UTC when
+	// nil). Returns EInvalid for times out of order.
+	QueueHistory(ctx context.Context, at []time.Time, loc *time.Location) (map[string][]QueueSample, error)
+}
+
+// QueueSample is a queue's state at one instant of the past, for the
+// supervisor's chart.
+type QueueSample struct {
+	At time.Time `json:"at"`
+	// Unanswered counts the queue's tasks that had arrived and that no
+	// agent had yet accepted or that were not yet canceled (waiting or
+	// offered).
+	Unanswered int `json:"unanswered"`
+	// SLAPercent is the day's SLA share as it stood at At (Figures'
+	// SLAPercent); nil before any task of the day left the queue.
+	SLAPercent *float64 `json:"slaPercent"`
+}
+
+// QueueHistory is the supervisor's chart of the past: per queue ID, its
+// samples from From to To, Step apart.
+type QueueHistory struct {
+	From   time.Time                `json:"from"`
+	To     time.Time                `json:"to"`
+	Step   int                      `json:"stepSeconds"`
+	Queues map[string][]QueueSample `json:"queues"`
 }
 
 // RoutingLive is the router's state for the live view, taken at one

@@ -31,6 +31,20 @@ const (
 	CallEnded      = "ended"
 )
 
+// Ways a supervisor joins a live call: listening (they hear both sides and
+// nobody hears them), whispering (the agent hears them, the caller does
+// not) and barging in (everyone hears everyone).
+const (
+	MonitorListen  = "listen"
+	MonitorWhisper = "whisper"
+	MonitorBarge   = "barge"
+)
+
+// ValidMonitorMode reports whether mode is one of the Monitor modes.
+func ValidMonitorMode(mode string) bool {
+	return mode == MonitorListen || mode == MonitorWhisper || mode == MonitorBarge
+}
+
 // Channels of calls: a phone call through a SIP trunk, and a call from the
 // website's chat widget (in the visitor's web chat conversation).
 const (

@@ -310,11 +310,12 @@ func (h *Hub) DispatchInbound(ctx context.Context) error {
 	return err
 }
 
-// runInbound is the background dispatcher: it reads new messages as they
-// are committed, hands them over on h.parallel() workers, retries refused
-// ones after a growing wait (only their conversation waits), and saves the
-// cursor as it moves.
-func (h *Hub) runInbound(ctx context.Context) {
+// RunInbound is the background dispatcher, until ctx ends: it reads new
+// messages as they are committed, hands them over on h.parallel() workers,
+// retries refused ones after a growing wait (only their conversation
+// waits), and saves the cursor as it moves. Start runs it unless
+// Options.ManualInbound is set.
+func (h *Hub) RunInbound(ctx context.Context) {
 	if h.opts.OnInbound == nil {
 		return
 	}
@@ -330,6 +331,7 @@ func (h *Hub) runInbound(ctx context.Context) {
 	}
 	d := newDispatcher(h, cursor, true)
 	h.dispatch.Store(d)
+	defer h.dispatch.CompareAndSwap(d, nil) // a node that stops leading has no backlog of its own
 	var wg sync.WaitGroup
 	for range h.parallel() {
 		wg.Add(1)

@@ -84,6 +84,15 @@ type Options struct {
 	// Lease is how long a claimed send may take before it is considered
 	// interrupted (default 2 min).
 	Lease time.Duration
+	// ManualInbound keeps Start from running the inbound dispatcher: the
+	// caller runs RunInbound while it holds the role (with several nodes,
+	// the routing leader does, so one node at a time hands messages over).
+	ManualInbound bool
+	// ManualPollers keeps Start from running the instances' pollers (the
+	// Telegram, IMAP and Discord sessions): the caller runs RunPollers
+	// while it holds the role (with several nodes, the routing leader
+	// does, so a platform sees one session per instance).
+	ManualPollers bool
 	// ManualOutbox keeps Start from running the background sender: the
 	// caller delivers the outbox itself with RunOutbox. Tests that drive
 	// an injected clock use it, so no sender they do not control can claim
@@ -126,6 +135,9 @@ type Hub struct {
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 	pollers map[string]*pollerRun
+	// pollCtx is what pollers run under: the hub's context, or RunPollers'
+	// while it runs; nil runs none.
+	pollCtx context.Context
 
 	outbox   outboxState
 	health   healthBook // the admin console's last errors (admin.go)
@@ -375,8 +387,10 @@ func (h *Hub) Start(ctx context.Context) error {
 		}
 	}
 	h.ctx, h.cancel = context.WithCancel(context.WithoutCancel(ctx))
-	h.wg.Add(1)
-	go func() { defer h.wg.Done(); h.runInbound(h.ctx) }()
+	if !h.opts.ManualInbound {
+		h.wg.Add(1)
+		go func() { defer h.wg.Done(); h.RunInbound(h.ctx) }()
+	}
 	if !h.opts.ManualOutbox {
 		h.wg.Add(1)
 		go func() { defer h.wg.Done(); h.runOutbox(h.ctx) }()
@@ -385,8 +399,33 @@ func (h *Hub) Start(ctx context.Context) error {
 		h.wg.Add(1)
 		go func() { defer h.wg.Done(); h.runMedia(h.ctx) }()
 	}
+	if !h.opts.ManualPollers {
+		h.pollCtx = h.ctx
+	}
 	h.syncPollersLocked()
 	return nil
+}
+
+// RunPollers runs the instances' pollers until ctx ends, then stops them
+// and returns (see Options.ManualPollers).
+func (h *Hub) RunPollers(ctx context.Context) {
+	h.runMu.Lock()
+	if h.ctx == nil || h.pollCtx != nil {
+		h.runMu.Unlock()
+		return
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(h.ctx, cancel) // the hub's Close ends them too
+	defer stop()
+	h.pollCtx = ctx
+	h.syncPollersLocked()
+	h.runMu.Unlock()
+	<-ctx.Done()
+	h.runMu.Lock()
+	h.pollCtx = nil
+	h.syncPollersLocked()
+	h.runMu.Unlock()
 }
 
 // Close stops the background work and waits for it.

@@ -39,7 +39,7 @@ func (h *Hub) syncPollersLocked() {
 	h.mu.RLock()
 	current := h.instances
 	h.mu.RUnlock()
-	live := h.ctx != nil && h.ctx.Err() == nil
+	live := h.pollCtx != nil && h.pollCtx.Err() == nil
 	for key, run := range h.pollers {
 		if inst := current[key]; !live || inst != run.inst {
 			run.cancel()
@@ -55,7 +55,7 @@ func (h *Hub) syncPollersLocked() {
 		if _, running := h.pollers[key]; running || !ok || !p.Polling() {
 			continue
 		}
-		ctx, cancel := context.WithCancel(h.ctx)
+		ctx, cancel := context.WithCancel(h.pollCtx)
 		run := &pollerRun{inst: inst, cancel: cancel, done: make(chan struct{})}
 		h.pollers[key] = run
 		h.wg.Add(1)

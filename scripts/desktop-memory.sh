@@ -8,9 +8,15 @@
 # scripts/memseed), starts the real desktop window under Xvfb with a real
 # Secret Service, signed in as the demo agent Ana, waits until her cache has
 # synced every message and the inbox is on screen, lets it settle, and prints
-# each process's PSS and RSS and the total.
+# each process's PSS and RSS, the total and the machine's load (shared
+# library pages are split with every other process mapping them, so a busy
+# machine moves the figure by several MB).
 #
-# Usage: scripts/desktop-memory.sh BINARY [MESSAGES]
+# With DETAIL=N it also lists each process's N largest mappings by PSS with
+# their private dirty part (relocated library data, heaps), the view that
+# tells code from data.
+#
+# Usage: [DETAIL=N] scripts/desktop-memory.sh BINARY [MESSAGES]
 set -euo pipefail
 bin=$(realpath "${1:?binary}")
 messages=${2:-100000}
@@ -44,8 +50,15 @@ for p in $(tree "$pid"); do
 	rss=$(awk '/^Rss:/ {print $2}' "/proc/$p/smaps_rollup")
 	awk -v n="$(cat /proc/"$p"/comm)" -v p="$pss" -v r="$rss" 'BEGIN { printf "%-30s %9.1f %9.1f\n", n, p / 1024, r / 1024 }'
 	total=$((total + pss))
+	if [ "${DETAIL:-0}" -gt 0 ]; then
+		awk '/^[0-9a-f]+-[0-9a-f]+ / { name = $6; if (name == "") name = "[anon]" }
+			/^Pss:/ { pss[name] += $2 } /^Private_Dirty:/ { dirty[name] += $2 }
+			END { for (n in pss) printf "    %8.1f PSS %8.1f private dirty  %s\n", pss[n] / 1024, dirty[n] / 1024, n }' \
+			"/proc/$p/smaps" | sort -rn | head -n "$DETAIL" || true
+	fi
 done
 awk -v t="$total" -v m="$MESSAGES" 'BEGIN { printf "%-30s %9.1f\n", "total, " m " cached messages", t / 1024 }'
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 kill "$pid"
 wait "$pid" || true
 INNER

@@ -2,9 +2,13 @@
 # Starts the real desktop binary in a real window under Xvfb, with a real
 # Secret Service, waits until the frontend has loaded and called a bound
 # method (the app logs "frontend ready"), and takes a screenshot.
-# Usage: [WAIT_FOR=REGEX] scripts/desktop-smoke.sh BINARY OUTPUT.png [extra app flags…]
+# Usage: [WAIT_FOR=REGEX] [MIN_COLOURS=N] scripts/desktop-smoke.sh BINARY OUTPUT.png [extra app flags…]
 # (e.g. --demo-user ana@example.com to open on the demo agent's inbox, with
 # WAIT_FOR='inbox shown' to take the screenshot once the app logged that).
+# The app logs a screen when its data has arrived, a few frames before it is
+# painted: the screenshot is taken again until it has at least MIN_COLOURS
+# colours (default 20: more than a blank window), and the run fails if it
+# never does.
 set -euo pipefail
 bin=${1:?binary}
 shot=${2:?screenshot path}
@@ -16,7 +20,8 @@ trap 'rm -rf "$work"' EXIT
 log="${shot%.png}.log"
 
 export XDG_DATA_HOME="$work/xdg" XDG_CONFIG_HOME="$work/config" XDG_STATE_HOME="$work/state"
-export BIN="$bin" SHOT="$shot" LOG="$log" DATA="$work/data" EXTRA="$extra" WAIT_FOR="${WAIT_FOR:-frontend ready}"
+min_colours=${MIN_COLOURS:-20}
+export BIN="$bin" SHOT="$shot" LOG="$log" DATA="$work/data" EXTRA="$extra" WAIT_FOR="${WAIT_FOR:-frontend ready}" MIN_COLOURS="$min_colours"
 "$(dirname "$0")/with-keyring.sh" bash -c '
 	xvfb-run -a -s "-screen 0 1280x900x24" bash -c "
 		start=\$(date +%s%N)
@@ -38,7 +43,7 @@ export BIN="$bin" SHOT="$shot" LOG="$log" DATA="$work/data" EXTRA="$extra" WAIT_
 		# window is more than a blank background.
 		for i in \$(seq 1 40); do
 			import -window root \"\$SHOT\"
-			[ \"\$(convert \"\$SHOT\" -format %k info:)\" -ge 20 ] && break
+			[ \"\$(convert \"\$SHOT\" -format %k info:)\" -ge \"\$MIN_COLOURS\" ] && break
 			sleep 0.5
 		done
 		kill \$pid; wait \$pid || true
@@ -50,3 +55,4 @@ grep -q "frontend ready" "$log" || { echo "the frontend never reached Go"; cat "
 colours=$(convert "$shot" -format %k info:)
 echo "desktop screenshot: $shot ($colours colours)"
 if [ "$colours" -lt 20 ]; then echo "the window looks blank"; exit 1; fi
+if [ "$colours" -lt "$min_colours" ]; then echo "the screen never finished drawing (fewer than $min_colours colours)"; exit 1; fi

@@ -108,7 +108,8 @@ fi
 if has story; then
 	# Each story as `make e2e` runs it: the test's name and its package.
 	for story in TestAgentDesktop:./app/e2etest TestDeskStory:./app/e2etest TestDeskEngineReplaced:./app/e2etest \
-		TestAdminConsole:./app/e2etest TestCallControls:./app/e2etest TestSupervisorView:./app/e2etest TestWebCall:./app/softphone; do
+		TestAdminConsole:./app/e2etest TestCallControls:./app/e2etest TestSupervisorView:./app/e2etest \
+		TestSupervisorJoinsCall:./app/e2etest TestWebCall:./app/softphone; do
 		name=${story%%:*} pkg=${story#*:}
 		start=$(date +%s) ok=0
 		for i in $(seq "$runs"); do

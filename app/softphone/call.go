@@ -38,11 +38,16 @@ func (c *Call) Info() CallInfo {
 	return c.info
 }
 
-func (c *Call) setRecord(r backend.Call) {
+// setRecord takes the engine's new record of the call and, for a
+// supervisor on it, how they are on it.
+func (c *Call) setRecord(r backend.Call, monitor string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.info.Call = r
 	c.info.Ringing = false
+	if monitor != "" {
+		c.info.Monitor = monitor
+	}
 }
 
 func rtcpRegistry() (*interceptor.Registry, error) {

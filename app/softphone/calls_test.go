@@ -83,6 +83,12 @@ func (a *agent) quality(tb testing.TB, callID string, ok func(dsp.Quality) bool)
 	return dsp.Quality{}
 }
 
+// straightToAgent is a voice flow that queues every call for an agent.
+const straightToAgent = `{"name":"Straight to an agent","widgets":[
+	{"name":"trigger","type":"trigger","transitions":{"incomingCall":"enqueue"}},
+	{"name":"enqueue","type":"enqueue-call","transitions":{"failed":"bye"}},
+	{"name":"bye","type":"hangup"}]}`
+
 // setFlow gives the trunk its own voice flow.
 func (e *engine) setFlow(tb testing.TB, flow string) {
 	tb.Helper()
@@ -225,10 +231,7 @@ func TestSoftphone_UnansweredCallRingsTheNextAgent(t *testing.T) {
 	if _, err := e.Routing.UpsertWorkflow(ctx, wf[0]); err != nil {
 		t.Fatal(err)
 	}
-	e.setFlow(t, `{"name":"Straight to an agent","widgets":[
-		{"name":"trigger","type":"trigger","transitions":{"incomingCall":"enqueue"}},
-		{"name":"enqueue","type":"enqueue-call","transitions":{"failed":"bye"}},
-		{"name":"bye","type":"hangup"}]}`)
+	e.setFlow(t, straightToAgent)
 	ana := e.MustAgent(t, "ana@example.com", anaTone)
 	ben := e.MustAgent(t, "ben@example.com", benTone)
 	caller, err := voicetest.Dial(ctx, e.Voice.SIPAddr(), callerPhone, trunkNumber, callerTone)

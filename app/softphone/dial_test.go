@@ -11,6 +11,7 @@ import (
 
 	"switchboard/app/softphone"
 	"switchboard/backend"
+	"switchboard/backend/voice/voicetest"
 )
 
 // An agent dials a number: the engine calls out through the trunk's proxy
@@ -21,14 +22,14 @@ import (
 func TestSoftphone_DialOutThroughTrunk(t *testing.T) {
 	e := MustStartEngine(t)
 	dir := t.TempDir()
-	writeULawTone(t, filepath.Join(dir, "tone.wav"), callerTone, 60)
-	port := freePort(t)
-	done, out := startSipp(t, dir, "callee.xml", map[string]string{"{{TONE}}": "tone.wav"},
-		"-m", "2", "-p", strconv.Itoa(port), "-mp", strconv.Itoa(freePort(t)), "-timeout", "60s")
+	voicetest.WriteULawTone(t, filepath.Join(dir, "tone.wav"), callerTone, 60)
+	port := voicetest.FreePort(t)
+	done, out := voicetest.StartSipp(t, dir, filepath.Join("testdata", "callee.xml"), map[string]string{"{{TONE}}": "tone.wav"},
+		"-m", "2", "-p", strconv.Itoa(port), "-mp", strconv.Itoa(voicetest.FreePort(t)), "-timeout", "60s")
 	e.do(t, e.admin, "PUT", "/api/voice/trunks/main", fmt.Sprintf(
 		`{"config":{"allow":["127.0.0.1"],"proxy":"127.0.0.1:%d","username":"acme","password":"s3cret","callerId":"+15550100"}}`, port), nil, 200)
 	ana := e.MustAgent(t, "ana@example.com", anaTone)
-	waitBound(t, port)
+	voicetest.WaitBound(t, port)
 	if err := ana.phone.Dial("call me"); err != nil {
 		t.Fatal(err)
 	}
@@ -43,6 +44,18 @@ func TestSoftphone_DialOutThroughTrunk(t *testing.T) {
 		t.Fatalf("call = %+v", st.Call.Call)
 	}
 	waitFor(t, "Ana to hear the far end", func() bool { return hears(ana.speaker, callerTone) })
+	// The call is Ana's work: its task is assigned to her (her voice
+	// capacity is taken) and its conversation is hers to read.
+	placed, err := e.DB.FindCall(context.Background(), st.Call.ID)
+	if err != nil || placed.TaskID == "" {
+		t.Fatalf("call = %+v, %v", placed, err)
+	}
+	task, err := e.Routing.Task(context.Background(), placed.TaskID)
+	if err != nil || task.State != backend.TaskAssigned || task.WorkerID != ana.worker.ID || task.Channel != backend.ChannelVoice ||
+		task.ConversationID != placed.ConversationID {
+		t.Fatalf("task = %+v, %v", task, err)
+	}
+	e.do(t, ana.token, "GET", "/api/conversations/"+placed.ConversationID, "", nil, 200)
 	if err := ana.phone.Hangup(st.Call.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -59,6 +72,21 @@ func TestSoftphone_DialOutThroughTrunk(t *testing.T) {
 	ct, err := e.DB.FindContactByID(context.Background(), call.ContactID)
 	if err != nil || ct.Phone != "+15557654321" {
 		t.Fatalf("contact = %+v, %v", ct, err)
+	}
+	// Hanging up sends the task to wrap-up, and the timeline tells the call
+	// like an inbound one: dialing, answered, its length and recording.
+	waitFor(t, "the task to wrap up", func() bool {
+		task, err := e.Routing.Task(context.Background(), call.TaskID)
+		return err == nil && task.State == backend.TaskWrapping
+	})
+	all, recording := e.callTimeline(t, ana.token, call)
+	for _, want := range []string{"Ana Agent is calling +15557654321", "+15557654321 answered Ana Agent's call", "Call with Ana Agent ended after"} {
+		if !strings.Contains(all, want) {
+			t.Fatalf("timeline %q lacks %q", all, want)
+		}
+	}
+	if !recording || call.Recording == "" || call.AnsweredAt.IsZero() {
+		t.Fatalf("no recording in %q (call %+v)", all, call)
 	}
 }
 

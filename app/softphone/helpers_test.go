@@ -122,6 +122,23 @@ type agent struct {
 	log []softphone.Event
 }
 
+// callTimeline reads a call's conversation as token sees it: its messages'
+// texts joined with " | ", and whether the call's recording is attached.
+func (e *engine) callTimeline(tb testing.TB, token string, call backend.Call) (string, bool) {
+	tb.Helper()
+	var msgs []backend.Message
+	e.do(tb, token, "GET", "/api/conversations/"+call.ConversationID+"/messages", "", &msgs, 200)
+	var texts []string
+	recording := false
+	for _, m := range msgs {
+		texts = append(texts, m.Text)
+		for _, a := range m.Attachments {
+			recording = recording || a.URL == "/api/calls/"+call.ID+"/recording"
+		}
+	}
+	return strings.Join(texts, " | "), recording
+}
+
 // MustAgent signs an agent in, makes them Available and dials their phone.
 func (e *engine) MustAgent(tb testing.TB, email string, tone float64) *agent {
 	tb.Helper()
@@ -129,6 +146,23 @@ func (e *engine) MustAgent(tb testing.TB, email string, tone float64) *agent {
 	e.do(tb, a.token, "GET", "/api/me", "", &a.user, 200)
 	e.do(tb, a.token, "GET", "/api/me/worker", "", &a.worker, 200)
 	e.do(tb, a.token, "POST", "/api/me/activity", `{"activity":"Available"}`, nil, 200)
+	a.dialPhone(tb, e, tone)
+	return a
+}
+
+// MustSupervisor signs a supervisor (or admin) in and dials their phone,
+// speaking a tone; they take no calls of their own.
+func (e *engine) MustSupervisor(tb testing.TB, email string, tone float64) *agent {
+	tb.Helper()
+	a := &agent{token: e.signIn(tb, email), speaker: softphone.NewCapture(50), events: make(chan softphone.Event, 256)}
+	e.do(tb, a.token, "GET", "/api/me", "", &a.user, 200)
+	a.dialPhone(tb, e, tone)
+	return a
+}
+
+// dialPhone connects the user's softphone with a tone as its microphone.
+func (a *agent) dialPhone(tb testing.TB, e *engine, tone float64) {
+	tb.Helper()
 	settings := voice.SettingEngine(net.IPv4(127, 0, 0, 1), "", 0, 0)
 	p, err := softphone.Dial(context.Background(), softphone.Options{URL: e.URL(), Token: a.token,
 		Mic: softphone.NewToneSource(tone), Speaker: a.speaker, Settings: &settings,
@@ -148,7 +182,6 @@ func (e *engine) MustAgent(tb testing.TB, email string, tone float64) *agent {
 	}
 	tb.Cleanup(func() { p.Close() })
 	a.phone = p
-	return a
 }
 
 // next waits for the agent's next event of a type.

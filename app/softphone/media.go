@@ -110,9 +110,16 @@ func (c *Capture) Reset() {
 // ToneShare returns how many frames were heard and the share of them in
 // which freq stands out (Goertzel).
 func (c *Capture) ToneShare(freq float64) (frames int, share float64) {
+	return c.ToneShareAt(freq, 0)
+}
+
+// ToneShareAt is ToneShare with the share of a frame's power that counts
+// as the tone being there (dsp.ToneDetector's Threshold): lower to find a
+// tone mixed with others.
+func (c *Capture) ToneShareAt(freq, threshold float64) (frames int, share float64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	d := dsp.ToneDetector{Freq: freq}
+	d := dsp.ToneDetector{Freq: freq, Threshold: threshold}
 	for _, f := range c.frames {
 		d.Feed(f)
 	}

@@ -54,10 +54,14 @@ type CallInfo struct {
 	ReservationID string    `json:"reservationId,omitempty"`
 	ExpiresAt     time.Time `json:"expiresAt,omitzero"`
 	QueueID       string    `json:"queueId,omitempty"`
+	QueueName     string    `json:"queueName,omitempty"`
 	ContactName   string    `json:"contactName,omitempty"`
 	// Consult is a colleague's call (From) asking before a transfer.
 	Consult   bool   `json:"consult,omitempty"`
 	FromAgent string `json:"fromAgent,omitempty"`
+	// Monitor is how a supervisor is on another agent's call: listen,
+	// whisper or barge (backend.Monitor*); empty on the agent's own calls.
+	Monitor string `json:"monitor,omitempty"`
 	// Ringing is true until answered; Muted mutes the microphone.
 	Ringing bool        `json:"ringing"`
 	Muted   bool        `json:"muted"`
@@ -171,10 +175,12 @@ type serverFrame struct {
 	ReservationID string       `json:"reservationId"`
 	ExpiresAt     time.Time    `json:"expiresAt"`
 	QueueID       string       `json:"queueId"`
+	QueueName     string       `json:"queueName"`
 	ContactName   string       `json:"contactName"`
 	Consult       bool         `json:"consult"`
 	From          string       `json:"from"`
 	SDP           string       `json:"sdp"`
+	Monitor       string       `json:"monitor"`
 	Digits        string       `json:"digits"`
 	Reason        string       `json:"reason"`
 	Error         string       `json:"error"`
@@ -204,7 +210,7 @@ func (p *Phone) handle(f *serverFrame) {
 	switch f.Type {
 	case "voice.incoming":
 		c := &Call{p: p, info: CallInfo{Call: f.Call, ReservationID: f.ReservationID, ExpiresAt: f.ExpiresAt,
-			QueueID: f.QueueID, ContactName: f.ContactName, Consult: f.Consult, FromAgent: f.From, Ringing: true}}
+			QueueID: f.QueueID, QueueName: f.QueueName, ContactName: f.ContactName, Consult: f.Consult, FromAgent: f.From, Ringing: true}}
 		p.mu.Lock()
 		p.calls[id] = c
 		p.mu.Unlock()
@@ -212,7 +218,7 @@ func (p *Phone) handle(f *serverFrame) {
 	case "voice.offer":
 		c := p.call(id)
 		if c == nil {
-			c = &Call{p: p, info: CallInfo{Call: backend.Call{ID: id}}}
+			c = &Call{p: p, info: CallInfo{Call: backend.Call{ID: id}, Monitor: f.Monitor}}
 			p.mu.Lock()
 			p.calls[id] = c
 			p.mu.Unlock()
@@ -223,9 +229,9 @@ func (p *Phone) handle(f *serverFrame) {
 				p.opts.OnEvent(Event{Type: "error", Call: c.Info(), Error: "The call's audio could not be set up."})
 			}
 		}()
-	case "voice.state":
+	case "voice.state", "voice.monitor":
 		if c := p.call(id); c != nil {
-			c.setRecord(f.Call)
+			c.setRecord(f.Call, f.Monitor)
 			p.opts.OnEvent(Event{Type: "state", Call: c.Info()})
 		}
 	case "voice.dtmf":

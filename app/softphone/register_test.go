@@ -2,7 +2,9 @@ package softphone_test
 
 import (
 	"fmt"
+	"path/filepath"
 	"strconv"
+	"switchboard/backend/voice/voicetest"
 	"testing"
 	"time"
 )
@@ -16,10 +18,10 @@ func TestSoftphone_RegisterAnswersDigestChallenge(t *testing.T) {
 	}{{"right password", "s3cret", true}, {"wrong password", "guess", false}} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := MustStartEngine(t)
-			port := freePort(t)
-			done, out := startSipp(t, t.TempDir(), "registrar.xml", map[string]string{"{{USER}}": "acme", "{{PASSWORD}}": "s3cret"},
+			port := voicetest.FreePort(t)
+			done, out := voicetest.StartSipp(t, t.TempDir(), filepath.Join("testdata", "registrar.xml"), map[string]string{"{{USER}}": "acme", "{{PASSWORD}}": "s3cret"},
 				"-p", strconv.Itoa(port), "-timeout", "30s")
-			waitBound(t, port)
+			voicetest.WaitBound(t, port)
 			e.do(t, e.admin, "PUT", "/api/voice/trunks/carrier", fmt.Sprintf(
 				`{"config":{"registrar":"127.0.0.1:%d","username":"acme","password":%q}}`, port, tc.password), nil, 200)
 			select {

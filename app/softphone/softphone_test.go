@@ -92,7 +92,8 @@ type ear interface {
 // It returns the call's id.
 func answerHoldTransfer(t *testing.T, e *engine, ana, ben *agent, ear ear) string {
 	in := ana.next(t, "incoming")
-	if in.Call.From != callerPhone || in.Call.ReservationID == "" {
+	// The ringing card names the caller and the queue the call waited in.
+	if in.Call.From != callerPhone || in.Call.ReservationID == "" || in.Call.QueueID == "" || in.Call.QueueName != e.queueName(t, in.Call.QueueID) {
 		t.Fatalf("incoming = %+v", in.Call)
 	}
 	if err := ana.phone.Answer(in.Call.ID); err != nil {
@@ -171,6 +172,22 @@ func (a *agent) nextState(tb testing.TB, state string) {
 	}
 }
 
+// queueName returns a queue's name from routing.
+func (e *engine) queueName(tb testing.TB, id string) string {
+	tb.Helper()
+	queues, err := e.Routing.Queues(context.Background())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, q := range queues {
+		if q.ID == id && q.Name != "" {
+			return q.Name
+		}
+	}
+	tb.Fatalf("no queue %q with a name", id)
+	return ""
+}
+
 // checkRecording checks that the recording holds the caller on the left
 // and the agents on the right.
 func checkRecording(tb testing.TB, path string) {
@@ -202,17 +219,7 @@ func checkTimeline(tb testing.TB, e *engine, contactID string, call backend.Call
 	if channels["sms.twilio"] == "" || channels[backend.CallChannelSIP] != call.ConversationID {
 		tb.Fatalf("contact conversations = %v", channels)
 	}
-	var msgs []backend.Message
-	e.do(tb, e.admin, "GET", "/api/conversations/"+call.ConversationID+"/messages", "", &msgs, 200)
-	var texts []string
-	recording := false
-	for _, m := range msgs {
-		texts = append(texts, m.Text)
-		for _, a := range m.Attachments {
-			recording = recording || a.URL == "/api/calls/"+call.ID+"/recording"
-		}
-	}
-	all := strings.Join(texts, " | ")
+	all, recording := e.callTimeline(tb, e.admin, call)
 	for _, want := range []string{"Incoming call from " + callerPhone, "Answered by Ana Agent", "Transferred from Ana Agent to Ben Agent", "Call with Ben Agent ended"} {
 		if !strings.Contains(all, want) {
 			tb.Fatalf("timeline %q lacks %q", all, want)

@@ -155,6 +155,7 @@ var authzTable = []authzRow{
 	// Supervisors: the live view, setting an agent's activity, staffing
 	// and reports name every agent's work; agents are refused.
 	{"GET /api/supervisor/live", "/api/supervisor/live", "", [6]int{401, 401, 403, 403, 200, 200}},
+	{"GET /api/supervisor/history", "/api/supervisor/history", "", [6]int{401, 401, 403, 403, 200, 200}},
 	{"POST /api/workers/{id}/activity", "/api/workers/$worker/activity", `{"activity":"Break"}`, [6]int{401, 401, 403, 403, 200, 200}},
 	{"GET /api/supervisor/staffing", "/api/supervisor/staffing?window=30&target=80", "", [6]int{401, 401, 403, 403, 200, 200}},
 	{"GET /api/reports", "/api/reports?from=2026-01-01&to=2026-01-31&by=queue", "", [6]int{401, 401, 403, 403, 200, 200}},
@@ -165,6 +166,10 @@ var authzTable = []authzRow{
 	{"GET /api/calls/{id}", "/api/calls/$call", "", [6]int{401, 401, 200, 404, 200, 200}},
 	{"GET /api/calls/{id}/recording", "/api/calls/$call/recording", "", [6]int{401, 401, 200, 404, 200, 200}},
 	{"GET /api/calls/{id}/voicemail", "/api/calls/$call/voicemail", "", [6]int{401, 401, 200, 404, 200, 200}},
+	// Joining a call is the supervisors': the fixture's call has ended, so
+	// they reach the engine and learn it is not live.
+	{"POST /api/calls/{id}/monitor", "/api/calls/$call/monitor", `{"mode":"listen"}`, [6]int{401, 401, 403, 403, 404, 404}},
+	{"DELETE /api/calls/{id}/monitor", "/api/calls/$call/monitor", "", [6]int{401, 401, 403, 403, 404, 404}},
 	{"GET /api/voice/trunks", "/api/voice/trunks", "", [6]int{401, 401, 403, 403, 403, 200}},
 	{"PUT /api/voice/trunks/{name}", "/api/voice/trunks/carrier$n", `{"config":{"allow":["127.0.0.1"]},"enabled":false}`, [6]int{401, 401, 403, 403, 403, 200}},
 	{"DELETE /api/voice/trunks/{name}", "/api/voice/trunks/$trunk", "", [6]int{401, 401, 403, 403, 403, 204}},

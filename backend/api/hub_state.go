@@ -61,6 +61,9 @@ func (st *hubState) add(c *wsClient) {
 	index(st.byWorker, c.acc.workerID, c, true)
 	if privileged(&c.acc.user) {
 		st.privileged[c] = true
+		// A supervisor who (re)connects gets the live view now rather
+		// than at the next change.
+		st.nudgeLive()
 		return
 	}
 	for conv := range c.acc.convs {

@@ -26,12 +26,18 @@ var liveEvents = map[string]bool{
 func (st *hubState) signalChanged(events []backend.Event) {
 	for i := range events {
 		if liveEvents[events[i].Type] {
-			select {
-			case st.h.changed <- struct{}{}:
-			default:
-			}
+			st.nudgeLive()
 			return
 		}
+	}
+}
+
+// nudgeLive asks for a fresh live view (never blocking: a pending ask
+// covers this one).
+func (st *hubState) nudgeLive() {
+	select {
+	case st.h.changed <- struct{}{}:
+	default:
 	}
 }
 
@@ -45,6 +51,7 @@ func (s *Server) SetSupervisor(r LiveRouter, reports backend.ReportService, loc 
 	}
 	s.super = &supervisor{live: r, reports: reports, loc: loc}
 	s.route("GET /api/supervisor/live", Supervisor, s.handleLive)
+	s.route("GET /api/supervisor/history", Supervisor, s.handleHistory)
 	s.route("POST /api/workers/{id}/activity", Supervisor, s.handleWorkerActivity)
 	s.route("GET /api/supervisor/staffing", Supervisor, s.handleStaffing)
 	s.route("GET /api/reports", Supervisor, s.handleReport)
@@ -245,6 +252,29 @@ func (s *Server) handleLive(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, v)
+}
+
+// The supervisor's chart covers HistorySpan, one sample every HistoryStep.
+const (
+	HistorySpan = time.Hour
+	HistoryStep = time.Minute
+)
+
+// handleHistory answers the chart of the past hour per queue, computed
+// from the stored tasks; the live view's pushed frames extend it.
+func (s *Server) handleHistory(w http.ResponseWriter, r *http.Request) {
+	to := s.Clock.Now()
+	from := to.Add(-HistorySpan)
+	var at []time.Time
+	for t := from; !t.After(to); t = t.Add(HistoryStep) {
+		at = append(at, t)
+	}
+	samples, err := s.super.reports.QueueHistory(r.Context(), at, s.super.loc)
+	if err != nil {
+		Error(w, r, s.Logger, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, backend.QueueHistory{From: from, To: to, Step: int(HistoryStep / time.Second), Queues: samples})
 }
 
 // handleWorkerActivity sets another agent's activity (a supervisor logs

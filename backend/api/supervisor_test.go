@@ -346,3 +346,89 @@ func TestSupervisor_ReportsAndStaffing(t *testing.T) {
 		t.Fatalf("support's staffing = %+v", row)
 	}
 }
+
+// TestSupervisor_HistoryOfThePastHour: the chart of the past hour comes
+// from the stored tasks, a sample a minute, the last one agreeing with
+// the live view.
+func TestSupervisor_HistoryOfThePastHour(t *testing.T) {
+	se := mustStartSuper(t)
+	se.task(t, backend.ChannelVoice, se.billing)
+	se.clock.Advance(30 * time.Minute)
+	se.task(t, backend.ChannelVoice, se.billing)
+	se.clock.Advance(30 * time.Minute)
+
+	var h backend.QueueHistory
+	if st := se.Do(t, se.sup, "GET", "/api/supervisor/history", "", &h); st != 200 {
+		t.Fatalf("history: %d", st)
+	}
+	if !h.To.Equal(superT0.Add(time.Hour)) || !h.From.Equal(superT0) || h.Step != 60 || len(h.Queues) != 2 {
+		t.Fatalf("history = %v to %v by %d s, %d queues", h.From, h.To, h.Step, len(h.Queues))
+	}
+	billing, support := h.Queues[se.billing], h.Queues[se.support]
+	if len(billing) != 61 || len(support) != 61 {
+		t.Fatalf("samples: billing %d, support %d", len(billing), len(support))
+	}
+	for i, s := range billing {
+		want := 1
+		if i >= 30 {
+			want = 2
+		}
+		if !s.At.Equal(superT0.Add(time.Duration(i)*time.Minute)) || s.Unanswered != want || s.SLAPercent != nil || support[i].Unanswered != 0 {
+			t.Fatalf("sample %d: billing %+v, support %+v", i, s, support[i])
+		}
+	}
+	if b := queueOf(se.live(t), se.billing); b.Waiting != billing[60].Unanswered {
+		t.Fatalf("live waiting %d, the chart's last sample %d", b.Waiting, billing[60].Unanswered)
+	}
+}
+
+// TestSupervisor_QueueThresholdsValidated: the admin sets a queue's alert
+// thresholds; bad values are refused with a sentence and change nothing.
+func TestSupervisor_QueueThresholdsValidated(t *testing.T) {
+	se := mustStartSuper(t)
+	se.API.SetRoutingAdmin(se.r, nil)
+	var q backend.Queue
+	if st := se.Do(t, se.admin, "PUT", "/api/queues/"+se.support, `{"name":"Support","slaSeconds":20,"alertWaitSeconds":90,"alertWaiting":4}`, &q); st != 200 ||
+		q.AlertWaitSeconds != 90 || q.AlertWaiting != 4 {
+		t.Fatalf("set thresholds: %d %+v", st, q)
+	}
+	for _, body := range []string{
+		`{"name":"Support","alertWaitSeconds":-1}`,
+		`{"name":"Support","alertWaiting":-3}`,
+		`{"name":"Support","alertWaiting":"many"}`,
+		`{"name":"Support","alertWaitSeconds":1.5}`,
+	} {
+		var e api.ErrorResponse
+		if st := se.Do(t, se.admin, "PUT", "/api/queues/"+se.support, body, &e); st != 400 || e.Error.Code != backend.EInvalid || !strings.HasSuffix(e.Error.Message, ".") {
+			t.Errorf("PUT %s: %d %+v", body, st, e)
+		}
+	}
+	var qs []backend.Queue
+	se.Do(t, se.admin, "GET", "/api/queues", "", &qs)
+	for _, q := range qs {
+		if q.ID == se.support && (q.AlertWaitSeconds != 90 || q.AlertWaiting != 4) {
+			t.Fatalf("a refused change was kept: %+v", q)
+		}
+	}
+	if st := se.Do(t, se.sup, "PUT", "/api/queues/"+se.support, `{"name":"Support","alertWaiting":1}`, nil); st != 403 {
+		t.Fatalf("a supervisor changing thresholds: %d", st)
+	}
+}
+
+// TestSupervisor_LiveViewOnConnect: a supervisor whose socket (re)connects
+// gets the live view at once, with nothing changing in routing.
+func TestSupervisor_LiveViewOnConnect(t *testing.T) {
+	se := mustStartSuper(t)
+	last, _ := se.DB.LastSeq(context.Background())
+	waiting := func(f *liveFrame) bool {
+		return f.Type == backend.EventSupervisorLive && queueOf(f.Live, se.billing).Waiting == 1
+	}
+	// The admin's socket sees the view pushed for the task: that push is
+	// over before the supervisor connects.
+	admin := dialFeed(t, se.testEngine, se.admin, last)
+	readUntil(t, admin, func(f *liveFrame) bool { return f.Type == backend.EventSupervisorLive }, nil)
+	se.task(t, backend.ChannelVoice, se.billing)
+	readUntil(t, admin, waiting, nil)
+	last, _ = se.DB.LastSeq(context.Background())
+	readUntil(t, dialFeed(t, se.testEngine, se.sup, last), waiting, nil)
+}

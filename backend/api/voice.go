@@ -23,11 +23,21 @@ type Voice interface {
 	DeleteTrunk(ctx context.Context, name string) error
 	// RecordingPath returns the file of a recording or voicemail by name.
 	RecordingPath(name string) string
+	// Monitor puts a supervisor on a live call to listen, whisper or
+	// barge (backend.Monitor*), or changes how they are on it; their
+	// softphone gets the call's audio offer on their socket. Returns
+	// EInvalid, EForbidden, ENotFound and EConflict.
+	Monitor(ctx context.Context, u backend.User, callID, mode string) error
+	// Leave takes a supervisor off a call they joined. Returns ENotFound.
+	Leave(ctx context.Context, u backend.User, callID string) error
 }
 
 // SetVoice enables calls: voice frames on the WebSocket, the admin's trunk
-// endpoints and calls' recordings. Access: trunks are admin only; a call
-// and its recordings follow CallRule.
+// endpoints, calls' recordings and supervisors joining calls. Access:
+// trunks are admin only; a call and its recordings follow CallRule;
+// joining and leaving a call is for supervisors and admins, and its
+// frames (voice.offer, voice.monitor, voice.state) go only to the
+// supervisor who joined.
 func (s *Server) SetVoice(v Voice) {
 	s.voice = v
 	s.frames = func(u backend.User, frame []byte) {
@@ -44,6 +54,46 @@ func (s *Server) SetVoice(v Voice) {
 	s.route("GET /api/calls/{id}", CallRule("id"), s.handleCall)
 	s.route("GET /api/calls/{id}/recording", CallRule("id"), s.handleCallAudio(false))
 	s.route("GET /api/calls/{id}/voicemail", CallRule("id"), s.handleCallAudio(true))
+	s.route("POST /api/calls/{id}/monitor", Supervisor, s.handleMonitor)
+	s.route("DELETE /api/calls/{id}/monitor", Supervisor, s.handleLeave)
+}
+
+// MonitorRequest is the body of POST /api/calls/{id}/monitor: listen,
+// whisper or barge.
+type MonitorRequest struct {
+	Mode string `json:"mode"`
+}
+
+// MonitorResponse says how the supervisor is on the call now; the call's
+// audio reaches their softphone over their socket.
+type MonitorResponse struct {
+	CallID string `json:"callId"`
+	Mode   string `json:"mode"`
+}
+
+func (s *Server) handleMonitor(w http.ResponseWriter, r *http.Request) {
+	var req MonitorRequest
+	if err := decodeJSON(w, r, s.MaxBody, &req); err != nil {
+		Error(w, r, s.Logger, err)
+		return
+	}
+	id := r.PathValue("id")
+	if err := s.voice.Monitor(r.Context(), SessionFrom(r.Context()).User, id, req.Mode); err != nil {
+		Error(w, r, s.Logger, err)
+		return
+	}
+	s.audit(r, "call.monitor", "call", id, req, "Joined call %s to %s", id, req.Mode)
+	writeJSON(w, http.StatusOK, MonitorResponse{CallID: id, Mode: req.Mode})
+}
+
+func (s *Server) handleLeave(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if err := s.voice.Leave(r.Context(), SessionFrom(r.Context()).User, id); err != nil {
+		Error(w, r, s.Logger, err)
+		return
+	}
+	s.audit(r, "call.leave", "call", id, nil, "Left call %s", id)
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // SendToUser pushes a frame to every WebSocket connection of one user.

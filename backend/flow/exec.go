@@ -206,16 +206,17 @@ func (e *Engine) Start(ctx context.Context) error {
 	e.started, e.ctx = true, ctx
 	e.mu.Unlock()
 	if e.opts.TakeOverOnStart {
-		e.takeOver(ctx)
+		e.TakeOver(ctx)
 	}
 	e.fireDue()
 	return nil
 }
 
-// takeOver resumes the executions a previous process left running (see
-// Options.TakeOverOnStart). One that cannot be resumed now is left to its
-// lease, as after any crash.
-func (e *Engine) takeOver(ctx context.Context) {
+// TakeOver resumes the executions their store lists as left running by a
+// process that died (see Options.TakeOverOnStart; with several nodes, a new
+// routing leader calls it for the nodes that are gone). One that cannot be
+// resumed now is left to its lease, as after any crash.
+func (e *Engine) TakeOver(ctx context.Context) {
 	running, err := e.store.RunningFlowExecutions(ctx, 1000)
 	if err != nil {
 		e.log.Error("flow: running executions", "error", err)

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"switchboard/backend"
+	"switchboard/backend/postgres/pgtest"
 	"switchboard/backend/secret"
 	"switchboard/backend/server"
 	"switchboard/backend/sqlite"
@@ -36,7 +37,11 @@ func TestMain(m *testing.M) {
 		runEngineChild(dir)
 		return
 	}
-	os.Exit(m.Run())
+	if args := os.Getenv(nodeArgsEnv); args != "" {
+		runNodeChild(args)
+		return
+	}
+	os.Exit(pgtest.Main(m))
 }
 
 // runEngineChild is the crash test's engine process: the whole engine
@@ -209,7 +214,7 @@ func TestCrash_WholeEngineKilled20Times(t *testing.T) {
 	report := waitDrained(t, db, fake, msgs)
 	kill()
 	child.stopped = true
-	r := checkExactlyOnce(t, db, fake, msgs)
+	r := checkExactlyOnce(t, db, fake, msgs, openTasks(t, db))
 	var slowest time.Duration
 	for _, d := range restarts {
 		slowest = max(slowest, d)
@@ -345,7 +350,7 @@ func openCrashDB(t *testing.T, dir string, key *secret.Key) *sqlite.DB {
 }
 
 // conversationOf returns the conversation of a customer's messages.
-func conversationOf(t *testing.T, db *sqlite.DB, m *crashMsg) (string, bool) {
+func conversationOf(t *testing.T, db server.Store, m *crashMsg) (string, bool) {
 	t.Helper()
 	stored, err := db.FindMessageByExternalID(context.Background(), "sms.twilio", m.instance, m.sid)
 	if backend.ErrorCode(err) == backend.ENotFound {
@@ -362,7 +367,7 @@ func conversationOf(t *testing.T, db *sqlite.DB, m *crashMsg) (string, bool) {
 // fake, which is cheap, and reads the store only for what the fake lacks
 // once that is the tail or the fake stops getting more;
 // the deadline only stops a broken run.
-func waitDrained(t *testing.T, db *sqlite.DB, fake *twiliotest.Server, msgs []*crashMsg) time.Duration {
+func waitDrained(t *testing.T, db server.Store, fake *twiliotest.Server, msgs []*crashMsg) time.Duration {
 	t.Helper()
 	began := time.Now()
 	deadline := began.Add(2 * time.Minute)
@@ -402,7 +407,7 @@ func waitDrained(t *testing.T, db *sqlite.DB, fake *twiliotest.Server, msgs []*c
 
 // hadEffect reports whether a message's flow answered it with an echo that
 // failed as in doubt, or (a hand-over) made its task.
-func hadEffect(t *testing.T, db *sqlite.DB, m *crashMsg) bool {
+func hadEffect(t *testing.T, db server.Store, m *crashMsg) bool {
 	t.Helper()
 	conv, ok := conversationOf(t, db, m)
 	if !ok {
@@ -424,7 +429,7 @@ func fakeBodies(fake *twiliotest.Server) map[string]int {
 	return out
 }
 
-func findOutbound(t *testing.T, db *sqlite.DB, conv, text string) []*backend.Message {
+func findOutbound(t *testing.T, db server.Store, conv, text string) []*backend.Message {
 	t.Helper()
 	all, err := db.FindMessages(context.Background(), conv)
 	if err != nil {
@@ -443,8 +448,9 @@ type crashResult struct {
 	stored, echoes, tasks, atFake, inDoubt, inDoubtReached int
 }
 
-// checkExactlyOnce checks the stopped engine's store and the fake.
-func checkExactlyOnce(t *testing.T, db *sqlite.DB, fake *twiliotest.Server, msgs []*crashMsg) crashResult {
+// checkExactlyOnce checks the store and the fake once the engine is
+// stopped; perConv counts the tasks of each conversation.
+func checkExactlyOnce(t *testing.T, db server.Store, fake *twiliotest.Server, msgs []*crashMsg, perConv map[string]int) crashResult {
 	t.Helper()
 	ctx := context.Background()
 	var r crashResult
@@ -479,14 +485,8 @@ func checkExactlyOnce(t *testing.T, db *sqlite.DB, fake *twiliotest.Server, msgs
 			}
 		}
 	}
-	snap, err := db.LoadRouting(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	perConv := map[string]int{}
-	for _, task := range snap.Tasks {
-		perConv[task.ConversationID]++
-		r.tasks++
+	for _, n := range perConv {
+		r.tasks += n
 	}
 	for conv := range convs {
 		if perConv[conv] != 1 {
@@ -511,4 +511,18 @@ func checkExactlyOnce(t *testing.T, db *sqlite.DB, fake *twiliotest.Server, msgs
 		t.Errorf("%d conversations, want %d", len(convs), crashNumbers*crashCustomers)
 	}
 	return r
+}
+
+// openTasks counts the open tasks of each conversation.
+func openTasks(t *testing.T, db server.Store) map[string]int {
+	t.Helper()
+	snap, err := db.LoadRouting(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	perConv := map[string]int{}
+	for _, task := range snap.Tasks {
+		perConv[task.ConversationID]++
+	}
+	return perConv
 }

@@ -6,7 +6,8 @@ import (
 	"time"
 
 	"switchboard/backend"
-	"switchboard/backend/routing"
+	"switchboard/backend/cluster"
+	"switchboard/backend/postgres"
 	"switchboard/backend/sqlite"
 )
 
@@ -49,8 +50,9 @@ var demoAssignees = map[string]string{
 }
 
 // SeedDemo fills an empty store with demo users and conversations. It does
-// nothing when any user exists, so it is safe on every start.
-func SeedDemo(ctx context.Context, db *sqlite.DB) error {
+// nothing when any user exists, so it is safe on every start. sealed says
+// the store has a secret key to seal channel configurations with.
+func SeedDemo(ctx context.Context, db Store, sealed bool) error {
 	users, err := db.FindUsers(ctx)
 	if err != nil {
 		return err
@@ -79,7 +81,7 @@ func SeedDemo(ctx context.Context, db *sqlite.DB) error {
 	// The website chat needs no outside account, so the demo runs it for
 	// real; its configuration is sealed, so an engine started without a
 	// secret key (which warns about it) seeds the rest without it.
-	if db.Secrets != nil {
+	if sealed {
 		if err := db.PutChannelInstance(ctx, &backend.ChannelInstance{Connector: "webchat", Instance: "website", Enabled: true,
 			Config: []byte(`{"allowedOrigins":["*"],"title":"Chat with us","greeting":"Hi! How can we help?"}`)}); err != nil {
 			return err
@@ -88,11 +90,15 @@ func SeedDemo(ctx context.Context, db *sqlite.DB) error {
 	// The conversations happened over the last three hours: each message
 	// carries its platform time and each reply is stored as written a few
 	// minutes later, so the inbox shows real times, not "now".
-	now := db.Now
-	defer func() { db.Now = now }()
+	clock := storeClock(db)
+	if clock == nil {
+		return fmt.Errorf("the demo cannot date messages in a %T", db)
+	}
+	now := *clock
+	defer func() { *clock = now }()
 	for i, dm := range demoMessages {
 		at := now().Add(-dm.ago)
-		db.Now = func() time.Time { return at.Add(2 * time.Second) }
+		*clock = func() time.Time { return at.Add(2 * time.Second) }
 		in, _, err := db.StoreInbound(ctx, &backend.InboundMessage{
 			Channel: dm.channel, Instance: dm.instance, ExternalUserID: dm.from, DisplayName: dm.name,
 			ExternalID: fmt.Sprintf("demo-%d", i), Text: dm.text, PlatformAt: at,
@@ -103,7 +109,7 @@ func SeedDemo(ctx context.Context, db *sqlite.DB) error {
 		if dm.reply == "" {
 			continue
 		}
-		db.Now = func() time.Time { return at.Add(4 * time.Minute) }
+		*clock = func() time.Time { return at.Add(4 * time.Minute) }
 		out, _, err := db.StoreOutbound(ctx, &backend.OutboundMessage{
 			ConversationID: in.ConversationID, AuthorID: agent.ID, AuthorName: agent.Name, Text: dm.reply,
 			ClientID: fmt.Sprintf("demo-reply-%d", i),
@@ -122,7 +128,7 @@ func SeedDemo(ctx context.Context, db *sqlite.DB) error {
 // agent, a Support and a Billing queue, a workflow that sends billing work
 // to Billing first, assigned tasks for the demo conversations and one
 // waiting web chat, offered to Ana. It does nothing when any worker exists.
-func SeedDemoRouting(ctx context.Context, db *sqlite.DB, r *routing.Engine) error {
+func SeedDemoRouting(ctx context.Context, db Store, r cluster.Routing) error {
 	if ws, err := r.Workers(ctx); err != nil || len(ws) > 0 {
 		return err
 	}
@@ -202,4 +208,16 @@ func TaskChannel(connector string) string {
 		return backend.ChannelVoice
 	}
 	return backend.ChannelChat
+}
+
+// storeClock returns the clock of the store, which the demo sets to date
+// its conversations in the past (nil for a store it does not know).
+func storeClock(db Store) *func() time.Time {
+	switch db := db.(type) {
+	case *sqlite.DB:
+		return &db.Now
+	case *postgres.DB:
+		return &db.Now
+	}
+	return nil
 }

@@ -11,12 +11,11 @@ import (
 // far behind it is, and the store writer's group-commit counters.
 func (s *Server) metrics(ctx context.Context) ([]api.Metric, error) {
 	now := time.Now()
-	b, err := s.DB.Backlog(ctx, now)
+	b, err := s.Store.Backlog(ctx, now)
 	if err != nil {
 		return nil, err
 	}
 	in := s.Channels.InboundBacklog()
-	w := s.DB.WriterStats()
 	since := func(t time.Time) float64 {
 		if t.IsZero() {
 			return 0
@@ -39,12 +38,17 @@ func (s *Server) metrics(ctx context.Context) ([]api.Metric, error) {
 	out = append(out, stage("inbound", float64(in.Pending), in.Oldest.Seconds())...)
 	out = append(out, stage("outbox", float64(b.OutboxDue), since(b.OutboxOldestDue))...)
 	out = append(out, stage("routing", float64(b.TasksWaiting), since(b.TasksOldest))...)
-	out = append(out, stage("store_writer", float64(w.Queued), 0)[0])
-	return append(out,
+	out = append(out,
 		api.Metric{Name: "switchboard_inbound_held_conversations", Type: "gauge", Value: float64(in.Held),
 			Help: "Conversations whose next messages wait for an older message of another conversation to be handed to its flow."},
 		api.Metric{Name: "switchboard_feed_sequence", Type: "gauge", Value: float64(b.LastSeq),
-			Help: "The change feed's newest sequence."},
+			Help: "The change feed's newest sequence."})
+	if s.DB == nil {
+		return out, nil // PostgreSQL commits each transaction itself: no writer to report
+	}
+	w := s.DB.WriterStats()
+	out = append(out, stage("store_writer", float64(w.Queued), 0)[0])
+	return append(out,
 		api.Metric{Name: "switchboard_store_commits_total", Type: "counter", Value: float64(w.Batches),
 			Help: "Commits the store's writer made (each carries a batch of transactions)."},
 		api.Metric{Name: "switchboard_store_transactions_total", Type: "counter", Value: float64(w.Transactions),

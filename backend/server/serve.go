@@ -47,7 +47,8 @@ func ParseServe(args []string, getenv func(string) string, stderr io.Writer) (Co
 	var publicURL, keyFile string
 	var proxies, baseURLs listFlag
 	fset.StringVar(&cfg.Addr, "addr", ":8080", "listen address for the API, the WebSocket and webhooks")
-	fset.StringVar(&cfg.DataDir, "data", "switchboard-data", "directory for engine.db (created 0700)")
+	fset.StringVar(&cfg.DataDir, "data", "switchboard-data", "directory for engine.db and call recordings (created 0700)")
+	fset.StringVar(&cfg.Store, "store", "", "PostgreSQL URL (postgres://user@host/db) to keep the state in, shared by several serve nodes; default: SQLite in --data")
 	fset.BoolVar(&cfg.Demo, "demo", false, "seed an empty store with a demo workspace")
 	fset.StringVar(&publicURL, "public-url", "", "the engine's external URL, e.g. https://support.example.com: Twilio signs it, and callback URLs (StatusCallback) are made from it")
 	fset.Var(&proxies, "trusted-proxy", "IP or CIDR of a reverse proxy allowed to set X-Forwarded-* (repeatable; the variable takes a comma-separated list)")
@@ -70,6 +71,11 @@ func ParseServe(args []string, getenv func(string) string, stderr io.Writer) (Co
 	var err error
 	if cfg.Voice, err = voice(); err != nil {
 		return cfg, err
+	}
+	if cfg.Store != "" {
+		if err := CheckStoreURL(cfg.Store); err != nil {
+			return cfg, err
+		}
 	}
 	if cfg.PublicURL, err = parsePublicURL(publicURL); err != nil {
 		return cfg, err

@@ -110,7 +110,7 @@ func mustParse(t *testing.T, text string) *secret.Key {
 
 // openEngine starts an engine on a free loopback port with cfg's other
 // settings and closes it at cleanup.
-func openEngine(t *testing.T, cfg server.Config) *server.Server {
+func openEngine(t testing.TB, cfg server.Config) *server.Server {
 	t.Helper()
 	if cfg.Addr == "" {
 		cfg.Addr = "127.0.0.1:0"

@@ -13,12 +13,14 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
-	"path/filepath"
+	"sync"
 	"time"
 
 	"switchboard/backend"
 	"switchboard/backend/api"
+	"switchboard/backend/cluster"
 	"switchboard/backend/flow"
+	"switchboard/backend/postgres"
 	"switchboard/backend/routing"
 	"switchboard/backend/secret"
 	"switchboard/backend/sqlite"
@@ -32,8 +34,12 @@ import (
 type Config struct {
 	// Addr is the listen address, e.g. "127.0.0.1:0" or ":8080".
 	Addr string
-	// DataDir holds engine.db.
+	// DataDir holds engine.db (SQLite) and the calls' recordings.
 	DataDir string
+	// Store, when set, is the URL of the PostgreSQL database the engine
+	// keeps its state in instead of SQLite, shared by every node of a team
+	// (postgres://…). It may hold a password: never log it.
+	Store string
 	// Demo seeds a demo workspace into an empty store.
 	Demo bool
 	// PasswordCost overrides the bcrypt cost (tests use the minimum).
@@ -78,13 +84,25 @@ type Config struct {
 	Logger       *slog.Logger
 }
 
+// Router is the engine's routing: the engine itself on SQLite, or the
+// cluster's router (leading or handing calls to the leader) on PostgreSQL.
+type Router interface {
+	cluster.Routing
+	Close() error
+}
+
 // Server is a running engine.
 type Server struct {
-	Config   Config
-	DB       *sqlite.DB
-	API      *api.Server
+	Config Config
+	// Store is what the engine keeps: DB (SQLite) or PG (PostgreSQL).
+	Store Store
+	DB    *sqlite.DB
+	PG    *postgres.DB
+	API   *api.Server
+	// Routing is Cluster on PostgreSQL.
+	Routing  Router
+	Cluster  *cluster.Router
 	Channels *channels.Hub
-	Routing  *routing.Engine
 	Flows    *flow.Engine
 	Widget   *webchat.Server
 	Voice    *voice.Engine
@@ -94,6 +112,9 @@ type Server struct {
 	http   *http.Server
 	cancel context.CancelFunc
 	served chan struct{}
+	// stopRelay ends this node's part in the typing signals relayed
+	// between nodes (PostgreSQL).
+	stopRelay func()
 }
 
 // Open starts the engine. Close stops it.
@@ -108,33 +129,26 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		return nil, err
 	}
 	s := &Server{Config: cfg, served: make(chan struct{})}
-	s.DB = sqlite.NewDB(filepath.Join(cfg.DataDir, "engine.db"))
-	if cfg.PasswordCost > 0 {
-		s.DB.PasswordCost = cfg.PasswordCost
-	}
-	if cfg.LowMemory {
-		s.DB.MaxReaders = 2
-	}
-	if cfg.SecretKey != nil {
-		s.DB.Secrets = cfg.SecretKey
-	}
-	s.DB.Synchronous = cfg.Synchronous
-	if err := s.DB.Open(ctx); err != nil {
+	store, err := OpenStore(ctx, cfg)
+	if err != nil {
 		return nil, err
 	}
+	s.Store = store
+	s.DB, _ = store.(*sqlite.DB)
+	s.PG, _ = store.(*postgres.DB)
 	if err := s.requireKey(ctx); err != nil {
-		s.DB.Close()
+		store.Close()
 		return nil, err
 	}
 	if cfg.Demo {
-		if err := SeedDemo(ctx, s.DB); err != nil {
-			s.DB.Close()
+		if err := SeedDemo(ctx, store, cfg.SecretKey != nil); err != nil {
+			store.Close()
 			return nil, fmt.Errorf("seed demo: %w", err)
 		}
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
-	s.API = api.NewServer(s.DB, cfg.Logger)
+	s.API = api.NewServer(store, cfg.Logger)
 	s.API.PublicURL = cfg.PublicURL
 	s.API.Start(runCtx)
 	for _, start := range []func(ctx, runCtx context.Context) error{s.startRouting, s.startFlows, s.startVoice, s.startChannels} {
@@ -142,6 +156,9 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 			s.Close()
 			return nil, err
 		}
+	}
+	if s.Cluster != nil {
+		s.Cluster.SetOnLead(s.lead)
 	}
 
 	s.API.SetMetrics(s.metrics)
@@ -169,7 +186,7 @@ func (s *Server) requireKey(ctx context.Context) error {
 	if s.Config.SecretKey != nil {
 		return nil
 	}
-	has, err := s.DB.HasSecrets(ctx)
+	has, err := s.Store.HasSecrets(ctx)
 	if err != nil {
 		return err
 	}
@@ -194,23 +211,34 @@ func PrivateDir(dir string) error {
 // The router queues its decisions in the SQLite store's group commit.
 var _ routing.QueuedStore = (*sqlite.DB)(nil)
 
+// startRouting starts the router: on SQLite the engine itself; on
+// PostgreSQL the cluster's router, which runs the engine while this node
+// leads and hands every call to the leader otherwise.
 func (s *Server) startRouting(ctx, runCtx context.Context) error {
-	s.Routing = routing.New(s.DB, routing.Options{Logger: s.Config.Logger, Clock: s.Config.RoutingClock})
-	if err := s.Routing.Start(runCtx); err != nil {
-		return fmt.Errorf("start routing: %w", err)
+	opts := routing.Options{Logger: s.Config.Logger, Clock: s.Config.RoutingClock}
+	if s.PG != nil {
+		s.Cluster = cluster.New(s.PG, opts)
+		s.Cluster.Start(runCtx)
+		s.Routing = s.Cluster
+	} else {
+		e := routing.New(s.DB, opts)
+		if err := e.Start(runCtx); err != nil {
+			return fmt.Errorf("start routing: %w", err)
+		}
+		s.Routing = e
 	}
 	s.API.SetRouter(s.Routing)
 	s.API.SetRoutingAdmin(s.Routing, routing.ImportTaskRouterWorkflow)
-	s.API.SetSupervisor(s.Routing, s.DB, nil)
+	s.API.SetSupervisor(s.Routing, s.Store, nil)
 	if err := ensureRoutingDefaults(ctx, s.Routing); err != nil {
 		return fmt.Errorf("routing defaults: %w", err)
 	}
 	if s.Config.Demo {
-		if err := SeedDemoRouting(ctx, s.DB, s.Routing); err != nil {
+		if err := SeedDemoRouting(ctx, s.Store, s.Routing); err != nil {
 			return fmt.Errorf("seed demo routing: %w", err)
 		}
 	}
-	users, err := s.DB.FindUsers(ctx)
+	users, err := s.Store.FindUsers(ctx)
 	if err != nil {
 		return err
 	}
@@ -241,7 +269,7 @@ func (s *Server) ensureWorker(ctx context.Context, u *backend.User) error {
 // ensureRoutingDefaults gives a new workspace a Support queue that every
 // agent serves and a Default workflow into it, so a flow's hand-over to a
 // live agent works before an admin designs any routing.
-func ensureRoutingDefaults(ctx context.Context, r *routing.Engine) error {
+func ensureRoutingDefaults(ctx context.Context, r Router) error {
 	qs, err := r.Queues(ctx)
 	if err != nil || len(qs) > 0 {
 		return err
@@ -277,12 +305,12 @@ func (s *Server) startFlows(ctx, runCtx context.Context) (err error) {
 		}
 		return t.ID, nil
 	})
-	s.Flows, err = flow.NewEngine(s.DB, flow.Options{
-		Sender: flow.MessageSender{Messages: s.DB}, Tasks: tasks, HTTP: &http.Client{Timeout: 30 * time.Second},
-		Conversations: s.DB, Contacts: s.DB, Logger: s.Config.Logger,
-		// One engine process per SQLite file: what is left running belongs
-		// to a process that died, and its conversations must not wait out
-		// the lease.
+	s.Flows, err = flow.NewEngine(s.Store, flow.Options{
+		Sender: flow.MessageSender{Messages: s.Store}, Tasks: tasks, HTTP: &http.Client{Timeout: 30 * time.Second},
+		Conversations: s.Store, Contacts: s.Store, Logger: s.Config.Logger,
+		// What is left running belongs to a process that died (SQLite has
+		// one engine process; PostgreSQL lists only the runs of nodes that
+		// are gone), and its conversations must not wait out the lease.
 		TakeOverOnStart: true,
 	})
 	if err != nil {
@@ -311,9 +339,17 @@ func (s *Server) onInbound(ctx context.Context, m *backend.Message) error {
 }
 
 func (s *Server) startChannels(ctx, runCtx context.Context) (err error) {
-	s.Channels, err = channels.NewHub(ctx, s.DB, channels.Options{
+	s.Channels, err = channels.NewHub(ctx, s.Store, channels.Options{
 		PublicURL: s.Config.PublicURL, BaseURLs: s.Config.ChannelBaseURLs, Logger: s.Config.Logger, OnInbound: s.onInbound,
-		TakeOverOnStart: true, // one engine process per SQLite file
+		// Sends left under way belong to a process that died (on
+		// PostgreSQL: to a node that is gone).
+		TakeOverOnStart: true,
+		// With several nodes the routing leader hands new messages to
+		// their flows (lead), one node at a time, in store order.
+		ManualInbound: s.Cluster != nil,
+		// and runs the pollers, so a platform sees one session per
+		// instance (Telegram refuses a second getUpdates).
+		ManualPollers: s.Cluster != nil,
 	})
 	if err != nil {
 		return fmt.Errorf("start channels: %w", err)
@@ -326,39 +362,16 @@ func (s *Server) startChannels(ctx, runCtx context.Context) (err error) {
 	if err := s.Channels.Start(runCtx); err != nil {
 		return err
 	}
-	if s.Widget, err = webchat.NewServer(ctx, s.DB, webchat.Options{Logger: s.Config.Logger, Calls: s.Voice, OnVisitorTyping: s.visitorTyping}); err != nil {
+	if s.Widget, err = webchat.NewServer(ctx, s.Store, webchat.Options{Logger: s.Config.Logger, Calls: s.Voice, OnVisitorTyping: s.visitorTyping}); err != nil {
 		return fmt.Errorf("start web chat: %w", err)
 	}
 	s.API.Handle("/widget/", s.Widget)
 	s.API.SetTypist(s.agentTyping)
+	if s.PG != nil {
+		s.stopRelay = s.PG.OnRelay(s.onRelay)
+	}
 	s.Widget.Start(runCtx)
 	return nil
-}
-
-// visitorTyping tells the agents' desktops that a web chat visitor is
-// typing in their conversation.
-func (s *Server) visitorTyping(instance, threadKey string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	c, err := s.DB.FindThreadConversation(ctx, webchat.ID, instance, threadKey)
-	if err != nil {
-		return // nothing written yet: no conversation to show it in
-	}
-	t := api.Typing{ConversationID: c.ID, Who: "customer"}
-	if ct, err := s.DB.FindContactByID(ctx, c.ContactID); err == nil {
-		t.Name = ct.Name
-	}
-	s.API.PublishTyping(t)
-}
-
-// agentTyping shows a web chat visitor that an agent is typing; other
-// channels have no such signal here.
-func (s *Server) agentTyping(ctx context.Context, conversationID, agentName string) error {
-	c, err := s.DB.FindConversationByID(ctx, conversationID)
-	if err != nil || c.Channel != webchat.ID {
-		return err
-	}
-	return s.Widget.AgentTyping(ctx, c.ID)
 }
 
 // Default HTTP server timeouts: a request (headers and body, so a 10 MiB
@@ -413,6 +426,24 @@ func orDefault(d, def time.Duration) time.Duration {
 // URL is the engine's base URL as it listens, e.g. http://127.0.0.1:41234.
 func (s *Server) URL() string { return s.scheme + "://" + s.ln.Addr().String() }
 
+// lead is what this node runs while it leads routing (PostgreSQL): it
+// takes over the flow runs and the sends of nodes that are gone, then runs
+// the channels' pollers and hands every new inbound message to its flow
+// until the term ends.
+func (s *Server) lead(ctx context.Context) {
+	s.Flows.TakeOver(ctx)
+	if n, err := s.Store.InterruptOutbox(ctx, time.Now()); err != nil && ctx.Err() == nil {
+		s.Config.Logger.Error("take over the sends of nodes that are gone", "error", err)
+	} else if n > 0 {
+		s.Config.Logger.Warn("sends interrupted by a node that is gone", "count", n)
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); s.Channels.RunPollers(ctx) }()
+	s.Channels.RunInbound(ctx)
+	wg.Wait()
+}
+
 // Close stops the listener, the background workers and the store, in that order.
 func (s *Server) Close() error {
 	if s.http != nil {
@@ -420,6 +451,12 @@ func (s *Server) Close() error {
 		s.http.Shutdown(ctx)
 		cancel()
 		<-s.served
+	}
+	if s.Cluster != nil {
+		s.Cluster.Close() // another node leads from now on
+	}
+	if s.stopRelay != nil {
+		s.stopRelay()
 	}
 	if s.Widget != nil {
 		s.Widget.Close()
@@ -442,5 +479,5 @@ func (s *Server) Close() error {
 	if s.cancel != nil {
 		s.cancel()
 	}
-	return s.DB.Close()
+	return s.Store.Close()
 }

@@ -37,7 +37,7 @@ func (s *Server) startVoice(ctx, runCtx context.Context) (err error) {
 			return fmt.Errorf("voice bind address %q is not an IP address", cfg.BindIP)
 		}
 	}
-	if s.Voice, err = voice.New(s.DB, opts); err != nil {
+	if s.Voice, err = voice.New(s.Store, opts); err != nil {
 		return err
 	}
 	s.Voice.SetRouter(s.Routing)

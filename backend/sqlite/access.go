@@ -4,19 +4,19 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"maps"
-	"sort"
 
 	"switchboard/backend"
+	"switchboard/backend/internal/storetx"
 )
 
 // The conversation_readers view holds who, besides supervisors and admins,
 // may read each conversation: the levels routing hands out (owner and
-// offered in conversation_access, queue through the conversation's access
-// group, access_group.go), who completed it (assigned) and the customer's
-// history (contact). Every change to them happens in the transaction that
-// caused it and appends one access.changed event, so the change feed knows
-// who gained and who lost a conversation at that point of the log.
+// offered in conversation_access, queue through the conversation's queue
+// group, storetx/access_group.go), who completed it (assigned) and the
+// customer's history (contact). Every change to them happens in the
+// transaction that caused it and appends one access.changed event, so the
+// change feed knows who gained and who lost a conversation at that point of
+// the log.
 
 // ConversationAccess implements backend.AccessService.
 func (db *DB) ConversationAccess(ctx context.Context, userID, conversationID string) ([]string, error) {
@@ -76,279 +76,106 @@ func (db *DB) ConversationSnapshot(ctx context.Context, conversationID string) (
 		return nil, err
 	}
 	defer tx.Rollback()
-	conv, err := findConversation(ctx, tx, conversationID)
-	if err != nil {
-		return nil, err
-	}
-	var out []backend.Event
-	add := func(typ, id string, v any) error {
-		data, err := json.Marshal(v)
-		out = append(out, backend.Event{Type: typ, EntityID: id, Data: data})
-		return err
-	}
-	if ct, err := findContact(ctx, tx, conv.ContactID); err == nil {
-		if err := add(backend.EventContactUpserted, ct.ID, ct); err != nil {
-			return nil, err
-		}
-	} else if backend.ErrorCode(err) != backend.ENotFound {
-		return nil, err
-	}
-	if err := add(backend.EventConversationUpserted, conv.ID, conv); err != nil {
-		return nil, err
-	}
-	msgs, err := findMessages(ctx, tx, conversationID)
-	if err != nil {
-		return nil, err
-	}
-	for _, m := range msgs {
-		if err := add(backend.EventMessageUpserted, m.ID, m); err != nil {
-			return nil, err
-		}
-	}
-	tasks, err := findTasks(ctx, tx, `conversation_id = ? AND state NOT IN ('completed', 'canceled')`, conversationID)
-	if err != nil {
-		return nil, err
-	}
-	for _, t := range tasks {
-		if err := add(backend.EventTaskUpserted, t.ID, t); err != nil {
-			return nil, err
-		}
-	}
-	if x, err := findFlowExecution(ctx, tx, conversationID); err == nil {
-		if err := add(backend.EventFlowExecutionUpserted, conversationID, x); err != nil {
-			return nil, err
-		}
-	} else if backend.ErrorCode(err) != backend.ENotFound {
-		return nil, err
-	}
-	return out, nil
+	return storetx.ConversationSnapshot(ctx, snapshot{tx}, conversationID)
 }
 
-// saveAccess records who works on each conversation of a routing decision
-// (all of them when complete), keeps the customers' history access and the
-// conversations' assignees in step, and appends the access event.
-func saveAccess(ctx context.Context, tx *Tx, list []*backend.ConversationAccess, complete bool) error {
-	if len(list) == 0 && !complete {
-		return nil
-	}
-	byConv, finished := map[string]map[string]string{}, map[string]string{}
-	for _, a := range list {
-		byConv[a.ConversationID], finished[a.ConversationID] = a.Users, a.Finished
-	}
-	if complete {
-		stale, err := stringList(ctx, tx, `SELECT conversation_id FROM conversation_access WHERE level IN `+routedLevels+`
-			UNION SELECT conversation_id FROM conversation_access_groups`)
-		if err != nil {
-			return err
-		}
-		for _, id := range stale {
-			if _, ok := byConv[id]; !ok {
-				byConv[id] = nil
-			}
-		}
-	}
-	ids := make([]string, 0, len(byConv))
-	for id := range byConv {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	scope, err := beginAccess(ctx, tx, ids)
-	if err != nil {
-		return err
-	}
-	var oldGroups []string
-	for _, id := range ids {
-		if err := setDirectAccess(ctx, tx, id, byConv[id], finished[id]); err != nil {
-			return err
-		}
-		old, err := setGroup(ctx, tx, id, byConv[id])
-		if err != nil {
-			return err
-		} else if old != "" {
-			oldGroups = append(oldGroups, old)
-		}
-	}
-	if err := scope.finish(ctx, tx); err != nil {
-		return err
-	}
-	if err := dropGroups(ctx, tx, oldGroups); err != nil {
-		return err
-	}
-	for _, id := range ids {
-		assignee := owner(byConv[id])
-		if assignee == "" {
-			if assigned, err := stringList(ctx, tx, `SELECT user_id FROM conversation_access WHERE conversation_id = ? AND level = 'assigned'
-				ORDER BY user_id LIMIT 1`, id); err != nil {
-				return err
-			} else if len(assigned) == 1 {
-				assignee = assigned[0]
-			}
-		}
-		if err := setAssignee(ctx, tx, id, assignee); err != nil {
-			return err
-		}
-	}
-	return nil
+// snapshot reads a conversation's snapshot through one read transaction.
+type snapshot struct{ q queryer }
+
+var _ storetx.SnapshotReader = snapshot{}
+
+// FindConversation implements storetx.SnapshotReader.
+func (r snapshot) FindConversation(ctx context.Context, id string) (*backend.Conversation, error) {
+	return findConversation(ctx, r.q, id)
 }
+
+// FindContact implements storetx.SnapshotReader.
+func (r snapshot) FindContact(ctx context.Context, id string) (*backend.Contact, error) {
+	return findContact(ctx, r.q, id)
+}
+
+// FindMessages implements storetx.SnapshotReader.
+func (r snapshot) FindMessages(ctx context.Context, conversationID string) ([]*backend.Message, error) {
+	return findMessages(ctx, r.q, conversationID)
+}
+
+// FindOpenTasks implements storetx.SnapshotReader.
+func (r snapshot) FindOpenTasks(ctx context.Context, conversationID string) ([]*backend.Task, error) {
+	return findTasks(ctx, r.q, `conversation_id = ? AND state NOT IN ('completed', 'canceled')`, conversationID)
+}
+
+// FindFlowExecution implements storetx.SnapshotReader.
+func (r snapshot) FindFlowExecution(ctx context.Context, conversationID string) (*backend.FlowExecution, error) {
+	return findFlowExecution(ctx, r.q, conversationID)
+}
+
+var _ storetx.AccessTx = steps{}
 
 // routedLevels are the levels routing hands out and replaces on each
-// report (queue is kept by group since migration 0720); holderLevels those that make a customer's other conversations
+// report; holderLevels those that make a customer's other conversations
 // readable as history.
 const (
 	routedLevels = `('owner', 'offered', 'queue')`
 	holderLevels = `('owner', 'offered', 'assigned')`
 )
 
-// setDirectAccess replaces the routing levels of one conversation but the
-// queue level (setGroup keeps it). Who finished it stays assigned; a new
-// holder ends everyone else's assignment.
-func setDirectAccess(ctx context.Context, tx *Tx, conversationID string, users map[string]string, finished string) error {
-	if err := replaceRouted(ctx, tx, conversationID, users); err != nil {
-		return err
-	}
-	if holder := owner(users); holder != "" {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM conversation_access WHERE conversation_id = ? AND level = 'assigned' AND user_id <> ?`,
-			conversationID, holder); err != nil {
-			return fmt.Errorf("end assignment: %w", err)
-		}
-	}
-	if finished != "" {
-		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO conversation_access (conversation_id, user_id, level) VALUES (?, ?, 'assigned')`,
-			conversationID, finished); err != nil {
-			return fmt.Errorf("keep assignment: %w", err)
-		}
-	}
-	return nil
+// RoutedConversations implements storetx.AccessTx.
+func (s steps) RoutedConversations(ctx context.Context) ([]string, error) {
+	return stringList(ctx, s.Tx, `SELECT conversation_id FROM conversation_access WHERE level IN `+routedLevels+`
+		UNION SELECT conversation_id FROM conversation_access_groups`)
 }
 
-// replaceRouted makes the conversation's owner and offered rows those of
-// users, writing nothing when they are already.
-func replaceRouted(ctx context.Context, tx *Tx, conversationID string, users map[string]string) error {
-	want := map[string]string{}
-	for user, level := range users {
-		if level != backend.AccessQueue {
-			want[user] = level
-		}
-	}
-	have, n := map[string]string{}, 0
-	err := scanPairs(ctx, tx, `SELECT user_id, level FROM conversation_access WHERE conversation_id = ? AND level IN `+routedLevels,
-		conversationID, func(user, level string) { have[user], n = level, n+1 })
-	if err != nil {
-		return fmt.Errorf("read access: %w", err)
-	}
-	if n == len(have) && maps.Equal(have, want) {
-		return nil
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM conversation_access WHERE conversation_id = ? AND level IN `+routedLevels, conversationID); err != nil {
-		return fmt.Errorf("clear access: %w", err)
-	}
-	for user, level := range want {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO conversation_access (conversation_id, user_id, level) VALUES (?, ?, ?)`,
-			conversationID, user, level); err != nil {
-			return fmt.Errorf("grant access: %w", err)
-		}
-	}
-	return nil
-}
-
-// owner returns the user holding a conversation ("" for nobody; the first
-// by id when two open tasks are held by different people).
-func owner(users map[string]string) string {
-	var out string
-	for user, level := range users {
-		if level == backend.AccessOwner && (out == "" || user < out) {
-			out = user
-		}
-	}
-	return out
-}
-
-// setAssignee records who holds a conversation and tells the feed.
-func setAssignee(ctx context.Context, tx *Tx, conversationID, userID string) error {
-	res, err := tx.ExecContext(ctx, `UPDATE conversations SET assignee_id = ?, updated_at = ? WHERE id = ? AND assignee_id <> ?`,
-		userID, formatTime(tx.Now()), conversationID, userID)
-	if err != nil {
-		return fmt.Errorf("set assignee: %w", err)
-	} else if n, _ := res.RowsAffected(); n == 0 {
-		return nil
-	}
-	c, err := findConversation(ctx, tx, conversationID)
-	if err != nil {
-		return err
-	}
-	return tx.AppendEvent(ctx, backend.EventConversationUpserted, c.ID, c)
-}
-
-// accessScope remembers who could read a set of conversations before a
-// change, so finish can tell the feed who gained and who lost them.
-type accessScope struct {
-	convs    []string
-	contacts []string
-	before   *readerState
-}
-
-// beginAccess opens a scope over conversations and every other
-// conversation of their customers.
-func beginAccess(ctx context.Context, tx *Tx, conversationIDs []string) (*accessScope, error) {
+// ContactsOf implements storetx.AccessTx.
+func (s steps) ContactsOf(ctx context.Context, conversationIDs []string) ([]string, error) {
 	list, _ := json.Marshal(conversationIDs)
-	contacts, err := stringList(ctx, tx, `SELECT DISTINCT contact_id FROM conversations WHERE id IN (SELECT value FROM json_each(?)) ORDER BY contact_id`, string(list))
-	if err != nil {
-		return nil, err
-	}
-	return beginContactAccess(ctx, tx, contacts, conversationIDs)
+	return stringList(ctx, s.Tx, `SELECT DISTINCT contact_id FROM conversations WHERE id IN (SELECT value FROM json_each(?)) ORDER BY contact_id`, string(list))
 }
 
-// beginContactAccess opens a scope over the conversations of contacts and
-// the extra ones.
-func beginContactAccess(ctx context.Context, tx *Tx, contacts, extra []string) (*accessScope, error) {
-	s := &accessScope{contacts: contacts}
+// ConversationsOf implements storetx.AccessTx.
+func (s steps) ConversationsOf(ctx context.Context, contacts []string) ([]string, error) {
 	cl, _ := json.Marshal(contacts)
-	convs, err := stringList(ctx, tx, `SELECT id FROM conversations WHERE contact_id IN (SELECT value FROM json_each(?))`, string(cl))
+	return stringList(ctx, s.Tx, `SELECT id FROM conversations WHERE contact_id IN (SELECT value FROM json_each(?))`, string(cl))
+}
+
+// Readers implements storetx.AccessTx.
+func (s steps) Readers(ctx context.Context, conversationIDs []string) (*storetx.Readers, error) {
+	list, _ := json.Marshal(conversationIDs)
+	st := &storetx.Readers{Direct: map[backend.AccessGrant]bool{}, Group: map[string]string{}}
+	err := scanPairs(ctx, s.Tx, `SELECT DISTINCT conversation_id, user_id FROM conversation_access
+		WHERE conversation_id IN (SELECT value FROM json_each(?))`, func(conv, user string) {
+		st.Direct[backend.AccessGrant{UserID: user, ConversationID: conv}] = true
+	}, string(list))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read access: %w", err)
 	}
-	s.convs = append(convs, extra...)
-	s.before, err = readersOf(ctx, tx, s.convs)
-	return s, err
-}
-
-// finish recomputes the customers' history access and appends an
-// access.changed event when anyone gained or lost a conversation.
-func (s *accessScope) finish(ctx context.Context, tx *Tx) error {
-	for _, contact := range s.contacts {
-		if err := refreshHistory(ctx, tx, contact); err != nil {
-			return err
-		}
-	}
-	after, err := readersOf(ctx, tx, s.convs)
+	err = scanPairs(ctx, s.Tx, `SELECT conversation_id, group_id FROM conversation_access_groups
+		WHERE conversation_id IN (SELECT value FROM json_each(?))`, func(conv, group string) {
+		st.Group[conv] = group
+	}, string(list))
 	if err != nil {
-		return err
+		return nil, fmt.Errorf("read access groups: %w", err)
 	}
-	ch, err := readerChange(ctx, tx, s.before, after)
-	if err != nil || ch.Empty() {
-		return err
-	}
-	return tx.AppendEvent(ctx, backend.EventAccessChanged, "", ch)
+	return st, nil
 }
 
-func sortGrants(gs []backend.AccessGrant) {
-	sort.Slice(gs, func(i, j int) bool {
-		if gs[i].UserID != gs[j].UserID {
-			return gs[i].UserID < gs[j].UserID
-		}
-		return gs[i].ConversationID < gs[j].ConversationID
-	})
+// RoutedAccess implements storetx.AccessTx.
+func (s steps) RoutedAccess(ctx context.Context, conversationID string) (map[string]string, int, error) {
+	have, n := map[string]string{}, 0
+	err := scanPairs(ctx, s.Tx, `SELECT user_id, level FROM conversation_access WHERE conversation_id = ? AND level IN `+routedLevels,
+		func(user, level string) { have[user], n = level, n+1 }, conversationID)
+	if err != nil {
+		return nil, 0, fmt.Errorf("read access: %w", err)
+	}
+	return have, n, nil
 }
 
-// refreshHistory gives everyone who holds, is offered or is assigned one of
-// a customer's conversations read access to the customer's other
-// conversations that nobody holds.
-func refreshHistory(ctx context.Context, tx *Tx, contactID string) error {
-	if _, err := tx.ExecContext(ctx, `DELETE FROM conversation_access WHERE level = 'contact'
+// RefreshHistory implements storetx.AccessTx.
+func (s steps) RefreshHistory(ctx context.Context, contactID string) error {
+	if _, err := s.ExecContext(ctx, `DELETE FROM conversation_access WHERE level = 'contact'
 		AND conversation_id IN (SELECT id FROM conversations WHERE contact_id = ?)`, contactID); err != nil {
 		return fmt.Errorf("clear history access: %w", err)
 	}
-	_, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO conversation_access (conversation_id, user_id, level)
+	_, err := s.ExecContext(ctx, `INSERT OR IGNORE INTO conversation_access (conversation_id, user_id, level)
 		SELECT c.id, h.user_id, 'contact' FROM conversations c
 		JOIN (SELECT DISTINCT a.user_id FROM conversation_access a JOIN conversations c2 ON c2.id = a.conversation_id
 			WHERE c2.contact_id = ?1 AND a.level IN `+holderLevels+`) h
@@ -360,23 +187,80 @@ func refreshHistory(ctx context.Context, tx *Tx, contactID string) error {
 	return nil
 }
 
-// withContactAccess runs fn, which changes which conversations belong to
-// the contacts, and keeps their history access in step.
-func withContactAccess(ctx context.Context, tx *Tx, contacts []string, fn func() error) error {
-	s, err := beginContactAccess(ctx, tx, contacts, nil)
+// ClearRoutedAccess implements storetx.AccessTx.
+func (s steps) ClearRoutedAccess(ctx context.Context, conversationID string) error {
+	if _, err := s.ExecContext(ctx, `DELETE FROM conversation_access WHERE conversation_id = ? AND level IN `+routedLevels, conversationID); err != nil {
+		return fmt.Errorf("clear access: %w", err)
+	}
+	return nil
+}
+
+// GrantAccess implements storetx.AccessTx.
+func (s steps) GrantAccess(ctx context.Context, conversationID string, users map[string]string) error {
+	for user, level := range users {
+		if _, err := s.ExecContext(ctx, `INSERT INTO conversation_access (conversation_id, user_id, level) VALUES (?, ?, ?)`,
+			conversationID, user, level); err != nil {
+			return fmt.Errorf("grant access: %w", err)
+		}
+	}
+	return nil
+}
+
+// EndAssignments implements storetx.AccessTx.
+func (s steps) EndAssignments(ctx context.Context, conversationID, holder string) error {
+	if _, err := s.ExecContext(ctx, `DELETE FROM conversation_access WHERE conversation_id = ? AND level = 'assigned' AND user_id <> ?`,
+		conversationID, holder); err != nil {
+		return fmt.Errorf("end assignment: %w", err)
+	}
+	return nil
+}
+
+// KeepAssignment implements storetx.AccessTx.
+func (s steps) KeepAssignment(ctx context.Context, conversationID, user string) error {
+	if _, err := s.ExecContext(ctx, `INSERT OR IGNORE INTO conversation_access (conversation_id, user_id, level) VALUES (?, ?, 'assigned')`,
+		conversationID, user); err != nil {
+		return fmt.Errorf("keep assignment: %w", err)
+	}
+	return nil
+}
+
+// FirstAssigned implements storetx.AccessTx.
+func (s steps) FirstAssigned(ctx context.Context, conversationID string) (string, error) {
+	assigned, err := stringList(ctx, s.Tx, `SELECT user_id FROM conversation_access WHERE conversation_id = ? AND level = 'assigned'
+		ORDER BY user_id LIMIT 1`, conversationID)
+	if err != nil || len(assigned) == 0 {
+		return "", err
+	}
+	return assigned[0], nil
+}
+
+// SetAssignee implements storetx.AccessTx.
+func (s steps) SetAssignee(ctx context.Context, conversationID, userID string) (*backend.Conversation, error) {
+	res, err := s.ExecContext(ctx, `UPDATE conversations SET assignee_id = ?, updated_at = ? WHERE id = ? AND assignee_id <> ?`,
+		userID, formatTime(s.Now()), conversationID, userID)
+	if err != nil {
+		return nil, fmt.Errorf("set assignee: %w", err)
+	} else if n, _ := res.RowsAffected(); n == 0 {
+		return nil, nil
+	}
+	return findConversation(ctx, s.Tx, conversationID)
+}
+
+// scanPairs calls fn with each row of a query of two text columns.
+func scanPairs(ctx context.Context, q queryer, query string, fn func(a, b string), args ...any) error {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return err
 	}
-	if err := fn(); err != nil {
-		return err
+	defer rows.Close()
+	for rows.Next() {
+		var a, b string
+		if err := rows.Scan(&a, &b); err != nil {
+			return err
+		}
+		fn(a, b)
 	}
-	cl, _ := json.Marshal(contacts)
-	now, err := stringList(ctx, tx, `SELECT id FROM conversations WHERE contact_id IN (SELECT value FROM json_each(?))`, string(cl))
-	if err != nil {
-		return err
-	}
-	s.convs = append(s.convs, now...) // a new conversation joins the scope
-	return s.finish(ctx, tx)
+	return rows.Err()
 }
 
 func stringList(ctx context.Context, q queryer, query string, args ...any) ([]string, error) {

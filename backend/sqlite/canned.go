@@ -3,28 +3,24 @@ package sqlite
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"switchboard/backend"
+	"switchboard/backend/internal/storekit"
 )
 
 var _ backend.CannedService = (*DB)(nil)
 
 // PutCannedResponse implements backend.CannedService.
 func (db *DB) PutCannedResponse(ctx context.Context, c *backend.CannedResponse) error {
-	c.Shortcut = strings.TrimPrefix(strings.TrimSpace(c.Shortcut), "/")
-	if c.Shortcut == "" || strings.ContainsAny(c.Shortcut, " \t\n") || strings.TrimSpace(c.Text) == "" {
-		return backend.Errorf(backend.EInvalid, "A canned response needs a one-word shortcut and some text.")
-	}
-	if c.ID == "" {
-		c.ID = backend.NewID("cr")
+	if err := storekit.CheckCanned(c); err != nil {
+		return err
 	}
 	return db.update(ctx, func(tx *Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM canned_responses WHERE shortcut = ? AND id <> ?`, c.Shortcut, c.ID).Scan(&n); err != nil {
 			return err
 		} else if n > 0 {
-			return backend.Errorf(backend.EConflict, "The shortcut /%s is already used.", c.Shortcut)
+			return storekit.ErrShortcutTaken(c.Shortcut)
 		}
 		c.UpdatedAt = tx.Now()
 		if _, err := tx.ExecContext(ctx, `INSERT INTO canned_responses (id, shortcut, title, text, updated_at) VALUES (?, ?, ?, ?, ?)

@@ -6,9 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"switchboard/backend"
+	"switchboard/backend/internal/storekit"
 )
 
 var _ backend.ChannelService = (*DB)(nil)
@@ -33,18 +33,12 @@ const channelInstanceColumns = `connector, instance, config, enabled, created_at
 
 // PutChannelInstance implements backend.ChannelService.
 func (db *DB) PutChannelInstance(ctx context.Context, ci *backend.ChannelInstance) error {
-	if strings.TrimSpace(ci.Connector) == "" || strings.TrimSpace(ci.Instance) == "" {
-		return backend.Errorf(backend.EInvalid, "A channel instance needs a connector and a name.")
-	}
-	config := string(ci.Config)
-	if config == "" {
-		config = "{}"
-	}
-	if !json.Valid([]byte(config)) {
-		return backend.Errorf(backend.EInvalid, "The channel configuration is not valid JSON.")
+	config, err := storekit.ChannelConfig(ci)
+	if err != nil {
+		return err
 	}
 	// The whole configuration is sealed: every connector keeps secrets in it.
-	sealed, err := db.seal([]byte(config), channelSecretContext(ci.Connector, ci.Instance))
+	sealed, err := db.seal(config, channelSecretContext(ci.Connector, ci.Instance))
 	if err != nil {
 		return err
 	}

@@ -17,63 +17,29 @@ func (db *DB) FindMessageByExternalID(ctx context.Context, channel, instance, ex
 	return findMessage(ctx, db.r, `channel = ? AND instance = ? AND external_id = ?`, channel, instance, externalID)
 }
 
-// SetThreadDeliveryStatus implements backend.ChannelService.
-func (db *DB) SetThreadDeliveryStatus(ctx context.Context, channel, instance, threadKey, status string, before time.Time) ([]*backend.Message, error) {
-	rank := backend.DeliveryRank(status)
-	if rank == 0 {
-		return nil, backend.Errorf(backend.EInvalid, "%q is not a delivery status.", status)
+// ThreadMessagesIn implements storetx.MessageTx: the one writer keeps
+// others out.
+func (s steps) ThreadMessagesIn(ctx context.Context, channel, instance, threadKey string, before time.Time, statuses []string) ([]*backend.Message, error) {
+	args := []any{channel, instance, threadKey, formatTime(before)}
+	for _, st := range statuses {
+		args = append(args, st)
 	}
-	var lower []any
-	for _, s := range []string{backend.DeliveryQueued, backend.DeliverySent, backend.DeliveryDelivered, backend.DeliveryRead} {
-		if backend.DeliveryRank(s) < rank {
-			lower = append(lower, s)
-		}
+	rows, err := s.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages WHERE direction = 'out' AND private = 0
+		AND conversation_id IN (SELECT id FROM conversations WHERE channel = ? AND instance = ? AND thread_key = ?)
+		AND created_at <= ? AND status IN (?`+strings.Repeat(", ?", len(statuses)-1)+`) ORDER BY rowid`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("thread delivery status: %w", err)
 	}
-	if len(lower) == 0 {
-		return nil, nil
-	}
-	var changed []*backend.Message
-	err := db.update(ctx, func(tx *Tx) error {
-		args := append([]any{channel, instance, threadKey, formatTime(before)}, lower...)
-		rows, err := tx.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages WHERE direction = 'out' AND private = 0
-			AND conversation_id IN (SELECT id FROM conversations WHERE channel = ? AND instance = ? AND thread_key = ?)
-			AND created_at <= ? AND status IN (?`+strings.Repeat(", ?", len(lower)-1)+`) ORDER BY rowid`, args...)
+	defer rows.Close()
+	var out []*backend.Message
+	for rows.Next() {
+		m, err := scanMessage(rows)
 		if err != nil {
-			return fmt.Errorf("thread delivery status: %w", err)
+			return nil, err
 		}
-		for rows.Next() {
-			m, err := scanMessage(rows)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			changed = append(changed, m)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		for _, m := range changed {
-			if err := setStatus(ctx, tx, m, status, ""); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	return changed, err
-}
-
-// setStatus writes a forward move of m's delivery state and its event.
-func setStatus(ctx context.Context, tx *Tx, m *backend.Message, status, reason string) error {
-	if backend.DeliveryRank(status) <= backend.DeliveryRank(m.Status) {
-		return nil
+		out = append(out, m)
 	}
-	m.Status, m.Error, m.UpdatedAt = status, reason, tx.Now()
-	if _, err := tx.ExecContext(ctx, `UPDATE messages SET status = ?, error = ?, updated_at = ? WHERE id = ?`,
-		m.Status, m.Error, formatTime(m.UpdatedAt), m.ID); err != nil {
-		return fmt.Errorf("set delivery status: %w", err)
-	}
-	return tx.AppendEvent(ctx, backend.EventMessageUpserted, m.ID, m)
+	return out, rows.Err()
 }
 
 // inboundAfterQuery reads inbound messages after the cursor through the

@@ -6,86 +6,56 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"switchboard/backend"
+	"switchboard/backend/internal/storetx"
 )
 
-// PhoneChannels are the channels whose external user id is a phone number;
-// one number on any of them is one contact.
-var phoneChannels = map[string]bool{
-	"sms.twilio": true, "whatsapp.twilio": true, "whatsapp.cloud": true, "voice": true, "voice.sip": true,
-}
+var _ storetx.ContactTx = steps{}
 
-// NormalizePhone returns the E.164 form of a channel's phone-like id
-// ("whatsapp:+1555…", "1555…") or "" when id is not a phone number.
-func NormalizePhone(id string) string {
-	id = strings.TrimPrefix(strings.TrimSpace(id), "whatsapp:")
-	digits := strings.TrimPrefix(id, "+")
-	if len(digits) < 6 || len(digits) > 15 {
-		return ""
-	}
-	for _, r := range digits {
-		if r < '0' || r > '9' {
-			return ""
-		}
-	}
-	return "+" + digits
-}
-
-// ResolveIdentity implements backend.ContactService.
-func (db *DB) ResolveIdentity(ctx context.Context, id backend.Identity) (*backend.Contact, error) {
-	var c *backend.Contact
-	err := db.update(ctx, func(tx *Tx) (err error) {
-		c, err = resolveIdentity(ctx, tx, id)
-		return err
-	})
-	return c, err
-}
-
-// resolveIdentity finds or creates the contact for an identity inside tx.
-func resolveIdentity(ctx context.Context, tx *Tx, id backend.Identity) (*backend.Contact, error) {
-	if id.Channel == "" || id.ExternalID == "" {
-		return nil, backend.Errorf(backend.EInvalid, "An identity needs a channel and an external id.")
-	}
+// IdentityContactID implements storetx.ContactTx.
+func (s steps) IdentityContactID(ctx context.Context, id backend.Identity) (string, error) {
 	var contactID string
-	err := tx.QueryRowContext(ctx, `SELECT contact_id FROM identities WHERE channel = ? AND external_id = ?`, id.Channel, id.ExternalID).Scan(&contactID)
-	if err == nil {
-		return findContact(ctx, tx, contactID)
-	} else if !errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("find identity: %w", err)
+	err := s.QueryRowContext(ctx, `SELECT contact_id FROM identities WHERE channel = ? AND external_id = ?`, id.Channel, id.ExternalID).Scan(&contactID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	} else if err != nil {
+		return "", fmt.Errorf("find identity: %w", err)
 	}
+	return contactID, nil
+}
 
-	phone := ""
-	if phoneChannels[id.Channel] {
-		phone = NormalizePhone(id.ExternalID)
+// ContactByPhone implements storetx.ContactTx.
+func (s steps) ContactByPhone(ctx context.Context, phone string) (string, error) {
+	var contactID string
+	err := s.QueryRowContext(ctx, `SELECT id FROM contacts WHERE phone = ? AND merged_into IS NULL ORDER BY created_at LIMIT 1`, phone).Scan(&contactID)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("find contact by phone: %w", err)
 	}
-	if phone != "" {
-		err := tx.QueryRowContext(ctx, `SELECT id FROM contacts WHERE phone = ? AND merged_into IS NULL ORDER BY created_at LIMIT 1`, phone).Scan(&contactID)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return nil, fmt.Errorf("find contact by phone: %w", err)
-		}
+	return contactID, nil
+}
+
+// InsertContact implements storetx.ContactTx.
+func (s steps) InsertContact(ctx context.Context, id, name, phone string) error {
+	if _, err := s.ExecContext(ctx, `INSERT INTO contacts (id, name, phone, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
+		id, name, phone, formatTime(s.Now()), formatTime(s.Now())); err != nil {
+		return fmt.Errorf("insert contact: %w", err)
 	}
-	if contactID == "" {
-		contactID = backend.NewID("ct")
-		name := id.DisplayName
-		if name == "" {
-			name = id.ExternalID
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO contacts (id, name, phone, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
-			contactID, name, phone, formatTime(tx.Now()), formatTime(tx.Now())); err != nil {
-			return nil, fmt.Errorf("insert contact: %w", err)
-		}
+	return nil
+}
+
+// InsertIdentity implements storetx.ContactTx.
+func (s steps) InsertIdentity(ctx context.Context, id backend.Identity, contactID string) error {
+	if _, err := s.ExecContext(ctx, `INSERT INTO identities (channel, external_id, contact_id, display_name, created_at) VALUES (?, ?, ?, ?, ?)`,
+		id.Channel, id.ExternalID, contactID, id.DisplayName, formatTime(s.Now())); err != nil {
+		return fmt.Errorf("insert identity: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO identities (channel, external_id, contact_id, display_name, created_at) VALUES (?, ?, ?, ?, ?)`,
-		id.Channel, id.ExternalID, contactID, id.DisplayName, formatTime(tx.Now())); err != nil {
-		return nil, fmt.Errorf("insert identity: %w", err)
-	}
-	c, err := findContact(ctx, tx, contactID)
-	if err != nil {
-		return nil, err
-	}
-	return c, tx.AppendEvent(ctx, backend.EventContactUpserted, c.ID, c)
+	return nil
+}
+
+// FindContact implements storetx.ContactTx.
+func (s steps) FindContact(ctx context.Context, id string) (*backend.Contact, error) {
+	return findContact(ctx, s.Tx, id)
 }
 
 // queryer is what both *sql.DB and *Tx offer for reads.
@@ -131,81 +101,47 @@ func (db *DB) FindContactByID(ctx context.Context, id string) (*backend.Contact,
 	return findContact(ctx, db.r, id)
 }
 
-// UpdateContact implements backend.ContactService.
-func (db *DB) UpdateContact(ctx context.Context, c *backend.Contact) error {
-	if c.Attributes == nil {
-		c.Attributes = map[string]string{}
-	}
+// UpdateContactRow implements storetx.ContactTx.
+func (s steps) UpdateContactRow(ctx context.Context, c *backend.Contact) (bool, error) {
 	attrs, err := json.Marshal(c.Attributes)
 	if err != nil {
-		return err
+		return false, err
 	}
-	return db.update(ctx, func(tx *Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE contacts SET name = ?, email = ?, phone = ?, attributes = ?, updated_at = ? WHERE id = ?`,
-			c.Name, c.Email, c.Phone, string(attrs), formatTime(tx.Now()), c.ID)
-		if err != nil {
-			return fmt.Errorf("update contact: %w", err)
-		} else if n, _ := res.RowsAffected(); n == 0 {
-			return backend.Errorf(backend.ENotFound, "Contact %s does not exist.", c.ID)
-		}
-		fresh, err := findContact(ctx, tx, c.ID)
-		if err != nil {
-			return err
-		}
-		*c = *fresh
-		return tx.AppendEvent(ctx, backend.EventContactUpserted, c.ID, c)
-	})
+	res, err := s.ExecContext(ctx, `UPDATE contacts SET name = ?, email = ?, phone = ?, attributes = ?, updated_at = ? WHERE id = ?`,
+		c.Name, c.Email, c.Phone, string(attrs), formatTime(s.Now()), c.ID)
+	if err != nil {
+		return false, fmt.Errorf("update contact: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
 }
 
-// MergeContacts implements backend.ContactService.
-func (db *DB) MergeContacts(ctx context.Context, dst, src string) (*backend.Contact, error) {
-	if dst == src {
-		return nil, backend.Errorf(backend.EInvalid, "A contact cannot be merged into itself.")
+// MoveContactRows implements storetx.ContactTx.
+func (s steps) MoveContactRows(ctx context.Context, dst, src string) error {
+	for _, stmt := range []string{
+		`UPDATE identities SET contact_id = ? WHERE contact_id = ?`,
+		`UPDATE conversations SET contact_id = ? WHERE contact_id = ?`,
+		`UPDATE messages SET contact_id = ? WHERE contact_id = ?`,
+	} {
+		if _, err := s.ExecContext(ctx, stmt, dst, src); err != nil {
+			return fmt.Errorf("merge contacts: %w", err)
+		}
 	}
-	var out *backend.Contact
-	err := db.update(ctx, func(tx *Tx) error {
-		for _, id := range []string{dst, src} {
-			if _, err := findContact(ctx, tx, id); err != nil {
-				return err
-			}
-		}
-		// One customer now: whoever works on one of their conversations
-		// sees the others as history.
-		err := withContactAccess(ctx, tx, []string{dst, src}, func() error {
-			for _, stmt := range []string{
-				`UPDATE identities SET contact_id = ? WHERE contact_id = ?`,
-				`UPDATE conversations SET contact_id = ? WHERE contact_id = ?`,
-				`UPDATE messages SET contact_id = ? WHERE contact_id = ?`,
-			} {
-				if _, err := tx.ExecContext(ctx, stmt, dst, src); err != nil {
-					return fmt.Errorf("merge contacts: %w", err)
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE contacts SET merged_into = ?, updated_at = ? WHERE id = ?`, dst, formatTime(tx.Now()), src); err != nil {
-			return fmt.Errorf("merge contacts: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE contacts SET updated_at = ? WHERE id = ?`, formatTime(tx.Now()), dst); err != nil {
-			return fmt.Errorf("merge contacts: %w", err)
-		}
-		if out, err = findContact(ctx, tx, dst); err != nil {
-			return err
-		}
-		old, err := findContact(ctx, tx, src)
-		if err != nil {
-			return err
-		}
-		if err := tx.AppendEvent(ctx, backend.EventContactUpserted, old.ID, old); err != nil {
-			return err
-		}
-		if err := tx.AppendEvent(ctx, backend.EventContactUpserted, out.ID, out); err != nil {
-			return err
-		}
-		return appendConversationEvents(ctx, tx, `contact_id = ?`, dst)
-	})
-	return out, err
+	return nil
+}
+
+// MarkMerged implements storetx.ContactTx.
+func (s steps) MarkMerged(ctx context.Context, dst, src string) error {
+	if _, err := s.ExecContext(ctx, `UPDATE contacts SET merged_into = ?, updated_at = ? WHERE id = ?`, dst, formatTime(s.Now()), src); err != nil {
+		return fmt.Errorf("merge contacts: %w", err)
+	}
+	if _, err := s.ExecContext(ctx, `UPDATE contacts SET updated_at = ? WHERE id = ?`, formatTime(s.Now()), dst); err != nil {
+		return fmt.Errorf("merge contacts: %w", err)
+	}
+	return nil
+}
+
+// AppendContactConversationEvents implements storetx.ContactTx.
+func (s steps) AppendContactConversationEvents(ctx context.Context, contactID string) error {
+	return appendConversationEvents(ctx, s.Tx, `contact_id = ?`, contactID)
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"switchboard/backend"
+	"switchboard/backend/internal/storekit"
 )
 
 const conversationColumns = `id, contact_id, channel, instance, thread_key, status, subject, assignee_id,
@@ -99,10 +100,8 @@ func (db *DB) FindConversations(ctx context.Context, f backend.ConversationFilte
 
 // SetConversationStatus implements backend.ConversationService.
 func (db *DB) SetConversationStatus(ctx context.Context, id, status string) (*backend.Conversation, error) {
-	switch status {
-	case backend.StatusOpen, backend.StatusPending, backend.StatusSnoozed, backend.StatusResolved:
-	default:
-		return nil, backend.Errorf(backend.EInvalid, "Status must be open, pending, snoozed or resolved, not %q.", status)
+	if err := storekit.CheckStatus(status); err != nil {
+		return nil, err
 	}
 	var c *backend.Conversation
 	err := db.update(ctx, func(tx *Tx) error {

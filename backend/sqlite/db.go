@@ -12,10 +12,11 @@ import (
 	"net/url"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"switchboard/backend"
+	"switchboard/backend/internal/storekit"
+	"switchboard/backend/internal/storetx"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
@@ -59,16 +60,22 @@ type DB struct {
 	writer *writer
 	r      *reader // the read pool
 
-	dummyOnce sync.Once
-	dummy     []byte
+	dummy storekit.Dummy
 
-	mu      sync.Mutex
-	waiters map[chan struct{}]struct{}
+	waiters storetx.Waiters
+	// writes are the service methods storetx implements once for both
+	// stores, run in this store's transactions (run).
+	writes
 }
+
+// writes names storetx.Writes for embedding without an exported field.
+type writes = storetx.Writes
 
 // NewDB returns a DB for the file at path; call Open before use.
 func NewDB(path string) *DB {
-	return &DB{Path: path, Now: time.Now, PasswordCost: 10, waiters: map[chan struct{}]struct{}{}}
+	db := &DB{Path: path, Now: time.Now, PasswordCost: 10}
+	db.writes = storetx.Writes{Update: db.run, Lifetimes: db.lifetimes, Secrets: db.secrets}
+	return db
 }
 
 // dsn returns the connection string with the pragmas every connection needs.
@@ -89,6 +96,9 @@ func dsn(path, synchronous, extra string) string {
 func (db *DB) Open(ctx context.Context) (err error) {
 	if db.Path == "" {
 		return fmt.Errorf("open store: path required")
+	}
+	if db.Now == nil {
+		db.Now = time.Now
 	}
 	syncMode, err := synchronousMode(db.Synchronous)
 	if err != nil {
@@ -225,33 +235,19 @@ func (tx *Tx) AppendEvent(ctx context.Context, typ, entityID string, v any) erro
 	return nil
 }
 
+// run runs fn in a write transaction through the store's steps.
+func (db *DB) run(ctx context.Context, fn func(storetx.Steps) error) error {
+	return db.update(ctx, func(tx *Tx) error { return fn(steps{tx}) })
+}
+
 // Reader returns the read pool for packages that query their own tables.
 func (db *DB) Reader() *sql.DB { return db.r.DB }
 
 // wake signals every Notify subscriber without blocking.
-func (db *DB) wake() {
-	db.mu.Lock()
-	defer db.mu.Unlock()
-	for ch := range db.waiters {
-		select {
-		case ch <- struct{}{}:
-		default:
-		}
-	}
-}
+func (db *DB) wake() { db.waiters.Wake() }
 
 // Notify implements backend.EventService.
-func (db *DB) Notify() (<-chan struct{}, func()) {
-	ch := make(chan struct{}, 1)
-	db.mu.Lock()
-	db.waiters[ch] = struct{}{}
-	db.mu.Unlock()
-	return ch, func() {
-		db.mu.Lock()
-		delete(db.waiters, ch)
-		db.mu.Unlock()
-	}
-}
+func (db *DB) Notify() (<-chan struct{}, func()) { return db.waiters.Notify() }
 
 // timeFormat has a fixed width so stored times sort as text.
 const timeFormat = "2006-01-02T15:04:05.000000000Z"

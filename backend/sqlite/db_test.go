@@ -4,14 +4,41 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
-	"time"
 
-	"switchboard/backend"
 	"switchboard/backend/secret"
 	"switchboard/backend/sqlite"
+	"switchboard/backend/storetest"
 )
 
-// MustOpenDB opens a store on a file in a temp dir and closes it at cleanup.
+// TestConformance runs the store conformance suite (backend/storetest) on
+// SQLite; backend/postgres runs the same suite on PostgreSQL.
+func TestConformance(t *testing.T) {
+	storetest.Run(t, storetest.Backend{
+		Name: "sqlite",
+		New:  func(tb testing.TB) string { return filepath.Join(tb.TempDir(), "engine.db") },
+		Open: func(tb testing.TB, path string, o storetest.Options) (storetest.Store, error) {
+			db := sqlite.NewDB(path)
+			db.PasswordCost, db.Now, db.SessionIdle, db.SessionMaxAge = 4, o.Now, o.SessionIdle, o.SessionMaxAge
+			if o.Key != nil {
+				db.Secrets = o.Key
+			}
+			if err := db.Open(context.Background()); err != nil {
+				return nil, err
+			}
+			return db, nil
+		},
+		Rows: func(tb testing.TB, s storetest.Store, table string) int {
+			n, err := s.(*sqlite.DB).CountRows(context.Background(), table)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			return n
+		},
+	})
+}
+
+// MustOpenDB opens a store in a new temporary directory, with a new secret
+// key, and closes it at cleanup.
 func MustOpenDB(tb testing.TB) *sqlite.DB {
 	tb.Helper()
 	return MustOpenDBAt(tb, filepath.Join(tb.TempDir(), "engine.db"))
@@ -42,60 +69,4 @@ func MustOpenDBWith(tb testing.TB, path string, key *secret.Key) *sqlite.DB {
 	}
 	tb.Cleanup(func() { db.Close() })
 	return db
-}
-
-func TestDB_MigrationsAreIdempotent(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "engine.db")
-	key, _ := secret.New()
-	db := MustOpenDBWith(t, path, key)
-	if _, _, err := db.StoreInbound(context.Background(), &backend.InboundMessage{
-		Channel: "sms.twilio", Instance: "main", ExternalUserID: "+15550001111", ExternalID: "SM1", Text: "hello",
-	}); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-	db2 := MustOpenDBWith(t, path, key)
-	seq, err := db2.LastSeq(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if seq != 3 { // contact, message, conversation
-		t.Fatalf("last seq after reopen = %d, want 3", seq)
-	}
-}
-
-func TestDB_NotifyAfterCommit(t *testing.T) {
-	db := MustOpenDB(t)
-	ch, stop := db.Notify()
-	defer stop()
-	if _, _, err := db.StoreInbound(context.Background(), &backend.InboundMessage{
-		Channel: "telegram", Instance: "bot", ExternalUserID: "42", ExternalID: "1", Text: "hi",
-	}); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-ch:
-	case <-time.After(5 * time.Second):
-		t.Fatal("no notification after a commit that appended events")
-	}
-}
-
-func TestDB_FeedIdentity(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "engine.db")
-	key := secret.MustNew()
-	first := MustOpenDBWith(t, path, key)
-	id, err := first.FeedIdentity(ctx)
-	if err != nil || len(id.EngineID) != 32 || len(id.Epoch) != 16 {
-		t.Fatalf("identity %+v, %v", id, err)
-	}
-	first.Close()
-	again, err := MustOpenDBWith(t, path, key).FeedIdentity(ctx)
-	if err != nil || again != id {
-		t.Fatalf("reopened store has identity %+v, want %+v (%v)", again, id, err)
-	}
-	other, err := MustOpenDB(t).FeedIdentity(ctx)
-	if err != nil || other.EngineID == id.EngineID || other.Epoch == id.Epoch {
-		t.Fatalf("a new store has identity %+v, like %+v (%v)", other, id, err)
-	}
 }

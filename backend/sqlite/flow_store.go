@@ -6,59 +6,38 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"switchboard/backend"
+	"switchboard/backend/internal/storekit"
+	"switchboard/backend/internal/storetx"
 )
 
 var _ backend.FlowService = (*DB)(nil)
 
-// PutFlow implements backend.FlowService.
-func (db *DB) PutFlow(ctx context.Context, key string, f *backend.Flow) (*backend.FlowRevision, error) {
-	if strings.TrimSpace(key) == "" || f == nil {
-		return nil, backend.Errorf(backend.EInvalid, "A flow needs a channel instance and a definition.")
+var _ storetx.FlowTx = steps{}
+
+// InsertFlowRevision implements storetx.FlowTx.
+func (s steps) InsertFlowRevision(ctx context.Context, key, sealedDef string, at time.Time) (int, error) {
+	var n int
+	if err := s.QueryRowContext(ctx, `SELECT COALESCE(MAX(revision), 0) FROM flow_revisions WHERE flow_key = ?`, key).Scan(&n); err != nil {
+		return 0, fmt.Errorf("next flow revision: %w", err)
 	}
-	def, err := json.Marshal(f)
-	if err != nil {
-		return nil, fmt.Errorf("marshal flow: %w", err)
+	if _, err := s.ExecContext(ctx, `INSERT INTO flow_revisions (flow_key, revision, definition, created_at) VALUES (?, ?, ?, ?)`,
+		key, n+1, sealedDef, formatTime(at)); err != nil {
+		return 0, fmt.Errorf("insert flow revision: %w", err)
 	}
-	// HTTP widget headers are stored sealed and carried redacted on the feed.
-	sealedFlow, err := db.sealFlow(key, f)
-	if err != nil {
-		return nil, err
+	return n + 1, nil
+}
+
+// SetCurrentFlow implements storetx.FlowTx.
+func (s steps) SetCurrentFlow(ctx context.Context, key string, revision int, at time.Time) error {
+	if _, err := s.ExecContext(ctx, `INSERT INTO flows (flow_key, revision, updated_at) VALUES (?, ?, ?)
+		ON CONFLICT (flow_key) DO UPDATE SET revision = excluded.revision, updated_at = excluded.updated_at`,
+		key, revision, formatTime(at)); err != nil {
+		return fmt.Errorf("set current flow: %w", err)
 	}
-	sealedDef, err := json.Marshal(sealedFlow)
-	if err != nil {
-		return nil, fmt.Errorf("marshal flow: %w", err)
-	}
-	var rev *backend.FlowRevision
-	err = db.update(ctx, func(tx *Tx) error {
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(revision), 0) FROM flow_revisions WHERE flow_key = ?`, key).Scan(&n); err != nil {
-			return fmt.Errorf("next flow revision: %w", err)
-		}
-		rev = &backend.FlowRevision{Key: key, Revision: n + 1, CreatedAt: tx.Now()}
-		if err := json.Unmarshal(def, &rev.Flow); err != nil { // a copy the caller cannot change
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO flow_revisions (flow_key, revision, definition, created_at) VALUES (?, ?, ?, ?)`,
-			key, rev.Revision, string(sealedDef), formatTime(rev.CreatedAt)); err != nil {
-			return fmt.Errorf("insert flow revision: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO flows (flow_key, revision, updated_at) VALUES (?, ?, ?)
-			ON CONFLICT (flow_key) DO UPDATE SET revision = excluded.revision, updated_at = excluded.updated_at`,
-			key, rev.Revision, formatTime(rev.CreatedAt)); err != nil {
-			return fmt.Errorf("set current flow: %w", err)
-		}
-		shown := *rev
-		shown.Flow = rev.Flow.Redacted()
-		return tx.AppendEvent(ctx, backend.EventFlowUpserted, key, &shown)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return rev, nil
+	return nil
 }
 
 // scanFlowRevision reads a revision and opens its sealed header values.
@@ -171,20 +150,12 @@ func scanFlowExecution(s interface{ Scan(...any) error }) (*backend.FlowExecutio
 }
 
 // flowDeadline is the time the engine must look at x again, if any.
-func flowDeadline(x *backend.FlowExecution) time.Time {
-	switch x.Status {
-	case backend.FlowWaiting:
-		return x.TimeoutAt
-	case backend.FlowRunning:
-		return x.LeaseUntil
-	}
-	return time.Time{}
-}
+var flowDeadline = storekit.FlowDeadline
 
 // SaveFlowExecution implements backend.FlowService.
 func (db *DB) SaveFlowExecution(ctx context.Context, x *backend.FlowExecution, version int64) error {
-	if x.ConversationID == "" || x.ID == "" {
-		return backend.Errorf(backend.EInvalid, "A flow execution needs an id and a conversation.")
+	if err := storekit.CheckFlowExecution(x); err != nil {
+		return err
 	}
 	var saved backend.FlowExecution
 	err := db.update(ctx, func(tx *Tx) error {

@@ -2,15 +2,13 @@ package sqlite
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"net/mail"
 	"strings"
 
 	"switchboard/backend"
+	"switchboard/backend/internal/storetx"
 )
 
 var _ backend.InviteService = (*DB)(nil)
@@ -27,36 +25,23 @@ func scanInvite(s interface{ Scan(...any) error }) (*backend.Invite, error) {
 	return &inv, nil
 }
 
-// CreateInvite implements backend.InviteService.
-func (db *DB) CreateInvite(ctx context.Context, inv *backend.Invite) (string, error) {
-	inv.Email = strings.TrimSpace(inv.Email)
-	if _, err := mail.ParseAddress(inv.Email); err != nil {
-		return "", backend.Errorf(backend.EInvalid, "%q is not an email address.", inv.Email)
-	} else if !inv.Role.Valid() {
-		return "", backend.Errorf(backend.EInvalid, "Role must be agent, supervisor or admin, not %q.", inv.Role)
+var _ storetx.InviteTx = steps{}
+
+// EmailTaken implements storetx.InviteTx.
+func (s steps) EmailTaken(ctx context.Context, email string) (bool, error) {
+	var n int
+	err := s.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE email = ?`, email).Scan(&n)
+	return n > 0, err
+}
+
+// InsertInvite implements storetx.InviteTx.
+func (s steps) InsertInvite(ctx context.Context, inv *backend.Invite, tokenHash string) error {
+	_, err := s.ExecContext(ctx, `INSERT INTO invites (token_hash, `+inviteColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', '')`,
+		tokenHash, inv.ID, inv.Email, inv.Name, string(inv.Role), inv.InvitedBy, formatTime(inv.CreatedAt), formatTime(inv.ExpiresAt))
+	if err != nil {
+		return fmt.Errorf("create invite: %w", err)
 	}
-	var raw [32]byte
-	if _, err := rand.Read(raw[:]); err != nil {
-		return "", err
-	}
-	token := base64.RawURLEncoding.EncodeToString(raw[:])
-	err := db.update(ctx, func(tx *Tx) error {
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE email = ?`, inv.Email).Scan(&n); err != nil {
-			return err
-		} else if n > 0 {
-			return backend.Errorf(backend.EConflict, "%s already has an account.", inv.Email)
-		}
-		inv.ID, inv.CreatedAt = backend.NewID("inv"), tx.Now()
-		inv.ExpiresAt = inv.CreatedAt.Add(backend.InviteTTL)
-		_, err := tx.ExecContext(ctx, `INSERT INTO invites (token_hash, `+inviteColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', '')`,
-			hashToken(token), inv.ID, inv.Email, inv.Name, string(inv.Role), inv.InvitedBy, formatTime(inv.CreatedAt), formatTime(inv.ExpiresAt))
-		if err != nil {
-			return fmt.Errorf("create invite: %w", err)
-		}
-		return nil
-	})
-	return token, err
+	return nil
 }
 
 // FindInvites implements backend.InviteService.

@@ -4,28 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"regexp"
-	"slices"
-	"strings"
 
 	"switchboard/backend"
+	"switchboard/backend/internal/storekit"
 )
 
 var _ backend.LabelService = (*DB)(nil)
 
-var labelColor = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
-
 // PutLabel implements backend.LabelService.
 func (db *DB) PutLabel(ctx context.Context, l *backend.Label) error {
-	l.Name = strings.TrimSpace(l.Name)
-	if l.Name == "" || len(l.Name) > 40 {
-		return backend.Errorf(backend.EInvalid, "A label needs a name of at most 40 characters.")
-	}
-	if l.Color != "" && !labelColor.MatchString(l.Color) {
-		return backend.Errorf(backend.EInvalid, "A label's color is written #rrggbb, not %q.", l.Color)
-	}
-	if l.ID == "" {
-		l.ID = backend.NewID("lb")
+	if err := storekit.CheckLabel(l); err != nil {
+		return err
 	}
 	return db.update(ctx, func(tx *Tx) error {
 		var n int
@@ -107,13 +96,7 @@ func (db *DB) DeleteLabel(ctx context.Context, id string) error {
 
 // SetConversationLabels implements backend.LabelService.
 func (db *DB) SetConversationLabels(ctx context.Context, conversationID string, labelIDs []string) (*backend.Conversation, error) {
-	ids := []string{}
-	for _, id := range labelIDs {
-		if !slices.Contains(ids, id) {
-			ids = append(ids, id)
-		}
-	}
-	slices.Sort(ids)
+	ids := storekit.LabelSet(labelIDs)
 	raw, _ := json.Marshal(ids)
 	var c *backend.Conversation
 	err := db.update(ctx, func(tx *Tx) error {

@@ -19,6 +19,8 @@ import (
 // costs, the copy costing only its description.
 //
 //	go test -run '^$' -bench MediaStorage -benchtime 100x ./backend/sqlite
+//
+// It stays SQLite-only: it measures the growth of the store's own file.
 func BenchmarkMediaStorage(b *testing.B) {
 	ctx := context.Background()
 	path := filepath.Join(b.TempDir(), "engine.db")

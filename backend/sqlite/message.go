@@ -7,9 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"unicode/utf8"
+	"time"
 
 	"switchboard/backend"
+	"switchboard/backend/internal/storetx"
 )
 
 const messageColumns = `id, conversation_id, contact_id, direction, author_id, author_name, text, private, attachments,
@@ -74,151 +75,89 @@ func findMessages(ctx context.Context, q queryer, conversationID string) ([]*bac
 	return out, rows.Err()
 }
 
-// StoreInbound implements backend.MessageService.
-func (db *DB) StoreInbound(ctx context.Context, in *backend.InboundMessage) (*backend.Message, bool, error) {
-	var m *backend.Message
-	created := false
-	err := db.update(ctx, func(tx *Tx) (err error) {
-		m, created, err = storeInbound(ctx, tx, in)
-		return err
-	})
-	if err != nil {
-		return nil, false, err
-	}
-	return m, created, nil
+// steps are the store's statements that storetx's transaction bodies are
+// made of, run in tx.
+type steps struct{ *Tx }
+
+var _ storetx.MessageTx = steps{}
+
+// Keep implements storetx.MessageTx: SQLite keeps times to the nanosecond.
+func (s steps) Keep(t time.Time) time.Time { return t }
+
+// MessageByExternalID implements storetx.MessageTx.
+func (s steps) MessageByExternalID(ctx context.Context, channel, instance, externalID string) (*backend.Message, error) {
+	return findMessage(ctx, s.Tx, `channel = ? AND instance = ? AND external_id = ?`, channel, instance, externalID)
 }
 
-// ImportInbound stores a batch of inbound messages in one transaction (a
-// history import, or a poller's batch), with StoreInbound's dedupe. It
-// returns how many were new.
-func (db *DB) ImportInbound(ctx context.Context, batch []*backend.InboundMessage) (int, error) {
-	n := 0
-	err := db.update(ctx, func(tx *Tx) error {
-		for _, in := range batch {
-			_, created, err := storeInbound(ctx, tx, in)
-			if err != nil {
-				return err
-			}
-			if created {
-				n++
-			}
-		}
-		return nil
-	})
-	return n, err
+// MessageByClientID implements storetx.MessageTx.
+func (s steps) MessageByClientID(ctx context.Context, clientID string) (*backend.Message, error) {
+	return findMessage(ctx, s.Tx, `client_id = ?`, clientID)
 }
 
-func storeInbound(ctx context.Context, tx *Tx, in *backend.InboundMessage) (*backend.Message, bool, error) {
-	if in.Channel == "" || in.Instance == "" || in.ExternalUserID == "" {
-		return nil, false, backend.Errorf(backend.EInvalid, "An inbound message needs a channel, an instance and a sender.")
-	}
-	if in.ThreadKey == "" {
-		in.ThreadKey = in.ExternalUserID
-	}
-	if in.ExternalID != "" {
-		old, err := findMessage(ctx, tx, `channel = ? AND instance = ? AND external_id = ?`, in.Channel, in.Instance, in.ExternalID)
-		if err == nil {
-			return old, false, nil
-		} else if backend.ErrorCode(err) != backend.ENotFound {
-			return nil, false, err
-		}
-	}
-	if err := joinReferencedThread(ctx, tx, in); err != nil {
-		return nil, false, err
-	}
-	contact, err := resolveIdentity(ctx, tx, backend.Identity{Channel: in.Channel, ExternalID: in.ExternalUserID, DisplayName: in.DisplayName})
-	if err != nil {
-		return nil, false, err
-	}
-	conv, err := openConversation(ctx, tx, contact.ID, in)
-	if err != nil {
-		return nil, false, err
-	}
-	// Files are kept by the engine (at once when they came inside the
-	// message, later when they are to be fetched); any other URL that
-	// could run script or reach a local file becomes a plain file name
-	// (the message itself is kept).
-	id := backend.NewID("msg")
-	atts, err := keepInboundMedia(ctx, tx, conv, id, in.Attachments)
-	if err != nil {
-		return nil, false, err
-	}
-	in.Attachments, _ = backend.SafeAttachments(atts)
-	m := &backend.Message{
-		ID: id, ConversationID: conv.ID, ContactID: contact.ID, Direction: backend.DirectionIn,
-		AuthorName: contact.Name, Text: in.Text, Attachments: in.Attachments, ExternalID: in.ExternalID,
-		Status: backend.DeliveryReceived, PlatformAt: in.PlatformAt, CreatedAt: tx.Now(), UpdatedAt: tx.Now(),
-		Cc: in.Cc, Problem: in.Problem, Automatic: in.Automatic,
-	}
-	if err := insertMessage(ctx, tx, m, conv, string(in.Raw)); err != nil {
-		return nil, false, err
-	}
-	return m, true, touchConversation(ctx, tx, conv, m)
+// MessageForUpdate implements storetx.MessageTx: the one writer keeps
+// others out.
+func (s steps) MessageForUpdate(ctx context.Context, id string) (*backend.Message, error) {
+	return findMessage(ctx, s.Tx, `id = ?`, id)
 }
 
-// joinReferencedThread points in at the thread of the newest stored
-// message it answers (Refs), so a reply whose headers name another root (a
-// mail client that keeps only In-Reply-To, a colleague's reply-all) still
-// joins its conversation.
-func joinReferencedThread(ctx context.Context, tx *Tx, in *backend.InboundMessage) error {
-	refs := in.Refs
-	if len(refs) == 0 {
-		return nil
-	}
-	if len(refs) > 50 {
-		refs = refs[len(refs)-50:]
-	}
-	args := []any{in.Channel, in.Instance}
+// ReferencedThread implements storetx.MessageTx.
+func (s steps) ReferencedThread(ctx context.Context, channel, instance string, refs []string) (string, bool, error) {
+	args := []any{channel, instance}
 	for _, r := range refs {
 		args = append(args, r)
 	}
 	var key string
-	err := tx.QueryRowContext(ctx, `SELECT c.thread_key FROM messages AS m JOIN conversations AS c ON c.id = m.conversation_id
+	err := s.QueryRowContext(ctx, `SELECT c.thread_key FROM messages AS m JOIN conversations AS c ON c.id = m.conversation_id
 		WHERE m.channel = ? AND m.instance = ? AND m.external_id IN (?`+strings.Repeat(", ?", len(refs)-1)+`)
 		ORDER BY m.rowid DESC LIMIT 1`, args...).Scan(&key)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil
+		return "", false, nil
 	} else if err != nil {
-		return fmt.Errorf("find referenced thread: %w", err)
+		return "", false, fmt.Errorf("find referenced thread: %w", err)
 	}
-	in.ThreadKey = key
-	return nil
+	return key, true, nil
 }
 
-// openConversation returns the thread's newest unresolved conversation, or
-// starts a new one.
-func openConversation(ctx context.Context, tx *Tx, contactID string, in *backend.InboundMessage) (*backend.Conversation, error) {
-	c, err := scanConversation(tx.QueryRowContext(ctx, `SELECT `+conversationColumns+` FROM conversations
+// FindConversation implements storetx.MessageTx.
+func (s steps) FindConversation(ctx context.Context, id string) (*backend.Conversation, error) {
+	return findConversation(ctx, s.Tx, id)
+}
+
+// FindOpenConversation implements storetx.MessageTx.
+func (s steps) FindOpenConversation(ctx context.Context, channel, instance, threadKey string) (*backend.Conversation, error) {
+	c, err := scanConversation(s.QueryRowContext(ctx, `SELECT `+conversationColumns+` FROM conversations
 		WHERE channel = ? AND instance = ? AND thread_key = ? AND status <> ? ORDER BY created_at DESC LIMIT 1`,
-		in.Channel, in.Instance, in.ThreadKey, backend.StatusResolved))
-	if err == nil {
-		return c, nil
-	} else if !errors.Is(err, sql.ErrNoRows) {
+		channel, instance, threadKey, backend.StatusResolved))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	} else if err != nil {
 		return nil, fmt.Errorf("find open conversation: %w", err)
 	}
-	first := tx.Now()
-	if !in.PlatformAt.IsZero() && in.PlatformAt.Before(first) {
-		first = in.PlatformAt // as Message.At will say of its first message
-	}
-	c = &backend.Conversation{
-		ID: backend.NewID("cv"), ContactID: contactID, Channel: in.Channel, Instance: in.Instance, ThreadKey: in.ThreadKey,
-		Status: backend.StatusOpen, Subject: in.Subject, LastMessageAt: first, CreatedAt: tx.Now(), UpdatedAt: tx.Now(),
-	}
+	return c, nil
+}
+
+// Lock implements storetx.Tx: the one writer already keeps other
+// transactions out.
+func (s steps) Lock(context.Context, ...string) (bool, error) { return false, nil }
+
+// InsertConversation implements storetx.MessageTx.
+func (s steps) InsertConversation(ctx context.Context, c *backend.Conversation) error {
 	// Whoever works on another of the customer's conversations sees this
 	// one in the customer's history.
-	err = withContactAccess(ctx, tx, []string{contactID}, func() error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO conversations (`+conversationColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '[]')`,
+	err := storetx.WithContactAccess(ctx, s, []string{c.ContactID}, func() error {
+		_, err := s.ExecContext(ctx, `INSERT INTO conversations (`+conversationColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '[]')`,
 			c.ID, c.ContactID, c.Channel, c.Instance, c.ThreadKey, c.Status, c.Subject, c.AssigneeID,
 			formatTime(c.LastMessageAt), c.LastMessageText, formatTime(c.CreatedAt), formatTime(c.UpdatedAt))
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("insert conversation: %w", err)
+		return fmt.Errorf("insert conversation: %w", err)
 	}
-	return c, nil
+	return nil
 }
 
-func insertMessage(ctx context.Context, tx *Tx, m *backend.Message, conv *backend.Conversation, raw string) error {
+// InsertMessage implements storetx.MessageTx.
+func (s steps) InsertMessage(ctx context.Context, m *backend.Message, conv *backend.Conversation, raw string) error {
 	if m.Attachments == nil {
 		m.Attachments = []backend.Attachment{}
 	}
@@ -231,7 +170,7 @@ func insertMessage(ctx context.Context, tx *Tx, m *backend.Message, conv *backen
 		b, _ := json.Marshal(m.Cc)
 		cc = string(b)
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO messages (id, conversation_id, contact_id, channel, instance, direction, author_id,
+	_, err = s.ExecContext(ctx, `INSERT INTO messages (id, conversation_id, contact_id, channel, instance, direction, author_id,
 		author_name, text, private, attachments, external_id, client_id, status, error, platform_at, raw, created_at, updated_at,
 		cc, problem, automatic)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -241,117 +180,25 @@ func insertMessage(ctx context.Context, tx *Tx, m *backend.Message, conv *backen
 	if err != nil {
 		return fmt.Errorf("insert message: %w", err)
 	}
-	return tx.AppendEvent(ctx, backend.EventMessageUpserted, m.ID, m)
+	return s.AppendEvent(ctx, backend.EventMessageUpserted, m.ID, m)
 }
 
-// touchConversation records the newest message on its conversation: its
-// time (Message.At, the platform's when it gave one) and its preview. A
-// message that arrives late with an older time does not move them back.
-func touchConversation(ctx context.Context, tx *Tx, c *backend.Conversation, m *backend.Message) error {
-	if m.Private {
-		return nil
-	}
-	if at := m.At(); !at.Before(c.LastMessageAt) {
-		c.LastMessageAt, c.LastMessageText = at, preview(m)
-	}
-	c.UpdatedAt = tx.Now()
-	if m.Direction == backend.DirectionIn && c.Status == backend.StatusSnoozed {
-		c.Status = backend.StatusOpen
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE conversations SET last_message_at = ?, last_message_text = ?, status = ?, updated_at = ? WHERE id = ?`,
+// UpdateConversationLast implements storetx.MessageTx.
+func (s steps) UpdateConversationLast(ctx context.Context, c *backend.Conversation) error {
+	if _, err := s.ExecContext(ctx, `UPDATE conversations SET last_message_at = ?, last_message_text = ?, status = ?, updated_at = ? WHERE id = ?`,
 		formatTime(c.LastMessageAt), c.LastMessageText, c.Status, formatTime(c.UpdatedAt), c.ID); err != nil {
 		return fmt.Errorf("touch conversation: %w", err)
 	}
-	return tx.AppendEvent(ctx, backend.EventConversationUpserted, c.ID, c)
+	return nil
 }
 
-func preview(m *backend.Message) string {
-	s := strings.Join(strings.Fields(m.Text), " ")
-	if s == "" && len(m.Attachments) > 0 {
-		s = "[" + m.Attachments[0].Type + "]"
+// UpdateDeliveryStatus implements storetx.MessageTx.
+func (s steps) UpdateDeliveryStatus(ctx context.Context, m *backend.Message) error {
+	if _, err := s.ExecContext(ctx, `UPDATE messages SET status = ?, error = ?, updated_at = ? WHERE id = ?`,
+		m.Status, m.Error, formatTime(m.UpdatedAt), m.ID); err != nil {
+		return fmt.Errorf("set delivery status: %w", err)
 	}
-	if utf8.RuneCountInString(s) > 140 {
-		s = string([]rune(s)[:140]) + "…"
-	}
-	return s
+	return nil
 }
 
 func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
-
-// StoreOutbound implements backend.MessageService.
-func (db *DB) StoreOutbound(ctx context.Context, out *backend.OutboundMessage) (*backend.Message, bool, error) {
-	if strings.TrimSpace(out.Text) == "" && len(out.Attachments) == 0 {
-		return nil, false, backend.Errorf(backend.EInvalid, "A reply needs text or an attachment.")
-	}
-	for i, a := range out.Attachments {
-		if err := backend.CheckAttachmentURL(a.URL); err != nil {
-			return nil, false, backend.Errorf(backend.EInvalid, "Attachment %d: %s", i+1, backend.ErrorMessage(err))
-		}
-	}
-	var m *backend.Message
-	created := false
-	err := db.update(ctx, func(tx *Tx) error {
-		if out.ClientID != "" {
-			old, err := findMessage(ctx, tx, `client_id = ?`, out.ClientID)
-			if err == nil {
-				if old.ConversationID != out.ConversationID {
-					return backend.Errorf(backend.EConflict, "Client id %s was already used in another conversation.", out.ClientID)
-				}
-				m = old
-				return nil
-			} else if backend.ErrorCode(err) != backend.ENotFound {
-				return err
-			}
-		}
-		conv, err := findConversation(ctx, tx, out.ConversationID)
-		if err != nil {
-			return err
-		}
-		status := backend.DeliveryQueued
-		if out.Private {
-			status = backend.DeliverySent
-		}
-		id := backend.NewID("msg")
-		atts, err := attachOutboundMedia(ctx, tx, conv, id, out.Attachments)
-		if err != nil {
-			return err
-		}
-		m = &backend.Message{
-			ID: id, ConversationID: conv.ID, ContactID: conv.ContactID, Direction: backend.DirectionOut,
-			AuthorID: out.AuthorID, AuthorName: out.AuthorName, Text: out.Text, Private: out.Private, Attachments: atts,
-			ClientID: out.ClientID, Status: status, CreatedAt: tx.Now(), UpdatedAt: tx.Now(), Cc: out.Cc,
-		}
-		if err := insertMessage(ctx, tx, m, conv, ""); err != nil {
-			return err
-		}
-		created = true
-		return touchConversation(ctx, tx, conv, m)
-	})
-	if err != nil {
-		return nil, false, err
-	}
-	return m, created, nil
-}
-
-// SetDeliveryStatus implements backend.MessageService.
-func (db *DB) SetDeliveryStatus(ctx context.Context, id, status, reason string) (*backend.Message, error) {
-	if backend.DeliveryRank(status) == 0 {
-		return nil, backend.Errorf(backend.EInvalid, "%q is not a delivery status.", status)
-	}
-	var m *backend.Message
-	err := db.update(ctx, func(tx *Tx) (err error) {
-		if m, err = findMessage(ctx, tx, `id = ?`, id); err != nil {
-			return err
-		}
-		if backend.DeliveryRank(status) <= backend.DeliveryRank(m.Status) {
-			return nil
-		}
-		m.Status, m.Error, m.UpdatedAt = status, reason, tx.Now()
-		if _, err := tx.ExecContext(ctx, `UPDATE messages SET status = ?, error = ?, updated_at = ? WHERE id = ?`,
-			m.Status, m.Error, formatTime(m.UpdatedAt), m.ID); err != nil {
-			return fmt.Errorf("set delivery status: %w", err)
-		}
-		return tx.AppendEvent(ctx, backend.EventMessageUpserted, m.ID, m)
-	})
-	return m, err
-}

@@ -2,15 +2,15 @@ package sqlite
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
 	"switchboard/backend"
+	"switchboard/backend/internal/storekit"
+	"switchboard/backend/internal/storetx"
 )
 
 // outboxCursor names the cursor over messages that EnqueueOutbox advances.
@@ -90,15 +90,7 @@ func (db *DB) EnqueueOutbox(ctx context.Context, now time.Time) (int, error) {
 }
 
 // newUUID returns a random RFC 4122 version 4 UUID (LINE's retry key needs one).
-func newUUID() string {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic("read random: " + err.Error())
-	}
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
-}
+var newUUID = storekit.NewUUID
 
 // InterruptOutbox implements backend.ChannelService.
 func (db *DB) InterruptOutbox(ctx context.Context, now time.Time) (int, error) {
@@ -165,7 +157,7 @@ func (db *DB) ClaimOutbox(ctx context.Context, now, leaseUntil time.Time, limit 
 				}
 			}
 		}
-		batch := claimBatch()
+		batch := storekit.ClaimBatch()
 		for rank, c := range cs {
 			j := c.job
 			if !c.wasSending || j.InDoubt {
@@ -211,16 +203,6 @@ func sendMayHaveStarted(ctx context.Context, tx *Tx, id string) (bool, error) {
 	return !earlier, nil
 }
 
-// claimBatch returns a new claim's number: random, so that claims of
-// different processes never share one.
-func claimBatch() int64 {
-	var b [8]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic("read random: " + err.Error())
-	}
-	return int64(binary.BigEndian.Uint64(b[:])>>1) | 1
-}
-
 // lastInbound returns the conversation's newest inbound message reference.
 func lastInbound(ctx context.Context, q queryer, conversationID string) (*backend.InboundRef, error) {
 	var ref backend.InboundRef
@@ -240,43 +222,42 @@ func lastInbound(ctx context.Context, q queryer, conversationID string) (*backen
 	return &ref, nil
 }
 
-// CompleteOutbox implements backend.ChannelService.
-func (db *DB) CompleteOutbox(ctx context.Context, id, externalID, status string) (*backend.Message, error) {
-	if backend.DeliveryRank(status) == 0 {
-		status = backend.DeliverySent
+var _ storetx.OutboxTx = steps{}
+
+// OutboxMessageID implements storetx.OutboxTx.
+func (s steps) OutboxMessageID(ctx context.Context, id string) (string, error) {
+	var msgID string
+	if err := s.QueryRowContext(ctx, `SELECT message_id FROM channel_outbox WHERE id = ?`, id).Scan(&msgID); errors.Is(err, sql.ErrNoRows) {
+		return "", backend.Errorf(backend.ENotFound, "Outbox job %s does not exist.", id)
+	} else if err != nil {
+		return "", fmt.Errorf("outbox job: %w", err)
 	}
-	var m *backend.Message
-	err := db.update(ctx, func(tx *Tx) (err error) {
-		var msgID string
-		if err := tx.QueryRowContext(ctx, `SELECT message_id FROM channel_outbox WHERE id = ?`, id).Scan(&msgID); errors.Is(err, sql.ErrNoRows) {
-			return backend.Errorf(backend.ENotFound, "Outbox job %s does not exist.", id)
-		} else if err != nil {
-			return fmt.Errorf("complete outbox: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE channel_outbox SET state = 'sent', external_id = ?, lease_until = '', last_error = '', updated_at = ? WHERE id = ?`,
-			externalID, formatTime(tx.Now()), id); err != nil {
-			return fmt.Errorf("complete outbox: %w", err)
-		}
-		if m, err = findMessage(ctx, tx, `id = ?`, msgID); err != nil {
-			return err
-		}
-		if externalID != "" && m.ExternalID == "" {
-			m.ExternalID = externalID
-			if _, err := tx.ExecContext(ctx, `UPDATE messages SET external_id = ? WHERE id = ?`, externalID, m.ID); err != nil {
-				return fmt.Errorf("complete outbox: %w", err)
-			}
-		}
-		if backend.DeliveryRank(status) <= backend.DeliveryRank(m.Status) {
-			// The id alone changed (or nothing): still tell the feed.
-			m.UpdatedAt = tx.Now()
-			if _, err := tx.ExecContext(ctx, `UPDATE messages SET updated_at = ? WHERE id = ?`, formatTime(m.UpdatedAt), m.ID); err != nil {
-				return fmt.Errorf("complete outbox: %w", err)
-			}
-			return tx.AppendEvent(ctx, backend.EventMessageUpserted, m.ID, m)
-		}
-		return setStatus(ctx, tx, m, status, "")
-	})
-	return m, err
+	return msgID, nil
+}
+
+// MarkOutboxSent implements storetx.OutboxTx.
+func (s steps) MarkOutboxSent(ctx context.Context, id, externalID string) error {
+	if _, err := s.ExecContext(ctx, `UPDATE channel_outbox SET state = 'sent', external_id = ?, lease_until = '', last_error = '', updated_at = ? WHERE id = ?`,
+		externalID, formatTime(s.Now()), id); err != nil {
+		return fmt.Errorf("complete outbox: %w", err)
+	}
+	return nil
+}
+
+// SetExternalID implements storetx.OutboxTx.
+func (s steps) SetExternalID(ctx context.Context, messageID, externalID string) error {
+	if _, err := s.ExecContext(ctx, `UPDATE messages SET external_id = ? WHERE id = ?`, externalID, messageID); err != nil {
+		return fmt.Errorf("complete outbox: %w", err)
+	}
+	return nil
+}
+
+// TouchMessage implements storetx.OutboxTx.
+func (s steps) TouchMessage(ctx context.Context, m *backend.Message) error {
+	if _, err := s.ExecContext(ctx, `UPDATE messages SET updated_at = ? WHERE id = ?`, formatTime(m.UpdatedAt), m.ID); err != nil {
+		return fmt.Errorf("complete outbox: %w", err)
+	}
+	return nil
 }
 
 // RetryOutbox implements backend.ChannelService.
@@ -298,26 +279,13 @@ func (db *DB) RetryOutbox(ctx context.Context, id string, at time.Time, reason s
 	})
 }
 
-// FailOutbox implements backend.ChannelService.
-func (db *DB) FailOutbox(ctx context.Context, id, reason string) (*backend.Message, error) {
-	var m *backend.Message
-	err := db.update(ctx, func(tx *Tx) (err error) {
-		var msgID string
-		if err := tx.QueryRowContext(ctx, `SELECT message_id FROM channel_outbox WHERE id = ?`, id).Scan(&msgID); errors.Is(err, sql.ErrNoRows) {
-			return backend.Errorf(backend.ENotFound, "Outbox job %s does not exist.", id)
-		} else if err != nil {
-			return fmt.Errorf("fail outbox: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE channel_outbox SET state = 'failed', lease_until = '', last_error = ?, updated_at = ? WHERE id = ?`,
-			reason, formatTime(tx.Now()), id); err != nil {
-			return fmt.Errorf("fail outbox: %w", err)
-		}
-		if m, err = findMessage(ctx, tx, `id = ?`, msgID); err != nil {
-			return err
-		}
-		return setStatus(ctx, tx, m, backend.DeliveryFailed, reason)
-	})
-	return m, err
+// MarkOutboxFailed implements storetx.OutboxTx.
+func (s steps) MarkOutboxFailed(ctx context.Context, id, reason string) error {
+	if _, err := s.ExecContext(ctx, `UPDATE channel_outbox SET state = 'failed', lease_until = '', last_error = ?, updated_at = ? WHERE id = ?`,
+		reason, formatTime(s.Now()), id); err != nil {
+		return fmt.Errorf("fail outbox: %w", err)
+	}
+	return nil
 }
 
 // nextOutboxDueQuery reads the soonest attempt and lease from the open

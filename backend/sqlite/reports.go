@@ -7,12 +7,10 @@ import (
 	"time"
 
 	"switchboard/backend"
+	"switchboard/backend/internal/storekit"
 )
 
 var _ backend.ReportService = (*DB)(nil)
-
-// maxReportPeriods bounds a report's range: about three years by day.
-const maxReportPeriods = 1200
 
 // seconds is the SQL for the time from column a to column b in seconds,
 // to the millisecond (julianday's doubles would blur milliseconds).
@@ -58,68 +56,20 @@ func (db *DB) slaCase(ctx context.Context) (string, []any, error) {
 	return b.String(), args, nil
 }
 
-// scanFigures reads figureColumns and derives the SLA share.
-func scanFigures(dest []any, f *backend.Figures) []any {
-	return append(dest, &f.Volume, &f.Answered, &f.Abandoned, &f.Handled, &f.AvgWaitSeconds, &f.AvgHandleSeconds,
-		&f.AvgFirstResponseSeconds, &f.WithinSLA)
-}
-
-func finishFigures(f *backend.Figures) {
-	if n := f.Answered + f.Abandoned; n > 0 {
-		f.SLAPercent = 100 * float64(f.WithinSLA) / float64(n)
-	}
-}
-
-// reportGroup returns the SQL expression a report groups by.
-func reportGroup(by string) (string, error) {
-	switch by {
-	case backend.ReportByNone:
-		return "''", nil
-	case backend.ReportByChannel:
-		return "t.channel", nil
-	case backend.ReportByQueue:
-		return "t.queue_id", nil
-	case backend.ReportByAgent:
-		return "t.worker_id", nil
-	}
-	return "", backend.Errorf(backend.EInvalid, "Reports group by channel, queue or agent, not %q.", by)
-}
-
-// reportPeriods splits [from, to) into days or ISO weeks in loc.
-func reportPeriods(q backend.ReportQuery) (labels []string, bounds []time.Time, err error) {
-	loc := q.Location
-	if loc == nil {
-		loc = time.UTC
-	}
-	if !q.From.Before(q.To) {
-		return nil, nil, backend.Errorf(backend.EInvalid, "A report needs a start before its end.")
-	}
-	from := q.From.In(loc)
-	start := time.Date(from.Year(), from.Month(), from.Day(), 0, 0, 0, 0, loc)
-	step := 1
-	if q.Week {
-		start = start.AddDate(0, 0, -((int(start.Weekday()) + 6) % 7))
-		step = 7
-	}
-	for d := start; d.Before(q.To); d = d.AddDate(0, 0, step) {
-		if len(labels) == maxReportPeriods {
-			return nil, nil, backend.Errorf(backend.EInvalid, "A report covers at most %d periods; choose a shorter range or weeks.", maxReportPeriods)
-		}
-		labels = append(labels, d.Format("2006-01-02"))
-		bounds = append(bounds, d)
-	}
-	return labels, append(bounds, start.AddDate(0, 0, step*len(labels))), nil
-}
-
 // Report implements backend.ReportService. Periods are cut in Go (so days
 // follow the time zone's daylight-saving changes) and each is one range
 // of the creation-time index.
 func (db *DB) Report(ctx context.Context, q backend.ReportQuery) ([]backend.ReportRow, error) {
-	group, err := reportGroup(q.By)
+	group, err := storekit.ReportColumn(q.By)
 	if err != nil {
 		return nil, err
 	}
-	labels, bounds, err := reportPeriods(q)
+	if group == "" {
+		group = "''"
+	} else {
+		group = "t." + group
+	}
+	periods, err := storekit.ReportPeriods(q)
 	if err != nil {
 		return nil, err
 	}
@@ -129,16 +79,9 @@ func (db *DB) Report(ctx context.Context, q backend.ReportQuery) ([]backend.Repo
 	}
 	var values []string
 	var args []any
-	for i, l := range labels {
-		lo, hi := bounds[i], bounds[i+1]
-		if lo.Before(q.From) {
-			lo = q.From
-		}
-		if hi.After(q.To) {
-			hi = q.To
-		}
+	for _, p := range periods {
 		values = append(values, "(?, ?, ?)")
-		args = append(args, l, formatTime(lo), formatTime(hi))
+		args = append(args, p.Label, formatTime(p.Lo), formatTime(p.Hi))
 	}
 	rows, err := db.r.QueryContext(ctx, `WITH periods (label, lo, hi) AS (VALUES `+strings.Join(values, ", ")+`)
 		SELECT p.label, `+group+` AS grp, `+figureColumns(sla)+`
@@ -151,10 +94,10 @@ func (db *DB) Report(ctx context.Context, q backend.ReportQuery) ([]backend.Repo
 	out := []backend.ReportRow{}
 	for rows.Next() {
 		var r backend.ReportRow
-		if err := rows.Scan(scanFigures([]any{&r.Period, &r.Group}, &r.Figures)...); err != nil {
+		if err := rows.Scan(storekit.ScanFigures([]any{&r.Period, &r.Group}, &r.Figures)...); err != nil {
 			return nil, fmt.Errorf("report: %w", err)
 		}
-		finishFigures(&r.Figures)
+		storekit.FinishFigures(&r.Figures)
 		out = append(out, r)
 	}
 	return out, rows.Err()
@@ -176,10 +119,10 @@ func (db *DB) QueueFigures(ctx context.Context, from, to time.Time) (map[string]
 	for rows.Next() {
 		var id string
 		var f backend.Figures
-		if err := rows.Scan(scanFigures([]any{&id}, &f)...); err != nil {
+		if err := rows.Scan(storekit.ScanFigures([]any{&id}, &f)...); err != nil {
 			return nil, fmt.Errorf("queue figures: %w", err)
 		}
-		finishFigures(&f)
+		storekit.FinishFigures(&f)
 		out[id] = f
 	}
 	return out, rows.Err()

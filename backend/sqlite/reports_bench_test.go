@@ -103,3 +103,25 @@ func BenchmarkReport_MonthOfAYear(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkQueueHistory_HourOfAYear builds the supervisor's chart of the
+// last hour (a sample a minute, every queue) at the end of a year of a
+// million tasks, as a supervisor opening the view on New Year's Eve would.
+func BenchmarkQueueHistory_HourOfAYear(b *testing.B) {
+	path := yearOfTasks(b)
+	db := sqlite.NewDB(path)
+	if err := db.Open(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	end := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var at []time.Time
+	for i := 60; i >= 0; i-- {
+		at = append(at, end.Add(-time.Duration(i)*time.Minute))
+	}
+	for b.Loop() {
+		if _, err := db.QueueHistory(context.Background(), at, time.UTC); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

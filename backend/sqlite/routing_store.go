@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"switchboard/backend"
+	"switchboard/backend/internal/storetx"
 )
 
 var _ backend.RoutingStore = (*DB)(nil)
@@ -113,7 +114,7 @@ func (db *DB) QueueRouting(ctx context.Context, c *backend.RoutingChange) (wait 
 				return err
 			}
 		}
-		return saveAccess(ctx, tx, c.Access, c.AccessComplete)
+		return storetx.SaveAccess(ctx, steps{tx}, c.Access, c.AccessComplete)
 	}})
 }
 

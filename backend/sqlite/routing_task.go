@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"switchboard/backend"
+	"switchboard/backend/internal/storekit"
 )
 
 const taskColumns = `id, channel, attributes, priority, conversation_id, state, workflow_id, filter, filter_index, target_index,
@@ -39,7 +40,7 @@ func saveTask(ctx context.Context, tx *Tx, t *backend.Task) error {
 		t.ID, t.Channel, string(attrs), t.Priority, t.ConversationID, t.State, t.WorkflowID, t.Filter, t.FilterIndex, t.TargetIndex,
 		t.QueueID, formatTime(t.TargetExpiresAt), t.WorkerID, string(rj), t.Reason, t.Disposition,
 		formatTime(t.CreatedAt), formatTime(t.AssignedAt), formatTime(t.EndedAt), formatTime(t.UpdatedAt),
-		formatTime(t.RetryAt), formatTime(t.WrapUpAt), formatTime(t.WrapUpEndsAt), waitMillis(t), handleMillis(t))
+		formatTime(t.RetryAt), formatTime(t.WrapUpAt), formatTime(t.WrapUpEndsAt), storekit.WaitMillis(t), storekit.HandleMillis(t))
 	if err != nil {
 		return fmt.Errorf("save task: %w", err)
 	}
@@ -107,22 +108,4 @@ func findReservations(ctx context.Context, q queryer, where string, args ...any)
 		out = append(out, &r)
 	}
 	return out, rows.Err()
-}
-
-// waitMillis is a task's time from creation to its (latest) accept, nil
-// before any.
-func waitMillis(t *backend.Task) any {
-	if t.AssignedAt.IsZero() {
-		return nil
-	}
-	return t.AssignedAt.Sub(t.CreatedAt).Milliseconds()
-}
-
-// handleMillis is a completed task's time from its accept to its end, nil
-// for any other.
-func handleMillis(t *backend.Task) any {
-	if t.State != backend.TaskCompleted || t.AssignedAt.IsZero() {
-		return nil
-	}
-	return t.EndedAt.Sub(t.AssignedAt).Milliseconds()
 }

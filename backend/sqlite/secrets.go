@@ -9,71 +9,32 @@ import (
 	"os"
 
 	"switchboard/backend"
+	"switchboard/backend/internal/storekit"
 )
 
-// Contexts bind each sealed value to its place, so a value copied into
-// another row does not open there.
-func channelSecretContext(connector, instance string) string {
-	return "channel_instances.config:" + connector + "/" + instance
-}
+// secrets seals and opens with the DB's key (see storekit.Secrets).
+func (db *DB) secrets() storekit.Secrets { return storekit.Secrets{Key: db.Secrets} }
 
-func webchatKeyContext(name string) string { return "webchat_keys.key:" + name }
+// The places sealed values are bound to.
+var (
+	channelSecretContext = storekit.ChannelSecretContext
+	webchatKeyContext    = storekit.WebchatKeyContext
+)
 
-func trunkConfigContext(name string) string { return "voice_trunks.config:" + name }
-
-func flowHeaderContext(key, widget, header string) string {
-	return "flow_revisions.headers:" + key + ":" + widget + ":" + header
-}
-
-const keyCheckContext = "secret_state.check"
-
-// errNoKey is why a secret cannot be written or read without a key.
-func errNoKey() error {
-	return backend.Errorf(backend.EUnavailable, "Secrets cannot be stored or read: the engine has no secret key. "+
-		"Start `switchboard serve` with --secret-key-file FILE or SWITCHBOARD_SECRET_KEY.")
-}
-
-// seal encrypts a secret for its place; without a key it refuses.
 func (db *DB) seal(plain []byte, context string) (string, error) {
-	if db.Secrets == nil {
-		return "", errNoKey()
-	}
-	return db.Secrets.Seal(plain, context), nil
+	return db.secrets().Seal(plain, context)
 }
 
-// open decrypts a sealed value; without a key it refuses. A clear value
-// (written before encryption, sealed at the first open with a key) is
-// returned as it is.
 func (db *DB) open(stored string, context string) ([]byte, error) {
-	if db.Secrets == nil {
-		return nil, errNoKey()
-	}
-	if !db.Secrets.Sealed(stored) {
-		return []byte(stored), nil
-	}
-	plain, err := db.Secrets.Open(stored, context)
-	if err != nil {
-		return nil, backend.Errorf(backend.EUnavailable, "A stored secret does not open with this engine's secret key.")
-	}
-	return plain, nil
+	return db.secrets().Open(stored, context)
 }
 
-// sealFlow seals the header values of f for flow key.
 func (db *DB) sealFlow(key string, f *backend.Flow) (*backend.Flow, error) {
-	return f.MapHeaders(func(widget, name, v string) (string, error) {
-		if v == "" || (db.Secrets != nil && db.Secrets.Sealed(v)) {
-			return v, nil
-		}
-		return db.seal([]byte(v), flowHeaderContext(key, widget, name))
-	})
+	return db.secrets().SealFlow(key, f)
 }
 
-// openFlow opens the header values of a stored flow of key.
 func (db *DB) openFlow(key string, f *backend.Flow) (*backend.Flow, error) {
-	return f.MapHeaders(func(widget, name, v string) (string, error) {
-		plain, err := db.open(v, flowHeaderContext(key, widget, name))
-		return string(plain), err
-	})
+	return db.secrets().OpenFlow(key, f)
 }
 
 // PrivateFiles makes an SQLite database file (created if missing), its
@@ -108,12 +69,12 @@ func (db *DB) openSecrets(ctx context.Context) error {
 		err := tx.QueryRowContext(ctx, `SELECT value FROM secret_state WHERE name = 'check'`).Scan(&check)
 		switch {
 		case err == nil:
-			if plain, err := db.Secrets.Open(check, keyCheckContext); err != nil || string(plain) != "switchboard" {
-				return backend.Errorf(backend.EInvalid, "The secret key is not the one this data directory's secrets were encrypted with.")
+			if err := db.secrets().CheckKey(check); err != nil {
+				return err
 			}
 		case errors.Is(err, sql.ErrNoRows):
 			if _, err := tx.ExecContext(ctx, `INSERT INTO secret_state (name, value) VALUES ('check', ?)`,
-				db.Secrets.Seal([]byte("switchboard"), keyCheckContext)); err != nil {
+				db.secrets().NewKeyCheck()); err != nil {
 				return fmt.Errorf("store key check: %w", err)
 			}
 		default:

@@ -2,48 +2,38 @@ package sqlite
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"switchboard/backend"
+	"switchboard/backend/internal/storekit"
+	"switchboard/backend/internal/storetx"
 )
 
 // Session lifetimes unless the DB sets its own: a session ends a week after
 // sign-in, or a day after it was last used, whichever comes first.
 const (
-	DefaultSessionMaxAge = 7 * 24 * time.Hour
-	DefaultSessionIdle   = 24 * time.Hour
+	DefaultSessionMaxAge = storekit.DefaultSessionMaxAge
+	DefaultSessionIdle   = storekit.DefaultSessionIdle
 )
 
 // renewEvery limits how often using a session writes its last use.
-const renewEvery = time.Minute
+const renewEvery = storekit.RenewEvery
 
-func (db *DB) sessionMaxAge() time.Duration {
-	if db.SessionMaxAge > 0 {
-		return db.SessionMaxAge
-	}
-	return DefaultSessionMaxAge
+func (db *DB) lifetimes() storekit.Lifetimes {
+	return storekit.Lifetimes{MaxAge: db.SessionMaxAge, Idle: db.SessionIdle}
 }
 
-func (db *DB) sessionIdle() time.Duration {
-	if db.SessionIdle > 0 {
-		return db.SessionIdle
-	}
-	return DefaultSessionIdle
-}
+func (db *DB) sessionMaxAge() time.Duration { return db.lifetimes().Max() }
+
+func (db *DB) sessionIdle() time.Duration { return db.lifetimes().IdleFor() }
 
 // Authenticate implements backend.UserService.
 func (db *DB) Authenticate(ctx context.Context, email, password string) (string, *backend.User, error) {
-	denied := backend.Errorf(backend.EUnauthorized, "The email or password is not correct.")
+	denied := storekit.ErrSignIn()
 	if len(password) > backend.MaxPasswordBytes {
 		return "", nil, denied // no stored password is that long
 	}
@@ -52,22 +42,21 @@ func (db *DB) Authenticate(ctx context.Context, email, password string) (string,
 	u, err := scanUser(suffixScanner{row, []any{&hash}})
 	if errors.Is(err, sql.ErrNoRows) {
 		// Spend the same time as a real check so timing does not reveal emails.
-		bcrypt.CompareHashAndPassword(db.dummyHash(), []byte(password))
+		db.dummy.Spend(password, db.PasswordCost)
 		return "", nil, denied
 	} else if err != nil {
 		return "", nil, fmt.Errorf("find user: %w", err)
 	}
-	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil {
+	if !storekit.PasswordMatches(hash, password) {
 		return "", nil, denied
 	}
 	if u.Disabled {
-		return "", nil, backend.Errorf(backend.EForbidden, "This account is disabled; ask an admin to enable it.")
+		return "", nil, storekit.ErrDisabled()
 	}
-	var raw [32]byte
-	if _, err := rand.Read(raw[:]); err != nil {
+	token, err := storekit.NewToken()
+	if err != nil {
 		return "", nil, err
 	}
-	token := base64.RawURLEncoding.EncodeToString(raw[:])
 	err = db.update(ctx, func(tx *Tx) error {
 		now := tx.Now()
 		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, created_at, expires_at, last_used_at) VALUES (?, ?, ?, ?, ?)`,
@@ -88,28 +77,8 @@ type suffixScanner struct {
 
 func (p suffixScanner) Scan(dest ...any) error { return p.s.Scan(append(dest, p.extra...)...) }
 
-// sessionRow is a session as stored.
-type sessionRow struct {
-	id                string
-	user              *backend.User
-	expires, lastUsed time.Time
-}
-
-// invalid returns why the session cannot be used at now, or "".
-func (db *DB) invalid(s *sessionRow, now time.Time) string {
-	switch {
-	case s.user.Disabled:
-		return "Your account is disabled; ask an admin to enable it."
-	case !now.Before(s.expires):
-		return "Your session has expired; please sign in again."
-	case !now.Before(s.lastUsed.Add(db.sessionIdle())):
-		return "Your session ended after a time without use; please sign in again."
-	}
-	return ""
-}
-
-func findSession(ctx context.Context, q queryer, id string) (*sessionRow, error) {
-	var s sessionRow
+func findSession(ctx context.Context, q queryer, id string) (*storekit.SessionRow, error) {
+	var s storekit.SessionRow
 	var expires, used string
 	row := q.QueryRowContext(ctx, `SELECT u.id, u.name, u.email, u.role, u.disabled_at <> '', u.created_at, s.expires_at, s.last_used_at
 		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?`, id)
@@ -117,7 +86,7 @@ func findSession(ctx context.Context, q queryer, id string) (*sessionRow, error)
 	if err != nil {
 		return nil, err
 	}
-	s.id, s.user, s.expires, s.lastUsed = id, u, parseTime(expires), parseTime(used)
+	s.ID, s.User, s.Expires, s.LastUsed = id, u, parseTime(expires), parseTime(used)
 	return &s, nil
 }
 
@@ -126,92 +95,60 @@ func findSession(ctx context.Context, q queryer, id string) (*sessionRow, error)
 func (db *DB) SessionByToken(ctx context.Context, token string) (*backend.Session, error) {
 	s, err := findSession(ctx, db.r, hashToken(token))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, backend.Errorf(backend.EUnauthorized, "Your session is not valid; please sign in again.")
+		return nil, storekit.ErrNoSession()
 	} else if err != nil {
 		return nil, fmt.Errorf("find session: %w", err)
 	}
 	now := db.Now().UTC()
-	if why := db.invalid(s, now); why != "" {
+	if why := db.lifetimes().Invalid(s, now); why != "" {
 		return nil, backend.Errorf(backend.EUnauthorized, "%s", why)
 	}
-	if now.Sub(s.lastUsed) >= renewEvery {
-		if err := db.update(ctx, func(tx *Tx) error { return touchSession(ctx, tx, s.id) }); err != nil {
+	if now.Sub(s.LastUsed) >= renewEvery {
+		if err := db.update(ctx, func(tx *Tx) error { return steps{tx}.TouchSession(ctx, s.ID) }); err != nil {
 			return nil, fmt.Errorf("renew session: %w", err)
 		}
-		s.lastUsed = now
+		s.LastUsed = now
 	}
-	return &backend.Session{ID: s.id, User: *s.user, ExpiresAt: s.expires, IdleUntil: s.lastUsed.Add(db.sessionIdle())}, nil
+	return db.lifetimes().Session(s), nil
 }
 
-func touchSession(ctx context.Context, tx *Tx, id string) error {
-	_, err := tx.ExecContext(ctx, `UPDATE sessions SET last_used_at = ? WHERE token_hash = ?`, formatTime(tx.Now()), id)
+var _ storetx.SessionTx = steps{}
+
+// TouchSession implements storetx.SessionTx.
+func (s steps) TouchSession(ctx context.Context, id string) error {
+	_, err := s.ExecContext(ctx, `UPDATE sessions SET last_used_at = ? WHERE token_hash = ?`, formatTime(s.Now()), id)
 	return err
 }
 
-// RevokeToken implements backend.UserService.
-func (db *DB) RevokeToken(ctx context.Context, token string) error {
-	id := hashToken(token)
-	return db.update(ctx, func(tx *Tx) error {
-		var userID string
-		err := tx.QueryRowContext(ctx, `DELETE FROM sessions WHERE token_hash = ? RETURNING user_id`, id).Scan(&userID)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil
-		} else if err != nil {
-			return fmt.Errorf("revoke session: %w", err)
-		}
-		return tx.AppendEvent(ctx, backend.EventSessionRevoked, userID,
-			backend.SessionRevocation{UserID: userID, SessionIDs: []string{id}, Reason: "signed out"})
-	})
+// DeleteSession implements storetx.SessionTx.
+func (s steps) DeleteSession(ctx context.Context, id string) (string, error) {
+	var userID string
+	err := s.QueryRowContext(ctx, `DELETE FROM sessions WHERE token_hash = ? RETURNING user_id`, id).Scan(&userID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	} else if err != nil {
+		return "", fmt.Errorf("revoke session: %w", err)
+	}
+	return userID, nil
 }
 
-// RevokeUserSessions implements backend.UserService.
-func (db *DB) RevokeUserSessions(ctx context.Context, userID, keepSessionID, reason string) (int, error) {
-	var n int
-	err := db.update(ctx, func(tx *Tx) error {
-		var err error
-		n, err = revokeSessions(ctx, tx, userID, keepSessionID, reason)
-		return err
-	})
-	return n, err
-}
-
-// revokeSessions deletes a user's sessions but keep and tells the live
-// feed, which closes their sockets.
-func revokeSessions(ctx context.Context, tx *Tx, userID, keep, reason string) (int, error) {
-	res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ? AND token_hash <> ?`, userID, keep)
+// DeleteUserSessions implements storetx.SessionTx.
+func (s steps) DeleteUserSessions(ctx context.Context, userID, keep string) (int, error) {
+	res, err := s.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ? AND token_hash <> ?`, userID, keep)
 	if err != nil {
 		return 0, fmt.Errorf("revoke sessions: %w", err)
 	}
 	n, _ := res.RowsAffected()
-	err = tx.AppendEvent(ctx, backend.EventSessionRevoked, userID,
-		backend.SessionRevocation{UserID: userID, All: true, Except: keep, Reason: reason})
-	return int(n), err
+	return int(n), nil
 }
 
-// CheckSessions implements backend.UserService.
-func (db *DB) CheckSessions(ctx context.Context, ids []string) ([]string, error) {
-	var invalid []string
-	err := db.update(ctx, func(tx *Tx) error {
-		invalid = nil
-		for _, id := range ids {
-			s, err := findSession(ctx, tx, id)
-			if errors.Is(err, sql.ErrNoRows) {
-				invalid = append(invalid, id)
-				continue
-			} else if err != nil {
-				return err
-			}
-			if db.invalid(s, tx.Now()) != "" {
-				invalid = append(invalid, id)
-			} else if tx.Now().Sub(s.lastUsed) >= renewEvery {
-				if err := touchSession(ctx, tx, id); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	})
-	return invalid, err
+// FindSession implements storetx.SessionTx.
+func (s steps) FindSession(ctx context.Context, id string) (*storekit.SessionRow, error) {
+	row, err := findSession(ctx, s.Tx, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return row, err
 }
 
 // PurgeSessions implements backend.UserService.
@@ -229,18 +166,6 @@ func (db *DB) PurgeSessions(ctx context.Context) (int, error) {
 	return int(n), err
 }
 
-// dummyHash is a real hash at the configured cost, compared against when the
-// email is unknown.
-func (db *DB) dummyHash() []byte {
-	db.dummyOnce.Do(func() {
-		db.dummy, _ = bcrypt.GenerateFromPassword([]byte("switchboard-dummy"), db.PasswordCost)
-	})
-	return db.dummy
-}
-
 // hashToken stores tokens as SHA-256 so a copied database file holds no
 // usable credential; the hash is also the session's id.
-func hashToken(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
-}
+var hashToken = storekit.HashToken

@@ -5,12 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net/mail"
-	"strings"
-
-	"golang.org/x/crypto/bcrypt"
 
 	"switchboard/backend"
+	"switchboard/backend/internal/storekit"
+	"switchboard/backend/internal/storetx"
 )
 
 const userColumns = `id, name, email, role, disabled_at <> '', created_at`
@@ -37,23 +35,13 @@ func findUser(ctx context.Context, q queryer, id string) (*backend.User, error) 
 
 // hashPassword checks a new password and hashes it.
 func (db *DB) hashPassword(password string) (string, error) {
-	if err := backend.ValidPassword(password); err != nil {
-		return "", err
-	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), db.PasswordCost)
-	if err != nil {
-		return "", fmt.Errorf("hash password: %w", err)
-	}
-	return string(hash), nil
+	return storekit.HashPassword(password, db.PasswordCost)
 }
 
 // CreateUser implements backend.UserService.
 func (db *DB) CreateUser(ctx context.Context, u *backend.User, password string) error {
-	u.Email = strings.TrimSpace(u.Email)
-	if _, err := mail.ParseAddress(u.Email); err != nil {
-		return backend.Errorf(backend.EInvalid, "%q is not an email address.", u.Email)
-	} else if !u.Role.Valid() {
-		return backend.Errorf(backend.EInvalid, "Role must be agent, supervisor or admin, not %q.", u.Role)
+	if err := storekit.CheckUser(u); err != nil {
+		return err
 	}
 	hash, err := db.hashPassword(password)
 	if err != nil {
@@ -110,7 +98,7 @@ func (db *DB) ChangePassword(ctx context.Context, userID, current, next, keepSes
 	} else if err != nil {
 		return fmt.Errorf("find user: %w", err)
 	}
-	if len(current) > backend.MaxPasswordBytes || bcrypt.CompareHashAndPassword([]byte(old), []byte(current)) != nil {
+	if !storekit.PasswordMatches(old, current) {
 		return backend.Errorf(backend.EForbidden, "The current password is not correct.")
 	}
 	return db.setPassword(ctx, userID, next, keepSessionID, "password changed")
@@ -128,42 +116,36 @@ func (db *DB) setPassword(ctx context.Context, userID, password, keep, reason st
 	if err != nil {
 		return err
 	}
-	return db.update(ctx, func(tx *Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, hash, userID)
-		if err != nil {
-			return fmt.Errorf("set password: %w", err)
-		} else if n, _ := res.RowsAffected(); n == 0 {
-			return backend.Errorf(backend.ENotFound, "User %s does not exist.", userID)
-		}
-		_, err = revokeSessions(ctx, tx, userID, keep, reason)
-		return err
-	})
+	return db.update(ctx, func(tx *Tx) error { return storetx.SetPassword(ctx, steps{tx}, userID, hash, keep, reason) })
 }
 
-// SetUserDisabled implements backend.UserService.
-func (db *DB) SetUserDisabled(ctx context.Context, userID string, disabled bool) (*backend.User, error) {
-	var u *backend.User
-	err := db.update(ctx, func(tx *Tx) error {
-		at, was := "", `disabled_at <> ''`
-		if disabled {
-			at, was = formatTime(tx.Now()), `disabled_at = ''`
-		}
-		res, err := tx.ExecContext(ctx, `UPDATE users SET disabled_at = ? WHERE id = ? AND `+was, at, userID)
-		if err != nil {
-			return fmt.Errorf("disable user: %w", err)
-		}
-		if u, err = findUser(ctx, tx, userID); err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return nil // already so
-		}
-		if disabled {
-			if _, err := revokeSessions(ctx, tx, userID, "", "disabled"); err != nil {
-				return err
-			}
-		}
-		return tx.AppendEvent(ctx, backend.EventUserUpserted, u.ID, u)
-	})
-	return u, err
+var _ storetx.UserTx = steps{}
+
+// SetPasswordHash implements storetx.UserTx.
+func (s steps) SetPasswordHash(ctx context.Context, userID, hash string) (bool, error) {
+	res, err := s.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, hash, userID)
+	if err != nil {
+		return false, fmt.Errorf("set password: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
+}
+
+// SetDisabled implements storetx.UserTx.
+func (s steps) SetDisabled(ctx context.Context, userID string, disabled bool) (bool, error) {
+	at, was := "", `disabled_at <> ''`
+	if disabled {
+		at, was = formatTime(s.Now()), `disabled_at = ''`
+	}
+	res, err := s.ExecContext(ctx, `UPDATE users SET disabled_at = ? WHERE id = ? AND `+was, at, userID)
+	if err != nil {
+		return false, fmt.Errorf("disable user: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
+}
+
+// FindUser implements storetx.UserTx.
+func (s steps) FindUser(ctx context.Context, id string) (*backend.User, error) {
+	return findUser(ctx, s.Tx, id)
 }

@@ -6,108 +6,51 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"switchboard/backend"
+	"switchboard/backend/internal/storekit"
+	"switchboard/backend/internal/storetx"
 )
 
 var _ backend.CallService = (*DB)(nil)
 
-// callNoteAuthor is the author shown on a call's timeline notes.
-const callNoteAuthor = "Phone"
+var _ storetx.CallTx = steps{}
 
-// OpenCall implements backend.CallService.
-func (db *DB) OpenCall(ctx context.Context, c *backend.Call, caller backend.Identity, threadKey string, note backend.CallNote) error {
-	if c.Channel == "" || c.Instance == "" || caller.ExternalID == "" {
-		return backend.Errorf(backend.EInvalid, "A call needs a channel, an instance and a caller.")
-	}
-	return db.update(ctx, func(tx *Tx) error {
-		caller.Channel = c.Channel
-		contact, err := resolveIdentity(ctx, tx, caller)
-		if err != nil {
-			return err
-		}
-		if threadKey == "" {
-			threadKey = caller.ExternalID
-		}
-		conv, err := openConversation(ctx, tx, contact.ID, &backend.InboundMessage{Channel: c.Channel, Instance: c.Instance, ThreadKey: threadKey})
-		if err != nil {
-			return err
-		}
-		if c.ID == "" {
-			c.ID = backend.NewID("call")
-		}
-		c.ConversationID, c.ContactID = conv.ID, contact.ID
-		c.StartedAt, c.UpdatedAt = tx.Now(), tx.Now()
-		data, err := json.Marshal(c)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO calls (id, conversation_id, state, data, started_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
-			c.ID, c.ConversationID, c.State, string(data), formatTime(c.StartedAt), formatTime(c.UpdatedAt)); err != nil {
-			return fmt.Errorf("insert call: %w", err)
-		}
-		if err := tx.AppendEvent(ctx, backend.EventCallUpserted, c.ID, c); err != nil {
-			return err
-		}
-		return addCallNote(ctx, tx, conv, c, note)
-	})
-}
-
-// SaveCall implements backend.CallService.
-func (db *DB) SaveCall(ctx context.Context, c *backend.Call, note backend.CallNote) error {
-	return db.update(ctx, func(tx *Tx) error {
-		c.UpdatedAt = tx.Now()
-		data, err := json.Marshal(c)
-		if err != nil {
-			return err
-		}
-		res, err := tx.ExecContext(ctx, `UPDATE calls SET state = ?, data = ?, updated_at = ? WHERE id = ?`,
-			c.State, string(data), formatTime(c.UpdatedAt), c.ID)
-		if err != nil {
-			return fmt.Errorf("save call: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return backend.Errorf(backend.ENotFound, "Call %s does not exist.", c.ID)
-		}
-		if err := tx.AppendEvent(ctx, backend.EventCallUpserted, c.ID, c); err != nil {
-			return err
-		}
-		if note.Text == "" {
-			return nil
-		}
-		conv, err := findConversation(ctx, tx, c.ConversationID)
-		if err != nil {
-			return err
-		}
-		return addCallNote(ctx, tx, conv, c, note)
-	})
-}
-
-// addCallNote adds a call's timeline line as a note from the phone, and
-// moves the conversation to the top of the inbox (open and unassigned
-// when the note asks for it).
-func addCallNote(ctx context.Context, tx *Tx, conv *backend.Conversation, c *backend.Call, note backend.CallNote) error {
-	if note.Text == "" {
-		return nil
-	}
-	m := &backend.Message{
-		ID: backend.NewID("msg"), ConversationID: conv.ID, ContactID: conv.ContactID, Direction: backend.DirectionIn,
-		AuthorName: callNoteAuthor, Text: note.Text, Private: true, Attachments: note.Attachments,
-		ExternalID: c.ID + ":" + backend.NewID("n"), Status: backend.DeliveryReceived, CreatedAt: tx.Now(), UpdatedAt: tx.Now(),
-	}
-	if err := insertMessage(ctx, tx, m, conv, ""); err != nil {
+// InsertCall implements storetx.CallTx.
+func (s steps) InsertCall(ctx context.Context, c *backend.Call) error {
+	data, err := json.Marshal(c)
+	if err != nil {
 		return err
 	}
-	conv.LastMessageAt, conv.LastMessageText, conv.UpdatedAt = m.CreatedAt, preview(m), tx.Now()
-	if note.Open {
-		conv.Status, conv.AssigneeID = backend.StatusOpen, ""
+	if _, err := s.ExecContext(ctx, `INSERT INTO calls (id, conversation_id, state, data, started_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		c.ID, c.ConversationID, c.State, string(data), formatTime(c.StartedAt), formatTime(c.UpdatedAt)); err != nil {
+		return fmt.Errorf("insert call: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE conversations SET last_message_at = ?, last_message_text = ?, status = ?, assignee_id = ?, updated_at = ? WHERE id = ?`,
+	return nil
+}
+
+// UpdateCall implements storetx.CallTx.
+func (s steps) UpdateCall(ctx context.Context, c *backend.Call) (bool, error) {
+	data, err := json.Marshal(c)
+	if err != nil {
+		return false, err
+	}
+	res, err := s.ExecContext(ctx, `UPDATE calls SET state = ?, data = ?, updated_at = ? WHERE id = ?`,
+		c.State, string(data), formatTime(c.UpdatedAt), c.ID)
+	if err != nil {
+		return false, fmt.Errorf("save call: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
+}
+
+// UpdateCallConversation implements storetx.CallTx.
+func (s steps) UpdateCallConversation(ctx context.Context, conv *backend.Conversation) error {
+	if _, err := s.ExecContext(ctx, `UPDATE conversations SET last_message_at = ?, last_message_text = ?, status = ?, assignee_id = ?, updated_at = ? WHERE id = ?`,
 		formatTime(conv.LastMessageAt), conv.LastMessageText, conv.Status, conv.AssigneeID, formatTime(conv.UpdatedAt), conv.ID); err != nil {
 		return fmt.Errorf("touch call conversation: %w", err)
 	}
-	return tx.AppendEvent(ctx, backend.EventConversationUpserted, conv.ID, conv)
+	return nil
 }
 
 func scanCall(s interface{ Scan(...any) error }) (*backend.Call, error) {
@@ -143,15 +86,12 @@ func (db *DB) FindLiveCalls(ctx context.Context) ([]*backend.Call, error) {
 
 // PutTrunk implements backend.CallService.
 func (db *DB) PutTrunk(ctx context.Context, t *backend.Trunk) error {
-	if strings.TrimSpace(t.Name) == "" {
-		return backend.Errorf(backend.EInvalid, "A trunk needs a name.")
-	}
-	if !json.Valid(t.Config) {
-		return backend.Errorf(backend.EInvalid, "The trunk configuration is not valid JSON.")
+	if err := storekit.CheckTrunk(t); err != nil {
+		return err
 	}
 	// The configuration holds the trunk's digest password: it is sealed
 	// whole, like a channel's.
-	sealed, err := db.seal(t.Config, trunkConfigContext(t.Name))
+	sealed, err := db.seal(t.Config, storekit.TrunkConfigContext(t.Name))
 	if err != nil {
 		return err
 	}
@@ -191,7 +131,7 @@ func (db *DB) FindTrunks(ctx context.Context) ([]*backend.Trunk, error) {
 		if err := rows.Scan(&t.Name, &config, &t.Enabled, &created, &updated); err != nil {
 			return nil, err
 		}
-		plain, err := db.open(config, trunkConfigContext(t.Name))
+		plain, err := db.open(config, storekit.TrunkConfigContext(t.Name))
 		if err != nil {
 			return nil, err
 		}

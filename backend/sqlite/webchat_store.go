@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"switchboard/backend"
+	"switchboard/backend/internal/storetx"
 )
 
 // WebchatKey returns the named 32-byte server key of the web chat widget,
@@ -45,87 +46,57 @@ func (db *DB) WebchatKey(ctx context.Context, name string) ([]byte, error) {
 	return db.open(string(stored), webchatKeyContext(name))
 }
 
-// PutWebchatUpload stores a file a visitor uploaded to a widget instance,
-// unless it would take the visitor or the instance over quota (ETooLarge,
-// with a sentence saying which).
-func (db *DB) PutWebchatUpload(ctx context.Context, id, instance, subject, name, typ string, data []byte, q backend.UploadQuota) error {
-	return db.update(ctx, func(tx *Tx) error {
-		var visitor, total int64
-		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(CASE WHEN subject = ? THEN size END), 0), COALESCE(SUM(size), 0)
-			FROM webchat_uploads WHERE instance = ? AND created_at >= ?`, subject, instance, formatTime(q.Since)).Scan(&visitor, &total); err != nil {
-			return fmt.Errorf("webchat upload quota: %w", err)
-		}
-		size := int64(len(data))
-		if q.VisitorBytes > 0 && visitor+size > q.VisitorBytes {
-			return backend.Errorf(backend.ETooLarge, "You have sent as many files as you may for now (%d MiB); try again later.", q.VisitorBytes>>20)
-		}
-		if q.TotalBytes > 0 && total+size > q.TotalBytes {
-			return backend.Errorf(backend.ETooLarge, "This chat takes no more files for now; please try again later.")
-		}
-		hash, err := putBlob(ctx, tx, data)
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO webchat_uploads (id, instance, subject, name, type, size, data, hash, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, x'', ?, ?)`, id, instance, subject, name, typ, size, hash, formatTime(tx.Now()))
-		if err != nil {
-			return fmt.Errorf("put webchat upload: %w", err)
-		}
-		return nil
-	})
+var _ storetx.WebchatTx = steps{}
+
+// UploadTotals implements storetx.WebchatTx.
+func (s steps) UploadTotals(ctx context.Context, instance, subject string, since time.Time) (visitor, total int64, err error) {
+	if err := s.QueryRowContext(ctx, `SELECT COALESCE(SUM(CASE WHEN subject = ? THEN size END), 0), COALESCE(SUM(size), 0)
+		FROM webchat_uploads WHERE instance = ? AND created_at >= ?`, subject, instance, formatTime(since)).Scan(&visitor, &total); err != nil {
+		return 0, 0, fmt.Errorf("webchat upload quota: %w", err)
+	}
+	return visitor, total, nil
 }
 
-// AttachWebchatUploads marks a visitor's uploads as carried by a message,
-// so they are kept, and returns them as attachments in the order given.
-// An id that is not the visitor's upload on this instance (or was deleted
-// as never attached) is EInvalid, and nothing is marked.
-func (db *DB) AttachWebchatUploads(ctx context.Context, instance, subject string, ids []string, urlOf func(id string) string) ([]backend.Attachment, error) {
-	var out []backend.Attachment
-	err := db.update(ctx, func(tx *Tx) error {
-		for _, id := range ids {
-			var a backend.Attachment
-			err := tx.QueryRowContext(ctx, `UPDATE webchat_uploads SET attached_at = CASE WHEN attached_at = '' THEN ? ELSE attached_at END
-				WHERE instance = ? AND id = ? AND subject = ? RETURNING name, type, size`, formatTime(tx.Now()), instance, id, subject).
-				Scan(&a.Name, &a.Type, &a.Size)
-			if errors.Is(err, sql.ErrNoRows) {
-				return backend.Errorf(backend.EInvalid, "An attached file was not found.")
-			} else if err != nil {
-				return fmt.Errorf("attach webchat upload: %w", err)
-			}
-			a.URL = urlOf(id)
-			out = append(out, a)
-		}
-		return nil
-	})
-	return out, err
+// InsertUpload implements storetx.WebchatTx.
+func (s steps) InsertUpload(ctx context.Context, id, instance, subject, name, typ string, size int64, hash string) error {
+	_, err := s.ExecContext(ctx, `INSERT INTO webchat_uploads (id, instance, subject, name, type, size, data, hash, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, x'', ?, ?)`, id, instance, subject, name, typ, size, hash, formatTime(s.Now()))
+	if err != nil {
+		return fmt.Errorf("put webchat upload: %w", err)
+	}
+	return nil
 }
 
-// DeleteOrphanWebchatUploads deletes the uploads no message carries that
-// were made before cutoff, and returns how many.
-func (db *DB) DeleteOrphanWebchatUploads(ctx context.Context, cutoff time.Time) (int, error) {
-	n := 0
-	err := db.update(ctx, func(tx *Tx) error {
-		rows, err := tx.QueryContext(ctx, `DELETE FROM webchat_uploads WHERE attached_at = '' AND created_at < ? RETURNING hash`, formatTime(cutoff))
-		if err != nil {
-			return fmt.Errorf("delete unattached uploads: %w", err)
+// AttachUpload implements storetx.WebchatTx.
+func (s steps) AttachUpload(ctx context.Context, instance, id, subject string) (*backend.Attachment, error) {
+	var a backend.Attachment
+	err := s.QueryRowContext(ctx, `UPDATE webchat_uploads SET attached_at = CASE WHEN attached_at = '' THEN ? ELSE attached_at END
+		WHERE instance = ? AND id = ? AND subject = ? RETURNING name, type, size`, formatTime(s.Now()), instance, id, subject).
+		Scan(&a.Name, &a.Type, &a.Size)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("attach webchat upload: %w", err)
+	}
+	return &a, nil
+}
+
+// DeleteOrphanUploads implements storetx.WebchatTx.
+func (s steps) DeleteOrphanUploads(ctx context.Context, cutoff time.Time) ([]string, error) {
+	rows, err := s.QueryContext(ctx, `DELETE FROM webchat_uploads WHERE attached_at = '' AND created_at < ? RETURNING hash`, formatTime(cutoff))
+	if err != nil {
+		return nil, fmt.Errorf("delete unattached uploads: %w", err)
+	}
+	defer rows.Close()
+	var hashes []string
+	for rows.Next() {
+		var h string
+		if err := rows.Scan(&h); err != nil {
+			return nil, err
 		}
-		var hashes []string
-		for rows.Next() {
-			var h string
-			if err := rows.Scan(&h); err != nil {
-				rows.Close()
-				return err
-			}
-			hashes = append(hashes, h)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		n = len(hashes)
-		return dropBlobs(ctx, tx, hashes)
-	})
-	return n, err
+		hashes = append(hashes, h)
+	}
+	return hashes, rows.Err()
 }
 
 // WebchatUpload returns one uploaded file of a widget instance and the

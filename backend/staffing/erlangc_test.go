@@ -48,10 +48,47 @@ func TestErlangC_CallCentreHelperExample(t *testing.T) {
 	}
 }
 
+// TestErlangC_PublishedPackageExamples checks the same load (100 calls a
+// half hour, 180 s handle time, 20 s target) against the outputs two
+// published Erlang C packages print in their documentation, to more
+// digits than the worked example rounds to:
+//   - the R package ErlangC 0.1.0 on CRAN
+//     (https://stat.ethz.ch/CRAN/web/packages/ErlangC/readme/README.html):
+//     with 14 agents, wait probability 0.1741319, service level 0.88835,
+//     average speed of answer 7.83593701177724 s, occupancy 0.7142857; its
+//     search starts at 11 agents with 0.6821182 and 0.3896138, and needs 14
+//     for 80 %;
+//   - pyworkforce 0.1.0 (https://pypi.org/project/pyworkforce/0.1.0/):
+//     raw_positions 14, service_level 0.8883500191794669,
+//     waiting_probability 0.1741319335950498.
+func TestErlangC_PublishedPackageExamples(t *testing.T) {
+	aht, target := 180*time.Second, 20*time.Second
+	a := staffing.Traffic(100.0/1800, aht)
+	if pw := staffing.WaitProbability(14, a); !near(pw, 0.1741319335950498, 1e-12) {
+		t.Errorf("P(wait) with 14 agents = %.16f, want 0.1741319335950498", pw)
+	}
+	if sl := staffing.ServiceLevel(14, a, aht, target); !near(sl, 0.8883500191794669, 1e-12) {
+		t.Errorf("service level with 14 agents = %.16f, want 0.8883500191794669", sl)
+	}
+	if asa := staffing.AverageSpeedOfAnswer(14, a, aht); !near(asa.Seconds(), 7.83593701177724, 1e-6) {
+		t.Errorf("ASA with 14 agents = %.12f s, want 7.83593701177724", asa.Seconds())
+	}
+	if pw := staffing.WaitProbability(11, a); !near(pw, 0.6821182, 5e-8) {
+		t.Errorf("P(wait) with 11 agents = %.8f, want 0.6821182", pw)
+	}
+	if sl := staffing.ServiceLevel(11, a, aht, target); !near(sl, 0.3896138, 5e-8) {
+		t.Errorf("service level with 11 agents = %.8f, want 0.3896138", sl)
+	}
+	if n, err := staffing.AgentsNeeded(a, aht, target, 0.8); err != nil || n != 14 {
+		t.Errorf("agents needed = %d, %v; want 14", n, err)
+	}
+}
+
 // TestErlangC_MitanExample follows the step-by-step calculation of Mitan's
 // "The Erlang-C Formula" (http://www.mitan.co.uk/erlang/elgcmath.htm: 360
-// calls per half hour, 4 minute calls, 55 agents, 15 s target): 48 Erlangs, occupancy 0.873, a call waits with probability
-// 0.239, waits 8.2 s on average, and 84.6 % are answered within 15 s.
+// calls per half hour, 4 minute calls, 55 agents, 15 s target): 48
+// Erlangs, occupancy 0.873, a call waits with probability 0.239, waits
+// 8.2 s on average, and 84.6 % are answered within 15 s.
 func TestErlangC_MitanExample(t *testing.T) {
 	aht := 4 * time.Minute
 	a := staffing.Traffic(360.0/1800, aht)

@@ -13,7 +13,7 @@ import (
 // the agent, an accepted one connects them, a withdrawn one stops the ring.
 func (e *Engine) onReservation(r *backend.Reservation) {
 	c := e.callForTask(r.TaskID)
-	if c == nil {
+	if c == nil || r.ID == c.placedRes { // an outbound call's agent is connected by placeCall
 		return
 	}
 	switch r.State {
@@ -85,7 +85,25 @@ func (c *call) ring(r *backend.Reservation, w *backend.Worker) {
 	if ct, err := c.e.store.FindContactByID(c.e.ctx, rec.ContactID); err == nil {
 		f.ContactName = ct.Name
 	}
+	f.QueueName = c.e.queueName(r.QueueID)
 	c.e.send(w.UserID, f)
+}
+
+// queueName returns a queue's name ("" when unknown).
+func (e *Engine) queueName(id string) string {
+	if id == "" {
+		return ""
+	}
+	queues, err := e.router.Queues(e.ctx)
+	if err != nil {
+		return ""
+	}
+	for _, q := range queues {
+		if q.ID == id {
+			return q.Name
+		}
+	}
+	return ""
 }
 
 // connect offers a WebRTC leg to an agent who answered. Their softphone
@@ -96,13 +114,23 @@ func (c *call) connect(s *agentSide) {
 	defer cancel()
 	leg, offer, err := c.e.newPeer(ctx, c.pt, func(p *rtp.Packet, dt uint8) { c.fromAgent(s, p, dt) }, func() { c.agentGone(s) })
 	if err != nil {
+		c.mu.Lock()
+		if c.pending[s.user.ID] == s {
+			delete(c.pending, s.user.ID)
+		}
+		c.mu.Unlock()
 		c.e.log.Error("voice: agent leg", "call", c.rec.ID, "error", err)
 		c.e.send(s.user.ID, errorFrame{Type: "voice.error", CallID: c.rec.ID, Error: "The call's audio could not be set up."})
 		return
 	}
+	c.mu.Lock()
 	s.leg, s.src = leg, newSourceID()
 	s.out = &outStream{sink: leg, audioPT: c.pt}
-	c.mu.Lock()
+	if s.supervisor && c.pending[s.user.ID] != s { // the supervisor left meanwhile
+		c.mu.Unlock()
+		leg.close()
+		return
+	}
 	if c.ended {
 		c.mu.Unlock()
 		leg.close()
@@ -110,19 +138,21 @@ func (c *call) connect(s *agentSide) {
 		return
 	}
 	c.pending[s.user.ID] = s
+	f := offerFrame{Type: "voice.offer", CallID: c.rec.ID, SDP: offer, Consult: s.consult, Monitor: s.mode}
 	c.mu.Unlock()
-	c.e.send(s.user.ID, offerFrame{Type: "voice.offer", CallID: c.rec.ID, SDP: offer, Consult: s.consult})
+	c.e.send(s.user.ID, f)
 }
 
 // onAnswer applies an agent's SDP answer and bridges them once connected.
 func (c *call) onAnswer(u backend.User, sdp string) error {
 	c.mu.Lock()
 	s := c.pending[u.ID]
-	delete(c.pending, u.ID)
-	c.mu.Unlock()
-	if s == nil {
+	if s == nil || s.leg == nil { // nothing offered yet
+		c.mu.Unlock()
 		return backend.Errorf(backend.EConflict, "There is no audio offer waiting for you on this call.")
 	}
+	delete(c.pending, u.ID)
+	c.mu.Unlock()
 	if err := s.leg.setAnswer(sdp); err != nil {
 		s.leg.close()
 		return err
@@ -146,6 +176,10 @@ func (c *call) joined(s *agentSide) {
 		s.leg.close()
 		return
 	}
+	if s.supervisor {
+		c.joinMonitor(s)
+		return
+	}
 	if s.consult {
 		a := c.a.Load()
 		if a == nil {
@@ -164,7 +198,11 @@ func (c *call) joined(s *agentSide) {
 	if c.rec.AnsweredAt.IsZero() {
 		c.rec.AnsweredAt = c.e.opts.Now().UTC()
 	}
-	c.setState(backend.CallConnected, "Answered by "+s.user.Name+".")
+	note := "Answered by " + s.user.Name + "."
+	if c.rec.Direction == backend.CallOutbound {
+		note = c.rec.To + " answered " + s.user.Name + "'s call."
+	}
+	c.setState(backend.CallConnected, note)
 }
 
 // agentGone handles an agent's connection failing or closing.
@@ -173,6 +211,9 @@ func (c *call) agentGone(s *agentSide) {
 	switch {
 	case c.ended:
 		c.mu.Unlock()
+	case s.supervisor:
+		c.mu.Unlock()
+		c.leave(s.user, "connection lost")
 	case c.b.Load() == s:
 		c.b.Store(nil)
 		if a := c.a.Load(); a != nil {

@@ -6,8 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
-	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -20,7 +18,6 @@ import (
 	"time"
 
 	"github.com/pion/rtp"
-	"github.com/pion/webrtc/v3"
 
 	"switchboard/backend/voice/dsp"
 )
@@ -39,6 +36,12 @@ import (
 type farResult struct {
 	Sent, Dropped, AtAgent, AtCaller uint64
 	JitterMs, RTTMs                  float64
+	// CPUSeconds is the far end's own CPU time over the run; SendSeconds
+	// the wall time it took to send the run's packets.
+	CPUSeconds, SendSeconds float64
+	// FarEndDrops is how many datagrams the kernel dropped on the far
+	// end's own sockets for full receive buffers.
+	FarEndDrops uint64
 }
 
 // BenchmarkBridge relays G.711 both ways through BRIDGE_CALLS (default
@@ -46,9 +49,12 @@ type farResult struct {
 // callers' path drops BRIDGE_LOSS (0..1) of their packets at random. It
 // reports loss, the engine's CPU per call, the delay the relay adds from
 // reading a caller's packet to handing it, encrypted, to the agent's
-// socket, and the MOS estimate at the agents.
+// socket, and the MOS estimate at the agents. With BRIDGE_LEGS=rtp the
+// agent's leg is a second SIP leg (plain RTP, as when a call is sent on to
+// a number), so the relay loop is measured without pion's WebRTC path.
 func BenchmarkBridge(b *testing.B) {
 	calls := envInt("BRIDGE_CALLS", 100)
+	plain := os.Getenv("BRIDGE_LEGS") == "rtp"
 	seconds := envInt("BRIDGE_SECONDS", 10)
 	loss, _ := strconv.ParseFloat(os.Getenv("BRIDGE_LOSS"), 64)
 	e, err := New(nil, Options{BindIP: net.IPv4(127, 0, 0, 1)})
@@ -77,7 +83,7 @@ func BenchmarkBridge(b *testing.B) {
 		}
 	}()
 	for i := 0; i < calls; i++ {
-		br, offer, err := newBridge(e, &mu, &delays)
+		br, offer, err := newBridge(e, plain, &mu, &delays)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -90,18 +96,28 @@ func BenchmarkBridge(b *testing.B) {
 		port, _ := strconv.Atoi(f[2])
 		sdp, _ := base64.StdEncoding.DecodeString(f[3])
 		bridges[i].leg.remote.Store(&net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port})
-		if err := bridges[i].peer.setAnswer(string(sdp)); err != nil {
+		if plain {
+			agents, _ := strconv.Atoi(strings.TrimPrefix(string(sdp), "rtp "))
+			bridges[i].other.remote.Store(&net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: agents})
+		} else if err := bridges[i].peer.setAnswer(string(sdp)); err != nil {
 			b.Fatal(err)
 		}
 	}
 	for _, br := range bridges {
+		if br.peer == nil {
+			continue
+		}
 		if err := br.peer.waitConnected(time.Minute); err != nil {
 			b.Fatal(err)
 		}
 	}
 	defer func() {
 		for _, br := range bridges {
-			br.peer.close()
+			if br.peer != nil {
+				br.peer.close()
+			} else {
+				br.other.close()
+			}
 			br.leg.close()
 		}
 	}()
@@ -110,10 +126,10 @@ func BenchmarkBridge(b *testing.B) {
 		mu.Lock()
 		delays = delays[:0]
 		mu.Unlock()
-		cpu0, wall0 := cpuTime(), time.Now()
+		cpu0, kdrops0 := cpuTime(), udpBufferDrops()
 		fmt.Fprintf(in, "run %d %g\n", seconds, loss)
 		f := nextLine(b, out, "result")
-		cpu, wall := cpuTime()-cpu0, time.Since(wall0)
+		cpu := cpuTime() - cpu0
 		var r farResult
 		json.Unmarshal([]byte(f[1]), &r)
 		mu.Lock()
@@ -135,10 +151,16 @@ func BenchmarkBridge(b *testing.B) {
 		// relayed; pacing above 1 means the far end could not keep 20 ms
 		// (the machine was saturated), so fewer packets flowed than nominal.
 		b.ReportMetric(100*cpu.Seconds()/float64(calls*seconds), "%core/call")
+		b.ReportMetric(100*r.CPUSeconds/float64(calls*seconds), "%core/call-far-end")
 		b.ReportMetric(float64(r.Sent)/float64(calls*seconds*50), "sent/nominal")
-		b.ReportMetric(wall.Seconds()/float64(seconds), "pacing")
+		b.ReportMetric(r.SendSeconds/float64(seconds), "pacing")
 		b.ReportMetric(float64(pct(0.5).Nanoseconds())/1000, "µs-p50")
 		b.ReportMetric(float64(pct(0.99).Nanoseconds())/1000, "µs-p99")
+		// Datagrams the kernel dropped for full receive buffers on the
+		// whole machine during the run (the far end's, the engine's and
+		// any other process's sockets).
+		b.ReportMetric(float64(udpBufferDrops()-kdrops0), "kernel-drops")
+		b.ReportMetric(float64(r.FarEndDrops), "kernel-drops-far-end")
 		b.ReportMetric(r.JitterMs, "ms-jitter")
 		b.ReportMetric(r.RTTMs, "ms-rtt")
 		b.ReportMetric(dsp.MOS(r.RTTMs, r.JitterMs, lossAgent), "MOS")
@@ -147,13 +169,17 @@ func BenchmarkBridge(b *testing.B) {
 }
 
 // bridge is the engine's side of one call: the SIP leg's RTP socket and
-// the agent's WebRTC leg, relaying to each other.
+// the agent's WebRTC leg (or, with BRIDGE_LEGS=rtp, a second SIP leg),
+// relaying to each other.
 type bridge struct {
-	leg  *rtpLeg
-	peer *peerLeg
+	leg   *rtpLeg
+	peer  *peerLeg
+	other *rtpLeg
 }
 
-func newBridge(e *Engine, mu *sync.Mutex, delays *[]time.Duration) (*bridge, string, error) {
+// newBridge returns the engine's side of one call and what the far end
+// needs for the agent's leg: the WebRTC offer, or "rtp <port>".
+func newBridge(e *Engine, plain bool, mu *sync.Mutex, delays *[]time.Duration) (*bridge, string, error) {
 	conn, err := listenRTP(net.IPv4(127, 0, 0, 1), 0, 0)
 	if err != nil {
 		return nil, "", err
@@ -162,14 +188,26 @@ func newBridge(e *Engine, mu *sync.Mutex, delays *[]time.Duration) (*bridge, str
 	callerSrc, agentSrc := newSourceID(), newSourceID()
 	toCaller := &outStream{sink: br.leg, audioPT: dsp.PayloadPCMU}
 	toCaller.setSource(agentSrc)
-	peer, offer, err := e.newPeer(context.Background(), dsp.PayloadPCMU, func(p *rtp.Packet, dt uint8) {
-		toCaller.write(agentSrc, p, dt)
-	}, nil)
-	if err != nil {
-		return nil, "", err
+	var agent sink
+	var offer string
+	if plain {
+		conn, err := listenRTP(net.IPv4(127, 0, 0, 1), 0, 0)
+		if err != nil {
+			return nil, "", err
+		}
+		br.other = newRTPLeg(conn)
+		go br.other.run(func(p *rtp.Packet) { toCaller.write(agentSrc, p, 0) })
+		agent, offer = br.other, fmt.Sprintf("rtp %d", br.other.port())
+	} else {
+		br.peer, offer, err = e.newPeer(context.Background(), dsp.PayloadPCMU, func(p *rtp.Packet, dt uint8) {
+			toCaller.write(agentSrc, p, dt)
+		}, nil)
+		if err != nil {
+			return nil, "", err
+		}
+		agent = br.peer
 	}
-	br.peer = peer
-	toAgent := &outStream{sink: peer, audioPT: dsp.PayloadPCMU}
+	toAgent := &outStream{sink: agent, audioPT: dsp.PayloadPCMU}
 	toAgent.setSource(callerSrc)
 	go br.leg.run(func(p *rtp.Packet) {
 		t0 := time.Now()
@@ -200,6 +238,30 @@ func envInt(name string, def int) int {
 	return def
 }
 
+// udpBufferDrops is the kernel's count of UDP datagrams dropped because a
+// socket's receive buffer was full (RcvbufErrors in /proc/net/snmp).
+func udpBufferDrops() uint64 {
+	data, _ := os.ReadFile("/proc/net/snmp")
+	var names []string
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 || f[0] != "Udp:" {
+			continue
+		}
+		if names == nil {
+			names = f
+			continue
+		}
+		for i, n := range names {
+			if n == "RcvbufErrors" && i < len(f) {
+				v, _ := strconv.ParseUint(f[i], 10, 64)
+				return v
+			}
+		}
+	}
+	return 0
+}
+
 func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
@@ -213,173 +275,4 @@ func TestBridgeFarEnd(t *testing.T) {
 		t.Skip("the far end of BenchmarkBridge")
 	}
 	runFarEnd(t, os.Stdin, os.Stdout)
-}
-
-// farCall is one call's far ends: the caller's socket and the agent's peer.
-type farCall struct {
-	caller *net.UDPConn
-	engine *net.UDPAddr
-	agent  *webrtc.PeerConnection
-	track  *webrtc.TrackLocalStaticRTP
-
-	mu                sync.Mutex
-	atAgent, atCaller dsp.RecvStats
-	seq               uint16
-	sent, dropped     uint64
-}
-
-func runFarEnd(t *testing.T, stdin io.Reader, stdout io.Writer) {
-	m := &webrtc.MediaEngine{}
-	m.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypePCMU, ClockRate: 8000}, PayloadType: 0}, webrtc.RTPCodecTypeAudio)
-	api := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithSettingEngine(SettingEngine(net.IPv4(127, 0, 0, 1), "", 0, 0)))
-	var calls []*farCall
-	var wmu sync.Mutex
-	sc := bufio.NewScanner(stdin)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		switch {
-		case len(f) == 4 && f[0] == "call":
-			port, _ := strconv.Atoi(f[2])
-			offer, _ := base64.StdEncoding.DecodeString(f[3])
-			fc, answer, err := newFarCall(api, port, string(offer))
-			if err != nil {
-				t.Fatal(err)
-			}
-			calls = append(calls, fc)
-			wmu.Lock()
-			fmt.Fprintf(stdout, "answer %s %d %s\n", f[1], fc.caller.LocalAddr().(*net.UDPAddr).Port, base64.StdEncoding.EncodeToString([]byte(answer)))
-			wmu.Unlock()
-		case len(f) == 3 && f[0] == "run":
-			seconds, _ := strconv.Atoi(f[1])
-			loss, _ := strconv.ParseFloat(f[2], 64)
-			r := runCalls(calls, seconds, loss)
-			b, _ := json.Marshal(r)
-			fmt.Fprintf(stdout, "result %s\n", b)
-		case len(f) == 1 && f[0] == "quit":
-			return
-		}
-	}
-}
-
-func newFarCall(api *webrtc.API, enginePort int, offer string) (*farCall, string, error) {
-	fc := &farCall{engine: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: enginePort}}
-	var err error
-	if fc.caller, err = net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)}); err != nil {
-		return nil, "", err
-	}
-	go func() {
-		buf := make([]byte, 1500)
-		var p rtp.Packet
-		for {
-			n, _, err := fc.caller.ReadFromUDP(buf)
-			if err != nil {
-				return
-			}
-			if p.Unmarshal(buf[:n]) == nil {
-				fc.mu.Lock()
-				fc.atCaller.Add(p.SequenceNumber, p.Timestamp, time.Now())
-				fc.mu.Unlock()
-			}
-		}
-	}()
-	if fc.agent, err = api.NewPeerConnection(webrtc.Configuration{}); err != nil {
-		return nil, "", err
-	}
-	if err := fc.agent.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
-		return nil, "", err
-	}
-	fc.track, _ = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypePCMU, ClockRate: 8000}, "a", "a")
-	sender, err := fc.agent.AddTrack(fc.track)
-	if err != nil {
-		return nil, "", err
-	}
-	go drainRTCP(sender)
-	fc.agent.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
-		go func() {
-			buf := make([]byte, 1500)
-			var p rtp.Packet
-			for {
-				n, _, err := tr.Read(buf)
-				if err != nil {
-					return
-				}
-				if p.Unmarshal(buf[:n]) == nil {
-					fc.mu.Lock()
-					fc.atAgent.Add(p.SequenceNumber, p.Timestamp, time.Now())
-					fc.mu.Unlock()
-				}
-			}
-		}()
-	})
-	answer, err := fc.agent.CreateAnswer(nil)
-	if err != nil {
-		return nil, "", err
-	}
-	gathered := webrtc.GatheringCompletePromise(fc.agent)
-	fc.agent.SetLocalDescription(answer)
-	<-gathered
-	return fc, fc.agent.LocalDescription().SDP, nil
-}
-
-// runCalls sends 20 ms packets both ways on every call, each call paced by
-// its own ticker, and reports what arrived.
-func runCalls(calls []*farCall, seconds int, loss float64) farResult {
-	payload := dsp.Encode(nil, 0, make([]int16, dsp.FrameSamples))
-	var wg sync.WaitGroup
-	for _, fc := range calls {
-		fc.mu.Lock()
-		fc.atAgent, fc.atCaller, fc.sent, fc.dropped = dsp.RecvStats{}, dsp.RecvStats{}, 0, 0
-		fc.mu.Unlock()
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			time.Sleep(time.Duration(rand.Int64N(int64(20 * time.Millisecond)))) // spread the calls over the 20 ms
-			tick := time.NewTicker(20 * time.Millisecond)
-			defer tick.Stop()
-			buf := make([]byte, 1500)
-			for i := 0; i < seconds*50; i++ {
-				<-tick.C
-				fc.mu.Lock()
-				seq := fc.seq
-				fc.seq++
-				fc.sent++
-				drop := loss > 0 && rand.Float64() < loss
-				if drop {
-					fc.dropped++
-				}
-				fc.mu.Unlock()
-				ts := uint32(i * dsp.FrameSamples)
-				if !drop {
-					p := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 0, SequenceNumber: seq, Timestamp: ts, SSRC: 1}, Payload: payload}
-					n, _ := p.MarshalTo(buf)
-					fc.caller.WriteToUDP(buf[:n], fc.engine)
-				}
-				fc.track.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 0, SequenceNumber: seq, Timestamp: ts}, Payload: payload})
-			}
-		}()
-	}
-	wg.Wait()
-	time.Sleep(300 * time.Millisecond) // the last packets land
-	var r farResult
-	var rtts []float64
-	for _, fc := range calls {
-		fc.mu.Lock()
-		r.Sent += fc.sent
-		r.Dropped += fc.dropped
-		r.AtAgent += fc.atAgent.Received()
-		r.AtCaller += fc.atCaller.Received()
-		r.JitterMs += fc.atAgent.JitterMs()
-		fc.mu.Unlock()
-	}
-	r.JitterMs /= float64(len(calls))
-	for _, s := range calls[0].agent.GetStats() {
-		if p, ok := s.(webrtc.ICECandidatePairStats); ok && p.Nominated && p.CurrentRoundTripTime > 0 {
-			rtts = append(rtts, p.CurrentRoundTripTime*1000)
-		}
-	}
-	if len(rtts) > 0 {
-		r.RTTMs = rtts[0]
-	}
-	return r
 }

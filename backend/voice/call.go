@@ -30,9 +30,13 @@ type agentSide struct {
 	user     backend.User
 	workerID string
 	consult  bool
-	leg      *peerLeg
-	out      *outStream
-	src      int
+	// supervisor marks a supervisor's leg; mode is how they are on the
+	// call (guarded by the call's mu).
+	supervisor bool
+	mode       string
+	leg        *peerLeg
+	out        *outStream
+	src        int
 }
 
 // call is a live call. Media moves on the legs' goroutines through
@@ -42,6 +46,7 @@ type call struct {
 	e         *Engine
 	pt        uint8 // the caller's G.711 payload type
 	callerSrc int
+	mixSrc    int        // the source id of mixed audio (a supervisor on the call)
 	out       *outStream // to the caller
 	caller    callerLeg
 	dtmf      dtmfReceiver // the caller's read goroutine only
@@ -49,6 +54,8 @@ type call struct {
 	a, b     atomic.Pointer[agentSide] // the agent, and a consulted agent
 	recorder atomic.Pointer[recorder]
 	vm       atomic.Pointer[monoRecorder]
+	sup      atomic.Pointer[agentSide] // a supervisor on the call
+	mix      atomic.Pointer[mixer]     // mixing while a supervisor is on
 
 	mu         sync.Mutex
 	rec        backend.Call
@@ -64,6 +71,9 @@ type call struct {
 	vmDone     bool
 	inFlow     bool
 	voicemail  string
+	// placedRes is the reservation that gave an agent's outbound call its
+	// task: theirs from the start (set before the call is registered).
+	placedRes string
 	// visitor and web identify a website caller's call and connection.
 	visitor string
 	web     *peerLeg
@@ -71,7 +81,7 @@ type call struct {
 }
 
 func (e *Engine) newCall(rec *backend.Call, conv *backend.Conversation, pt uint8, caller callerLeg, callerDTMF uint8) *call {
-	c := &call{e: e, pt: pt, callerSrc: newSourceID(), caller: caller, rec: *rec, conv: conv,
+	c := &call{e: e, pt: pt, callerSrc: newSourceID(), mixSrc: newSourceID(), caller: caller, rec: *rec, conv: conv,
 		ringing: map[string]string{}, pending: map[string]*agentSide{}, done: make(chan struct{})}
 	c.out = &outStream{sink: caller, audioPT: pt, dtmfPT: callerDTMF}
 	return c
@@ -101,9 +111,9 @@ func (c *call) setState(state string, note string) {
 	if n, ok := c.caller.(stateNotifier); ok {
 		n.notify(state, c.rec.UserName)
 	}
-	for _, s := range []*agentSide{c.a.Load(), c.b.Load()} {
+	for _, s := range []*agentSide{c.a.Load(), c.b.Load(), c.sup.Load()} {
 		if s != nil {
-			c.e.send(s.user.ID, stateFrame{Type: "voice.state", Call: c.rec})
+			c.e.send(s.user.ID, stateFrame{Type: "voice.state", Call: c.rec, Monitor: s.mode})
 		}
 	}
 }
@@ -119,6 +129,9 @@ func (c *call) fromCaller(p *rtp.Packet, dtmfPT uint8) {
 	if r := c.recorder.Load(); r != nil {
 		r.add(0, p)
 	}
+	if m := c.mix.Load(); m != nil {
+		m.add(inCaller, p)
+	}
 	if vm := c.vm.Load(); vm != nil && vm.add(p) {
 		go c.finishVoicemail()
 	}
@@ -132,6 +145,17 @@ func (c *call) fromCaller(p *rtp.Packet, dtmfPT uint8) {
 
 // fromAgent handles one packet from an agent's softphone.
 func (c *call) fromAgent(s *agentSide, p *rtp.Packet, dtmfPT uint8) {
+	if m := c.mix.Load(); m != nil {
+		switch {
+		case m.sup == s:
+			m.add(inSupervisor, p)
+		case c.a.Load() == s:
+			m.add(inAgent, p)
+		}
+	}
+	if s.supervisor {
+		return // a supervisor is heard only through the mixer
+	}
 	c.out.write(s.src, p, dtmfPT)
 	if r := c.recorder.Load(); r != nil && c.out.source() == s.src && (dtmfPT == 0 || p.PayloadType != dtmfPT) {
 		r.add(1, p)
@@ -202,6 +226,7 @@ func (c *call) bridge(s *agentSide) {
 	}
 	c.out.setSource(s.src)
 	s.out.setSource(c.callerSrc)
+	c.remix()
 	if c.recorder.Load() == nil {
 		path := filepath.Join(c.e.dir(), c.rec.ID+".wav")
 		if r, err := newRecorder(path, c.e.opts.Now); err != nil {
@@ -239,8 +264,11 @@ func (c *call) hangup(reason string, byCaller bool) {
 			attachments = append(attachments, recordingAttachment(c.rec.ID, "Call recording"))
 		}
 	}
+	if m := c.mix.Swap(nil); m != nil {
+		m.halt()
+	}
 	users := map[string]bool{}
-	for _, s := range []*agentSide{c.a.Swap(nil), c.b.Swap(nil)} {
+	for _, s := range []*agentSide{c.a.Swap(nil), c.b.Swap(nil), c.sup.Swap(nil)} {
 		if s != nil {
 			s.leg.close()
 			users[s.user.ID] = true
@@ -274,17 +302,32 @@ func (c *call) hangup(reason string, byCaller bool) {
 		c.e.send(u, endedFrame{Type: "voice.ended", CallID: c.rec.ID, Reason: reason})
 	}
 	c.e.unregister(c)
-	if taskID != "" && c.e.router != nil {
-		if answered {
-			if _, err := c.e.router.WrapUp(c.e.ctx, taskID, ""); err != nil && backend.ErrorCode(err) != backend.ENotFound {
-				c.e.log.Warn("voice: wrap up", "task", taskID, "error", err)
-			}
-		} else if _, err := c.e.router.CancelTask(c.e.ctx, taskID, "caller hung up"); err != nil && backend.ErrorCode(err) != backend.ENotFound {
-			c.e.log.Warn("voice: cancel task", "task", taskID, "error", err)
-		}
+	if taskID != "" {
+		c.e.endTask(taskID, answered, "caller hung up")
 	}
 	if inFlow {
 		c.flowEvent(backend.CallEventHangup, nil)
+	}
+}
+
+// endTask ends the voice task of a call that ended: an answered call's, or
+// one an agent holds although their audio never connected, goes to
+// wrap-up; one still waiting or ringing is canceled for reason.
+func (e *Engine) endTask(taskID string, answered bool, reason string) {
+	if e.router == nil {
+		return
+	}
+	if !answered {
+		_, err := e.router.CancelTask(e.ctx, taskID, reason)
+		if backend.ErrorCode(err) != backend.EConflict { // EConflict: an agent holds it
+			if err != nil && backend.ErrorCode(err) != backend.ENotFound {
+				e.log.Warn("voice: cancel task", "task", taskID, "error", err)
+			}
+			return
+		}
+	}
+	if _, err := e.router.WrapUp(e.ctx, taskID, ""); err != nil && backend.ErrorCode(err) != backend.ENotFound {
+		e.log.Warn("voice: wrap up", "task", taskID, "error", err)
 	}
 }
 

@@ -86,16 +86,61 @@ func (e *Engine) Dial(ctx context.Context, u backend.User, number, trunk string)
 		backend.CallNote{Text: u.Name + " is calling " + number + "."}); err != nil {
 		return nil, err
 	}
-	go e.placeCall(u, rec, tc)
+	resID, err := e.outboundTask(ctx, u, rec)
+	if err == nil {
+		err = e.store.SaveCall(ctx, rec, backend.CallNote{})
+	}
+	if err != nil {
+		rec.State, rec.EndReason, rec.EndedAt = backend.CallEnded, "not placed", e.opts.Now().UTC()
+		if serr := e.store.SaveCall(ctx, rec, backend.CallNote{Text: "The call to " + number + " was not placed: " + backend.ErrorMessage(err)}); serr != nil {
+			e.log.Error("voice: save call", "error", serr)
+		}
+		return nil, err
+	}
+	go e.placeCall(u, rec, tc, resID)
 	return rec, nil
 }
 
-// placeCall sends the INVITE and, once answered, connects the agent.
-func (e *Engine) placeCall(u backend.User, rec *backend.Call, tc *TrunkConfig) {
+// outboundTask gives an agent's outbound call its voice task, assigned to
+// them at once: the call counts against their voice capacity, its
+// conversation is theirs, and it ends in wrap-up like an inbound call. It
+// returns the reservation that assigned it ("" for a user who takes no
+// tasks: they call without one).
+func (e *Engine) outboundTask(ctx context.Context, u backend.User, rec *backend.Call) (string, error) {
+	w, err := e.router.WorkerByUserID(ctx, u.ID)
+	if backend.ErrorCode(err) == backend.ENotFound {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	t, err := e.router.CreateTask(ctx, backend.TaskInput{Channel: backend.ChannelVoice, ConversationID: rec.ConversationID,
+		Attributes: map[string]any{"direction": backend.CallOutbound, "to": rec.To}})
+	if err != nil {
+		return "", err
+	}
+	r, err := e.router.AssignTask(ctx, t.ID, w.ID)
+	if err != nil {
+		if _, cerr := e.router.CancelTask(ctx, t.ID, "the agent could not take the call"); cerr != nil {
+			e.log.Warn("voice: cancel outbound task", "task", t.ID, "error", cerr)
+		}
+		return "", err
+	}
+	rec.TaskID = t.ID
+	return r.ID, nil
+}
+
+// placeCall sends the INVITE and, once answered, connects the agent. The
+// task's reservation resID is the agent's already: the engine does not
+// connect them a second time when the router's event for it arrives.
+func (e *Engine) placeCall(u backend.User, rec *backend.Call, tc *TrunkConfig, resID string) {
 	fail := func(reason string) {
 		rec.State, rec.EndReason, rec.EndedAt = backend.CallEnded, reason, e.opts.Now().UTC()
 		if err := e.store.SaveCall(e.ctx, rec, backend.CallNote{Text: "The call to " + rec.To + " failed: " + reason + "."}); err != nil {
 			e.log.Error("voice: save call", "error", err)
+		}
+		if rec.TaskID != "" {
+			e.endTask(rec.TaskID, false, reason)
 		}
 		e.send(u.ID, endedFrame{Type: "voice.ended", CallID: rec.ID, Reason: reason})
 	}
@@ -111,7 +156,7 @@ func (e *Engine) placeCall(u backend.User, rec *backend.Call, tc *TrunkConfig) {
 		return
 	}
 	c := e.newCall(rec, conv, media.pt, leg, media.dtmfPT)
-	c.answered = true
+	c.answered, c.placedRes = true, resID
 	leg.out, leg.dtmfPT = c.out, media.dtmfPT
 	e.register(c)
 	go leg.rtp.run(func(p *rtp.Packet) { c.fromCaller(p, media.dtmfPT) })

@@ -39,6 +39,7 @@ type Store interface {
 type Router interface {
 	CreateTask(ctx context.Context, in backend.TaskInput) (*backend.Task, error)
 	AcceptReservation(ctx context.Context, id string) (*backend.Reservation, error)
+	AssignTask(ctx context.Context, taskID, workerID string) (*backend.Reservation, error)
 	RejectReservation(ctx context.Context, id string) (*backend.Reservation, error)
 	TransferTask(ctx context.Context, taskID string, to backend.TransferTarget) (*backend.Task, error)
 	WrapUp(ctx context.Context, taskID, disposition string) (*backend.Task, error)
@@ -47,6 +48,7 @@ type Router interface {
 	Worker(ctx context.Context, id string) (*backend.Worker, error)
 	WorkerByUserID(ctx context.Context, userID string) (*backend.Worker, error)
 	Reservations(ctx context.Context, workerID string) ([]*backend.Reservation, error)
+	Queues(ctx context.Context) ([]*backend.Queue, error)
 }
 
 // Flows runs a call's voice flow; the flow engine implements it.
@@ -278,6 +280,9 @@ func (e *Engine) register(c *call) {
 	defer e.mu.Unlock()
 	e.calls[c.rec.ID] = c
 	e.byConv[c.rec.ConversationID] = c
+	if c.rec.TaskID != "" {
+		e.byTask[c.rec.TaskID] = c
+	}
 }
 
 func (e *Engine) unregister(c *call) {

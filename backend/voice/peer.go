@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/ice/v2"
@@ -68,8 +69,10 @@ type peerLeg struct {
 	pc    *webrtc.PeerConnection
 	track *webrtc.TrackLocalStaticRTP
 
+	// dtmfPT is the far end's telephone-event payload type (0: none),
+	// read for every packet the leg receives.
+	dtmfPT    atomic.Uint32
 	mu        sync.Mutex
-	dtmfPT    uint8
 	connected chan struct{}
 	failed    chan struct{}
 	closeOnce sync.Once
@@ -156,9 +159,7 @@ func (l *peerLeg) setAnswer(sdp string) error {
 		}
 		for _, c := range tr.Receiver().GetParameters().Codecs {
 			if c.MimeType == "audio/telephone-event" {
-				l.mu.Lock()
-				l.dtmfPT = uint8(c.PayloadType)
-				l.mu.Unlock()
+				l.dtmfPT.Store(uint32(c.PayloadType))
 			}
 		}
 	}
@@ -190,10 +191,7 @@ func (l *peerLeg) read(tr *webrtc.TrackRemote, onPacket func(*rtp.Packet, uint8)
 		if p.Unmarshal(buf[:n]) != nil {
 			continue
 		}
-		l.mu.Lock()
-		dt := l.dtmfPT
-		l.mu.Unlock()
-		onPacket(&p, dt)
+		onPacket(&p, uint8(l.dtmfPT.Load()))
 	}
 }
 

@@ -67,12 +67,13 @@ func (l *rtpLeg) writeRTP(p *rtp.Packet) error {
 }
 
 // run reads packets until the leg closes and hands each to fn; the packet
-// is reused after fn returns.
+// is reused after fn returns. Reading allocates nothing per packet (the
+// sender's address is not asked for).
 func (l *rtpLeg) run(fn func(p *rtp.Packet)) {
 	buf := make([]byte, 1500)
 	var p rtp.Packet
 	for {
-		n, _, err := l.conn.ReadFromUDP(buf)
+		n, err := l.conn.Read(buf)
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return

@@ -22,6 +22,7 @@ type (
 		ReservationID string       `json:"reservationId,omitempty"`
 		ExpiresAt     time.Time    `json:"expiresAt"`
 		QueueID       string       `json:"queueId,omitempty"`
+		QueueName     string       `json:"queueName,omitempty"`
 		ContactName   string       `json:"contactName,omitempty"`
 		Consult       bool         `json:"consult,omitempty"`
 		From          string       `json:"from,omitempty"`
@@ -31,10 +32,15 @@ type (
 		CallID  string `json:"callId"`
 		SDP     string `json:"sdp"`
 		Consult bool   `json:"consult,omitempty"`
+		// Monitor is how a supervisor joins the call (backend.Monitor*).
+		Monitor string `json:"monitor,omitempty"`
 	}
+	// stateFrame is a call's new state; Monitor is set for a supervisor
+	// on the call (voice.monitor when they join or change mode).
 	stateFrame struct {
-		Type string       `json:"type"`
-		Call backend.Call `json:"call"`
+		Type    string       `json:"type"`
+		Call    backend.Call `json:"call"`
+		Monitor string       `json:"monitor,omitempty"`
 	}
 	digitsFrame struct {
 		Type   string `json:"type"`

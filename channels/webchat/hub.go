@@ -3,6 +3,7 @@ package webchat
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -18,6 +19,7 @@ import (
 // Socket timing, as in gorilla's chat example.
 const (
 	writeWait  = 10 * time.Second
+	closeGrace = 2 * time.Second
 	pongWait   = 60 * time.Second
 	pingPeriod = pongWait * 9 / 10
 	sendBuffer = 64
@@ -277,6 +279,7 @@ func (s *Server) readPump(c *client) {
 		if !lim.take(time.Now()) {
 			s.log.Warn("widget socket over its rate limit", "instance", c.claims.Instance)
 			c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.ClosePolicyViolation, "rate limit"), time.Now().Add(writeWait))
+			drainUntilClosed(c.conn)
 			return
 		}
 		if s.opts.Calls != nil && isCallFrame(b) {
@@ -375,12 +378,14 @@ func (c *client) writePump() {
 				c.conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "reload"))
 				return
 			}
-			if err := c.conn.WriteMessage(websocket.TextMessage, msg); err != nil {
+			if err := c.conn.WriteMessage(websocket.TextMessage, msg); errors.Is(err, websocket.ErrCloseSent) {
+				continue // the reader is finishing the closing handshake and closes the socket
+			} else if err != nil {
 				return
 			}
 		case <-ticker.C:
 			c.conn.SetWriteDeadline(time.Now().Add(writeWait))
-			if err := c.conn.WriteMessage(websocket.PingMessage, nil); err != nil {
+			if err := c.conn.WriteMessage(websocket.PingMessage, nil); err != nil && !errors.Is(err, websocket.ErrCloseSent) {
 				return
 			}
 		}
@@ -407,4 +412,18 @@ func (b *bucket) take(now time.Time) bool {
 	}
 	b.tokens--
 	return true
+}
+
+// drainUntilClosed finishes the closing handshake after the engine has sent its close frame:
+// it reads and drops what the browser still sends (the widget keeps those as pending and sends
+// them again later) until the browser's own close frame, for at most closeGrace. Closing a TCP
+// socket with frames still unread resets it, and the reset can overtake the close frame, so the
+// browser would report 1006 ("retrying") instead of the 1008 that says "slow down".
+func drainUntilClosed(conn *websocket.Conn) {
+	conn.SetReadDeadline(time.Now().Add(closeGrace))
+	for {
+		if _, _, err := conn.NextReader(); err != nil {
+			return
+		}
+	}
 }

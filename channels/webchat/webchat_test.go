@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"mime/multipart"
@@ -331,9 +333,20 @@ func TestSocket_RateLimitCloses(t *testing.T) {
 	e := setup(t, webchat.Options{Rate: 1, Burst: 3})
 	s, _ := e.session(t, webchat.SessionRequest{})
 	ws := e.dial(t, s.Token)
-	for i := 0; i < 10; i++ {
-		ws.WriteJSON(map[string]any{"type": "typing"})
-	}
+	// A browser that sends a burst keeps sending while the engine says "slow down": the close
+	// frame must still reach it (a socket closed with unread frames is reset, and the browser
+	// then sees 1006, not 1008, and says "retrying" instead of "slow down").
+	// The engine finishes the closing handshake instead, so no write of the burst meets a reset.
+	writeErr := make(chan error, 1)
+	go func() {
+		for i := 0; i < 2000; i++ {
+			if err := ws.WriteJSON(map[string]any{"type": "message", "nonce": fmt.Sprint(i), "text": strings.Repeat("burst ", 50)}); err != nil {
+				writeErr <- err
+				return
+			}
+		}
+		writeErr <- nil
+	}()
 	ws.SetReadDeadline(time.Now().Add(5 * time.Second))
 	for {
 		_, _, err := ws.ReadMessage()
@@ -343,7 +356,11 @@ func TestSocket_RateLimitCloses(t *testing.T) {
 		if !websocket.IsCloseError(err, websocket.ClosePolicyViolation) {
 			t.Fatalf("want 1008, got %v", err)
 		}
-		return
+		break
+	}
+	// Once the browser has answered the close frame it stops writing (gorilla: ErrCloseSent).
+	if err := <-writeErr; err != nil && !errors.Is(err, websocket.ErrCloseSent) {
+		t.Fatalf("a write of the burst met %v: the engine closed before the closing handshake", err)
 	}
 }
 

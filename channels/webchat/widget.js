@@ -178,7 +178,7 @@
     if (S.ws && S.ws.readyState < 2) return;
     var ws = new WebSocket(base.replace(/^http/, 'ws') + '/ws?token=' + encodeURIComponent(S.token));
     S.ws = ws;
-    ws.onopen = function () { S.retry = 0; showState(''); for (var n in S.pending) ws.send(S.pending[n].frame); };
+    ws.onopen = function () { S.retry = 0; showState(''); resend(ws); };
     ws.onmessage = function (ev) {
       var f; try { f = JSON.parse(ev.data); } catch (e) { return; }
       if (f.type === 'message' || f.type === 'ack') add(f.message);
@@ -195,6 +195,21 @@
       var wait = slow ? 5000 : Math.min(30000, 1000 * Math.pow(2, S.retry++));
       S.timer = setTimeout(reconnect, wait);
     };
+  }
+
+  // resend sends what waited while the socket was down. After ten at once it paces them at four a
+  // second, under the engine's limit (five a second, twenty at once), so a long queue after a cut
+  // or a "slow down" goes out instead of closing the socket again.
+  function resend(ws) {
+    var queue = Object.keys(S.pending), sent = 0;
+    (function next() {
+      while (queue.length && S.ws === ws && ws.readyState === 1) {
+        var p = S.pending[queue.shift()];
+        if (!p) continue;
+        ws.send(p.frame);
+        if (++sent >= 10) { setTimeout(next, 250); return; }
+      }
+    })();
   }
 
   // reconnect renews the session (history included) and reopens the socket; it keeps trying.

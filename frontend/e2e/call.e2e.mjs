@@ -1,8 +1,12 @@
 // The agent's call controls in the real UI (browser mode) against a real
 // engine: a phone call arrives on the trunk, Ana answers it on the call
 // card, holds (the caller hears music), resumes and hangs up (the caller's
-// phone gets BYE), then plays the call's recording from the timeline. Run by app/e2etest's TestCallControls (go test), which
-// starts the engine, Ana's app with the null sound device and the caller.
+// phone gets BYE), then plays the call's recording from the timeline. Then
+// Ana dials a number in the app's dialer: the engine calls out through the
+// trunk to the carrier (sipp), the call card shows the number connected,
+// and her hang-up ends the carrier's call. Run by app/e2etest's
+// TestCallControls (go test), which starts the engine, Ana's app with the
+// null sound device, the caller and the carrier.
 //
 //   SWITCHBOARD_E2E=1 go test -run TestCallControls ./app/e2etest
 import { test, before, after } from 'node:test';
@@ -70,6 +74,8 @@ test('incoming call: answer, hold, resume, hang up', async () => {
   const card = page.getByTestId('call-incoming');
   await card.waitFor({ timeout: STEP });
   assert.match(await card.getByTestId('call-caller').textContent(), /\+15551234567/);
+  // The card names the queue the call waited in.
+  assert.ok((await card.getByTestId('call-queue').textContent()).includes(env.E2E_QUEUE), 'the queue on the call card');
   const secs = Number((await card.getByTestId('call-countdown').textContent()).replace(/\D/g, ''));
   assert.ok(secs > 0 && secs <= 30, `countdown ${secs}`);
   await card.getByTestId('call-answer').click();
@@ -100,4 +106,27 @@ test('incoming call: answer, hold, resume, hang up', async () => {
   const player = page.getByTestId('call-audio').first();
   await player.waitFor({ timeout: STEP });
   assert.match(await player.getAttribute('src'), /^data:audio\/wav;base64,UklGR/);
+});
+
+test('outbound call: dial a number, talk, hang up', async () => {
+  // Ana finishes the last call's wrap-up first: her one voice slot is free again.
+  await page.getByTestId('task-complete').click({ timeout: STEP });
+  await page.getByTestId('task-complete').waitFor({ state: 'detached', timeout: STEP });
+  await control('/carrier', {});
+  await page.getByTestId('call-number').fill('+1 555 765-4321');
+  await page.getByTestId('call-dial').click();
+  const live = page.locator('[data-testid="call-live"][data-state="connected"]');
+  const refused = page.getByTestId('call-error');
+  await live.or(refused).first().waitFor({ timeout: STEP });
+  if (await refused.count()) assert.fail(`the call was not placed: ${await refused.textContent()}`);
+  assert.match(await live.getByTestId('call-caller').textContent(), /\+15557654321/);
+  assert.equal(await page.getByTestId('call-number').inputValue(), '', 'the dialer clears once the call is placed');
+  await until('the timer to run', async () => (await live.getByTestId('call-timer').textContent()) !== '0:00');
+  assert.equal((await control('/carrier')).ended, false, 'the carrier is still on the call');
+  await page.screenshot({ path: join(OUT, 'call-outbound.png') });
+
+  await live.getByTestId('call-hangup').click();
+  await page.getByTestId('call-live').waitFor({ state: 'detached', timeout: STEP });
+  const carrier = await until('the carrier to get BYE and end', async () => { const c = await control('/carrier'); return c.ended && c; });
+  assert.ok(carrier.ok, `the carrier's scenario failed: ${carrier.output}`);
 });

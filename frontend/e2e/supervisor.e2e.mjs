@@ -76,11 +76,40 @@ async function agentsAre(state, n) {
     [state, n], { timeout: STEP });
 }
 
+/**
+ * chartIsRight checks the chart's time axis reads as times of day within the last hour (uPlot takes
+ * seconds: milliseconds would read as dates tens of thousands of years away), and that the cursor's
+ * line, with the mouse over the chart, stays inside the plot.
+ */
+async function chartIsRight() {
+  const chart = page.getByTestId('super-chart');
+  const labels = (await chart.getAttribute('data-x-labels')).split('|');
+  assert.ok(labels.length >= 3, `x labels: ${labels}`);
+  for (const l of labels) assert.match(l, /^\d\d:\d\d$/, `x label ${l} of ${labels}`);
+  const minutes = labels.map((l) => Number(l.slice(0, 2)) * 60 + Number(l.slice(3)));
+  const now = new Date();
+  const nowMin = now.getHours() * 60 + now.getMinutes();
+  for (const m of minutes) assert.ok((nowMin - m + 1440) % 1440 <= 61, `x label ${m} is not in the last hour (now ${nowMin})`);
+  const over = chart.locator('.u-over');
+  const box = await over.boundingBox();
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  const line = chart.locator('.u-cursor-x');
+  await page.waitForFunction((el) => el && getComputedStyle(el).display !== 'none' && el.getBoundingClientRect().height > 0, await line.elementHandle(), { timeout: STEP });
+  const l = await line.boundingBox();
+  assert.ok(l.y >= box.y - 1 && l.y + l.height <= box.y + box.height + 1,
+    `the cursor line (${l.y}–${l.y + l.height}) leaves the plot (${box.y}–${box.y + box.height})`);
+  await page.screenshot({ path: join(OUT, 'supervisor-chart-cursor.png') });
+  await page.mouse.move(0, 0);
+}
+
 test('the live view follows tasks and agents, and a queue past its threshold turns red', async () => {
   await page.getByTestId('open-supervisor').click();
   await page.getByTestId('supervisor-view').waitFor({ timeout: STEP });
   await support().waitFor({ timeout: STEP });
   await agentsAre('available', 3);
+  // The chart opens on the engine's past hour (a sample a minute), not empty.
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid="super-chart"]')?.dataset.points) >= 60, null, { timeout: STEP });
+  await chartIsRight();
   // From here on the page only receives: count the engine requests it makes.
   let asked = 0;
   page.on('request', (r) => { if (r.url().includes('SupervisorLive')) asked++; });

@@ -267,6 +267,11 @@ test('offline and slowing down are said in plain words', async () => {
   // refills while the engine stores each message before it reads the next).
   await page.evaluate(() => {
     const root = document.querySelector('#switchboard-widget').shadowRoot;
+    // Count each time the widget says "slow down": what waited must go out paced, not trip it again.
+    window.__slowTimes = 0;
+    new MutationObserver((changes) => {
+      for (const c of changes) if (c.target.getAttribute('data-state') === 'slow' && c.oldValue !== 'slow') window.__slowTimes++;
+    }).observe(root.querySelector('.sb-state'), { attributes: true, attributeFilter: ['data-state'], attributeOldValue: true });
     const input = root.querySelector('.sb-input');
     for (let i = 0; i < 100; i++) {
       input.value = `burst ${i}`;
@@ -282,6 +287,7 @@ test('offline and slowing down are said in plain words', async () => {
   const bursts = (await api('GET', `/api/conversations/${conv.id}/messages`)).filter((m) => /^burst \d+$/.test(m.text));
   assert.equal(bursts.length, 100, 'every message of the burst stored');
   assert.equal(new Set(bursts.map((m) => m.text)).size, 100, 'a message of the burst stored twice');
+  assert.equal(await page.evaluate(() => window.__slowTimes), 1, 'sending what waited tripped the rate limit again');
 });
 
 test('a page from an origin that is not allowed gets no widget session', async () => {

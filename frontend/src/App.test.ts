@@ -61,6 +61,24 @@ describe('App', () => {
     await until(() => $$('conversation-item')[2].textContent?.includes('New message arrived'));
   });
 
+  it('tells a supervisor in the inbox when a queue turns red, until the supervisor’s view is opened', async () => {
+    h.backend.signInAs('supervisor');
+    const methods = (h.backend as unknown as { methods: Record<string, (...a: unknown[]) => unknown> }).methods;
+    methods.SupervisorLive = () => ({ at: new Date().toISOString(), queues: [], agents: [] });
+    methods.SupervisorHistory = () => ({ from: '', to: '', stepSeconds: 60, queues: {} });
+    methods.Activities = () => [];
+    start();
+    await until(() => $$('conversation-item').length === 3);
+    expect($('queue-alert-notice')).toBeNull();
+    h.backend.emit('queueAlert', { queueId: 'q1', name: 'Support', alert: ['waiting'] });
+    const notice = await until(() => $('queue-alert-notice'));
+    expect(notice.textContent).toContain('Support is past its threshold: waiting tasks');
+    $<HTMLButtonElement>('queue-alert-open')!.click();
+    // The view's module (and uPlot) load on first use.
+    await until(() => $('supervisor-view'), 20_000, 'the supervisor view');
+    expect($('queue-alert-notice')).toBeNull();
+  });
+
   it('passes filters through to Conversations', async () => {
     h.backend.signInAs('admin');
     start();

@@ -52,7 +52,7 @@ func seed(dir string, messages, conversations int) error {
 		return err
 	}
 	defer db.Close()
-	if err := server.SeedDemo(ctx, db); err != nil {
+	if err := server.SeedDemo(ctx, db, db.Secrets != nil); err != nil {
 		return err
 	}
 	r := rand.New(rand.NewPCG(1, 2))

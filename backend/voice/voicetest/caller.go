@@ -266,16 +266,23 @@ func (c *Caller) ResetHeard() {
 
 // ToneShare returns how many 20 ms frames the caller heard and the share in
 // which freq stands out.
-func (c *Caller) ToneShare(freq float64) (int, float64) {
+func (c *Caller) ToneShare(freq float64) (int, float64) { return c.ToneShareAt(freq, 0) }
+
+// ToneShareAt is ToneShare with the share of a frame's power that counts as
+// the tone being there (dsp.ToneDetector's Threshold).
+func (c *Caller) ToneShareAt(freq, threshold float64) (int, float64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return ToneShare(c.heard, freq)
+	return ToneShareAt(c.heard, freq, threshold)
 }
 
 // ToneShare splits pcm into 20 ms frames and returns how many there are and
 // the share in which freq stands out (Goertzel).
-func ToneShare(pcm []int16, freq float64) (int, float64) {
-	d := dsp.ToneDetector{Freq: freq}
+func ToneShare(pcm []int16, freq float64) (int, float64) { return ToneShareAt(pcm, freq, 0) }
+
+// ToneShareAt is ToneShare with its detection threshold.
+func ToneShareAt(pcm []int16, freq, threshold float64) (int, float64) {
+	d := dsp.ToneDetector{Freq: freq, Threshold: threshold}
 	for i := 0; i+dsp.FrameSamples <= len(pcm); i += dsp.FrameSamples {
 		d.Feed(pcm[i : i+dsp.FrameSamples])
 	}

@@ -12,7 +12,8 @@ export type Action =
   | 'transfer'
   | 'status'
   | 'activity'
-  | 'send';
+  | 'send'
+  | 'monitor';
 
 /**
  * errorText turns a rejected bridge call into a sentence in the user's language: by the

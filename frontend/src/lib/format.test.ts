@@ -12,6 +12,7 @@ import {
   shortTime,
   snippetParts,
   taskStateLabel,
+  wholeNumber,
 } from './format';
 import { setLocale } from './i18n';
 
@@ -136,5 +137,14 @@ describe('activities and outcomes', () => {
     expect(activityLabel('Break')).toBe('Descanso');
     expect(activityLabel('Training')).toBe('Training');
     expect(dispositionLabel('spam')).toBe('Spam');
+  });
+});
+
+describe('wholeNumber', () => {
+  it('reads counts and seconds from a form, refusing what is not a whole number of 0 or more', () => {
+    expect(wholeNumber('')).toBe(0);
+    expect(wholeNumber(' 45 ')).toBe(45);
+    expect(wholeNumber('0')).toBe(0);
+    for (const bad of ['-1', '1.5', 'ten', '1e3', '12 s', '9999999999']) expect(wholeNumber(bad)).toBeNull();
   });
 });

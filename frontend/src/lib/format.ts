@@ -189,3 +189,10 @@ export function snippetParts(snippet: string): SnippetPart[] {
 export function taskStateLabel(state: string): string {
   return tOr(`task.${state}`, state);
 }
+
+/** wholeNumber reads a form's count or seconds: "" is 0, digits their number, anything else null. */
+export function wholeNumber(text: string): number | null {
+  const s = text.trim();
+  if (s === '') return 0;
+  return /^\d{1,9}$/.test(s) ? Number(s) : null;
+}

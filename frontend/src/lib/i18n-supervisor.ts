@@ -68,6 +68,14 @@ export const supervisorEn = {
   'super.loggedIn': 'Logged in',
   'super.expected': 'Expected SLA now',
   'super.tooMany': 'more than can be staffed',
+  'super.joinCall': 'Join {name}’s call',
+  'super.monitor.listen': 'Listen',
+  'super.monitor.whisper': 'Whisper',
+  'super.monitor.barge': 'Barge',
+  'super.monitor.leave': 'Leave',
+  'super.unanswered': 'Waiting or offered',
+  'super.time': 'Time',
+  'super.noticeOpen': 'Open the supervisor view',
 } as const;
 
 export const supervisorEs: Record<keyof typeof supervisorEn, string> = {
@@ -138,4 +146,12 @@ export const supervisorEs: Record<keyof typeof supervisorEn, string> = {
   'super.loggedIn': 'Conectados',
   'super.expected': 'SLA esperado ahora',
   'super.tooMany': 'más de los que se pueden asignar',
+  'super.joinCall': 'Unirse a la llamada de {name}',
+  'super.monitor.listen': 'Escuchar',
+  'super.monitor.whisper': 'Susurrar',
+  'super.monitor.barge': 'Intervenir',
+  'super.monitor.leave': 'Salir',
+  'super.unanswered': 'En espera u ofrecidas',
+  'super.time': 'Hora',
+  'super.noticeOpen': 'Abrir la supervisión',
 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { History, alarmed, clock, lastDays, loads, waitNow } from './supervisor';
+import { History, alarmed, clock, hhmm, lastDays, loads, seconds, waitNow } from './supervisor';
 import type { AgentLive, LiveView, QueueLive } from './bridge';
 
 const figures = { volume: 0, answered: 0, abandoned: 0, handled: 0, avgWaitSeconds: 0, avgHandleSeconds: 0, avgFirstResponseSeconds: 0, withinSla: 0, slaPercent: 0 };
@@ -16,12 +16,13 @@ function view(at: string, q: Partial<QueueLive>): LiveView {
 describe('History', () => {
   it('keeps one point per view over the last hour, SLA empty until a task left', () => {
     const h = new History();
-    h.add(view('2026-03-02T09:00:00Z', { waiting: 1 }));
-    h.add(view('2026-03-02T09:30:00Z', { waiting: 3, today: { ...figures, answered: 3, abandoned: 1, slaPercent: 75 } }));
-    h.add(view('2026-03-02T10:10:00Z', { waiting: 0, today: { ...figures, answered: 4, abandoned: 1, slaPercent: 80 } }));
+    h.add(view('2026-03-02T09:00:00Z', { waiting: 1, tasks: { pending: 1 } }));
+    // Offered tasks count as not yet answered, as the engine's past samples do.
+    h.add(view('2026-03-02T09:30:00Z', { waiting: 2, tasks: { pending: 2, reserved: 1, assigned: 4 }, today: { ...figures, answered: 3, abandoned: 1, slaPercent: 75 } }));
+    h.add(view('2026-03-02T10:10:00.123456789Z', { waiting: 0, today: { ...figures, answered: 4, abandoned: 1, slaPercent: 80 } }));
     const [t, waiting, sla] = h.series('q1');
     // 09:00 is more than an hour before 10:10.
-    expect(t).toEqual([Date.parse('2026-03-02T09:30:00Z') / 1000, Date.parse('2026-03-02T10:10:00Z') / 1000]);
+    expect(t).toEqual([Date.parse('2026-03-02T09:30:00Z') / 1000, Date.parse('2026-03-02T10:10:00.123Z') / 1000]);
     expect(waiting).toEqual([3, 0]);
     expect(sla).toEqual([75, 80]);
     expect(h.series('nope')).toEqual([[], [], []]);
@@ -29,10 +30,47 @@ describe('History', () => {
 
   it('replaces a point of the same second', () => {
     const h = new History();
-    h.add(view('2026-03-02T09:00:00Z', { waiting: 1 }));
-    h.add(view('2026-03-02T09:00:00Z', { waiting: 2 }));
+    h.add(view('2026-03-02T09:00:00Z', { tasks: { pending: 1 } }));
+    h.add(view('2026-03-02T09:00:00Z', { tasks: { pending: 2 } }));
     expect(h.series('q1')[1]).toEqual([2]);
     expect(h.series('q1')[2]).toEqual([null]);
+  });
+});
+
+describe('History from the engine', () => {
+  const sample = (at: string, unanswered: number, slaPercent: number | null) => ({ at, unanswered, slaPercent });
+
+  it('starts with the engine’s past hour and goes on with the pushed views', () => {
+    const h = new History();
+    h.seed({ from: '2026-03-02T09:00:00Z', to: '2026-03-02T10:00:00Z', stepSeconds: 60, queues: {
+      q1: [sample('2026-03-02T09:00:00Z', 2, null), sample('2026-03-02T09:59:00Z', 1, 50), sample('2026-03-02T10:00:00.5Z', 1, 50)],
+      q2: null,
+    } });
+    h.add(view('2026-03-02T10:00:30Z', { tasks: { pending: 4 }, today: { ...figures, answered: 2, slaPercent: 100 } }));
+    const [t, waiting, sla] = h.series('q1');
+    // 09:00 fell out of the hour when the view of 10:00:30 came.
+    expect(t).toEqual([1772445540, 1772445600.5, 1772445630]);
+    expect(waiting).toEqual([1, 1, 4]);
+    expect(sla).toEqual([50, 50, 100]);
+    expect(h.series('q2')).toEqual([[], [], []]);
+  });
+
+  it('keeps pushed views that arrived before the engine’s samples, and only the last hour', () => {
+    const h = new History();
+    h.add(view('2026-03-02T10:00:30Z', { tasks: { pending: 4 } }));
+    h.seed({ from: '', to: '', stepSeconds: 60, queues: {
+      q1: [sample('2026-03-02T08:59:00Z', 9, null), sample('2026-03-02T09:30:00Z', 2, null), sample('2026-03-02T10:00:31Z', 7, null)],
+    } });
+    expect(h.series('q1')[1]).toEqual([2, 4]);
+  });
+
+  it('reads the engine’s times in seconds, nanoseconds and all, and labels them as a time of day', () => {
+    expect(seconds('2026-03-02T10:00:00.123456789Z')).toBe(1772445600.123);
+    expect(seconds('2026-03-02T10:00:00+01:00')).toBe(1772442000);
+    const t = seconds('2026-03-02T10:05:00Z');
+    const d = new Date(t * 1000);
+    expect(hhmm(t)).toBe(`${String(d.getHours()).padStart(2, '0')}:05`);
+    expect(hhmm(t)).toMatch(/^\d\d:\d\d$/);
   });
 });
 

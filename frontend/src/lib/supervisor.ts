@@ -1,40 +1,77 @@
 // What the supervisor's screen computes from live views: the last hour's history for the chart,
 // waits that keep ticking between views, load against capacity, and report ranges.
-import type { AgentLive, LiveView, QueueLive } from './bridge';
+import type { AgentLive, LiveView, QueueHistory, QueueLive } from './bridge';
 
 /** HOUR is how far back the chart looks, in seconds. */
 export const HOUR = 3600;
 
 export interface Point {
-  /** Unix seconds. */
+  /** Unix seconds (uPlot's time unit). */
   t: number;
+  /** Tasks not yet answered: waiting or offered. */
   waiting: number;
   /** Today's SLA share in percent, or null before any task left the queue. */
   sla: number | null;
 }
 
-/** History keeps, per queue, one point per live view over the last hour. */
+/** seconds reads a time from the engine (RFC 3339, nanoseconds and all) as Unix seconds. */
+export function seconds(iso: string): number {
+  // Some engines' Date.parse refuse more than three digits of a second.
+  return Date.parse(iso.replace(/(\.\d{3})\d+/, '$1')) / 1000;
+}
+
+/** unanswered counts a queue's tasks waiting or offered, as the engine's past samples do. */
+export function unanswered(q: QueueLive): number {
+  return (q.tasks?.pending ?? 0) + (q.tasks?.reserved ?? 0);
+}
+
+/** History keeps, per queue, the last hour: the engine's samples, then one point per live view. */
 export class History {
   private points = new Map<string, Point[]>();
 
-  add(view: LiveView): void {
-    const t = Date.parse(view.at) / 1000;
-    for (const q of view.queues) {
-      const list = this.points.get(q.queueId) ?? [];
-      const left = q.today.answered + q.today.abandoned;
-      const p = { t, waiting: q.waiting, sla: left > 0 ? q.today.slaPercent : null };
-      if (list.length && list[list.length - 1].t >= t) list[list.length - 1] = p;
-      else list.push(p);
-      while (list.length && list[0].t < t - HOUR) list.shift();
-      this.points.set(q.queueId, list);
+  /** seed puts the engine's samples of the past hour before the points live views added. */
+  seed(h: QueueHistory): void {
+    for (const [id, samples] of Object.entries(h.queues ?? {})) {
+      const list = this.points.get(id) ?? [];
+      const first = list.length ? list[0].t : Infinity;
+      const past = (samples ?? [])
+        .map((s) => ({ t: seconds(s.at), waiting: s.unanswered, sla: s.slaPercent }))
+        .filter((p) => p.t < first);
+      this.points.set(id, trim([...past, ...list]));
     }
   }
 
-  /** series returns uPlot's columns: times, waiting tasks and SLA share. */
+  add(view: LiveView): void {
+    const t = seconds(view.at);
+    if (Number.isNaN(t)) return;
+    for (const q of view.queues) {
+      const list = this.points.get(q.queueId) ?? [];
+      const left = q.today.answered + q.today.abandoned;
+      const p = { t, waiting: unanswered(q), sla: left > 0 ? q.today.slaPercent : null };
+      if (list.length && list[list.length - 1].t >= t) list[list.length - 1] = p;
+      else list.push(p);
+      this.points.set(q.queueId, trim(list));
+    }
+  }
+
+  /** series returns uPlot's columns: times, unanswered tasks and SLA share. */
   series(queueId: string): [number[], (number | null)[], (number | null)[]] {
     const list = this.points.get(queueId) ?? [];
     return [list.map((p) => p.t), list.map((p) => p.waiting), list.map((p) => p.sla)];
   }
+}
+
+/** trim drops the points more than an hour older than the newest. */
+function trim(list: Point[]): Point[] {
+  const newest = list.length ? list[list.length - 1].t : 0;
+  while (list.length && list[0].t < newest - HOUR) list.shift();
+  return list;
+}
+
+/** hhmm labels a time axis in seconds with the local time of day, 24-hour clock. */
+export function hhmm(t: number): string {
+  const d = new Date(t * 1000);
+  return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
 }
 
 /** waitNow is a queue's longest wait at now, counting on from the view's time. */

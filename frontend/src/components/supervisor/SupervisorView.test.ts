@@ -4,6 +4,7 @@ import { flushSync, mount, unmount } from 'svelte';
 import SupervisorView from './SupervisorView.svelte';
 import { setTransport, type LiveView, type QueueLive } from '../../lib/bridge';
 import { FakeBackend } from '../../test/fakeBackend';
+import { BridgeError } from '../../lib/bridge/errors';
 import { $, $$, until } from '../../test/dom';
 
 const figures = { volume: 4, answered: 3, abandoned: 1, handled: 2, avgWaitSeconds: 12, avgHandleSeconds: 95, avgFirstResponseSeconds: 20, withinSla: 3, slaPercent: 75 };
@@ -30,6 +31,9 @@ beforeEach(() => {
   backend.signInAs('supervisor');
   const methods = (backend as unknown as { methods: Record<string, (...a: unknown[]) => unknown> }).methods;
   methods.SupervisorLive = () => live(new Date().toISOString(), {});
+  // The engine's past hour: a sample a minute up to a minute ago.
+  methods.SupervisorHistory = () => ({ from: '', to: '', stepSeconds: 60, queues: { q1: Array.from({ length: 60 }, (_, i) => ({
+    at: new Date(Date.now() - (60 - i) * 60_000).toISOString(), unanswered: i % 3, slaPercent: 80 })) } });
   methods.Activities = () => [{ name: 'Available', available: true }, { name: 'Break', available: false }, { name: 'Offline', available: false }];
   methods.SetAgentActivity = () => ({});
   methods.Report = () => ({ rows: [{ period: '2026-03-02', group: 'q1', ...figures }], names: { q1: 'Support' } });
@@ -64,7 +68,9 @@ describe('SupervisorView', () => {
     await until(() => $('super-queue')?.dataset.alarm === 'true');
     expect($('super-queue-waiting')!.textContent).toBe('4');
     expect($('super-alerts')!.textContent).toContain('Support is past its threshold');
-    expect(Number($('super-chart')!.dataset.points)).toBeGreaterThanOrEqual(1);
+    // The engine's 60 samples (the first is an hour old), then the pushed views.
+    await until(() => Number($('super-chart')!.dataset.points) >= 60);
+    expect(Number($('super-chart')!.dataset.points)).toBeLessThanOrEqual(62);
   });
 
   it('sets an agent’s activity', async () => {
@@ -76,6 +82,44 @@ describe('SupervisorView', () => {
     flushSync();
     await until(() => backend.calls.find((c) => c.method === 'SetAgentActivity'));
     expect(backend.calls.find((c) => c.method === 'SetAgentActivity')?.args).toEqual(['w1', 'Offline']);
+  });
+
+  it('joins an agent’s call to listen, whisper or barge, and leaves', async () => {
+    const methods = (backend as unknown as { methods: Record<string, (...a: unknown[]) => unknown> }).methods;
+    const view = live(new Date().toISOString(), {});
+    view.agents[0].calls = [{ callId: 'call1', conversationId: 'c1', startedAt: view.at }];
+    methods.SupervisorLive = () => view;
+    methods.MonitorCall = () => undefined;
+    methods.LeaveCall = () => undefined;
+    app = mount(SupervisorView, { target: document.body, props: { session: backend.signInAs('supervisor'), onClose: () => {} } });
+    const call = await until(() => $('super-call'));
+    expect(call.dataset.callId).toBe('call1');
+    expect($('super-call-leave')).toBeNull();
+    expect(['listen', 'whisper', 'barge'].map((m) => $(`super-call-${m}`)!.textContent)).toEqual(['Listen', 'Whisper', 'Barge']);
+    $<HTMLButtonElement>('super-call-whisper')!.click();
+    await until(() => backend.calls.find((c) => c.method === 'MonitorCall'));
+    expect(backend.calls.find((c) => c.method === 'MonitorCall')?.args).toEqual(['call1', 'whisper']);
+
+    // The supervisor's phone reports how it is on the call.
+    const info = { id: 'call1', state: 'connected', monitor: 'whisper', userName: 'Ana' };
+    backend.emit('call', { type: 'state', call: info });
+    await until(() => $('super-call')?.dataset.monitor === 'whisper');
+    expect($('super-call-whisper')!.getAttribute('aria-pressed')).toBe('true');
+    expect($('super-call-listen')!.getAttribute('aria-pressed')).toBe('false');
+    $<HTMLButtonElement>('super-call-leave')!.click();
+    await until(() => backend.calls.find((c) => c.method === 'LeaveCall'));
+    expect(backend.calls.find((c) => c.method === 'LeaveCall')?.args).toEqual(['call1']);
+    backend.emit('call', { type: 'ended', call: info });
+    await until(() => $('super-call')?.dataset.monitor === '');
+    expect($('super-call-leave')).toBeNull();
+
+    // A call another supervisor is on says so, in words.
+    methods.MonitorCall = () => {
+      throw new BridgeError('conflict', 'Sue Supervisor is already on this call.');
+    };
+    $<HTMLButtonElement>('super-call-barge')!.click();
+    const err = await until(() => $('super-call-error'));
+    expect(err.textContent).toContain('another supervisor is on it');
   });
 
   it('shows a report and staffing', async () => {

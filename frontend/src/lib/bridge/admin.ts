@@ -67,6 +67,10 @@ export interface Queue {
   orderAscending?: boolean;
   lifo?: boolean;
   slaSeconds: number;
+  /** The supervisor's live view turns the queue red when a task waits this long (0: the SLA threshold)… */
+  alertWaitSeconds?: number;
+  /** …or when this many tasks wait (0: no limit). */
+  alertWaiting?: number;
 }
 
 export interface WorkflowTarget {

@@ -49,6 +49,30 @@ export interface LiveView {
   agents: AgentLive[];
 }
 
+/** QueueAlert is the "queueAlert" event: a queue that has just turned red. */
+export interface QueueAlert {
+  queueId: string;
+  name: string;
+  alert: string[];
+}
+
+/** QueueSample is a queue's state at one instant of the past hour. */
+export interface QueueSample {
+  at: string;
+  /** Tasks that had arrived and were not yet answered (waiting or offered). */
+  unanswered: number;
+  /** The day's SLA share then, or null before any task of the day left the queue. */
+  slaPercent: number | null;
+}
+
+/** QueueHistory is the chart of the past hour, per queue ID. */
+export interface QueueHistory {
+  from: string;
+  to: string;
+  stepSeconds: number;
+  queues: Record<string, QueueSample[] | null>;
+}
+
 export interface StaffingRow {
   queueId: string;
   name: string;
@@ -84,8 +108,16 @@ export interface ReportResponse {
 
 /** SupervisorLive returns the live view now (supervisors and admins). */
 export const SupervisorLive = () => call<LiveView>('SupervisorLive');
+/** SupervisorHistory returns each queue's chart of the past hour, from the engine's stored tasks. */
+export const SupervisorHistory = () => call<QueueHistory>('SupervisorHistory');
 /** SetAgentActivity sets another agent's activity. */
 export const SetAgentActivity = (workerId: string, activity: string) => call<unknown>('SetAgentActivity', workerId, activity);
+/** How a supervisor is on another agent's call. */
+export type MonitorMode = 'listen' | 'whisper' | 'barge';
+/** MonitorCall joins the supervisor's phone to a live call, or changes how they are on it. */
+export const MonitorCall = (callId: string, mode: MonitorMode) => call<void>('MonitorCall', callId, mode);
+/** LeaveCall takes the supervisor off a call they joined. */
+export const LeaveCall = (callId: string) => call<void>('LeaveCall', callId);
 /** Staffing sizes each queue with Erlang C over the last window minutes for a goal in percent. */
 export const Staffing = (window: number, target: number) =>
   call<{ windowMinutes: number; queues: StaffingRow[] }>('Staffing', window, target);

@@ -389,6 +389,8 @@ export interface BridgeEvents {
   call: CallEvent;
   /** The supervisors' live view, pushed by the engine (supervisors and admins only). */
   supervisor: import('./supervisor').LiveView;
+  /** A queue on the live view has just passed one of its thresholds (supervisors and admins only). */
+  queueAlert: import('./supervisor').QueueAlert;
 }
 
 /** Live call quality from the softphone (RTCP and received audio). */
@@ -421,10 +423,14 @@ export interface CallInfo {
   reservationId?: string;
   expiresAt?: string;
   queueId?: string;
+  /** The queue the call waited in (on a ringing offer). */
+  queueName?: string;
   contactName?: string;
   /** A colleague (fromAgent) asks before a warm transfer. */
   consult?: boolean;
   fromAgent?: string;
+  /** Set when a supervisor is on another agent's call: how they are on it. */
+  monitor?: 'listen' | 'whisper' | 'barge';
   ringing: boolean;
   muted: boolean;
   quality: CallQuality;
