@@ -31,6 +31,7 @@ type Store interface {
 	AttachWebchatUploads(ctx context.Context, instance, subject string, ids []string, urlOf func(id string) string) ([]backend.Attachment, error)
 	WebchatUpload(ctx context.Context, instance, id string) (subject, name, typ string, data []byte, err error)
 	DeleteOrphanWebchatUploads(ctx context.Context, cutoff time.Time) (int, error)
+	backend.BacklogReader
 	// HasSecrets reports whether the store holds secrets.
 	HasSecrets(ctx context.Context) (bool, error)
 	Close() error
@@ -155,6 +156,7 @@ func Run(t *testing.T, b Backend) {
 		{"Outbox_EnqueueClaimComplete", testOutbox},
 		{"Outbox_PeopleBeforeBots", testOutboxPeopleBeforeBots},
 		{"Outbox_OnlyStartedSendsAreInDoubt", testOutboxOnlyStartedSendsAreInDoubt},
+		{"Backlog_CountsPendingWork", testBacklogCountsPendingWork},
 		{"Channel_ThreadStatusAndInboundCursor", testThreadStatusAndInboundCursor},
 		{"Routing_SaveAndLoad", testRoutingSaveAndLoad},
 		{"Routing_OneActiveReservationPerTask", testRoutingOneActiveReservation},
