@@ -16,18 +16,36 @@
 # their private dirty part (relocated library data, heaps), the view that
 # tells code from data.
 #
+# With --floor instead of a binary it measures the smallest WebKitGTK window
+# (scripts/webkitfloor/floor.c: one static sentence, the app's WebKit
+# settings), built here with gcc: what any app on this system's WebKitGTK
+# costs before it does anything.
+#
 # Usage: [DETAIL=N] scripts/desktop-memory.sh BINARY [MESSAGES]
+#        [DETAIL=N] scripts/desktop-memory.sh --floor
 set -euo pipefail
-bin=$(realpath "${1:?binary}")
-messages=${2:-100000}
 here=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-(cd "$here" && go run ./scripts/memseed -data "$work/data" -messages "$messages")
+if [ "${1:-}" = --floor ]; then
+	bin=$work/floor messages=0 floor=1
+	# shellcheck disable=SC2046 # pkg-config prints separate flags
+	gcc -O2 -o "$bin" "$here/scripts/webkitfloor/floor.c" $(pkg-config --cflags --libs webkit2gtk-4.1 gtk+-3.0)
+else
+	bin=$(realpath "${1:?binary}")
+	messages=${2:-100000} floor=0
+	(cd "$here" && go run ./scripts/memseed -data "$work/data" -messages "$messages")
+fi
 
 # Runs inside the private session bus and the X server.
 cat >"$work/measure.sh" <<'INNER'
 set -euo pipefail
+if [ "$FLOOR" = 1 ]; then
+	JSC_useJIT=false "$BIN" >"$LOG" 2>&1 &
+	pid=$!
+	for _ in $(seq 1 60); do grep -q "page shown" "$LOG" && break; sleep 1; done
+	grep -q "page shown" "$LOG" || { echo "the window never showed its page:"; cat "$LOG"; kill "$pid"; exit 1; }
+else
 "$BIN" --data "$DATA" --demo --demo-user ana@example.com >"$LOG" 2>&1 &
 pid=$!
 for _ in $(seq 1 600); do
@@ -37,6 +55,7 @@ for _ in $(seq 1 600); do
 done
 grep "sync: caught up" "$LOG" || { echo "the cache never caught up:"; tail -20 "$LOG"; kill "$pid"; exit 1; }
 grep -q "inbox shown" "$LOG" || { echo "the inbox never showed"; kill "$pid"; exit 1; }
+fi
 sleep 10 # the list reloads after the catch-up; let the processes settle
 tree() {
 	echo "$1"
@@ -57,14 +76,15 @@ for p in $(tree "$pid"); do
 			"/proc/$p/smaps" | sort -rn | head -n "$DETAIL" || true
 	fi
 done
-awk -v t="$total" -v m="$MESSAGES" 'BEGIN { printf "%-30s %9.1f\n", "total, " m " cached messages", t / 1024 }'
+if [ "$FLOOR" = 1 ]; then what="total, a bare WebKitGTK window"; else what="total, $MESSAGES cached messages"; fi
+awk -v t="$total" -v w="$what" 'BEGIN { printf "%-30s %9.1f\n", w, t / 1024 }'
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 kill "$pid"
 wait "$pid" || true
 INNER
 
 export XDG_DATA_HOME="$work/xdg" XDG_CONFIG_HOME="$work/config"
-export BIN="$bin" DATA="$work/data" LOG="$work/app.log" MESSAGES="$messages"
+export BIN="$bin" DATA="$work/data" LOG="$work/app.log" MESSAGES="$messages" FLOOR="$floor"
 dbus-run-session -- bash -c "echo -n pass | gnome-keyring-daemon --unlock --components=secrets >/dev/null
 	xvfb-run -a -s '-screen 0 1280x900x24' bash '$work/measure.sh'" \
 	2> >(grep -v "Failed to set fd limit\|dbus-daemon\|SpiRegistry" >&2)
