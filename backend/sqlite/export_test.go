@@ -41,6 +41,7 @@ var PendingWorkQueries = []struct {
 	{"change feed", eventsSinceQuery, []any{0, 100}, []string{"INTEGER PRIMARY KEY (rowid>?)"}},
 	{"backlog", backlogQuery, []any{""}, []string{"channel_outbox_pending_due", "channel_outbox_sending_lease", "routing_tasks_waiting"}},
 	{"flow timeouts", dueFlowQuery, []any{"", 100}, []string{"flow_executions_deadline"}},
+	{"media fetch next due", nextMediaFetchQuery, nil, []string{"media_files_due"}},
 }
 
 // CountRows counts the rows of a table.
