@@ -190,9 +190,12 @@ icons: package-deps
 test-repeat: deps frontend
 	scripts/test-repeat.sh -n $(N) -s $(SUITES) $(if $(LOAD),-l)
 
-bench:
+# Every Go benchmark once, then the load generator against the real binary
+# for a short fixed time as a smoke check (BENCHMARKS.md has the full runs).
+bench: build
 	mkdir -p $(OUT)
 	go test -run '^$$' -bench . -benchtime 1x ./... | tee $(OUT)/bench.txt
+	go run ./scripts/loadgen -bin $(BIN) -rate 100 -duration 10s -agents 20 -check | tee $(OUT)/loadgen.txt
 
 # The desktop's memory (PSS of its whole process tree) with 100,000 cached
 # messages, in the real window under Xvfb; see BENCHMARKS.md.

@@ -23,6 +23,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 
@@ -172,6 +173,13 @@ func runServe(args []string, stderr io.Writer, wait func()) error {
 	}
 	log := logger(stderr)
 	cfg.Logger = log
+	if cfg.CPUProfile != "" {
+		stop, err := startCPUProfile(cfg.CPUProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	s, err := server.Open(context.Background(), cfg)
 	if err != nil {
 		return err
@@ -186,6 +194,19 @@ func runServe(args []string, stderr io.Writer, wait func()) error {
 	}
 	wait()
 	return s.Close()
+}
+
+// startCPUProfile writes a CPU profile to path until stop is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("--cpu-profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("--cpu-profile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // runKey prints a new secret key for `serve` (--secret-key-file or

@@ -103,9 +103,13 @@ type ChannelService interface {
 	EnqueueOutbox(ctx context.Context, now time.Time) (int, error)
 	// ClaimOutbox marks up to limit due jobs as sending until leaseUntil and
 	// returns them. A job is due when pending with its attempt time reached,
-	// or sending with an expired lease (then InDoubt is set). People's
-	// replies come before bot messages, then the oldest first; jobs of one
-	// conversation are claimed in order, one at a time.
+	// or sending with an expired lease. People's replies come before bot
+	// messages, then the oldest first; jobs of one conversation are claimed
+	// in order, one at a time. The caller sends one instance's jobs in the
+	// order returned, recording each outcome before that instance's next
+	// send; so a job whose lease expired is InDoubt only when no earlier job
+	// of its instance in the same claim is still sending (the later ones
+	// never started, and their attempt is not counted again).
 	ClaimOutbox(ctx context.Context, now, leaseUntil time.Time, limit int) ([]*OutboxJob, error)
 	// CompleteOutbox records a send the platform accepted: the job is sent,
 	// the message gets the platform's id and moves forward to status.

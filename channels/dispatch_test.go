@@ -2,9 +2,11 @@ package channels_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -207,4 +209,82 @@ func deliverOne(t *testing.T, env *hubtest.Env) chan *backend.Message {
 		t.Fatal(err)
 	}
 	return env.Inbound
+}
+
+// TestRunInbound_ConversationsInParallel: while one conversation's message
+// is being handled (a slow flow), other conversations go on, each in
+// order; a conversation gets at most MaxRedelivered messages ahead of the
+// durable cursor, which stays before the slow message until it is done.
+func TestRunInbound_ConversationsInParallel(t *testing.T) {
+	ctx := context.Background()
+	fake := twiliotest.NewServer(crashAccount, crashToken)
+	t.Cleanup(fake.Close)
+	env := hubtest.New(t, twilio.SMS, "main", map[string]any{"accountSid": crashAccount, "authToken": crashToken, "from": "+15550001234"}, fake.URL)
+	send := func(from, body string) string {
+		t.Helper()
+		p := fake.InboundParams(from, "+15550001234", body)
+		if st, resp := hubtest.Do(t, fake.WebhookRequest(env.HookURL(twilio.SMS, "main"), p)); st != http.StatusOK {
+			t.Fatalf("webhook: %d %s", st, resp)
+		}
+		return p.Get("MessageSid")
+	}
+	slow := send("+15557000001", "slow")
+	var fast []string
+	for i := range 20 {
+		fast = append(fast, send("+15557000002", fmt.Sprintf("fast %d", i)))
+	}
+	started, hold := make(chan struct{}), make(chan struct{})
+	env.Refuse(func(m *backend.Message) error {
+		if m.ExternalID == slow {
+			close(started)
+			<-hold
+		}
+		return nil
+	})
+	if err := env.Hub.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer env.Hub.Close()
+	defer func() {
+		select {
+		case <-hold:
+		default:
+			close(hold)
+		}
+	}()
+	<-started
+	var got []string
+	for len(got) < channels.MaxRedelivered {
+		got = append(got, (<-env.Inbound).ExternalID)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for env.Hub.InboundBacklog().Held != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("backlog %+v: the fast conversation was not held back", env.Hub.InboundBacklog())
+		}
+		runtime.Gosched()
+	}
+	if extra := received(env); len(extra) != 0 {
+		t.Fatalf("%d more than MaxRedelivered messages went ahead of the cursor", len(extra))
+	}
+	cursor, err := env.DB.ChannelCursor(ctx, "inbound.dispatch")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if msgs, _, _ := env.DB.InboundAfter(ctx, cursor, 1); len(msgs) != 1 || msgs[0].ExternalID != slow {
+		t.Fatalf("the cursor moved past the message still being handled")
+	}
+	close(hold)
+	slowDone := false
+	for len(got) < 20 || !slowDone {
+		m := <-env.Inbound
+		if m.ExternalID == slow {
+			slowDone = true
+			continue
+		}
+		got = append(got, m.ExternalID)
+	}
+	if fmt.Sprint(got) != fmt.Sprint(fast) {
+		t.Fatalf("the fast conversation's messages came as %v, want %v", got, fast)
+	}
 }

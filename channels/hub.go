@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"switchboard/backend"
@@ -59,11 +60,19 @@ type Options struct {
 	// OnInbound is called, after the webhook was acknowledged, for every new
 	// inbound message of a configured channel, reading from the store: a
 	// message stored before a crash is handed over after the restart (at
-	// least once, in store order). While it returns an error the message is
-	// retried, and no later message is handed over, so nothing falls between
-	// the store and its consumer; only an EInvalid or ENotFound error (the
-	// message can never be handled) lets the dispatcher move past it.
+	// least once). A conversation's messages are handed over one at a time,
+	// in store order; different conversations in parallel (InboundParallel
+	// at once), so OnInbound must be safe for concurrent use. While it
+	// returns an error the message is retried, and no later message of its
+	// conversation is handed over, so nothing falls between the store and
+	// its consumer; only an EInvalid or ENotFound error (the message can
+	// never be handled) lets the dispatcher move past it. After a crash at
+	// most MaxRedelivered messages of a conversation that were handed over
+	// are handed over again.
 	OnInbound func(ctx context.Context, m *backend.Message) error
+	// InboundParallel is how many conversations are handed over at once
+	// (default DefaultInboundParallel).
+	InboundParallel int
 	// InboundRetry is the first wait before a refused message is handed
 	// over again, doubled up to 5 s (default 100 ms).
 	InboundRetry time.Duration
@@ -130,8 +139,9 @@ type Hub struct {
 	// while it runs; nil runs none.
 	pollCtx context.Context
 
-	outbox outboxState
-	health healthBook // the admin console's last errors (admin.go)
+	outbox   outboxState
+	health   healthBook // the admin console's last errors (admin.go)
+	dispatch atomic.Pointer[dispatcher]
 }
 
 // instance is one running connector instance.
@@ -357,13 +367,6 @@ func (h *Hub) applyStatus(ctx context.Context, connector, name string, st Status
 	}
 	_, err = h.store.SetDeliveryStatus(ctx, m.ID, st.Status, st.Reason)
 	return err
-}
-
-func signal(ch chan struct{}) {
-	select {
-	case ch <- struct{}{}:
-	default:
-	}
 }
 
 // Start runs the inbound dispatcher, the outbox sender and the pollers

@@ -22,6 +22,9 @@ type Access struct {
 	// QueryToken accepts the token as ?access_token= (the WebSocket
 	// upgrade only: browsers cannot set its headers).
 	QueryToken bool
+	// Local also lets in, without a token, a caller on the engine's own
+	// machine that no proxy forwarded (see MetricsAccess).
+	Local bool
 }
 
 // The rules that need no entity.
@@ -127,6 +130,10 @@ func (s *Server) route(pattern string, access Access, h http.HandlerFunc) {
 		return
 	}
 	s.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if access.Local && localUnsigned(r) {
+			h(w, r)
+			return
+		}
 		sess, err := s.authenticate(r, access.QueryToken)
 		if err == nil && !sess.User.Role.AtLeast(access.Role) {
 			err = backend.Errorf(backend.EForbidden, "This needs the %s role; you are signed in as %s.", access.Role, sess.User.Role)
@@ -169,6 +176,7 @@ func (s *Server) routes() {
 	s.route("POST /api/users/{id}/signout", Admin, s.handleSignOutEverywhere)
 	s.mediaRoutes()
 	s.adminRoutes()
+	s.route("GET /metrics", MetricsAccess, s.handleMetrics)
 	s.route("GET /healthz", Public, func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

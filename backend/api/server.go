@@ -68,6 +68,8 @@ type Server struct {
 	flows     FlowAdmin
 	parseFlow func([]byte) (*backend.Flow, error)
 	simulate  FlowSimulator
+
+	metrics []MetricsSource
 }
 
 // NewServer returns a Server with its routes. Call Close to stop its hub.

@@ -9,15 +9,16 @@ import (
 	"switchboard/backend/internal/storetx"
 )
 
-// The conversation_access table works as in the SQLite store (see
-// storekit). Changes to one customer's access take an advisory lock on the
+// The conversation_access table and the queue groups work as in the SQLite
+// store (see storekit and storetx/access_group.go); the policy reads both
+// through the conversation_readers view. Changes to one customer's access take an advisory lock on the
 // customer, so a routing decision on the leader and a new conversation
 // opened by a webhook on another node compute the customer's history one
 // after the other.
 
 // ConversationAccess implements backend.AccessService.
 func (db *DB) ConversationAccess(ctx context.Context, userID, conversationID string) ([]string, error) {
-	levels, err := stringList(ctx, db.pool, `SELECT level FROM conversation_access WHERE conversation_id = $1 AND user_id = $2 ORDER BY level`,
+	levels, err := stringList(ctx, db.pool, `SELECT level FROM conversation_readers WHERE conversation_id = $1 AND user_id = $2 ORDER BY level`,
 		conversationID, userID)
 	if err != nil {
 		return nil, fmt.Errorf("conversation access: %w", err)
@@ -38,7 +39,7 @@ func (db *DB) HoldsCustomer(ctx context.Context, userID, conversationID string) 
 
 // ContactReadable implements backend.AccessService.
 func (db *DB) ContactReadable(ctx context.Context, userID, contactID string) (bool, error) {
-	ok, err := exists(ctx, db.pool, `SELECT 1 FROM conversation_access a JOIN conversations c ON c.id = a.conversation_id
+	ok, err := exists(ctx, db.pool, `SELECT 1 FROM conversation_readers a JOIN conversations c ON c.id = a.conversation_id
 		WHERE a.user_id = $1 AND c.contact_id = $2`, userID, contactID)
 	if err != nil {
 		return false, fmt.Errorf("contact access: %w", err)
@@ -53,7 +54,7 @@ func (db *DB) ReadableConversations(ctx context.Context, userID string) (map[str
 
 func readableConversations(ctx context.Context, q querier, userID string) (map[string]string, error) {
 	rows, err := q.Query(ctx, `SELECT DISTINCT a.conversation_id, COALESCE(c.contact_id, '')
-		FROM conversation_access a LEFT JOIN conversations c ON c.id = a.conversation_id WHERE a.user_id = $1`, userID)
+		FROM conversation_readers a LEFT JOIN conversations c ON c.id = a.conversation_id WHERE a.user_id = $1`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("readable conversations: %w", err)
 	}
@@ -114,7 +115,8 @@ var _ storetx.AccessTx = steps{}
 
 // RoutedConversations implements storetx.AccessTx.
 func (s steps) RoutedConversations(ctx context.Context) ([]string, error) {
-	return stringList(ctx, s.Tx, `SELECT DISTINCT conversation_id FROM conversation_access WHERE level = ANY ($1)`, storekit.RoutedLevels)
+	return stringList(ctx, s.Tx, `SELECT conversation_id FROM conversation_access WHERE level = ANY ($1)
+		UNION SELECT conversation_id FROM conversation_access_groups`, storekit.RoutedLevels)
 }
 
 // ContactsOf implements storetx.AccessTx.
@@ -128,19 +130,42 @@ func (s steps) ConversationsOf(ctx context.Context, contacts []string) ([]string
 }
 
 // Readers implements storetx.AccessTx.
-func (s steps) Readers(ctx context.Context, conversationIDs []string) (map[backend.AccessGrant]bool, error) {
-	grants, err := collect(ctx, s.Tx, func(r scanner) (backend.AccessGrant, error) {
-		var g backend.AccessGrant
-		return g, r.Scan(&g.ConversationID, &g.UserID)
-	}, `SELECT DISTINCT conversation_id, user_id FROM conversation_access WHERE conversation_id = ANY ($1)`, conversationIDs)
+func (s steps) Readers(ctx context.Context, conversationIDs []string) (*storetx.Readers, error) {
+	st := &storetx.Readers{Direct: map[backend.AccessGrant]bool{}, Group: map[string]string{}}
+	err := scanPairs(ctx, s.Tx, `SELECT DISTINCT conversation_id, user_id FROM conversation_access WHERE conversation_id = ANY ($1)`,
+		func(conv, user string) { st.Direct[backend.AccessGrant{UserID: user, ConversationID: conv}] = true }, conversationIDs)
 	if err != nil {
 		return nil, fmt.Errorf("read access: %w", err)
 	}
-	out := map[backend.AccessGrant]bool{}
-	for _, g := range grants {
-		out[g] = true
+	err = scanPairs(ctx, s.Tx, `SELECT conversation_id, group_id FROM conversation_access_groups WHERE conversation_id = ANY ($1)`,
+		func(conv, group string) { st.Group[conv] = group }, conversationIDs)
+	if err != nil {
+		return nil, fmt.Errorf("read access groups: %w", err)
 	}
-	return out, nil
+	return st, nil
+}
+
+// RoutedAccess implements storetx.AccessTx.
+func (s steps) RoutedAccess(ctx context.Context, conversationID string) (map[string]string, int, error) {
+	have, n := map[string]string{}, 0
+	err := scanPairs(ctx, s.Tx, `SELECT user_id, level FROM conversation_access WHERE conversation_id = $1 AND level = ANY ($2)`,
+		func(user, level string) { have[user], n = level, n+1 }, conversationID, storekit.RoutedLevels)
+	if err != nil {
+		return nil, 0, fmt.Errorf("read access: %w", err)
+	}
+	return have, n, nil
+}
+
+// scanPairs calls fn with each row of a query of two text columns.
+func scanPairs(ctx context.Context, q querier, sql string, fn func(a, b string), args ...any) error {
+	pairs, err := collect(ctx, q, func(r scanner) ([2]string, error) {
+		var p [2]string
+		return p, r.Scan(&p[0], &p[1])
+	}, sql, args...)
+	for _, p := range pairs {
+		fn(p[0], p[1])
+	}
+	return err
 }
 
 // RefreshHistory implements storetx.AccessTx.

@@ -65,7 +65,7 @@ func (db *DB) FindConversations(ctx context.Context, f backend.ConversationFilte
 		add("channel = $%d", f.Channel)
 	}
 	if f.VisibleTo != "" {
-		add("id IN (SELECT conversation_id FROM conversation_access WHERE user_id = $%d)", f.VisibleTo)
+		add("id IN (SELECT conversation_id FROM conversation_readers WHERE user_id = $%d)", f.VisibleTo)
 	}
 	q := `SELECT ` + conversationColumns + ` FROM conversations`
 	if len(where) > 0 {

@@ -27,6 +27,13 @@ var pgBackend = storetest.Backend{
 		}
 		return db, nil
 	},
+	Rows: func(tb testing.TB, s storetest.Store, table string) int {
+		n, err := s.(*postgres.DB).CountRows(context.Background(), table)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return n
+	},
 }
 
 // TestConformance runs the store conformance suite (backend/storetest) on

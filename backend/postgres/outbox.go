@@ -105,18 +105,30 @@ func (db *DB) InterruptOutbox(ctx context.Context, now time.Time) (int, error) {
 
 // claimDue locks the due jobs that no other node is claiming (SKIP LOCKED),
 // each conversation's first only, people's replies before bot messages,
-// and marks them as sent by this node.
-// A job under way on a node that is gone is due at once, in doubt.
+// and marks them as sent by this node, numbered in the claim $6 in the
+// order the hub sends them. A job under way on a node that is gone is due
+// at once; it is in doubt unless an earlier job of its instance in its
+// claim was still sending (then the hub never started it, and its attempt
+// was counted already).
 const claimDue = `WITH due AS (
-		SELECT o.id, o.state AS was FROM channel_outbox AS o
+		SELECT o.id, o.state AS was, o.priority, o.seq, o.connector, o.instance, o.claim_batch, o.claim_rank FROM channel_outbox AS o
 		WHERE ((o.state = 'pending' AND o.next_attempt_at <= $1)
 			OR (o.state = 'sending' AND (o.lease_until <= $1 OR o.claimed_by NOT IN ` + liveNodes + `)))
 		AND NOT EXISTS (SELECT 1 FROM channel_outbox AS p WHERE p.conversation_id = o.conversation_id
 			AND p.state IN ('pending', 'sending') AND p.seq < o.seq)
-		ORDER BY o.priority, o.seq LIMIT $3 FOR UPDATE OF o SKIP LOCKED)
-	UPDATE channel_outbox AS o SET state = 'sending', attempts = o.attempts + 1, lease_until = $2, claimed_by = $4, updated_at = $5
-	FROM due WHERE o.id = due.id
-	RETURNING o.id, o.idempotency_key, o.message_id, o.conversation_id, due.was = 'sending', o.attempts, o.priority, o.seq`
+		ORDER BY o.priority, o.seq LIMIT $3 FOR UPDATE OF o SKIP LOCKED),
+	claim AS (
+		SELECT d.id, d.was = 'sending' AS was_sending,
+			d.was = 'sending' AND NOT (d.claim_batch <> 0 AND EXISTS (SELECT 1 FROM channel_outbox AS p
+				WHERE p.state = 'sending' AND p.claim_batch = d.claim_batch AND p.connector = d.connector
+					AND p.instance = d.instance AND p.claim_rank < d.claim_rank)) AS in_doubt,
+			row_number() OVER (ORDER BY d.priority, d.seq) - 1 AS rank
+		FROM due AS d)
+	UPDATE channel_outbox AS o SET state = 'sending',
+		attempts = o.attempts + CASE WHEN claim.was_sending AND NOT claim.in_doubt THEN 0 ELSE 1 END,
+		lease_until = $2, claimed_by = $4, updated_at = $5, claim_batch = $6, claim_rank = claim.rank
+	FROM claim WHERE o.id = claim.id
+	RETURNING o.id, o.idempotency_key, o.message_id, o.conversation_id, claim.in_doubt, o.attempts, o.priority, o.seq`
 
 // ClaimOutbox implements backend.ChannelService.
 func (db *DB) ClaimOutbox(ctx context.Context, now, leaseUntil time.Time, limit int) ([]*backend.OutboxJob, error) {
@@ -134,7 +146,7 @@ func (db *DB) ClaimOutbox(ctx context.Context, now, leaseUntil time.Time, limit 
 		cs, err := collect(ctx, tx, func(s scanner) (claimed, error) {
 			c := claimed{job: &backend.OutboxJob{}}
 			return c, s.Scan(&c.job.ID, &c.job.IdempotencyKey, &c.msg, &c.conv, &c.job.InDoubt, &c.job.Attempts, &c.priority, &c.seq)
-		}, claimDue, now, leaseUntil, limit, db.node, tx.Now())
+		}, claimDue, now, leaseUntil, limit, db.node, tx.Now(), storekit.ClaimBatch())
 		if err != nil {
 			return fmt.Errorf("claim outbox: %w", err)
 		}

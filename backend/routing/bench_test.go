@@ -40,7 +40,9 @@ func benchQueueID(i int) string { return fmt.Sprintf("q_%03d", i) }
 // benchSeed builds a loaded contact center: every worker available and
 // busy with one call (voice capacity 1), and benchWaiting calls waiting
 // across the queues. A tenth of the queues also match the task's language.
-func benchSeed(now time.Time) *backend.RoutingChange {
+// With agents, every worker is a user's and every task has a
+// conversation, so each decision also records who may read it.
+func benchSeed(now time.Time, agents bool) *backend.RoutingChange {
 	c := &backend.RoutingChange{Activities: []*backend.Activity{
 		{Name: backend.ActivityAvailable, Available: true, CreatedAt: now, UpdatedAt: now},
 		{Name: backend.ActivityOffline, CreatedAt: now, UpdatedAt: now},
@@ -64,6 +66,9 @@ func benchSeed(now time.Time) *backend.RoutingChange {
 				"languages": langs, "level": float64(1 + j%3)},
 			Capacity: map[string]int{}, IdleSince: now.Add(time.Duration(rng.IntN(3600)) * time.Second), ActivityChangedAt: now, CreatedAt: now, UpdatedAt: now})
 		tid := fmt.Sprintf("task_held_%05d", j)
+		if agents {
+			c.Workers[j].UserID = "us_" + id
+		}
 		c.Tasks = append(c.Tasks, &backend.Task{ID: tid, Channel: backend.ChannelVoice, Attributes: map[string]any{"language": "en"},
 			State: backend.TaskAssigned, QueueID: benchQueueID(j % 100), WorkerID: id, CreatedAt: now, AssignedAt: now, UpdatedAt: now})
 		c.Reservations = append(c.Reservations, &backend.Reservation{ID: "res_held_" + id, TaskID: tid, WorkerID: id, Channel: backend.ChannelVoice,
@@ -71,6 +76,11 @@ func benchSeed(now time.Time) *backend.RoutingChange {
 	}
 	for k := range benchWaiting {
 		c.Tasks = append(c.Tasks, benchTask(rng, fmt.Sprintf("task_wait_%05d", k), now.Add(-time.Duration(rng.IntN(600))*time.Second)))
+	}
+	if agents {
+		for _, t := range c.Tasks {
+			t.ConversationID = "cv_" + t.ID
+		}
 	}
 	return c
 }
@@ -92,13 +102,21 @@ func snapshotOf(c *backend.RoutingChange) *backend.RoutingSnapshot {
 // BenchmarkAssignMemory measures routing decisions with writes discarded.
 func BenchmarkAssignMemory(b *testing.B) {
 	clock := routing.NewFakeClock(t0)
-	seed := benchSeed(t0)
-	benchAssign(b, discardStore{snapshotOf(seed)}, clock)
+	seed := benchSeed(t0, false)
+	benchAssign(b, discardStore{snapshotOf(seed)}, clock, false)
 }
 
 // BenchmarkAssignSQLite measures the same with every decision committed
-// to SQLite (WAL, one writer) with its events.
+// to SQLite (WAL, one writer) with its events; "agents" with workers that
+// are users and tasks that serve conversations, so every decision also
+// records who may read each conversation (about 300 agents serve each
+// queue).
 func BenchmarkAssignSQLite(b *testing.B) {
+	b.Run("workers", func(b *testing.B) { benchAssignSQLite(b, false) })
+	b.Run("agents", func(b *testing.B) { benchAssignSQLite(b, true) })
+}
+
+func benchAssignSQLite(b *testing.B, agents bool) {
 	clock := routing.NewFakeClock(t0)
 	db := sqlite.NewDB(filepath.Join(b.TempDir(), "engine.db"))
 	db.Now = clock.Now
@@ -106,10 +124,10 @@ func BenchmarkAssignSQLite(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer db.Close()
-	if err := db.SaveRouting(context.Background(), benchSeed(t0)); err != nil {
+	if err := db.SaveRouting(context.Background(), benchSeed(t0, agents)); err != nil {
 		b.Fatal(err)
 	}
-	benchAssign(b, db, clock)
+	benchAssign(b, db, clock, agents)
 }
 
 // benchAssign runs the loaded center's steady state. Each iteration one
@@ -118,7 +136,7 @@ func BenchmarkAssignSQLite(b *testing.B) {
 // queues); they accept; and a new call arrives (an "arrival" decision over
 // 10,000 available workers, all busy, so it waits). It reports both
 // decisions' p50 and p99, and calls routed per second over the whole loop.
-func benchAssign(b *testing.B, store routing.Store, clock *routing.FakeClock) {
+func benchAssign(b *testing.B, store routing.Store, clock *routing.FakeClock, agents bool) {
 	ctx := context.Background()
 	e := routing.New(store, routing.Options{Clock: clock, NewID: seqIDs(), Logger: slog.New(slog.DiscardHandler)})
 	if err := e.Start(ctx); err != nil {
@@ -163,7 +181,11 @@ func benchAssign(b *testing.B, store routing.Store, clock *routing.FakeClock) {
 		}
 		t2 := time.Now()
 		nt := benchTask(rng, "", clock.Now())
-		task, err := e.CreateTask(ctx, backend.TaskInput{Channel: nt.Channel, Attributes: nt.Attributes, Priority: nt.Priority, QueueID: nt.QueueID})
+		in := backend.TaskInput{Channel: nt.Channel, Attributes: nt.Attributes, Priority: nt.Priority, QueueID: nt.QueueID}
+		if agents {
+			in.ConversationID = fmt.Sprintf("cv_new_%d", i)
+		}
+		task, err := e.CreateTask(ctx, in)
 		if err != nil {
 			b.Fatal(err)
 		}

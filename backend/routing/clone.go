@@ -52,6 +52,30 @@ func cloneTargets(ts []backend.WorkflowTarget) []backend.WorkflowTarget {
 	return out
 }
 
+// snapshot copies the engine's objects a change points to, so it can be
+// written while the engine changes them further.
+func snapshot(c *backend.RoutingChange) *backend.RoutingChange {
+	out := *c
+	out.Activities = cloneAll(c.Activities, func(a *backend.Activity) *backend.Activity { v := *a; return &v })
+	out.Workers = cloneAll(c.Workers, cloneWorker)
+	out.Queues = cloneAll(c.Queues, func(q *backend.Queue) *backend.Queue { v := *q; return &v })
+	out.Workflows = cloneAll(c.Workflows, cloneWorkflow)
+	out.Tasks = cloneAll(c.Tasks, cloneTask)
+	out.Reservations = cloneAll(c.Reservations, cloneReservation)
+	return &out
+}
+
+func cloneAll[T any](s []*T, clone func(*T) *T) []*T {
+	if s == nil {
+		return nil
+	}
+	out := make([]*T, len(s))
+	for i, v := range s {
+		out[i] = clone(v)
+	}
+	return out
+}
+
 func sortByID[T any](s []T, id func(T) string) {
 	sort.Slice(s, func(i, j int) bool { return id(s[i]) < id(s[j]) })
 }

@@ -32,6 +32,20 @@ type Store interface {
 
 var _ Store = backend.RoutingStore(nil)
 
+// QueuedStore is a Store whose writes can be queued behind the ones queued
+// before them and awaited apart (the SQLite store's group commit). The
+// engine then decides the next operations while earlier ones are being
+// made durable, so many decisions share one commit; each caller is still
+// answered only once its own decision is durable.
+type QueuedStore interface {
+	Store
+	// QueueRouting queues c after every change queued before it, to be
+	// written as SaveRouting would, and returns a wait that gives
+	// SaveRouting's answer once c is durable (or refused). It keeps c
+	// until then.
+	QueueRouting(ctx context.Context, c *backend.RoutingChange) (wait func() error)
+}
+
 // DefaultReservationTimeout is how long a worker has to answer an offer
 // when neither the options nor the workflow say otherwise.
 const DefaultReservationTimeout = 30 * time.Second
@@ -278,7 +292,12 @@ func (e *Engine) commit(ctx context.Context) error {
 	if c.Empty() {
 		return nil
 	}
-	err := e.store.SaveRouting(ctx, c)
+	var err error
+	if qs, ok := e.store.(QueuedStore); ok {
+		err = e.commitQueued(ctx, qs, c)
+	} else {
+		err = e.store.SaveRouting(ctx, c)
+	}
 	if err == nil {
 		return nil
 	}
@@ -290,6 +309,24 @@ func (e *Engine) commit(ctx context.Context) error {
 	e.redispatch = true // offer what waits on the next operation
 	if backend.ErrorCode(err) == backend.EInternal {
 		return fmt.Errorf("save routing: %w", err)
+	}
+	return err
+}
+
+// commitQueued queues a copy of c (the engine goes on changing its own
+// objects) and waits for it with the engine unlocked, so other operations
+// decide meanwhile and their changes join the same commit. The change is
+// queued whatever the caller's context says: later changes build on it.
+// After a refusal it waits for every change queued behind it, so the
+// reload that follows sees them.
+func (e *Engine) commitQueued(ctx context.Context, qs QueuedStore, c *backend.RoutingChange) error {
+	ctx = context.WithoutCancel(ctx)
+	wait := qs.QueueRouting(ctx, snapshot(c))
+	e.mu.Unlock()
+	err := wait()
+	e.mu.Lock()
+	if err != nil {
+		qs.QueueRouting(ctx, &backend.RoutingChange{})()
 	}
 	return err
 }

@@ -364,13 +364,15 @@ func conversationOf(t *testing.T, db server.Store, m *crashMsg) (string, bool) {
 // waitDrained waits until every message had its effect: its echo reached
 // the fake (or failed as in doubt: interrupted mid-send), or, for the last
 // message of each conversation, the hand-over made its task. It watches the
-// fake, which is cheap, and reads the store only for what the fake lacks;
+// fake, which is cheap, and reads the store only for what the fake lacks
+// once that is the tail or the fake stops getting more;
 // the deadline only stops a broken run.
 func waitDrained(t *testing.T, db server.Store, fake *twiliotest.Server, msgs []*crashMsg) time.Duration {
 	t.Helper()
 	began := time.Now()
 	deadline := began.Add(2 * time.Minute)
 	settled := map[*crashMsg]bool{}
+	lastMissing, since := -1, time.Now()
 	for {
 		bodies := fakeBodies(fake)
 		var missing []*crashMsg
@@ -379,7 +381,12 @@ func waitDrained(t *testing.T, db server.Store, fake *twiliotest.Server, msgs []
 				missing = append(missing, m)
 			}
 		}
-		if len(missing) <= 2*crashNumbers*crashCustomers { // the tail: look in the store
+		if len(missing) != lastMissing {
+			lastMissing, since = len(missing), time.Now()
+		}
+		// The tail, or the fake gets nothing more (what is left failed as
+		// in doubt or waits for its flow): look in the store.
+		if len(missing) <= 2*crashNumbers*crashCustomers || time.Since(since) > time.Second {
 			for _, m := range missing {
 				settled[m] = hadEffect(t, db, m)
 			}

@@ -56,6 +56,8 @@ func ParseServe(args []string, getenv func(string) string, stderr io.Writer) (Co
 	fset.StringVar(&cfg.TLSKeyFile, "tls-key", "", "PEM private key of --tls-cert")
 	fset.Var(&baseURLs, "channel-base-url", "CONNECTOR=URL: send a connector's API calls to URL, such as a sandbox (repeatable)")
 	fset.StringVar(&keyFile, "secret-key-file", "", "file holding the secret key that encrypts channel secrets (or set "+SecretKeyEnv+")")
+	fset.StringVar(&cfg.Synchronous, "synchronous", "FULL", "when a commit is durable: FULL (on disk before any webhook or request is answered), NORMAL (a power loss may lose the last commits) or OFF; see BENCHMARKS.md")
+	fset.StringVar(&cfg.CPUProfile, "cpu-profile", "", "write a Go CPU profile of the engine to this file until it stops (for performance reports)")
 	fset.DurationVar(&cfg.EventRetention, "event-retention", DefaultEventRetention, "how long the change log keeps events a desktop has not read (those every desktop has read go sooner); a desktop away longer resyncs from a snapshot; negative keeps every event")
 	voice := VoiceFlags(fset)
 	if err := fset.Parse(args); err != nil {

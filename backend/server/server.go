@@ -66,6 +66,12 @@ type Config struct {
 	// OnInbound, when set, also sees every new inbound message after it was
 	// stored, acknowledged and handed to its flow.
 	OnInbound func(ctx context.Context, m *backend.Message)
+	// Synchronous is the store's SQLite synchronous setting (FULL when
+	// empty; see sqlite.DB.Synchronous).
+	Synchronous string
+	// CPUProfile, for `serve`, names a file that receives a CPU profile
+	// of the process until it stops.
+	CPUProfile string
 	// LowMemory keeps the store's reader pool small, for the engine
 	// embedded in the desktop app (one agent, not a team).
 	LowMemory bool
@@ -167,6 +173,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		s.Cluster.SetOnLead(s.lead)
 	}
 
+	s.API.SetMetrics(s.metrics)
 	if err := s.listen(); err != nil {
 		s.Close()
 		return nil, err
@@ -212,6 +219,9 @@ func PrivateDir(dir string) error {
 	}
 	return nil
 }
+
+// The router queues its decisions in the SQLite store's group commit.
+var _ routing.QueuedStore = (*sqlite.DB)(nil)
 
 // startRouting starts the router: on SQLite the engine itself; on
 // PostgreSQL the cluster's router, which runs the engine while this node

@@ -26,6 +26,7 @@ type Store interface {
 	// FindThreadConversation returns the newest unresolved conversation of
 	// a platform thread. Returns ENotFound.
 	FindThreadConversation(ctx context.Context, channel, instance, threadKey string) (*backend.Conversation, error)
+	backend.BacklogReader
 	// HasSecrets reports whether the store holds sealed secrets.
 	HasSecrets(ctx context.Context) (bool, error)
 	Close() error
@@ -72,6 +73,7 @@ func OpenStore(ctx context.Context, cfg Config) (Store, error) {
 		if cfg.LowMemory {
 			lite.MaxReaders = 2
 		}
+		lite.Synchronous = cfg.Synchronous
 		db = lite
 	}
 	if err := db.Open(ctx); err != nil {

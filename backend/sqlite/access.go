@@ -9,17 +9,18 @@ import (
 	"switchboard/backend/internal/storetx"
 )
 
-// The conversation_access table holds who, besides supervisors and admins,
-// may read each conversation: the levels routing hands out (owner,
-// offered, queue), who completed it (assigned) and the customer's history
-// (contact). Every change to it
-// happens in the transaction that caused it and appends one
-// access.changed event, so the change feed knows who gained and who lost a
-// conversation at that point of the log.
+// The conversation_readers view holds who, besides supervisors and admins,
+// may read each conversation: the levels routing hands out (owner and
+// offered in conversation_access, queue through the conversation's queue
+// group, storetx/access_group.go), who completed it (assigned) and the
+// customer's history (contact). Every change to them happens in the
+// transaction that caused it and appends one access.changed event, so the
+// change feed knows who gained and who lost a conversation at that point of
+// the log.
 
 // ConversationAccess implements backend.AccessService.
 func (db *DB) ConversationAccess(ctx context.Context, userID, conversationID string) ([]string, error) {
-	levels, err := stringList(ctx, db.r, `SELECT level FROM conversation_access WHERE conversation_id = ? AND user_id = ? ORDER BY level`,
+	levels, err := stringList(ctx, db.r, `SELECT level FROM conversation_readers WHERE conversation_id = ? AND user_id = ? ORDER BY level`,
 		conversationID, userID)
 	if err != nil {
 		return nil, fmt.Errorf("conversation access: %w", err)
@@ -36,7 +37,7 @@ func (db *DB) HoldsCustomer(ctx context.Context, userID, conversationID string) 
 
 // ContactReadable implements backend.AccessService.
 func (db *DB) ContactReadable(ctx context.Context, userID, contactID string) (bool, error) {
-	return exists(ctx, db.r, "contact access", `SELECT 1 FROM conversation_access a JOIN conversations c ON c.id = a.conversation_id
+	return exists(ctx, db.r, "contact access", `SELECT 1 FROM conversation_readers a JOIN conversations c ON c.id = a.conversation_id
 		WHERE a.user_id = ? AND c.contact_id = ?`, userID, contactID)
 }
 
@@ -56,7 +57,7 @@ func (db *DB) ReadableConversations(ctx context.Context, userID string) (map[str
 
 func readableConversations(ctx context.Context, q queryer, userID string) (map[string]string, error) {
 	rows, err := q.QueryContext(ctx, `SELECT DISTINCT a.conversation_id, COALESCE(c.contact_id, '')
-		FROM conversation_access a LEFT JOIN conversations c ON c.id = a.conversation_id WHERE a.user_id = ?`, userID)
+		FROM conversation_readers a LEFT JOIN conversations c ON c.id = a.conversation_id WHERE a.user_id = ?`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("readable conversations: %w", err)
 	}
@@ -74,7 +75,7 @@ func readableConversations(ctx context.Context, q queryer, userID string) (map[s
 
 // ConversationSnapshot implements backend.AccessService.
 func (db *DB) ConversationSnapshot(ctx context.Context, conversationID string) ([]backend.Event, error) {
-	tx, err := db.r.BeginTx(ctx, nil)
+	tx, err := db.r.beginRead(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +125,8 @@ const (
 
 // RoutedConversations implements storetx.AccessTx.
 func (s steps) RoutedConversations(ctx context.Context) ([]string, error) {
-	return stringList(ctx, s.Tx, `SELECT DISTINCT conversation_id FROM conversation_access WHERE level IN `+routedLevels)
+	return stringList(ctx, s.Tx, `SELECT conversation_id FROM conversation_access WHERE level IN `+routedLevels+`
+		UNION SELECT conversation_id FROM conversation_access_groups`)
 }
 
 // ContactsOf implements storetx.AccessTx.
@@ -140,23 +142,35 @@ func (s steps) ConversationsOf(ctx context.Context, contacts []string) ([]string
 }
 
 // Readers implements storetx.AccessTx.
-func (s steps) Readers(ctx context.Context, conversationIDs []string) (map[backend.AccessGrant]bool, error) {
+func (s steps) Readers(ctx context.Context, conversationIDs []string) (*storetx.Readers, error) {
 	list, _ := json.Marshal(conversationIDs)
-	rows, err := s.QueryContext(ctx, `SELECT DISTINCT conversation_id, user_id FROM conversation_access
-		WHERE conversation_id IN (SELECT value FROM json_each(?))`, string(list))
+	st := &storetx.Readers{Direct: map[backend.AccessGrant]bool{}, Group: map[string]string{}}
+	err := scanPairs(ctx, s.Tx, `SELECT DISTINCT conversation_id, user_id FROM conversation_access
+		WHERE conversation_id IN (SELECT value FROM json_each(?))`, func(conv, user string) {
+		st.Direct[backend.AccessGrant{UserID: user, ConversationID: conv}] = true
+	}, string(list))
 	if err != nil {
 		return nil, fmt.Errorf("read access: %w", err)
 	}
-	defer rows.Close()
-	out := map[backend.AccessGrant]bool{}
-	for rows.Next() {
-		var g backend.AccessGrant
-		if err := rows.Scan(&g.ConversationID, &g.UserID); err != nil {
-			return nil, err
-		}
-		out[g] = true
+	err = scanPairs(ctx, s.Tx, `SELECT conversation_id, group_id FROM conversation_access_groups
+		WHERE conversation_id IN (SELECT value FROM json_each(?))`, func(conv, group string) {
+		st.Group[conv] = group
+	}, string(list))
+	if err != nil {
+		return nil, fmt.Errorf("read access groups: %w", err)
 	}
-	return out, rows.Err()
+	return st, nil
+}
+
+// RoutedAccess implements storetx.AccessTx.
+func (s steps) RoutedAccess(ctx context.Context, conversationID string) (map[string]string, int, error) {
+	have, n := map[string]string{}, 0
+	err := scanPairs(ctx, s.Tx, `SELECT user_id, level FROM conversation_access WHERE conversation_id = ? AND level IN `+routedLevels,
+		func(user, level string) { have[user], n = level, n+1 }, conversationID)
+	if err != nil {
+		return nil, 0, fmt.Errorf("read access: %w", err)
+	}
+	return have, n, nil
 }
 
 // RefreshHistory implements storetx.AccessTx.
@@ -234,6 +248,23 @@ func (s steps) SetAssignee(ctx context.Context, conversationID, userID string) (
 		return nil, nil
 	}
 	return findConversation(ctx, s.Tx, conversationID)
+}
+
+// scanPairs calls fn with each row of a query of two text columns.
+func scanPairs(ctx context.Context, q queryer, query string, fn func(a, b string), args ...any) error {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var a, b string
+		if err := rows.Scan(&a, &b); err != nil {
+			return err
+		}
+		fn(a, b)
+	}
+	return rows.Err()
 }
 
 func stringList(ctx context.Context, q queryer, query string, args ...any) ([]string, error) {

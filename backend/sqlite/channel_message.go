@@ -42,14 +42,18 @@ func (s steps) ThreadMessagesIn(ctx context.Context, channel, instance, threadKe
 	return out, rows.Err()
 }
 
+// inboundAfterQuery reads inbound messages after the cursor through the
+// partial index that holds only inbound rows.
+const inboundAfterQuery = `SELECT rowid, ` + messageColumns + ` FROM messages AS m WHERE direction = 'in' AND rowid > ?
+	AND EXISTS (SELECT 1 FROM channel_instances ci WHERE ci.connector = m.channel AND ci.instance = m.instance)
+	ORDER BY rowid LIMIT ?`
+
 // InboundAfter implements backend.ChannelService.
 func (db *DB) InboundAfter(ctx context.Context, cursor int64, limit int) ([]*backend.Message, []int64, error) {
 	if limit <= 0 || limit > 1000 {
 		limit = 1000
 	}
-	rows, err := db.r.QueryContext(ctx, `SELECT rowid, `+messageColumns+` FROM messages AS m WHERE rowid > ? AND direction = 'in'
-		AND EXISTS (SELECT 1 FROM channel_instances ci WHERE ci.connector = m.channel AND ci.instance = m.instance)
-		ORDER BY rowid LIMIT ?`, cursor, limit)
+	rows, err := db.r.QueryContext(ctx, inboundAfterQuery, cursor, limit)
 	if err != nil {
 		return nil, nil, fmt.Errorf("inbound after %d: %w", cursor, err)
 	}

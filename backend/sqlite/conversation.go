@@ -72,7 +72,7 @@ func (db *DB) FindConversations(ctx context.Context, f backend.ConversationFilte
 		where, args = append(where, "channel = ?"), append(args, f.Channel)
 	}
 	if f.VisibleTo != "" {
-		where, args = append(where, "id IN (SELECT conversation_id FROM conversation_access WHERE user_id = ?)"), append(args, f.VisibleTo)
+		where, args = append(where, "id IN (SELECT conversation_id FROM conversation_readers WHERE user_id = ?)"), append(args, f.VisibleTo)
 	}
 	q := `SELECT ` + conversationColumns + ` FROM conversations`
 	if len(where) > 0 {

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"net/url"
 	"sort"
+	"strings"
 	"time"
 
 	"switchboard/backend"
@@ -26,8 +27,10 @@ var migrationFS embed.FS
 var _ backend.Store = (*DB)(nil)
 
 // DB is the engine's store on one SQLite file. Writes go through a single
-// connection (SQLite has one writer anyway), so transactions never fight for
-// the lock and event sequences are committed in order; reads use a pool.
+// connection (SQLite has one writer anyway) whose writer batches concurrent
+// transactions into one commit (writer.go), so transactions never fight
+// for the lock and event sequences are committed in order; reads use a
+// pool.
 type DB struct {
 	// Path is the database file.
 	Path string
@@ -46,9 +49,16 @@ type DB struct {
 	// headers before they are written (backend/secret). Without it those
 	// secrets can be neither stored nor read.
 	Secrets backend.Sealer
+	// Synchronous is SQLite's synchronous setting for the write connection:
+	// "FULL" (the default: a commit returns once the WAL is on disk, so an
+	// acknowledged write survives power loss), "NORMAL" (a power loss may
+	// lose the last commits, never corrupts) or "OFF". See BENCHMARKS.md
+	// for what each costs.
+	Synchronous string
 
-	w *sql.DB // single writer
-	r *sql.DB // readers
+	w      *sql.DB // the single write connection, owned by writer
+	writer *writer
+	r      *reader // the read pool
 
 	dummy storekit.Dummy
 
@@ -69,11 +79,11 @@ func NewDB(path string) *DB {
 }
 
 // dsn returns the connection string with the pragmas every connection needs.
-func dsn(path string, extra string) string {
+func dsn(path, synchronous, extra string) string {
 	q := url.Values{}
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "busy_timeout(10000)")
-	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "synchronous("+synchronous+")")
 	q.Add("_pragma", "foreign_keys(1)")
 	s := "file:" + path + "?" + q.Encode()
 	if extra != "" {
@@ -87,47 +97,85 @@ func (db *DB) Open(ctx context.Context) (err error) {
 	if db.Path == "" {
 		return fmt.Errorf("open store: path required")
 	}
+	if db.Now == nil {
+		db.Now = time.Now
+	}
+	syncMode, err := synchronousMode(db.Synchronous)
+	if err != nil {
+		return fmt.Errorf("open store: %w", err)
+	}
 	if err := PrivateFiles(db.Path); err != nil {
 		return fmt.Errorf("open store: %w", err)
 	}
 	// secure_delete zeroes what a write frees, so an old copy of a secret
 	// does not linger in the file's free space.
-	if db.w, err = sql.Open("sqlite", dsn(db.Path, "_txlock=immediate&_pragma=secure_delete(ON)")); err != nil {
+	if db.w, err = sql.Open("sqlite", dsn(db.Path, syncMode, "_pragma=secure_delete(ON)")); err != nil {
 		return fmt.Errorf("open store: %w", err)
 	}
 	db.w.SetMaxOpenConns(1)
 	db.w.SetConnMaxIdleTime(0)
-	if err := db.migrate(ctx); err != nil {
+	conn, err := db.w.Conn(ctx)
+	if err != nil {
 		db.w.Close()
 		return fmt.Errorf("open store: %w", err)
+	}
+	db.writer = newWriter(db, conn)
+	fail := func(err error) error {
+		db.closeWriter()
+		return fmt.Errorf("open store: %w", err)
+	}
+	if err := db.migrate(ctx); err != nil {
+		return fail(err)
 	}
 	if err := db.openSecrets(ctx); err != nil {
-		db.w.Close()
-		return fmt.Errorf("open store: %w", err)
+		return fail(err)
 	}
-	if db.r, err = sql.Open("sqlite", dsn(db.Path, "")); err != nil {
-		db.w.Close()
-		return fmt.Errorf("open store: %w", err)
+	// Readers never write, so their synchronous setting does not matter.
+	pool, err := sql.Open("sqlite", dsn(db.Path, syncMode, ""))
+	if err != nil {
+		return fail(err)
 	}
 	if db.MaxReaders <= 0 {
 		db.MaxReaders = 8
 	}
-	db.r.SetMaxOpenConns(db.MaxReaders)
-	db.r.SetMaxIdleConns(min(db.MaxReaders, 2))
-	db.r.SetConnMaxIdleTime(time.Minute)
+	pool.SetMaxOpenConns(db.MaxReaders)
+	pool.SetMaxIdleConns(min(db.MaxReaders, 2))
+	pool.SetConnMaxIdleTime(time.Minute)
+	db.r = &reader{DB: pool, stmts: newStmtCache(pool)}
 	return nil
+}
+
+// synchronousMode checks a Synchronous setting; empty means FULL.
+func synchronousMode(s string) (string, error) {
+	switch s = strings.ToUpper(s); s {
+	case "":
+		return "FULL", nil
+	case "FULL", "NORMAL", "OFF", "EXTRA":
+		return s, nil
+	}
+	return "", fmt.Errorf("synchronous must be FULL, NORMAL, OFF or EXTRA, not %q", s)
+}
+
+// closeWriter stops the writer and closes the write connection. The
+// stopped writer stays in place and refuses later work, so a write racing
+// Close gets EUnavailable.
+func (db *DB) closeWriter() error {
+	if db.writer == nil || !db.writer.close() {
+		return nil
+	}
+	db.writer.conn.Close()
+	return db.w.Close()
 }
 
 // Close closes both pools.
 func (db *DB) Close() error {
 	var err error
 	if db.r != nil {
+		db.r.stmts.close()
 		err = db.r.Close()
 	}
-	if db.w != nil {
-		if e := db.w.Close(); err == nil {
-			err = e
-		}
+	if e := db.closeWriter(); err == nil {
+		err = e
 	}
 	return err
 }
@@ -135,7 +183,11 @@ func (db *DB) Close() error {
 // migrate applies, in file-name order, every embedded migration not yet
 // recorded, each in its own transaction.
 func (db *DB) migrate(ctx context.Context) error {
-	if _, err := db.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)`); err != nil {
+	err := db.update(ctx, func(tx *Tx) error {
+		_, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)`)
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("create migrations table: %w", err)
 	}
 	names, err := fs.Glob(migrationFS, "migration/*.sql")
@@ -144,19 +196,14 @@ func (db *DB) migrate(ctx context.Context) error {
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		if err := db.migrateFile(ctx, name); err != nil {
+		if err := db.update(ctx, func(tx *Tx) error { return db.migrateFile(ctx, tx, name) }); err != nil {
 			return fmt.Errorf("migration %s: %w", name, err)
 		}
 	}
 	return nil
 }
 
-func (db *DB) migrateFile(ctx context.Context, name string) error {
-	tx, err := db.w.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
+func (db *DB) migrateFile(ctx context.Context, tx *Tx, name string) error {
 	var n int
 	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM migrations WHERE name = ?`, name).Scan(&n); err != nil {
 		return err
@@ -170,44 +217,8 @@ func (db *DB) migrateFile(ctx context.Context, name string) error {
 	if _, err := tx.ExecContext(ctx, string(buf)); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO migrations (name, applied_at) VALUES (?, ?)`, name, formatTime(db.Now())); err != nil {
-		return err
-	}
-	return tx.Commit()
-}
-
-// Tx is a write transaction that also collects the events it appends, so
-// subscribers are woken only after the commit made them visible.
-type Tx struct {
-	*sql.Tx
-	db     *DB
-	now    time.Time
-	events int
-}
-
-// BeginTx starts a write transaction. Packages that keep their own tables in
-// this store (routing, flows, channels) use it to change state and append
-// events atomically.
-func (db *DB) BeginTx(ctx context.Context) (*Tx, error) {
-	tx, err := db.w.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("begin: %w", err)
-	}
-	return &Tx{Tx: tx, db: db, now: db.Now().UTC()}, nil
-}
-
-// Now returns the transaction's timestamp: one instant for every row it writes.
-func (tx *Tx) Now() time.Time { return tx.now }
-
-// Commit commits and wakes change-feed subscribers if events were appended.
-func (tx *Tx) Commit() error {
-	if err := tx.Tx.Commit(); err != nil {
-		return err
-	}
-	if tx.events > 0 {
-		tx.db.wake()
-	}
-	return nil
+	_, err = tx.ExecContext(ctx, `INSERT INTO migrations (name, applied_at) VALUES (?, ?)`, name, formatTime(db.Now()))
+	return err
 }
 
 // AppendEvent adds an event carrying v (marshalled to JSON) to the log.
@@ -229,21 +240,8 @@ func (db *DB) run(ctx context.Context, fn func(storetx.Steps) error) error {
 	return db.update(ctx, func(tx *Tx) error { return fn(steps{tx}) })
 }
 
-// update runs fn in a write transaction and commits it when fn succeeds.
-func (db *DB) update(ctx context.Context, fn func(tx *Tx) error) error {
-	tx, err := db.BeginTx(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	return tx.Commit()
-}
-
 // Reader returns the read pool for packages that query their own tables.
-func (db *DB) Reader() *sql.DB { return db.r }
+func (db *DB) Reader() *sql.DB { return db.r.DB }
 
 // wake signals every Notify subscriber without blocking.
 func (db *DB) wake() { db.waiters.Wake() }

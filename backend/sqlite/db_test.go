@@ -27,7 +27,21 @@ func TestConformance(t *testing.T) {
 			}
 			return db, nil
 		},
+		Rows: func(tb testing.TB, s storetest.Store, table string) int {
+			n, err := s.(*sqlite.DB).CountRows(context.Background(), table)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			return n
+		},
 	})
+}
+
+// MustOpenDB opens a store in a new temporary directory, with a new secret
+// key, and closes it at cleanup.
+func MustOpenDB(tb testing.TB) *sqlite.DB {
+	tb.Helper()
+	return MustOpenDBAt(tb, filepath.Join(tb.TempDir(), "engine.db"))
 }
 
 // MustOpenDBAt opens a store on path, with a new secret key, and closes it

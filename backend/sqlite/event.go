@@ -7,12 +7,16 @@ import (
 	"switchboard/backend"
 )
 
+// eventsSinceQuery reads the feed after a position: a range of the
+// events' rowid, so it touches only the events it returns.
+const eventsSinceQuery = `SELECT seq, type, entity_id, data, created_at FROM events WHERE seq > ? ORDER BY seq LIMIT ?`
+
 // EventsSince implements backend.EventService.
 func (db *DB) EventsSince(ctx context.Context, since int64, limit int) ([]backend.Event, error) {
 	if limit <= 0 || limit > 10000 {
 		limit = 10000
 	}
-	rows, err := db.r.QueryContext(ctx, `SELECT seq, type, entity_id, data, created_at FROM events WHERE seq > ? ORDER BY seq LIMIT ?`, since, limit)
+	rows, err := db.r.QueryContext(ctx, eventsSinceQuery, since, limit)
 	if err != nil {
 		return nil, fmt.Errorf("events since %d: %w", since, err)
 	}

@@ -207,9 +207,12 @@ func (db *DB) DueFlowExecutions(ctx context.Context, now time.Time, limit int) (
 	if limit <= 0 {
 		limit = 100
 	}
-	return db.flowExecutions(ctx, `SELECT data, version FROM flow_executions
-		WHERE deadline <> '' AND deadline <= ? ORDER BY deadline LIMIT ?`, formatTime(now), limit)
+	return db.flowExecutions(ctx, dueFlowQuery, formatTime(now), limit)
 }
+
+// dueFlowQuery reads executions whose deadline passed from the partial
+// index of executions that have one.
+const dueFlowQuery = `SELECT data, version FROM flow_executions WHERE deadline <> '' AND deadline <= ? ORDER BY deadline LIMIT ?`
 
 // RunningFlowExecutions implements backend.FlowService.
 func (db *DB) RunningFlowExecutions(ctx context.Context, limit int) ([]*backend.FlowExecution, error) {

@@ -139,6 +139,14 @@ func (db *DB) ClaimMediaFetches(ctx context.Context, now, leaseUntil time.Time, 
 	if limit <= 0 {
 		limit = 20
 	}
+	// The hub asks after every commit; with nothing due, a read of the
+	// partial index answers it without a write transaction.
+	var soonest sql.NullString
+	if err := db.r.QueryRowContext(ctx, nextMediaFetchQuery).Scan(&soonest); err != nil {
+		return nil, time.Time{}, fmt.Errorf("claim media fetches: %w", err)
+	} else if !soonest.Valid || soonest.String > formatTime(now) {
+		return nil, parseTime(soonest.String), nil
+	}
 	var out []*backend.MediaFile
 	var next time.Time
 	err := db.update(ctx, func(tx *Tx) error {
@@ -167,7 +175,7 @@ func (db *DB) ClaimMediaFetches(ctx context.Context, now, leaseUntil time.Time, 
 			}
 		}
 		var at sql.NullString
-		if err := tx.QueryRowContext(ctx, `SELECT MIN(next_attempt_at) FROM media_files WHERE state = 'fetching'`).Scan(&at); err != nil {
+		if err := tx.QueryRowContext(ctx, nextMediaFetchQuery).Scan(&at); err != nil {
 			return fmt.Errorf("claim media fetches: %w", err)
 		}
 		next = parseTime(at.String)
@@ -175,6 +183,10 @@ func (db *DB) ClaimMediaFetches(ctx context.Context, now, leaseUntil time.Time, 
 	})
 	return out, next, err
 }
+
+// nextMediaFetchQuery reads when the soonest download is due from the
+// partial index of files still to fetch.
+const nextMediaFetchQuery = `SELECT MIN(next_attempt_at) FROM media_files WHERE state = 'fetching'`
 
 // MediaForUpdate implements storetx.MediaTx: the one writer keeps others
 // out.

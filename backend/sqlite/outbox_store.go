@@ -16,8 +16,23 @@ import (
 // outboxCursor names the cursor over messages that EnqueueOutbox advances.
 const outboxCursor = "outbox.enqueue"
 
+// enqueueOutboxQuery finds the queued outbound messages of configured
+// instances stored after the cursor; the partial index holds only those.
+const enqueueOutboxQuery = `SELECT m.rowid, m.id, m.conversation_id, m.channel, m.instance, m.author_id <> '' FROM messages AS m
+	JOIN channel_instances AS ci ON ci.connector = m.channel AND ci.instance = m.instance
+	WHERE m.rowid > ? AND m.rowid <= ? AND m.direction = 'out' AND m.private = 0 AND m.status = 'queued'
+	ORDER BY m.rowid`
+
 // EnqueueOutbox implements backend.ChannelService.
 func (db *DB) EnqueueOutbox(ctx context.Context, now time.Time) (int, error) {
+	// Nothing stored since the last pass needs no write transaction.
+	var fresh bool
+	if err := db.r.QueryRowContext(ctx, `SELECT COALESCE((SELECT MAX(rowid) FROM messages), 0) >
+		COALESCE((SELECT value FROM channel_cursors WHERE name = ?), 0)`, outboxCursor).Scan(&fresh); err != nil {
+		return 0, fmt.Errorf("enqueue outbox: %w", err)
+	} else if !fresh {
+		return 0, nil
+	}
 	n := 0
 	err := db.update(ctx, func(tx *Tx) error {
 		cursor, err := channelCursor(ctx, tx, outboxCursor)
@@ -31,10 +46,7 @@ func (db *DB) EnqueueOutbox(ctx context.Context, now time.Time) (int, error) {
 		if last <= cursor {
 			return nil
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT m.rowid, m.id, m.conversation_id, m.channel, m.instance, m.author_id <> '' FROM messages AS m
-			JOIN channel_instances AS ci ON ci.connector = m.channel AND ci.instance = m.instance
-			WHERE m.rowid > ? AND m.rowid <= ? AND m.direction = 'out' AND m.private = 0 AND m.status = ?
-			ORDER BY m.rowid`, cursor, last, backend.DeliveryQueued)
+		rows, err := tx.QueryContext(ctx, enqueueOutboxQuery, cursor, last)
 		if err != nil {
 			return fmt.Errorf("enqueue outbox: %w", err)
 		}
@@ -95,6 +107,17 @@ func (db *DB) InterruptOutbox(ctx context.Context, now time.Time) (int, error) {
 	return int(n), err
 }
 
+// claimOutboxQuery finds due jobs, each the oldest open one of its
+// conversation. It reads only open jobs (the partial indexes), however
+// many were sent before.
+const claimOutboxQuery = `SELECT o.id, o.idempotency_key, o.message_id, o.conversation_id, o.state, o.attempts
+	FROM channel_outbox AS o
+	WHERE o.state IN ('pending', 'sending')
+	AND ((o.state = 'pending' AND o.next_attempt_at <= ?) OR (o.state = 'sending' AND o.lease_until <= ?))
+	AND NOT EXISTS (SELECT 1 FROM channel_outbox AS p WHERE p.conversation_id = o.conversation_id
+		AND p.state IN ('pending', 'sending') AND p.seq < o.seq)
+	ORDER BY o.priority, o.seq LIMIT ?`
+
 // ClaimOutbox implements backend.ChannelService.
 func (db *DB) ClaimOutbox(ctx context.Context, now, leaseUntil time.Time, limit int) ([]*backend.OutboxJob, error) {
 	if limit <= 0 {
@@ -102,12 +125,7 @@ func (db *DB) ClaimOutbox(ctx context.Context, now, leaseUntil time.Time, limit 
 	}
 	var jobs []*backend.OutboxJob
 	err := db.update(ctx, func(tx *Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT o.id, o.idempotency_key, o.message_id, o.conversation_id, o.state, o.attempts
-			FROM channel_outbox AS o
-			WHERE ((o.state = 'pending' AND o.next_attempt_at <= ?) OR (o.state = 'sending' AND o.lease_until <= ?))
-			AND NOT EXISTS (SELECT 1 FROM channel_outbox AS p WHERE p.conversation_id = o.conversation_id
-				AND p.state IN ('pending', 'sending') AND p.seq < o.seq)
-			ORDER BY o.priority, o.seq LIMIT ?`, formatTime(now), formatTime(now), limit)
+		rows, err := tx.QueryContext(ctx, claimOutboxQuery, formatTime(now), formatTime(now), limit)
 		if err != nil {
 			return fmt.Errorf("claim outbox: %w", err)
 		}
@@ -125,18 +143,28 @@ func (db *DB) ClaimOutbox(ctx context.Context, now, leaseUntil time.Time, limit 
 				rows.Close()
 				return err
 			}
-			c.job.InDoubt = state == backend.OutboxSending
+			c.wasSending = state == backend.OutboxSending
 			cs = append(cs, c)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		for _, c := range cs {
+		for _, c := range cs { // before any claim below moves them to this batch
+			if c.wasSending {
+				if c.job.InDoubt, err = sendMayHaveStarted(ctx, tx, c.job.ID); err != nil {
+					return err
+				}
+			}
+		}
+		batch := storekit.ClaimBatch()
+		for rank, c := range cs {
 			j := c.job
-			j.Attempts++
-			if _, err := tx.ExecContext(ctx, `UPDATE channel_outbox SET state = 'sending', attempts = ?, lease_until = ?, updated_at = ? WHERE id = ?`,
-				j.Attempts, formatTime(leaseUntil), formatTime(tx.Now()), j.ID); err != nil {
+			if !c.wasSending || j.InDoubt {
+				j.Attempts++ // a claim whose send never started was counted already
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE channel_outbox SET state = 'sending', attempts = ?, lease_until = ?, claim_batch = ?, claim_rank = ?, updated_at = ?
+				WHERE id = ?`, j.Attempts, formatTime(leaseUntil), batch, rank, formatTime(tx.Now()), j.ID); err != nil {
 				return fmt.Errorf("claim outbox: %w", err)
 			}
 			if j.Message, err = findMessage(ctx, tx, `id = ?`, c.msg); err != nil {
@@ -153,6 +181,26 @@ func (db *DB) ClaimOutbox(ctx context.Context, now, leaseUntil time.Time, limit 
 		return nil
 	})
 	return jobs, err
+}
+
+// The hub sends the jobs of one claim in the order returned, one instance's
+// at a time, and records each outcome before that instance's next send. So
+// a job whose claim is over (its process died) may have reached the
+// platform only if no earlier job of its instance in the same claim is
+// still sending: those after it never started and are not in doubt.
+
+// sendMayHaveStarted reports whether the interrupted send of job id may
+// have reached the platform.
+func sendMayHaveStarted(ctx context.Context, tx *Tx, id string) (bool, error) {
+	var earlier bool
+	err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM channel_outbox AS o JOIN channel_outbox AS p
+		ON p.state = 'sending' AND p.claim_batch = o.claim_batch AND p.connector = o.connector AND p.instance = o.instance
+			AND p.claim_rank < o.claim_rank
+		WHERE o.id = ? AND o.claim_batch <> 0)`, id).Scan(&earlier)
+	if err != nil {
+		return false, fmt.Errorf("claim outbox: %w", err)
+	}
+	return !earlier, nil
 }
 
 // lastInbound returns the conversation's newest inbound message reference.
@@ -240,12 +288,16 @@ func (s steps) MarkOutboxFailed(ctx context.Context, id, reason string) error {
 	return nil
 }
 
+// nextOutboxDueQuery reads the soonest attempt and lease from the open
+// jobs' partial indexes.
+const nextOutboxDueQuery = `SELECT MIN(t) FROM (
+	SELECT MIN(next_attempt_at) AS t FROM channel_outbox WHERE state = 'pending'
+	UNION ALL SELECT MIN(lease_until) FROM channel_outbox WHERE state = 'sending')`
+
 // NextOutboxDue implements backend.ChannelService.
 func (db *DB) NextOutboxDue(ctx context.Context) (time.Time, bool, error) {
 	var at sql.NullString
-	err := db.r.QueryRowContext(ctx, `SELECT MIN(t) FROM (
-		SELECT MIN(next_attempt_at) AS t FROM channel_outbox WHERE state = 'pending'
-		UNION ALL SELECT MIN(lease_until) FROM channel_outbox WHERE state = 'sending')`).Scan(&at)
+	err := db.r.QueryRowContext(ctx, nextOutboxDueQuery).Scan(&at)
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("next outbox due: %w", err)
 	}

@@ -42,7 +42,17 @@ func (db *DB) LoadRouting(ctx context.Context) (*backend.RoutingSnapshot, error)
 
 // SaveRouting implements backend.RoutingStore.
 func (db *DB) SaveRouting(ctx context.Context, c *backend.RoutingChange) error {
-	return db.update(ctx, func(tx *Tx) error {
+	return db.QueueRouting(ctx, c)()
+}
+
+// QueueRouting queues c in the writer behind every write queued before it
+// and returns what waits until c is durable, so the router decides its
+// next operations during the commit (routing.QueuedStore).
+func (db *DB) QueueRouting(ctx context.Context, c *backend.RoutingChange) (wait func() error) {
+	if db.writer == nil {
+		return func() error { return errClosed }
+	}
+	return db.writer.enqueue(&op{ctx: ctx, fn: func(tx *Tx) error {
 		for _, a := range c.Activities {
 			if err := saveActivity(ctx, tx, a); err != nil {
 				return err
@@ -105,7 +115,7 @@ func (db *DB) SaveRouting(ctx context.Context, c *backend.RoutingChange) error {
 			}
 		}
 		return storetx.SaveAccess(ctx, steps{tx}, c.Access, c.AccessComplete)
-	})
+	}})
 }
 
 // FindTask implements backend.RoutingStore.

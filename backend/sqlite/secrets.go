@@ -63,24 +63,30 @@ func (db *DB) openSecrets(ctx context.Context) error {
 	if db.Secrets == nil {
 		return nil
 	}
-	var check string
-	err := db.w.QueryRowContext(ctx, `SELECT value FROM secret_state WHERE name = 'check'`).Scan(&check)
-	switch {
-	case err == nil:
-		if err := db.secrets().CheckKey(check); err != nil {
-			return err
+	done := 0
+	err := db.update(ctx, func(tx *Tx) error {
+		var check string
+		err := tx.QueryRowContext(ctx, `SELECT value FROM secret_state WHERE name = 'check'`).Scan(&check)
+		switch {
+		case err == nil:
+			if err := db.secrets().CheckKey(check); err != nil {
+				return err
+			}
+		case errors.Is(err, sql.ErrNoRows):
+			if _, err := tx.ExecContext(ctx, `INSERT INTO secret_state (name, value) VALUES ('check', ?)`,
+				db.secrets().NewKeyCheck()); err != nil {
+				return fmt.Errorf("store key check: %w", err)
+			}
+		default:
+			return fmt.Errorf("read key check: %w", err)
 		}
-	case errors.Is(err, sql.ErrNoRows):
-		if _, err := db.w.ExecContext(ctx, `INSERT INTO secret_state (name, value) VALUES ('check', ?)`,
-			db.secrets().NewKeyCheck()); err != nil {
-			return fmt.Errorf("store key check: %w", err)
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM secret_state WHERE name = 'legacy-sealed'`).Scan(&done); err != nil {
+			return fmt.Errorf("read seal marker: %w", err)
 		}
-	default:
-		return fmt.Errorf("read key check: %w", err)
-	}
-	var done int
-	if err := db.w.QueryRowContext(ctx, `SELECT COUNT(*) FROM secret_state WHERE name = 'legacy-sealed'`).Scan(&done); err != nil {
-		return fmt.Errorf("read seal marker: %w", err)
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if done > 0 {
 		return nil
@@ -105,13 +111,15 @@ func (db *DB) openSecrets(ctx context.Context) error {
 	}
 	// Pages written before may hold old clear copies in free space: rebuild
 	// the file from live rows only, then empty the WAL.
-	if _, err := db.w.ExecContext(ctx, `VACUUM`); err != nil {
-		return fmt.Errorf("vacuum after sealing: %w", err)
-	}
-	if _, err := db.w.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
-		return fmt.Errorf("checkpoint after sealing: %w", err)
-	}
-	return nil
+	return db.exclusive(ctx, func(ctx context.Context, c *sql.Conn) error {
+		if _, err := c.ExecContext(ctx, `VACUUM`); err != nil {
+			return fmt.Errorf("vacuum after sealing: %w", err)
+		}
+		if _, err := c.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+			return fmt.Errorf("checkpoint after sealing: %w", err)
+		}
+		return nil
+	})
 }
 
 // collect reads every row of a query with scan. Inside a transaction it

@@ -142,3 +142,76 @@ func testAccess(t *testing.T, h harness) {
 		t.Fatalf("snapshot: %+v %v", snap, err)
 	}
 }
+
+// A conversation waiting in a queue names one group of readers: the
+// group's members are stored once for every conversation waiting for the
+// same people, no per-user row is written, and the feed still hears of
+// each user who gained or lost a conversation.
+func testAccessQueueGroups(t *testing.T, h harness) {
+	ctx := context.Background()
+	db := h.open(t)
+	conv := func(from string) string {
+		m, _, err := db.StoreInbound(ctx, &backend.InboundMessage{Channel: "telegram", Instance: "bot", ExternalUserID: from, ThreadKey: from,
+			ExternalID: from, Text: "hi"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.ConversationID
+	}
+	c1, c2, c3 := conv("maria"), conv("kenji"), conv("li")
+	rows := func(table string) int { return h.b.Rows(t, db, table) }
+	step := func(name string, list []*backend.ConversationAccess, wantGranted, wantRevoked []string, wantMembers int) {
+		t.Helper()
+		seq, _ := db.LastSeq(ctx)
+		if err := db.SaveRouting(ctx, &backend.RoutingChange{Access: list}); err != nil {
+			t.Fatal(err)
+		}
+		g, r := accessSince(t, db, seq)
+		slices.Sort(wantGranted)
+		slices.Sort(wantRevoked)
+		if !reflect.DeepEqual(g, wantGranted) || !reflect.DeepEqual(r, wantRevoked) {
+			t.Fatalf("%s: granted %v revoked %v, want %v and %v", name, g, r, wantGranted, wantRevoked)
+		}
+		if n := rows("access_groups"); n != wantMembers {
+			t.Fatalf("%s: %d group member rows, want %d", name, n, wantMembers)
+		}
+	}
+	queue := map[string]string{"ana": backend.AccessQueue, "ben": backend.AccessQueue, "cy": backend.AccessQueue}
+	waiting := func(convs ...string) []*backend.ConversationAccess {
+		var out []*backend.ConversationAccess
+		for _, c := range convs {
+			out = append(out, &backend.ConversationAccess{ConversationID: c, Users: queue})
+		}
+		return out
+	}
+	// Two conversations wait in the same queue: its three members are
+	// stored once, and no per-user row is written.
+	step("waiting", waiting(c1, c2), []string{"ana:" + c1, "ana:" + c2, "ben:" + c1, "ben:" + c2, "cy:" + c1, "cy:" + c2}, nil, 3)
+	if n := rows("conversation_access"); n != 0 {
+		t.Fatalf("%d per-user access rows for waiting conversations", n)
+	}
+	if got, _ := db.ConversationAccess(ctx, "ben", c2); !reflect.DeepEqual(got, []string{backend.AccessQueue}) {
+		t.Fatalf("ben's levels on a waiting conversation: %v", got)
+	}
+	if list, _ := db.FindConversations(ctx, backend.ConversationFilter{VisibleTo: "cy"}); len(list) != 2 {
+		t.Fatalf("cy sees %d conversations, want 2", len(list))
+	}
+	// Offered to ana, c1 stops waiting: ben and cy lose it, ana keeps it
+	// (no new grant); the group stays for c2.
+	step("offer", []*backend.ConversationAccess{{ConversationID: c1, Users: map[string]string{"ana": backend.AccessOffered}}},
+		nil, []string{"ben:" + c1, "cy:" + c1}, 3)
+	// cy stops serving the queue: every conversation waiting in it tells
+	// cy alone, and the old group is dropped for the new one.
+	step("cy leaves", []*backend.ConversationAccess{{ConversationID: c2, Users: map[string]string{"ana": backend.AccessQueue, "ben": backend.AccessQueue}}},
+		nil, []string{"cy:" + c2}, 2)
+	// A third conversation waits for the same people: nothing new stored.
+	step("c3 waits", []*backend.ConversationAccess{{ConversationID: c3, Users: map[string]string{"ana": backend.AccessQueue, "ben": backend.AccessQueue}}},
+		[]string{"ana:" + c3, "ben:" + c3}, nil, 2)
+	// Ben takes c2 and c3 from the queue: ana loses both, the group is gone.
+	owner := map[string]string{"ben": backend.AccessOwner}
+	step("ben takes both", []*backend.ConversationAccess{{ConversationID: c2, Users: owner}, {ConversationID: c3, Users: owner}},
+		nil, []string{"ana:" + c2, "ana:" + c3}, 0)
+	if got, _ := db.ConversationAccess(ctx, "ana", c2); len(got) != 0 {
+		t.Fatalf("ana's levels after ben took c2: %v", got)
+	}
+}

@@ -169,3 +169,74 @@ func testOutboxPeopleBeforeBots(t *testing.T, h harness) {
 		}
 	}
 }
+
+// After a crash a claimed reply is in doubt (may have reached the
+// platform) only if its send may have started: the hub sends one
+// instance's jobs of a claim in order, so one after a job still sending
+// never started, and its attempt is not counted twice.
+func testOutboxOnlyStartedSendsAreInDoubt(t *testing.T, h harness) {
+	ctx := context.Background()
+	db := h.open(t)
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	reply := func(instance string, n int) string {
+		in, _, err := db.StoreInbound(ctx, &backend.InboundMessage{Channel: "email", Instance: instance,
+			ExternalUserID: fmt.Sprintf("c%d@example.net", n), ExternalID: fmt.Sprintf("%s%d", instance, n), Text: "hello"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, _, err := db.StoreOutbound(ctx, &backend.OutboundMessage{ConversationID: in.ConversationID, Text: "answer"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.ID
+	}
+	for _, inst := range []string{"support", "sales"} {
+		if err := db.PutChannelInstance(ctx, &backend.ChannelInstance{Connector: "email", Instance: inst, Config: []byte(`{}`), Enabled: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a0, a1, a2, b0 := reply("support", 0), reply("support", 1), reply("support", 2), reply("sales", 3)
+	if n, err := db.EnqueueOutbox(ctx, now); err != nil || n != 4 {
+		t.Fatalf("enqueued %d, %v", n, err)
+	}
+	jobs, err := db.ClaimOutbox(ctx, now, now.Add(time.Minute), 10)
+	if err != nil || len(jobs) != 4 {
+		t.Fatalf("claim: %v, %d jobs", err, len(jobs))
+	}
+	byMsg := map[string]*backend.OutboxJob{}
+	for _, j := range jobs {
+		byMsg[j.Message.ID] = j
+	}
+	// support sent a0 and had a1 on the wire, sales had b0 on the wire,
+	// when the sender died: a2 was claimed but never sent. The claim's
+	// lease runs out.
+	if _, err := db.CompleteOutbox(ctx, byMsg[a0].ID, "x0", backend.DeliverySent); err != nil {
+		t.Fatal(err)
+	}
+	later := now.Add(2 * time.Minute)
+	again, err := db.ClaimOutbox(ctx, later, later.Add(time.Minute), 10)
+	if err != nil || len(again) != 3 {
+		t.Fatalf("reclaim: %v, %d jobs", err, len(again))
+	}
+	want := map[string]struct {
+		inDoubt  bool
+		attempts int
+	}{a1: {true, 2}, a2: {false, 1}, b0: {true, 2}}
+	for _, j := range again {
+		if w := want[j.Message.ID]; j.InDoubt != w.inDoubt || j.Attempts != w.attempts {
+			t.Errorf("job of %s: in doubt %v after %d attempts, want %v after %d", j.Message.ID, j.InDoubt, j.Attempts, w.inDoubt, w.attempts)
+		}
+	}
+	// The new claim numbers them afresh: a2 now comes after a1 in it, so a
+	// second crash before a1's outcome leaves a2 unstarted again.
+	later = later.Add(2 * time.Minute)
+	third, err := db.ClaimOutbox(ctx, later, later.Add(time.Minute), 10)
+	if err != nil || len(third) != 3 {
+		t.Fatalf("third claim: %v, %d jobs", err, len(third))
+	}
+	for _, j := range third {
+		if j.Message.ID == a2 && (j.InDoubt || j.Attempts != 1) {
+			t.Errorf("a2 after a second crash: in doubt %v after %d attempts", j.InDoubt, j.Attempts)
+		}
+	}
+}

@@ -31,6 +31,7 @@ type Store interface {
 	AttachWebchatUploads(ctx context.Context, instance, subject string, ids []string, urlOf func(id string) string) ([]backend.Attachment, error)
 	WebchatUpload(ctx context.Context, instance, id string) (subject, name, typ string, data []byte, err error)
 	DeleteOrphanWebchatUploads(ctx context.Context, cutoff time.Time) (int, error)
+	backend.BacklogReader
 	// HasSecrets reports whether the store holds secrets.
 	HasSecrets(ctx context.Context) (bool, error)
 	Close() error
@@ -56,6 +57,9 @@ type Backend struct {
 	// Open opens the store at where with o (with a low password cost, for
 	// speed). The suite closes it, also at cleanup.
 	Open func(tb testing.TB, where string, o Options) (Store, error)
+	// Rows counts the rows of one of the store's tables, for the tests of
+	// how much a write stores.
+	Rows func(tb testing.TB, s Store, table string) int
 }
 
 // harness opens stores of a Backend for one test.
@@ -148,10 +152,13 @@ func Run(t *testing.T, b Backend) {
 		{"Sessions_IdleAbsoluteRevokedAndPurged", testSessions},
 		{"CannedResponses", testCannedResponses},
 		{"Access_FollowsRoutingAndTheCustomersHistory", testAccess},
+		{"Access_QueueReadersAreOneSharedGroup", testAccessQueueGroups},
 		{"FlowStore_Revisions", testFlowRevisions},
 		{"FlowStore_ExecutionCompareAndSet", testFlowExecutionCompareAndSet},
 		{"Outbox_EnqueueClaimComplete", testOutbox},
 		{"Outbox_PeopleBeforeBots", testOutboxPeopleBeforeBots},
+		{"Outbox_OnlyStartedSendsAreInDoubt", testOutboxOnlyStartedSendsAreInDoubt},
+		{"Backlog_CountsPendingWork", testBacklogCountsPendingWork},
 		{"Channel_ThreadStatusAndInboundCursor", testThreadStatusAndInboundCursor},
 		{"Routing_SaveAndLoad", testRoutingSaveAndLoad},
 		{"Routing_OneActiveReservationPerTask", testRoutingOneActiveReservation},

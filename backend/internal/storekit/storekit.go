@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -364,4 +365,15 @@ func CheckUploadQuota(q backend.UploadQuota, visitor, total, size int64) error {
 		return backend.Errorf(backend.ETooLarge, "This chat takes no more files for now; please try again later.")
 	}
 	return nil
+}
+
+// ClaimBatch returns a new outbox claim's number: random, so that claims
+// of different processes (and nodes) never share one, and never 0 (a job
+// never claimed in a numbered batch).
+func ClaimBatch() int64 {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("read random: " + err.Error())
+	}
+	return int64(binary.BigEndian.Uint64(b[:])>>1) | 1
 }

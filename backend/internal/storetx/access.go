@@ -2,24 +2,44 @@ package storetx
 
 import (
 	"context"
+	"maps"
 
 	"switchboard/backend"
 	"switchboard/backend/internal/storekit"
 )
 
 // AccessTx is the steps that keep the conversation_access table (see
-// storekit) in step with routing and with the customers' conversations.
+// storekit) and the queue groups (access_group.go) in step with routing
+// and with the customers' conversations.
 type AccessTx interface {
 	Tx
 	// RoutedConversations returns the conversations that have a level
-	// routing hands out (storekit.RoutedLevels).
+	// routing hands out (storekit.RoutedLevels) or name a queue group.
 	RoutedConversations(ctx context.Context) ([]string, error)
 	// ContactsOf returns the customers of the conversations, sorted.
 	ContactsOf(ctx context.Context, conversationIDs []string) ([]string, error)
 	// ConversationsOf returns the conversations of the contacts.
 	ConversationsOf(ctx context.Context, contacts []string) ([]string, error)
-	// Readers returns who may read the conversations now.
-	Readers(ctx context.Context, conversationIDs []string) (map[backend.AccessGrant]bool, error)
+	// Readers returns who may read the conversations now: the users with
+	// an access row and each conversation's queue group.
+	Readers(ctx context.Context, conversationIDs []string) (*Readers, error)
+	// GroupMembers returns the members of a queue group.
+	GroupMembers(ctx context.Context, groupID string) ([]string, error)
+	// InGroup reports whether user is a member of a queue group.
+	InGroup(ctx context.Context, groupID, user string) (bool, error)
+	// ConversationGroup returns the queue group a conversation names, or "".
+	ConversationGroup(ctx context.Context, conversationID string) (string, error)
+	// StoreGroup stores a queue group's members unless it is stored
+	// already.
+	StoreGroup(ctx context.Context, groupID string, members []string) error
+	// SetConversationGroup makes the conversation name a queue group
+	// ("" names none).
+	SetConversationGroup(ctx context.Context, conversationID, groupID string) error
+	// DropGroup deletes a queue group unless a conversation names it.
+	DropGroup(ctx context.Context, groupID string) error
+	// RoutedAccess returns the conversation's users with a level routing
+	// hands out (user → level) and how many such rows it has.
+	RoutedAccess(ctx context.Context, conversationID string) (map[string]string, int, error)
 	// RefreshHistory gives everyone who holds, is offered or is assigned
 	// one of a customer's conversations read access to the customer's
 	// other conversations that nobody holds (storekit.HolderLevels), and
@@ -64,12 +84,22 @@ func SaveAccess(ctx context.Context, tx AccessTx, list []*backend.ConversationAc
 	if err != nil {
 		return err
 	}
+	var oldGroups []string
 	for _, id := range ids {
 		if err := setDirectAccess(ctx, tx, id, plan.Users[id], plan.Finished[id]); err != nil {
 			return err
 		}
+		old, err := setGroup(ctx, tx, id, plan.Users[id])
+		if err != nil {
+			return err
+		} else if old != "" {
+			oldGroups = append(oldGroups, old)
+		}
 	}
 	if err := scope.finish(ctx, tx); err != nil {
+		return err
+	}
+	if err := dropGroups(ctx, tx, oldGroups); err != nil {
 		return err
 	}
 	for _, id := range ids {
@@ -86,14 +116,11 @@ func SaveAccess(ctx context.Context, tx AccessTx, list []*backend.ConversationAc
 	return nil
 }
 
-// setDirectAccess replaces the routing levels of one conversation. Who
-// finished it stays assigned; a new holder ends everyone else's
-// assignment.
+// setDirectAccess replaces the routing levels of one conversation but the
+// queue level (setGroup keeps it). Who finished it stays assigned; a new
+// holder ends everyone else's assignment.
 func setDirectAccess(ctx context.Context, tx AccessTx, conversationID string, users map[string]string, finished string) error {
-	if err := tx.ClearRoutedAccess(ctx, conversationID); err != nil {
-		return err
-	}
-	if err := tx.GrantAccess(ctx, conversationID, users); err != nil {
+	if err := replaceRouted(ctx, tx, conversationID, users); err != nil {
 		return err
 	}
 	if holder := storekit.Owner(users); holder != "" {
@@ -105,6 +132,25 @@ func setDirectAccess(ctx context.Context, tx AccessTx, conversationID string, us
 		return tx.KeepAssignment(ctx, conversationID, finished)
 	}
 	return nil
+}
+
+// replaceRouted makes the conversation's owner and offered rows those of
+// users, writing nothing when they are already.
+func replaceRouted(ctx context.Context, tx AccessTx, conversationID string, users map[string]string) error {
+	want := map[string]string{}
+	for user, level := range users {
+		if level != backend.AccessQueue {
+			want[user] = level
+		}
+	}
+	have, rows, err := tx.RoutedAccess(ctx, conversationID)
+	if err != nil || (rows == len(have) && maps.Equal(have, want)) {
+		return err
+	}
+	if err := tx.ClearRoutedAccess(ctx, conversationID); err != nil {
+		return err
+	}
+	return tx.GrantAccess(ctx, conversationID, want)
 }
 
 // setAssignee records who holds a conversation and tells the feed.
@@ -121,7 +167,7 @@ func setAssignee(ctx context.Context, tx AccessTx, conversationID, userID string
 type accessScope struct {
 	convs    []string
 	contacts []string
-	before   map[backend.AccessGrant]bool
+	before   *Readers
 }
 
 // beginAccess opens a scope over conversations and every other
@@ -166,10 +212,11 @@ func (s *accessScope) finish(ctx context.Context, tx AccessTx) error {
 	if err != nil {
 		return err
 	}
-	if ch := storekit.AccessDiff(s.before, after); ch != nil {
-		return tx.AppendEvent(ctx, backend.EventAccessChanged, "", ch)
+	ch, err := readerChange(ctx, tx, s.before, after)
+	if err != nil || ch == nil {
+		return err
 	}
-	return nil
+	return tx.AppendEvent(ctx, backend.EventAccessChanged, "", ch)
 }
 
 // WithContactAccess runs fn, which changes which conversations belong to
