@@ -33,7 +33,7 @@ func (w *watched) get() (resets []int, progress [][2]int64, changes int) {
 	return append([]int(nil), w.resets...), append([][2]int64(nil), w.progress...), w.changes
 }
 
-func runWatchedSyncer(c *cache.Cache, cl *client.Client) (*watched, func()) {
+func runWatchedSyncer(c *cache.Cache, cl *client.Client, opts ...func(*cache.Syncer)) (*watched, func()) {
 	w := &watched{}
 	s := &cache.Syncer{Cache: c, Client: cl, MinBackoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond,
 		Logger:  slog.New(slog.DiscardHandler),
@@ -49,6 +49,9 @@ func runWatchedSyncer(c *cache.Cache, cl *client.Client) (*watched, func()) {
 			w.mu.Unlock()
 		},
 		OnChange: func(int64) { w.mu.Lock(); w.changes++; w.mu.Unlock() },
+	}
+	for _, o := range opts {
+		o(s)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -186,9 +189,11 @@ func TestSyncer_LongCatchUpReportsProgressAndChangesOnce(t *testing.T) {
 	waitFor(t, "first sync", caughtUp(t, c, e))
 	stop()
 	cursor, _ := c.LastSeq(context.Background())
-	storeInbound(t, e, 1500, "bulk") // about 3,000 events: three pages
+	// About 300 events: three pages of 100 (the engine's pages are larger;
+	// small ones keep the test's setup short).
+	storeInbound(t, e, 150, "bulk")
 	head, _ := e.DB.LastSeq(context.Background())
-	w, stop := runWatchedSyncer(c, cl)
+	w, stop := runWatchedSyncer(c, cl, func(s *cache.Syncer) { s.PageSize = 100 })
 	defer stop()
 	waitFor(t, "catch-up", caughtUp(t, c, e))
 	waitFor(t, "the inbox told", func() bool { _, _, n := w.get(); return n >= 1 })

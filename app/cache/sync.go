@@ -61,6 +61,9 @@ type Syncer struct {
 	MinBackoff, MaxBackoff time.Duration
 	// Clock times the waits between reconnects (tests use a FakeClock).
 	Clock backend.Clock
+	// PageSize is how many events a catch-up asks the engine for at a
+	// time; 0 takes the engine's largest page.
+	PageSize int
 
 	// Fetched counts events received from the engine (feed pages and live).
 	Fetched atomic.Int64
@@ -303,7 +306,7 @@ func (s *Syncer) catchUp(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		limit := 0
+		limit := s.PageSize
 		if seq == 0 {
 			limit = 1 // a fresh cache only asks whom it follows: it takes a snapshot
 		}
