@@ -26,43 +26,58 @@ func (c *Cache) ApplyPage(ctx context.Context, events []backend.Event, next int6
 	if len(events) == 0 && next == 0 {
 		return 0, nil
 	}
-	tx, err := c.db.BeginTx(ctx, nil)
+	err = c.batch(ctx, func(a *applier) (bool, error) {
+		var cursor int64
+		if err := a.tx.QueryRowContext(ctx, `SELECT COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'last_seq'), 0)`).Scan(&cursor); err != nil {
+			return false, err
+		}
+		start := cursor
+		for _, e := range events {
+			if e.Seq <= start {
+				continue
+			}
+			if err := a.apply(ctx, e); err != nil {
+				return false, fmt.Errorf("apply event %d (%s): %w", e.Seq, e.Type, err)
+			}
+			cursor = e.Seq
+			applied++
+		}
+		cursor = max(cursor, next)
+		if applied == 0 && cursor == start {
+			return false, nil
+		}
+		_, err := a.exec(ctx, `INSERT INTO meta (key, value) VALUES ('last_seq', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, cursor)
+		return true, err
+	})
 	if err != nil {
 		return 0, err
+	}
+	return applied, nil
+}
+
+// batch runs work in one transaction through an applier, then adds the
+// messages it inserted to the full-text index and commits; work that
+// reports nothing to keep (false) is rolled back.
+func (c *Cache) batch(ctx context.Context, work func(a *applier) (keep bool, err error)) error {
+	tx, err := c.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
 	}
 	defer tx.Rollback()
 	before, err := maxRowID(ctx, tx)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	a := &applier{tx: tx, stmts: map[string]*sql.Stmt{}, indexed: before}
 	defer a.close()
-	var cursor int64
-	if err := tx.QueryRowContext(ctx, `SELECT COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'last_seq'), 0)`).Scan(&cursor); err != nil {
-		return 0, err
-	}
-	start := cursor
-	for _, e := range events {
-		if e.Seq <= start {
-			continue
-		}
-		if err := a.apply(ctx, e); err != nil {
-			return 0, fmt.Errorf("apply event %d (%s): %w", e.Seq, e.Type, err)
-		}
-		cursor = e.Seq
-		applied++
-	}
-	cursor = max(cursor, next)
-	if applied == 0 && cursor == start {
-		return 0, nil
+	keep, err := work(a)
+	if err != nil || !keep {
+		return err
 	}
 	if err := indexNew(ctx, tx, before); err != nil {
-		return 0, fmt.Errorf("index messages: %w", err)
+		return fmt.Errorf("index messages: %w", err)
 	}
-	if _, err := a.exec(ctx, `INSERT INTO meta (key, value) VALUES ('last_seq', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, cursor); err != nil {
-		return 0, err
-	}
-	return applied, tx.Commit()
+	return tx.Commit()
 }
 
 // applier applies events inside one transaction, preparing each statement

@@ -52,43 +52,32 @@ func (c *Cache) BeginSnapshot(ctx context.Context, id backend.FeedIdentity) erro
 // unread messages, and the outbox's copies of replies the engine has
 // already stored go away.
 func (c *Cache) ApplySnapshot(ctx context.Context, events []backend.Event) error {
-	tx, err := c.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	before, err := maxRowID(ctx, tx)
-	if err != nil {
-		return err
-	}
-	a := &applier{tx: tx, stmts: map[string]*sql.Stmt{}, indexed: before}
-	defer a.close()
-	touched := map[string]bool{}
-	for _, e := range events {
-		if e.Type != backend.EventMessageUpserted {
-			err = a.apply(ctx, e)
-		} else {
-			var conv string
-			conv, err = a.snapshotMessage(ctx, e.Data)
-			touched[conv] = true
+	return c.batch(ctx, func(a *applier) (bool, error) {
+		touched := map[string]bool{}
+		for _, e := range events {
+			var err error
+			if e.Type != backend.EventMessageUpserted {
+				err = a.apply(ctx, e)
+			} else {
+				var conv string
+				conv, err = a.snapshotMessage(ctx, e.Data)
+				touched[conv] = true
+			}
+			if err != nil {
+				return false, fmt.Errorf("apply snapshot %s %s: %w", e.Type, e.EntityID, err)
+			}
 		}
-		if err != nil {
-			return fmt.Errorf("apply snapshot %s %s: %w", e.Type, e.EntityID, err)
+		if err := a.dropSentCopies(ctx); err != nil {
+			return false, err
 		}
-	}
-	if err := a.dropSentCopies(ctx, before); err != nil {
-		return err
-	}
-	if err := indexNew(ctx, tx, before); err != nil {
-		return fmt.Errorf("index messages: %w", err)
-	}
-	list, _ := json.Marshal(slices.Collect(maps.Keys(touched)))
-	if _, err := a.exec(ctx, `UPDATE conversations SET unread = (SELECT COUNT(*) FROM messages m
-		WHERE m.conversation_id = conversations.id AND m.data ->> '$.direction' = 'in')
-		WHERE id IN (SELECT value FROM json_each(?))`, string(list)); err != nil {
-		return fmt.Errorf("count unread: %w", err)
-	}
-	return tx.Commit()
+		list, _ := json.Marshal(slices.Collect(maps.Keys(touched)))
+		if _, err := a.exec(ctx, `UPDATE conversations SET unread = (SELECT COUNT(*) FROM messages m
+			WHERE m.conversation_id = conversations.id AND m.data ->> '$.direction' = 'in')
+			WHERE id IN (SELECT value FROM json_each(?))`, string(list)); err != nil {
+			return false, fmt.Errorf("count unread: %w", err)
+		}
+		return true, nil
+	})
 }
 
 // snapshotMessage is the fields of a message the cache's columns hold.
@@ -116,17 +105,18 @@ func (a *applier) snapshotMessage(ctx context.Context, data []byte) (string, err
 }
 
 // dropSentCopies removes the outbox's local copies of replies that rows
-// after afterRowID show the engine has stored, with their search entries.
-func (a *applier) dropSentCopies(ctx context.Context, afterRowID int64) error {
+// added in this batch (after a.indexed) show the engine has stored, with
+// their search entries.
+func (a *applier) dropSentCopies(ctx context.Context) error {
 	// The outbox's copies are the ids from 'local:' up to 'local;' (the
 	// character after ':'), a range of the primary key.
 	const sent = `FROM messages WHERE id > 'local:' AND id < 'local;' AND client_id IN
 		(SELECT client_id FROM messages WHERE rowid > ?1 AND client_id IS NOT NULL AND id NOT LIKE 'local:%')`
-	if _, err := a.exec(ctx, `INSERT INTO messages_fts (messages_fts, rowid, text) SELECT 'delete', rowid, text `+sent+` AND rowid <= ?2`,
-		afterRowID, a.indexed); err != nil {
+	if _, err := a.exec(ctx, `INSERT INTO messages_fts (messages_fts, rowid, text) SELECT 'delete', rowid, text `+sent+` AND rowid <= ?1`,
+		a.indexed); err != nil {
 		return fmt.Errorf("drop sent copies: %w", err)
 	}
-	if _, err := a.exec(ctx, `DELETE `+sent, afterRowID); err != nil {
+	if _, err := a.exec(ctx, `DELETE `+sent, a.indexed); err != nil {
 		return fmt.Errorf("drop sent copies: %w", err)
 	}
 	return nil
@@ -170,32 +160,18 @@ func (c *Cache) HasOlder(ctx context.Context, conversationID string) (bool, erro
 // Messages the cache holds already stay as they are (the feed keeps them
 // current); the older ones are added, and count as read.
 func (c *Cache) ApplyHistory(ctx context.Context, conversationID string, msgs []*backend.Message) error {
-	tx, err := c.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	before, err := maxRowID(ctx, tx)
-	if err != nil {
-		return err
-	}
-	a := &applier{tx: tx, stmts: map[string]*sql.Stmt{}, indexed: before}
-	defer a.close()
-	for _, m := range msgs {
-		data, err := json.Marshal(m)
-		if err != nil {
-			return err
+	return c.batch(ctx, func(a *applier) (bool, error) {
+		for _, m := range msgs {
+			data, err := json.Marshal(m)
+			if err != nil {
+				return false, err
+			}
+			if _, err := a.exec(ctx, `INSERT INTO messages (id, conversation_id, client_id, created_at, text, data) VALUES (?, ?, ?, ?, ?, ?)
+				ON CONFLICT DO NOTHING`, m.ID, m.ConversationID, nullString(m.ClientID), formatTime(m.At()), m.Text, string(data)); err != nil {
+				return false, fmt.Errorf("keep history: %w", err)
+			}
 		}
-		if _, err := a.exec(ctx, `INSERT INTO messages (id, conversation_id, client_id, created_at, text, data) VALUES (?, ?, ?, ?, ?, ?)
-			ON CONFLICT DO NOTHING`, m.ID, m.ConversationID, nullString(m.ClientID), formatTime(m.At()), m.Text, string(data)); err != nil {
-			return fmt.Errorf("keep history: %w", err)
-		}
-	}
-	if err := indexNew(ctx, tx, before); err != nil {
-		return fmt.Errorf("index messages: %w", err)
-	}
-	if _, err := a.exec(ctx, `UPDATE conversations SET older = 0 WHERE id = ?`, conversationID); err != nil {
-		return err
-	}
-	return tx.Commit()
+		_, err := a.exec(ctx, `UPDATE conversations SET older = 0 WHERE id = ?`, conversationID)
+		return true, err
+	})
 }
