@@ -52,7 +52,12 @@
   var C = null; // the call: {id, pc, stream}
   var callBtn = q('.sb-call'), callBar = q('.sb-callbar'), callState = q('.sb-callstate'), remote = q('.sb-remote');
   var STATES = { queued: 'Waiting for an agent…', offered: 'Ringing an agent…', connected: 'On the call', held: 'On hold…', consulting: 'On hold…', ivr: 'Connecting…' };
-  function showCall(t) { callBar.hidden = !t; callState.textContent = t || ''; callBtn.hidden = !!t || !(S.sess && S.sess.calls); }
+  // The call button shows only while a call can start: the engine offers calls and the chat's socket,
+  // which carries the call's signalling, is open (a click before it opens would do nothing).
+  function showCall(t) {
+    callBar.hidden = !t; callState.textContent = t || '';
+    callBtn.hidden = !!t || !(S.sess && S.sess.calls) || !(S.ws && S.ws.readyState === 1);
+  }
   function endCall(msg) {
     if (C) { if (C.pc) C.pc.close(); C.stream.getTracks().forEach(function (t) { t.stop(); }); }
     C = null; remote.srcObject = null; showCall(''); if (msg) showError(msg);
@@ -178,7 +183,7 @@
     if (S.ws && S.ws.readyState < 2) return;
     var ws = new WebSocket(base.replace(/^http/, 'ws') + '/ws?token=' + encodeURIComponent(S.token));
     S.ws = ws;
-    ws.onopen = function () { S.retry = 0; showState(''); resend(ws); };
+    ws.onopen = function () { S.retry = 0; showState(''); if (!C) showCall(''); resend(ws); };
     ws.onmessage = function (ev) {
       var f; try { f = JSON.parse(ev.data); } catch (e) { return; }
       if (f.type === 'message' || f.type === 'ack') add(f.message);
@@ -189,7 +194,7 @@
     ws.onclose = function (ev) {
       if (S.ws !== ws) return;
       S.ws = null;
-      if (C) endCall('The call was cut off.');
+      if (C) endCall('The call was cut off.'); else showCall('');
       var slow = ev.code === 1008;
       showState(slow ? 'slow' : navigator.onLine === false ? 'offline' : 'retrying');
       var wait = slow ? 5000 : Math.min(30000, 1000 * Math.pow(2, S.retry++));

@@ -9,7 +9,8 @@
 // reloads and sees the history with the newest message in view (also after a picture loads). It
 // checks the launcher is in the brand colour before any request, that a page on an origin the
 // widget is not set up for shows nothing, the 16 px inputs, the full-screen panel on a phone and
-// the plain-language offline and slow-down states. Screenshots: ../build/test-output/widget*.png.
+// the plain-language offline and slow-down states, and that the call button shows only once the chat
+// is connected. Screenshots: ../build/test-output/widget*.png.
 // (The visitor's typing reaching an agent's desk is in desk.e2e.mjs.)
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -236,6 +237,35 @@ test('the launcher has the brand colour before any request', async () => {
   await bubble.waitFor();
   assert.equal(await bubble.evaluate((b) => getComputedStyle(b).backgroundColor), 'rgb(214, 51, 108)');
   assert.deepEqual(calls, [], 'the widget called the engine before the visitor opened it');
+  await ctx.close();
+});
+
+test('the call button shows only once the chat is connected', async () => {
+  // A call is signalled over the chat's socket: a button shown before the socket opened would
+  // do nothing when clicked. Each time the button appears, note the socket's readyState then.
+  const ctx = await browser.newContext({ viewport: { width: 1000, height: 700 } });
+  const p = await ctx.newPage();
+  p.setDefaultTimeout(STEP);
+  await p.addInitScript(() => {
+    const Real = window.WebSocket;
+    let last = null;
+    window.WebSocket = class extends Real { constructor(...a) { super(...a); last = this; } };
+    window.__callShown = [];
+    const attach = Element.prototype.attachShadow;
+    Element.prototype.attachShadow = function (init) {
+      const root = attach.call(this, init);
+      new MutationObserver((changes) => {
+        for (const c of changes) {
+          if (c.target.classList.contains('sb-call') && !c.target.hidden) window.__callShown.push(last ? last.readyState : -1);
+        }
+      }).observe(root, { subtree: true, attributes: true, attributeFilter: ['hidden'] });
+      return root;
+    };
+  });
+  await p.goto(`${siteURL}/?instance=brand`);
+  await p.click('#switchboard-widget .sb-bubble');
+  await p.locator('#switchboard-widget .sb-call').waitFor();
+  assert.deepEqual(await p.evaluate(() => window.__callShown), [1], 'the call button appeared before the chat was connected (readyState 1 is open)');
   await ctx.close();
 });
 
