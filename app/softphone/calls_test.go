@@ -18,7 +18,13 @@ import (
 
 // A lossy, jittery path between the phone network and the engine moves the
 // softphone's quality figures past Twilio's thresholds and raises the
-// warning; a clean path keeps the MOS estimate high.
+// warning; a clean path keeps the MOS estimate high and loses nothing.
+//
+// Jitter is measured on the wall clock, as a phone must: on a starved
+// machine the caller's own 20 ms pacing and the relay run late, so a clean
+// loopback call can really arrive with more than 30 ms of jitter (34.6 ms
+// once at load 12-15). The softphone must then say so; what the clean call
+// must not show is loss, a low MOS, or a warning its figures do not bear.
 func TestSoftphone_QualityFiguresAndWarning(t *testing.T) {
 	e := MustStartEngine(t)
 	e.setFlow(t, `{"name":"Straight to an agent","widgets":[
@@ -29,9 +35,10 @@ func TestSoftphone_QualityFiguresAndWarning(t *testing.T) {
 
 	clean := callAndAnswer(t, e, ana, 0, 0)
 	q := ana.quality(t, clean, func(q dsp.Quality) bool { return q.MOS > 0 })
-	if q.LossPercent > 0.5 || q.MOS < 4.2 || len(q.Warnings) > 0 {
+	if q.LossPercent > 0.5 || q.MOS < 4.2 || !slices.Equal(q.Warnings, warningsOf(q)) {
 		t.Fatalf("clean loopback quality = %+v", q)
 	}
+	cleanJitter := q.JitterMs
 	if err := ana.phone.Hangup(clean); err != nil {
 		t.Fatal(err)
 	}
@@ -40,9 +47,18 @@ func TestSoftphone_QualityFiguresAndWarning(t *testing.T) {
 	e.do(t, ana.token, "POST", "/api/tasks/"+call.TaskID+"/complete", `{"disposition":"Resolved"}`, nil, 200)
 	lossy := callAndAnswer(t, e, ana, 0.08, 150*time.Millisecond)
 	q = ana.quality(t, lossy, func(q dsp.Quality) bool { return slices.Contains(q.Warnings, "loss") })
-	if q.LossPercent <= dsp.WarnLossPercent || q.JitterMs <= 10 || q.MOS >= 4.2 {
-		t.Fatalf("lossy path quality = %+v", q)
+	if q.LossPercent <= dsp.WarnLossPercent || q.JitterMs <= 10 || q.JitterMs <= cleanJitter || q.MOS >= 4.2 {
+		t.Fatalf("lossy path quality = %+v (clean path jitter %.1f ms)", q, cleanJitter)
 	}
+}
+
+// warningsOf is what Twilio's thresholds say of a clean path's figures: a
+// jitter warning exactly when its jitter passed 30 ms, nothing else.
+func warningsOf(q dsp.Quality) []string {
+	if q.JitterMs > dsp.WarnJitterMs {
+		return []string{"jitter"}
+	}
+	return nil
 }
 
 // callAndAnswer places a call through a path with loss and jitter, has the
