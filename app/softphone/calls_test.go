@@ -3,11 +3,14 @@ package softphone_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gorilla/websocket"
 
 	"switchboard/app/softphone"
 	"switchboard/backend"
@@ -286,4 +289,53 @@ func TestSoftphone_UnansweredCallRingsTheNextAgent(t *testing.T) {
 		t.Fatal(err)
 	}
 	second.nextState(t, backend.CallConnected)
+}
+
+// A softphone that connects while a call is already ringing its agent
+// still rings: the ring went out before the phone's socket was open (the
+// desktop's feed socket may open first, or the phone was reconnecting),
+// and the engine greets every new connection with the calls ringing its
+// user. Offers never time out here (the routing clock stands still), so
+// only that greeting can ring the phone.
+func TestSoftphone_PhoneThatConnectsWhileRungStillRings(t *testing.T) {
+	e := MustStartEngine(t, func(c *server.Config) { c.RoutingClock = backend.NewFakeClock(time.Now()) })
+	e.setFlow(t, straightToAgent)
+	ctx := context.Background()
+	ana := &agent{token: e.signIn(t, "ana@example.com"), speaker: softphone.NewCapture(50), events: make(chan softphone.Event, 256)}
+	e.do(t, ana.token, "GET", "/api/me", "", &ana.user, 200)
+	e.do(t, ana.token, "GET", "/api/me/worker", "", &ana.worker, 200)
+	e.do(t, ana.token, "POST", "/api/me/activity", `{"activity":"Available"}`, nil, 200)
+	caller, err := voicetest.Dial(ctx, e.Voice.SIPAddr(), callerPhone, trunkNumber, callerTone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer caller.Close()
+	// Ana's desktop has its feed socket open, and the ring reaches it first.
+	u := "ws" + strings.TrimPrefix(e.URL(), "http") + "/api/ws?since=9223372036854775807"
+	feed, _, err := websocket.DefaultDialer.DialContext(ctx, u, http.Header{"Authorization": {"Bearer " + ana.token}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer feed.Close()
+	feed.SetReadDeadline(time.Now().Add(20 * time.Second))
+	for {
+		var f struct{ Type string }
+		if err := feed.ReadJSON(&f); err != nil {
+			t.Fatalf("no ring on Ana's feed socket: %v", err)
+		}
+		if f.Type == "voice.incoming" {
+			break
+		}
+	}
+
+	ana.dialPhone(t, e, anaTone)
+	in := ana.next(t, "incoming")
+	if in.Call.From != callerPhone {
+		t.Fatalf("incoming = %+v", in.Call)
+	}
+	if err := ana.phone.Answer(in.Call.ID); err != nil {
+		t.Fatal(err)
+	}
+	ana.nextState(t, backend.CallConnected)
+	waitFor(t, "Ana to hear the caller", func() bool { return hears(ana.speaker, callerTone) })
 }

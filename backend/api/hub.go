@@ -107,9 +107,11 @@ type wsClient struct {
 	closeCode int
 	closeText string
 	// user is who signed in; frames, when set, takes the client's
-	// non-feed frames (voice signaling).
+	// non-feed frames (voice signaling); greet, when set, gives the frames
+	// a new connection starts with (the calls ringing its user).
 	user   backend.User
 	frames func(u backend.User, frame []byte)
+	greet  func(u backend.User) [][]byte
 }
 
 // Run owns the clients until ctx ends or Close is called.
@@ -134,6 +136,7 @@ func (h *Hub) Run(ctx context.Context) {
 		case c := <-h.register:
 			if st.replay(ctx, c) {
 				st.add(c)
+				st.greet(c)
 			} else {
 				close(c.send)
 			}
@@ -230,7 +233,7 @@ func (s *Server) handleWebSocket(w http.ResponseWriter, r *http.Request) {
 		return // the upgrader has answered already
 	}
 	c := &wsClient{hub: s.hub, conn: conn, send: make(chan []byte, sendBuffer), cursor: since, session: sess.ID,
-		acc: newFeedAccess(sess.User, "", nil), user: sess.User, frames: s.frames}
+		acc: newFeedAccess(sess.User, "", nil), user: sess.User, frames: s.frames, greet: s.greet}
 	select {
 	case s.hub.register <- c:
 	case <-s.hub.done:

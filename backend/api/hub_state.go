@@ -448,6 +448,25 @@ func (st *hubState) sendDirect(d directFrame) {
 	}
 }
 
+// greet sends a client that just joined the frames its user should have
+// had already: a call rung while this connection was not yet open (the
+// desktop's feed socket may open first and take the ring) still rings it.
+// Only the user's own calls: the same frames SendTo gave their other
+// connections.
+func (st *hubState) greet(c *wsClient) {
+	if c.greet == nil {
+		return
+	}
+	for _, f := range c.greet(c.user) {
+		select {
+		case c.send <- f:
+		default:
+			st.remove(c)
+			return
+		}
+	}
+}
+
 // sendScoped sends a frame that is not in the change feed to the clients
 // who may read its conversation; a client whose buffer is full misses it
 // (there is nothing to catch up on).

@@ -64,6 +64,7 @@ type Server struct {
 
 	voice  Voice
 	frames func(u backend.User, frame []byte)
+	greet  func(u backend.User) [][]byte
 
 	flows     FlowAdmin
 	parseFlow func([]byte) (*backend.Flow, error)

@@ -30,6 +30,10 @@ type Voice interface {
 	Monitor(ctx context.Context, u backend.User, callID, mode string) error
 	// Leave takes a supervisor off a call they joined. Returns ENotFound.
 	Leave(ctx context.Context, u backend.User, callID string) error
+	// Ringing returns the voice.incoming frames of the calls now ringing
+	// the user, for a connection of theirs that opened after the ring went
+	// out (a softphone that connects or reconnects while it is rung).
+	Ringing(userID string) [][]byte
 }
 
 // SetVoice enables calls: voice frames on the WebSocket, the admin's trunk
@@ -48,6 +52,7 @@ func (s *Server) SetVoice(v Voice) {
 			v.HandleFrame(context.Background(), u, frame)
 		}
 	}
+	s.greet = func(u backend.User) [][]byte { return v.Ringing(u.ID) }
 	s.route("GET /api/voice/trunks", Admin, s.handleTrunks)
 	s.route("PUT /api/voice/trunks/{name}", Admin, s.handlePutTrunk)
 	s.route("DELETE /api/voice/trunks/{name}", Admin, s.handleDeleteTrunk)

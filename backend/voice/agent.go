@@ -2,6 +2,7 @@ package voice
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/pion/rtp"
@@ -38,6 +39,7 @@ func (e *Engine) onReservation(r *backend.Reservation) {
 		c.mu.Lock()
 		user := c.ringing[r.ID]
 		delete(c.ringing, r.ID)
+		delete(c.rung, r.ID)
 		b := c.b.Load()
 		ended := c.ended
 		c.mu.Unlock()
@@ -60,6 +62,7 @@ func (e *Engine) onReservation(r *backend.Reservation) {
 		c.mu.Lock()
 		user := c.ringing[r.ID]
 		delete(c.ringing, r.ID)
+		delete(c.rung, r.ID)
 		if user != "" && c.a.Load() == nil && !c.ended {
 			c.rec.State = backend.CallQueued
 		}
@@ -86,7 +89,36 @@ func (c *call) ring(r *backend.Reservation, w *backend.Worker) {
 		f.ContactName = ct.Name
 	}
 	f.QueueName = c.e.queueName(r.QueueID)
+	c.mu.Lock()
+	if c.ringing[r.ID] == w.UserID && !c.ended {
+		c.rung[r.ID] = f
+	}
+	c.mu.Unlock()
 	c.e.send(w.UserID, f)
+}
+
+// Ringing implements api.Voice: the voice.incoming frames of the calls
+// now ringing userID, as ring sent them.
+func (e *Engine) Ringing(userID string) [][]byte {
+	e.mu.Lock()
+	calls := make([]*call, 0, len(e.calls))
+	for _, c := range e.calls {
+		calls = append(calls, c)
+	}
+	e.mu.Unlock()
+	var out [][]byte
+	for _, c := range calls {
+		c.mu.Lock()
+		for id, user := range c.ringing {
+			if f, ok := c.rung[id]; ok && user == userID && !c.ended {
+				if b, err := json.Marshal(f); err == nil {
+					out = append(out, b)
+				}
+			}
+		}
+		c.mu.Unlock()
+	}
+	return out
 }
 
 // queueName returns a queue's name ("" when unknown).

@@ -62,7 +62,8 @@ type call struct {
 	conv       *backend.Conversation
 	answered   bool
 	ended      bool
-	ringing    map[string]string // reservation id → the user it rings
+	ringing    map[string]string        // reservation id → the user it rings
+	rung       map[string]incomingFrame // reservation id → the frame that rang them
 	pending    map[string]*agentSide
 	transferTo string // worker completing a warm transfer
 	player     *player
@@ -82,7 +83,7 @@ type call struct {
 
 func (e *Engine) newCall(rec *backend.Call, conv *backend.Conversation, pt uint8, caller callerLeg, callerDTMF uint8) *call {
 	c := &call{e: e, pt: pt, callerSrc: newSourceID(), mixSrc: newSourceID(), caller: caller, rec: *rec, conv: conv,
-		ringing: map[string]string{}, pending: map[string]*agentSide{}, done: make(chan struct{})}
+		ringing: map[string]string{}, rung: map[string]incomingFrame{}, pending: map[string]*agentSide{}, done: make(chan struct{})}
 	c.out = &outStream{sink: caller, audioPT: pt, dtmfPT: callerDTMF}
 	return c
 }
