@@ -48,6 +48,30 @@ func TestSyncer_FirstSyncTakesSnapshot(t *testing.T) {
 		}
 	}
 
+	// Each conversation counts the inbound messages the snapshot brought
+	// as unread.
+	rows, err := cache.DB(c).QueryContext(ctx, `SELECT id, unread, (SELECT COUNT(*) FROM messages m
+		WHERE m.conversation_id = conversations.id AND m.data ->> '$.direction' = 'in') FROM conversations`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unread := 0
+	for rows.Next() {
+		var id string
+		var got, want int
+		if err := rows.Scan(&id, &got, &want); err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Fatalf("conversation %s counts %d unread messages, holds %d inbound ones", id, got, want)
+		}
+		unread += got
+	}
+	rows.Close()
+	if unread < api.SnapshotMessages {
+		t.Fatalf("%d unread messages in all, want at least the long conversation's %d", unread, api.SnapshotMessages)
+	}
+
 	long, err := c.Conversations(ctx, cache.Filter{Query: "long"})
 	if err != nil || len(long) != 1 {
 		t.Fatalf("the long conversation: %+v %v", long, err)
