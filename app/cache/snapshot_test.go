@@ -152,3 +152,26 @@ func TestSyncer_BehindFloorTakesSnapshotKeepingReplies(t *testing.T) {
 		t.Fatalf("the same engine's pruned feed reset the cache (%v) or held replies (%v)", resets, held)
 	}
 }
+
+// TestSyncer_LiveFeedAcknowledgesForPruning: a desktop that follows the
+// live socket (and asks for no more sync pages) tells the engine how far it
+// applied it, so the engine prunes past where its catch-up left off.
+func TestSyncer_LiveFeedAcknowledgesForPruning(t *testing.T) {
+	ctx := context.Background()
+	e := MustOpenEngine(t, t.TempDir(), "127.0.0.1:0")
+	defer e.Close()
+	cl, _ := signIn(t, e)
+	c := MustOpenCache(t, filepath.Join(t.TempDir(), "cache.db"))
+	defer c.Close()
+	_, stop := runWatchedSyncer(c, cl, func(s *cache.Syncer) { s.AckEvery = time.Nanosecond })
+	defer stop()
+	waitFor(t, "first sync", caughtUp(t, c, e))
+	caught, _ := c.LastSeq(ctx)
+	storeInbound(t, e, 5, "live")
+	waitFor(t, "the live events", caughtUp(t, c, e))
+	waitFor(t, "pruning past the catch-up's position", func() bool {
+		// An hour on, everything is past the grace period.
+		res, err := e.DB.PruneEvents(ctx, backend.PruneRequest{Now: time.Now().Add(time.Hour), Grace: time.Minute, Retention: 30 * 24 * time.Hour})
+		return err == nil && res.Floor > caught
+	})
+}
