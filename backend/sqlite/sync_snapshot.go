@@ -185,14 +185,13 @@ func (r syncSnapshot) ContactsByID(ctx context.Context, ids []string) ([]*backen
 	return out, rows.Err()
 }
 
-// RecentMessagesOf implements storetx.SyncSnapshotReader: the window
-// numbers each conversation's messages newest first over the index
-// messages_conversation alone, and only the newest n rows are read.
+// RecentMessagesOf implements storetx.SyncSnapshotReader: for each
+// conversation, the newest n entries of the index messages_conversation
+// (n entries read, however long its history) and their rows.
 func (r syncSnapshot) RecentMessagesOf(ctx context.Context, ids []string, n int) ([]*backend.Message, error) {
-	out, err := collect(ctx, r.q, `SELECT `+messageColumns+` FROM (
-			SELECT rowid AS r, conversation_id AS c, row_number() OVER (PARTITION BY conversation_id ORDER BY created_at DESC, rowid DESC) AS n
-			FROM messages WHERE conversation_id IN (SELECT value FROM json_each(?1))) w
-		JOIN messages ON messages.rowid = w.r WHERE w.n <= ?2 ORDER BY w.c, w.n DESC`,
+	out, err := collect(ctx, r.q, `SELECT `+messageColumns+` FROM (SELECT key AS pos, value AS conv FROM json_each(?1)) AS c, messages
+		WHERE messages.rowid IN (SELECT rowid FROM messages AS i WHERE i.conversation_id = c.conv ORDER BY i.created_at DESC, i.rowid DESC LIMIT ?2)
+		ORDER BY c.pos, messages.created_at, messages.rowid`,
 		func(rows *sql.Rows) (*backend.Message, error) { return scanMessage(rows) }, jsonList(ids), n)
 	if err != nil {
 		return nil, fmt.Errorf("recent messages: %w", err)
