@@ -172,6 +172,18 @@ type FlowService interface {
 	RunningFlowExecutions(ctx context.Context, limit int) ([]*FlowExecution, error)
 }
 
+// FlowStepService saves a step of a flow in one write transaction: the
+// bot's replies and the execution's new state, all or nothing, so a run
+// that sends replies needs no claim of its own before it.
+type FlowStepService interface {
+	// SaveFlowStep saves x as SaveFlowExecution does (compare-and-set on
+	// version; EConflict when the stored one moved on) and stores each
+	// reply as MessageService.StoreOutbound does (its client id makes a
+	// repeat store nothing), in the same transaction: when any part fails
+	// nothing is stored. Every reply must be in x's conversation.
+	SaveFlowStep(ctx context.Context, x *FlowExecution, version int64, replies []*OutboundMessage) error
+}
+
 // MapHeaders returns a copy of f in which every value of every widget's
 // "headers" property (the HTTP widget's request headers, which carry API
 // keys and Authorization) has passed through fn; f itself is unchanged.

@@ -7,7 +7,9 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
 
 	"switchboard/backend"
 	"switchboard/backend/flow"
@@ -88,20 +90,35 @@ func benchQuestion(i int) *backend.Message {
 	return &backend.Message{ID: fmt.Sprintf("m%d", i), Direction: backend.DirectionIn, Text: "what are your opening hours?"}
 }
 
-func benchReport(b *testing.B, steps *atomic.Int64) {
+// benchReport reports steps per second and per message, and the process's
+// CPU time (user and system, every goroutine: engine, store, SQLite) per
+// message since cpu0, which a machine shared with other work changes less
+// than the throughput.
+func benchReport(b *testing.B, steps *atomic.Int64, cpu0 time.Duration) {
 	b.ReportMetric(float64(steps.Load())/b.Elapsed().Seconds(), "steps/s")
 	b.ReportMetric(float64(steps.Load())/float64(b.N), "steps/msg")
+	b.ReportMetric(float64(processCPU(b)-cpu0)/float64(time.Microsecond)/float64(b.N), "cpu-us/msg")
+}
+
+// processCPU returns the CPU time the process used so far.
+func processCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func benchMessages(b *testing.B, eng *flow.Engine, steps *atomic.Int64, conv func(i int) *backend.Conversation) {
 	benchWarm(b, eng, steps, conv)
+	cpu0 := processCPU(b)
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
 		if err := eng.HandleInbound(context.Background(), benchQuestion(i), conv(i)); err != nil {
 			b.Fatal(err)
 		}
 	}
-	benchReport(b, steps)
+	benchReport(b, steps, cpu0)
 }
 
 // benchParallel hands b.N messages to the 64 conversations at once: one
@@ -112,6 +129,7 @@ func benchParallel(b *testing.B, eng *flow.Engine, steps *atomic.Int64, conv fun
 	var next atomic.Int64
 	errs := make(chan error, benchConversations)
 	var wg sync.WaitGroup
+	cpu0 := processCPU(b)
 	b.ResetTimer()
 	for c := range benchConversations {
 		wg.Go(func() {
@@ -133,5 +151,5 @@ func benchParallel(b *testing.B, eng *flow.Engine, steps *atomic.Int64, conv fun
 	if err := <-errs; err != nil {
 		b.Fatal(err)
 	}
-	benchReport(b, steps)
+	benchReport(b, steps, cpu0)
 }

@@ -21,6 +21,7 @@ type Store interface {
 	backend.ChannelService
 	backend.RoutingStore
 	backend.FlowService
+	backend.FlowStepService
 	// ImportInbound stores a batch of inbound messages in one transaction.
 	ImportInbound(ctx context.Context, batch []*backend.InboundMessage) (int, error)
 	backend.ReportService
@@ -155,6 +156,7 @@ func Run(t *testing.T, b Backend) {
 		{"Access_QueueReadersAreOneSharedGroup", testAccessQueueGroups},
 		{"FlowStore_Revisions", testFlowRevisions},
 		{"FlowStore_ExecutionCompareAndSet", testFlowExecutionCompareAndSet},
+		{"FlowStore_StepOneWrite", testFlowStepOneWrite},
 		{"Outbox_EnqueueClaimComplete", testOutbox},
 		{"Outbox_PeopleBeforeBots", testOutboxPeopleBeforeBots},
 		{"Outbox_OnlyStartedSendsAreInDoubt", testOutboxOnlyStartedSendsAreInDoubt},
