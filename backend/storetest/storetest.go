@@ -154,6 +154,7 @@ func Run(t *testing.T, b Backend) {
 		{"CannedResponses", testCannedResponses},
 		{"Access_FollowsRoutingAndTheCustomersHistory", testAccess},
 		{"Access_QueueReadersAreOneSharedGroup", testAccessQueueGroups},
+		{"Contacts_NewIdentityAsStored", testNewContactAsStored},
 		{"FlowStore_Revisions", testFlowRevisions},
 		{"FlowStore_ExecutionCompareAndSet", testFlowExecutionCompareAndSet},
 		{"FlowStore_StepOneWrite", testFlowStepOneWrite},
