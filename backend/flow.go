@@ -13,8 +13,8 @@ const (
 	// EventFlowDeleted carries the flow key when a flow is removed (the
 	// channel instance falls back to the default flow).
 	EventFlowDeleted = "flow.deleted"
-	// EventFlowExecutionUpserted carries a FlowExecution after each run,
-	// so the desktop can show whether a bot or an agent holds a
+	// EventFlowExecutionUpserted carries a FlowExecutionEvent after each
+	// run, so the desktop can show whether a bot or an agent holds a
 	// conversation. Its entity id is the conversation's id.
 	EventFlowExecutionUpserted = "flow_execution.upserted"
 )
@@ -128,6 +128,33 @@ type FlowExecution struct {
 	Version   int64     `json:"version"`
 	CreatedAt time.Time `json:"createdAt"`
 	UpdatedAt time.Time `json:"updatedAt"`
+}
+
+// FlowExecutionEvent is what the change feed (and a snapshot) carries of a
+// flow execution: who holds the conversation and where its flow stands. The
+// flow's variables, widget outputs and inputs (the customer's answers) stay
+// in the store; only the engine reads them.
+type FlowExecutionEvent struct {
+	ID             string    `json:"id"`
+	ConversationID string    `json:"conversationId"`
+	FlowKey        string    `json:"flowKey"`
+	Revision       int       `json:"revision"`
+	Status         string    `json:"status"`
+	Widget         string    `json:"widget"`
+	TaskID         string    `json:"taskId,omitempty"`
+	Error          string    `json:"error,omitempty"`
+	WaitingSince   time.Time `json:"waitingSince,omitzero"`
+	TimeoutAt      time.Time `json:"timeoutAt,omitzero"`
+	Version        int64     `json:"version"`
+	CreatedAt      time.Time `json:"createdAt"`
+	UpdatedAt      time.Time `json:"updatedAt"`
+}
+
+// Event returns what the change feed carries of x.
+func (x *FlowExecution) Event() *FlowExecutionEvent {
+	return &FlowExecutionEvent{ID: x.ID, ConversationID: x.ConversationID, FlowKey: x.FlowKey, Revision: x.Revision,
+		Status: x.Status, Widget: x.Widget, TaskID: x.TaskID, Error: x.Error, WaitingSince: x.WaitingSince,
+		TimeoutAt: x.TimeoutAt, Version: x.Version, CreatedAt: x.CreatedAt, UpdatedAt: x.UpdatedAt}
 }
 
 // Final reports whether the execution has finished (ended, handed to an

@@ -76,6 +76,17 @@ func testFlowExecutionCompareAndSet(t *testing.T, h harness) {
 	if err := db.SaveFlowExecution(ctx, x, 0); err != nil || x.Version != 1 {
 		t.Fatalf("insert: v%d %v", x.Version, err)
 	}
+	// The feed carries who holds the conversation, not the flow's
+	// variables and outputs (the customer's answers).
+	evs, err := db.EventsSince(ctx, 0, 100)
+	if err != nil || len(evs) == 0 || evs[len(evs)-1].Type != backend.EventFlowExecutionUpserted {
+		t.Fatalf("events %v %v", evs, err)
+	}
+	var carried map[string]any
+	if err := json.Unmarshal(evs[len(evs)-1].Data, &carried); err != nil || carried["status"] != backend.FlowWaiting ||
+		carried["conversationId"] != "cv_1" || carried["version"] != 1.0 || carried["variables"] != nil || carried["outputs"] != nil {
+		t.Fatalf("the event carries %s (%v)", evs[len(evs)-1].Data, err)
+	}
 	dup := *x
 	if err := db.SaveFlowExecution(ctx, &dup, 0); backend.ErrorCode(err) != backend.EConflict {
 		t.Fatalf("second insert: %v, want conflict", err)

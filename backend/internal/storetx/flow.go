@@ -129,7 +129,7 @@ func SaveFlowExecution(ctx context.Context, tx FlowTx, x *backend.FlowExecution,
 		return nil, backend.Errorf(backend.EConflict, "The flow of conversation %s moved on meanwhile.", x.ConversationID)
 	}
 	if saved.Status != backend.FlowRunning {
-		if err := tx.AppendEvent(ctx, backend.EventFlowExecutionUpserted, saved.ConversationID, &saved); err != nil {
+		if err := tx.AppendEvent(ctx, backend.EventFlowExecutionUpserted, saved.ConversationID, saved.Event()); err != nil {
 			return nil, err
 		}
 	}

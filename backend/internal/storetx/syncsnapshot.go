@@ -116,7 +116,7 @@ func snapshotConversation(ctx context.Context, r SyncSnapshotReader, id string, 
 		}
 	}
 	if x, err := r.FindFlowExecution(ctx, id); err == nil {
-		return emit(backend.EventFlowExecutionUpserted, id, x)
+		return emit(backend.EventFlowExecutionUpserted, id, x.Event())
 	} else if backend.ErrorCode(err) != backend.ENotFound {
 		return err
 	}
