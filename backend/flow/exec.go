@@ -155,6 +155,7 @@ func (e *Engine) deliverOnce(ctx context.Context, conv *backend.Conversation, in
 		}
 	}
 	if batched {
+		x.Version = version // saved by compare-and-set on the version read
 		return e.process(ctx, x, conv, &stepBatch{author: e.author})
 	}
 	if err := e.store.SaveFlowExecution(ctx, x, version); err != nil {

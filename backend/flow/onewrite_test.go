@@ -92,6 +92,18 @@ func TestOneWrite_StepAndRepliesInOneTransaction(t *testing.T) {
 	if got, want := traces.counts(), map[string]int{"trigger": 1, "ask": 2, "thanks": 1, "end": 1}; !equalCounts(got, want) {
 		t.Fatalf("traces %v, want %v", got, want)
 	}
+
+	// A message after the flow ended starts it anew, in one write too.
+	again, _ := inbound(t, db, "sms.twilio", "main", "+15550001111", "SM3", "hello again")
+	if n := writesOf(t, db, handle(again)); n != 1 {
+		t.Fatalf("restarting the ended flow took %d write transactions, want 1", n)
+	}
+	if x, err := db.FindFlowExecution(ctx, conv.ID); err != nil || x.Status != backend.FlowWaiting || x.Version != 3 {
+		t.Fatalf("restarted execution %+v %v", x, err)
+	}
+	if got := outbound(t, db, conv.ID); len(got) != 3 {
+		t.Fatalf("outbound after the restart %q", got)
+	}
 }
 
 // interferingContacts moves the conversation's execution on (as another
