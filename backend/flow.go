@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// Flow event names on the change feed. Each carries the whole entity.
+// Flow event names on the change feed.
 const (
 	// EventFlowUpserted carries a FlowRevision when a flow is saved.
 	EventFlowUpserted = "flow.upserted"
