@@ -167,7 +167,7 @@ func snapshotConversations(ctx context.Context, r SyncSnapshotReader, ids []stri
 			}
 		}
 		if x := flowOf[id]; x != nil {
-			if err := emit(backend.EventFlowExecutionUpserted, id, x); err != nil {
+			if err := emit(backend.EventFlowExecutionUpserted, id, x.Event()); err != nil {
 				return err
 			}
 		}
