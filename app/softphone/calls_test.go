@@ -328,6 +328,16 @@ func TestSoftphone_PhoneThatConnectsWhileRungStillRings(t *testing.T) {
 		}
 	}
 
+	// The greeting holds only the user's own ringing calls.
+	var ben backend.User
+	e.do(t, e.signIn(t, "ben@example.com"), "GET", "/api/me", "", &ben, 200)
+	if got := e.Voice.Ringing(ben.ID); len(got) != 0 {
+		t.Fatalf("Ben's connection would be greeted with %d of Ana's rings", len(got))
+	}
+	if got := e.Voice.Ringing(ana.user.ID); len(got) != 1 {
+		t.Fatalf("Ana's connection would be greeted with %d rings, want 1", len(got))
+	}
+
 	ana.dialPhone(t, e, anaTone)
 	in := ana.next(t, "incoming")
 	if in.Call.From != callerPhone {

@@ -37,9 +37,8 @@ func (e *Engine) onReservation(r *backend.Reservation) {
 		c.ring(r, w)
 	case backend.ReservationAccepted:
 		c.mu.Lock()
-		user := c.ringing[r.ID]
+		user := c.ringing[r.ID].user
 		delete(c.ringing, r.ID)
-		delete(c.rung, r.ID)
 		b := c.b.Load()
 		ended := c.ended
 		c.mu.Unlock()
@@ -60,9 +59,8 @@ func (e *Engine) onReservation(r *backend.Reservation) {
 		go c.connect(&agentSide{user: backend.User{ID: user, Name: w.Name}, workerID: w.ID})
 	default:
 		c.mu.Lock()
-		user := c.ringing[r.ID]
+		user := c.ringing[r.ID].user
 		delete(c.ringing, r.ID)
-		delete(c.rung, r.ID)
 		if user != "" && c.a.Load() == nil && !c.ended {
 			c.rec.State = backend.CallQueued
 		}
@@ -73,6 +71,14 @@ func (e *Engine) onReservation(r *backend.Reservation) {
 	}
 }
 
+// ringingOffer is an offer ringing one agent: who, and the frame that rang them
+// (nil until it is sent), which a connection of theirs that opens later
+// gets too (Engine.Ringing).
+type ringingOffer struct {
+	user  string
+	frame *incomingFrame
+}
+
 // ring tells an agent's softphone about an offered call.
 func (c *call) ring(r *backend.Reservation, w *backend.Worker) {
 	c.mu.Lock()
@@ -80,7 +86,7 @@ func (c *call) ring(r *backend.Reservation, w *backend.Worker) {
 		c.mu.Unlock()
 		return
 	}
-	c.ringing[r.ID] = w.UserID
+	c.ringing[r.ID] = ringingOffer{user: w.UserID}
 	c.rec.State = backend.CallOffered
 	rec := c.rec
 	c.mu.Unlock()
@@ -90,8 +96,9 @@ func (c *call) ring(r *backend.Reservation, w *backend.Worker) {
 	}
 	f.QueueName = c.e.queueName(r.QueueID)
 	c.mu.Lock()
-	if c.ringing[r.ID] == w.UserID && !c.ended {
-		c.rung[r.ID] = f
+	if rg, ok := c.ringing[r.ID]; ok && rg.user == w.UserID {
+		rg.frame = &f
+		c.ringing[r.ID] = rg
 	}
 	c.mu.Unlock()
 	c.e.send(w.UserID, f)
@@ -109,9 +116,9 @@ func (e *Engine) Ringing(userID string) [][]byte {
 	var out [][]byte
 	for _, c := range calls {
 		c.mu.Lock()
-		for id, user := range c.ringing {
-			if f, ok := c.rung[id]; ok && user == userID && !c.ended {
-				if b, err := json.Marshal(f); err == nil {
+		for _, r := range c.ringing {
+			if r.user == userID && r.frame != nil && !c.ended {
+				if b, err := json.Marshal(r.frame); err == nil {
 					out = append(out, b)
 				}
 			}

@@ -62,8 +62,7 @@ type call struct {
 	conv       *backend.Conversation
 	answered   bool
 	ended      bool
-	ringing    map[string]string        // reservation id → the user it rings
-	rung       map[string]incomingFrame // reservation id → the frame that rang them
+	ringing    map[string]ringingOffer // by reservation id
 	pending    map[string]*agentSide
 	transferTo string // worker completing a warm transfer
 	player     *player
@@ -83,7 +82,7 @@ type call struct {
 
 func (e *Engine) newCall(rec *backend.Call, conv *backend.Conversation, pt uint8, caller callerLeg, callerDTMF uint8) *call {
 	c := &call{e: e, pt: pt, callerSrc: newSourceID(), mixSrc: newSourceID(), caller: caller, rec: *rec, conv: conv,
-		ringing: map[string]string{}, rung: map[string]incomingFrame{}, pending: map[string]*agentSide{}, done: make(chan struct{})}
+		ringing: map[string]ringingOffer{}, pending: map[string]*agentSide{}, done: make(chan struct{})}
 	c.out = &outStream{sink: caller, audioPT: pt, dtmfPT: callerDTMF}
 	return c
 }
@@ -281,8 +280,8 @@ func (c *call) hangup(reason string, byCaller bool) {
 		}
 		users[s.user.ID] = true
 	}
-	for _, u := range c.ringing {
-		users[u] = true
+	for _, r := range c.ringing {
+		users[r.user] = true
 	}
 	now := c.e.opts.Now().UTC()
 	c.rec.State, c.rec.EndedAt, c.rec.EndReason = backend.CallEnded, now, reason
