@@ -52,6 +52,29 @@ describe('CallPanel', () => {
     expect(Number($('call-countdown', card)!.textContent!.replace(/\D/g, ''))).toBeGreaterThan(15);
   });
 
+  it('keeps a call that rang while it was listing the calls again', async () => {
+    await mountPanel();
+    // The connection changes, so the panel lists the phone's calls again;
+    // the list is taken before the call rings and arrives after the ring.
+    let answer: (calls: CallInfo[]) => void = () => {};
+    methods.Calls = () => new Promise<CallInfo[]>((r) => (answer = r));
+    backend.emit('connection', { state: 'online' });
+    await until(() => backend.calls.filter((c) => c.method === 'Calls').length === 2);
+    backend.emit('call', { type: 'incoming', call: callInfo({ ringing: true }) });
+    await until(() => $('call-incoming'));
+    answer([]);
+    await new Promise((r) => setTimeout(r, 0));
+    expect($('call-incoming')).not.toBeNull();
+    // A call that ended while the list was on its way stays gone.
+    methods.Calls = () => new Promise<CallInfo[]>((r) => (answer = r));
+    backend.emit('connection', { state: 'online' });
+    await until(() => backend.calls.filter((c) => c.method === 'Calls').length === 3);
+    backend.emit('call', { type: 'ended', call: callInfo({}) });
+    answer([callInfo({ ringing: true })]);
+    await new Promise((r) => setTimeout(r, 0));
+    expect($('call-incoming')).toBeNull();
+  });
+
   it('shows a joined call with its mode, switches it and leaves, never hanging up the customer', async () => {
     await mountPanel();
     backend.emit('call', { type: 'state', call: callInfo({ state: 'connected', monitor: 'listen', userName: 'Ana' }) });
