@@ -6,15 +6,15 @@ import (
 	"time"
 )
 
-// Flow event names on the change feed. Each carries the whole entity.
+// Flow event names on the change feed.
 const (
 	// EventFlowUpserted carries a FlowRevision when a flow is saved.
 	EventFlowUpserted = "flow.upserted"
 	// EventFlowDeleted carries the flow key when a flow is removed (the
 	// channel instance falls back to the default flow).
 	EventFlowDeleted = "flow.deleted"
-	// EventFlowExecutionUpserted carries a FlowExecution after each run,
-	// so the desktop can show whether a bot or an agent holds a
+	// EventFlowExecutionUpserted carries a FlowExecutionEvent after each
+	// run, so the desktop can show whether a bot or an agent holds a
 	// conversation. Its entity id is the conversation's id.
 	EventFlowExecutionUpserted = "flow_execution.upserted"
 )
@@ -130,6 +130,33 @@ type FlowExecution struct {
 	UpdatedAt time.Time `json:"updatedAt"`
 }
 
+// FlowExecutionEvent is what the change feed (and a snapshot) carries of a
+// flow execution: who holds the conversation and where its flow stands. The
+// flow's variables, widget outputs and inputs (the customer's answers) stay
+// in the store; only the engine reads them.
+type FlowExecutionEvent struct {
+	ID             string    `json:"id"`
+	ConversationID string    `json:"conversationId"`
+	FlowKey        string    `json:"flowKey"`
+	Revision       int       `json:"revision"`
+	Status         string    `json:"status"`
+	Widget         string    `json:"widget"`
+	TaskID         string    `json:"taskId,omitempty"`
+	Error          string    `json:"error,omitempty"`
+	WaitingSince   time.Time `json:"waitingSince,omitzero"`
+	TimeoutAt      time.Time `json:"timeoutAt,omitzero"`
+	Version        int64     `json:"version"`
+	CreatedAt      time.Time `json:"createdAt"`
+	UpdatedAt      time.Time `json:"updatedAt"`
+}
+
+// Event returns what the change feed carries of x.
+func (x *FlowExecution) Event() *FlowExecutionEvent {
+	return &FlowExecutionEvent{ID: x.ID, ConversationID: x.ConversationID, FlowKey: x.FlowKey, Revision: x.Revision,
+		Status: x.Status, Widget: x.Widget, TaskID: x.TaskID, Error: x.Error, WaitingSince: x.WaitingSince,
+		TimeoutAt: x.TimeoutAt, Version: x.Version, CreatedAt: x.CreatedAt, UpdatedAt: x.UpdatedAt}
+}
+
 // Final reports whether the execution has finished (ended, handed to an
 // agent or failed).
 func (x *FlowExecution) Final() bool {
@@ -170,6 +197,18 @@ type FlowService interface {
 	// them over when it starts instead of waiting for leases held by a
 	// process that died.
 	RunningFlowExecutions(ctx context.Context, limit int) ([]*FlowExecution, error)
+}
+
+// FlowStepService saves a step of a flow in one write transaction: the
+// bot's replies and the execution's new state, all or nothing, so a run
+// that sends replies needs no claim of its own before it.
+type FlowStepService interface {
+	// SaveFlowStep saves x as SaveFlowExecution does (compare-and-set on
+	// version; EConflict when the stored one moved on) and stores each
+	// reply as MessageService.StoreOutbound does (its client id makes a
+	// repeat store nothing), in the same transaction: when any part fails
+	// nothing is stored. Every reply must be in x's conversation.
+	SaveFlowStep(ctx context.Context, x *FlowExecution, version int64, replies []*OutboundMessage) error
 }
 
 // MapHeaders returns a copy of f in which every value of every widget's

@@ -68,8 +68,10 @@ type Cache struct {
 func Open(ctx context.Context, path string) (*Cache, error) {
 	q := url.Values{}
 	// A 4 MB page cache: enough for the inbox and search; more only grows
-	// the desktop's memory as the cache file grows.
-	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "synchronous(NORMAL)", "foreign_keys(1)", "cache_size(-4000)"} {
+	// the desktop's memory as the cache file grows. Statement journals
+	// (a multi-row INSERT keeps one to undo itself) stay in memory rather
+	// than in a temporary file written page by page.
+	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "synchronous(NORMAL)", "foreign_keys(1)", "cache_size(-4000)", "temp_store(MEMORY)"} {
 		q.Add("_pragma", p)
 	}
 	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode()+"&_txlock=immediate")

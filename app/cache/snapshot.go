@@ -5,9 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"maps"
-	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"switchboard/backend"
@@ -47,61 +46,110 @@ func (c *Cache) BeginSnapshot(ctx context.Context, id backend.FeedIdentity) erro
 }
 
 // ApplySnapshot applies a batch of a snapshot's events in one transaction,
-// without moving the cursor. Messages go in with one statement each (a
-// snapshot brings each once); the batch's conversations then count their
-// unread messages, and the outbox's copies of replies the engine has
-// already stored go away.
+// without moving the cursor. Messages go in with multi-row INSERTs (a
+// snapshot brings each once, after its conversation, into a cache that
+// BeginSnapshot emptied), and the batch's conversations add the inbound
+// messages counted here to their unread count; the outbox's copies of
+// replies the engine has already stored then go away, and the batch's
+// messages enter the search index before it commits.
 func (c *Cache) ApplySnapshot(ctx context.Context, events []backend.Event) error {
 	return c.batch(ctx, func(a *applier) (bool, error) {
-		touched := map[string]bool{}
+		rows := messageRows{a: a}
+		unread := map[string]int{}
 		for _, e := range events {
-			var err error
 			if e.Type != backend.EventMessageUpserted {
-				err = a.apply(ctx, e)
-			} else {
-				var conv string
-				conv, err = a.snapshotMessage(ctx, e.Data)
-				touched[conv] = true
+				if err := a.apply(ctx, e); err != nil {
+					return false, fmt.Errorf("apply snapshot %s %s: %w", e.Type, e.EntityID, err)
+				}
+				continue
 			}
+			in, conv, err := rows.add(ctx, e.Data)
 			if err != nil {
 				return false, fmt.Errorf("apply snapshot %s %s: %w", e.Type, e.EntityID, err)
 			}
+			if in {
+				unread[conv]++
+			}
+		}
+		if err := rows.flush(ctx); err != nil {
+			return false, fmt.Errorf("apply snapshot messages: %w", err)
 		}
 		if err := a.dropSentCopies(ctx); err != nil {
 			return false, err
 		}
-		list, _ := json.Marshal(slices.Collect(maps.Keys(touched)))
-		if _, err := a.exec(ctx, `UPDATE conversations SET unread = (SELECT COUNT(*) FROM messages m
-			WHERE m.conversation_id = conversations.id AND m.data ->> '$.direction' = 'in')
-			WHERE id IN (SELECT value FROM json_each(?))`, string(list)); err != nil {
-			return false, fmt.Errorf("count unread: %w", err)
+		for conv, n := range unread {
+			if _, err := a.exec(ctx, `UPDATE conversations SET unread = unread + ? WHERE id = ?`, n, conv); err != nil {
+				return false, fmt.Errorf("count unread: %w", err)
+			}
 		}
 		return true, nil
 	})
 }
 
-// snapshotMessage is the fields of a message the cache's columns hold.
+// snapshotMessage is the fields of a message the cache's columns and
+// unread counts need.
 type snapshotMessage struct {
 	ID             string    `json:"id"`
 	ConversationID string    `json:"conversationId"`
 	ClientID       string    `json:"clientId"`
+	Direction      string    `json:"direction"`
 	Text           string    `json:"text"`
 	CreatedAt      time.Time `json:"createdAt"`
 	PlatformAt     time.Time `json:"platformAt"`
 }
 
-// snapshotMessage inserts (or replaces) one message of a snapshot and
-// returns its conversation.
-func (a *applier) snapshotMessage(ctx context.Context, data []byte) (string, error) {
+// messageColumns is how many values one message row of a snapshot binds.
+const messageColumns = 6
+
+// rowsPerInsert is how many messages one INSERT of a snapshot carries.
+const rowsPerInsert = 100
+
+// messageRows gathers a snapshot's messages into multi-row INSERTs.
+type messageRows struct {
+	a    *applier
+	args []any
+}
+
+// add decodes one message of a snapshot and queues its row, inserting the
+// queued rows once there are rowsPerInsert; it reports whether the
+// message is inbound, and its conversation.
+func (r *messageRows) add(ctx context.Context, data []byte) (inbound bool, conv string, err error) {
 	var m snapshotMessage
 	if err := json.Unmarshal(data, &m); err != nil {
-		return "", err
+		return false, "", err
 	}
 	at := (&backend.Message{CreatedAt: m.CreatedAt, PlatformAt: m.PlatformAt}).At()
-	_, err := a.exec(ctx, `INSERT INTO messages (id, conversation_id, client_id, created_at, text, data) VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET conversation_id = excluded.conversation_id, text = excluded.text, data = excluded.data`,
-		m.ID, m.ConversationID, nullString(m.ClientID), formatTime(at), m.Text, string(data))
-	return m.ConversationID, err
+	r.args = append(r.args, m.ID, m.ConversationID, nullString(m.ClientID), formatTime(at), m.Text, string(data))
+	if len(r.args) == rowsPerInsert*messageColumns {
+		err = r.flush(ctx)
+	}
+	return m.Direction == backend.DirectionIn, m.ConversationID, err
+}
+
+// flush inserts (or replaces) the queued rows in one statement.
+func (r *messageRows) flush(ctx context.Context) error {
+	n := len(r.args) / messageColumns
+	if n == 0 {
+		return nil
+	}
+	_, err := r.a.exec(ctx, insertMessages(n), r.args...)
+	clear(r.args)
+	r.args = r.args[:0]
+	return err
+}
+
+// insertMessages is the INSERT of n message rows.
+func insertMessages(n int) string {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO messages (id, conversation_id, client_id, created_at, text, data) VALUES `)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`(?, ?, ?, ?, ?, ?)`)
+	}
+	b.WriteString(` ON CONFLICT (id) DO UPDATE SET conversation_id = excluded.conversation_id, text = excluded.text, data = excluded.data`)
+	return b.String()
 }
 
 // dropSentCopies removes the outbox's local copies of replies that rows

@@ -48,6 +48,30 @@ func TestSyncer_FirstSyncTakesSnapshot(t *testing.T) {
 		}
 	}
 
+	// Each conversation counts the inbound messages the snapshot brought
+	// as unread.
+	rows, err := cache.DB(c).QueryContext(ctx, `SELECT id, unread, (SELECT COUNT(*) FROM messages m
+		WHERE m.conversation_id = conversations.id AND m.data ->> '$.direction' = 'in') FROM conversations`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unread := 0
+	for rows.Next() {
+		var id string
+		var got, want int
+		if err := rows.Scan(&id, &got, &want); err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Fatalf("conversation %s counts %d unread messages, holds %d inbound ones", id, got, want)
+		}
+		unread += got
+	}
+	rows.Close()
+	if unread < api.SnapshotMessages {
+		t.Fatalf("%d unread messages in all, want at least the long conversation's %d", unread, api.SnapshotMessages)
+	}
+
 	long, err := c.Conversations(ctx, cache.Filter{Query: "long"})
 	if err != nil || len(long) != 1 {
 		t.Fatalf("the long conversation: %+v %v", long, err)
@@ -127,4 +151,27 @@ func TestSyncer_BehindFloorTakesSnapshotKeepingReplies(t *testing.T) {
 	if resets, _, _ := w.get(); len(resets) != 0 || len(held) != 0 {
 		t.Fatalf("the same engine's pruned feed reset the cache (%v) or held replies (%v)", resets, held)
 	}
+}
+
+// TestSyncer_LiveFeedAcknowledgesForPruning: a desktop that follows the
+// live socket (and asks for no more sync pages) tells the engine how far it
+// applied it, so the engine prunes past where its catch-up left off.
+func TestSyncer_LiveFeedAcknowledgesForPruning(t *testing.T) {
+	ctx := context.Background()
+	e := MustOpenEngine(t, t.TempDir(), "127.0.0.1:0")
+	defer e.Close()
+	cl, _ := signIn(t, e)
+	c := MustOpenCache(t, filepath.Join(t.TempDir(), "cache.db"))
+	defer c.Close()
+	_, stop := runWatchedSyncer(c, cl, func(s *cache.Syncer) { s.AckEvery = time.Nanosecond })
+	defer stop()
+	waitFor(t, "first sync", caughtUp(t, c, e))
+	caught, _ := c.LastSeq(ctx)
+	storeInbound(t, e, 5, "live")
+	waitFor(t, "the live events", caughtUp(t, c, e))
+	waitFor(t, "pruning past the catch-up's position", func() bool {
+		// An hour on, everything is past the grace period.
+		res, err := e.DB.PruneEvents(ctx, backend.PruneRequest{Now: time.Now().Add(time.Hour), Grace: time.Minute, Retention: 30 * 24 * time.Hour})
+		return err == nil && res.Floor > caught
+	})
 }

@@ -64,6 +64,10 @@ type Syncer struct {
 	// PageSize is how many events a catch-up asks the engine for at a
 	// time; 0 takes the engine's largest page.
 	PageSize int
+	// AckEvery is how often, at most, the live feed tells the engine how
+	// far the cache has applied it (so the engine may prune the events
+	// before); 0 means DefaultAckEvery.
+	AckEvery time.Duration
 
 	// Fetched counts events received from the engine (feed pages and live).
 	Fetched atomic.Int64
@@ -278,6 +282,8 @@ func (s *Syncer) session(ctx context.Context) (bool, error) {
 		feed.Close()
 	}()
 	go s.outboxLoop(feedCtx)
+	var acked int64
+	var ackedAt time.Time
 	for {
 		events, next, err := feed.Next()
 		select {
@@ -291,7 +297,24 @@ func (s *Syncer) session(ctx context.Context) (bool, error) {
 		if err := s.apply(ctx, events, next); err != nil {
 			return true, err
 		}
+		if now := s.Clock.Now(); next > acked && (acked == 0 || now.Sub(ackedAt) >= s.ackEvery()) {
+			if err := feed.Ack(next); err != nil {
+				return true, err
+			}
+			acked, ackedAt = next, now
+		}
 	}
+}
+
+// DefaultAckEvery is how often, at most, a live feed acknowledges how far
+// the cache has applied it.
+const DefaultAckEvery = 30 * time.Second
+
+func (s *Syncer) ackEvery() time.Duration {
+	if s.AckEvery > 0 {
+		return s.AckEvery
+	}
+	return DefaultAckEvery
 }
 
 // catchUp pages through the change feed from the cache's cursor. Each page

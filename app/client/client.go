@@ -306,5 +306,16 @@ func (c *Client) Typing(ctx context.Context, conversationID string) error {
 	return c.do(ctx, "POST", "/api/conversations/"+url.PathEscape(conversationID)+"/typing", nil, nil)
 }
 
+// Ack tells the engine that the cache has applied the feed up to seq, so
+// it may prune the events up to it ({"type":"feed.ack","seq":N}). Only
+// the goroutine that calls Next may call it.
+func (f *Feed) Ack(seq int64) error {
+	f.conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	return f.conn.WriteJSON(struct {
+		Type string `json:"type"`
+		Seq  int64  `json:"seq"`
+	}{"feed.ack", seq})
+}
+
 // Close closes the connection; a blocked Next returns an error.
 func (f *Feed) Close() error { return f.conn.Close() }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -112,6 +113,12 @@ type wsClient struct {
 	user   backend.User
 	frames func(u backend.User, frame []byte)
 	greet  func(u backend.User) [][]byte
+	// sent is the feed position the client was last sent (or named when
+	// it connected): the furthest it may acknowledge having applied.
+	sent atomic.Int64
+	// acked records a position the client acknowledged as its session's
+	// feed cursor, so pruning may go that far.
+	acked func(seq int64)
 }
 
 // Run owns the clients until ctx ends or Close is called.
@@ -234,6 +241,12 @@ func (s *Server) handleWebSocket(w http.ResponseWriter, r *http.Request) {
 	}
 	c := &wsClient{hub: s.hub, conn: conn, send: make(chan []byte, sendBuffer), cursor: since, session: sess.ID,
 		acc: newFeedAccess(sess.User, "", nil), user: sess.User, frames: s.frames, greet: s.greet}
+	c.sent.Store(since)
+	c.acked = func(seq int64) {
+		if err := s.Store.RecordFeedCursor(context.Background(), sess.ID, seq); err != nil {
+			s.Logger.Error("record feed cursor", "err", err)
+		}
+	}
 	select {
 	case s.hub.register <- c:
 	case <-s.hub.done:
@@ -247,8 +260,31 @@ func (s *Server) handleWebSocket(w http.ResponseWriter, r *http.Request) {
 	go c.readPump()
 }
 
-// readPump hands the client's frames to the frame handler (voice
-// signaling), if any, and keeps the read deadline moving with pongs.
+// FeedAck is the frame a client sends on the WebSocket once it has applied
+// the events up to Seq ({"type":"feed.ack","seq":N}): the engine records
+// it as the session's feed cursor (as GET /api/sync does for the pages it
+// is asked for), never beyond what the socket has sent, so pruning can
+// delete what the desktop holds.
+type FeedAck struct {
+	Type string `json:"type"` // "feed.ack"
+	Seq  int64  `json:"seq"`
+}
+
+// feedAck returns the position a feed.ack frame acknowledges.
+func feedAck(frame []byte) (int64, bool) {
+	if !bytes.Contains(frame, []byte(`"feed.ack"`)) {
+		return 0, false
+	}
+	var ack FeedAck
+	if json.Unmarshal(frame, &ack) != nil || ack.Type != "feed.ack" {
+		return 0, false
+	}
+	return ack.Seq, true
+}
+
+// readPump records the client's acknowledgements, hands its other frames
+// to the frame handler (voice signaling), if any, and keeps the read
+// deadline moving with pongs.
 func (c *wsClient) readPump() {
 	defer func() {
 		select {
@@ -260,10 +296,18 @@ func (c *wsClient) readPump() {
 	c.conn.SetReadLimit(maxInboundSize)
 	c.conn.SetReadDeadline(time.Now().Add(pongWait))
 	c.conn.SetPongHandler(func(string) error { c.conn.SetReadDeadline(time.Now().Add(pongWait)); return nil })
+	var recorded int64
 	for {
 		_, msg, err := c.conn.ReadMessage()
 		if err != nil {
 			return
+		}
+		if seq, ok := feedAck(msg); ok {
+			if seq = min(seq, c.sent.Load()); seq > recorded && c.acked != nil {
+				recorded = seq
+				c.acked(seq)
+			}
+			continue
 		}
 		if c.frames != nil {
 			c.frames(c.user, msg)

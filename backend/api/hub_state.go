@@ -154,6 +154,7 @@ func (st *hubState) replay(ctx context.Context, c *wsClient) bool {
 		select {
 		case c.send <- encodeFrame(mustEncode(events), next):
 			c.acc, c.cursor = acc, next
+			c.sent.Store(next)
 		default:
 			return false
 		}
@@ -239,6 +240,7 @@ func (st *hubState) sendFrame(c *wsClient, out []json.RawMessage) {
 	select {
 	case c.send <- encodeFrame(out, st.last):
 		c.cursor = st.last
+		c.sent.Store(st.last)
 		delete(st.owed, c)
 	default:
 		st.remove(c)

@@ -97,7 +97,7 @@ func (s *Server) handleSnapshot(w http.ResponseWriter, r *http.Request) {
 				return nil
 			}
 			e.Seq, sent = seq, sent+1
-			return enc.Encode(SnapshotLine{Event: &e})
+			return writeEventLine(buf, &e)
 		},
 	})
 	switch {

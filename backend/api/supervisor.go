@@ -22,8 +22,13 @@ var liveEvents = map[string]bool{
 	backend.EventActivityUpserted: true,
 }
 
-// signalChanged tells the live view to follow when events moved it.
+// signalChanged tells the live view to follow when events moved it and a
+// supervisor or an admin is connected to see it (one who connects later
+// gets a fresh view then).
 func (st *hubState) signalChanged(events []backend.Event) {
+	if len(st.privileged) == 0 {
+		return
+	}
 	for i := range events {
 		if liveEvents[events[i].Type] {
 			st.nudgeLive()

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -34,6 +35,13 @@ type superEngine struct {
 
 func mustStartSuper(t *testing.T) *superEngine {
 	t.Helper()
+	return mustStartSuperWith(t, func(r api.LiveRouter) api.LiveRouter { return r })
+}
+
+// mustStartSuperWith is mustStartSuper with the live view's router
+// wrapped by wrap.
+func mustStartSuperWith(t *testing.T, wrap func(api.LiveRouter) api.LiveRouter) *superEngine {
+	t.Helper()
 	ctx := context.Background()
 	se := &superEngine{clock: backend.NewFakeClock(superT0)}
 	se.testEngine = MustStartEngineWith(t, func(db *sqlite.DB, s *api.Server) {
@@ -45,7 +53,7 @@ func mustStartSuper(t *testing.T) *superEngine {
 	}
 	t.Cleanup(func() { se.r.Close() })
 	se.API.SetRouter(se.r)
-	se.API.SetSupervisor(se.r, se.DB, time.UTC)
+	se.API.SetSupervisor(wrap(se.r), se.DB, time.UTC)
 	sup := &backend.User{Name: "Sue", Email: "sue@example.com", Role: backend.RoleSupervisor}
 	if err := se.DB.CreateUser(ctx, sup, "password1"); err != nil {
 		t.Fatal(err)
@@ -417,6 +425,38 @@ func TestSupervisor_QueueThresholdsValidated(t *testing.T) {
 
 // TestSupervisor_LiveViewOnConnect: a supervisor whose socket (re)connects
 // gets the live view at once, with nothing changing in routing.
+// countingLive counts the live views made.
+type countingLive struct {
+	api.LiveRouter
+	n atomic.Int64
+}
+
+func (c *countingLive) Live(ctx context.Context) (*backend.RoutingLive, error) {
+	c.n.Add(1)
+	return c.LiveRouter.Live(ctx)
+}
+
+// TestSupervisor_NoLiveViewWithoutSupervisors: routing changes make no
+// live view while no supervisor or admin is connected to see it; one who
+// connects gets it then.
+func TestSupervisor_NoLiveViewWithoutSupervisors(t *testing.T) {
+	counter := &countingLive{}
+	se := mustStartSuperWith(t, func(r api.LiveRouter) api.LiveRouter { counter.LiveRouter = r; return counter })
+	last, _ := se.DB.LastSeq(context.Background())
+	agent := dialFeed(t, se.testEngine, se.agent, last)
+	se.task(t, backend.ChannelChat, se.support)
+	readUntil(t, agent, func(f *liveFrame) bool {
+		return slices.ContainsFunc(f.Events, func(e backend.Event) bool { return e.Type == backend.EventReservationUpserted })
+	}, nil)
+	last, _ = se.DB.LastSeq(context.Background())
+	readUntil(t, dialFeed(t, se.testEngine, se.sup, last), func(f *liveFrame) bool {
+		return f.Type == backend.EventSupervisorLive && queueOf(f.Live, se.support).Tasks[backend.TaskReserved] == 1
+	}, nil)
+	if n := counter.n.Load(); n != 1 {
+		t.Fatalf("%d live views made, want 1: the supervisor's on connecting", n)
+	}
+}
+
 func TestSupervisor_LiveViewOnConnect(t *testing.T) {
 	se := mustStartSuper(t)
 	last, _ := se.DB.LastSeq(context.Background())

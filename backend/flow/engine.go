@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strings"
 	"sync"
 	"time"
@@ -131,11 +132,16 @@ type TraceStep struct {
 // Engine runs flows. Its methods are safe for concurrent use.
 type Engine struct {
 	store backend.FlowService
-	opts  Options
-	clock Clock
-	log   *slog.Logger
-	def   *Program
-	voice *Program
+	// steps saves a step and its replies in one write, and author names the
+	// replies, when the Sender is a MessageSender on the engine's own store
+	// and that store can (nil otherwise).
+	steps  backend.FlowStepService
+	author string
+	opts   Options
+	clock  Clock
+	log    *slog.Logger
+	def    *Program
+	voice  *Program
 
 	mu       sync.Mutex
 	programs map[progKey]*Program
@@ -191,6 +197,11 @@ func NewEngine(store backend.FlowService, opts Options) (*Engine, error) {
 	}
 	e := &Engine{store: store, opts: opts, clock: opts.Clock, log: opts.Logger,
 		programs: map[progKey]*Program{}, locks: map[string]*convLock{}, ctx: context.Background()}
+	if ms, ok := opts.Sender.(MessageSender); ok && sameValue(ms.Messages, store) {
+		if st, ok := store.(backend.FlowStepService); ok {
+			e.steps, e.author = st, ms.author()
+		}
+	}
 	var err error
 	if e.def, err = Compile(opts.DefaultFlow, opts.Widgets); err != nil {
 		return nil, fmt.Errorf("default flow: %w", err)
@@ -339,4 +350,13 @@ func (e *Engine) SetCalls(c CallControl) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.opts.Calls = c
+}
+
+// sameValue reports whether a and b hold the same comparable value (the
+// same store).
+func sameValue(a, b any) bool {
+	if a == nil || b == nil || reflect.TypeOf(a) != reflect.TypeOf(b) || !reflect.TypeOf(a).Comparable() {
+		return false
+	}
+	return a == b
 }

@@ -77,20 +77,31 @@ func (e *Engine) Deliver(ctx context.Context, conv *backend.Conversation, in *ba
 }
 
 // deliver processes one input under the conversation's lock, retrying when
-// another runner moved the execution meanwhile.
+// another runner moved the execution meanwhile. Where the store can save a
+// step with its replies in one write (Engine.steps), the input is first run
+// without a claim and saved in that one write; if that run reaches outside
+// the store or its save fails, the input is run again the strict way: the
+// execution claimed (saved as running) before the run, the replies sent on
+// their own, the outcome saved after.
 func (e *Engine) deliver(ctx context.Context, conv *backend.Conversation, in *backend.FlowInput, onlyNew bool) error {
 	unlock := e.lock(conv.ID)
 	defer unlock()
+	batched := e.steps != nil
 	var err error
 	for range 5 {
-		if err = e.deliverOnce(ctx, conv, in, onlyNew); backend.ErrorCode(err) != backend.EConflict || onlyNew {
+		err = e.deliverOnce(ctx, conv, in, onlyNew, batched)
+		if batched && err != nil && ctx.Err() == nil {
+			batched = false
+			continue
+		}
+		if backend.ErrorCode(err) != backend.EConflict || onlyNew {
 			return err
 		}
 	}
 	return err
 }
 
-func (e *Engine) deliverOnce(ctx context.Context, conv *backend.Conversation, in *backend.FlowInput, onlyNew bool) error {
+func (e *Engine) deliverOnce(ctx context.Context, conv *backend.Conversation, in *backend.FlowInput, onlyNew, batched bool) error {
 	x, err := e.store.FindFlowExecution(ctx, conv.ID)
 	if backend.ErrorCode(err) == backend.ENotFound {
 		x, err = nil, nil
@@ -143,15 +154,20 @@ func (e *Engine) deliverOnce(ctx context.Context, conv *backend.Conversation, in
 			Trigger: in, Pending: in, LeaseUntil: now.Add(e.opts.Lease), Seen: seenOf(x),
 		}
 	}
+	if batched {
+		x.Version = version // saved by compare-and-set on the version read
+		return e.process(ctx, x, conv, &stepBatch{author: e.author})
+	}
 	if err := e.store.SaveFlowExecution(ctx, x, version); err != nil {
 		return err
 	}
-	return e.process(ctx, x, conv)
+	return e.process(ctx, x, conv, nil)
 }
 
 // process runs a claimed (running) execution on its pending input and
-// saves the result.
-func (e *Engine) process(ctx context.Context, x *backend.FlowExecution, conv *backend.Conversation) error {
+// saves the result. With batch, the execution was not claimed: its stored
+// version is still x.Version, and the replies are saved with the outcome.
+func (e *Engine) process(ctx context.Context, x *backend.FlowExecution, conv *backend.Conversation, batch *stepBatch) error {
 	in := x.Pending
 	claimed := x.Version
 	p, err := e.program(ctx, x.FlowKey, x.Revision)
@@ -160,7 +176,7 @@ func (e *Engine) process(ctx context.Context, x *backend.FlowExecution, conv *ba
 			return err
 		}
 		e.fail(x, err)
-	} else if err := e.run(ctx, p, x, conv, in); err != nil {
+	} else if err := e.run(ctx, p, x, conv, in, batch); err != nil {
 		return err
 	}
 	x.Pending, x.LeaseUntil = nil, time.Time{}
@@ -170,7 +186,14 @@ func (e *Engine) process(ctx context.Context, x *backend.FlowExecution, conv *ba
 			x.Seen = x.Seen[len(x.Seen)-seenLimit:]
 		}
 	}
-	if err := e.store.SaveFlowExecution(ctx, x, claimed); err != nil {
+	if batch != nil {
+		if err := e.steps.SaveFlowStep(ctx, x, claimed, batch.replies); err != nil {
+			return fmt.Errorf("save flow step: %w", err)
+		}
+		for _, t := range batch.traces {
+			e.opts.Trace(t)
+		}
+	} else if err := e.store.SaveFlowExecution(ctx, x, claimed); err != nil {
 		return fmt.Errorf("save flow execution: %w", err)
 	}
 	if x.Status == backend.FlowWaiting && !x.TimeoutAt.IsZero() {
@@ -191,7 +214,7 @@ func (e *Engine) recover(ctx context.Context, x *backend.FlowExecution, conv *ba
 	if err := e.store.SaveFlowExecution(ctx, x, x.Version); err != nil {
 		return err
 	}
-	return e.process(ctx, x, conv)
+	return e.process(ctx, x, conv, nil)
 }
 
 // Start fires the timeouts that passed while the engine was down, takes
@@ -353,7 +376,7 @@ func (e *Engine) handleDue(ctx context.Context, listed *backend.FlowExecution) e
 			}
 			return err
 		}
-		return e.process(ctx, x, conv)
+		return e.process(ctx, x, conv, nil)
 	case x.Status == backend.FlowRunning && !now.Before(x.LeaseUntil):
 		err := e.recover(ctx, x, conv)
 		if backend.ErrorCode(err) == backend.EConflict {

@@ -19,12 +19,16 @@ var _ Sender = MessageSender{}
 
 // Send implements Sender.
 func (s MessageSender) Send(ctx context.Context, conv *backend.Conversation, text, key string) error {
-	name := s.AuthorName
-	if name == "" {
-		name = "Bot"
-	}
 	_, _, err := s.Messages.StoreOutbound(ctx, &backend.OutboundMessage{
-		ConversationID: conv.ID, AuthorName: name, Text: text, ClientID: key,
+		ConversationID: conv.ID, AuthorName: s.author(), Text: text, ClientID: key,
 	})
 	return err
+}
+
+// author is the name the replies are shown under.
+func (s MessageSender) author() string {
+	if s.AuthorName == "" {
+		return "Bot"
+	}
+	return s.AuthorName
 }

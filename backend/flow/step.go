@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -28,6 +29,33 @@ type Step struct {
 	contact       *backend.Contact
 	contactLoaded bool
 	ctx           context.Context
+	// batch is set while the run's replies wait to be saved with the
+	// execution in one write (see Engine.batched).
+	batch *stepBatch
+}
+
+// stepBatch is what a run that saves in one write keeps until its save:
+// the bot's replies and the trace. A widget that reaches outside the store
+// (a task, an HTTP request, a call) spoils it, and the input is run again
+// with the execution claimed first.
+type stepBatch struct {
+	author  string
+	replies []*backend.OutboundMessage
+	traces  []TraceStep
+	spoiled bool
+}
+
+// errBatchSpoiled stops a run that cannot save in one write.
+var errBatchSpoiled = errors.New("flow: the step reaches outside the store; claim the execution first")
+
+// spoil marks the run as one that must claim the execution before acting
+// outside the store; it reports whether it did.
+func (s *Step) spoil() bool {
+	if s.batch == nil {
+		return false
+	}
+	s.batch.spoiled = true
+	return true
 }
 
 // Now returns the engine's time for this step.
@@ -81,6 +109,10 @@ func (s *Step) Send(ctx context.Context, text string) error {
 		return errors.New("no sender configured")
 	}
 	key := "flow:" + s.x.ID + ":" + strconv.Itoa(s.x.Steps) + ":" + strconv.Itoa(s.sends)
+	if b := s.batch; b != nil {
+		b.replies = append(b.replies, &backend.OutboundMessage{ConversationID: s.Conversation.ID, AuthorName: b.author, Text: text, ClientID: key})
+		return nil
+	}
 	return s.e.opts.Sender.Send(ctx, s.Conversation, text, key)
 }
 
@@ -90,6 +122,9 @@ func (s *Step) CreateTask(ctx context.Context, channel string, attrs map[string]
 	if s.e.opts.Tasks == nil {
 		return "", errors.New("no task creator configured")
 	}
+	if s.spoil() {
+		return "", errBatchSpoiled
+	}
 	id, err := s.e.opts.Tasks.CreateTask(ctx, s.Conversation.ID, channel, attrs, priority)
 	if err == nil {
 		s.x.TaskID = id
@@ -98,7 +133,18 @@ func (s *Step) CreateTask(ctx context.Context, channel string, attrs map[string]
 }
 
 // HTTP returns the engine's HTTP client.
-func (s *Step) HTTP() HTTPDoer { return s.e.opts.HTTP }
+func (s *Step) HTTP() HTTPDoer {
+	if s.spoil() {
+		return spoiledDoer{}
+	}
+	return s.e.opts.HTTP
+}
+
+// spoiledDoer refuses the requests of a run that must claim its execution
+// before making them.
+type spoiledDoer struct{}
+
+func (spoiledDoer) Do(*http.Request) (*http.Response, error) { return nil, errBatchSpoiled }
 
 // Lookup resolves a template path: flow.variables.*, flow.channel,
 // flow.instance, trigger.message.*, trigger.request.parameters.*,
@@ -195,8 +241,8 @@ func (s *Step) contactMap() map[string]any {
 // run advances x with input in: it resumes the widget x waits at, or runs
 // a new execution from its start, and follows transitions until a widget
 // waits, ends or hands over. x is changed in place; the caller saves it.
-func (e *Engine) run(ctx context.Context, p *Program, x *backend.FlowExecution, conv *backend.Conversation, in *backend.FlowInput) error {
-	s := &Step{Conversation: conv, e: e, x: x, now: e.now(), ctx: ctx}
+func (e *Engine) run(ctx context.Context, p *Program, x *backend.FlowExecution, conv *backend.Conversation, in *backend.FlowInput, batch *stepBatch) error {
+	s := &Step{Conversation: conv, e: e, x: x, now: e.now(), ctx: ctx, batch: batch}
 	if in.Kind == backend.InputMessage {
 		x.Message = in
 	}
@@ -228,6 +274,9 @@ func (e *Engine) run(ctx context.Context, p *Program, x *backend.FlowExecution, 
 		out, err = w.Resume(ctx, s, in)
 	}
 	for {
+		if batch != nil && batch.spoiled {
+			return errBatchSpoiled
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err() // not the flow's fault: leave it to the lease
@@ -285,6 +334,10 @@ func (e *Engine) trace(s *Step, n *node, event, status string, err error) {
 		Actions: s.actions, Status: status}
 	if err != nil {
 		t.Error = err.Error()
+	}
+	if s.batch != nil {
+		s.batch.traces = append(s.batch.traces, t) // shown once the step is saved
+		return
 	}
 	e.opts.Trace(t)
 }

@@ -62,6 +62,9 @@ func VoiceRegistry() Registry {
 
 // Calls returns the engine's call control (nil when none is configured).
 func (s *Step) Calls() CallControl {
+	if s.spoil() { // acting on a call needs the execution claimed first
+		return nil
+	}
 	s.e.mu.Lock()
 	defer s.e.mu.Unlock()
 	return s.e.opts.Calls

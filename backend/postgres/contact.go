@@ -73,21 +73,32 @@ func (s steps) FindContact(ctx context.Context, id string) (*backend.Contact, er
 	return findContact(ctx, s.Tx, id)
 }
 
-func findContact(ctx context.Context, q querier, id string) (*backend.Contact, error) {
+// contactColumns are the columns scanContact reads.
+const contactColumns = `id, name, email, phone, attributes, merged_into, created_at, updated_at`
+
+// scanContact reads a contact's row, without its identities.
+func scanContact(s scanner) (*backend.Contact, error) {
 	var c backend.Contact
 	var merged *string
-	err := q.QueryRow(ctx, `SELECT id, name, email, phone, attributes, merged_into, created_at, updated_at FROM contacts WHERE id = $1`, id).
-		Scan(&c.ID, &c.Name, &c.Email, &c.Phone, &c.Attributes, &merged, at{&c.CreatedAt}, at{&c.UpdatedAt})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, backend.Errorf(backend.ENotFound, "Contact %s does not exist.", id)
-	} else if err != nil {
-		return nil, fmt.Errorf("find contact: %w", err)
+	if err := s.Scan(&c.ID, &c.Name, &c.Email, &c.Phone, &c.Attributes, &merged, at{&c.CreatedAt}, at{&c.UpdatedAt}); err != nil {
+		return nil, err
 	}
 	if merged != nil {
 		c.MergedInto = *merged
 	}
 	if c.Attributes == nil {
 		c.Attributes = map[string]string{}
+	}
+	c.Identities = []backend.Identity{}
+	return &c, nil
+}
+
+func findContact(ctx context.Context, q querier, id string) (*backend.Contact, error) {
+	c, err := scanContact(q.QueryRow(ctx, `SELECT `+contactColumns+` FROM contacts WHERE id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, backend.Errorf(backend.ENotFound, "Contact %s does not exist.", id)
+	} else if err != nil {
+		return nil, fmt.Errorf("find contact: %w", err)
 	}
 	c.Identities, err = collect(ctx, q, func(s scanner) (backend.Identity, error) {
 		i := backend.Identity{ContactID: id}
@@ -99,7 +110,7 @@ func findContact(ctx context.Context, q querier, id string) (*backend.Contact, e
 	if c.Identities == nil {
 		c.Identities = []backend.Identity{}
 	}
-	return &c, nil
+	return c, nil
 }
 
 // FindContactByID implements backend.ContactService.

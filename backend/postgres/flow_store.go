@@ -11,7 +11,10 @@ import (
 	"switchboard/backend/internal/storetx"
 )
 
-var _ backend.FlowService = (*DB)(nil)
+var (
+	_ backend.FlowService     = (*DB)(nil)
+	_ backend.FlowStepService = (*DB)(nil)
+)
 
 var _ storetx.FlowTx = steps{}
 
@@ -111,44 +114,22 @@ func (db *DB) FindFlowExecution(ctx context.Context, conversationID string) (*ba
 	return findFlowExecution(ctx, db.pool, conversationID)
 }
 
-// SaveFlowExecution implements backend.FlowService. A running execution
-// records this node as its runner, so another node takes it over at once
-// when this one is gone (RunningFlowExecutions).
-func (db *DB) SaveFlowExecution(ctx context.Context, x *backend.FlowExecution, version int64) error {
-	if err := storekit.CheckFlowExecution(x); err != nil {
-		return err
+// PutFlowExecution implements storetx.FlowTx. A running execution records
+// this node as its runner, so another node takes it over at once when this
+// one is gone (RunningFlowExecutions).
+func (s steps) PutFlowExecution(ctx context.Context, x *backend.FlowExecution, version int64) (bool, error) {
+	args := []any{x.ConversationID, x.ID, x.Status, tz(storekit.FlowDeadline(x)), s.db.node, x.Version, x}
+	sql := `INSERT INTO flow_executions (conversation_id, id, status, deadline, node, version, data)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (conversation_id) DO NOTHING`
+	if version > 0 {
+		sql, args = `UPDATE flow_executions SET id = $2, status = $3, deadline = $4, node = $5, version = $6, data = $7
+			WHERE conversation_id = $1 AND version = $8`, append(args, version)
 	}
-	var saved backend.FlowExecution
-	err := db.update(ctx, func(tx *Tx) error {
-		saved = *x
-		saved.Version = version + 1
-		saved.UpdatedAt = tx.Now()
-		if saved.CreatedAt.IsZero() {
-			saved.CreatedAt = tx.Now()
-		}
-		args := []any{saved.ConversationID, saved.ID, saved.Status, tz(storekit.FlowDeadline(&saved)), db.node, saved.Version, &saved}
-		sql := `INSERT INTO flow_executions (conversation_id, id, status, deadline, node, version, data)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (conversation_id) DO NOTHING`
-		if version > 0 {
-			sql, args = `UPDATE flow_executions SET id = $2, status = $3, deadline = $4, node = $5, version = $6, data = $7
-				WHERE conversation_id = $1 AND version = $8`, append(args, version)
-		}
-		tag, err := tx.Exec(ctx, sql, args...)
-		if err != nil {
-			return fmt.Errorf("save flow execution: %w", err)
-		} else if tag.RowsAffected() == 0 {
-			return backend.Errorf(backend.EConflict, "The flow of conversation %s moved on meanwhile.", x.ConversationID)
-		}
-		if saved.Status != backend.FlowRunning {
-			return tx.AppendEvent(ctx, backend.EventFlowExecutionUpserted, saved.ConversationID, &saved)
-		}
-		return nil
-	})
+	tag, err := s.Exec(ctx, sql, args...)
 	if err != nil {
-		return err
+		return false, err
 	}
-	x.Version, x.UpdatedAt, x.CreatedAt = saved.Version, saved.UpdatedAt, saved.CreatedAt
-	return nil
+	return tag.RowsAffected() > 0, nil
 }
 
 // DueFlowExecutions implements backend.FlowService.

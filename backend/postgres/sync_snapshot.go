@@ -81,15 +81,60 @@ func (r syncSnapshot) LatestEvents(ctx context.Context, seq int64, emit func(bac
 	return rows.Err()
 }
 
-// RecentMessages implements storetx.SyncSnapshotReader.
-func (r syncSnapshot) RecentMessages(ctx context.Context, conversationID string, n int) ([]*backend.Message, error) {
-	out, err := collect(ctx, r.q, messageScan, `SELECT `+messageColumns+` FROM (SELECT * FROM messages WHERE conversation_id = $1
-		ORDER BY created_at DESC, pos DESC NULLS FIRST, id DESC LIMIT $2) m ORDER BY created_at, pos NULLS LAST, id`, conversationID, n)
+// ConversationsByID implements storetx.SyncSnapshotReader.
+func (r syncSnapshot) ConversationsByID(ctx context.Context, ids []string) ([]*backend.Conversation, error) {
+	out, err := collect(ctx, r.q, scanConversation, `SELECT `+conversationColumns+` FROM conversations WHERE id = ANY ($1)`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot conversations: %w", err)
+	}
+	return out, nil
+}
+
+// ContactsByID implements storetx.SyncSnapshotReader.
+func (r syncSnapshot) ContactsByID(ctx context.Context, ids []string) ([]*backend.Contact, error) {
+	out, err := collect(ctx, r.q, scanContact, `SELECT `+contactColumns+` FROM contacts WHERE id = ANY ($1)`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot contacts: %w", err)
+	}
+	byID := make(map[string]*backend.Contact, len(out))
+	for _, c := range out {
+		byID[c.ID] = c
+	}
+	identities, err := collect(ctx, r.q, func(s scanner) (backend.Identity, error) {
+		var i backend.Identity
+		return i, s.Scan(&i.ContactID, &i.Channel, &i.ExternalID, &i.DisplayName)
+	}, `SELECT contact_id, channel, external_id, display_name FROM identities WHERE contact_id = ANY ($1)
+		ORDER BY contact_id, created_at, channel`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot identities: %w", err)
+	}
+	for _, i := range identities {
+		if c := byID[i.ContactID]; c != nil {
+			c.Identities = append(c.Identities, i)
+		}
+	}
+	return out, nil
+}
+
+// RecentMessagesOf implements storetx.SyncSnapshotReader: for each
+// conversation, its newest n messages through the index on
+// (conversation_id, created_at), in one query.
+func (r syncSnapshot) RecentMessagesOf(ctx context.Context, ids []string, n int) ([]*backend.Message, error) {
+	out, err := collect(ctx, r.q, messageScan, `SELECT `+messageColumns+` FROM unnest($1::text[]) AS c (conv)
+		CROSS JOIN LATERAL (SELECT * FROM messages WHERE conversation_id = c.conv
+			ORDER BY created_at DESC, pos DESC NULLS FIRST, id DESC LIMIT $2) m
+		ORDER BY m.conversation_id, m.created_at, m.pos NULLS LAST, m.id`, ids, n)
 	if err != nil {
 		return nil, fmt.Errorf("recent messages: %w", err)
 	}
-	if out == nil {
-		out = []*backend.Message{}
+	return out, nil
+}
+
+// FlowExecutionsOf implements storetx.SyncSnapshotReader.
+func (r syncSnapshot) FlowExecutionsOf(ctx context.Context, ids []string) ([]*backend.FlowExecution, error) {
+	out, err := collect(ctx, r.q, scanFlowExecution, `SELECT data, version FROM flow_executions WHERE conversation_id = ANY ($1)`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot flow executions: %w", err)
 	}
 	return out, nil
 }

@@ -20,6 +20,8 @@ type Store interface {
 	backend.ChannelService
 	backend.RoutingStore
 	backend.FlowService
+	// A flow's step and its bot replies are saved in one write.
+	backend.FlowStepService
 	webchat.Store
 	backend.ReportService
 	channels.ActivityStore

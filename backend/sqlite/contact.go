@@ -64,28 +64,38 @@ type queryer interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-func findContact(ctx context.Context, q queryer, id string) (*backend.Contact, error) {
+// contactColumns are the columns scanContact reads.
+const contactColumns = `id, name, email, phone, attributes, merged_into, created_at, updated_at`
+
+// scanContact reads a contact's row, without its identities.
+func scanContact(s interface{ Scan(...any) error }) (*backend.Contact, error) {
 	var c backend.Contact
 	var attrs, created, updated string
 	var merged sql.NullString
-	err := q.QueryRowContext(ctx, `SELECT id, name, email, phone, attributes, merged_into, created_at, updated_at FROM contacts WHERE id = ?`, id).
-		Scan(&c.ID, &c.Name, &c.Email, &c.Phone, &attrs, &merged, &created, &updated)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, backend.Errorf(backend.ENotFound, "Contact %s does not exist.", id)
-	} else if err != nil {
-		return nil, fmt.Errorf("find contact: %w", err)
+	if err := s.Scan(&c.ID, &c.Name, &c.Email, &c.Phone, &attrs, &merged, &created, &updated); err != nil {
+		return nil, err
 	}
 	c.MergedInto, c.CreatedAt, c.UpdatedAt = merged.String, parseTime(created), parseTime(updated)
 	c.Attributes = map[string]string{}
 	if err := json.Unmarshal([]byte(attrs), &c.Attributes); err != nil {
-		return nil, fmt.Errorf("contact %s attributes: %w", id, err)
+		return nil, fmt.Errorf("contact %s attributes: %w", c.ID, err)
+	}
+	c.Identities = []backend.Identity{}
+	return &c, nil
+}
+
+func findContact(ctx context.Context, q queryer, id string) (*backend.Contact, error) {
+	c, err := scanContact(q.QueryRowContext(ctx, `SELECT `+contactColumns+` FROM contacts WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, backend.Errorf(backend.ENotFound, "Contact %s does not exist.", id)
+	} else if err != nil {
+		return nil, fmt.Errorf("find contact: %w", err)
 	}
 	rows, err := q.QueryContext(ctx, `SELECT channel, external_id, display_name FROM identities WHERE contact_id = ? ORDER BY created_at, channel`, id)
 	if err != nil {
 		return nil, fmt.Errorf("find identities: %w", err)
 	}
 	defer rows.Close()
-	c.Identities = []backend.Identity{}
 	for rows.Next() {
 		i := backend.Identity{ContactID: id}
 		if err := rows.Scan(&i.Channel, &i.ExternalID, &i.DisplayName); err != nil {
@@ -93,7 +103,7 @@ func findContact(ctx context.Context, q queryer, id string) (*backend.Contact, e
 		}
 		c.Identities = append(c.Identities, i)
 	}
-	return &c, rows.Err()
+	return c, rows.Err()
 }
 
 // FindContactByID implements backend.ContactService.

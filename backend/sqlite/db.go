@@ -108,8 +108,11 @@ func (db *DB) Open(ctx context.Context) (err error) {
 		return fmt.Errorf("open store: %w", err)
 	}
 	// secure_delete zeroes what a write frees, so an old copy of a secret
-	// does not linger in the file's free space.
-	if db.w, err = sql.Open("sqlite", dsn(db.Path, syncMode, "_pragma=secure_delete(ON)")); err != nil {
+	// does not linger in the file's free space. temp_store(MEMORY) keeps
+	// the statement journal of each caller's savepoint in memory: it only
+	// serves a rollback within the open transaction, and written to a
+	// temporary file it cost a system call per page.
+	if db.w, err = sql.Open("sqlite", dsn(db.Path, syncMode, "_pragma=secure_delete(ON)&_pragma=temp_store(MEMORY)")); err != nil {
 		return fmt.Errorf("open store: %w", err)
 	}
 	db.w.SetMaxOpenConns(1)
@@ -138,8 +141,11 @@ func (db *DB) Open(ctx context.Context) (err error) {
 	if db.MaxReaders <= 0 {
 		db.MaxReaders = 8
 	}
+	// Every reader stays open while it is in use within a minute: closed
+	// and reopened under load, each would apply its pragmas and prepare
+	// every statement again.
 	pool.SetMaxOpenConns(db.MaxReaders)
-	pool.SetMaxIdleConns(min(db.MaxReaders, 2))
+	pool.SetMaxIdleConns(db.MaxReaders)
 	pool.SetConnMaxIdleTime(time.Minute)
 	db.r = &reader{DB: pool, stmts: newStmtCache(pool)}
 	return nil

@@ -13,7 +13,10 @@ import (
 	"switchboard/backend/internal/storetx"
 )
 
-var _ backend.FlowService = (*DB)(nil)
+var (
+	_ backend.FlowService     = (*DB)(nil)
+	_ backend.FlowStepService = (*DB)(nil)
+)
 
 var _ storetx.FlowTx = steps{}
 
@@ -152,54 +155,30 @@ func scanFlowExecution(s interface{ Scan(...any) error }) (*backend.FlowExecutio
 // flowDeadline is the time the engine must look at x again, if any.
 var flowDeadline = storekit.FlowDeadline
 
-// SaveFlowExecution implements backend.FlowService.
-func (db *DB) SaveFlowExecution(ctx context.Context, x *backend.FlowExecution, version int64) error {
-	if err := storekit.CheckFlowExecution(x); err != nil {
-		return err
-	}
-	var saved backend.FlowExecution
-	err := db.update(ctx, func(tx *Tx) error {
-		saved = *x
-		saved.Version = version + 1
-		saved.UpdatedAt = tx.Now()
-		if saved.CreatedAt.IsZero() {
-			saved.CreatedAt = tx.Now()
-		}
-		data, err := json.Marshal(&saved)
-		if err != nil {
-			return fmt.Errorf("marshal flow execution: %w", err)
-		}
-		args := []any{saved.ID, saved.FlowKey, saved.Revision, saved.Status, saved.Widget, formatTime(saved.TimeoutAt),
-			formatTime(saved.LeaseUntil), formatTime(flowDeadline(&saved)), saved.Version, string(data),
-			formatTime(saved.CreatedAt), formatTime(saved.UpdatedAt), saved.ConversationID}
-		var res sql.Result
-		if version == 0 {
-			res, err = tx.ExecContext(ctx, `INSERT INTO flow_executions (id, flow_key, revision, status, widget, timeout_at,
-				lease_until, deadline, version, data, created_at, updated_at, conversation_id)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (conversation_id) DO NOTHING`, args...)
-		} else {
-			res, err = tx.ExecContext(ctx, `UPDATE flow_executions SET id = ?, flow_key = ?, revision = ?, status = ?, widget = ?,
-				timeout_at = ?, lease_until = ?, deadline = ?, version = ?, data = ?, created_at = ?, updated_at = ?
-				WHERE conversation_id = ? AND version = ?`, append(args, version)...)
-		}
-		if err != nil {
-			return fmt.Errorf("save flow execution: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return backend.Errorf(backend.EConflict, "The flow of conversation %s moved on meanwhile.", x.ConversationID)
-		}
-		if saved.Status != backend.FlowRunning {
-			if err := tx.AppendEvent(ctx, backend.EventFlowExecutionUpserted, saved.ConversationID, &saved); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+// PutFlowExecution implements storetx.FlowTx.
+func (s steps) PutFlowExecution(ctx context.Context, x *backend.FlowExecution, version int64) (bool, error) {
+	data, err := json.Marshal(x)
 	if err != nil {
-		return err
+		return false, fmt.Errorf("marshal flow execution: %w", err)
 	}
-	x.Version, x.UpdatedAt, x.CreatedAt = saved.Version, saved.UpdatedAt, saved.CreatedAt
-	return nil
+	args := []any{x.ID, x.FlowKey, x.Revision, x.Status, x.Widget, formatTime(x.TimeoutAt),
+		formatTime(x.LeaseUntil), formatTime(flowDeadline(x)), x.Version, string(data),
+		formatTime(x.CreatedAt), formatTime(x.UpdatedAt), x.ConversationID}
+	var res sql.Result
+	if version == 0 {
+		res, err = s.ExecContext(ctx, `INSERT INTO flow_executions (id, flow_key, revision, status, widget, timeout_at,
+			lease_until, deadline, version, data, created_at, updated_at, conversation_id)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (conversation_id) DO NOTHING`, args...)
+	} else {
+		res, err = s.ExecContext(ctx, `UPDATE flow_executions SET id = ?, flow_key = ?, revision = ?, status = ?, widget = ?,
+			timeout_at = ?, lease_until = ?, deadline = ?, version = ?, data = ?, created_at = ?, updated_at = ?
+			WHERE conversation_id = ? AND version = ?`, append(args, version)...)
+	}
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
 }
 
 // DueFlowExecutions implements backend.FlowService.

@@ -187,13 +187,13 @@ func (w *writer) commitBatch(txs []*op) {
 // nothing of the batch was committed; each op's own failure is in op.err.
 func (w *writer) runBatch(txs []*op) (events int, err error) {
 	ctx := context.Background()
-	if _, err := w.conn.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
+	if _, err := w.exec(ctx, `BEGIN IMMEDIATE`); err != nil {
 		return 0, fmt.Errorf("begin: %w", err)
 	}
 	committed := false
 	defer func() {
 		if !committed {
-			w.conn.ExecContext(ctx, `ROLLBACK`)
+			w.exec(ctx, `ROLLBACK`)
 		}
 	}()
 	alone := len(txs) == 1
@@ -218,11 +218,23 @@ func (w *writer) runBatch(txs []*op) (events int, err error) {
 			return 0, err
 		}
 	}
-	if _, err := w.conn.ExecContext(ctx, `COMMIT`); err != nil {
+	if _, err := w.exec(ctx, `COMMIT`); err != nil {
 		return 0, fmt.Errorf("commit: %w", err)
 	}
 	committed = true
 	return events, nil
+}
+
+// exec runs one of the writer's own statements (begin, savepoint,
+// release, commit, rollback), prepared once like the callers' statements.
+func (w *writer) exec(ctx context.Context, query string) (sql.Result, error) {
+	st, err := w.stmts.get(ctx, query)
+	if err != nil {
+		return nil, err
+	} else if st == nil {
+		return w.conn.ExecContext(ctx, query)
+	}
+	return st.ExecContext(ctx)
 }
 
 // runOne runs one op inside its savepoint (or, alone in its batch, in the
@@ -230,7 +242,7 @@ func (w *writer) runBatch(txs []*op) (events int, err error) {
 // the whole transaction is broken.
 func (w *writer) runOne(ctx context.Context, o *op, alone bool) (int, error) {
 	if !alone {
-		if _, err := w.conn.ExecContext(ctx, `SAVEPOINT op`); err != nil {
+		if _, err := w.exec(ctx, `SAVEPOINT op`); err != nil {
 			return 0, fmt.Errorf("savepoint: %w", err)
 		}
 	}
@@ -247,12 +259,12 @@ func (w *writer) runOne(ctx context.Context, o *op, alone bool) (int, error) {
 		return tx.events, nil
 	}
 	if o.err != nil || o.panic != nil {
-		if _, err := w.conn.ExecContext(ctx, `ROLLBACK TO op`); err != nil {
+		if _, err := w.exec(ctx, `ROLLBACK TO op`); err != nil {
 			return 0, fmt.Errorf("roll back to savepoint: %w", err)
 		}
 		tx.events = 0
 	}
-	if _, err := w.conn.ExecContext(ctx, `RELEASE op`); err != nil {
+	if _, err := w.exec(ctx, `RELEASE op`); err != nil {
 		return 0, fmt.Errorf("release savepoint: %w", err)
 	}
 	return tx.events, nil

@@ -76,6 +76,17 @@ func testFlowExecutionCompareAndSet(t *testing.T, h harness) {
 	if err := db.SaveFlowExecution(ctx, x, 0); err != nil || x.Version != 1 {
 		t.Fatalf("insert: v%d %v", x.Version, err)
 	}
+	// The feed carries who holds the conversation, not the flow's
+	// variables and outputs (the customer's answers).
+	evs, err := db.EventsSince(ctx, 0, 100)
+	if err != nil || len(evs) == 0 || evs[len(evs)-1].Type != backend.EventFlowExecutionUpserted {
+		t.Fatalf("events %v %v", evs, err)
+	}
+	var carried map[string]any
+	if err := json.Unmarshal(evs[len(evs)-1].Data, &carried); err != nil || carried["status"] != backend.FlowWaiting ||
+		carried["conversationId"] != "cv_1" || carried["version"] != 1.0 || carried["variables"] != nil || carried["outputs"] != nil {
+		t.Fatalf("the event carries %s (%v)", evs[len(evs)-1].Data, err)
+	}
 	dup := *x
 	if err := db.SaveFlowExecution(ctx, &dup, 0); backend.ErrorCode(err) != backend.EConflict {
 		t.Fatalf("second insert: %v, want conflict", err)
@@ -115,5 +126,84 @@ func testFlowExecutionCompareAndSet(t *testing.T, h harness) {
 	}
 	if _, err := db.FindFlowExecution(ctx, "cv_2"); backend.ErrorCode(err) != backend.ENotFound {
 		t.Fatalf("find missing: %v", err)
+	}
+}
+
+// testFlowStepOneWrite: a flow's step saves its replies and the execution
+// together: all of them, or, when the compare-and-set is lost or a reply
+// cannot be stored, none.
+func testFlowStepOneWrite(t *testing.T, h harness) {
+	ctx := context.Background()
+	db := h.open(t)
+	in := func(from string) *backend.Message {
+		m, _, err := db.StoreInbound(ctx, &backend.InboundMessage{Channel: "sms.twilio", Instance: "main", ExternalUserID: from,
+			ExternalID: "SM" + from, Text: "hi"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	texts := func(conv string) []string {
+		ms, err := db.FindMessages(ctx, conv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, m := range ms {
+			if m.Direction == backend.DirectionOut {
+				out = append(out, m.Text)
+			}
+		}
+		return out
+	}
+	m1, m2 := in("+15550001111"), in("+15550002222")
+	reply := func(conv, key, text string) *backend.OutboundMessage {
+		return &backend.OutboundMessage{ConversationID: conv, AuthorName: "Bot", Text: text, ClientID: key}
+	}
+	x := &backend.FlowExecution{ID: "fx_1", ConversationID: m1.ConversationID, FlowKey: "sms.twilio/main",
+		Status: backend.FlowWaiting, Widget: "ask", Seen: []string{m1.ID}}
+	if err := db.SaveFlowStep(ctx, x, 0, []*backend.OutboundMessage{reply(m1.ConversationID, "k1", "Hello"),
+		reply(m1.ConversationID, "k2", "Your order?")}); err != nil || x.Version != 1 {
+		t.Fatalf("save a step: v%d %v", x.Version, err)
+	}
+	if got := texts(m1.ConversationID); len(got) != 2 || got[0] != "Hello" || got[1] != "Your order?" {
+		t.Fatalf("replies %q", got)
+	}
+
+	stale := *x
+	if err := db.SaveFlowStep(ctx, &stale, 0, []*backend.OutboundMessage{reply(m1.ConversationID, "k3", "Lost")}); backend.ErrorCode(err) != backend.EConflict {
+		t.Fatalf("a stale step: %v, want conflict", err)
+	}
+	if got := texts(m1.ConversationID); len(got) != 2 {
+		t.Fatalf("a lost compare-and-set stored a reply: %q", got)
+	}
+
+	// k1 is a reply of the first conversation: the second one's step fails
+	// as a whole.
+	y := &backend.FlowExecution{ID: "fx_2", ConversationID: m2.ConversationID, FlowKey: "sms.twilio/main", Status: backend.FlowEnded, Widget: "end"}
+	if err := db.SaveFlowStep(ctx, y, 0, []*backend.OutboundMessage{reply(m2.ConversationID, "k4", "Fine"),
+		reply(m2.ConversationID, "k1", "Clash")}); backend.ErrorCode(err) != backend.EConflict {
+		t.Fatalf("a reply reusing another conversation's client id: %v, want conflict", err)
+	}
+	if _, err := db.FindFlowExecution(ctx, m2.ConversationID); backend.ErrorCode(err) != backend.ENotFound {
+		t.Fatalf("the failed step saved its execution: %v", err)
+	}
+	if got := texts(m2.ConversationID); len(got) != 0 {
+		t.Fatalf("the failed step stored replies: %q", got)
+	}
+	if err := db.SaveFlowStep(ctx, y, 0, []*backend.OutboundMessage{reply(m1.ConversationID, "k5", "Elsewhere")}); backend.ErrorCode(err) != backend.EInvalid {
+		t.Fatalf("a reply in another conversation: %v, want invalid", err)
+	}
+
+	// A repeated step (its replies' client ids) stores nothing twice.
+	if err := db.SaveFlowStep(ctx, x, 1, []*backend.OutboundMessage{reply(m1.ConversationID, "k2", "Your order?")}); err != nil || x.Version != 2 {
+		t.Fatalf("repeat: v%d %v", x.Version, err)
+	}
+	if got := texts(m1.ConversationID); len(got) != 2 {
+		t.Fatalf("a repeated reply was stored again: %q", got)
+	}
+	got, err := db.FindFlowExecution(ctx, m1.ConversationID)
+	if err != nil || got.Version != 2 || got.Status != backend.FlowWaiting {
+		t.Fatalf("execution %+v %v", got, err)
 	}
 }

@@ -21,6 +21,7 @@ type Store interface {
 	backend.ChannelService
 	backend.RoutingStore
 	backend.FlowService
+	backend.FlowStepService
 	// ImportInbound stores a batch of inbound messages in one transaction.
 	ImportInbound(ctx context.Context, batch []*backend.InboundMessage) (int, error)
 	backend.ReportService
@@ -153,8 +154,10 @@ func Run(t *testing.T, b Backend) {
 		{"CannedResponses", testCannedResponses},
 		{"Access_FollowsRoutingAndTheCustomersHistory", testAccess},
 		{"Access_QueueReadersAreOneSharedGroup", testAccessQueueGroups},
+		{"Contacts_NewIdentityAsStored", testNewContactAsStored},
 		{"FlowStore_Revisions", testFlowRevisions},
 		{"FlowStore_ExecutionCompareAndSet", testFlowExecutionCompareAndSet},
+		{"FlowStore_StepOneWrite", testFlowStepOneWrite},
 		{"Outbox_EnqueueClaimComplete", testOutbox},
 		{"Outbox_PeopleBeforeBots", testOutboxPeopleBeforeBots},
 		{"Outbox_OnlyStartedSendsAreInDoubt", testOutboxOnlyStartedSendsAreInDoubt},

@@ -196,6 +196,10 @@ func beginContactAccess(ctx context.Context, tx AccessTx, contacts, extra []stri
 		return nil, err
 	}
 	s.convs = append(convs, extra...)
+	if len(s.convs) == 0 {
+		s.before = &Readers{Direct: map[backend.AccessGrant]bool{}, Group: map[string]string{}}
+		return s, nil
+	}
 	s.before, err = tx.Readers(ctx, s.convs)
 	return s, err
 }
@@ -228,6 +232,11 @@ func WithContactAccess(ctx context.Context, tx AccessTx, contacts []string, fn f
 	}
 	if err := fn(); err != nil {
 		return err
+	}
+	if len(s.convs) == 0 {
+		// The customers had no conversation, so nobody read one of theirs
+		// and nobody reads a new one yet: no one's access changes.
+		return nil
 	}
 	now, err := tx.ConversationsOf(ctx, contacts)
 	if err != nil {

@@ -65,18 +65,26 @@ func ResolveIdentity(ctx context.Context, tx ContactTx, id backend.Identity) (*b
 			return nil, err
 		}
 	}
+	var c *backend.Contact
 	if contactID == "" {
-		contactID = backend.NewID("ct")
-		if err := tx.InsertContact(ctx, contactID, storekit.NewContactName(id), phone); err != nil {
+		// A new customer: the contact is what was just written, with
+		// this one identity; nothing to read back.
+		c = &backend.Contact{ID: backend.NewID("ct"), Name: storekit.NewContactName(id), Phone: phone,
+			Attributes: map[string]string{}, CreatedAt: tx.Now(), UpdatedAt: tx.Now()}
+		c.Identities = []backend.Identity{{ContactID: c.ID, Channel: id.Channel, ExternalID: id.ExternalID, DisplayName: id.DisplayName}}
+		if err := tx.InsertContact(ctx, c.ID, c.Name, phone); err != nil {
 			return nil, err
 		}
+		contactID = c.ID
 	}
 	if err := tx.InsertIdentity(ctx, id, contactID); err != nil {
 		return nil, err
 	}
-	c, err := tx.FindContact(ctx, contactID)
-	if err != nil {
-		return nil, err
+	if c == nil { // the identity joined a known number's contact
+		var err error
+		if c, err = tx.FindContact(ctx, contactID); err != nil {
+			return nil, err
+		}
 	}
 	return c, tx.AppendEvent(ctx, backend.EventContactUpserted, c.ID, c)
 }

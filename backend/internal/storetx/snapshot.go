@@ -67,7 +67,7 @@ func ConversationSnapshot(ctx context.Context, r SnapshotReader, conversationID 
 		}
 	}
 	if x, err := r.FindFlowExecution(ctx, conversationID); err == nil {
-		if err := add(backend.EventFlowExecutionUpserted, conversationID, x); err != nil {
+		if err := add(backend.EventFlowExecutionUpserted, conversationID, x.Event()); err != nil {
 			return nil, err
 		}
 	} else if backend.ErrorCode(err) != backend.ENotFound {
