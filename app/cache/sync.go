@@ -29,7 +29,8 @@ type Syncer struct {
 	Cache  *Cache
 	Client *client.Client
 	Logger *slog.Logger
-	// OnChange is called after events were applied, with the new cursor.
+	// OnChange is called after events were applied, with the new cursor,
+	// and after a reply left the outbox (sent or refused).
 	OnChange func(lastSeq int64)
 	// OnState is called when the connection state changes.
 	OnState func(state string)
@@ -388,7 +389,8 @@ func (s *Syncer) catchUp(ctx context.Context) error {
 	}
 }
 
-// changed tells OnChange the cursor after events were applied.
+// changed tells OnChange the cursor after events were applied or the
+// outbox changed.
 func (s *Syncer) changed(ctx context.Context) {
 	if s.OnChange != nil {
 		seq, _ := s.Cache.LastSeq(ctx)
@@ -452,10 +454,12 @@ func (s *Syncer) flush(ctx context.Context) {
 			return // try again after the next reconnect or kick
 		default:
 			err = s.Cache.Rejected(ctx, p.ClientID, err)
-			s.changed(ctx)
 		}
 		if err != nil {
 			s.Logger.Error("outbox: record", "err", err)
 		}
+		// The reply left the outbox: say so even when its engine copy came
+		// on the feed before the send's answer, so nothing else follows.
+		s.changed(ctx)
 	}
 }

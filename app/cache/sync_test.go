@@ -6,7 +6,11 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"net/http"
 	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -245,4 +249,90 @@ func TestSyncer_OfflineRepliesAreDeliveredOnce(t *testing.T) {
 	if local != 0 || sent != 2 {
 		t.Fatalf("cache shows %d local placeholders and %d engine copies; want 0 and 2", local, sent)
 	}
+}
+
+// sendHeld answers a reply's POST only once the cache has applied
+// everything the engine stored, the reply's own copy included: the feed
+// beats the send's answer, as it may on a loaded machine.
+type sendHeld struct {
+	next     http.RoundTripper
+	caughtUp func() bool
+	// seq is the cache's cursor when the held answer was let go.
+	seq func() int64
+	at  atomic.Int64
+}
+
+func (h *sendHeld) RoundTrip(r *http.Request) (*http.Response, error) {
+	res, err := h.next.RoundTrip(r)
+	if err != nil || r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/messages") {
+		return res, err
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for !h.caughtUp() && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	h.at.Store(h.seq())
+	return res, err
+}
+
+// The app shows how many replies wait in the outbox from what OnChange
+// reports. A reply whose engine copy reached the cache before the send's
+// answer leaves the outbox after the last event was applied; OnChange must
+// still say so, or the agent is told a reply waits that was sent.
+func TestSyncer_SaysWhenASentReplyLeftTheOutbox(t *testing.T) {
+	ctx := context.Background()
+	e := MustOpenEngine(t, t.TempDir(), "127.0.0.1:0")
+	defer e.Close()
+	cl := client.New(e.URL(), "")
+	res, err := cl.SignIn(ctx, "ana@example.com", server.DemoPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := MustOpenCache(t, filepath.Join(t.TempDir(), "cache.db"))
+	defer c.Close()
+	held := &sendHeld{next: http.DefaultTransport, caughtUp: caughtUp(t, c, e), seq: func() int64 { s, _ := c.LastSeq(ctx); return s }}
+	cl.HTTP.Transport = held
+
+	type report struct {
+		seq     int64
+		pending int
+	}
+	var mu sync.Mutex
+	var reports []report
+	s, stop := runSyncer(c, cl, func(s *cache.Syncer) {
+		s.OnChange = func(seq int64) {
+			p, err := c.Pending(ctx)
+			if err != nil {
+				t.Error(err)
+			}
+			mu.Lock()
+			reports = append(reports, report{seq, len(p)})
+			mu.Unlock()
+		}
+	})
+	defer stop()
+	waitFor(t, "initial sync", caughtUp(t, c, e))
+	waitFor(t, "online", func() bool { return s.State() == cache.StateOnline })
+	convs, _ := c.Conversations(ctx, cache.Filter{Channel: "telegram"})
+	if len(convs) == 0 {
+		t.Fatal("no telegram conversation in the demo data")
+	}
+	if _, err := c.Queue(ctx, convs[0].ID, "reply-1", "a reply whose copy comes first", res.User, false); err != nil {
+		t.Fatal(err)
+	}
+	s.Kick()
+	waitFor(t, "the send's answer", func() bool { return held.at.Load() > 0 })
+	waitFor(t, "the outbox to empty", func() bool { p, _ := c.Pending(ctx); return len(p) == 0 })
+	// The answer came after the cache had applied the reply's copy, so only
+	// a report made for the outbox itself can see it empty at that cursor.
+	waitFor(t, "OnChange to report the outbox empty", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, r := range reports {
+			if r.pending == 0 && r.seq >= held.at.Load() {
+				return true
+			}
+		}
+		return false
+	})
 }
