@@ -16,7 +16,8 @@
 # the call card and the web call), each started RUNS times, as `make e2e`
 # runs them. Everything runs inside a
 # private D-Bus session with an unlocked gnome-keyring, as in `make test`.
-# Logs and the report go to build/test-output/repeat/. Exits 1 when any test
+# Logs and the report go to build/test-output/repeat/ (with what a failed
+# browser run wrote, its apps' logs and screenshots). Exits 1 when any test
 # failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -94,11 +95,15 @@ if has browser; then
 		name=$(basename "$file" .e2e.mjs)
 		start=$(date +%s) ok=0
 		for i in $(seq "$runs"); do
+			touch "$out/.run-started"
 			if in_session bash -c "cd frontend && node --test ../$file" >"$out/browser-$name-$i.log" 2>&1; then
 				ok=$((ok + 1))
 			else
 				grep -E '^not ok' "$out/browser-$name-$i.log" | sed "s/^/browser $name run $i: /" >>"$failures" || true
 				grep -qE '^not ok' "$out/browser-$name-$i.log" || echo "browser $name run $i: the suite failed to run" >>"$failures"
+				# Keep what the failed run wrote (the apps' logs, screenshots): the next run overwrites it.
+				mkdir -p "$out/browser-$name-$i"
+				find build/test-output -maxdepth 1 -type f -name 'e2e-*' -newer "$out/.run-started" -exec cp {} "$out/browser-$name-$i/" \; || true
 			fi
 		done
 		echo "browser $name: $ok of $runs runs passed in $(elapsed "$start")" | tee -a "$report"
