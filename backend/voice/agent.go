@@ -76,7 +76,7 @@ func (e *Engine) onReservation(r *backend.Reservation) {
 // gets too (Engine.Ringing).
 type ringingOffer struct {
 	user  string
-	frame *incomingFrame
+	frame []byte
 }
 
 // ring tells an agent's softphone about an offered call.
@@ -95,13 +95,18 @@ func (c *call) ring(r *backend.Reservation, w *backend.Worker) {
 		f.ContactName = ct.Name
 	}
 	f.QueueName = c.e.queueName(r.QueueID)
+	b, err := json.Marshal(f)
+	if err != nil {
+		c.e.log.Error("voice: marshal frame", "error", err)
+		return
+	}
 	c.mu.Lock()
 	if rg, ok := c.ringing[r.ID]; ok && rg.user == w.UserID {
-		rg.frame = &f
+		rg.frame = b
 		c.ringing[r.ID] = rg
 	}
 	c.mu.Unlock()
-	c.e.send(w.UserID, f)
+	c.e.signal(w.UserID, b)
 }
 
 // Ringing implements api.Voice: the voice.incoming frames of the calls
@@ -118,9 +123,7 @@ func (e *Engine) Ringing(userID string) [][]byte {
 		c.mu.Lock()
 		for _, r := range c.ringing {
 			if r.user == userID && r.frame != nil && !c.ended {
-				if b, err := json.Marshal(r.frame); err == nil {
-					out = append(out, b)
-				}
+				out = append(out, r.frame)
 			}
 		}
 		c.mu.Unlock()
