@@ -283,11 +283,7 @@ func TestSyncer_SaysWhenASentReplyLeftTheOutbox(t *testing.T) {
 	ctx := context.Background()
 	e := MustOpenEngine(t, t.TempDir(), "127.0.0.1:0")
 	defer e.Close()
-	cl := client.New(e.URL(), "")
-	res, err := cl.SignIn(ctx, "ana@example.com", server.DemoPassword)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cl, u := signIn(t, e)
 	c := MustOpenCache(t, filepath.Join(t.TempDir(), "cache.db"))
 	defer c.Close()
 	held := &sendHeld{next: http.DefaultTransport, caughtUp: caughtUp(t, c, e), seq: func() int64 { s, _ := c.LastSeq(ctx); return s }}
@@ -317,7 +313,7 @@ func TestSyncer_SaysWhenASentReplyLeftTheOutbox(t *testing.T) {
 	if len(convs) == 0 {
 		t.Fatal("no telegram conversation in the demo data")
 	}
-	if _, err := c.Queue(ctx, convs[0].ID, "reply-1", "a reply whose copy comes first", res.User, false); err != nil {
+	if _, err := c.Queue(ctx, convs[0].ID, "reply-1", "a reply whose copy comes first", u, false); err != nil {
 		t.Fatal(err)
 	}
 	s.Kick()
