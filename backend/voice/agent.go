@@ -76,7 +76,7 @@ func (e *Engine) onReservation(r *backend.Reservation) {
 // gets too (Engine.Ringing).
 type ringingOffer struct {
 	user  string
-	frame []byte
+	frame *incomingFrame
 }
 
 // ring tells an agent's softphone about an offered call.
@@ -95,18 +95,13 @@ func (c *call) ring(r *backend.Reservation, w *backend.Worker) {
 		f.ContactName = ct.Name
 	}
 	f.QueueName = c.e.queueName(r.QueueID)
-	b, err := json.Marshal(f)
-	if err != nil {
-		c.e.log.Error("voice: marshal frame", "error", err)
-		return
-	}
 	c.mu.Lock()
 	if rg, ok := c.ringing[r.ID]; ok && rg.user == w.UserID {
-		rg.frame = b
+		rg.frame = &f
 		c.ringing[r.ID] = rg
 	}
 	c.mu.Unlock()
-	c.e.signal(w.UserID, b)
+	c.e.send(w.UserID, f)
 }
 
 // Ringing implements api.Voice: the voice.incoming frames of the calls
@@ -123,7 +118,9 @@ func (e *Engine) Ringing(userID string) [][]byte {
 		c.mu.Lock()
 		for _, r := range c.ringing {
 			if r.user == userID && r.frame != nil && !c.ended {
-				out = append(out, r.frame)
+				if b, err := json.Marshal(r.frame); err == nil {
+					out = append(out, b)
+				}
 			}
 		}
 		c.mu.Unlock()
