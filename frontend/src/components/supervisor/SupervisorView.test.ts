@@ -73,6 +73,24 @@ describe('SupervisorView', () => {
     expect(Number($('super-chart')!.dataset.points)).toBeLessThanOrEqual(62);
   });
 
+  it('keeps a pushed view that is newer than the answer to its first ask', async () => {
+    const methods = (backend as unknown as { methods: Record<string, (...a: unknown[]) => unknown> }).methods;
+    const asked = live(new Date(Date.now() - 1000).toISOString(), {});
+    let answer = (_: LiveView) => {};
+    methods.SupervisorLive = () => new Promise<LiveView>((resolve) => (answer = resolve));
+    app = mount(SupervisorView, { target: document.body, props: { session: backend.signInAs('supervisor'), onClose: () => {} } });
+    await until(() => backend.calls.find((c) => c.method === 'SupervisorLive'));
+    const pushed = live(new Date().toISOString(), {});
+    pushed.agents[0].calls = [{ callId: 'call1', conversationId: 'c1', startedAt: pushed.at }];
+    backend.emit('supervisor', pushed);
+    await until(() => $('super-call'));
+    answer(asked);
+    // One turn of the event loop runs the whole chain of promises behind the answer.
+    await new Promise((r) => setTimeout(r, 0));
+    flushSync();
+    expect($('super-call')?.dataset.callId).toBe('call1');
+  });
+
   it('sets an agent’s activity', async () => {
     app = mount(SupervisorView, { target: document.body, props: { session: backend.signInAs('supervisor'), onClose: () => {} } });
     const select = await until(() => $<HTMLSelectElement>('super-agent-activity'));
