@@ -325,12 +325,14 @@ type directFrame struct {
 
 // Publish queues a frame that is not kept in the change log (the
 // supervisors' live view) for every connection whose user the Policy lets
-// see events of type typ; when the hub is too busy, the frame is dropped
-// (the next one replaces it).
+// see events of type typ. While the hub is too busy to take it, Publish
+// waits (until the hub stops): a dropped view would leave supervisors on
+// an older one until something changed again, which may be never.
 func (h *Hub) Publish(typ string, frame []byte) {
 	select {
 	case h.direct <- directFrame{event: typ, frame: frame}:
-	default:
+	case <-h.done:
+	case <-h.stopped:
 	}
 }
 
