@@ -15,6 +15,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { chromium } from 'playwright-core';
+import { until } from './lib.mjs';
 
 const env = process.env;
 const OUT = env.E2E_OUT || join(tmpdir(), 'switchboard-e2e');
@@ -31,16 +32,6 @@ async function control(path, body) {
   });
   if (!res.ok) assert.fail(`${path}: ${res.status} ${await res.text()}`);
   return res.json();
-}
-
-async function until(what, fn) {
-  const end = Date.now() + STEP;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 before(async () => {

@@ -1,4 +1,4 @@
-// Helpers shared by the desk's browser stories (desk.e2e.mjs, desk-engine.e2e.mjs).
+// Helpers shared by the browser stories that app/e2etest starts (desk, call, supervisor).
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -62,6 +62,17 @@ export async function control(path, body) {
   });
   if (!res.ok) assert.fail(`${path}: ${res.status} ${await res.text()}`);
   return res.headers.get('content-type')?.includes('json') ? res.json() : null;
+}
+
+/** until calls fn until it returns something truthy and returns that; after one step it fails. */
+export async function until(what, fn) {
+  const end = Date.now() + STEP;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
 /**

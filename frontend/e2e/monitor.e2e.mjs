@@ -12,6 +12,7 @@ import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { until } from './lib.mjs';
 
 const env = process.env;
 const OUT = env.E2E_OUT || join(tmpdir(), 'switchboard-e2e');
@@ -31,15 +32,11 @@ async function control(method, path) {
 // modesAfter returns the joins and leaves in the audit log once it holds n of them. The engine
 // records one after the phone has it (after a failed join nothing is recorded), so the page can show
 // the join or the leave a moment before the log does.
-async function modesAfter(n) {
-  const deadline = Date.now() + STEP;
-  for (;;) {
+const modesAfter = (n) =>
+  until(`${n} joins and leaves in the audit log`, async () => {
     const modes = await control('GET', '/modes');
-    if (modes.length >= n) return modes;
-    if (Date.now() > deadline) assert.fail(`the audit log holds ${JSON.stringify(modes)}, not ${n} entries`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+    return modes.length >= n && modes;
+  });
 
 before(async () => {
   for (const k of ['E2E_CONTROL_URL', 'E2E_ENGINE_URL', 'E2E_UI_SUE', 'E2E_PASSWORD']) {
