@@ -45,19 +45,20 @@ func (e *Engine) dispatchTask(t *task) bool {
 	}
 	var best *worker
 	var bestKey any
-	for _, w := range e.roomFor(t.t.Channel) {
+	e.roomFor(t.t.Channel).each(func(w *worker) bool {
 		if !e.canTake(w, t) {
-			continue
+			return true
 		}
 		if q.q.OrderBy == "" {
 			best = w
-			break
+			return false
 		}
 		k := w.w.Attributes[q.q.OrderBy]
 		if best == nil || attrBefore(k, bestKey, q.q.OrderAscending) {
 			best, bestKey = w, k
 		}
-	}
+		return true
+	})
 	if best == nil {
 		return false
 	}
@@ -116,7 +117,7 @@ func (e *Engine) fillWorker(w *worker) {
 	for w.w.Available {
 		var best *task
 		for _, q := range e.queueList {
-			if len(q.pending) == 0 || (!q.target.usesTask && !w.elig[q]) ||
+			if (!q.target.usesTask && !w.elig[q]) || !q.waitsFor(w) ||
 				(q.target.pre != nil && !e.ev.matchWorker(q.target.pre, w, nil)) {
 				continue
 			}

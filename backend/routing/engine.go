@@ -83,10 +83,10 @@ type Engine struct {
 
 	activities map[string]*backend.Activity
 	workers    map[string]*worker
-	avail      []*worker // available workers, longest idle first
+	avail      workerSet // available workers, longest idle first
 	// roomy lists, per task channel, the available workers with room for
 	// one more task of it, longest idle first; built on first use.
-	roomy     map[string][]*worker
+	roomy     map[string]workerSet
 	queues    map[string]*queue
 	queueList []*queue // by ID
 	workflows map[string]*workflow
@@ -129,7 +129,9 @@ type queue struct {
 	q       *backend.Queue
 	target  *program
 	pending []*task // in offer order
-	byState map[string]int
+	// pendingOn counts the waiting tasks of each channel.
+	pendingOn map[string]int
+	byState   map[string]int
 	// eligible and available count workers whose elig entry is true;
 	// members are those workers (they serve the queue).
 	eligible, available int
@@ -195,8 +197,8 @@ func New(store Store, opts Options) *Engine {
 func (e *Engine) reset() {
 	e.activities = map[string]*backend.Activity{}
 	e.workers = map[string]*worker{}
-	e.avail = nil
-	e.roomy = map[string][]*worker{}
+	e.avail = newWorkerSet()
+	e.roomy = map[string]workerSet{}
 	e.queues = map[string]*queue{}
 	e.queueList = nil
 	e.workflows = map[string]*workflow{}

@@ -3,6 +3,8 @@ package routing
 import (
 	"sort"
 
+	"github.com/google/btree"
+
 	"switchboard/backend"
 )
 
@@ -37,9 +39,13 @@ func (q *queue) insert(t *task) {
 	q.pending = append(q.pending, nil)
 	copy(q.pending[i+1:], q.pending[i:])
 	q.pending[i] = t
+	q.pendingOn[t.t.Channel]++
 }
 
 func (q *queue) remove(t *task) {
+	if q.pendingOn[t.t.Channel]--; q.pendingOn[t.t.Channel] == 0 {
+		delete(q.pendingOn, t.t.Channel)
+	}
 	i := sort.Search(len(q.pending), func(i int) bool { return !q.before(q.pending[i], t) })
 	for ; i < len(q.pending); i++ {
 		if q.pending[i] == t {
@@ -54,6 +60,16 @@ func (q *queue) remove(t *task) {
 			return
 		}
 	}
+}
+
+// waitsFor reports whether a task waits in q on a channel w has room for.
+func (q *queue) waitsFor(w *worker) bool {
+	for ch := range q.pendingOn {
+		if w.hasRoom(ch) {
+			return true
+		}
+	}
+	return false
 }
 
 // resort restores q's order after its ordering rule changed.
@@ -103,59 +119,61 @@ func workerBefore(a, b *worker) bool {
 	return a.w.ID < b.w.ID
 }
 
-func insertWorker(list []*worker, w *worker) []*worker {
-	i := sort.Search(len(list), func(i int) bool { return !workerBefore(list[i], w) })
-	list = append(list, nil)
-	copy(list[i+1:], list[i:])
-	list[i] = w
-	return list
+// workerSet holds workers in workerBefore order. It is a B-tree rather
+// than a sorted slice: a worker who finishes a call moves to the end of
+// the idle order, and with 10,000 available workers a slice moved 80 KB
+// of pointers on every such change (slow while the collector runs, as
+// every pointer moved goes through its write barrier).
+type workerSet struct{ t *btree.BTreeG[*worker] }
+
+func newWorkerSet() workerSet { return workerSet{btree.NewG(32, workerBefore)} }
+
+func (s workerSet) insert(w *worker) { s.t.ReplaceOrInsert(w) }
+func (s workerSet) remove(w *worker) { s.t.Delete(w) }
+
+// each calls fn with each worker in order until fn returns false.
+func (s workerSet) each(fn func(*worker) bool) { s.t.Ascend(fn) }
+
+// list returns the workers in order.
+func (s workerSet) list() []*worker {
+	out := make([]*worker, 0, s.t.Len())
+	s.each(func(w *worker) bool { out = append(out, w); return true })
+	return out
 }
 
-func removeWorker(list []*worker, w *worker) []*worker {
-	i := sort.Search(len(list), func(i int) bool { return !workerBefore(list[i], w) })
-	if i < len(list) && list[i] == w {
-		return append(list[:i], list[i+1:]...)
-	}
-	for i, x := range list {
-		if x == w {
-			return append(list[:i], list[i+1:]...)
-		}
-	}
-	return list
-}
-
-func (e *Engine) availInsert(w *worker) { e.avail = insertWorker(e.avail, w) }
-func (e *Engine) availRemove(w *worker) { e.avail = removeWorker(e.avail, w) }
+func (e *Engine) availInsert(w *worker) { e.avail.insert(w) }
+func (e *Engine) availRemove(w *worker) { e.avail.remove(w) }
 
 // roomFor returns the available workers with room for a task of channel
 // ch, longest idle first.
-func (e *Engine) roomFor(ch string) []*worker {
-	if list, ok := e.roomy[ch]; ok {
-		return list
+func (e *Engine) roomFor(ch string) workerSet {
+	if set, ok := e.roomy[ch]; ok {
+		return set
 	}
-	var list []*worker
-	for _, w := range e.avail {
+	set := newWorkerSet()
+	e.avail.each(func(w *worker) bool {
 		if w.hasRoom(ch) {
-			list = append(list, w)
+			set.insert(w)
 			w.inRoomy[ch] = true
 		}
-	}
-	e.roomy[ch] = list
-	return list
+		return true
+	})
+	e.roomy[ch] = set
+	return set
 }
 
 // syncRoom puts w in or takes it out of each channel's roomy list after
 // its availability, load or capacity changed.
 func (e *Engine) syncRoom(w *worker) {
-	for ch, list := range e.roomy {
+	for ch, set := range e.roomy {
 		want := w.w.Available && w.hasRoom(ch)
 		if want == w.inRoomy[ch] {
 			continue
 		}
 		if want {
-			e.roomy[ch] = insertWorker(list, w)
+			set.insert(w)
 		} else {
-			e.roomy[ch] = removeWorker(list, w)
+			set.remove(w)
 		}
 		w.inRoomy[ch] = want
 	}
@@ -165,7 +183,7 @@ func (e *Engine) syncRoom(w *worker) {
 func (e *Engine) unlistRoom(w *worker) {
 	for ch := range w.inRoomy {
 		if w.inRoomy[ch] {
-			e.roomy[ch] = removeWorker(e.roomy[ch], w)
+			e.roomy[ch].remove(w)
 			w.inRoomy[ch] = false
 		}
 	}

@@ -3,6 +3,7 @@ package routing
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
 
 	"switchboard/backend"
@@ -49,14 +50,19 @@ func (e *Engine) checkInvariants(full bool) error {
 	}
 	for _, q := range e.queueList {
 		counts := counts[q.q.ID]
+		on := map[string]int{}
 		for i, t := range q.pending {
 			inPending[t]++
+			on[t.t.Channel]++
 			if t.t.State != backend.TaskPending || t.t.QueueID != q.q.ID {
 				bad("queue %s lists task %s (%s in %s) as waiting", q.q.ID, t.t.ID, t.t.State, t.t.QueueID)
 			}
 			if i > 0 && !q.before(q.pending[i-1], t) {
 				bad("queue %s out of order at %d", q.q.ID, i)
 			}
+		}
+		if !maps.Equal(on, q.pendingOn) {
+			bad("queue %s counts its waiting tasks by channel as %v, want %v", q.q.ID, q.pendingOn, on)
 		}
 		for _, s := range []string{backend.TaskPending, backend.TaskReserved, backend.TaskAssigned, backend.TaskWrapping} {
 			if counts[s] != q.byState[s] {
@@ -107,9 +113,10 @@ func (e *Engine) checkInvariants(full bool) error {
 	}
 	e.checkWorkers(bad)
 	if full {
+		avails := e.avail.list()
 		for _, q := range e.queueList {
 			for _, t := range q.pending {
-				for _, w := range e.avail {
+				for _, w := range avails {
 					if e.canTake(w, t) {
 						bad("task %s waits in %s although worker %s could take it", t.t.ID, q.q.ID, w.w.ID)
 					}
@@ -168,9 +175,11 @@ func (e *Engine) checkWorkers(bad func(string, ...any)) {
 			avail++
 		}
 	}
-	for ch, list := range e.roomy {
+	avails := e.avail.list()
+	for ch, set := range e.roomy {
+		list := set.list()
 		n := 0
-		for _, w := range e.avail {
+		for _, w := range avails {
 			if w.hasRoom(ch) {
 				if n >= len(list) || list[n] != w || !w.inRoomy[ch] {
 					bad("the %s room list disagrees at %d", ch, n)
@@ -183,7 +192,7 @@ func (e *Engine) checkWorkers(bad func(string, ...any)) {
 			bad("the %s room list has %d workers, want %d", ch, len(list), n)
 		}
 	}
-	if avail != len(e.avail) || !sort.SliceIsSorted(e.avail, func(i, j int) bool { return workerBefore(e.avail[i], e.avail[j]) }) {
-		bad("the available list has %d workers (want %d) or is out of order", len(e.avail), avail)
+	if avail != len(avails) || !sort.SliceIsSorted(avails, func(i, j int) bool { return workerBefore(avails[i], avails[j]) }) {
+		bad("the available list has %d workers (want %d) or is out of order", len(avails), avail)
 	}
 }

@@ -94,7 +94,7 @@ func (e *Engine) addQueue(bq *backend.Queue, c backend.RoutingCounters) *queue {
 		p = &program{src: bq.TargetWorkers, prog: nil}
 		p = neverProgram(p)
 	}
-	q := &queue{q: bq, target: p, byState: map[string]int{}, counters: c}
+	q := &queue{q: bq, target: p, byState: map[string]int{}, pendingOn: map[string]int{}, counters: c}
 	e.queues[bq.ID] = q
 	i := sort.Search(len(e.queueList), func(i int) bool { return e.queueList[i].q.ID >= bq.ID })
 	e.queueList = append(e.queueList, nil)

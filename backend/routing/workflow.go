@@ -141,12 +141,12 @@ func (e *Engine) anyoneCanTake(t *task) bool {
 	if e.queues[t.t.QueueID] == nil {
 		return false
 	}
-	for _, w := range e.roomFor(t.t.Channel) {
-		if e.canTake(w, t) {
-			return true
-		}
-	}
-	return false
+	found := false
+	e.roomFor(t.t.Channel).each(func(w *worker) bool {
+		found = e.canTake(w, t)
+		return !found
+	})
+	return found
 }
 
 // escalate moves a waiting t to its workflow's next target.
