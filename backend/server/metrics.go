@@ -57,5 +57,11 @@ func (s *Server) metrics(ctx context.Context) ([]api.Metric, error) {
 			Help: "The most transactions one commit carried."},
 		api.Metric{Name: "switchboard_store_writer_busy_seconds_total", Type: "counter", Value: w.Busy.Seconds(),
 			Help: "Time the store's writer spent running and committing batches."},
+		api.Metric{Name: "switchboard_store_checkpoints_total", Type: "counter", Value: float64(w.Checkpoints),
+			Help: "Times the store's checkpointer copied the write-ahead log into the database file."},
+		api.Metric{Name: "switchboard_store_writer_checkpoints_total", Type: "counter", Value: float64(w.CheckpointsByWriter),
+			Help: "Checkpoints the writer ran itself, between batches, because the log had passed its limit."},
+		api.Metric{Name: "switchboard_store_wal_pages", Type: "gauge", Value: float64(w.WALPages),
+			Help: "Pages in the write-ahead log at the last checkpoint."},
 	), nil
 }

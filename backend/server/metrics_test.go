@@ -41,6 +41,8 @@ func TestMetrics_StagesInPrometheusFormat(t *testing.T) {
 		`switchboard_stage_backlog{stage="routing"} `,
 		`switchboard_stage_backlog{stage="store_writer"} `,
 		"# TYPE switchboard_store_commits_total counter\n",
+		"# TYPE switchboard_store_checkpoints_total counter\n",
+		"# TYPE switchboard_store_wal_pages gauge\n",
 	} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("/metrics lacks %q:\n%s", want, body)

@@ -58,6 +58,7 @@ type DB struct {
 
 	w      *sql.DB // the single write connection, owned by writer
 	writer *writer
+	ckpt   *checkpointer
 	r      *reader // the read pool
 
 	dummy storekit.Dummy
@@ -111,8 +112,10 @@ func (db *DB) Open(ctx context.Context) (err error) {
 	// does not linger in the file's free space. temp_store(MEMORY) keeps
 	// the statement journal of each caller's savepoint in memory: it only
 	// serves a rollback within the open transaction, and written to a
-	// temporary file it cost a system call per page.
-	if db.w, err = sql.Open("sqlite", dsn(db.Path, syncMode, "_pragma=secure_delete(ON)&_pragma=temp_store(MEMORY)")); err != nil {
+	// temporary file it cost a system call per page. The checkpointer
+	// (checkpoint.go), not the writer's commits, copies the log into the
+	// file.
+	if db.w, err = sql.Open("sqlite", dsn(db.Path, syncMode, "_pragma=secure_delete(ON)&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(0)")); err != nil {
 		return fmt.Errorf("open store: %w", err)
 	}
 	db.w.SetMaxOpenConns(1)
@@ -123,6 +126,14 @@ func (db *DB) Open(ctx context.Context) (err error) {
 		return fmt.Errorf("open store: %w", err)
 	}
 	db.writer = newWriter(db, conn)
+	ck, err := sql.Open("sqlite", dsn(db.Path, syncMode, ""))
+	if err != nil {
+		db.closeWriter()
+		return fmt.Errorf("open store: %w", err)
+	}
+	ck.SetMaxOpenConns(1)
+	ck.SetConnMaxIdleTime(0)
+	db.ckpt = newCheckpointer(db, ck)
 	fail := func(err error) error {
 		db.closeWriter()
 		return fmt.Errorf("open store: %w", err)
@@ -166,6 +177,9 @@ func synchronousMode(s string) (string, error) {
 // stopped writer stays in place and refuses later work, so a write racing
 // Close gets EUnavailable.
 func (db *DB) closeWriter() error {
+	if db.ckpt != nil {
+		db.ckpt.close()
+	}
 	if db.writer == nil || !db.writer.close() {
 		return nil
 	}

@@ -50,3 +50,16 @@ func (db *DB) CountRows(ctx context.Context, table string) (int, error) {
 	err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM `+table).Scan(&n)
 	return n, err
 }
+
+// CheckpointStats are the checkpointer's counters.
+type CheckpointStats struct{ Runs, ByWriter, Failures, Frames int64 }
+
+// CheckpointerStats reads the checkpointer's counters.
+func (db *DB) CheckpointerStats() CheckpointStats {
+	c := db.ckpt
+	return CheckpointStats{c.runs.Load(), c.byWriter.Load(), c.failures.Load(), c.frames.Load()}
+}
+
+// SetWALLimit changes the log size (pages) past which the writer
+// checkpoints itself.
+func (db *DB) SetWALLimit(frames int64) { db.ckpt.limit.Store(frames) }

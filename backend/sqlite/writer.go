@@ -175,6 +175,9 @@ func (w *writer) commitBatch(txs []*op) {
 	if err == nil && events > 0 {
 		w.db.wake()
 	}
+	if err == nil && w.db.ckpt != nil {
+		w.db.ckpt.committed()
+	}
 	for _, o := range txs {
 		if err != nil && o.err == nil && o.panic == nil {
 			o.err = err
@@ -460,6 +463,11 @@ type WriterStats struct {
 	Busy time.Duration
 	// Queued is how many transactions wait for the next batch now.
 	Queued int
+	// Checkpoints is how many times the checkpointer copied the log into
+	// the file, CheckpointsByWriter how many of them the writer ran
+	// because the log had passed its limit, and WALPages the log's size at
+	// the last one.
+	Checkpoints, CheckpointsByWriter, WALPages int64
 }
 
 // WriterStats returns the writer's counters.
@@ -471,6 +479,10 @@ func (db *DB) WriterStats() WriterStats {
 	w.mu.Lock()
 	queued := len(w.queue)
 	w.mu.Unlock()
-	return WriterStats{Batches: w.batches.Load(), Transactions: w.ops.Load(), LongestBatch: w.longestBatch.Load(),
+	st := WriterStats{Batches: w.batches.Load(), Transactions: w.ops.Load(), LongestBatch: w.longestBatch.Load(),
 		Busy: time.Duration(w.commitNanos.Load()), Queued: queued}
+	if c := db.ckpt; c != nil {
+		st.Checkpoints, st.CheckpointsByWriter, st.WALPages = c.runs.Load(), c.byWriter.Load(), c.frames.Load()
+	}
+	return st
 }

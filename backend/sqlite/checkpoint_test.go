@@ -1,0 +1,99 @@
+package sqlite_test
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"switchboard/backend/sqlite"
+)
+
+// fillLog commits n transactions of a 4 KB row each: about a page each
+// in the log.
+func fillLog(t *testing.T, db *sqlite.DB, n int) {
+	t.Helper()
+	ctx := context.Background()
+	if err := db.Update(ctx, func(tx *sqlite.Tx) error {
+		_, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS filler (body TEXT NOT NULL)`)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	body := strings.Repeat("x", 4000)
+	for range n {
+		if err := db.Update(ctx, func(tx *sqlite.Tx) error {
+			_, err := tx.ExecContext(ctx, `INSERT INTO filler (body) VALUES (?)`, body)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// waitCheckpointed waits until the checkpointer has run after what was
+// committed so far.
+func waitCheckpointed(t *testing.T, db *sqlite.DB, runs int64) sqlite.CheckpointStats {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if s := db.CheckpointerStats(); s.Runs > runs {
+			return s
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the checkpointer did not run: %+v", db.CheckpointerStats())
+		}
+	}
+}
+
+// The writer's commits never copy the log into the file themselves: a
+// commit that did made its batch, and every batch behind it, wait.
+func TestCheckpoint_WriterLeavesItToTheCheckpointer(t *testing.T) {
+	db := MustOpenDB(t)
+	v, err := db.WriterPragma(context.Background(), "wal_autocheckpoint")
+	if err != nil || v != "0" {
+		t.Fatalf("the writer's wal_autocheckpoint = %q (%v), want 0", v, err)
+	}
+}
+
+// Shortly after commits, what they wrote is in the database file, not
+// only in the log, although the writer never checkpoints (and the 500
+// pages here are fewer than SQLite's own threshold of 1,000).
+func TestCheckpoint_CommitsReachTheFile(t *testing.T) {
+	db := MustOpenDB(t)
+	before := db.CheckpointerStats().Runs
+	size := func() int64 {
+		fi, err := os.Stat(db.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	start := size()
+	fillLog(t, db, 500)
+	waitCheckpointed(t, db, before)
+	for deadline := time.Now().Add(10 * time.Second); size()-start < 500*4000; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the file grew %d bytes after 500 rows of 4,000 bytes: the log was not copied into it (%+v)", size()-start, db.CheckpointerStats())
+		}
+	}
+	if s := db.CheckpointerStats(); s.Failures != 0 || s.ByWriter != 0 {
+		t.Fatalf("checkpointer %+v, want no failures and no checkpoint by the writer under its limit", s)
+	}
+}
+
+// A log past its limit is checkpointed once by the writer, between two
+// batches, so that it can start over even under a steady flood of writes.
+func TestCheckpoint_WriterCheckpointsALogPastItsLimit(t *testing.T) {
+	db := MustOpenDB(t)
+	db.SetWALLimit(50)
+	fillLog(t, db, 100)
+	for deadline := time.Now().Add(10 * time.Second); db.CheckpointerStats().ByWriter == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the writer never checkpointed a log of 100 pages with a limit of 50: %+v", db.CheckpointerStats())
+		}
+	}
+	if s := db.CheckpointerStats(); s.Failures != 0 {
+		t.Fatalf("checkpointer %+v, want no failures", s)
+	}
+}
