@@ -76,6 +76,7 @@ func OpenStore(ctx context.Context, cfg Config) (Store, error) {
 			lite.MaxReaders = 2
 		}
 		lite.Synchronous = cfg.Synchronous
+		lite.Logger = cfg.Logger
 		db = lite
 	}
 	if err := db.Open(ctx); err != nil {

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net/url"
 	"sort"
 	"strings"
@@ -55,6 +56,13 @@ type DB struct {
 	// lose the last commits, never corrupts) or "OFF". See BENCHMARKS.md
 	// for what each costs.
 	Synchronous string
+	// Logger receives what the store reports on its own (default
+	// slog.Default()).
+	Logger *slog.Logger
+
+	// convertMax bounds the bytes in use of a file Open converts to
+	// incremental auto-vacuum (autoVacuumConvertMax; tests lower it).
+	convertMax int64
 
 	w      *sql.DB // the single write connection, owned by writer
 	writer *writer
@@ -74,7 +82,7 @@ type writes = storetx.Writes
 
 // NewDB returns a DB for the file at path; call Open before use.
 func NewDB(path string) *DB {
-	db := &DB{Path: path, Now: time.Now, PasswordCost: 10}
+	db := &DB{Path: path, Now: time.Now, PasswordCost: 10, convertMax: autoVacuumConvertMax}
 	db.writes = storetx.Writes{Update: db.run, Lifetimes: db.lifetimes, Secrets: db.secrets}
 	return db
 }
@@ -101,6 +109,9 @@ func (db *DB) Open(ctx context.Context) (err error) {
 	if db.Now == nil {
 		db.Now = time.Now
 	}
+	if db.Logger == nil {
+		db.Logger = slog.Default()
+	}
 	syncMode, err := synchronousMode(db.Synchronous)
 	if err != nil {
 		return fmt.Errorf("open store: %w", err)
@@ -112,10 +123,13 @@ func (db *DB) Open(ctx context.Context) (err error) {
 	// does not linger in the file's free space. temp_store(MEMORY) keeps
 	// the statement journal of each caller's savepoint in memory: it only
 	// serves a rollback within the open transaction, and written to a
-	// temporary file it cost a system call per page. The checkpointer
-	// (checkpoint.go), not the writer's commits, copies the log into the
-	// file.
-	if db.w, err = sql.Open("sqlite", dsn(db.Path, syncMode, "_pragma=secure_delete(ON)&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(0)")); err != nil {
+	// temporary file it cost a system call per page. _auto_vacuum, which
+	// the driver applies before the pragmas, makes a new file give freed
+	// pages back (vacuum.go): it must precede journal_mode(WAL), which
+	// writes the first page and fixes the mode; on an existing file it
+	// changes nothing. The checkpointer (checkpoint.go), not the writer's
+	// commits, copies the log into the file.
+	if db.w, err = sql.Open("sqlite", dsn(db.Path, syncMode, "_auto_vacuum=INCREMENTAL&_pragma=secure_delete(ON)&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(0)")); err != nil {
 		return fmt.Errorf("open store: %w", err)
 	}
 	db.w.SetMaxOpenConns(1)
@@ -142,6 +156,9 @@ func (db *DB) Open(ctx context.Context) (err error) {
 		return fail(err)
 	}
 	if err := db.openSecrets(ctx); err != nil {
+		return fail(err)
+	}
+	if err := db.convertAutoVacuum(ctx); err != nil {
 		return fail(err)
 	}
 	// Readers never write, so their synchronous setting does not matter.

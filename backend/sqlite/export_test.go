@@ -63,3 +63,7 @@ func (db *DB) CheckpointerStats() CheckpointStats {
 // SetWALLimit changes the log size (pages) past which the writer
 // checkpoints itself.
 func (db *DB) SetWALLimit(frames int64) { db.ckpt.limit.Store(frames) }
+
+// SetConvertMax sets the bytes in use up to which Open converts a file
+// without auto-vacuum to incremental auto-vacuum.
+func (db *DB) SetConvertMax(n int64) { db.convertMax = n }

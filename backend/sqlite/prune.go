@@ -46,7 +46,8 @@ func feedFloor(ctx context.Context, q queryer) (int64, error) {
 
 // PruneEvents implements backend.SnapshotService. It deletes in chunks of
 // pruneChunk events, each in its own transaction that also raises the
-// floor, so a reader never sees an event gone without the floor above it.
+// floor, so a reader never sees an event gone without the floor above it,
+// then gives the pages they held back to the file system (vacuum.go).
 func (db *DB) PruneEvents(ctx context.Context, req backend.PruneRequest) (backend.PruneResult, error) {
 	var res backend.PruneResult
 	upTo, err := db.prunable(ctx, req)
@@ -69,9 +70,14 @@ func (db *DB) PruneEvents(ctx context.Context, req backend.PruneRequest) (backen
 		}
 	}
 	if res.Floor == 0 {
-		res.Floor, err = db.FeedFloor(ctx)
+		if res.Floor, err = db.FeedFloor(ctx); err != nil {
+			return res, err
+		}
 	}
-	return res, err
+	if res.Deleted == 0 {
+		return res, nil
+	}
+	return res, db.giveBackPages(ctx)
 }
 
 // prunable returns the newest sequence pruning may reach: what every live
