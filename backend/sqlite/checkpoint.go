@@ -20,16 +20,17 @@ import (
 //
 // A passive checkpoint cannot let the log start over while the writer keeps
 // appending to it (SQLite rewinds the log only when a write begins with
-// every frame copied), so under a long flood the log would only grow. When
-// it holds walLimitFrames pages after a checkpoint, the writer checkpoints
-// once between two batches; nothing is appended meanwhile, so that one
-// copies everything and the next write starts the log over.
+// every frame copied), so under a steady stream of writes the log would
+// only grow. When it holds walLimitFrames pages after a checkpoint, the
+// writer checkpoints once between two batches: nothing is appended
+// meanwhile, so that one copies the few frames the checkpointer had not
+// reached yet, and the next write starts the log over.
 
 const (
 	// checkpointDelay gathers the commits of a moment into one checkpoint.
 	checkpointDelay = 100 * time.Millisecond
-	// walLimitFrames bounds the log: 16,384 pages (64 MiB of 4 KiB pages).
-	walLimitFrames = 16384
+	// walLimitFrames bounds the log: 4,096 pages (16 MiB of 4 KiB pages).
+	walLimitFrames = 4096
 )
 
 type checkpointer struct {
