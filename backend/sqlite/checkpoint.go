@@ -31,6 +31,7 @@ const (
 	checkpointDelay = 100 * time.Millisecond
 	// walLimitFrames bounds the log: 4,096 pages (16 MiB of 4 KiB pages).
 	walLimitFrames = 4096
+	walLimitBytes  = walLimitFrames * 4096
 )
 
 type checkpointer struct {

@@ -102,3 +102,39 @@ func TestCheckpoint_LogStartsOver(t *testing.T) {
 		t.Fatalf("checkpointer %+v, want no failures and checkpoints by the writer", s)
 	}
 }
+
+// One large transaction makes the log larger than its bound; once the log
+// starts over it is cut back to the bound instead of keeping that size.
+func TestCheckpoint_LargeLogCutBack(t *testing.T) {
+	db := MustOpenDB(t)
+	ctx := context.Background()
+	fillLog(t, db, 1)
+	body := strings.Repeat("y", 4000)
+	if err := db.Update(ctx, func(tx *sqlite.Tx) error {
+		for range 6000 { // about 24 MB in one transaction
+			if _, err := tx.ExecContext(ctx, `INSERT INTO filler (body) VALUES (?)`, body); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	walSize := func() int64 {
+		fi, err := os.Stat(db.Path + "-wal")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	if n := walSize(); n < 20<<20 {
+		t.Fatalf("the log holds %d bytes after the large transaction, want over 20 MiB", n)
+	}
+	limit := int64(16<<20 + 64<<10) // the bound, and a few frames' headers
+	for deadline := time.Now().Add(20 * time.Second); walSize() > limit; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the log keeps %d bytes, want at most %d once it started over (%+v)", walSize(), limit, db.CheckpointerStats())
+		}
+		fillLog(t, db, 1) // writes let the log start over
+	}
+}

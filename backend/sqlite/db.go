@@ -128,8 +128,11 @@ func (db *DB) Open(ctx context.Context) (err error) {
 	// pages back (vacuum.go): it must precede journal_mode(WAL), which
 	// writes the first page and fixes the mode; on an existing file it
 	// changes nothing. The checkpointer (checkpoint.go), not the writer's
-	// commits, copies the log into the file.
-	if db.w, err = sql.Open("sqlite", dsn(db.Path, syncMode, "_auto_vacuum=INCREMENTAL&_pragma=secure_delete(ON)&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(0)")); err != nil {
+	// commits, copies the log into the file; when the log starts over
+	// after one transaction made it larger than its usual bound, it is
+	// cut back to that bound (journal_size_limit).
+	writer := fmt.Sprintf("_auto_vacuum=INCREMENTAL&_pragma=secure_delete(ON)&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(0)&_pragma=journal_size_limit(%d)", walLimitBytes)
+	if db.w, err = sql.Open("sqlite", dsn(db.Path, syncMode, writer)); err != nil {
 		return fmt.Errorf("open store: %w", err)
 	}
 	db.w.SetMaxOpenConns(1)
