@@ -91,7 +91,9 @@ func NewDB(path string) *DB {
 func dsn(path, synchronous, extra string) string {
 	q := url.Values{}
 	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "busy_timeout(10000)")
+	// The driver sets _busy_timeout before anything else it applies
+	// (auto_vacuum included), so no setting fails at once on a lock.
+	q.Add("_busy_timeout", "10000")
 	q.Add("_pragma", "synchronous("+synchronous+")")
 	q.Add("_pragma", "foreign_keys(1)")
 	s := "file:" + path + "?" + q.Encode()

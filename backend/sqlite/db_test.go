@@ -2,8 +2,10 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"switchboard/backend/secret"
 	"switchboard/backend/sqlite"
@@ -69,4 +71,36 @@ func MustOpenDBWith(tb testing.TB, path string, key *secret.Key) *sqlite.DB {
 	}
 	tb.Cleanup(func() { db.Close() })
 	return db
+}
+
+// A store opened while another process holds the file's lock (an engine
+// starting up, recovering its log after a crash) waits for it rather than
+// failing: every setting applied when a connection opens runs after its
+// busy timeout.
+func TestOpen_WaitsForAnotherProcessesLock(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "engine.db")
+	key := secret.MustNew()
+	MustOpenDBWith(t, path, key).Close()
+	other, err := sql.Open("sqlite", "file:"+path+"?_pragma=locking_mode(EXCLUSIVE)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	other.SetMaxOpenConns(1)
+	// In exclusive locking mode a write keeps the file locked until the
+	// connection closes.
+	if _, err := other.Exec(`CREATE TABLE held (x)`); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		other.Close()
+	}()
+	db := sqlite.NewDB(path)
+	db.PasswordCost = 4
+	db.Secrets = key
+	if err := db.Open(context.Background()); err != nil {
+		t.Fatalf("open while another process held the lock for 300 ms: %v", err)
+	}
+	db.Close()
 }
