@@ -109,14 +109,9 @@ func (c *checkpointer) loop() {
 	}
 }
 
-// querier is a connection or a pool.
-type querier interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
 // checkpoint runs a passive checkpoint and returns the log's size in
 // pages.
-func checkpoint(ctx context.Context, q querier) (log int64, err error) {
+func checkpoint(ctx context.Context, q queryer) (log int64, err error) {
 	var busy, copied int64
 	if err := q.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &log, &copied); err != nil {
 		return 0, fmt.Errorf("checkpoint: %w", err)

@@ -2,7 +2,6 @@ package sqlite_test
 
 import (
 	"context"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -62,13 +61,7 @@ func TestCheckpoint_WriterLeavesItToTheCheckpointer(t *testing.T) {
 func TestCheckpoint_CommitsReachTheFile(t *testing.T) {
 	db := MustOpenDB(t)
 	before := db.CheckpointerStats().Runs
-	size := func() int64 {
-		fi, err := os.Stat(db.Path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return fi.Size()
-	}
+	size := func() int64 { return fileSize(t, db.Path) }
 	start := size()
 	fillLog(t, db, 500)
 	waitCheckpointed(t, db, before)
@@ -90,13 +83,9 @@ func TestCheckpoint_LogStartsOver(t *testing.T) {
 	db := MustOpenDB(t)
 	db.SetWALLimit(256)
 	fillLog(t, db, 3000)
-	fi, err := os.Stat(db.Path + "-wal")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if limit := int64(8 << 20); fi.Size() > limit {
+	if wal, limit := fileSize(t, db.Path+"-wal"), int64(8<<20); wal > limit {
 		t.Fatalf("after 3,000 commits the log is %d bytes, want at most %d with a limit of 256 pages: it did not start over (%+v)",
-			fi.Size(), limit, db.CheckpointerStats())
+			wal, limit, db.CheckpointerStats())
 	}
 	if s := db.CheckpointerStats(); s.Failures != 0 || s.ByWriter == 0 {
 		t.Fatalf("checkpointer %+v, want no failures and checkpoints by the writer", s)
@@ -120,13 +109,7 @@ func TestCheckpoint_LargeLogCutBack(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	walSize := func() int64 {
-		fi, err := os.Stat(db.Path + "-wal")
-		if err != nil {
-			t.Fatal(err)
-		}
-		return fi.Size()
-	}
+	walSize := func() int64 { return fileSize(t, db.Path+"-wal") }
 	if n := walSize(); n < 20<<20 {
 		t.Fatalf("the log holds %d bytes after the large transaction, want over 20 MiB", n)
 	}

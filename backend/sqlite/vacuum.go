@@ -109,11 +109,11 @@ func (db *DB) giveBackPages(ctx context.Context) error {
 		return nil
 	}
 	err := db.exclusive(ctx, func(ctx context.Context, c *sql.Conn) error {
-		_, err := c.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`)
+		_, err := checkpoint(ctx, c)
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("checkpoint after giving back free pages: %w", err)
+		return fmt.Errorf("after giving back free pages: %w", err)
 	}
 	return nil
 }
